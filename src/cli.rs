@@ -1,0 +1,162 @@
+//! Command-line definition and the subcommands' pipelines.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use rollsim::{Error, Scenario, report, sim};
+
+const RUN_EXAMPLES: &str = "Examples:
+  rollsim run scenarios/quality-update-office-fleet.toml
+  rollsim run scenarios/quality-update-office-fleet.toml --seed 7 --out output/seed7
+  rollsim run my-plan.toml --stats";
+
+const VALIDATE_EXAMPLES: &str = "Examples:
+  rollsim validate scenarios/*.toml";
+
+/// Simulate Windows update rollouts through the Windows Update for Business deployment service.
+#[derive(Parser, Debug)]
+#[command(name = "rollsim", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and write timeseries.csv, summary.json/csv, events.csv and restarts.csv.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder [default: output/<scenario stem>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed (overrides [simulation] seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print events processed, events per second and time per phase.
+        #[arg(long)]
+        stats: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check scenario files without running them; exit code 2 names every problem found.
+    #[command(after_help = VALIDATE_EXAMPLES)]
+    Validate {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub fn run() -> Result<ExitCode, Error> {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return Ok(ExitCode::from(if e.use_stderr() { 2 } else { 0 }));
+        }
+    };
+    match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            stats,
+            quiet,
+        } => run_scenario(&scenario, out, seed, stats, quiet),
+        Command::Validate { files } => validate(&files),
+    }
+}
+
+fn default_out(scenario: &Path) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    PathBuf::from("output").join(stem.unwrap_or_else(|| "run".into()))
+}
+
+fn run_scenario(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    stats: bool,
+    quiet: bool,
+) -> Result<ExitCode, Error> {
+    let sc = Scenario::load(path)?;
+    let out = out.unwrap_or_else(|| default_out(path));
+    let seed = seed.unwrap_or(sc.seed);
+    let result = sim::run(&sc, seed, 0);
+    let t = std::time::Instant::now();
+    let files = report::run_files(&sc, &result);
+    report::write_dir_atomic(&out, &files)?;
+    let write_secs = t.elapsed().as_secs_f64();
+    if !quiet {
+        print!(
+            "{}",
+            report::terminal_summary(&report::summary(&sc, &result), &out)
+        );
+    }
+    if stats {
+        let s = &result.stats;
+        let rate = s.events as f64 / s.simulate_secs.max(1e-9);
+        eprintln!(
+            "stats: {} devices, {} events, {:.1} M events/s; generate {:.3} s, simulate {:.3} s, write {:.3} s; peak memory {}",
+            s.devices,
+            s.events,
+            rate / 1e6,
+            s.generate_secs,
+            s.simulate_secs,
+            write_secs,
+            peak_memory().map_or("unknown".into(), |kb| format!(
+                "{:.1} MB",
+                kb as f64 / 1024.0
+            )),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Peak resident memory in KiB (Linux `VmHWM`), if the platform tells.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
+    let mut bad = false;
+    for f in files {
+        match Scenario::load(f) {
+            Ok(sc) => println!(
+                "{}: ok ({} devices, {} deployments)",
+                f.display(),
+                sc.devices(),
+                sc.deployments.len()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+        }
+    }
+    Ok(if bad {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,721 @@
+//! The Windows Update client on each device: scan, download, install, restart.
+//!
+//! Facts and defaults come from `reference/client-timing.md`; each is a scenario parameter.
+//!
+//! - **Scan** (§1): every `scan_interval` (22 h) plus uniform(0, `scan_jitter`) (0–4 h), the first
+//!   one at a uniform phase within the first interval. A scan needs the device online; one that
+//!   falls due while offline runs at the next online instant, and the next is due one interval after
+//!   the scan that actually ran. Approvals take effect at the device's next scan.
+//! - **No idle events**: a device with nothing offered has no timer. When content becomes offerable
+//!   at `t`, its scan schedule is replayed from its last real (or first virtual) scan to find the
+//!   first scan at or after `t`: scans in between would have found nothing.
+//! - **Pipeline** (§5): download, then install — durations drawn per attempt, progressing only
+//!   while online — then *pending restart*. An install fails with probability `install_failure` and
+//!   is retried at the next scan. After the restart (`restart_time`, the offline phase) the device
+//!   runs the new build and scans again at once (§1 "extra scans after the install restart").
+//! - **Deadlines** (§3, Windows 11 22H2+ clock): the deadline counts from the first scan that
+//!   discovered the update, the grace period from restart-pending; the effective deadline is the
+//!   later of the two. With a deadline set, download and install start as soon as offered.
+//! - **Restart before the effective deadline**: automatic restart outside active hours while the
+//!   device is online (unless the policy turns auto-restart off), or the user's shutdown at the end
+//!   of an online session completes the pending restart with probability
+//!   `shutdown_completes_restart` (**assumption**: laptops often sleep instead), or — if configured —
+//!   a user-initiated restart after a drawn delay when the device is online then.
+//! - **After the effective deadline**: a forced restart as soon as the device is online, even inside
+//!   active hours.
+//! - **Expedited** offers (§2) ignore deferral and deadline policy: the grace after install is
+//!   `daysUntilForcedReboot`, after which the restart is forced.
+
+pub mod dist;
+
+use rand::RngExt;
+
+use crate::fleet::Availability;
+use crate::rng::StreamRng;
+use crate::time::{DAY, HOUR, LocalClock, MINUTE, NEVER, Secs, Time};
+pub use dist::Dist;
+
+/// Content index meaning "none".
+pub const NONE: u16 = u16::MAX;
+/// A `u32` time meaning "never / not set".
+pub const UNSET: u32 = u32::MAX;
+
+/// Update category; the client's timings and policy differ per category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Monthly cumulative (security) updates.
+    Quality,
+    /// Windows version upgrades.
+    Feature,
+}
+
+/// Timings and background rates of one category's pipeline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CategoryParams {
+    /// Online time needed to download.
+    pub download: Dist,
+    /// Online time needed to install before the restart.
+    pub install: Dist,
+    /// Time the restart itself takes (the offline phase), after which the device is compliant.
+    pub restart: Dist,
+    /// Probability that a device reverts to its old build after the restart, with no known issue
+    /// (**assumption**: 0.5 % for feature updates, 0 for quality updates).
+    pub rollback: f64,
+}
+
+/// Client behaviour shared by all devices of a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientParams {
+    /// Base interval between scans.
+    pub scan_interval: Secs,
+    /// Uniform(0, jitter) added to each interval.
+    pub scan_jitter: Secs,
+    /// Quality-update timings.
+    pub quality: CategoryParams,
+    /// Feature-update timings.
+    pub feature: CategoryParams,
+    /// Probability that one install attempt fails (retried at the next scan).
+    pub install_failure: f64,
+    /// Probability that a user's shutdown at the end of an online session completes a pending restart.
+    pub shutdown_completes_restart: f64,
+    /// Delay after restart-pending at which the user restarts on their own (if online then).
+    pub user_restart: Option<Dist>,
+}
+
+impl Default for ClientParams {
+    /// Defaults from `reference/client-timing.md` and DESIGN.md's table; durations are assumptions.
+    fn default() -> Self {
+        Self {
+            scan_interval: 22 * HOUR,
+            scan_jitter: 4 * HOUR,
+            quality: CategoryParams {
+                download: Dist::LogNormal {
+                    median: 10 * MINUTE,
+                    sigma: 0.5,
+                },
+                install: Dist::LogNormal {
+                    median: 15 * MINUTE,
+                    sigma: 0.5,
+                },
+                restart: Dist::LogNormal {
+                    median: 5 * MINUTE,
+                    sigma: 0.3,
+                },
+                rollback: 0.0,
+            },
+            feature: CategoryParams {
+                download: Dist::LogNormal {
+                    median: 60 * MINUTE,
+                    sigma: 0.5,
+                },
+                install: Dist::LogNormal {
+                    median: 60 * MINUTE,
+                    sigma: 0.5,
+                },
+                restart: Dist::LogNormal {
+                    median: 30 * MINUTE,
+                    sigma: 0.3,
+                },
+                rollback: 0.005,
+            },
+            install_failure: 0.0,
+            shutdown_completes_restart: 0.5,
+            user_restart: None,
+        }
+    }
+}
+
+impl ClientParams {
+    /// Timings of a category.
+    pub fn times(&self, c: Category) -> &CategoryParams {
+        match c {
+            Category::Quality => &self.quality,
+            Category::Feature => &self.feature,
+        }
+    }
+}
+
+/// A client policy (a ring): deferrals, deadlines, grace periods, active hours.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Policy name.
+    pub name: String,
+    /// Days after release before a quality update is taken.
+    pub quality_deferral: Secs,
+    /// Quality deadline from first discovery; `None` = no deadline configured.
+    pub quality_deadline: Option<Secs>,
+    /// Quality grace period from restart-pending.
+    pub quality_grace: Secs,
+    /// Days after release before a feature update is taken.
+    pub feature_deferral: Secs,
+    /// Feature deadline from first discovery; `None` = no deadline configured.
+    pub feature_deadline: Option<Secs>,
+    /// Feature grace period from restart-pending.
+    pub feature_grace: Secs,
+    /// Active hours start, seconds after local midnight.
+    pub active_start: Secs,
+    /// Active hours end, seconds after local midnight.
+    pub active_end: Secs,
+    /// Whether the client restarts automatically outside active hours before the deadline
+    /// (`ConfigureDeadlineNoAutoReboot` = 0).
+    pub auto_restart: bool,
+}
+
+impl Policy {
+    /// The documented Windows 11 22H2+ recommendations: quality 7 d / 2 d, feature 2 d / 7 d,
+    /// active hours 08:00–17:00 (`reference/client-timing.md` §3).
+    pub fn default_named(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            quality_deferral: 0,
+            quality_deadline: Some(7 * DAY),
+            quality_grace: 2 * DAY,
+            feature_deferral: 0,
+            feature_deadline: Some(2 * DAY),
+            feature_grace: 7 * DAY,
+            active_start: 8 * HOUR,
+            active_end: 17 * HOUR,
+            auto_restart: true,
+        }
+    }
+
+    /// Deferral for a category.
+    pub fn deferral(&self, c: Category) -> Secs {
+        match c {
+            Category::Quality => self.quality_deferral,
+            Category::Feature => self.feature_deferral,
+        }
+    }
+
+    /// (deadline, grace) for a category.
+    pub fn deadline(&self, c: Category) -> (Option<Secs>, Secs) {
+        match c {
+            Category::Quality => (self.quality_deadline, self.quality_grace),
+            Category::Feature => (self.feature_deadline, self.feature_grace),
+        }
+    }
+
+    /// Whether local time of day `tod` lies inside active hours (which may wrap past midnight).
+    pub fn in_active_hours(&self, tod: Secs) -> bool {
+        if self.active_start <= self.active_end {
+            (self.active_start..self.active_end).contains(&tod)
+        } else {
+            tod >= self.active_start || tod < self.active_end
+        }
+    }
+}
+
+/// Where a device is in its update pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    /// Nothing to do; no timer.
+    Idle,
+    /// Waiting for the next scan (its timer is the scan).
+    Waiting,
+    /// Downloading `work`.
+    Downloading,
+    /// Installing `work`.
+    Installing,
+    /// Installed, waiting for a restart (its timer is the planned restart).
+    PendingRestart,
+    /// Restarting into the new build (its timer is the end of the restart).
+    Restarting,
+}
+
+/// Who or what restarted a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RestartKind {
+    /// Forced after the effective deadline (or an expedite's forced-reboot grace).
+    Forced,
+    /// Automatic, outside active hours, before the deadline.
+    Auto,
+    /// The user's shutdown or own restart.
+    User,
+}
+
+impl RestartKind {
+    /// Name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartKind::Forced => "forced",
+            RestartKind::Auto => "auto",
+            RestartKind::User => "user",
+        }
+    }
+}
+
+/// What the device is installing and under which terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offer {
+    /// Content index.
+    pub content: u16,
+    /// Deployment that offered it.
+    pub deployment: u16,
+    /// Category of the content.
+    pub category: Category,
+    /// Expedited: ignore deferral and deadline policy.
+    pub expedited: bool,
+    /// For expedited offers: grace after install before the forced restart.
+    pub forced_reboot_after: Option<Secs>,
+}
+
+/// The mutable state of one device.
+#[derive(Clone, Debug)]
+pub struct DeviceState {
+    /// Pipeline phase.
+    pub phase: Phase,
+    /// Kind of the planned restart (meaningful in `PendingRestart`).
+    pub restart: RestartKind,
+    /// Content in progress, or [`NONE`].
+    pub work: u16,
+    /// Deployment that offered `work`.
+    pub work_deployment: u16,
+    /// Expedited terms of the current work (forced-reboot grace in seconds), or [`UNSET`].
+    pub work_forced_after: u32,
+    /// Content whose last install attempt failed or rolled back, or [`NONE`].
+    pub failed: u16,
+    /// Whether `failed` rolled back after its restart (rather than failing to install).
+    pub rolled_back: bool,
+    /// Installed quality content, or [`NONE`] for the baseline build.
+    pub quality: u16,
+    /// Installed feature content, or [`NONE`] for the baseline build.
+    pub feature: u16,
+    /// When the current work was first discovered by a scan (deadline clock), or [`UNSET`].
+    pub first_seen: u32,
+    /// When the current work became restart-pending (grace clock), or [`UNSET`].
+    pub pending_since: u32,
+    /// Time of the last scan that really ran, or [`UNSET`].
+    pub last_scan: u32,
+    /// The scan schedule's stream.
+    pub scan_rng: StreamRng,
+    /// The pipeline's stream.
+    pub rng: StreamRng,
+}
+
+impl DeviceState {
+    /// A device on its baseline build with nothing to do.
+    pub fn new(scan_rng: StreamRng, rng: StreamRng) -> Self {
+        Self {
+            phase: Phase::Idle,
+            restart: RestartKind::User,
+            work: NONE,
+            work_deployment: NONE,
+            work_forced_after: UNSET,
+            failed: NONE,
+            rolled_back: false,
+            quality: NONE,
+            feature: NONE,
+            first_seen: UNSET,
+            pending_since: UNSET,
+            last_scan: UNSET,
+            scan_rng,
+            rng,
+        }
+    }
+}
+
+fn t32(t: Time) -> u32 {
+    t.min(u64::from(UNSET - 1)) as u32
+}
+
+/// A restart that has begun, for the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restart {
+    /// Who restarted.
+    pub kind: RestartKind,
+    /// Whether it began inside the device's active hours.
+    pub in_active_hours: bool,
+}
+
+/// The client model: parameters shared by every device.
+#[derive(Clone, Debug)]
+pub struct Client<'a> {
+    /// Timings and behaviour.
+    pub params: &'a ClientParams,
+}
+
+impl Client<'_> {
+    fn interval(&self, st: &mut DeviceState) -> Secs {
+        let j = self.params.scan_jitter;
+        self.params.scan_interval
+            + if j > 0 {
+                st.scan_rng.random_range(0..=j)
+            } else {
+                0
+            }
+    }
+
+    /// The time of the device's first scan at or after `t` (replaying the scans it would have
+    /// made while it had nothing to do), or `None` if it never scans again within the horizon.
+    pub fn next_scan_at_or_after(
+        &self,
+        st: &mut DeviceState,
+        avail: &Availability<'_>,
+        t: Time,
+    ) -> Option<Time> {
+        let mut last = if st.last_scan == UNSET {
+            // First scan: a uniform phase within the first interval.
+            let first = self.interval(st);
+            let phase = if first > 0 {
+                st.scan_rng.random_range(0..first)
+            } else {
+                0
+            };
+            let actual = avail.next_online(phase)?;
+            if actual >= t {
+                return Some(actual);
+            }
+            actual
+        } else {
+            u64::from(st.last_scan)
+        };
+        loop {
+            let due = last + self.interval(st);
+            let actual = avail.next_online(due.max(last + 1))?;
+            if actual >= t {
+                return Some(actual);
+            }
+            last = actual;
+            st.last_scan = t32(actual);
+        }
+    }
+
+    /// Starts the pipeline for `offer` at scan time `t`; returns when the download completes.
+    pub fn begin(
+        &self,
+        st: &mut DeviceState,
+        avail: &Availability<'_>,
+        offer: Offer,
+        t: Time,
+    ) -> Option<Time> {
+        if st.work != offer.content {
+            st.first_seen = t32(t);
+        }
+        st.work = offer.content;
+        st.work_deployment = offer.deployment;
+        st.work_forced_after = match (offer.expedited, offer.forced_reboot_after) {
+            (true, Some(g)) => t32(g),
+            (true, None) => t32(0),
+            (false, _) => UNSET,
+        };
+        st.failed = NONE;
+        st.rolled_back = false;
+        st.phase = Phase::Downloading;
+        let d = self
+            .params
+            .times(offer.category)
+            .download
+            .sample(&mut st.rng);
+        avail.advance_online(t, d)
+    }
+
+    /// Download done at `t`: install next; returns when the install completes.
+    pub fn downloaded(
+        &self,
+        st: &mut DeviceState,
+        avail: &Availability<'_>,
+        category: Category,
+        t: Time,
+    ) -> Option<Time> {
+        st.phase = Phase::Installing;
+        let d = self.params.times(category).install.sample(&mut st.rng);
+        avail.advance_online(t, d)
+    }
+
+    /// Install finished at `t`. `Ok(restart_at)` when it succeeded (the device is now
+    /// restart-pending, with its restart planned), `Err(next_scan)` when it failed.
+    pub fn installed(
+        &self,
+        st: &mut DeviceState,
+        avail: &Availability<'_>,
+        policy: &Policy,
+        category: Category,
+        t: Time,
+        extra_failure: f64,
+    ) -> Result<Option<Time>, Option<Time>> {
+        let p = (self.params.install_failure + extra_failure).clamp(0.0, 1.0);
+        if p > 0.0 && st.rng.random_bool(p) {
+            st.failed = st.work;
+            st.rolled_back = false;
+            st.phase = Phase::Waiting;
+            st.last_scan = t32(t);
+            return Err(self.next_scan_at_or_after(st, avail, t + 1));
+        }
+        st.phase = Phase::PendingRestart;
+        st.pending_since = t32(t);
+        Ok(self.plan_restart(st, avail, policy, category, t))
+    }
+
+    /// The effective deadline of the current work, or [`NEVER`] when none applies.
+    pub fn effective_deadline(
+        &self,
+        st: &DeviceState,
+        policy: &Policy,
+        category: Category,
+    ) -> Time {
+        let pending = u64::from(st.pending_since);
+        if st.work_forced_after != UNSET {
+            return pending + u64::from(st.work_forced_after);
+        }
+        match policy.deadline(category) {
+            (Some(deadline), grace) => (u64::from(st.first_seen) + deadline).max(pending + grace),
+            (None, _) => NEVER,
+        }
+    }
+
+    /// Decides when and how the pending restart happens, from `t` on.
+    fn plan_restart(
+        &self,
+        st: &mut DeviceState,
+        avail: &Availability<'_>,
+        policy: &Policy,
+        category: Category,
+        t: Time,
+    ) -> Option<Time> {
+        let deadline = self.effective_deadline(st, policy, category);
+        let user_at = self.params.user_restart.map(|d| t + d.sample(&mut st.rng));
+        let mut cursor = t;
+        while cursor < deadline {
+            let Some((s, e)) = avail.next_interval(cursor) else {
+                break;
+            };
+            if s >= deadline {
+                break;
+            }
+            let window_end = e.min(deadline);
+            if let Some(u) = user_at.filter(|&u| u >= s && u < window_end) {
+                // The user's own restart comes first unless an automatic one is earlier.
+                let auto = policy
+                    .auto_restart
+                    .then(|| first_outside_active(policy, &avail.clock, s, u))
+                    .flatten();
+                st.restart = if auto.is_some() {
+                    RestartKind::Auto
+                } else {
+                    RestartKind::User
+                };
+                return Some(auto.unwrap_or(u));
+            }
+            if policy.auto_restart {
+                if let Some(x) = first_outside_active(policy, &avail.clock, s, window_end) {
+                    st.restart = RestartKind::Auto;
+                    return Some(x);
+                }
+            }
+            if e < deadline && e != NEVER {
+                let q = self.params.shutdown_completes_restart.clamp(0.0, 1.0);
+                if q > 0.0 && st.rng.random_bool(q) {
+                    st.restart = RestartKind::User;
+                    return Some(e);
+                }
+            }
+            cursor = e;
+        }
+        st.restart = RestartKind::Forced;
+        if deadline == NEVER {
+            return None;
+        }
+        avail.next_online(deadline.max(t))
+    }
+
+    /// The restart begins at `t`; returns its record and when the device runs the new build.
+    pub fn restart_begins(
+        &self,
+        st: &mut DeviceState,
+        policy: &Policy,
+        clock: &LocalClock,
+        category: Category,
+        t: Time,
+    ) -> (Restart, Time) {
+        st.phase = Phase::Restarting;
+        let took = self.params.times(category).restart.sample(&mut st.rng);
+        let r = Restart {
+            kind: st.restart,
+            in_active_hours: policy.in_active_hours(clock.time_of_day(t)),
+        };
+        (r, t + took)
+    }
+
+    /// The restart completed: the device runs the new build (or, with probability `rollback`,
+    /// reverts to the old one). Returns whether it rolled back.
+    pub fn restart_done(&self, st: &mut DeviceState, category: Category, rollback: f64) -> bool {
+        let rolled_back = rollback > 0.0 && st.rng.random_bool(rollback.clamp(0.0, 1.0));
+        if !rolled_back {
+            match category {
+                Category::Quality => st.quality = st.work,
+                Category::Feature => st.feature = st.work,
+            }
+        } else {
+            st.failed = st.work;
+            st.rolled_back = true;
+        }
+        st.work = NONE;
+        st.work_deployment = NONE;
+        st.work_forced_after = UNSET;
+        st.first_seen = UNSET;
+        st.pending_since = UNSET;
+        st.phase = Phase::Idle;
+        rolled_back
+    }
+}
+
+/// The first instant in [from, to) outside active hours, if any.
+fn first_outside_active(policy: &Policy, clock: &LocalClock, from: Time, to: Time) -> Option<Time> {
+    if from >= to {
+        return None;
+    }
+    let tod = clock.time_of_day(from);
+    if !policy.in_active_hours(tod) {
+        return Some(from);
+    }
+    let until_end = if policy.active_end > tod {
+        policy.active_end - tod
+    } else {
+        DAY - tod + policy.active_end
+    };
+    let x = from + until_end;
+    (x < to).then_some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::Profile;
+    use crate::fleet::availability::WEEKDAYS;
+    use crate::rng::{RunKey, Stream};
+
+    const MONDAY: i64 = 1_768_176_000; // 2026-01-12T00:00:00Z
+
+    fn state() -> DeviceState {
+        let k = RunKey::new(1, 0);
+        DeviceState::new(k.rng(Stream::Scan, 0), k.rng(Stream::Pipeline, 0))
+    }
+
+    fn avail(p: &Profile) -> Availability<'_> {
+        Availability {
+            profile: p,
+            clock: LocalClock::new(MONDAY, 0),
+            key: 5,
+            until: 60 * DAY,
+        }
+    }
+
+    #[test]
+    fn first_scan_falls_within_one_jittered_interval() {
+        let params = ClientParams::default();
+        let c = Client { params: &params };
+        let p = Profile::AlwaysOn;
+        for seed in 0..200 {
+            let k = RunKey::new(seed, 0);
+            let mut st = DeviceState::new(k.rng(Stream::Scan, 0), k.rng(Stream::Pipeline, 0));
+            let s = c.next_scan_at_or_after(&mut st, &avail(&p), 0).unwrap();
+            assert!(s < 26 * HOUR);
+        }
+    }
+
+    #[test]
+    fn later_activation_finds_the_first_scan_after_it() {
+        let params = ClientParams {
+            scan_jitter: 0,
+            ..ClientParams::default()
+        };
+        let c = Client { params: &params };
+        let p = Profile::AlwaysOn;
+        let mut st = state();
+        let first = c.next_scan_at_or_after(&mut st, &avail(&p), 0).unwrap();
+        let mut st2 = state();
+        let later = c
+            .next_scan_at_or_after(&mut st2, &avail(&p), 5 * DAY)
+            .unwrap();
+        assert!(later >= 5 * DAY && later < 5 * DAY + 22 * HOUR);
+        assert_eq!((later - first) % (22 * HOUR), 0, "same scan grid");
+    }
+
+    #[test]
+    fn effective_deadline_is_the_later_of_deadline_and_grace() {
+        let params = ClientParams::default();
+        let c = Client { params: &params };
+        let pol = Policy::default_named("p");
+        let mut st = state();
+        st.first_seen = 0;
+        st.pending_since = t32(6 * DAY);
+        // 7 d from discovery vs 6 d + 2 d grace → 8 d.
+        assert_eq!(c.effective_deadline(&st, &pol, Category::Quality), 8 * DAY);
+        st.pending_since = t32(HOUR);
+        assert_eq!(c.effective_deadline(&st, &pol, Category::Quality), 7 * DAY);
+        st.work_forced_after = t32(2 * DAY);
+        assert_eq!(
+            c.effective_deadline(&st, &pol, Category::Quality),
+            HOUR + 2 * DAY
+        );
+    }
+
+    #[test]
+    fn always_on_device_restarts_automatically_when_active_hours_end() {
+        let params = ClientParams {
+            shutdown_completes_restart: 0.0,
+            ..ClientParams::default()
+        };
+        let c = Client { params: &params };
+        let pol = Policy::default_named("p");
+        let p = Profile::AlwaysOn;
+        let mut st = state();
+        st.first_seen = t32(9 * HOUR);
+        let at = c.installed(&mut st, &avail(&p), &pol, Category::Quality, 10 * HOUR, 0.0);
+        assert_eq!(at, Ok(Some(17 * HOUR)));
+        assert_eq!(st.restart, RestartKind::Auto);
+    }
+
+    #[test]
+    fn office_device_without_shutdown_restarts_is_forced_at_the_deadline() {
+        let params = ClientParams {
+            shutdown_completes_restart: 0.0,
+            ..ClientParams::default()
+        };
+        let c = Client { params: &params };
+        let pol = Policy::default_named("p");
+        let p = Profile::Office {
+            start: 8 * HOUR,
+            end: 17 * HOUR,
+            jitter: 0,
+            absent_days: 0.0,
+            days: WEEKDAYS,
+        };
+        let mut st = state();
+        st.first_seen = t32(9 * HOUR);
+        let at = c.installed(&mut st, &avail(&p), &pol, Category::Quality, 10 * HOUR, 0.0);
+        // Deadline: Monday 09:00 + 7 d = next Monday 09:00, online then → forced.
+        assert_eq!(at, Ok(Some(7 * DAY + 9 * HOUR)));
+        assert_eq!(st.restart, RestartKind::Forced);
+    }
+
+    #[test]
+    fn a_failed_install_waits_for_the_next_scan() {
+        let params = ClientParams {
+            install_failure: 1.0,
+            scan_jitter: 0,
+            ..ClientParams::default()
+        };
+        let c = Client { params: &params };
+        let pol = Policy::default_named("p");
+        let p = Profile::AlwaysOn;
+        let mut st = state();
+        st.work = 0;
+        let r = c.installed(&mut st, &avail(&p), &pol, Category::Quality, 10 * HOUR, 0.0);
+        assert_eq!(r, Err(Some(32 * HOUR)));
+        assert_eq!(st.failed, 0);
+        assert_eq!(st.phase, Phase::Waiting);
+    }
+
+    #[test]
+    fn active_hours_may_wrap_past_midnight() {
+        let mut pol = Policy::default_named("p");
+        pol.active_start = 22 * HOUR;
+        pol.active_end = 6 * HOUR;
+        assert!(pol.in_active_hours(23 * HOUR));
+        assert!(pol.in_active_hours(HOUR));
+        assert!(!pol.in_active_hours(12 * HOUR));
+    }
+}

@@ -1,0 +1,353 @@
+//! Availability profiles: when a device is switched on and connected, as a pure function of time.
+//!
+//! A profile yields, for each local day, a short sorted list of online intervals drawn from a stream
+//! keyed by (run, device, day). Because a day's intervals depend on nothing else, "the next online
+//! instant at or after t" is computed by looking at days in order — no events, no stepping through
+//! time (DESIGN.md §1 "Availability"). No public data gives work-hour or weekend online patterns
+//! (`reference/client-timing.md` §8), so every shape below is an **assumption** with parameters a
+//! scenario can set:
+//!
+//! - `always_on`: online all the time (kiosks, servers, desktops never switched off).
+//! - `office`: on selected weekdays, online from `start` to `end` local time, each moved by
+//!   uniform(−`jitter`, +`jitter`) per day; a day is skipped entirely with probability `absent_days`.
+//! - `laptop`: on selected weekdays, Poisson(`sessions_per_day`) sessions, each starting uniformly in
+//!   the local `window` and lasting exponential(mean `session_length`), clipped to the window.
+//! - `dormant`: long absences: each day independently online with probability `online_days` for
+//!   one session of `session_length` at a uniform time in the window (mean gap 1/`online_days` days).
+//! - `never`: never online (a shelved device).
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp, Poisson};
+
+use crate::rng::rng_from_key_sub;
+use crate::time::{DAY, LocalClock, NEVER, Secs, Time};
+
+/// Most sessions a laptop or dormant device can have in one day; more are dropped (the Poisson tail
+/// beyond 8 at 2 sessions/day has probability < 0.1 %).
+const MAX_SESSIONS: usize = 8;
+
+/// Weekdays as a bitmask, bit 0 = Monday.
+pub type DayMask = u8;
+/// Monday to Friday.
+pub const WEEKDAYS: DayMask = 0b001_1111;
+/// Every day of the week.
+pub const ALL_DAYS: DayMask = 0b111_1111;
+
+/// When a device is online; see the module docs for the meaning of each parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Profile {
+    /// Always online.
+    AlwaysOn,
+    /// Working hours on working days.
+    Office {
+        start: Secs,
+        end: Secs,
+        jitter: Secs,
+        absent_days: f64,
+        days: DayMask,
+    },
+    /// Sporadic sessions.
+    Laptop {
+        sessions_per_day: f64,
+        session_length: Secs,
+        window_start: Secs,
+        window_end: Secs,
+        days: DayMask,
+    },
+    /// Rare single sessions, long gaps.
+    Dormant {
+        online_days: f64,
+        session_length: Secs,
+        window_start: Secs,
+        window_end: Secs,
+    },
+    /// Never online.
+    Never,
+}
+
+/// One device's availability: its profile, its local clock and its day-stream key.
+#[derive(Clone, Copy, Debug)]
+pub struct Availability<'a> {
+    /// The profile shared by the device's segment.
+    pub profile: &'a Profile,
+    /// The device's local clock.
+    pub clock: LocalClock,
+    /// Key of the device's day stream (`RunKey::key(Stream::Day, device)`).
+    pub key: u64,
+    /// No interval starting at or after this time is ever reported (the horizon end).
+    pub until: Time,
+}
+
+impl Availability<'_> {
+    /// The first online interval that ends after `t`, as (max(start, t), end); `None` when there is
+    /// no online moment in [t, until).
+    pub fn next_interval(&self, t: Time) -> Option<(Time, Time)> {
+        if t >= self.until {
+            return None;
+        }
+        match self.profile {
+            Profile::AlwaysOn => Some((t, NEVER)),
+            Profile::Never => None,
+            _ => {
+                let mut buf = [(0i64, 0i64); MAX_SESSIONS];
+                let first = self.clock.day(t);
+                let last = self.clock.day(self.until) + 1;
+                for day in first..=last {
+                    let n = self.day_intervals(day, &mut buf);
+                    for &(s, e) in &buf[..n] {
+                        if e > t as i64 {
+                            let s = s.max(t as i64) as Time;
+                            return (s < self.until).then_some((s, e as Time));
+                        }
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// The first instant at or after `t` when the device is online.
+    pub fn next_online(&self, t: Time) -> Option<Time> {
+        self.next_interval(t).map(|(s, _)| s)
+    }
+
+    /// Whether the device is online at `t`.
+    pub fn is_online(&self, t: Time) -> bool {
+        self.next_online(t) == Some(t)
+    }
+
+    /// When `work` seconds of online time starting at `t` are complete (progress pauses while
+    /// offline, as downloads and installs do); `None` if that is not within the horizon.
+    pub fn advance_online(&self, t: Time, work: Secs) -> Option<Time> {
+        let mut t = t;
+        let mut left = work;
+        loop {
+            let (s, e) = self.next_interval(t)?;
+            if e - s >= left {
+                return Some(s + left);
+            }
+            left -= e - s;
+            t = e;
+        }
+    }
+
+    /// Fills `buf` with the day's online intervals in simulated time (sorted, disjoint, may be
+    /// negative before the start) and returns how many there are.
+    fn day_intervals(&self, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
+        let midnight = self.clock.day_start(day);
+        let weekday_bit = 1u8 << LocalClock::weekday(day);
+        let mut rng = rng_from_key_sub(self.key, day as u64);
+        match *self.profile {
+            Profile::AlwaysOn => {
+                buf[0] = (midnight, midnight + DAY as i64);
+                1
+            }
+            Profile::Never => 0,
+            Profile::Office {
+                start,
+                end,
+                jitter,
+                absent_days,
+                days,
+            } => {
+                if days & weekday_bit == 0 || rng.random_bool(absent_days.clamp(0.0, 1.0)) {
+                    return 0;
+                }
+                let j = jitter as i64;
+                let (ds, de) = if j > 0 {
+                    (rng.random_range(-j..=j), rng.random_range(-j..=j))
+                } else {
+                    (0, 0)
+                };
+                let s = (start as i64 + ds).clamp(0, DAY as i64);
+                let e = (end as i64 + de).clamp(0, DAY as i64);
+                if e <= s {
+                    return 0;
+                }
+                buf[0] = (midnight + s, midnight + e);
+                1
+            }
+            Profile::Laptop {
+                sessions_per_day,
+                session_length,
+                window_start,
+                window_end,
+                days,
+            } => {
+                if days & weekday_bit == 0 {
+                    return 0;
+                }
+                let n = match Poisson::new(sessions_per_day) {
+                    Ok(p) => (p.sample(&mut rng) as usize).min(MAX_SESSIONS),
+                    Err(_) => 0,
+                };
+                sessions(
+                    &mut rng,
+                    n,
+                    session_length,
+                    window_start,
+                    window_end,
+                    midnight,
+                    buf,
+                )
+            }
+            Profile::Dormant {
+                online_days,
+                session_length,
+                window_start,
+                window_end,
+            } => {
+                let n = usize::from(rng.random_bool(online_days.clamp(0.0, 1.0)));
+                sessions(
+                    &mut rng,
+                    n,
+                    session_length,
+                    window_start,
+                    window_end,
+                    midnight,
+                    buf,
+                )
+            }
+        }
+    }
+}
+
+/// Draws `n` sessions in [window_start, window_end) local time, then sorts and merges overlaps.
+fn sessions(
+    rng: &mut impl Rng,
+    n: usize,
+    mean_length: Secs,
+    window_start: Secs,
+    window_end: Secs,
+    midnight: i64,
+    buf: &mut [(i64, i64); MAX_SESSIONS],
+) -> usize {
+    if n == 0 || window_end <= window_start || mean_length == 0 {
+        return 0;
+    }
+    let exp = Exp::new(1.0 / mean_length as f64).ok();
+    for slot in buf.iter_mut().take(n) {
+        let s = rng.random_range(window_start..window_end);
+        let len = exp.map_or(mean_length as f64, |d| d.sample(rng)).max(60.0) as Secs;
+        let e = (s + len).min(window_end);
+        *slot = (midnight + s as i64, midnight + e as i64);
+    }
+    buf[..n].sort_unstable();
+    let mut w = 0;
+    for i in 1..n {
+        if buf[i].0 <= buf[w].1 {
+            buf[w].1 = buf[w].1.max(buf[i].1);
+        } else {
+            w += 1;
+            buf[w] = buf[i];
+        }
+    }
+    w + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::HOUR;
+
+    fn office() -> Profile {
+        Profile::Office {
+            start: 8 * HOUR,
+            end: 17 * HOUR,
+            jitter: 0,
+            absent_days: 0.0,
+            days: WEEKDAYS,
+        }
+    }
+
+    // 2026-01-12T00:00:00Z is a Monday.
+    const MONDAY: i64 = 1_768_176_000;
+
+    fn avail(p: &Profile) -> Availability<'_> {
+        Availability {
+            profile: p,
+            clock: LocalClock::new(MONDAY, 0),
+            key: 99,
+            until: 30 * DAY,
+        }
+    }
+
+    #[test]
+    fn office_device_is_online_in_working_hours_on_weekdays_only() {
+        let p = office();
+        let a = avail(&p);
+        assert_eq!(a.next_online(0), Some(8 * HOUR));
+        assert!(a.is_online(9 * HOUR));
+        assert!(!a.is_online(18 * HOUR));
+        assert_eq!(a.next_online(18 * HOUR), Some(DAY + 8 * HOUR));
+        // Saturday 10:00 → Monday 08:00.
+        assert_eq!(a.next_online(5 * DAY + 10 * HOUR), Some(7 * DAY + 8 * HOUR));
+    }
+
+    #[test]
+    fn work_pauses_while_offline() {
+        let p = office();
+        let a = avail(&p);
+        // 2 h of work starting Monday 16:00 ends Tuesday 09:00.
+        assert_eq!(a.advance_online(16 * HOUR, 2 * HOUR), Some(DAY + 9 * HOUR));
+        assert_eq!(a.advance_online(9 * HOUR, 0), Some(9 * HOUR));
+    }
+
+    #[test]
+    fn never_online_has_no_next_instant_and_always_on_is_now() {
+        let never = Profile::Never;
+        assert_eq!(avail(&never).next_online(5), None);
+        let always = Profile::AlwaysOn;
+        assert_eq!(avail(&always).next_online(5), Some(5));
+        assert_eq!(avail(&always).advance_online(5, 100), Some(105));
+    }
+
+    #[test]
+    fn nothing_is_reported_past_the_horizon() {
+        let p = office();
+        let a = Availability {
+            until: 20 * HOUR,
+            ..avail(&p)
+        };
+        assert_eq!(a.next_online(18 * HOUR), None);
+    }
+
+    #[test]
+    fn laptop_sessions_are_sorted_disjoint_and_inside_the_window() {
+        let p = Profile::Laptop {
+            sessions_per_day: 3.0,
+            session_length: 2 * HOUR,
+            window_start: 7 * HOUR,
+            window_end: 23 * HOUR,
+            days: ALL_DAYS,
+        };
+        let a = avail(&p);
+        let mut t = 0;
+        let mut online = 0;
+        while let Some((s, e)) = a.next_interval(t) {
+            assert!(s >= t && e > s);
+            let tod = a.clock.time_of_day(s);
+            assert!(
+                (7 * HOUR..23 * HOUR).contains(&tod),
+                "session starts at {tod}"
+            );
+            online += e - s;
+            t = e;
+        }
+        let per_day = online as f64 / 30.0 / HOUR as f64;
+        assert!((2.0..8.0).contains(&per_day), "{per_day} h online per day");
+    }
+
+    #[test]
+    fn same_key_and_day_give_the_same_intervals() {
+        let p = Profile::Dormant {
+            online_days: 0.3,
+            session_length: HOUR,
+            window_start: 8 * HOUR,
+            window_end: 20 * HOUR,
+        };
+        let a = avail(&p);
+        let b = avail(&p);
+        assert_eq!(a.next_interval(3 * DAY), b.next_interval(3 * DAY));
+    }
+}

@@ -1,0 +1,274 @@
+//! The fleet: devices generated from segments, with interned attributes.
+//!
+//! A segment says how many devices it has, their attributes (manufacturer, model, driver set,
+//! software tags, OS build or any key=value), UTC offset, availability profile and client policy.
+//! A device stores only its segment and the id of its attribute *combination*, so a device is a
+//! few bytes however many attributes the fleet has (DESIGN.md §2 "Compact devices"); attribute
+//! combinations are also what diverse wave ordering works with.
+
+pub mod availability;
+
+use std::collections::HashMap;
+
+use rand::RngExt;
+
+use crate::rng::{RunKey, Stream};
+pub use availability::{Availability, Profile};
+
+/// How one attribute's value is chosen for each device of a segment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrChoice {
+    /// Every device gets this value.
+    Fixed(String),
+    /// Each device draws one value with these weights (equal weights spread devices evenly).
+    Weighted(Vec<(String, f64)>),
+}
+
+/// A validated segment definition.
+#[derive(Clone, Debug)]
+pub struct SegmentSpec {
+    /// Segment name, unique in the scenario.
+    pub name: String,
+    /// Number of devices (after resolving shares).
+    pub devices: u32,
+    /// Index of the client policy.
+    pub policy: u16,
+    /// Seconds east of UTC.
+    pub utc_offset: i32,
+    /// When devices are online.
+    pub profile: Profile,
+    /// Attribute name → how values are chosen, in a fixed (sorted) order.
+    pub attributes: Vec<(String, AttrChoice)>,
+}
+
+/// One device: 8 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Index into [`Fleet::segments`].
+    pub segment: u16,
+    /// Index into [`Fleet::combos`].
+    pub combo: u32,
+}
+
+/// Interned attribute names, values and combinations.
+#[derive(Clone, Debug, Default)]
+pub struct Attributes {
+    /// Attribute names, sorted.
+    pub keys: Vec<String>,
+    /// Interned values; a combination refers to them by index.
+    pub values: Vec<String>,
+    /// Each combination: one value index per key (`u32::MAX` when the device lacks the key).
+    pub combos: Vec<Vec<u32>>,
+    value_ids: HashMap<String, u32>,
+    combo_ids: HashMap<Vec<u32>, u32>,
+}
+
+impl Attributes {
+    fn value_id(&mut self, v: &str) -> u32 {
+        if let Some(&id) = self.value_ids.get(v) {
+            return id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(v.to_string());
+        self.value_ids.insert(v.to_string(), id);
+        id
+    }
+
+    fn combo_id(&mut self, combo: Vec<u32>) -> u32 {
+        if let Some(&id) = self.combo_ids.get(&combo) {
+            return id;
+        }
+        let id = self.combos.len() as u32;
+        self.combos.push(combo.clone());
+        self.combo_ids.insert(combo, id);
+        id
+    }
+
+    /// The value of attribute `key` in combination `combo`, if the device has it.
+    pub fn get(&self, combo: u32, key: &str) -> Option<&str> {
+        let k = self.keys.iter().position(|x| x == key)?;
+        let v = *self.combos.get(combo as usize)?.get(k)?;
+        self.values.get(v as usize).map(String::as_str)
+    }
+}
+
+/// Per-segment facts the simulation needs at run time.
+#[derive(Clone, Debug)]
+pub struct Segment {
+    /// Segment name.
+    pub name: String,
+    /// Policy index.
+    pub policy: u16,
+    /// Seconds east of UTC.
+    pub utc_offset: i32,
+    /// Availability profile.
+    pub profile: Profile,
+    /// First device id of the segment (devices of a segment are contiguous).
+    pub first: u32,
+    /// Number of devices.
+    pub len: u32,
+}
+
+/// All devices of one run.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    /// Devices by id.
+    pub devices: Vec<Device>,
+    /// Segments by index.
+    pub segments: Vec<Segment>,
+    /// Interned attributes.
+    pub attributes: Attributes,
+}
+
+impl Fleet {
+    /// Generates the devices of `segments`; attribute draws come from each device's fleet stream.
+    pub fn generate(segments: &[SegmentSpec], key: &RunKey) -> Fleet {
+        let mut keys: Vec<String> = segments
+            .iter()
+            .flat_map(|s| s.attributes.iter().map(|(k, _)| k.clone()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let mut attributes = Attributes {
+            keys,
+            ..Attributes::default()
+        };
+        let total: usize = segments.iter().map(|s| s.devices as usize).sum();
+        let mut devices = Vec::with_capacity(total);
+        let mut out_segments = Vec::with_capacity(segments.len());
+        for (si, seg) in segments.iter().enumerate() {
+            let first = devices.len() as u32;
+            // Per-segment lookup: attribute position in the global key list, and interned values.
+            let plan: Vec<(usize, Vec<(u32, f64)>, f64)> = seg
+                .attributes
+                .iter()
+                .map(|(k, choice)| {
+                    let pos = attributes.keys.iter().position(|x| x == k).unwrap_or(0);
+                    let vals: Vec<(u32, f64)> = match choice {
+                        AttrChoice::Fixed(v) => vec![(attributes.value_id(v), 1.0)],
+                        AttrChoice::Weighted(vs) => vs
+                            .iter()
+                            .map(|(v, w)| (attributes.value_id(v), *w))
+                            .collect(),
+                    };
+                    let total_w = vals.iter().map(|(_, w)| w).sum::<f64>();
+                    (pos, vals, total_w)
+                })
+                .collect();
+            let mut combo = vec![u32::MAX; attributes.keys.len()];
+            for i in 0..seg.devices {
+                let id = first + i;
+                let mut rng = key.rng(Stream::Fleet, u64::from(id));
+                combo.fill(u32::MAX);
+                for (pos, vals, total_w) in &plan {
+                    combo[*pos] = if vals.len() == 1 {
+                        vals[0].0
+                    } else {
+                        let mut x = rng.random_range(0.0..*total_w);
+                        let mut chosen = vals[vals.len() - 1].0;
+                        for (v, w) in vals {
+                            if x < *w {
+                                chosen = *v;
+                                break;
+                            }
+                            x -= w;
+                        }
+                        chosen
+                    };
+                }
+                let c = attributes.combo_id(combo.clone());
+                devices.push(Device {
+                    segment: si as u16,
+                    combo: c,
+                });
+            }
+            out_segments.push(Segment {
+                name: seg.name.clone(),
+                policy: seg.policy,
+                utc_offset: seg.utc_offset,
+                profile: seg.profile.clone(),
+                first,
+                len: seg.devices,
+            });
+        }
+        Fleet {
+            devices,
+            segments: out_segments,
+            attributes,
+        }
+    }
+
+    /// Number of devices.
+    pub fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// Whether the fleet has no device.
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+
+    /// The segment of device `id`.
+    pub fn segment_of(&self, id: u32) -> &Segment {
+        &self.segments[self.devices[id as usize].segment as usize]
+    }
+
+    /// A stable, human-readable device name: `<segment>-<index in segment>`.
+    pub fn device_name(&self, id: u32) -> String {
+        let seg = self.segment_of(id);
+        format!("{}-{}", seg.name, id - seg.first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, n: u32, attrs: Vec<(String, AttrChoice)>) -> SegmentSpec {
+        SegmentSpec {
+            name: name.into(),
+            devices: n,
+            policy: 0,
+            utc_offset: 0,
+            profile: Profile::AlwaysOn,
+            attributes: attrs,
+        }
+    }
+
+    #[test]
+    fn devices_are_contiguous_per_segment_and_attributes_are_interned() {
+        let segs = vec![
+            spec(
+                "a",
+                3,
+                vec![("model".into(), AttrChoice::Fixed("D1".into()))],
+            ),
+            spec(
+                "b",
+                1000,
+                vec![(
+                    "model".into(),
+                    AttrChoice::Weighted(vec![("L7".into(), 1.0), ("L9".into(), 1.0)]),
+                )],
+            ),
+        ];
+        let fleet = Fleet::generate(&segs, &RunKey::new(1, 0));
+        assert_eq!(fleet.len(), 1003);
+        assert_eq!(fleet.segments[1].first, 3);
+        assert_eq!(fleet.attributes.combos.len(), 3);
+        assert_eq!(
+            fleet.attributes.get(fleet.devices[0].combo, "model"),
+            Some("D1")
+        );
+        let l9 = (3..1003)
+            .filter(|&i| fleet.attributes.get(fleet.devices[i].combo, "model") == Some("L9"))
+            .count();
+        assert!((400..600).contains(&l9), "{l9} of 1000 drew L9");
+        assert_eq!(fleet.device_name(4), "b-1");
+    }
+
+    #[test]
+    fn a_device_is_eight_bytes() {
+        assert_eq!(std::mem::size_of::<Device>(), 8);
+    }
+}

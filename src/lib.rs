@@ -1,0 +1,31 @@
+//! rollsim: a discrete-event simulator of Windows update rollouts through the Windows Update for
+//! Business deployment service.
+//!
+//! The pipeline is: [`scenario::Scenario::load`] a TOML file → [`sim::run`] it for a seed and
+//! replication → turn the [`sim::RunResult`] into files with [`report`]. The modules follow
+//! DESIGN.md's architecture:
+//!
+//! - [`engine`]: clock and event queues, knowing nothing of devices;
+//! - [`fleet`]: devices, attributes, availability profiles;
+//! - [`client`]: the Windows Update client state machine;
+//! - [`service`]: the deployment service;
+//! - [`metrics`]: state counts on a time grid, summaries;
+//! - [`scenario`]: the file format and its validation;
+//! - [`report`]: CSV/JSON writers and the terminal summary;
+//! - [`sim`]: one run, gluing the above together.
+#![deny(clippy::unwrap_used)]
+
+pub mod client;
+pub mod engine;
+pub mod error;
+pub mod fleet;
+pub mod metrics;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod service;
+pub mod sim;
+pub mod time;
+
+pub use error::Error;
+pub use scenario::Scenario;

@@ -1,0 +1,16 @@
+//! The `rollsim` command line: parse, call the library, map errors to exit codes
+//! (0 ok, 1 failure while running, 2 bad input or usage).
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+        }
+    }
+}

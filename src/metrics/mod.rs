@@ -1,0 +1,232 @@
+//! Recorders: state counts on a fixed time grid, restart tallies and per-deployment summaries.
+//!
+//! Nothing here iterates over the fleet per time step (DESIGN.md §2 "Counters, not scans"): every
+//! device transition adds −1/+1 to the bucket of the sample that first sees it, and the series is
+//! the running sum of the buckets. Sample k (at k × interval) includes every transition at or
+//! before its time. Times to 50/90/95/99 % compliance are exact (the instant the count first reaches
+//! the threshold), not rounded to the sample grid.
+
+use crate::client::{Restart, RestartKind};
+use crate::time::{Secs, Time};
+
+/// A device's state with respect to one deployment (the `state` column of `timeseries.csv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum State {
+    /// In the audience, not offered yet (before the start, or waiting for its wave).
+    NotOffered,
+    /// Offered; the device has not picked it up yet (next scan, or deferred by policy).
+    Offered,
+    /// Downloading.
+    Downloading,
+    /// Installing.
+    Installing,
+    /// Installed, waiting for (or doing) the restart.
+    PendingRestart,
+    /// Running the new build (or newer content of the same category).
+    Compliant,
+    /// The last install attempt failed; retried at the next scan.
+    Failed,
+    /// Restarted into the new build and reverted to the old one.
+    RolledBack,
+}
+
+impl State {
+    /// All states, in pipeline order (the order of rows in `timeseries.csv`).
+    pub const ALL: [State; 8] = [
+        State::NotOffered,
+        State::Offered,
+        State::Downloading,
+        State::Installing,
+        State::PendingRestart,
+        State::Compliant,
+        State::Failed,
+        State::RolledBack,
+    ];
+
+    /// Name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::NotOffered => "not_offered",
+            State::Offered => "offered",
+            State::Downloading => "downloading",
+            State::Installing => "installing",
+            State::PendingRestart => "pending_restart",
+            State::Compliant => "compliant",
+            State::Failed => "failed",
+            State::RolledBack => "rolled_back",
+        }
+    }
+}
+
+const N_STATES: usize = State::ALL.len();
+
+/// Compliance thresholds reported in summaries, in percent.
+pub const THRESHOLDS: [u32; 4] = [50, 90, 95, 99];
+
+/// Counters of one deployment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeploymentCounters {
+    /// Devices currently in the audience.
+    pub targeted: u64,
+    /// Devices currently compliant.
+    pub compliant: u64,
+    /// Devices ever offered.
+    pub offered: u64,
+    /// Restarts forced after the effective deadline.
+    pub forced_restarts: u64,
+    /// Automatic restarts outside active hours.
+    pub auto_restarts: u64,
+    /// Restarts by the user (shutdown or own restart).
+    pub user_restarts: u64,
+    /// Forced or automatic restarts that happened inside active hours (user disruption).
+    pub restarts_in_active_hours: u64,
+    /// Failed install attempts.
+    pub install_failures: u64,
+    /// Rollbacks after restart.
+    pub rollbacks: u64,
+    /// First time the compliant count reached each of [`THRESHOLDS`].
+    pub reached: [Option<Time>; 4],
+}
+
+/// Restart counts by local weekday (0 = Monday) × hour × kind.
+pub type RestartGrid = [[[u64; 3]; 24]; 7];
+
+/// Records one run's transitions.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    sample: Secs,
+    buckets: usize,
+    /// deltas[(dep × buckets + bucket) × N_STATES + state]
+    deltas: Vec<i64>,
+    /// Per deployment.
+    pub counters: Vec<DeploymentCounters>,
+    /// Per deployment.
+    pub restarts: Vec<RestartGrid>,
+}
+
+impl Recorder {
+    /// A recorder for `deployments` deployments, sampling every `sample` seconds up to `horizon`.
+    pub fn new(deployments: usize, sample: Secs, horizon: Time) -> Self {
+        let buckets = horizon.div_ceil(sample.max(1)) as usize + 1;
+        Self {
+            sample: sample.max(1),
+            buckets,
+            deltas: vec![0; deployments * buckets * N_STATES],
+            counters: vec![DeploymentCounters::default(); deployments],
+            restarts: vec![[[[0; 3]; 24]; 7]; deployments],
+        }
+    }
+
+    /// Number of samples (0, interval, 2 × interval, …, up to the horizon).
+    pub fn samples(&self) -> usize {
+        self.buckets
+    }
+
+    /// Sample interval in seconds.
+    pub fn sample_interval(&self) -> Secs {
+        self.sample
+    }
+
+    /// Records that, for deployment `dep`, a device moved from `from` to `to` at `t` (`None` = not
+    /// in the audience).
+    pub fn transition(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>) {
+        if from == to {
+            return;
+        }
+        let bucket = (t.div_ceil(self.sample) as usize).min(self.buckets - 1);
+        let base = (dep * self.buckets + bucket) * N_STATES;
+        let c = &mut self.counters[dep];
+        if let Some(f) = from {
+            self.deltas[base + f as usize] -= 1;
+            if f == State::Compliant {
+                c.compliant -= 1;
+            }
+        } else {
+            c.targeted += 1;
+        }
+        if let Some(s) = to {
+            self.deltas[base + s as usize] += 1;
+            match s {
+                State::Compliant => c.compliant += 1,
+                State::RolledBack => c.rollbacks += 1,
+                State::Failed => c.install_failures += 1,
+                _ => {}
+            }
+        } else {
+            c.targeted -= 1;
+        }
+        for (i, &pct) in THRESHOLDS.iter().enumerate() {
+            if c.reached[i].is_none()
+                && c.targeted > 0
+                && c.compliant * 100 >= u64::from(pct) * c.targeted
+            {
+                c.reached[i] = Some(t);
+            }
+        }
+    }
+
+    /// Records a restart of a device that was restart-pending for deployment `dep`, at local
+    /// `weekday` and `hour`.
+    pub fn restart(&mut self, dep: usize, r: Restart, weekday: u8, hour: u8) {
+        let c = &mut self.counters[dep];
+        match r.kind {
+            RestartKind::Forced => c.forced_restarts += 1,
+            RestartKind::Auto => c.auto_restarts += 1,
+            RestartKind::User => c.user_restarts += 1,
+        }
+        if r.in_active_hours && r.kind != RestartKind::User {
+            c.restarts_in_active_hours += 1;
+        }
+        self.restarts[dep][weekday as usize % 7][hour as usize % 24][r.kind as usize] += 1;
+    }
+
+    /// The state counts of deployment `dep` at every sample: `series[sample][state]`.
+    pub fn series(&self, dep: usize) -> Vec<[u64; N_STATES]> {
+        let mut running = [0i64; N_STATES];
+        (0..self.buckets)
+            .map(|b| {
+                let base = (dep * self.buckets + b) * N_STATES;
+                let mut row = [0u64; N_STATES];
+                for s in 0..N_STATES {
+                    running[s] += self.deltas[base + s];
+                    row[s] = running[s].max(0) as u64;
+                }
+                row
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transition_is_seen_from_the_first_sample_at_or_after_it() {
+        let mut r = Recorder::new(1, 10, 30);
+        r.transition(0, 0, None, Some(State::Offered));
+        r.transition(0, 10, Some(State::Offered), Some(State::Downloading));
+        r.transition(0, 11, Some(State::Downloading), Some(State::Compliant));
+        let s = r.series(0);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[0][State::Offered as usize], 1);
+        assert_eq!(s[1][State::Downloading as usize], 1);
+        assert_eq!(s[2][State::Compliant as usize], 1);
+        assert_eq!(s[3][State::Compliant as usize], 1);
+        assert_eq!(r.counters[0].reached, [Some(11); 4]);
+    }
+
+    #[test]
+    fn thresholds_follow_the_targeted_count() {
+        let mut r = Recorder::new(1, 10, 100);
+        for _ in 0..4 {
+            r.transition(0, 0, None, Some(State::Offered));
+        }
+        r.transition(0, 5, Some(State::Offered), Some(State::Compliant));
+        assert_eq!(r.counters[0].reached[0], None);
+        r.transition(0, 7, Some(State::Offered), Some(State::Compliant));
+        assert_eq!(r.counters[0].reached[0], Some(7));
+        assert_eq!(r.counters[0].reached[1], None);
+    }
+}

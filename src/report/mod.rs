@@ -1,0 +1,450 @@
+//! Outputs of a run: `timeseries.csv`, `summary.json`, `summary.csv`, `events.csv`,
+//! `restarts.csv`, and the short summary printed on the terminal.
+//!
+//! Exporters are pure functions from results to bytes (`reference/style-by-example.md` §2.10);
+//! [`write_run`] is the only place that touches the file system. It writes into a temporary sibling
+//! folder and renames it into place, so an interrupted run leaves either the previous complete
+//! output or none, never a half-written one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::metrics::{State, THRESHOLDS};
+use crate::scenario::Scenario;
+use crate::sim::RunResult;
+use crate::time::{HOUR, Time, format_instant};
+
+/// Hours with up to four decimals and no trailing zeros (`0`, `1.5`, `0.0167`).
+pub fn fmt_hours(t: Time) -> String {
+    let s = format!("{:.4}", t as f64 / HOUR as f64);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+fn hours_f64(t: Time) -> f64 {
+    (t as f64 / HOUR as f64 * 10_000.0).round() / 10_000.0
+}
+
+/// Guards a text cell against spreadsheet formula injection: values starting with `=`, `+`, `-`
+/// or `@` are prefixed with an apostrophe.
+pub fn csv_text(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+fn csv_bytes(rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail for I/O reasons; a csv error would be a bug in the row shape.
+    let _ = rows(&mut w);
+    w.into_inner().unwrap_or_default()
+}
+
+/// `timeseries.csv`: one row per sample, deployment and state.
+pub fn timeseries_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
+    csv_bytes(|w| {
+        w.write_record(["hours", "time", "deployment", "state", "devices", "share"])?;
+        let step = r.recorder.sample_interval();
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            let series = r.recorder.series(d);
+            let name = csv_text(&dep.name);
+            for (k, row) in series.iter().enumerate() {
+                let t = (k as u64 * step).min(sc.horizon);
+                let total: u64 = row.iter().sum();
+                let hours = fmt_hours(t);
+                let time = format_instant(sc.start_unix, t);
+                for s in State::ALL {
+                    let n = row[s as usize];
+                    let share = if total > 0 {
+                        n as f64 / total as f64
+                    } else {
+                        0.0
+                    };
+                    w.write_record([
+                        hours.as_str(),
+                        time.as_str(),
+                        name.as_str(),
+                        s.as_str(),
+                        &n.to_string(),
+                        &format!("{share:.6}"),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// One deployment state change in `summary.json`.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct StateChangeOut {
+    /// Hours since start.
+    pub hours: f64,
+    /// New state.
+    pub state: String,
+    /// Reason.
+    pub reason: String,
+}
+
+/// Per-deployment summary (the stable keys of `summary.json`).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct DeploymentSummary {
+    /// Deployment name.
+    pub name: String,
+    /// Content name.
+    pub content: String,
+    /// Devices in the audience at the end.
+    pub devices_targeted: u64,
+    /// Devices offered at least once.
+    pub devices_offered: u64,
+    /// Devices compliant at the end.
+    pub devices_compliant: u64,
+    /// Share compliant at the end.
+    pub share_compliant: f64,
+    /// Hours until 50 % of the audience was compliant (null when never).
+    pub hours_to_50: Option<f64>,
+    /// Hours until 90 %.
+    pub hours_to_90: Option<f64>,
+    /// Hours until 95 %.
+    pub hours_to_95: Option<f64>,
+    /// Hours until 99 %.
+    pub hours_to_99: Option<f64>,
+    /// Restarts forced after the effective deadline.
+    pub forced_restarts: u64,
+    /// Automatic restarts outside active hours.
+    pub auto_restarts: u64,
+    /// Restarts by users (shutdown or own restart).
+    pub user_restarts: u64,
+    /// Forced or automatic restarts inside active hours.
+    pub restarts_in_active_hours: u64,
+    /// Failed install attempts.
+    pub install_failures: u64,
+    /// Rollbacks after restart.
+    pub rollbacks: u64,
+    /// Devices hit by hidden issues (no issues are modelled yet: always 0).
+    pub issue_hits: u64,
+    /// Devices under a safeguard hold at the end (no holds are modelled yet: always 0).
+    pub held: u64,
+    /// Deployment state changes.
+    pub state_changes: Vec<StateChangeOut>,
+}
+
+/// `summary.json`.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario start (RFC 3339).
+    pub start: String,
+    /// Horizon in hours.
+    pub horizon_hours: f64,
+    /// Seed of this run.
+    pub seed: u64,
+    /// Replication index.
+    pub replication: u64,
+    /// Devices in the fleet.
+    pub devices: usize,
+    /// Per deployment.
+    pub deployments: Vec<DeploymentSummary>,
+}
+
+/// Builds the summary of a run.
+pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
+    let deployments = sc
+        .deployments
+        .iter()
+        .enumerate()
+        .map(|(d, dep)| {
+            let c = &r.recorder.counters[d];
+            let reached = |pct: u32| {
+                THRESHOLDS
+                    .iter()
+                    .position(|&x| x == pct)
+                    .and_then(|i| c.reached[i])
+                    .map(hours_f64)
+            };
+            DeploymentSummary {
+                name: dep.name.clone(),
+                content: sc.contents[dep.content as usize].name.clone(),
+                devices_targeted: c.targeted,
+                devices_offered: c.offered,
+                devices_compliant: c.compliant,
+                share_compliant: if c.targeted > 0 {
+                    (c.compliant as f64 / c.targeted as f64 * 1e6).round() / 1e6
+                } else {
+                    0.0
+                },
+                hours_to_50: reached(50),
+                hours_to_90: reached(90),
+                hours_to_95: reached(95),
+                hours_to_99: reached(99),
+                forced_restarts: c.forced_restarts,
+                auto_restarts: c.auto_restarts,
+                user_restarts: c.user_restarts,
+                restarts_in_active_hours: c.restarts_in_active_hours,
+                install_failures: c.install_failures,
+                rollbacks: c.rollbacks,
+                issue_hits: 0,
+                held: 0,
+                state_changes: r
+                    .state_changes
+                    .iter()
+                    .filter(|s| s.deployment as usize == d)
+                    .map(|s| StateChangeOut {
+                        hours: hours_f64(s.at),
+                        state: s.state.to_string(),
+                        reason: s.reason.to_string(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Summary {
+        scenario: sc.name.clone(),
+        start: format_instant(sc.start_unix, 0),
+        horizon_hours: hours_f64(sc.horizon),
+        seed: r.seed,
+        replication: r.replication,
+        devices: r.stats.devices,
+        deployments,
+    }
+}
+
+/// `summary.json` bytes.
+pub fn summary_json(s: &Summary) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(s).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| x.to_string())
+}
+
+/// `summary.csv`: the per-deployment summary as a table (empty cell = never reached).
+pub fn summary_csv(s: &Summary) -> Vec<u8> {
+    csv_bytes(|w| {
+        w.write_record([
+            "deployment",
+            "devices_targeted",
+            "devices_offered",
+            "devices_compliant",
+            "share_compliant",
+            "hours_to_50",
+            "hours_to_90",
+            "hours_to_95",
+            "hours_to_99",
+            "forced_restarts",
+            "auto_restarts",
+            "user_restarts",
+            "restarts_in_active_hours",
+            "install_failures",
+            "rollbacks",
+            "issue_hits",
+            "held",
+        ])?;
+        for d in &s.deployments {
+            w.write_record([
+                csv_text(&d.name),
+                d.devices_targeted.to_string(),
+                d.devices_offered.to_string(),
+                d.devices_compliant.to_string(),
+                d.share_compliant.to_string(),
+                opt(d.hours_to_50),
+                opt(d.hours_to_90),
+                opt(d.hours_to_95),
+                opt(d.hours_to_99),
+                d.forced_restarts.to_string(),
+                d.auto_restarts.to_string(),
+                d.user_restarts.to_string(),
+                d.restarts_in_active_hours.to_string(),
+                d.install_failures.to_string(),
+                d.rollbacks.to_string(),
+                d.issue_hits.to_string(),
+                d.held.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// `events.csv`: deployment state changes in time order.
+pub fn events_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
+    csv_bytes(|w| {
+        w.write_record([
+            "hours",
+            "time",
+            "deployment",
+            "event",
+            "state",
+            "reason",
+            "detail",
+        ])?;
+        for c in &r.state_changes {
+            w.write_record([
+                fmt_hours(c.at),
+                format_instant(sc.start_unix, c.at),
+                csv_text(&sc.deployments[c.deployment as usize].name),
+                "state_change".to_string(),
+                c.state.to_string(),
+                c.reason.to_string(),
+                csv_text(&c.detail),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// `restarts.csv`: restarts by deployment, local weekday, local hour and kind (non-zero cells).
+pub fn restarts_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    const KINDS: [&str; 3] = ["forced", "auto", "user"];
+    csv_bytes(|w| {
+        w.write_record(["deployment", "weekday", "hour", "kind", "restarts"])?;
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            for (wd, hours) in r.recorder.restarts[d].iter().enumerate() {
+                for (h, kinds) in hours.iter().enumerate() {
+                    for (k, &n) in kinds.iter().enumerate() {
+                        if n > 0 {
+                            w.write_record([
+                                csv_text(&dep.name),
+                                DAYS[wd].to_string(),
+                                h.to_string(),
+                                KINDS[k].to_string(),
+                                n.to_string(),
+                            ])?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The files of one run folder, as (name, bytes).
+pub fn run_files(sc: &Scenario, r: &RunResult) -> Vec<(&'static str, Vec<u8>)> {
+    let s = summary(sc, r);
+    vec![
+        ("timeseries.csv", timeseries_csv(sc, r)),
+        ("summary.json", summary_json(&s)),
+        ("summary.csv", summary_csv(&s)),
+        ("events.csv", events_csv(sc, r)),
+        ("restarts.csv", restarts_csv(sc, r)),
+    ]
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Writes `files` into folder `dir` atomically: everything goes to a temporary sibling first,
+/// which then replaces `dir`.
+pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Error> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| write_err(&parent, e))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(|e| write_err(&tmp, e))?;
+    }
+    fs::create_dir_all(&tmp).map_err(|e| write_err(&tmp, e))?;
+    for (f, bytes) in files {
+        let p = tmp.join(f);
+        if let Err(e) = fs::write(&p, bytes) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(write_err(&p, e));
+        }
+    }
+    // Swap: move the old folder aside, move the new one in, then delete the old one.
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let had_old = dir.exists();
+    if had_old {
+        fs::rename(dir, &old).map_err(|e| write_err(dir, e))?;
+    }
+    if let Err(e) = fs::rename(&tmp, dir) {
+        if had_old {
+            let _ = fs::rename(&old, dir);
+        }
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(write_err(dir, e));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
+/// The short human summary printed after a run.
+pub fn terminal_summary(s: &Summary, out: &Path) -> String {
+    let mut t = format!(
+        "{}: {} devices, {:.0} days, seed {}\n",
+        s.scenario,
+        s.devices,
+        s.horizon_hours / 24.0,
+        s.seed
+    );
+    let h = |v: Option<f64>| v.map_or("never".to_string(), |x| format!("{x:.1} h"));
+    for d in &s.deployments {
+        t.push_str(&format!(
+            "  {}: {}/{} compliant ({:.1} %), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
+            d.name,
+            d.devices_compliant,
+            d.devices_targeted,
+            d.share_compliant * 100.0,
+            h(d.hours_to_50),
+            h(d.hours_to_90),
+            h(d.hours_to_95),
+            h(d.hours_to_99),
+        ));
+        t.push_str(&format!(
+            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks\n",
+            d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks
+        ));
+    }
+    t.push_str(&format!("  results in {}\n", out.display()));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_printed_without_trailing_zeros() {
+        assert_eq!(fmt_hours(0), "0");
+        assert_eq!(fmt_hours(5400), "1.5");
+        assert_eq!(fmt_hours(60), "0.0167");
+    }
+
+    #[test]
+    fn formula_like_text_is_defused_in_csv() {
+        assert_eq!(csv_text("=cmd()"), "'=cmd()");
+        assert_eq!(csv_text("pilot"), "pilot");
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_old_folder_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        write_dir_atomic(&out, &[("a.txt", b"1".to_vec()), ("b.txt", b"2".to_vec())]).unwrap();
+        write_dir_atomic(&out, &[("a.txt", b"3".to_vec())]).unwrap();
+        assert_eq!(fs::read(out.join("a.txt")).unwrap(), b"3");
+        assert!(!out.join("b.txt").exists());
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+}

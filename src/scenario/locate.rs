@@ -1,0 +1,162 @@
+//! Maps between field paths (`segments[1].availability.profile`) and places in a TOML file.
+//!
+//! Validation happens on typed values after deserialisation, where positions are gone; this module
+//! re-parses the text with spans so every error can name its line and column, and turns the span of
+//! a serde error back into the field path.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// A parsed document kept only for its spans.
+pub struct Locator<'a> {
+    text: &'a str,
+    root: Option<Spanned<DeTable<'a>>>,
+}
+
+enum Seg<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+fn segments(path: &str) -> Vec<Seg<'_>> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let (key, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(Seg::Key(key));
+        }
+        for idx in rest.split('[').filter(|s| !s.is_empty()) {
+            if let Ok(i) = idx.trim_end_matches(']').parse() {
+                out.push(Seg::Index(i));
+            }
+        }
+    }
+    out
+}
+
+impl<'a> Locator<'a> {
+    /// Parses `text` for its spans (a syntax error simply leaves nothing to locate).
+    pub fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            root: DeTable::parse(text).ok(),
+        }
+    }
+
+    /// 1-based (line, column) of byte offset `at`.
+    pub fn line_col(&self, at: usize) -> (usize, usize) {
+        let at = at.min(self.text.len());
+        let before = &self.text[..at];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rfind('\n').map_or(at, |i| at - i - 1) + 1;
+        (line, col)
+    }
+
+    /// Span of the value at `path`, or of its closest existing ancestor.
+    pub fn span_of(&self, path: &str) -> Option<Range<usize>> {
+        let root = self.root.as_ref()?;
+        let mut table: Option<&DeTable<'_>> = Some(root.get_ref());
+        let mut value: Option<&Spanned<DeValue<'_>>> = None;
+        let mut best = None;
+        for seg in segments(path) {
+            let next = match seg {
+                Seg::Key(k) => match (table, value) {
+                    (Some(t), None) => t.get(k),
+                    (_, Some(v)) => v.get_ref().get(k),
+                    _ => None,
+                },
+                Seg::Index(i) => value.and_then(|v| v.get_ref().get(i)),
+            };
+            match next {
+                Some(v) => {
+                    best = Some(v.span());
+                    value = Some(v);
+                    table = None;
+                }
+                None => break,
+            }
+        }
+        best
+    }
+
+    /// (line, column) of the value at `path`, (0, 0) when it cannot be found.
+    pub fn position(&self, path: &str) -> (usize, usize) {
+        self.span_of(path)
+            .map_or((0, 0), |s| self.line_col(s.start))
+    }
+
+    /// The field path whose key or value encloses byte range `span` most tightly.
+    pub fn path_at(&self, span: &Range<usize>) -> String {
+        let Some(root) = self.root.as_ref() else {
+            return String::new();
+        };
+        let mut best = (0, String::new());
+        walk_table(root.get_ref(), span, "", &mut best);
+        best.1
+    }
+}
+
+fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// Depth-first search over every key and value: table and array-of-table headers do not span
+/// their contents, so no subtree can be skipped. Keeps the deepest match.
+fn walk_table(t: &DeTable<'_>, span: &Range<usize>, prefix: &str, best: &mut (usize, String)) {
+    for (k, v) in t.iter() {
+        let path = if prefix.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", k.get_ref())
+        };
+        let depth = path.matches(['.', '[']).count() + 1;
+        if (contains(&k.span(), span) || contains(&v.span(), span)) && depth > best.0 {
+            *best = (depth, path.clone());
+        }
+        walk_value(v.get_ref(), span, &path, best);
+    }
+}
+
+fn walk_value(v: &DeValue<'_>, span: &Range<usize>, prefix: &str, best: &mut (usize, String)) {
+    match v {
+        DeValue::Table(t) => walk_table(t, span, prefix, best),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("{prefix}[{i}]");
+                let depth = path.matches(['.', '[']).count() + 1;
+                if contains(&item.span(), span) && depth > best.0 {
+                    *best = (depth, path.clone());
+                }
+                walk_value(item.get_ref(), span, &path, best);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "[simulation]\nhorizon = \"P30D\"\n\n[[segments]]\nname = \"a\"\n\n[[segments]]\nname = \"b\"\navailability = { profile = \"offce\" }\n";
+
+    #[test]
+    fn a_path_maps_to_the_line_of_its_value() {
+        let l = Locator::new(DOC);
+        assert_eq!(l.position("simulation.horizon"), (2, 11));
+        assert_eq!(l.position("segments[1].availability.profile").0, 9);
+        assert_eq!(l.position("segments[1].name").0, 8);
+    }
+
+    #[test]
+    fn a_span_maps_back_to_its_path() {
+        let l = Locator::new(DOC);
+        let at = DOC.find("\"offce\"").unwrap();
+        assert_eq!(l.path_at(&(at..at + 7)), "segments[1].availability.profile");
+    }
+}

@@ -1,0 +1,1059 @@
+//! Scenario files: the TOML schema, and validation into checked types with located errors.
+//!
+//! Loading has two stages (`reference/style-by-example.md` §2.6): serde reads the text into `Raw*`
+//! structs that mirror the file one to one (`deny_unknown_fields`: a misspelt field is an error,
+//! never a silent default), then [`Scenario::from_raw`] checks every rule and builds the types the
+//! simulation uses. Every problem names the file, line and column, the field path, the rule and the
+//! value found; all problems of a file are reported together.
+//!
+//! Naming: properties that model a Graph API property keep the Graph name and nesting (camelCase,
+//! e.g. `content."@odata.type"`, `settings.userExperience.daysUntilForcedReboot`); rollsim's own
+//! settings are snake_case. The README documents every field.
+
+pub mod deployment;
+pub mod locate;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::client::{Category, CategoryParams, ClientParams, Dist, Policy};
+use crate::error::{Error, InputError, Problem};
+use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
+use crate::fleet::{AttrChoice, Profile, SegmentSpec};
+use crate::service::{Content, DeploymentDef};
+use crate::time::{
+    DAY, HOUR, Secs, Time, parse_duration, parse_duration_signed, parse_instant, parse_time_of_day,
+    parse_utc_offset,
+};
+use locate::Locator;
+
+/// A validated scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Name (`[simulation] name`, else the file stem).
+    pub name: String,
+    /// What question the scenario answers.
+    pub description: String,
+    /// Scenario start as Unix seconds (t = 0).
+    pub start_unix: i64,
+    /// Simulated span.
+    pub horizon: Time,
+    /// Seed of replication 0.
+    pub seed: u64,
+    /// Interval of `timeseries.csv` samples.
+    pub sample_interval: Secs,
+    /// Client behaviour.
+    pub client: ClientParams,
+    /// Client policies; segments refer to them by index.
+    pub policies: Vec<Policy>,
+    /// Fleet segments.
+    pub segments: Vec<SegmentSpec>,
+    /// Content referenced by deployments.
+    pub contents: Vec<Content>,
+    /// Deployments.
+    pub deployments: Vec<DeploymentDef>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 1: the file as written.
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    simulation: RawSimulation,
+    fleet: Option<RawFleet>,
+    client: Option<RawClient>,
+    #[serde(default)]
+    policies: BTreeMap<String, RawPolicy>,
+    #[serde(default)]
+    segments: Vec<RawSegment>,
+    #[serde(default)]
+    deployments: Vec<deployment::RawDeployment>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawSimulation {
+    name: Option<String>,
+    description: Option<String>,
+    start: String,
+    horizon: String,
+    seed: Option<u64>,
+    sample_interval: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawFleet {
+    devices: Option<i64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    scan_interval: Option<String>,
+    scan_jitter: Option<String>,
+    install_failure: Option<f64>,
+    shutdown_completes_restart: Option<f64>,
+    user_restart: Option<RawDist>,
+    quality: Option<RawCategory>,
+    feature: Option<RawCategory>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    download_time: Option<RawDist>,
+    install_time: Option<RawDist>,
+    restart_time: Option<RawDist>,
+    rollback: Option<f64>,
+}
+
+/// A duration distribution: a plain duration (fixed) or a table.
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+enum RawDist {
+    Fixed(String),
+    Table(RawDistTable),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawDistTable {
+    distribution: String,
+    median: Option<String>,
+    sigma: Option<f64>,
+    mean: Option<String>,
+    min: Option<String>,
+    max: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    quality_deferral: Option<String>,
+    quality_deadline: Option<String>,
+    quality_grace: Option<String>,
+    feature_deferral: Option<String>,
+    feature_deadline: Option<String>,
+    feature_grace: Option<String>,
+    active_hours: Option<RawHours>,
+    auto_restart: Option<bool>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawHours {
+    start: String,
+    end: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawSegment {
+    name: String,
+    devices: Option<i64>,
+    share: Option<f64>,
+    policy: Option<String>,
+    utc_offset: Option<String>,
+    availability: Option<RawAvailability>,
+    #[serde(default)]
+    attributes: BTreeMap<String, RawAttr>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawAvailability {
+    profile: String,
+    start: Option<String>,
+    end: Option<String>,
+    jitter: Option<String>,
+    absent_days: Option<f64>,
+    days: Option<Vec<String>>,
+    sessions_per_day: Option<f64>,
+    session_length: Option<String>,
+    window: Option<RawHours>,
+    online_days: Option<f64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+enum RawAttr {
+    One(String),
+    Many(Vec<String>),
+    Weighted {
+        values: Vec<String>,
+        weights: Vec<f64>,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 2: validation.
+
+/// Collects problems as (field path, message) while validating.
+#[derive(Default)]
+pub(crate) struct Checker {
+    problems: Vec<(String, String)>,
+}
+
+impl Checker {
+    pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push((path.into(), message.into()));
+    }
+
+    /// A duration ≥ 0, or `default` when absent.
+    pub(crate) fn duration(&mut self, path: &str, v: Option<&str>, default: Secs) -> Secs {
+        let Some(text) = v else { return default };
+        match parse_duration_signed(text) {
+            Ok(s) if s < 0 => {
+                self.fail(path, format!("must not be negative, found \"{text}\""));
+                default
+            }
+            Ok(s) => s as Secs,
+            Err(e) => {
+                self.fail(path, format!("{e}, found \"{text}\""));
+                default
+            }
+        }
+    }
+
+    /// A duration > 0, or `default` when absent.
+    pub(crate) fn positive(&mut self, path: &str, v: Option<&str>, default: Secs) -> Secs {
+        let s = self.duration(path, v, default);
+        if v.is_some() && s == 0 && parse_duration(v.unwrap_or("")).is_ok() {
+            self.fail(
+                path,
+                format!("must be longer than zero, found \"{}\"", v.unwrap_or("")),
+            );
+        }
+        s
+    }
+
+    /// A probability in [0, 1], or `default` when absent.
+    pub(crate) fn probability(&mut self, path: &str, v: Option<f64>, default: f64) -> f64 {
+        match v {
+            None => default,
+            Some(p) if (0.0..=1.0).contains(&p) => p,
+            Some(p) => {
+                self.fail(
+                    path,
+                    format!("must be a probability between 0 and 1, found {p}"),
+                );
+                default
+            }
+        }
+    }
+
+    fn time_of_day(&mut self, path: &str, v: &str) -> Secs {
+        parse_time_of_day(v).unwrap_or_else(|e| {
+            self.fail(path, format!("{e}, found \"{v}\""));
+            0
+        })
+    }
+
+    fn dist(&mut self, path: &str, v: Option<&RawDist>, default: Dist) -> Dist {
+        match v {
+            None => default,
+            Some(RawDist::Fixed(s)) => Dist::Fixed(self.duration(path, Some(s), 0)),
+            Some(RawDist::Table(t)) => {
+                let allowed: &[&str] = match t.distribution.as_str() {
+                    "fixed" => &["value"],
+                    "lognormal" => &["median", "sigma"],
+                    "exponential" => &["mean"],
+                    "uniform" => &["min", "max"],
+                    other => {
+                        let hint =
+                            suggest(other, &["fixed", "lognormal", "exponential", "uniform"]);
+                        self.fail(
+                            format!("{path}.distribution"),
+                            format!("unknown distribution \"{other}\"{hint}; expected fixed, lognormal, exponential or uniform"),
+                        );
+                        return default;
+                    }
+                };
+                let given = [
+                    ("value", t.value.is_some()),
+                    ("median", t.median.is_some()),
+                    ("sigma", t.sigma.is_some()),
+                    ("mean", t.mean.is_some()),
+                    ("min", t.min.is_some()),
+                    ("max", t.max.is_some()),
+                ];
+                for (name, present) in given {
+                    if present && !allowed.contains(&name) {
+                        self.fail(
+                            format!("{path}.{name}"),
+                            format!(
+                                "does not apply to the {} distribution (it takes {})",
+                                t.distribution,
+                                allowed.join(", ")
+                            ),
+                        );
+                    }
+                }
+                let need = |c: &mut Checker, name: &str, v: &Option<String>| -> Secs {
+                    if v.is_none() {
+                        c.fail(
+                            format!("{path}.{name}"),
+                            format!("is required by the {} distribution", t.distribution),
+                        );
+                    }
+                    c.duration(&format!("{path}.{name}"), v.as_deref(), 0)
+                };
+                match t.distribution.as_str() {
+                    "fixed" => Dist::Fixed(need(self, "value", &t.value)),
+                    "lognormal" => {
+                        let median = need(self, "median", &t.median);
+                        let sigma = t.sigma.unwrap_or(0.5);
+                        if !(sigma >= 0.0 && sigma.is_finite()) {
+                            self.fail(
+                                format!("{path}.sigma"),
+                                format!("must be ≥ 0, found {sigma}"),
+                            );
+                        }
+                        Dist::LogNormal { median, sigma }
+                    }
+                    "exponential" => Dist::Exponential {
+                        mean: need(self, "mean", &t.mean),
+                    },
+                    _ => {
+                        let min = need(self, "min", &t.min);
+                        let max = need(self, "max", &t.max);
+                        if max < min {
+                            self.fail(
+                                format!("{path}.max"),
+                                format!("must not be below min, found {max} s < {min} s"),
+                            );
+                        }
+                        Dist::Uniform { min, max }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// " (did you mean \"x\"?)" when a candidate is close to `found`.
+pub(crate) fn suggest(found: &str, candidates: &[&str]) -> String {
+    let best = candidates
+        .iter()
+        .map(|c| {
+            (
+                strsim::levenshtein(&found.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
+        .min();
+    match best {
+        Some((d, c)) if d <= 2.max(found.len() / 3) => format!(" (did you mean \"{c}\"?)"),
+        _ => String::new(),
+    }
+}
+
+fn parse_days(
+    c: &mut Checker,
+    path: &str,
+    days: Option<&Vec<String>>,
+    default: DayMask,
+) -> DayMask {
+    let Some(days) = days else { return default };
+    let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let mut mask = 0;
+    for (i, d) in days.iter().enumerate() {
+        match names.iter().position(|n| d.to_lowercase().starts_with(n)) {
+            Some(b) => mask |= 1 << b,
+            None => c.fail(
+                format!("{path}[{i}]"),
+                format!("not a weekday (mon … sun), found \"{d}\""),
+            ),
+        }
+    }
+    mask
+}
+
+const PROFILES: [&str; 5] = ["office", "always_on", "laptop", "dormant", "never"];
+
+fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Profile {
+    let Some(a) = a else { return Profile::AlwaysOn };
+    let allowed: &[&str] = match a.profile.as_str() {
+        "always_on" | "never" => &[],
+        "office" => &["start", "end", "jitter", "absent_days", "days"],
+        "laptop" => &["sessions_per_day", "session_length", "window", "days"],
+        "dormant" => &["online_days", "session_length", "window"],
+        other => {
+            c.fail(
+                format!("{path}.profile"),
+                format!(
+                    "unknown availability profile \"{other}\"{}; expected one of {}",
+                    suggest(other, &PROFILES),
+                    PROFILES.join(", ")
+                ),
+            );
+            return Profile::AlwaysOn;
+        }
+    };
+    let given = [
+        ("start", a.start.is_some()),
+        ("end", a.end.is_some()),
+        ("jitter", a.jitter.is_some()),
+        ("absent_days", a.absent_days.is_some()),
+        ("days", a.days.is_some()),
+        ("sessions_per_day", a.sessions_per_day.is_some()),
+        ("session_length", a.session_length.is_some()),
+        ("window", a.window.is_some()),
+        ("online_days", a.online_days.is_some()),
+    ];
+    for (name, present) in given {
+        if present && !allowed.contains(&name) {
+            let takes = if allowed.is_empty() {
+                "no parameters".to_string()
+            } else {
+                allowed.join(", ")
+            };
+            c.fail(
+                format!("{path}.{name}"),
+                format!(
+                    "does not apply to profile \"{}\" (it takes {takes})",
+                    a.profile
+                ),
+            );
+        }
+    }
+    let window = |c: &mut Checker, default: (Secs, Secs)| match &a.window {
+        None => default,
+        Some(w) => {
+            let s = c.time_of_day(&format!("{path}.window.start"), &w.start);
+            let e = c.time_of_day(&format!("{path}.window.end"), &w.end);
+            if e <= s {
+                c.fail(
+                    format!("{path}.window.end"),
+                    format!("must be after the window start, found \"{}\"", w.end),
+                );
+            }
+            (s, e)
+        }
+    };
+    match a.profile.as_str() {
+        "always_on" => Profile::AlwaysOn,
+        "never" => Profile::Never,
+        "office" => {
+            let start = a
+                .start
+                .as_deref()
+                .map_or(8 * HOUR, |s| c.time_of_day(&format!("{path}.start"), s));
+            let end = a
+                .end
+                .as_deref()
+                .map_or(17 * HOUR, |s| c.time_of_day(&format!("{path}.end"), s));
+            if end <= start {
+                c.fail(
+                    format!("{path}.end"),
+                    format!(
+                        "must be after start, found \"{}\"",
+                        a.end.as_deref().unwrap_or("17:00")
+                    ),
+                );
+            }
+            Profile::Office {
+                start,
+                end,
+                jitter: c.duration(&format!("{path}.jitter"), a.jitter.as_deref(), HOUR),
+                absent_days: c.probability(&format!("{path}.absent_days"), a.absent_days, 0.05),
+                days: parse_days(c, &format!("{path}.days"), a.days.as_ref(), WEEKDAYS),
+            }
+        }
+        "laptop" => {
+            let rate = a.sessions_per_day.unwrap_or(2.0);
+            if !(rate > 0.0 && rate <= 8.0) {
+                c.fail(
+                    format!("{path}.sessions_per_day"),
+                    format!("must be above 0 and at most 8, found {rate}"),
+                );
+            }
+            let (window_start, window_end) = window(c, (7 * HOUR, 23 * HOUR));
+            Profile::Laptop {
+                sessions_per_day: rate.clamp(0.01, 8.0),
+                session_length: c.positive(
+                    &format!("{path}.session_length"),
+                    a.session_length.as_deref(),
+                    2 * HOUR,
+                ),
+                window_start,
+                window_end,
+                days: parse_days(c, &format!("{path}.days"), a.days.as_ref(), ALL_DAYS),
+            }
+        }
+        _ => {
+            let (window_start, window_end) = window(c, (8 * HOUR, 20 * HOUR));
+            Profile::Dormant {
+                online_days: c.probability(&format!("{path}.online_days"), a.online_days, 0.1),
+                session_length: c.positive(
+                    &format!("{path}.session_length"),
+                    a.session_length.as_deref(),
+                    2 * HOUR,
+                ),
+                window_start,
+                window_end,
+            }
+        }
+    }
+}
+
+fn policy(c: &mut Checker, name: &str, p: &RawPolicy) -> Policy {
+    let path = format!("policies.{name}");
+    let base = Policy::default_named(name);
+    let deadline =
+        |c: &mut Checker, key: &str, v: &Option<String>, d: Option<Secs>| match v.as_deref() {
+            Some("none") => None,
+            Some(text) => Some(c.duration(&format!("{path}.{key}"), Some(text), d.unwrap_or(0))),
+            None => d,
+        };
+    let max_days = |c: &mut Checker, key: &str, v: Secs, max: u64| {
+        if v > max * DAY {
+            c.fail(
+                format!("{path}.{key}"),
+                format!(
+                    "must be at most {max} days (the policy's documented range), found {} days",
+                    v as f64 / DAY as f64
+                ),
+            );
+        }
+        v
+    };
+    let qd = c.duration(
+        &format!("{path}.quality_deferral"),
+        p.quality_deferral.as_deref(),
+        base.quality_deferral,
+    );
+    let fd = c.duration(
+        &format!("{path}.feature_deferral"),
+        p.feature_deferral.as_deref(),
+        base.feature_deferral,
+    );
+    let qg = c.duration(
+        &format!("{path}.quality_grace"),
+        p.quality_grace.as_deref(),
+        base.quality_grace,
+    );
+    let fg = c.duration(
+        &format!("{path}.feature_grace"),
+        p.feature_grace.as_deref(),
+        base.feature_grace,
+    );
+    let qdl = deadline(
+        c,
+        "quality_deadline",
+        &p.quality_deadline,
+        base.quality_deadline,
+    );
+    let fdl = deadline(
+        c,
+        "feature_deadline",
+        &p.feature_deadline,
+        base.feature_deadline,
+    );
+    let (active_start, active_end) = match &p.active_hours {
+        None => (base.active_start, base.active_end),
+        Some(h) => (
+            c.time_of_day(&format!("{path}.active_hours.start"), &h.start),
+            c.time_of_day(&format!("{path}.active_hours.end"), &h.end),
+        ),
+    };
+    Policy {
+        name: name.to_string(),
+        quality_deferral: max_days(c, "quality_deferral", qd, 30),
+        quality_deadline: qdl.map(|v| max_days(c, "quality_deadline", v, 30)),
+        quality_grace: max_days(c, "quality_grace", qg, 7),
+        feature_deferral: max_days(c, "feature_deferral", fd, 365),
+        feature_deadline: fdl.map(|v| max_days(c, "feature_deadline", v, 30)),
+        feature_grace: max_days(c, "feature_grace", fg, 7),
+        active_start,
+        active_end,
+        auto_restart: p.auto_restart.unwrap_or(true),
+    }
+}
+
+fn client(c: &mut Checker, raw: Option<&RawClient>) -> ClientParams {
+    let d = ClientParams::default();
+    let Some(r) = raw else { return d };
+    let cat = |c: &mut Checker, name: &str, raw: Option<&RawCategory>, d: CategoryParams| {
+        let Some(r) = raw else { return d };
+        let p = format!("client.{name}");
+        CategoryParams {
+            download: c.dist(
+                &format!("{p}.download_time"),
+                r.download_time.as_ref(),
+                d.download,
+            ),
+            install: c.dist(
+                &format!("{p}.install_time"),
+                r.install_time.as_ref(),
+                d.install,
+            ),
+            restart: c.dist(
+                &format!("{p}.restart_time"),
+                r.restart_time.as_ref(),
+                d.restart,
+            ),
+            rollback: c.probability(&format!("{p}.rollback"), r.rollback, d.rollback),
+        }
+    };
+    let scan_interval = c.positive(
+        "client.scan_interval",
+        r.scan_interval.as_deref(),
+        d.scan_interval,
+    );
+    ClientParams {
+        scan_interval,
+        scan_jitter: c.duration(
+            "client.scan_jitter",
+            r.scan_jitter.as_deref(),
+            d.scan_jitter,
+        ),
+        quality: cat(c, "quality", r.quality.as_ref(), d.quality),
+        feature: cat(c, "feature", r.feature.as_ref(), d.feature),
+        install_failure: c.probability(
+            "client.install_failure",
+            r.install_failure,
+            d.install_failure,
+        ),
+        shutdown_completes_restart: c.probability(
+            "client.shutdown_completes_restart",
+            r.shutdown_completes_restart,
+            d.shutdown_completes_restart,
+        ),
+        user_restart: r
+            .user_restart
+            .as_ref()
+            .map(|u| c.dist("client.user_restart", Some(u), Dist::Fixed(DAY))),
+    }
+}
+
+fn attributes(
+    c: &mut Checker,
+    path: &str,
+    raw: &BTreeMap<String, RawAttr>,
+) -> Vec<(String, AttrChoice)> {
+    raw.iter()
+        .map(|(k, v)| {
+            let p = format!("{path}.{k}");
+            let choice = match v {
+                RawAttr::One(s) => AttrChoice::Fixed(s.clone()),
+                RawAttr::Many(vs) if vs.is_empty() => {
+                    c.fail(p, "must list at least one value, found []");
+                    AttrChoice::Fixed(String::new())
+                }
+                RawAttr::Many(vs) => AttrChoice::Weighted(vs.iter().map(|s| (s.clone(), 1.0)).collect()),
+                RawAttr::Weighted { values, weights } => {
+                    if values.is_empty() || values.len() != weights.len() {
+                        c.fail(&p, format!("values and weights must be non-empty lists of the same length, found {} values and {} weights", values.len(), weights.len()));
+                    }
+                    if let Some(w) = weights.iter().find(|w| !(**w >= 0.0 && w.is_finite())) {
+                        c.fail(format!("{p}.weights"), format!("weights must be ≥ 0, found {w}"));
+                    }
+                    if weights.iter().sum::<f64>() <= 0.0 {
+                        c.fail(format!("{p}.weights"), "weights must not all be zero");
+                    }
+                    AttrChoice::Weighted(values.iter().cloned().zip(weights.iter().map(|w| w.max(0.0))).collect())
+                }
+            };
+            (k.clone(), choice)
+        })
+        .collect()
+}
+
+/// Largest fleet a scenario may ask for (a guard against typos such as an extra zero block).
+pub const MAX_DEVICES: u64 = 50_000_000;
+
+fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<SegmentSpec> {
+    let total = raw.fleet.as_ref().and_then(|f| f.devices);
+    if let Some(t) = total {
+        if t < 0 || t as u64 > MAX_DEVICES {
+            c.fail(
+                "fleet.devices",
+                format!("must be between 0 and {MAX_DEVICES}, found {t}"),
+            );
+        }
+    }
+    let uses_share = raw.segments.iter().any(|s| s.share.is_some());
+    if uses_share {
+        let sum: f64 = raw.segments.iter().filter_map(|s| s.share).sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            let i = raw
+                .segments
+                .iter()
+                .position(|s| s.share.is_some())
+                .unwrap_or(0);
+            c.fail(
+                format!("segments[{i}].share"),
+                format!("segment shares must add up to 1, found a sum of {sum}"),
+            );
+        }
+        if total.is_none() {
+            c.fail(
+                "fleet.devices",
+                "is required when segments give a share instead of a device count",
+            );
+        }
+    }
+    // Largest-remainder rounding so shares add up to exactly the fleet size.
+    let total_u = total.unwrap_or(0).max(0) as u64;
+    let mut counts: Vec<u64> = Vec::with_capacity(raw.segments.len());
+    let mut remainders = Vec::new();
+    for (i, s) in raw.segments.iter().enumerate() {
+        let path = format!("segments[{i}]");
+        match (s.devices, s.share) {
+            (Some(_), Some(_)) => {
+                c.fail(
+                    format!("{path}.share"),
+                    "give either devices or share, not both",
+                );
+                counts.push(0);
+            }
+            (Some(n), None) => {
+                if n < 0 || n as u64 > MAX_DEVICES {
+                    c.fail(
+                        format!("{path}.devices"),
+                        format!("must be between 0 and {MAX_DEVICES}, found {n}"),
+                    );
+                }
+                counts.push(n.max(0) as u64);
+            }
+            (None, Some(f)) => {
+                if !(0.0..=1.0).contains(&f) {
+                    c.fail(
+                        format!("{path}.share"),
+                        format!("must lie between 0 and 1, found {f}"),
+                    );
+                }
+                let exact = f.clamp(0.0, 1.0) * total_u as f64;
+                counts.push(exact.floor() as u64);
+                remainders.push((exact - exact.floor(), i));
+            }
+            (None, None) => {
+                c.fail(&path, "needs a device count (devices = N) or a share of [fleet] devices (share = 0.3)");
+                counts.push(0);
+            }
+        }
+    }
+    if uses_share {
+        let assigned: u64 = raw
+            .segments
+            .iter()
+            .zip(&counts)
+            .filter(|(s, _)| s.share.is_some())
+            .map(|(_, n)| n)
+            .sum();
+        let mut missing = total_u.saturating_sub(assigned);
+        remainders.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, i) in remainders {
+            if missing == 0 {
+                break;
+            }
+            counts[i] += 1;
+            missing -= 1;
+        }
+    }
+    if counts.iter().sum::<u64>() > MAX_DEVICES {
+        c.fail(
+            "segments",
+            format!(
+                "the fleet may have at most {MAX_DEVICES} devices, found {}",
+                counts.iter().sum::<u64>()
+            ),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    raw.segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let path = format!("segments[{i}]");
+            if !seen.insert(s.name.as_str()) {
+                c.fail(
+                    format!("{path}.name"),
+                    format!("segment names must be unique, found \"{}\" twice", s.name),
+                );
+            }
+            let pname = s.policy.as_deref().unwrap_or("default");
+            let policy = match policies.iter().position(|p| p.name == pname) {
+                Some(p) => p as u16,
+                None => {
+                    let names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
+                    c.fail(
+                        format!("{path}.policy"),
+                        format!(
+                            "no policy named \"{pname}\"{}; defined: {}",
+                            suggest(pname, &names),
+                            names.join(", ")
+                        ),
+                    );
+                    0
+                }
+            };
+            let utc_offset = match &s.utc_offset {
+                None => 0,
+                Some(o) => parse_utc_offset(o).unwrap_or_else(|e| {
+                    c.fail(format!("{path}.utc_offset"), format!("{e}, found \"{o}\""));
+                    0
+                }),
+            };
+            SegmentSpec {
+                name: s.name.clone(),
+                devices: counts[i].min(u64::from(u32::MAX)) as u32,
+                policy,
+                utc_offset,
+                profile: availability(c, &format!("{path}.availability"), s.availability.as_ref()),
+                attributes: attributes(c, &format!("{path}.attributes"), &s.attributes),
+            }
+        })
+        .collect()
+}
+
+impl Scenario {
+    /// Loads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Scenario::parse(&text, &path.display().to_string(), &stem, base)
+    }
+
+    /// Parses scenario text; `file` names it in errors, `stem` is the default name, `base` is the
+    /// folder that relative paths in the file (Graph JSON bodies) are resolved against.
+    pub fn parse(text: &str, file: &str, stem: &str, base: &Path) -> Result<Scenario, Error> {
+        let loc = Locator::new(text);
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let (line, column) = if e.span().is_some() {
+                loc.line_col(span.start)
+            } else {
+                (0, 0)
+            };
+            let message = e.message().trim().to_string();
+            let message = improve_serde_message(&message);
+            Error::Input(InputError {
+                file: file.to_string(),
+                problems: vec![Problem {
+                    line,
+                    column,
+                    path: loc.path_at(&span),
+                    message,
+                }],
+            })
+        })?;
+        let mut c = Checker::default();
+        let sc = Scenario::from_raw(&raw, stem, base, &mut c);
+        if c.problems.is_empty() {
+            return Ok(sc);
+        }
+        let mut problems: Vec<Problem> = c
+            .problems
+            .into_iter()
+            .map(|(path, message)| {
+                let (line, column) = loc.position(&path);
+                Problem {
+                    line,
+                    column,
+                    path,
+                    message,
+                }
+            })
+            .collect();
+        problems.sort_by_key(|p| (p.line, p.column));
+        Err(Error::Input(InputError {
+            file: file.to_string(),
+            problems,
+        }))
+    }
+
+    fn from_raw(raw: &RawScenario, stem: &str, base: &Path, c: &mut Checker) -> Scenario {
+        let s = &raw.simulation;
+        let start = parse_instant(&s.start).unwrap_or_else(|e| {
+            c.fail("simulation.start", format!("{e}, found \"{}\"", s.start));
+            jiff::Timestamp::UNIX_EPOCH
+        });
+        let horizon = c.positive("simulation.horizon", Some(&s.horizon), DAY);
+        if horizon > 3650 * DAY {
+            c.fail(
+                "simulation.horizon",
+                format!("must be at most 10 years, found \"{}\"", s.horizon),
+            );
+        }
+        let sample_interval = c.positive(
+            "simulation.sample_interval",
+            s.sample_interval.as_deref(),
+            HOUR,
+        );
+        let mut policies: Vec<Policy> = raw.policies.iter().map(|(n, p)| policy(c, n, p)).collect();
+        if !policies.iter().any(|p| p.name == "default") {
+            policies.push(Policy::default_named("default"));
+        }
+        let segments = segments(c, raw, &policies);
+        if segments.is_empty() {
+            c.fail(
+                "segments",
+                "the scenario needs at least one [[segments]] entry",
+            );
+        }
+        let client = client(c, raw.client.as_ref());
+        let start_unix = start.as_second();
+        let (contents, deployments) =
+            deployment::deployments(c, &raw.deployments, &segments, start_unix, base);
+        Scenario {
+            name: s.name.clone().unwrap_or_else(|| stem.to_string()),
+            description: s.description.clone().unwrap_or_default(),
+            start_unix,
+            horizon,
+            seed: s.seed.unwrap_or(0),
+            sample_interval,
+            client,
+            policies,
+            segments,
+            contents,
+            deployments,
+        }
+    }
+
+    /// Total number of devices.
+    pub fn devices(&self) -> u64 {
+        self.segments.iter().map(|s| u64::from(s.devices)).sum()
+    }
+
+    /// The category of deployment `d`'s content.
+    pub fn category(&self, d: usize) -> Category {
+        self.contents[self.deployments[d].content as usize].category
+    }
+}
+
+/// Makes serde's wording friendlier where it is cryptic.
+fn improve_serde_message(m: &str) -> String {
+    if m.starts_with("data did not match any variant of untagged enum RawDist") {
+        return "expected a duration such as \"PT10M\" or a table such as { distribution = \"lognormal\", median = \"PT10M\", sigma = 0.5 }".into();
+    }
+    if m.starts_with("data did not match any variant of untagged enum RawAttr") {
+        return "expected a value (\"L7\"), a list ([\"L7\", \"L9\"]) or { values = [...], weights = [...] }".into();
+    }
+    if let Some(rest) = m.strip_prefix("unknown field `") {
+        if let Some((field, expected)) = rest.split_once("`, expected ") {
+            let names: Vec<&str> = expected
+                .split(['`', ',', ' '])
+                .filter(|s| !s.is_empty() && *s != "one" && *s != "of" && *s != "or")
+                .collect();
+            return format!(
+                "unknown field \"{field}\"{}; expected {expected}",
+                suggest(field, &names)
+            );
+        }
+    }
+    m.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r##"
+[simulation]
+start = "2026-01-13T18:00:00Z"
+horizon = "P10D"
+
+[[segments]]
+name = "all"
+devices = 10
+
+[[deployments]]
+name = "q"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-13T00:00:00Z" }
+"##;
+
+    fn parse(text: &str) -> Result<Scenario, Error> {
+        Scenario::parse(text, "test.toml", "test", Path::new("."))
+    }
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match parse(text) {
+            Err(Error::Input(e)) => e.problems,
+            other => panic!("expected an input error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_minimal_scenario_loads_with_documented_defaults() {
+        let sc = parse(MINIMAL).unwrap();
+        assert_eq!(sc.devices(), 10);
+        assert_eq!(sc.horizon, 10 * DAY);
+        assert_eq!(sc.sample_interval, HOUR);
+        assert_eq!(sc.client.scan_interval, 22 * HOUR);
+        assert_eq!(sc.policies[0].quality_deadline, Some(7 * DAY));
+        assert_eq!(sc.name, "test");
+    }
+
+    #[test]
+    fn an_unknown_field_names_its_line_and_suggests_the_right_name() {
+        let text = MINIMAL.replace("devices = 10", "devices = 10\npolcy = \"x\"");
+        let p = &problems(&text)[0];
+        assert_eq!(p.line, 9);
+        assert_eq!(p.path, "segments[0].polcy");
+        assert!(
+            p.message.contains("did you mean \"policy\""),
+            "{}",
+            p.message
+        );
+    }
+
+    #[test]
+    fn several_problems_are_reported_together_in_file_order() {
+        let text = MINIMAL
+            .replace("horizon = \"P10D\"", "horizon = \"-P1D\"")
+            .replace("devices = 10", "devices = 10\nutc_offset = \"5\"");
+        let ps = problems(&text);
+        assert_eq!(ps.len(), 2);
+        assert_eq!(ps[0].path, "simulation.horizon");
+        assert!(ps[0].message.contains("negative") && ps[0].message.contains("-P1D"));
+        assert_eq!(ps[1].path, "segments[0].utc_offset");
+    }
+
+    #[test]
+    fn shares_must_add_up_and_are_rounded_to_the_fleet_size() {
+        let ok = MINIMAL
+            .replace(
+                "devices = 10",
+                "share = 0.5\n[[segments]]\nname = \"b\"\nshare = 0.5",
+            )
+            .replace("[simulation]", "[fleet]\ndevices = 7\n[simulation]");
+        assert_eq!(parse(&ok).unwrap().devices(), 7);
+        let bad = ok.replace("share = 0.5\n[[segments]]", "share = 0.4\n[[segments]]");
+        let p = &problems(&bad)[0];
+        assert_eq!(p.path, "segments[0].share");
+        assert!(p.message.contains("add up to 1"));
+    }
+
+    #[test]
+    fn an_unknown_availability_profile_is_named_with_a_suggestion() {
+        let text = MINIMAL.replace(
+            "devices = 10",
+            "devices = 10\navailability = { profile = \"ofice\" }",
+        );
+        let p = &problems(&text)[0];
+        assert_eq!(p.path, "segments[0].availability.profile");
+        assert!(p.message.contains("\"office\""), "{}", p.message);
+    }
+
+    #[test]
+    fn a_policy_reference_must_exist() {
+        let text = MINIMAL.replace("devices = 10", "devices = 10\npolicy = \"ring9\"");
+        let p = &problems(&text)[0];
+        assert_eq!(p.path, "segments[0].policy");
+        assert!(p.message.contains("ring9"));
+    }
+}

@@ -1,0 +1,370 @@
+//! One simulation run: the glue between the engine, the fleet, the client and the service.
+//!
+//! The engine pops events; a device timer is interpreted by the device's pipeline phase, a service
+//! event by the service. Around every change the device's state with respect to each deployment is
+//! compared before and after, and the difference goes to the recorder — the only place metrics are
+//! counted.
+
+use std::time::Instant;
+
+use crate::client::{Category, Client, DeviceState, NONE, Phase, Policy};
+use crate::engine::{Engine, Fired};
+use crate::fleet::{Availability, Fleet};
+use crate::metrics::{Recorder, State};
+use crate::rng::{RunKey, Stream};
+use crate::scenario::Scenario;
+use crate::service::{ScanAnswer, Service, ServiceEvent};
+use crate::time::{HOUR, LocalClock, Time};
+
+/// A deployment state change (for `events.csv` and `summary.json`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    /// When.
+    pub at: Time,
+    /// Deployment index.
+    pub deployment: u16,
+    /// New state (`scheduled`, `offering`, …).
+    pub state: &'static str,
+    /// Reason (`scheduledByOfferWindow`, `offeringByRequest`, …).
+    pub reason: &'static str,
+    /// Free text, e.g. how many devices were offered.
+    pub detail: String,
+}
+
+/// Counts and timings of one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunStats {
+    /// Devices simulated.
+    pub devices: usize,
+    /// Events the engine processed.
+    pub events: u64,
+    /// Seconds spent generating the fleet.
+    pub generate_secs: f64,
+    /// Seconds spent simulating.
+    pub simulate_secs: f64,
+}
+
+/// Everything a run produces.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// Seed used.
+    pub seed: u64,
+    /// Replication index.
+    pub replication: u64,
+    /// Transition counts.
+    pub recorder: Recorder,
+    /// Deployment state changes, in time order.
+    pub state_changes: Vec<StateChange>,
+    /// Counts and timings.
+    pub stats: RunStats,
+}
+
+/// Runs replication `replication` of scenario `sc` with `seed`.
+pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
+    let key = RunKey::new(seed, replication);
+    let t0 = Instant::now();
+    let fleet = Fleet::generate(&sc.segments, &key);
+    let generate_secs = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let mut world = World::new(sc, &fleet, key);
+    world.run();
+    let stats = RunStats {
+        devices: fleet.len(),
+        events: world.engine.processed(),
+        generate_secs,
+        simulate_secs: t1.elapsed().as_secs_f64(),
+    };
+    RunResult {
+        seed,
+        replication,
+        recorder: world.rec,
+        state_changes: world.changes,
+        stats,
+    }
+}
+
+struct World<'a> {
+    sc: &'a Scenario,
+    fleet: &'a Fleet,
+    key: RunKey,
+    engine: Engine<ServiceEvent>,
+    devices: Vec<DeviceState>,
+    service: Service<'a>,
+    client: Client<'a>,
+    clocks: Vec<LocalClock>,
+    rec: Recorder,
+    changes: Vec<StateChange>,
+    before: Vec<Option<State>>,
+}
+
+impl<'a> World<'a> {
+    fn new(sc: &'a Scenario, fleet: &'a Fleet, key: RunKey) -> Self {
+        let n = fleet.len();
+        let devices = (0..n as u64)
+            .map(|i| DeviceState::new(key.rng(Stream::Scan, i), key.rng(Stream::Pipeline, i)))
+            .collect();
+        let ranges: Vec<(u32, u32)> = fleet.segments.iter().map(|s| (s.first, s.len)).collect();
+        let service = Service::new(&sc.contents, &sc.deployments, n, &ranges);
+        let clocks = fleet
+            .segments
+            .iter()
+            .map(|s| LocalClock::new(sc.start_unix, s.utc_offset))
+            .collect();
+        Self {
+            sc,
+            fleet,
+            key,
+            engine: Engine::new(),
+            devices,
+            service,
+            client: Client { params: &sc.client },
+            clocks,
+            rec: Recorder::new(sc.deployments.len(), sc.sample_interval, sc.horizon),
+            changes: Vec::new(),
+            before: vec![None; sc.deployments.len()],
+        }
+    }
+
+    fn run(&mut self) {
+        for dep in 0..self.sc.deployments.len() {
+            for dev in 0..self.fleet.len() as u32 {
+                let s = self.state_for(dep, dev);
+                self.rec.transition(dep, 0, None, s);
+            }
+        }
+        for (at, ev) in self.service.initial_events() {
+            match ev {
+                ServiceEvent::Start(d) if at > 0 => {
+                    self.change(0, d, "scheduled", "scheduledByOfferWindow", String::new());
+                }
+                ServiceEvent::Start(_) => {}
+            }
+            self.engine.schedule(at, ev);
+        }
+        while let Some((t, fired)) = self.engine.pop(self.sc.horizon) {
+            match fired {
+                Fired::Timer(dev) => {
+                    self.snapshot(dev);
+                    self.on_device(dev, t);
+                    self.commit(dev, t);
+                }
+                Fired::Service(ev) => self.on_service(ev, t),
+            }
+        }
+    }
+
+    fn change(
+        &mut self,
+        at: Time,
+        d: u16,
+        state: &'static str,
+        reason: &'static str,
+        detail: String,
+    ) {
+        self.changes.push(StateChange {
+            at,
+            deployment: d,
+            state,
+            reason,
+            detail,
+        });
+    }
+
+    fn policy(&self, dev: u32) -> &'a Policy {
+        let sc: &'a Scenario = self.sc;
+        &sc.policies[self.fleet.segment_of(dev).policy as usize]
+    }
+
+    fn avail(&self, dev: u32) -> Availability<'a> {
+        let fleet: &'a Fleet = self.fleet;
+        let seg = self.fleet.devices[dev as usize].segment as usize;
+        Availability {
+            profile: &fleet.segments[seg].profile,
+            clock: self.clocks[seg],
+            key: self.key.key(Stream::Day, u64::from(dev)),
+            until: self.sc.horizon,
+        }
+    }
+
+    fn category(&self, content: u16) -> Category {
+        self.sc.contents[content as usize].category
+    }
+
+    /// The device's state with respect to deployment `dep` (`None` when not in its audience).
+    fn state_for(&self, dep: usize, dev: u32) -> Option<State> {
+        if !self.service.members[dep].contains(dev) {
+            return None;
+        }
+        let content = self.sc.deployments[dep].content;
+        let st = &self.devices[dev as usize];
+        if self.service.device_has(st, content) {
+            return Some(State::Compliant);
+        }
+        if st.work != NONE && self.service.satisfies(st.work, content) {
+            return Some(match st.phase {
+                Phase::Downloading => State::Downloading,
+                Phase::Installing => State::Installing,
+                Phase::PendingRestart | Phase::Restarting => State::PendingRestart,
+                Phase::Waiting | Phase::Idle if st.failed == st.work => State::Failed,
+                Phase::Waiting | Phase::Idle => State::Offered,
+            });
+        }
+        if st.failed != NONE && self.service.satisfies(st.failed, content) {
+            return Some(if st.rolled_back {
+                State::RolledBack
+            } else {
+                State::Failed
+            });
+        }
+        if self.service.offered[dep].contains(dev) {
+            Some(State::Offered)
+        } else {
+            Some(State::NotOffered)
+        }
+    }
+
+    fn snapshot(&mut self, dev: u32) {
+        for dep in 0..self.before.len() {
+            self.before[dep] = self.state_for(dep, dev);
+        }
+    }
+
+    fn commit(&mut self, dev: u32, t: Time) {
+        for dep in 0..self.before.len() {
+            let after = self.state_for(dep, dev);
+            self.rec.transition(dep, t, self.before[dep], after);
+        }
+    }
+
+    fn on_service(&mut self, ev: ServiceEvent, t: Time) {
+        match ev {
+            ServiceEvent::Start(_) => {
+                let (d, newly, push) = self.service.handle(ev, self.fleet.len());
+                self.rec.counters[d as usize].offered += newly.len() as u64;
+                let detail = format!("{} devices offered", newly.len());
+                self.change(t, d, "offering", "offeringByRequest", detail);
+                for dev in newly {
+                    // `handle` already marked the device offered: its state for `d` moves from
+                    // not_offered, which the snapshot must reflect.
+                    self.snapshot(dev);
+                    self.before[d as usize] = match self.before[d as usize] {
+                        Some(State::Offered) => Some(State::NotOffered),
+                        other => other,
+                    };
+                    self.activate(dev, t, push);
+                    self.commit(dev, t);
+                }
+            }
+        }
+    }
+
+    /// Content became offerable to `dev` at `t`: make sure a scan will see it.
+    fn activate(&mut self, dev: u32, t: Time, push: bool) {
+        let avail = self.avail(dev);
+        let st = &mut self.devices[dev as usize];
+        match st.phase {
+            Phase::Idle | Phase::Waiting => {
+                // An expedite push makes an online device scan at once; a push to an offline device
+                // is dropped, so it waits for its next due scan.
+                let at = if push && avail.is_online(t) {
+                    Some(t)
+                } else if st.phase == Phase::Waiting {
+                    self.engine.timer(dev)
+                } else {
+                    self.client.next_scan_at_or_after(st, &avail, t)
+                };
+                st.phase = Phase::Waiting;
+                match at {
+                    Some(at) => self.engine.set_timer(dev, at),
+                    None => self.engine.cancel_timer(dev),
+                }
+            }
+            // Busy: the scan after the current work will see the offer.
+            _ => {}
+        }
+    }
+
+    fn set_or_clear(&mut self, dev: u32, at: Option<Time>) {
+        match at {
+            Some(at) => self.engine.set_timer(dev, at),
+            None => self.engine.cancel_timer(dev),
+        }
+    }
+
+    fn on_device(&mut self, dev: u32, t: Time) {
+        let avail = self.avail(dev);
+        let policy = self.policy(dev);
+        let phase = self.devices[dev as usize].phase;
+        let work = self.devices[dev as usize].work;
+        match phase {
+            Phase::Idle => {}
+            Phase::Waiting => self.scan(dev, t),
+            Phase::Downloading => {
+                let cat = self.category(work);
+                let st = &mut self.devices[dev as usize];
+                let next = self.client.downloaded(st, &avail, cat, t);
+                self.set_or_clear(dev, next);
+            }
+            Phase::Installing => {
+                let cat = self.category(work);
+                let st = &mut self.devices[dev as usize];
+                let next = match self.client.installed(st, &avail, policy, cat, t, 0.0) {
+                    Ok(restart_at) => restart_at,
+                    Err(next_scan) => next_scan,
+                };
+                self.set_or_clear(dev, next);
+            }
+            Phase::PendingRestart => {
+                let cat = self.category(work);
+                let st = &mut self.devices[dev as usize];
+                let (restart, done) = self.client.restart_begins(st, policy, &avail.clock, cat, t);
+                let day = avail.clock.day(t);
+                let weekday = LocalClock::weekday(day);
+                let hour = (avail.clock.time_of_day(t) / HOUR) as u8;
+                for dep in 0..self.before.len() {
+                    if self.before[dep] == Some(State::PendingRestart) {
+                        self.rec.restart(dep, restart, weekday, hour);
+                    }
+                }
+                self.engine.set_timer(dev, done);
+            }
+            Phase::Restarting => {
+                let cat = self.category(work);
+                let rollback = self.sc.client.times(cat).rollback;
+                let st = &mut self.devices[dev as usize];
+                self.client.restart_done(st, cat, rollback);
+                // The client scans again right after the install restart.
+                self.scan(dev, t);
+            }
+        }
+    }
+
+    fn scan(&mut self, dev: u32, t: Time) {
+        let avail = self.avail(dev);
+        let policy = self.policy(dev);
+        if !avail.is_online(t) {
+            // A scan that falls due while offline runs at the next online instant.
+            self.devices[dev as usize].phase = Phase::Waiting;
+            let next = avail.next_online(t);
+            self.set_or_clear(dev, next);
+            return;
+        }
+        let answer = self
+            .service
+            .scan(dev, &self.devices[dev as usize], policy, t);
+        let st = &mut self.devices[dev as usize];
+        st.last_scan = t.min(u64::from(u32::MAX - 1)) as u32;
+        let next = match answer {
+            ScanAnswer::Install(offer) => self.client.begin(st, &avail, offer, t),
+            ScanAnswer::NotBefore(at) => {
+                st.phase = Phase::Waiting;
+                self.client.next_scan_at_or_after(st, &avail, at)
+            }
+            ScanAnswer::Nothing => {
+                st.phase = Phase::Idle;
+                None
+            }
+        };
+        self.set_or_clear(dev, next);
+    }
+}

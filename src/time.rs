@@ -1,0 +1,213 @@
+//! Simulated time: integer seconds since the scenario's `start`, ISO 8601 durations, local time.
+//!
+//! Integer seconds make every run exactly reproducible (no float drift in event ordering). Calendar
+//! maths — local time of day, weekday — happens only here, through a device's fixed UTC offset, so the
+//! rest of the model never touches time zones (DESIGN.md §1 "Clock").
+
+use jiff::{Span, SpanTotal, Timestamp, Unit};
+
+/// Seconds since the scenario's `start` (t = 0).
+pub type Time = u64;
+
+/// A non-negative length of time in seconds.
+pub type Secs = u64;
+
+/// Seconds in a minute, an hour and a day.
+pub const MINUTE: Secs = 60;
+/// Seconds in an hour.
+pub const HOUR: Secs = 3_600;
+/// Seconds in a day (days are always 24 h: local time uses fixed UTC offsets, no DST).
+pub const DAY: Secs = 86_400;
+
+/// "Never" for times that may not happen within the horizon.
+pub const NEVER: Time = u64::MAX;
+
+/// Parses a duration: ISO 8601 (`PT22H`, `P2D`, `P1DT12H`, as the Graph API uses for
+/// `durationBetweenOffers`) or jiff's friendly form (`22h`, `2d`, `1h 30m`).
+///
+/// Days count as 24 hours; months and years are refused because their length depends on the
+/// calendar. Returns the signed number of seconds so callers can say "must not be negative" with
+/// the value found.
+pub fn parse_duration_signed(text: &str) -> Result<i64, String> {
+    let span: Span = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("not an ISO 8601 duration such as \"PT22H\" or \"P2D\" ({e})"))?;
+    if span.get_months() != 0 || span.get_years() != 0 {
+        return Err("months and years have no fixed length; use days (e.g. \"P30D\")".into());
+    }
+    let total = span
+        .total(SpanTotal::from(Unit::Second).days_are_24_hours())
+        .map_err(|e| format!("cannot convert to seconds ({e})"))?;
+    if total.fract() != 0.0 {
+        return Err("sub-second precision is not supported".into());
+    }
+    Ok(total as i64)
+}
+
+/// Parses a non-negative duration (see [`parse_duration_signed`]).
+pub fn parse_duration(text: &str) -> Result<Secs, String> {
+    let secs = parse_duration_signed(text)?;
+    if secs < 0 {
+        return Err("must not be negative".into());
+    }
+    Ok(secs as Secs)
+}
+
+/// Parses an RFC 3339 instant (`2026-01-13T18:00:00Z`) or a plain date (`2026-01-13`, midnight UTC).
+pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
+    let text = text.trim();
+    if let Ok(ts) = text.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    Err(
+        "not an RFC 3339 instant such as \"2026-01-13T18:00:00Z\" or a date such as \"2026-01-13\""
+            .into(),
+    )
+}
+
+/// Parses a UTC offset `+HH:MM` / `-HH:MM` (or `Z`) into seconds east of UTC.
+pub fn parse_utc_offset(text: &str) -> Result<i32, String> {
+    let t = text.trim();
+    if t == "Z" || t == "z" {
+        return Ok(0);
+    }
+    let err = || "not a UTC offset such as \"+01:00\" or \"-05:00\"".to_string();
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => return Err(err()),
+    };
+    let (h, m) = rest.split_once(':').ok_or_else(err)?;
+    let h: i32 = h.parse().map_err(|_| err())?;
+    let m: i32 = m.parse().map_err(|_| err())?;
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return Err("offset must lie between -14:00 and +14:00".into());
+    }
+    Ok(sign * (h * 3600 + m * 60))
+}
+
+/// Parses a local time of day `HH:MM` into seconds after midnight; `24:00` is allowed as an end.
+pub fn parse_time_of_day(text: &str) -> Result<Secs, String> {
+    let err = || "not a time of day such as \"08:00\"".to_string();
+    let (h, m) = text.trim().split_once(':').ok_or_else(err)?;
+    let h: u64 = h.parse().map_err(|_| err())?;
+    let m: u64 = m.parse().map_err(|_| err())?;
+    if h > 24 || m > 59 || (h == 24 && m != 0) {
+        return Err("hours must be 0–24 and minutes 0–59".into());
+    }
+    Ok(h * HOUR + m * MINUTE)
+}
+
+/// Maps simulated time to a device's local calendar.
+///
+/// `base` is the local wall-clock second (since 1970-01-01 local) at t = 0, i.e. the scenario start
+/// plus the device's UTC offset. All calendar questions reduce to integer division by [`DAY`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalClock {
+    base: i64,
+}
+
+impl LocalClock {
+    /// A clock for a scenario starting at `start_unix` (seconds since the Unix epoch, UTC) seen from
+    /// a device at `utc_offset` seconds east of UTC.
+    pub fn new(start_unix: i64, utc_offset: i32) -> Self {
+        Self {
+            base: start_unix + i64::from(utc_offset),
+        }
+    }
+
+    /// Local day number (days since 1970-01-01 local) of simulated time `t`.
+    pub fn day(&self, t: Time) -> i64 {
+        (self.base + t as i64).div_euclid(DAY as i64)
+    }
+
+    /// Seconds after local midnight at simulated time `t`.
+    pub fn time_of_day(&self, t: Time) -> Secs {
+        (self.base + t as i64).rem_euclid(DAY as i64) as Secs
+    }
+
+    /// Simulated time of local midnight starting `day`; negative when before the scenario start.
+    pub fn day_start(&self, day: i64) -> i64 {
+        day * DAY as i64 - self.base
+    }
+
+    /// Weekday of a local day number, 0 = Monday … 6 = Sunday (1970-01-01 was a Thursday).
+    pub fn weekday(day: i64) -> u8 {
+        (day + 3).rem_euclid(7) as u8
+    }
+}
+
+/// Hours (as shown in outputs) for a simulated time.
+pub fn hours(t: Time) -> f64 {
+    t as f64 / HOUR as f64
+}
+
+/// Formats simulated time `t` as an RFC 3339 UTC instant.
+pub fn format_instant(start_unix: i64, t: Time) -> String {
+    match Timestamp::from_second(start_unix + t as i64) {
+        Ok(ts) => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => format!("+{t}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_and_friendly_durations_parse_to_seconds() {
+        assert_eq!(parse_duration("PT22H"), Ok(22 * HOUR));
+        assert_eq!(parse_duration("P2D"), Ok(2 * DAY));
+        assert_eq!(parse_duration("P1DT12H"), Ok(DAY + 12 * HOUR));
+        assert_eq!(parse_duration("PT10M"), Ok(10 * MINUTE));
+        assert_eq!(parse_duration("22h"), Ok(22 * HOUR));
+        assert_eq!(parse_duration("2d"), Ok(2 * DAY));
+        assert_eq!(parse_duration("P0D"), Ok(0));
+    }
+
+    #[test]
+    fn negative_durations_and_months_are_refused() {
+        assert_eq!(parse_duration_signed("-P1D"), Ok(-(DAY as i64)));
+        assert!(parse_duration("-P1D").unwrap_err().contains("negative"));
+        assert!(parse_duration("P1M").unwrap_err().contains("months"));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn instants_accept_rfc3339_and_plain_dates() {
+        let a = parse_instant("2026-01-13T00:00:00Z").unwrap();
+        let b = parse_instant("2026-01-13").unwrap();
+        assert_eq!(a, b);
+        assert!(parse_instant("13/01/2026").is_err());
+    }
+
+    #[test]
+    fn offsets_and_times_of_day_parse() {
+        assert_eq!(parse_utc_offset("-05:00"), Ok(-5 * 3600));
+        assert_eq!(parse_utc_offset("+05:30"), Ok(5 * 3600 + 1800));
+        assert!(parse_utc_offset("5").is_err());
+        assert_eq!(parse_time_of_day("08:00"), Ok(8 * HOUR));
+        assert_eq!(parse_time_of_day("24:00"), Ok(DAY));
+        assert!(parse_time_of_day("25:00").is_err());
+    }
+
+    #[test]
+    fn local_clock_knows_weekday_and_time_of_day() {
+        // 2026-01-13T18:00:00Z is a Tuesday; at -05:00 it is 13:00 local, same day.
+        let start = parse_instant("2026-01-13T18:00:00Z").unwrap().as_second();
+        let clock = LocalClock::new(start, -5 * 3600);
+        assert_eq!(clock.time_of_day(0), 13 * HOUR);
+        assert_eq!(LocalClock::weekday(clock.day(0)), 1);
+        // 11 hours later it is Wednesday 00:00 local.
+        assert_eq!(clock.time_of_day(11 * HOUR), 0);
+        assert_eq!(LocalClock::weekday(clock.day(11 * HOUR)), 2);
+        assert_eq!(clock.day_start(clock.day(11 * HOUR)), 11 * HOUR as i64);
+    }
+}
