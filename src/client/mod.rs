@@ -498,11 +498,12 @@ impl Client<'_> {
                 };
                 return Some(auto.unwrap_or(u));
             }
-            if policy.auto_restart {
-                if let Some(x) = first_outside_active(policy, &avail.clock, s, window_end) {
-                    st.restart = RestartKind::Auto;
-                    return Some(x);
-                }
+            let auto = policy
+                .auto_restart
+                .then(|| first_outside_active(policy, &avail.clock, s, window_end));
+            if let Some(x) = auto.flatten() {
+                st.restart = RestartKind::Auto;
+                return Some(x);
             }
             if e < deadline && e != NEVER {
                 let q = self.params.shutdown_completes_restart.clamp(0.0, 1.0);
@@ -629,7 +630,7 @@ mod tests {
         let later = c
             .next_scan_at_or_after(&mut st2, &avail(&p), 5 * DAY)
             .unwrap();
-        assert!(later >= 5 * DAY && later < 5 * DAY + 22 * HOUR);
+        assert!((5 * DAY..5 * DAY + 22 * HOUR).contains(&later));
         assert_eq!((later - first) % (22 * HOUR), 0, "same scan grid");
     }
 

@@ -41,6 +41,9 @@ pub struct SegmentSpec {
     pub attributes: Vec<(String, AttrChoice)>,
 }
 
+/// Per attribute of a segment: its position among the keys, (value id, weight) pairs, weight sum.
+type AttrPlan = (usize, Vec<(u32, f64)>, f64);
+
 /// One device: 8 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Device {
@@ -139,7 +142,7 @@ impl Fleet {
         for (si, seg) in segments.iter().enumerate() {
             let first = devices.len() as u32;
             // Per-segment lookup: attribute position in the global key list, and interned values.
-            let plan: Vec<(usize, Vec<(u32, f64)>, f64)> = seg
+            let plan: Vec<AttrPlan> = seg
                 .attributes
                 .iter()
                 .map(|(k, choice)| {

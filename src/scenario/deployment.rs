@@ -151,15 +151,15 @@ fn settings(
     let Some(v) = v else { return (0, None) };
     let mut start = 0;
     let mut forced = None;
-    if let Some(ux) = v.get("userExperience") {
-        if let Some(d) = ux.get("daysUntilForcedReboot") {
-            match d.as_integer() {
-                Some(n) if (0..=30).contains(&n) => forced = Some(n as u64 * DAY),
-                _ => c.fail(
-                    format!("{path}.userExperience.daysUntilForcedReboot"),
-                    format!("must be a whole number of days from 0 to 30, found {d}"),
-                ),
-            }
+    if let Some(ux) = v.get("userExperience")
+        && let Some(d) = ux.get("daysUntilForcedReboot")
+    {
+        match d.as_integer() {
+            Some(n) if (0..=30).contains(&n) => forced = Some(n as u64 * DAY),
+            _ => c.fail(
+                format!("{path}.userExperience.daysUntilForcedReboot"),
+                format!("must be a whole number of days from 0 to 30, found {d}"),
+            ),
         }
     }
     if let Some(sd) = v

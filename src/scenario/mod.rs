@@ -670,13 +670,13 @@ pub const MAX_DEVICES: u64 = 50_000_000;
 
 fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<SegmentSpec> {
     let total = raw.fleet.as_ref().and_then(|f| f.devices);
-    if let Some(t) = total {
-        if t < 0 || t as u64 > MAX_DEVICES {
-            c.fail(
-                "fleet.devices",
-                format!("must be between 0 and {MAX_DEVICES}, found {t}"),
-            );
-        }
+    if let Some(t) = total
+        && (t < 0 || t as u64 > MAX_DEVICES)
+    {
+        c.fail(
+            "fleet.devices",
+            format!("must be between 0 and {MAX_DEVICES}, found {t}"),
+        );
     }
     let uses_share = raw.segments.iter().any(|s| s.share.is_some());
     if uses_share {
@@ -689,7 +689,10 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
                 .unwrap_or(0);
             c.fail(
                 format!("segments[{i}].share"),
-                format!("segment shares must add up to 1, found a sum of {sum}"),
+                format!(
+                    "segment shares must add up to 1, found a sum of {}",
+                    (sum * 1e9).round() / 1e9
+                ),
             );
         }
         if total.is_none() {
@@ -943,17 +946,17 @@ fn improve_serde_message(m: &str) -> String {
     if m.starts_with("data did not match any variant of untagged enum RawAttr") {
         return "expected a value (\"L7\"), a list ([\"L7\", \"L9\"]) or { values = [...], weights = [...] }".into();
     }
-    if let Some(rest) = m.strip_prefix("unknown field `") {
-        if let Some((field, expected)) = rest.split_once("`, expected ") {
-            let names: Vec<&str> = expected
-                .split(['`', ',', ' '])
-                .filter(|s| !s.is_empty() && *s != "one" && *s != "of" && *s != "or")
-                .collect();
-            return format!(
-                "unknown field \"{field}\"{}; expected {expected}",
-                suggest(field, &names)
-            );
-        }
+    if let Some(rest) = m.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once("`, expected ")
+    {
+        let names: Vec<&str> = expected
+            .split(['`', ',', ' '])
+            .filter(|s| !s.is_empty() && *s != "one" && *s != "of" && *s != "or")
+            .collect();
+        return format!(
+            "unknown field \"{field}\"{}; expected {expected}",
+            suggest(field, &names)
+        );
     }
     m.to_string()
 }

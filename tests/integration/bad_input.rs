@@ -1,0 +1,112 @@
+//! Bad input: exit code 2, a message naming the file, line and field, and no output folder.
+
+use crate::common::*;
+
+fn rejects(text: &str, field: &str, line: usize, words: &[&str]) {
+    let case = Case::new(text);
+    let out = case.out("out");
+    let assert = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let place = format!("case.toml:{line}:");
+    assert!(stderr.contains(&place), "stderr lacks {place}: {stderr}");
+    assert!(stderr.contains(field), "stderr lacks {field}: {stderr}");
+    for w in words {
+        assert!(stderr.contains(w), "stderr lacks {w:?}: {stderr}");
+    }
+    assert!(!out.exists(), "an output folder was created for bad input");
+    rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .code(2);
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(0, |i| i + 1)
+}
+
+#[test]
+fn an_unknown_field_is_rejected_with_its_line_and_a_suggestion() {
+    let text = scenario(10, "polcy = \"default\"", "");
+    rejects(
+        &text,
+        "segments[0].polcy",
+        line_of(&text, "polcy"),
+        &["unknown field", "did you mean \"policy\""],
+    );
+}
+
+#[test]
+fn a_negative_duration_is_rejected_with_the_value_found() {
+    let text = scenario(10, "", "").replace("horizon = \"P30D\"", "horizon = \"-P3D\"");
+    rejects(
+        &text,
+        "simulation.horizon",
+        line_of(&text, "horizon"),
+        &["negative", "-P3D"],
+    );
+}
+
+#[test]
+fn segment_shares_that_do_not_add_up_are_rejected_with_the_sum() {
+    let text = scenario(10, "", "").replace("devices = 10", "share = 0.7").replace(
+        "[[deployments]]",
+        "[[segments]]\nname = \"more\"\nshare = 0.2\n\n[fleet]\ndevices = 100\n\n[[deployments]]",
+    );
+    rejects(
+        &text,
+        "segments[0].share",
+        line_of(&text, "share = 0.7"),
+        &["add up to 1", "0.9"],
+    );
+}
+
+#[test]
+fn an_unknown_availability_profile_is_rejected_with_the_valid_ones() {
+    let text = scenario(10, "availability = { profile = \"laptp\" }", "");
+    rejects(
+        &text,
+        "segments[0].availability.profile",
+        line_of(&text, "laptp"),
+        &["\"laptp\"", "did you mean \"laptop\""],
+    );
+}
+
+#[test]
+fn a_missing_scenario_file_is_bad_input() {
+    rollsim()
+        .args(["run", "does-not-exist.toml"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_toml_syntax_error_names_its_line() {
+    let text = scenario(10, "", "").replace("seed = 7", "seed = = 7");
+    let case = Case::new(&text);
+    let assert = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("case.toml:{}:", line_of(&text, "seed = = 7"))),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_usage_error_exits_with_code_2_and_help_with_0() {
+    rollsim().args(["run"]).assert().code(2);
+    let help = rollsim().args(["run", "--help"]).assert().code(0);
+    assert!(String::from_utf8_lossy(&help.get_output().stdout).contains("Examples:"));
+}

@@ -1,0 +1,165 @@
+//! The client model's known answers: analytic checks and limiting cases.
+
+use crate::common::*;
+
+#[test]
+fn an_always_online_fleet_with_no_jitter_becomes_compliant_linearly_over_one_scan_interval() {
+    let n = 20_000u32;
+    let text = scenario(
+        n,
+        r#"availability = { profile = "always_on" }"#,
+        &format!("{INSTANT_CLIENT}{FORCE_AT_ONCE}"),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let rows = timeseries(&out);
+    let compliant = series(&rows, "q", "compliant");
+    // Scan phases are uniform over the 22 h interval, and everything after the scan is instant:
+    // the compliant share at hour h is h/22, a binomial proportion with sd ≤ 0.5/sqrt(n).
+    let tol = 4.0 * 0.5 / f64::from(n).sqrt();
+    for &(h, c) in compliant.iter().take(23) {
+        let expected = (h / 22.0).min(1.0);
+        let share = c as f64 / f64::from(n);
+        assert!(
+            (share - expected).abs() <= tol,
+            "hour {h}: share {share}, expected {expected} ± {tol}"
+        );
+    }
+    assert_eq!(
+        compliant[22].1,
+        u64::from(n),
+        "everyone is compliant after one interval"
+    );
+}
+
+#[test]
+fn with_the_default_scan_jitter_an_always_online_fleet_completes_within_26_hours() {
+    let client = INSTANT_CLIENT.replace("scan_jitter = \"PT0S\"", "");
+    let text = scenario(
+        5000,
+        r#"availability = { profile = "always_on" }"#,
+        &format!("{client}{FORCE_AT_ONCE}"),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    let h99 = s["deployments"][0]["hours_to_99"]
+        .as_f64()
+        .expect("reaches 99 %");
+    assert!(h99 <= 26.0, "99 % after {h99} h");
+    let compliant = series(&timeseries(&out), "q", "compliant");
+    assert_eq!(compliant[26].1, 5000);
+    assert!(compliant[21].1 < 5000, "jitter spreads scans past 22 h");
+}
+
+#[test]
+fn a_fleet_that_is_never_online_never_becomes_compliant() {
+    let text = scenario(500, r#"availability = { profile = "never" }"#, "");
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    assert_eq!(s["deployments"][0]["devices_compliant"], 0);
+    assert!(s["deployments"][0]["hours_to_50"].is_null());
+}
+
+#[test]
+fn a_device_online_one_hour_a_day_takes_days() {
+    let avail = r#"availability = { profile = "office", start = "09:00", end = "10:00", jitter = "PT0S", absent_days = 0.0, days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] }"#;
+    let text = scenario(2000, avail, "");
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    let h50 = d["hours_to_50"].as_f64().expect("half get there");
+    assert!(h50 >= 24.0, "50 % after only {h50} h");
+    // Online 09:00–10:00 lies inside active hours: no automatic restart is possible, so every
+    // restart is a user's shutdown at 10:00 or forced after the deadline.
+    assert_eq!(d["auto_restarts"], 0);
+    assert!(d["devices_compliant"].as_u64().unwrap_or(0) > 1900, "{d}");
+}
+
+#[test]
+fn a_zero_deadline_and_zero_grace_force_the_restart_at_install_time() {
+    let office = r#"availability = { profile = "office", jitter = "PT0S", absent_days = 0.0 }"#;
+    let text = scenario(3000, office, FORCE_AT_ONCE);
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    let compliant = d["devices_compliant"].as_u64().unwrap_or(0);
+    assert_eq!(compliant, 3000);
+    assert_eq!(d["forced_restarts"].as_u64(), Some(compliant));
+    assert_eq!(d["auto_restarts"], 0);
+    assert_eq!(d["user_restarts"], 0);
+    // Office devices install during working hours, so the forced restarts hit active hours.
+    assert_eq!(d["restarts_in_active_hours"].as_u64(), Some(compliant));
+}
+
+#[test]
+fn before_the_deadline_no_restart_happens_inside_active_hours() {
+    // Online exactly 08:00–17:00 = active hours, users never complete restarts by shutdown:
+    // the only way to restart is the forced one after the 7-day deadline.
+    let office = r#"availability = { profile = "office", jitter = "PT0S", absent_days = 0.0 }"#;
+    let text = scenario(2000, office, "[client]\nshutdown_completes_restart = 0.0\n");
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(d["auto_restarts"], 0);
+    assert_eq!(d["user_restarts"], 0);
+    let compliant = series(&timeseries(&out), "q", "compliant");
+    // The deadline counts from the discovering scan (≥ Monday 08:00), so nothing before day 7.
+    assert!(
+        compliant
+            .iter()
+            .filter(|(h, _)| *h < 7.0 * 24.0 + 8.0)
+            .all(|(_, c)| *c == 0)
+    );
+    assert!(d["forced_restarts"].as_u64().unwrap_or(0) > 1900);
+}
+
+#[test]
+fn at_every_sample_the_state_counts_add_up_to_the_fleet() {
+    let case = Case::new(
+        &std::fs::read_to_string("scenarios/quality-update-office-fleet.toml")
+            .expect("shipped scenario"),
+    );
+    let out = case.run("out", &[]);
+    let rows = timeseries(&out);
+    let mut per_sample = std::collections::BTreeMap::<String, u64>::new();
+    for r in &rows {
+        *per_sample
+            .entry(format!("{}:{}", r.deployment, r.hours))
+            .or_default() += r.devices;
+    }
+    assert!(per_sample.len() > 700);
+    assert!(
+        per_sample.values().all(|&n| n == 10_000),
+        "some sample does not add up to 10 000"
+    );
+}
+
+#[test]
+fn the_same_scenario_and_seed_give_byte_identical_outputs() {
+    let case = Case::new(
+        &std::fs::read_to_string("scenarios/quality-update-office-fleet.toml")
+            .expect("shipped scenario"),
+    );
+    let a = case.run("a", &[]);
+    let b = case.run("b", &[]);
+    for f in [
+        "timeseries.csv",
+        "summary.json",
+        "events.csv",
+        "restarts.csv",
+        "summary.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).ok(),
+            std::fs::read(b.join(f)).ok(),
+            "{f} differs"
+        );
+    }
+    let c = case.run("c", &["--seed", "8"]);
+    assert_ne!(
+        std::fs::read(a.join("timeseries.csv")).ok(),
+        std::fs::read(c.join("timeseries.csv")).ok()
+    );
+}

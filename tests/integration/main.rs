@@ -1,0 +1,7 @@
+//! Integration tests: they run the `rollsim` binary on scenario files, as a user would.
+//! One test binary (`reference/style-by-example.md` §2.12), grouped by topic.
+
+mod bad_input;
+mod common;
+mod core_model;
+mod outputs;

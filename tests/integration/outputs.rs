@@ -1,0 +1,67 @@
+//! The output contract: files, columns and keys users and scripts rely on.
+
+use crate::common::*;
+
+#[test]
+fn a_run_writes_the_documented_files_columns_and_keys() {
+    let case = Case::new(
+        &std::fs::read_to_string("scenarios/quality-update-office-fleet.toml")
+            .expect("shipped scenario"),
+    );
+    let out = case.run("out", &[]);
+    for f in [
+        "timeseries.csv",
+        "summary.json",
+        "summary.csv",
+        "events.csv",
+        "restarts.csv",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let header = std::fs::read_to_string(out.join("timeseries.csv")).expect("timeseries");
+    assert!(header.starts_with("hours,time,deployment,state,devices,share\n"));
+    let s = summary(&out);
+    let d = &s["deployments"][0];
+    for key in [
+        "name",
+        "devices_targeted",
+        "devices_compliant",
+        "hours_to_50",
+        "hours_to_90",
+        "hours_to_95",
+        "hours_to_99",
+        "forced_restarts",
+        "restarts_in_active_hours",
+        "rollbacks",
+        "issue_hits",
+        "held",
+        "state_changes",
+    ] {
+        assert!(d.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(d["state_changes"][0]["state"], "offering");
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let mut cmd = rollsim();
+    cmd.arg("validate");
+    for e in std::fs::read_dir("scenarios").expect("scenarios folder") {
+        let p = e.expect("entry").path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            cmd.arg(p);
+        }
+    }
+    cmd.assert().success();
+}
+
+#[test]
+fn the_default_output_folder_is_named_after_the_scenario() {
+    let case = Case::new(&scenario(50, "", ""));
+    rollsim()
+        .current_dir(case.dir.path())
+        .args(["run", "case.toml", "--quiet"])
+        .assert()
+        .success();
+    assert!(case.dir.path().join("output/case/summary.json").is_file());
+}
