@@ -10,7 +10,7 @@ use rollsim::{Error, Scenario, report, sim};
 const RUN_EXAMPLES: &str = "Examples:
   rollsim run scenarios/quality-update-office-fleet.toml
   rollsim run scenarios/quality-update-office-fleet.toml --seed 7 --out output/seed7
-  rollsim run my-plan.toml --stats";
+  rollsim run my-plan.toml --devices 100000 --stats";
 
 const VALIDATE_EXAMPLES: &str = "Examples:
   rollsim validate scenarios/*.toml";
@@ -36,6 +36,9 @@ enum Command {
         /// Seed (overrides [simulation] seed).
         #[arg(long)]
         seed: Option<u64>,
+        /// Rescale the fleet to this many devices, keeping segment shares.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
+        devices: Option<u64>,
         /// Print events processed, events per second and time per phase.
         #[arg(long)]
         stats: bool,
@@ -65,9 +68,10 @@ pub fn run() -> Result<ExitCode, Error> {
             scenario,
             out,
             seed,
+            devices,
             stats,
             quiet,
-        } => run_scenario(&scenario, out, seed, stats, quiet),
+        } => run_scenario(&scenario, out, seed, devices, stats, quiet),
         Command::Validate { files } => validate(&files),
     }
 }
@@ -83,10 +87,14 @@ fn run_scenario(
     path: &Path,
     out: Option<PathBuf>,
     seed: Option<u64>,
+    devices: Option<u64>,
     stats: bool,
     quiet: bool,
 ) -> Result<ExitCode, Error> {
-    let sc = Scenario::load(path)?;
+    let mut sc = Scenario::load(path)?;
+    if let Some(n) = devices {
+        sc.scale_devices(n);
+    }
     let out = out.unwrap_or_else(|| default_out(path));
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
