@@ -26,6 +26,10 @@ pub enum Stream {
     Day = 4,
     /// Service-level decisions (wave ordering and the like), keyed by deployment index.
     Service = 5,
+    /// Updatable asset groups' random shares, keyed by group index.
+    Group = 6,
+    /// Ground-truth issues and safeguards, keyed by issue index.
+    Issue = 7,
 }
 
 /// SplitMix64 finaliser: a bijective mix with good avalanche, used only to derive seeds.

@@ -13,20 +13,22 @@ use crate::fleet::{Availability, Fleet};
 use crate::metrics::{Recorder, State};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
-use crate::service::{ScanAnswer, Service, ServiceEvent};
+use crate::service::{Outbox, ScanAnswer, Service, ServiceEvent};
 use crate::time::{HOUR, LocalClock, Time};
 
-/// A deployment state change (for `events.csv` and `summary.json`).
+/// A deployment log entry (for `events.csv`; state changes also go to `summary.json`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StateChange {
     /// When.
     pub at: Time,
     /// Deployment index.
     pub deployment: u16,
-    /// New state (`scheduled`, `offering`, …).
+    /// What happened: `state_change`, `offer`, `wave`, `action`, …
+    pub event: &'static str,
+    /// New state for state changes (`scheduled`, `offering`, …), else empty.
     pub state: &'static str,
-    /// Reason (`scheduledByOfferWindow`, `offeringByRequest`, …).
-    pub reason: &'static str,
+    /// Reasons, `;`-separated when they stack (`pausedByRequest;pausedByMonitoring`).
+    pub reason: String,
     /// Free text, e.g. how many devices were offered.
     pub detail: String,
 }
@@ -103,8 +105,14 @@ impl<'a> World<'a> {
         let devices = (0..n as u64)
             .map(|i| DeviceState::new(key.rng(Stream::Scan, i), key.rng(Stream::Pipeline, i)))
             .collect();
-        let ranges: Vec<(u32, u32)> = fleet.segments.iter().map(|s| (s.first, s.len)).collect();
-        let service = Service::new(&sc.contents, &sc.deployments, n, &ranges);
+        let service = Service::new(
+            &sc.contents,
+            &sc.deployments,
+            &sc.groups,
+            &sc.actions,
+            fleet,
+            key,
+        );
         let clocks = fleet
             .segments
             .iter()
@@ -132,15 +140,8 @@ impl<'a> World<'a> {
                 self.rec.transition(dep, 0, None, s);
             }
         }
-        for (at, ev) in self.service.initial_events() {
-            match ev {
-                ServiceEvent::Start(d) if at > 0 => {
-                    self.change(0, d, "scheduled", "scheduledByOfferWindow", String::new());
-                }
-                ServiceEvent::Start(_) => {}
-            }
-            self.engine.schedule(at, ev);
-        }
+        let out = self.service.initial();
+        self.apply(out, 0);
         while let Some((t, fired)) = self.engine.pop(self.sc.horizon) {
             match fired {
                 Fired::Timer(dev) => {
@@ -153,21 +154,33 @@ impl<'a> World<'a> {
         }
     }
 
-    fn change(
-        &mut self,
-        at: Time,
-        d: u16,
-        state: &'static str,
-        reason: &'static str,
-        detail: String,
-    ) {
-        self.changes.push(StateChange {
-            at,
-            deployment: d,
-            state,
-            reason,
-            detail,
-        });
+    /// Applies what a service event produced: metric transitions of touched devices, wake-ups
+    /// of newly offered devices, new service events and the deployment log.
+    fn apply(&mut self, out: Outbox, t: Time) {
+        for x in &out.touched {
+            let dep = x.dep as usize;
+            let before = self.state_with(dep, x.dev, x.was_in, x.was_offered);
+            let after = self.state_for(dep, x.dev);
+            self.rec.transition(dep, t, before, after);
+            if x.offered_now {
+                self.rec.counters[dep].offered += 1;
+                let push = self.service.deps[dep].settings.expedited;
+                self.activate(x.dev, t, push);
+            }
+        }
+        for (at, ev) in out.schedule {
+            self.engine.schedule(at.max(t), ev);
+        }
+        for (d, event, state, reason, detail) in out.log {
+            self.changes.push(StateChange {
+                at: t,
+                deployment: d,
+                event,
+                state,
+                reason,
+                detail,
+            });
+        }
     }
 
     fn policy(&self, dev: u32) -> &'a Policy {
@@ -192,8 +205,24 @@ impl<'a> World<'a> {
 
     /// The device's state with respect to deployment `dep` (`None` when not in its audience).
     fn state_for(&self, dep: usize, dev: u32) -> Option<State> {
-        if !self.service.members[dep].contains(dev) {
+        let run = &self.service.deps[dep];
+        self.state_with(dep, dev, run.in_audience(dev), run.offered.contains(dev))
+    }
+
+    /// The device's state with respect to deployment `dep`, given its audience and offer standing.
+    fn state_with(&self, dep: usize, dev: u32, in_audience: bool, offered: bool) -> Option<State> {
+        if !in_audience {
             return None;
+        }
+        let run = &self.service.deps[dep];
+        if run.settings.readiness {
+            return Some(if run.ready.contains(dev) {
+                State::Ready
+            } else if offered {
+                State::Offered
+            } else {
+                State::NotOffered
+            });
         }
         let content = self.sc.deployments[dep].content;
         let st = &self.devices[dev as usize];
@@ -216,11 +245,11 @@ impl<'a> World<'a> {
                 State::Failed
             });
         }
-        if self.service.offered[dep].contains(dev) {
-            Some(State::Offered)
+        Some(if offered {
+            State::Offered
         } else {
-            Some(State::NotOffered)
-        }
+            State::NotOffered
+        })
     }
 
     fn snapshot(&mut self, dev: u32) {
@@ -237,25 +266,9 @@ impl<'a> World<'a> {
     }
 
     fn on_service(&mut self, ev: ServiceEvent, t: Time) {
-        match ev {
-            ServiceEvent::Start(_) => {
-                let (d, newly, push) = self.service.handle(ev, self.fleet.len());
-                self.rec.counters[d as usize].offered += newly.len() as u64;
-                let detail = format!("{} devices offered", newly.len());
-                self.change(t, d, "offering", "offeringByRequest", detail);
-                for dev in newly {
-                    // `handle` already marked the device offered: its state for `d` moves from
-                    // not_offered, which the snapshot must reflect.
-                    self.snapshot(dev);
-                    self.before[d as usize] = match self.before[d as usize] {
-                        Some(State::Offered) => Some(State::NotOffered),
-                        other => other,
-                    };
-                    self.activate(dev, t, push);
-                    self.commit(dev, t);
-                }
-            }
-        }
+        let mut out = Outbox::default();
+        self.service.handle(ev, t, &mut out);
+        self.apply(out, t);
     }
 
     /// Content became offerable to `dev` at `t`: make sure a scan will see it.
@@ -309,6 +322,12 @@ impl<'a> World<'a> {
                 let cat = self.category(work);
                 let st = &mut self.devices[dev as usize];
                 let next = match self.client.installed(st, &avail, policy, cat, t, 0.0) {
+                    Ok(_) if st.hotpatch => {
+                        // A hotpatch applies in memory: compliant without a restart.
+                        self.client.restart_done(st, cat, 0.0);
+                        self.scan(dev, t);
+                        return;
+                    }
                     Ok(restart_at) => restart_at,
                     Err(next_scan) => next_scan,
                 };
@@ -355,6 +374,11 @@ impl<'a> World<'a> {
         let st = &mut self.devices[dev as usize];
         st.last_scan = t.min(u64::from(u32::MAX - 1)) as u32;
         let next = match answer {
+            ScanAnswer::Install(offer) if offer.optional && !self.client.opted_in(st, t) => {
+                // Optional: nothing happens until the user chooses to install.
+                st.phase = Phase::Waiting;
+                avail.next_online(u64::from(st.optional_at))
+            }
             ScanAnswer::Install(offer) => self.client.begin(st, &avail, offer, t),
             ScanAnswer::NotBefore(at) => {
                 st.phase = Phase::Waiting;

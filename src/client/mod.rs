@@ -80,6 +80,9 @@ pub struct ClientParams {
     pub shutdown_completes_restart: f64,
     /// Delay after restart-pending at which the user restarts on their own (if online then).
     pub user_restart: Option<Dist>,
+    /// Delay from first seeing an optional offer (`offerAsOptional`) until the user chooses to
+    /// install it.
+    pub optional_uptake: Dist,
 }
 
 impl Default for ClientParams {
@@ -121,6 +124,8 @@ impl Default for ClientParams {
             install_failure: 0.0,
             shutdown_completes_restart: 0.5,
             user_restart: None,
+            // Assumption: half of users who see an optional update take it within about 5 days.
+            optional_uptake: Dist::Exponential { mean: 7 * DAY },
         }
     }
 }
@@ -159,6 +164,10 @@ pub struct Policy {
     /// Whether the client restarts automatically outside active hours before the deadline
     /// (`ConfigureDeadlineNoAutoReboot` = 0).
     pub auto_restart: bool,
+    /// Quality updates paused until then (relative to the scenario start; 0 = not paused).
+    pub quality_pause_until: Time,
+    /// Feature updates paused until then (relative to the scenario start; 0 = not paused).
+    pub feature_pause_until: Time,
 }
 
 impl Policy {
@@ -176,6 +185,16 @@ impl Policy {
             active_start: 8 * HOUR,
             active_end: 17 * HOUR,
             auto_restart: true,
+            quality_pause_until: 0,
+            feature_pause_until: 0,
+        }
+    }
+
+    /// Until when the policy pauses a category (0 = not paused).
+    pub fn paused_until(&self, c: Category) -> Time {
+        match c {
+            Category::Quality => self.quality_pause_until,
+            Category::Feature => self.feature_pause_until,
         }
     }
 
@@ -259,6 +278,10 @@ pub struct Offer {
     pub expedited: bool,
     /// For expedited offers: grace after install before the forced restart.
     pub forced_reboot_after: Option<Secs>,
+    /// `offerAsOptional`: installed only once the user chooses to.
+    pub optional: bool,
+    /// `isHotpatchEnabled` on a quality update: applies without a restart.
+    pub hotpatch: bool,
 }
 
 /// The mutable state of one device.
@@ -288,6 +311,10 @@ pub struct DeviceState {
     pub pending_since: u32,
     /// Time of the last scan that really ran, or [`UNSET`].
     pub last_scan: u32,
+    /// When the user chooses to install optional offers, or [`UNSET`] until one is first seen.
+    pub optional_at: u32,
+    /// The current work is a hotpatch (no restart).
+    pub hotpatch: bool,
     /// The scan schedule's stream.
     pub scan_rng: StreamRng,
     /// The pipeline's stream.
@@ -310,6 +337,8 @@ impl DeviceState {
             first_seen: UNSET,
             pending_since: UNSET,
             last_scan: UNSET,
+            optional_at: UNSET,
+            hotpatch: false,
             scan_rng,
             rng,
         }
@@ -402,6 +431,7 @@ impl Client<'_> {
         };
         st.failed = NONE;
         st.rolled_back = false;
+        st.hotpatch = offer.hotpatch;
         st.phase = Phase::Downloading;
         let d = self
             .params
@@ -557,8 +587,20 @@ impl Client<'_> {
         st.work_forced_after = UNSET;
         st.first_seen = UNSET;
         st.pending_since = UNSET;
+        st.optional_at = UNSET;
+        st.hotpatch = false;
         st.phase = Phase::Idle;
         rolled_back
+    }
+
+    /// Whether the user has chosen to install optional offers by `t`; the first time an optional
+    /// offer is seen, draws when they will.
+    pub fn opted_in(&self, st: &mut DeviceState, t: Time) -> bool {
+        if st.optional_at == UNSET {
+            let d = self.params.optional_uptake.sample(&mut st.rng);
+            st.optional_at = t32(t.saturating_add(d));
+        }
+        t >= u64::from(st.optional_at)
     }
 }
 

@@ -7,6 +7,7 @@
 //! combinations are also what diverse wave ordering works with.
 
 pub mod availability;
+pub mod filter;
 
 use std::collections::HashMap;
 

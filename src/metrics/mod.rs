@@ -15,6 +15,8 @@ use crate::time::{Secs, Time};
 pub enum State {
     /// In the audience, not offered yet (before the start, or waiting for its wave).
     NotOffered,
+    /// In the audience but held back by a safeguard (not offered while the hold lasts).
+    Held,
     /// Offered; the device has not picked it up yet (next scan, or deferred by policy).
     Offered,
     /// Downloading.
@@ -25,6 +27,9 @@ pub enum State {
     PendingRestart,
     /// Running the new build (or newer content of the same category).
     Compliant,
+    /// Readiness test (`isReadinessTest`): the device scanned and reported that it could take the
+    /// update; no content is delivered.
+    Ready,
     /// The last install attempt failed; retried at the next scan.
     Failed,
     /// Restarted into the new build and reverted to the old one.
@@ -33,16 +38,23 @@ pub enum State {
 
 impl State {
     /// All states, in pipeline order (the order of rows in `timeseries.csv`).
-    pub const ALL: [State; 8] = [
+    pub const ALL: [State; 10] = [
         State::NotOffered,
+        State::Held,
         State::Offered,
         State::Downloading,
         State::Installing,
         State::PendingRestart,
         State::Compliant,
+        State::Ready,
         State::Failed,
         State::RolledBack,
     ];
+
+    /// Whether the state is the deployment's goal: compliant, or ready for a readiness test.
+    pub fn is_goal(self) -> bool {
+        matches!(self, State::Compliant | State::Ready)
+    }
 
     /// Name used in outputs.
     pub fn as_str(self) -> &'static str {
@@ -53,13 +65,15 @@ impl State {
             State::Installing => "installing",
             State::PendingRestart => "pending_restart",
             State::Compliant => "compliant",
+            State::Held => "held",
+            State::Ready => "ready",
             State::Failed => "failed",
             State::RolledBack => "rolled_back",
         }
     }
 }
 
-const N_STATES: usize = State::ALL.len();
+pub const N_STATES: usize = State::ALL.len();
 
 /// Compliance thresholds reported in summaries, in percent.
 pub const THRESHOLDS: [u32; 4] = [50, 90, 95, 99];
@@ -139,7 +153,7 @@ impl Recorder {
         let c = &mut self.counters[dep];
         if let Some(f) = from {
             self.deltas[base + f as usize] -= 1;
-            if f == State::Compliant {
+            if f.is_goal() {
                 c.compliant -= 1;
             }
         } else {
@@ -148,7 +162,7 @@ impl Recorder {
         if let Some(s) = to {
             self.deltas[base + s as usize] += 1;
             match s {
-                State::Compliant => c.compliant += 1,
+                State::Compliant | State::Ready => c.compliant += 1,
                 State::RolledBack => c.rollbacks += 1,
                 State::Failed => c.install_failures += 1,
                 _ => {}

@@ -193,7 +193,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 state_changes: r
                     .state_changes
                     .iter()
-                    .filter(|s| s.deployment as usize == d)
+                    .filter(|s| s.deployment as usize == d && s.event == "state_change")
                     .map(|s| StateChangeOut {
                         hours: hours_f64(s.at),
                         state: s.state.to_string(),
@@ -289,7 +289,7 @@ pub fn events_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
                 fmt_hours(c.at),
                 format_instant(sc.start_unix, c.at),
                 csv_text(&sc.deployments[c.deployment as usize].name),
-                "state_change".to_string(),
+                c.event.to_string(),
                 c.state.to_string(),
                 c.reason.to_string(),
                 csv_text(&c.detail),

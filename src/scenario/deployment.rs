@@ -1,17 +1,28 @@
-//! `[[deployments]]`: content, settings and audience, with Graph API names.
+//! `[[deployments]]`, `[groups]`, `[[actions]]` and `[graph_ids]`: the service side of a scenario.
 //!
-//! `content` and `settings` are the Graph objects of a `POST .../deployments` request body, written
-//! as TOML tables (`reference/deployment-service.md` §1–2).
+//! A deployment's `content` and `settings` are the Graph objects of a `POST .../deployments`
+//! request body, written as TOML tables or read from a JSON file (`graph = "file.json"`); audience
+//! changes can be `updateAudience` request bodies. Both are checked by [`super::graph`].
+//! Audience entries name `"all"`, a group of `[groups]`, a segment, or one device
+//! (`"<segment>-<n>"`, n counted from 1). Graph ids in JSON bodies are looked up in `[graph_ids]`
+//! first (id → rollsim name), then used as names.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::Value;
 
+use super::graph::{self, AUDIENCE_LISTS, AssetKind, ContentDraft};
 use super::{Checker, suggest};
 use crate::client::Category;
+use crate::error::{InputError, Problem};
 use crate::fleet::SegmentSpec;
-use crate::service::{AudienceSpec, Content, DeploymentDef};
-use crate::time::{DAY, parse_instant};
+use crate::fleet::filter::Filter;
+use crate::service::{
+    Action, ActionKind, Audience, Content, DeploymentDef, GroupDef, Member, Ordering,
+};
+use crate::time::{Time, parse_duration_signed, parse_instant};
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -19,185 +30,433 @@ pub(super) struct RawDeployment {
     name: String,
     content: Option<toml::Value>,
     settings: Option<toml::Value>,
+    graph: Option<String>,
     audience: Option<RawAudience>,
+    ordering: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct RawAudience {
+    members: Option<Vec<String>>,
     #[serde(default)]
-    members: Vec<String>,
+    exclusions: Vec<String>,
+    graph: Option<String>,
 }
 
-const CONTENT_TYPES: [&str; 3] = [
-    "featureUpdateReference",
-    "qualityUpdateReference",
-    "expeditedQualityUpdateReference",
-];
-
-/// What the content table says, before contents are deduplicated.
-struct ContentDraft {
-    category: Category,
-    /// Quality: release instant (Unix s); feature: version string.
-    release_unix: i64,
-    version: String,
-    expedited: bool,
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGroup {
+    segments: Option<Vec<String>>,
+    filter: Option<String>,
+    share: Option<f64>,
+    devices: Option<Vec<String>>,
 }
 
-fn content(c: &mut Checker, path: &str, v: Option<&toml::Value>, start_unix: i64) -> ContentDraft {
-    let fallback = ContentDraft {
-        category: Category::Quality,
-        release_unix: start_unix,
-        version: String::new(),
-        expedited: false,
-    };
-    let Some(v) = v else {
-        c.fail(path, "is required: the Graph content object, e.g. { \"@odata.type\" = \"microsoft.graph.windowsUpdates.qualityUpdateReference\", releaseDateTime = \"2026-01-13\" }");
-        return fallback;
-    };
-    let Some(t) = v.as_table() else {
-        c.fail(path, format!("must be a table, found {}", v.type_str()));
-        return fallback;
-    };
-    let ty = t.get("@odata.type").and_then(|x| x.as_str()).unwrap_or("");
-    let short = ty
-        .trim_start_matches('#')
-        .trim_start_matches("microsoft.graph.windowsUpdates.");
-    let allowed: &[&str] = match short {
-        "featureUpdateReference" => &["@odata.type", "version"],
-        "qualityUpdateReference" => &[
-            "@odata.type",
-            "releaseDateTime",
-            "releaseDate",
-            "classification",
-        ],
-        "expeditedQualityUpdateReference" => &[
-            "@odata.type",
-            "releaseDate",
-            "releaseDateTime",
-            "classification",
-            "equivalentContent",
-        ],
-        _ => {
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAction {
+    at: String,
+    deployment: String,
+    #[serde(rename = "do")]
+    what: String,
+    add_members: Option<Vec<String>>,
+    remove_members: Option<Vec<String>>,
+    add_exclusions: Option<Vec<String>>,
+    remove_exclusions: Option<Vec<String>>,
+    graph: Option<String>,
+    settings: Option<toml::Value>,
+}
+
+/// The service side of a scenario, validated.
+pub(super) struct ServiceSide {
+    pub contents: Vec<Content>,
+    pub deployments: Vec<DeploymentDef>,
+    pub groups: Vec<GroupDef>,
+    pub actions: Vec<Action>,
+}
+
+/// Name lookup for audience entries.
+struct Names<'a> {
+    segments: &'a [SegmentSpec],
+    groups: Vec<String>,
+    graph_ids: &'a BTreeMap<String, String>,
+}
+
+impl Names<'_> {
+    fn device(&self, name: &str) -> Option<Member> {
+        let (seg, n) = name.rsplit_once('-')?;
+        let s = self.segments.iter().position(|x| x.name == seg)?;
+        let n: u32 = n.parse().ok()?;
+        (n >= 1 && n <= self.segments[s].devices).then_some(Member::Device {
+            segment: s as u16,
+            index: n - 1,
+        })
+    }
+
+    fn set(&self, name: &str) -> Option<Member> {
+        if name == "all" {
+            return Some(Member::All);
+        }
+        if let Some(g) = self.groups.iter().position(|x| x == name) {
+            return Some(Member::Group(g as u16));
+        }
+        self.segments
+            .iter()
+            .position(|x| x.name == name)
+            .map(|s| Member::Segment(s as u16))
+    }
+
+    fn candidates(&self) -> Vec<&str> {
+        let mut v = vec!["all"];
+        v.extend(self.groups.iter().map(String::as_str));
+        v.extend(self.segments.iter().map(|s| s.name.as_str()));
+        v
+    }
+
+    /// A scenario audience entry: "all", a group, a segment or a device.
+    fn member(&self, c: &mut Checker, path: &str, name: &str) -> Option<Member> {
+        let m = self.set(name).or_else(|| self.device(name));
+        if m.is_none() {
+            let cands = self.candidates();
             c.fail(
-                format!("{path}.@odata.type"),
+                path,
                 format!(
-                    "unknown content type \"{ty}\"{}; expected one of {}",
-                    suggest(short, &CONTENT_TYPES),
-                    CONTENT_TYPES.join(", ")
+                    "no group, segment or device named \"{name}\"{}; use \"all\", one of {}, or a device \"<segment>-<n>\"",
+                    suggest(name, &cands),
+                    cands[1..].join(", ")
                 ),
             );
-            return fallback;
         }
-    };
-    for k in t.keys() {
-        if !allowed.contains(&k.as_str()) {
-            c.fail(
-                format!("{path}.{k}"),
-                format!(
-                    "unknown property \"{k}\" of {short}{}; expected {}",
-                    suggest(k, allowed),
-                    allowed.join(", ")
-                ),
-            );
-        }
+        m
     }
-    if short == "featureUpdateReference" {
-        let version = t.get("version").and_then(|x| x.as_str()).unwrap_or("");
-        if version.is_empty() {
-            c.fail(
-                format!("{path}.version"),
-                "is required for a feature update (e.g. \"24H2\")",
-            );
-        }
-        return ContentDraft {
-            category: Category::Feature,
-            release_unix: start_unix,
-            version: version.to_string(),
-            expedited: false,
-        };
-    }
-    let date = t
-        .get("releaseDateTime")
-        .or_else(|| t.get("releaseDate"))
-        .and_then(|x| x.as_str());
-    let release_unix = match date {
-        None => start_unix,
-        // Documentation placeholders ("YYYY-MM-DD") load as "released at the scenario start".
-        Some(d) if d.contains("YYYY") || d.starts_with("String (") => start_unix,
-        Some(d) => match parse_instant(d) {
-            Ok(ts) => ts.as_second(),
-            Err(e) => {
-                c.fail(format!("{path}.releaseDate"), format!("{e}, found \"{d}\""));
-                start_unix
+
+    /// A Graph updatable asset by id.
+    fn asset(
+        &self,
+        c: &mut Checker,
+        path: &str,
+        kind: AssetKind,
+        id: &str,
+        warnings: &mut Vec<String>,
+    ) -> Option<Member> {
+        let name = self.graph_ids.get(id).map_or(id, String::as_str);
+        match kind {
+            AssetKind::Group => {
+                let m = self.set(name).filter(|m| *m != Member::All);
+                if m.is_none() {
+                    let cands = self.candidates();
+                    c.fail(
+                        path,
+                        format!(
+                            "no updatable asset group \"{id}\"{}: name a [groups] entry or segment ({}), or map the id in [graph_ids]",
+                            suggest(name, &cands),
+                            cands[1..].join(", ")
+                        ),
+                    );
+                }
+                m
             }
-        },
-    };
-    ContentDraft {
-        category: Category::Quality,
-        release_unix,
-        version: String::new(),
-        expedited: short.starts_with("expedited"),
+            AssetKind::Device => {
+                let m = self.device(name);
+                if m.is_none() {
+                    // The service registers unknown devices on the fly (§3): not an error.
+                    warnings.push(format!(
+                        "{path}: device \"{id}\" is not in the fleet; the service registers it, but it runs no update"
+                    ));
+                }
+                m
+            }
+        }
     }
 }
 
-/// (start offset, daysUntilForcedReboot) from the settings table.
-fn settings(
+/// Reads and parses a JSON file named at scenario field `field`; problems found by `check` are
+/// reported against the JSON file, with JSON paths and their lines.
+fn with_json<T>(
     c: &mut Checker,
-    path: &str,
-    v: Option<&toml::Value>,
-    start_unix: i64,
-) -> (u64, Option<u64>) {
-    let Some(v) = v else { return (0, None) };
-    let mut start = 0;
-    let mut forced = None;
-    if let Some(ux) = v.get("userExperience")
-        && let Some(d) = ux.get("daysUntilForcedReboot")
-    {
-        match d.as_integer() {
-            Some(n) if (0..=30).contains(&n) => forced = Some(n as u64 * DAY),
-            _ => c.fail(
-                format!("{path}.userExperience.daysUntilForcedReboot"),
-                format!("must be a whole number of days from 0 to 30, found {d}"),
-            ),
+    field: &str,
+    base: &Path,
+    rel: &str,
+    check: impl FnOnce(&mut Checker, &Value) -> T,
+) -> Option<T> {
+    let file = base.join(rel);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            c.fail(
+                field,
+                format!("cannot read Graph JSON file \"{}\": {e}", file.display()),
+            );
+            return None;
         }
-    }
-    if let Some(sd) = v
-        .get("schedule")
-        .and_then(|s| s.get("startDateTime"))
-        .and_then(|s| s.as_str())
-    {
-        match parse_instant(sd) {
-            Ok(ts) => start = (ts.as_second() - start_unix).max(0) as u64,
-            Err(e) => c.fail(
-                format!("{path}.schedule.startDateTime"),
-                format!("{e}, found \"{sd}\""),
-            ),
+    };
+    let shown = file.display().to_string();
+    let v: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            c.file_errors.push(InputError {
+                file: shown,
+                problems: vec![Problem {
+                    line: e.line(),
+                    column: e.column(),
+                    path: String::new(),
+                    message: format!("malformed JSON: {e}"),
+                }],
+            });
+            return None;
         }
+    };
+    let mut jc = Checker::default();
+    let out = check(&mut jc, &v);
+    c.warnings.append(&mut jc.warnings);
+    if !jc.problems.is_empty() {
+        let loc = super::locate::JsonLocator::new(&text);
+        let mut problems: Vec<Problem> = jc
+            .problems
+            .into_iter()
+            .map(|(path, message)| {
+                let (line, column) = loc.position(&path);
+                Problem {
+                    line,
+                    column,
+                    path,
+                    message,
+                }
+            })
+            .collect();
+        problems.sort_by_key(|p| (p.line, p.column));
+        c.file_errors.push(InputError {
+            file: shown,
+            problems,
+        });
     }
-    (start, forced)
+    Some(out)
 }
 
-/// Validates the deployments and builds the deduplicated content table.
-pub(super) fn deployments(
+/// An instant or a duration after the scenario start, as seconds after the start.
+pub(super) fn at(c: &mut Checker, path: &str, text: &str, start_unix: i64) -> Time {
+    if let Ok(d) = parse_duration_signed(text) {
+        if d < 0 {
+            c.fail(
+                path,
+                format!("must not be before the start, found \"{text}\""),
+            );
+        }
+        return d.max(0) as Time;
+    }
+    match parse_instant(text) {
+        Ok(ts) => {
+            let d = ts.as_second() - start_unix;
+            if d < 0 {
+                c.fail(
+                    path,
+                    format!("must not be before the scenario start, found \"{text}\""),
+                );
+            }
+            d.max(0) as Time
+        }
+        Err(_) => {
+            c.fail(
+                path,
+                format!(
+                    "must be a duration after the start (\"P3D\") or an instant (\"2026-01-16T09:00:00Z\"), found \"{text}\""
+                ),
+            );
+            0
+        }
+    }
+}
+
+fn groups(
+    c: &mut Checker,
+    raw: &BTreeMap<String, RawGroup>,
+    segments: &[SegmentSpec],
+) -> Vec<GroupDef> {
+    let seg_names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+    let attr_names: Vec<&str> = {
+        let mut v: Vec<&str> = segments
+            .iter()
+            .flat_map(|s| s.attributes.iter().map(|(k, _)| k.as_str()))
+            .collect();
+        v.push("segment");
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let names = Names {
+        segments,
+        groups: Vec::new(),
+        graph_ids: &BTreeMap::new(),
+    };
+    raw.iter()
+        .map(|(name, g)| {
+            let path = format!("groups.{name}");
+            if seg_names.contains(&name.as_str()) || name == "all" {
+                c.fail(
+                    &path,
+                    format!("a group cannot be named \"{name}\": a segment (or \"all\") has that name"),
+                );
+            }
+            let mut def = GroupDef {
+                name: name.clone(),
+                ..GroupDef::default()
+            };
+            for (i, s) in g.segments.iter().flatten().enumerate() {
+                match seg_names.iter().position(|x| x == s) {
+                    Some(k) => def.segments.push(k as u16),
+                    None => c.fail(
+                        format!("{path}.segments[{i}]"),
+                        format!(
+                            "no segment named \"{s}\"{}; segments are {}",
+                            suggest(s, &seg_names),
+                            seg_names.join(", ")
+                        ),
+                    ),
+                }
+            }
+            if let Some(f) = &g.filter {
+                match Filter::parse(f) {
+                    Ok(parsed) => {
+                        for n in parsed.names() {
+                            if !attr_names.contains(&n) {
+                                c.fail(
+                                    format!("{path}.filter"),
+                                    format!(
+                                        "names attribute \"{n}\" that no segment has{}; attributes are {}",
+                                        suggest(n, &attr_names),
+                                        attr_names.join(", ")
+                                    ),
+                                );
+                            }
+                        }
+                        def.filter = Some(parsed);
+                    }
+                    Err(e) => c.fail(format!("{path}.filter"), format!("{e}, in \"{f}\"")),
+                }
+            }
+            if let Some(s) = g.share {
+                if !(s > 0.0 && s <= 1.0) {
+                    c.fail(
+                        format!("{path}.share"),
+                        format!("must be above 0 and at most 1, found {s}"),
+                    );
+                }
+                def.share = Some(s);
+            }
+            for (i, d) in g.devices.iter().flatten().enumerate() {
+                match names.device(d) {
+                    Some(Member::Device { segment, index }) => def.devices.push((segment, index)),
+                    _ => c.fail(
+                        format!("{path}.devices[{i}]"),
+                        format!("no device named \"{d}\"; devices are named \"<segment>-<n>\", n from 1"),
+                    ),
+                }
+            }
+            def
+        })
+        .collect()
+}
+
+fn member_list(c: &mut Checker, names: &Names<'_>, path: &str, list: &[String]) -> Vec<Member> {
+    list.iter()
+        .enumerate()
+        .filter_map(|(j, m)| names.member(c, &format!("{path}[{j}]"), m))
+        .collect()
+}
+
+/// Reads an `updateAudience` JSON body into the four member lists.
+fn audience_json(
+    c: &mut Checker,
+    names: &Names<'_>,
+    field: &str,
+    base: &Path,
+    rel: &str,
+) -> [Vec<Member>; 4] {
+    with_json(c, field, base, rel, |jc, v| {
+        let body = graph::audience_body(jc, "", v);
+        let mut warnings = Vec::new();
+        let lists = body.lists.map(|l| {
+            l.iter()
+                .filter_map(|(kind, id, p)| names.asset(jc, p, *kind, id, &mut warnings))
+                .collect::<Vec<Member>>()
+        });
+        jc.warnings.extend(warnings);
+        lists
+    })
+    .unwrap_or_default()
+}
+
+/// Validates the service side and builds the deduplicated content table.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn service_side(
     c: &mut Checker,
     raw: &[RawDeployment],
+    raw_groups: &BTreeMap<String, RawGroup>,
+    raw_actions: &[RawAction],
+    graph_ids: &BTreeMap<String, String>,
     segments: &[SegmentSpec],
     start_unix: i64,
-    _base: &Path,
-) -> (Vec<Content>, Vec<DeploymentDef>) {
-    let drafts: Vec<ContentDraft> = raw
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            content(
-                c,
-                &format!("deployments[{i}].content"),
-                d.content.as_ref(),
-                start_unix,
-            )
-        })
-        .collect();
+    base: &Path,
+) -> ServiceSide {
+    let groups = groups(c, raw_groups, segments);
+    let names = Names {
+        segments,
+        groups: groups.iter().map(|g| g.name.clone()).collect(),
+        graph_ids,
+    };
+    // Content and settings JSON per deployment, from TOML tables or a Graph file.
+    let mut bodies: Vec<(Option<Value>, Option<Value>, String)> = Vec::new();
+    for (i, d) in raw.iter().enumerate() {
+        let path = format!("deployments[{i}]");
+        match &d.graph {
+            Some(file) => {
+                if d.content.is_some() || d.settings.is_some() {
+                    c.fail(
+                        format!("{path}.graph"),
+                        "conflicts with content/settings: take them from the Graph file or write them here, not both",
+                    );
+                }
+                let parts = with_json(c, &format!("{path}.graph"), base, file, |jc, v| {
+                    let (content, settings) = graph::deployment_body(jc, "", v);
+                    (content.cloned(), settings.cloned())
+                });
+                let (content, settings) = parts.unwrap_or((None, None));
+                bodies.push((content, settings, String::new()));
+            }
+            None => {
+                if d.content.is_none() {
+                    c.fail(
+                        format!("{path}.content"),
+                        "is required: the Graph content object, e.g. { \"@odata.type\" = \"#microsoft.graph.windowsUpdates.qualityUpdateReference\", classification = \"security\", releaseDateTime = \"2026-01-13T18:00:00Z\" }, or graph = \"file.json\"",
+                    );
+                }
+                bodies.push((
+                    d.content.as_ref().map(graph::toml_to_json),
+                    d.settings.as_ref().map(graph::toml_to_json),
+                    path,
+                ));
+            }
+        }
+    }
+    // Content drafts; a Graph file's problems were reported against the file already, so its
+    // content is checked with a throwaway checker when it came from a file.
+    let mut drafts: Vec<ContentDraft> = Vec::new();
+    for (i, (content, _, path)) in bodies.iter().enumerate() {
+        let draft = match content {
+            Some(v) if !path.is_empty() => {
+                graph::content(c, &format!("{path}.content"), v, start_unix)
+            }
+            Some(v) => {
+                let mut fc = Checker::default();
+                let d = graph::content(&mut fc, "content", v, start_unix);
+                report_file_problems(c, raw[i].graph.as_deref(), base, fc);
+                d
+            }
+            None => graph::content(&mut Checker::default(), "", &Value::Null, start_unix),
+        };
+        drafts.push(draft);
+    }
     // Feature levels follow the order of version strings (22H2 < 23H2 < 24H2).
     let mut versions: Vec<&str> = drafts
         .iter()
@@ -207,11 +466,11 @@ pub(super) fn deployments(
     versions.sort_unstable();
     versions.dedup();
     let mut contents: Vec<Content> = Vec::new();
-    let mut defs = Vec::new();
-    let mut names = std::collections::HashSet::new();
+    let mut deployments = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, (d, draft)) in raw.iter().zip(&drafts).enumerate() {
         let path = format!("deployments[{i}]");
-        if !names.insert(d.name.as_str()) {
+        if !seen.insert(d.name.as_str()) {
             c.fail(
                 format!("{path}.name"),
                 format!(
@@ -227,7 +486,7 @@ pub(super) fn deployments(
                     .iter()
                     .position(|v| *v == draft.version)
                     .unwrap_or(0) as i64,
-                0,
+                draft.release_unix - start_unix,
             ),
             Category::Quality => {
                 let date = crate::time::format_instant(draft.release_unix, 0);
@@ -238,6 +497,9 @@ pub(super) fn deployments(
                 )
             }
         };
+        let deployable_until = draft
+            .deployable_until
+            .map(|u| (u - start_unix).max(0) as Time);
         let idx = match contents
             .iter()
             .position(|x| x.category == draft.category && x.level == level)
@@ -249,49 +511,280 @@ pub(super) fn deployments(
                     category: draft.category,
                     level,
                     release,
+                    security: draft.security,
+                    deployable_until,
                 });
                 contents.len() - 1
             }
         };
-        let (start, forced) = settings(
-            c,
-            &format!("{path}.settings"),
-            d.settings.as_ref(),
-            start_unix,
-        );
-        let audience = match &d.audience {
-            None => AudienceSpec::All,
-            Some(a) if a.members.iter().any(|m| m == "all") => AudienceSpec::All,
-            Some(a) => {
-                let mut segs = Vec::new();
-                for (j, m) in a.members.iter().enumerate() {
-                    match segments.iter().position(|s| &s.name == m) {
-                        Some(s) => segs.push(s as u16),
-                        None => {
-                            let known: Vec<&str> =
-                                segments.iter().map(|s| s.name.as_str()).collect();
-                            c.fail(
-                                format!("{path}.audience.members[{j}]"),
-                                format!(
-                                    "no segment named \"{m}\"{}; use \"all\" or one of {}",
-                                    suggest(m, &known),
-                                    known.join(", ")
-                                ),
-                            );
-                        }
-                    }
-                }
-                AudienceSpec::Segments(segs)
-            }
+        let (_, settings_v, spath) = &bodies[i];
+        let settings = if spath.is_empty() {
+            let mut fc = Checker::default();
+            let s = graph::settings(
+                &mut fc,
+                "settings",
+                settings_v.as_ref(),
+                start_unix,
+                draft.category,
+                draft.expedited_type,
+            );
+            report_file_problems(c, d.graph.as_deref(), base, fc);
+            s
+        } else {
+            graph::settings(
+                c,
+                &format!("{path}.settings"),
+                settings_v.as_ref(),
+                start_unix,
+                draft.category,
+                draft.expedited_type,
+            )
         };
-        defs.push(DeploymentDef {
+        let mut audience = Audience {
+            members: vec![Member::All],
+            exclusions: Vec::new(),
+        };
+        if let Some(a) = &d.audience {
+            let ap = format!("{path}.audience");
+            audience.members = match &a.members {
+                Some(m) => member_list(c, &names, &format!("{ap}.members"), m),
+                None if a.graph.is_some() => Vec::new(),
+                None => vec![Member::All],
+            };
+            audience.exclusions =
+                member_list(c, &names, &format!("{ap}.exclusions"), &a.exclusions);
+            if let Some(file) = &a.graph {
+                let [add_m, rem_m, add_x, rem_x] =
+                    audience_json(c, &names, &format!("{ap}.graph"), base, file);
+                audience.members.extend(add_m);
+                audience.members.retain(|m| !rem_m.contains(m));
+                audience.exclusions.extend(add_x);
+                audience.exclusions.retain(|m| !rem_x.contains(m));
+            }
+        }
+        let ordering = match &d.ordering {
+            None => Ordering::default(),
+            Some(o) => Ordering::from_name(o).unwrap_or_else(|| {
+                c.fail(
+                    format!("{path}.ordering"),
+                    format!(
+                        "unknown ordering \"{o}\"{}; expected one of {}",
+                        suggest(o, &Ordering::NAMES),
+                        Ordering::NAMES.join(", ")
+                    ),
+                );
+                Ordering::default()
+            }),
+        };
+        deployments.push(DeploymentDef {
             name: d.name.clone(),
             content: idx as u16,
-            start,
-            expedited: draft.expedited,
-            forced_reboot_after: forced,
+            settings,
             audience,
+            ordering,
+            latest_security: draft.latest_security,
         });
     }
-    (contents, defs)
+    let actions = actions(
+        c,
+        raw_actions,
+        &names,
+        &bodies,
+        &drafts,
+        &deployments,
+        start_unix,
+        base,
+    );
+    ServiceSide {
+        contents,
+        deployments,
+        groups,
+        actions,
+    }
+}
+
+/// Moves problems found in a Graph file's content or settings into a file error.
+fn report_file_problems(c: &mut Checker, file: Option<&str>, base: &Path, fc: Checker) {
+    if fc.problems.is_empty() {
+        return;
+    }
+    let Some(rel) = file else { return };
+    let path = base.join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let loc = super::locate::JsonLocator::new(&text);
+    let mut problems: Vec<Problem> = fc
+        .problems
+        .into_iter()
+        .map(|(p, message)| {
+            let (line, column) = loc.position(&p);
+            Problem {
+                line,
+                column,
+                path: p,
+                message,
+            }
+        })
+        .collect();
+    problems.sort_by_key(|p| (p.line, p.column));
+    c.file_errors.push(InputError {
+        file: path.display().to_string(),
+        problems,
+    });
+}
+
+const ACTIONS: [&str; 5] = ["pause", "resume", "archive", "update_audience", "set"];
+
+#[allow(clippy::too_many_arguments)]
+fn actions(
+    c: &mut Checker,
+    raw: &[RawAction],
+    names: &Names<'_>,
+    bodies: &[(Option<Value>, Option<Value>, String)],
+    drafts: &[ContentDraft],
+    deployments: &[DeploymentDef],
+    start_unix: i64,
+    base: &Path,
+) -> Vec<Action> {
+    let dep_names: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
+    let mut out: Vec<(usize, Action)> = Vec::new();
+    for (i, a) in raw.iter().enumerate() {
+        let path = format!("actions[{i}]");
+        let when = at(c, &format!("{path}.at"), &a.at, start_unix);
+        let Some(d) = dep_names.iter().position(|n| *n == a.deployment) else {
+            c.fail(
+                format!("{path}.deployment"),
+                format!(
+                    "no deployment named \"{}\"{}; deployments are {}",
+                    a.deployment,
+                    suggest(&a.deployment, &dep_names),
+                    dep_names.join(", ")
+                ),
+            );
+            continue;
+        };
+        let audience_fields = a.add_members.is_some()
+            || a.remove_members.is_some()
+            || a.add_exclusions.is_some()
+            || a.remove_exclusions.is_some()
+            || a.graph.is_some();
+        let kind = match a.what.as_str() {
+            "pause" => ActionKind::Pause,
+            "resume" => ActionKind::Resume,
+            "archive" => ActionKind::Archive,
+            "update_audience" => {
+                let lists = [
+                    &a.add_members,
+                    &a.remove_members,
+                    &a.add_exclusions,
+                    &a.remove_exclusions,
+                ];
+                let keys = [
+                    "add_members",
+                    "remove_members",
+                    "add_exclusions",
+                    "remove_exclusions",
+                ];
+                let mut l: [Vec<Member>; 4] = Default::default();
+                for k in 0..4 {
+                    if let Some(list) = lists[k] {
+                        l[k] = member_list(c, names, &format!("{path}.{}", keys[k]), list);
+                    }
+                }
+                if let Some(file) = &a.graph {
+                    let j = audience_json(c, names, &format!("{path}.graph"), base, file);
+                    for (k, extra) in j.into_iter().enumerate() {
+                        l[k].extend(extra);
+                    }
+                }
+                if !audience_fields {
+                    c.fail(
+                        &path,
+                        format!(
+                            "update_audience needs add_members, remove_members, add_exclusions, remove_exclusions or graph (an updateAudience body with {})",
+                            AUDIENCE_LISTS.join("/")
+                        ),
+                    );
+                }
+                let [
+                    add_members,
+                    remove_members,
+                    add_exclusions,
+                    remove_exclusions,
+                ] = l;
+                ActionKind::UpdateAudience {
+                    add_members,
+                    remove_members,
+                    add_exclusions,
+                    remove_exclusions,
+                }
+            }
+            "set" => {
+                if a.settings.is_none() {
+                    c.fail(
+                        format!("{path}.settings"),
+                        "is required for do = \"set\": the deploymentSettings properties to change (a PATCH body)",
+                    );
+                }
+                // Placeholder; resolved below in time order.
+                ActionKind::Settings(Box::default())
+            }
+            other => {
+                c.fail(
+                    format!("{path}.do"),
+                    format!(
+                        "unknown action \"{other}\"{}; expected one of {}",
+                        suggest(other, &ACTIONS),
+                        ACTIONS.join(", ")
+                    ),
+                );
+                continue;
+            }
+        };
+        if audience_fields && a.what != "update_audience" {
+            c.fail(
+                &path,
+                format!(
+                    "audience fields apply only to do = \"update_audience\", not \"{}\"",
+                    a.what
+                ),
+            );
+        }
+        if a.settings.is_some() && a.what != "set" {
+            c.fail(
+                format!("{path}.settings"),
+                format!("applies only to do = \"set\", not \"{}\"", a.what),
+            );
+        }
+        out.push((
+            i,
+            Action {
+                at: when,
+                deployment: d as u16,
+                kind,
+            },
+        ));
+    }
+    out.sort_by_key(|(i, a)| (a.at, *i));
+    // Settings patches apply in time order on top of each deployment's settings so far.
+    let mut current: Vec<Value> = bodies
+        .iter()
+        .map(|(_, s, _)| s.clone().unwrap_or(Value::Object(Default::default())))
+        .collect();
+    for (i, a) in out.iter_mut() {
+        if let ActionKind::Settings(s) = &mut a.kind
+            && let Some(patch) = &raw[*i].settings
+        {
+            let d = a.deployment as usize;
+            graph::merge_patch(&mut current[d], &graph::toml_to_json(patch));
+            **s = graph::settings(
+                c,
+                &format!("actions[{i}].settings"),
+                Some(&current[d]),
+                start_unix,
+                drafts[d].category,
+                drafts[d].expedited_type,
+            );
+        }
+    }
+    out.into_iter().map(|(_, a)| a).collect()
 }

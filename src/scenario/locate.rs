@@ -139,9 +139,144 @@ fn walk_value(v: &DeValue<'_>, span: &Range<usize>, prefix: &str, best: &mut (us
     }
 }
 
+/// Positions of every key and value of a JSON document, by field path (`settings.schedule`,
+/// `addMembers[0].id`), for errors in Graph request bodies. serde_json's `Value` keeps no
+/// positions, so this is a small scanner over the text; it stops quietly at malformed input
+/// (serde_json reports that with its own line and column).
+pub struct JsonLocator<'a> {
+    text: &'a str,
+    at: std::collections::HashMap<String, usize>,
+}
+
+impl<'a> JsonLocator<'a> {
+    /// Scans `text`.
+    pub fn new(text: &'a str) -> Self {
+        let mut l = Self {
+            text,
+            at: Default::default(),
+        };
+        let b = text.as_bytes();
+        let mut i = 0;
+        let _ = l.value(b, &mut i, String::new());
+        l
+    }
+
+    fn ws(b: &[u8], i: &mut usize) {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    }
+
+    fn string(b: &[u8], i: &mut usize) -> Option<String> {
+        if b.get(*i) != Some(&b'"') {
+            return None;
+        }
+        let start = *i + 1;
+        *i += 1;
+        while *i < b.len() && b[*i] != b'"' {
+            if b[*i] == b'\\' {
+                *i += 1;
+            }
+            *i += 1;
+        }
+        let s = String::from_utf8_lossy(b.get(start..*i)?).into_owned();
+        *i += 1;
+        Some(s)
+    }
+
+    fn value(&mut self, b: &[u8], i: &mut usize, path: String) -> Option<()> {
+        Self::ws(b, i);
+        self.at.entry(path.clone()).or_insert(*i);
+        match *b.get(*i)? {
+            b'{' => {
+                *i += 1;
+                loop {
+                    Self::ws(b, i);
+                    if *b.get(*i)? == b'}' {
+                        *i += 1;
+                        return Some(());
+                    }
+                    let key_at = *i;
+                    let key = Self::string(b, i)?;
+                    let p = if path.is_empty() {
+                        key
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    self.at.insert(p.clone(), key_at);
+                    Self::ws(b, i);
+                    if *b.get(*i)? != b':' {
+                        return None;
+                    }
+                    *i += 1;
+                    self.value(b, i, p)?;
+                    Self::ws(b, i);
+                    if *b.get(*i)? == b',' {
+                        *i += 1;
+                    }
+                }
+            }
+            b'[' => {
+                *i += 1;
+                let mut k = 0;
+                loop {
+                    Self::ws(b, i);
+                    if *b.get(*i)? == b']' {
+                        *i += 1;
+                        return Some(());
+                    }
+                    self.value(b, i, format!("{path}[{k}]"))?;
+                    k += 1;
+                    Self::ws(b, i);
+                    if *b.get(*i)? == b',' {
+                        *i += 1;
+                    }
+                }
+            }
+            b'"' => Self::string(b, i).map(|_| ()),
+            _ => {
+                while *i < b.len() && !b",]} \t\r\n".contains(&b[*i]) {
+                    *i += 1;
+                }
+                Some(())
+            }
+        }
+    }
+
+    /// (line, column) of the key or value at `path`, or of its closest existing ancestor.
+    pub fn position(&self, path: &str) -> (usize, usize) {
+        let mut p = path;
+        loop {
+            if let Some(&at) = self.at.get(p) {
+                let before = &self.text[..at.min(self.text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before.rfind('\n').map_or(at, |i| at - i - 1) + 1;
+                return (line, col);
+            }
+            match p.rfind(['.', '[']) {
+                Some(i) => p = &p[..i],
+                None => return (1, 1),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_paths_map_to_the_line_of_their_key() {
+        let j = "{\n  \"settings\": {\n    \"userExperience\": {\"daysUntilForcedReboot\": 2}\n  },\n  \"addMembers\": [{\"id\": \"x\"}, {\"id\": \"y\"}]\n}";
+        let l = JsonLocator::new(j);
+        assert_eq!(
+            l.position("settings.userExperience.daysUntilForcedReboot")
+                .0,
+            3
+        );
+        assert_eq!(l.position("addMembers[1].id"), (5, 32));
+        assert_eq!(l.position("settings.nothing.here").0, 2);
+    }
 
     const DOC: &str = "[simulation]\nhorizon = \"P30D\"\n\n[[segments]]\nname = \"a\"\n\n[[segments]]\nname = \"b\"\navailability = { profile = \"offce\" }\n";
 

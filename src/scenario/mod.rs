@@ -11,6 +11,7 @@
 //! settings are snake_case. The README documents every field.
 
 pub mod deployment;
+pub mod graph;
 pub mod locate;
 
 use std::collections::BTreeMap;
@@ -22,7 +23,7 @@ use crate::client::{Category, CategoryParams, ClientParams, Dist, Policy};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
-use crate::service::{Content, DeploymentDef};
+use crate::service::{Action, Content, DeploymentDef, GroupDef};
 use crate::time::{
     DAY, HOUR, Secs, Time, parse_duration, parse_duration_signed, parse_instant, parse_time_of_day,
     parse_utc_offset,
@@ -54,6 +55,12 @@ pub struct Scenario {
     pub contents: Vec<Content>,
     /// Deployments.
     pub deployments: Vec<DeploymentDef>,
+    /// Updatable asset groups.
+    pub groups: Vec<GroupDef>,
+    /// Admin actions, in time order.
+    pub actions: Vec<Action>,
+    /// Warnings found while loading (printed, not fatal).
+    pub warnings: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -71,6 +78,12 @@ struct RawScenario {
     segments: Vec<RawSegment>,
     #[serde(default)]
     deployments: Vec<deployment::RawDeployment>,
+    #[serde(default)]
+    groups: BTreeMap<String, deployment::RawGroup>,
+    #[serde(default)]
+    actions: Vec<deployment::RawAction>,
+    #[serde(default)]
+    graph_ids: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -98,6 +111,7 @@ struct RawClient {
     install_failure: Option<f64>,
     shutdown_completes_restart: Option<f64>,
     user_restart: Option<RawDist>,
+    optional_uptake: Option<RawDist>,
     quality: Option<RawCategory>,
     feature: Option<RawCategory>,
 }
@@ -142,6 +156,8 @@ struct RawPolicy {
     feature_grace: Option<String>,
     active_hours: Option<RawHours>,
     auto_restart: Option<bool>,
+    quality_pause_until: Option<String>,
+    feature_pause_until: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -197,6 +213,10 @@ enum RawAttr {
 #[derive(Default)]
 pub(crate) struct Checker {
     problems: Vec<(String, String)>,
+    /// Problems in other files the scenario names (Graph JSON bodies), located in those files.
+    file_errors: Vec<InputError>,
+    /// Things worth telling the user that do not stop the run.
+    warnings: Vec<String>,
 }
 
 impl Checker {
@@ -502,7 +522,7 @@ fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Pro
     }
 }
 
-fn policy(c: &mut Checker, name: &str, p: &RawPolicy) -> Policy {
+fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy {
     let path = format!("policies.{name}");
     let base = Policy::default_named(name);
     let deadline =
@@ -573,6 +593,12 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy) -> Policy {
         active_start,
         active_end,
         auto_restart: p.auto_restart.unwrap_or(true),
+        quality_pause_until: p.quality_pause_until.as_deref().map_or(0, |t| {
+            deployment::at(c, &format!("{path}.quality_pause_until"), t, start_unix)
+        }),
+        feature_pause_until: p.feature_pause_until.as_deref().map_or(0, |t| {
+            deployment::at(c, &format!("{path}.feature_pause_until"), t, start_unix)
+        }),
     }
 }
 
@@ -629,6 +655,11 @@ fn client(c: &mut Checker, raw: Option<&RawClient>) -> ClientParams {
             .user_restart
             .as_ref()
             .map(|u| c.dist("client.user_restart", Some(u), Dist::Fixed(DAY))),
+        optional_uptake: c.dist(
+            "client.optional_uptake",
+            r.optional_uptake.as_ref(),
+            d.optional_uptake,
+        ),
     }
 }
 
@@ -855,8 +886,12 @@ impl Scenario {
             })
         })?;
         let mut c = Checker::default();
-        let sc = Scenario::from_raw(&raw, stem, base, &mut c);
+        let mut sc = Scenario::from_raw(&raw, stem, base, &mut c);
         if c.problems.is_empty() {
+            if let Some(e) = c.file_errors.into_iter().next() {
+                return Err(Error::Input(e));
+            }
+            sc.warnings = c.warnings;
             return Ok(sc);
         }
         let mut problems: Vec<Problem> = c
@@ -897,7 +932,11 @@ impl Scenario {
             s.sample_interval.as_deref(),
             HOUR,
         );
-        let mut policies: Vec<Policy> = raw.policies.iter().map(|(n, p)| policy(c, n, p)).collect();
+        let mut policies: Vec<Policy> = raw
+            .policies
+            .iter()
+            .map(|(n, p)| policy(c, n, p, start.as_second()))
+            .collect();
         if !policies.iter().any(|p| p.name == "default") {
             policies.push(Policy::default_named("default"));
         }
@@ -910,8 +949,27 @@ impl Scenario {
         }
         let client = client(c, raw.client.as_ref());
         let start_unix = start.as_second();
-        let (contents, deployments) =
-            deployment::deployments(c, &raw.deployments, &segments, start_unix, base);
+        let side = deployment::service_side(
+            c,
+            &raw.deployments,
+            &raw.groups,
+            &raw.actions,
+            &raw.graph_ids,
+            &segments,
+            start_unix,
+            base,
+        );
+        for (i, a) in side.actions.iter().enumerate() {
+            if a.at > horizon {
+                c.fail(
+                    format!("actions[{i}].at"),
+                    format!(
+                        "is after the horizon ({} days): it would never happen",
+                        horizon / DAY
+                    ),
+                );
+            }
+        }
         Scenario {
             name: s.name.clone().unwrap_or_else(|| stem.to_string()),
             description: s.description.clone().unwrap_or_default(),
@@ -922,8 +980,11 @@ impl Scenario {
             client,
             policies,
             segments,
-            contents,
-            deployments,
+            contents: side.contents,
+            deployments: side.deployments,
+            groups: side.groups,
+            actions: side.actions,
+            warnings: Vec::new(),
         }
     }
 

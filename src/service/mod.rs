@@ -1,24 +1,44 @@
-//! The Windows Update for Business deployment service, as far as the core needs it.
+//! The Windows Update for Business deployment service (`reference/deployment-service.md`).
 //!
-//! A deployment approves one piece of content for an audience and, from its start time, *offers* it
-//! to audience members: the service marks the device as offered and the device sees the offer at its
-//! next scan (`reference/deployment-service.md` §7: "Offer reaches device only at its next WU scan").
-//! After everyone has been offered, the offer stands for devices that reconnect for as long as the
-//! deployment exists (§1).
+//! A **deployment** approves one piece of content for an **audience** and, from its start, *offers*
+//! it to audience members — at once, or in the waves of a gradual rollout ([`rollout`]). The service
+//! only marks a device as offered; the device sees the offer at its next scan (§7), except for
+//! expedited deployments, whose push makes an online device scan at once (§4, seed 003). After
+//! everyone has been offered, the offer stands for devices that reconnect as long as the deployment
+//! exists (§1).
 //!
-//! Content is ordered within its category by `level`: for quality updates the release instant (a
-//! newer security update satisfies an older one — `equivalentContent = latestSecurity`), for feature
-//! updates the version string's order (`22H2` < `23H2` < `24H2`). A device offered several contents
-//! takes quality before feature, expedited first, and the newest content of a category
-//! (`deployment-service.md` §1: "same category → newer content wins").
+//! **Audience** (§3): members and exclusions are devices, updatable asset groups (named device sets
+//! of the scenario), segments or everyone; a device in both is excluded ("exclusions win").
+//! Membership can change during the run (`updateAudience`).
+//!
+//! **State** (§1): `scheduled` before the start (`scheduledByOfferWindow`), `offering`
+//! (`offeringByRequest`), `paused` with stacking reasons (`pausedByRequest`, `pausedByMonitoring`:
+//! clearing the request does not lift a monitoring pause), `faulted` (`faultedByContentOutdated`,
+//! once the content's `deployableUntilDateTime` passes) and `archived` (`archivedByRequest`: ended,
+//! never offers again). Paused deployments make no new offers; devices already offered continue.
+//! Archived or faulted deployments no longer offer their content to anyone.
+//!
+//! **Content** (§1, §4) is ordered within its category by `level`: for quality updates the release
+//! instant, for feature updates the version order (`22H2` < `23H2` < `24H2`). A device takes quality
+//! before feature, expedited first, then the newest content; newer content of the same category
+//! satisfies older (`equivalentContent = latestSecurity`), and an expedited security update
+//! delivers the newest security update released by the time of the scan.
+
+pub mod rollout;
+
+use std::collections::VecDeque;
 
 use crate::client::{Category, DeviceState, NONE, Offer, Policy};
+use crate::fleet::Fleet;
+use crate::fleet::filter::Filter;
+use crate::rng::{RunKey, Stream, StreamRng};
 use crate::time::{Secs, Time};
+pub use rollout::{Ordering, Rollout};
 
 /// One piece of deployable content.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Content {
-    /// Display name (`2026-01 security update`, `Windows 11 24H2`).
+    /// Display name (`quality update released 2026-01-13`, `Windows feature update 24H2`).
     pub name: String,
     /// Category.
     pub category: Category,
@@ -27,15 +47,91 @@ pub struct Content {
     /// Release instant relative to the scenario start (seconds, may be negative); policy deferrals
     /// count from here.
     pub release: i64,
+    /// Quality update classified `security` (what `latestSecurity` may substitute).
+    pub security: bool,
+    /// `deployableUntilDateTime`, relative to the scenario start: afterwards deployments of it fault.
+    pub deployable_until: Option<Time>,
 }
 
-/// Which devices a deployment targets.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AudienceSpec {
+/// One entry of an audience's members or exclusions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Member {
     /// Every device of the fleet.
     All,
-    /// The devices of these segments.
-    Segments(Vec<u16>),
+    /// The devices of a segment.
+    Segment(u16),
+    /// An updatable asset group (`[groups]`).
+    Group(u16),
+    /// One device (`azureADDevice`): segment and 0-based index within it.
+    Device {
+        /// Segment index.
+        segment: u16,
+        /// Index within the segment.
+        index: u32,
+    },
+}
+
+/// Members and exclusions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Audience {
+    /// Devices the deployment applies to.
+    pub members: Vec<Member>,
+    /// Devices it never applies to (they win over members).
+    pub exclusions: Vec<Member>,
+}
+
+/// Monitoring signal (`monitoringRule.signal`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// The device reverted to its prior OS after the update.
+    Rollback,
+    /// The device is not eligible for the update (Windows 11 feature updates).
+    Ineligible,
+}
+
+/// Monitoring action (`monitoringRule.action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleAction {
+    /// Raise an alert only.
+    AlertError,
+    /// Pause the deployment (`pausedByMonitoring`).
+    PauseDeployment,
+    /// Offer the fallback (Windows 10 22H2) to ineligible devices.
+    OfferFallback,
+}
+
+/// One monitoring rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonitoringRule {
+    /// What is counted.
+    pub signal: Signal,
+    /// Percentage (1–100) that makes the rule fire.
+    pub threshold: u8,
+    /// What happens then.
+    pub action: RuleAction,
+}
+
+/// A deployment's settings (Graph `deploymentSettings`); admin actions may replace them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settings {
+    /// `schedule.startDateTime`, relative to the scenario start (absent = at once: 0).
+    pub start: Time,
+    /// `schedule.gradualRollout` (absent = everyone at the start).
+    pub rollout: Option<Rollout>,
+    /// `monitoring.monitoringRules`.
+    pub monitoring: Vec<MonitoringRule>,
+    /// `expedite.isExpedited` (or an `expeditedQualityUpdateReference`).
+    pub expedited: bool,
+    /// `expedite.isReadinessTest`: no content, devices report readiness.
+    pub readiness: bool,
+    /// `userExperience.offerAsOptional`: installed only when the user chooses.
+    pub optional: bool,
+    /// `userExperience.isHotpatchEnabled`: a quality update applies without a restart.
+    pub hotpatch: bool,
+    /// `userExperience.daysUntilForcedReboot`, as seconds.
+    pub forced_reboot_after: Option<Secs>,
+    /// `contentApplicability.safeguard.disabledSafeguardProfiles` contains `likelyIssues`.
+    pub likely_issues_disabled: bool,
 }
 
 /// A validated deployment.
@@ -45,21 +141,90 @@ pub struct DeploymentDef {
     pub name: String,
     /// Content index.
     pub content: u16,
-    /// When offering starts (`startDateTime`), relative to the scenario start.
-    pub start: Time,
-    /// Expedited quality update: push, ignore deferral and deadline policy.
-    pub expedited: bool,
-    /// `userExperience.daysUntilForcedReboot` as seconds.
-    pub forced_reboot_after: Option<Secs>,
-    /// Audience.
-    pub audience: AudienceSpec,
+    /// Settings at creation.
+    pub settings: Settings,
+    /// Audience at creation.
+    pub audience: Audience,
+    /// Wave ordering of gradual rollouts.
+    pub ordering: Ordering,
+    /// `equivalentContent = latestSecurity` (the default for expedited quality updates).
+    pub latest_security: bool,
 }
 
-/// Service-level events (the engine's second queue).
+/// An updatable asset group: a named device set.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupDef {
+    /// Name, unique in the scenario.
+    pub name: String,
+    /// Devices of these segments (empty = every segment).
+    pub segments: Vec<u16>,
+    /// Devices matching this attribute filter.
+    pub filter: Option<Filter>,
+    /// Keep a random share of the matching devices.
+    pub share: Option<f64>,
+    /// Explicit devices (segment, index); with these alone the group is exactly them.
+    pub devices: Vec<(u16, u32)>,
+}
+
+/// What an admin action does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionKind {
+    /// `state.requestedValue = paused`.
+    Pause,
+    /// `state.requestedValue = none`.
+    Resume,
+    /// `state.requestedValue = archived`.
+    Archive,
+    /// `updateAudience`.
+    UpdateAudience {
+        /// `addMembers`.
+        add_members: Vec<Member>,
+        /// `removeMembers`.
+        remove_members: Vec<Member>,
+        /// `addExclusions`.
+        add_exclusions: Vec<Member>,
+        /// `removeExclusions`.
+        remove_exclusions: Vec<Member>,
+    },
+    /// `PATCH settings`: the deployment's settings from now on.
+    Settings(Box<Settings>),
+}
+
+impl ActionKind {
+    /// Name used in outputs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ActionKind::Pause => "pause",
+            ActionKind::Resume => "resume",
+            ActionKind::Archive => "archive",
+            ActionKind::UpdateAudience { .. } => "update_audience",
+            ActionKind::Settings(_) => "set",
+        }
+    }
+}
+
+/// An admin action at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    /// When, relative to the scenario start.
+    pub at: Time,
+    /// Deployment index.
+    pub deployment: u16,
+    /// What.
+    pub kind: ActionKind,
+}
+
+/// Service-level events (the engine's second queue): a small closed set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServiceEvent {
-    /// A deployment reaches its start time and offers to its audience.
+    /// A deployment reaches its start time.
     Start(u16),
+    /// A gradual rollout's next wave (deployment, generation: stale waves are ignored).
+    Wave(u16, u32),
+    /// Admin action number `i`.
+    Action(u16),
+    /// A deployment's content stops being deployable.
+    Fault(u16),
 }
 
 /// A compact set of device ids.
@@ -92,6 +257,17 @@ impl DeviceSet {
             None => false,
         }
     }
+    /// Removes `d`; returns whether it was present.
+    pub fn remove(&mut self, d: u32) -> bool {
+        match self.bits.get_mut(d as usize / 64) {
+            Some(w) => {
+                let was = *w >> (d % 64) & 1 == 1;
+                *w &= !(1 << (d % 64));
+                was
+            }
+            None => false,
+        }
+    }
 }
 
 /// What a scan finds.
@@ -105,79 +281,560 @@ pub enum ScanAnswer {
     Nothing,
 }
 
-/// The simulated service: deployments, their audiences and what has been offered.
+/// A device whose standing with a deployment may have changed in a service event, with its
+/// standing before (for the metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Touch {
+    /// Deployment index.
+    pub dep: u16,
+    /// Device id.
+    pub dev: u32,
+    /// In the audience before.
+    pub was_in: bool,
+    /// Offered before.
+    pub was_offered: bool,
+    /// Newly offered now: the device must be woken so its next scan sees the offer.
+    pub offered_now: bool,
+}
+
+/// What a service event produced, for the simulation to apply.
+#[derive(Clone, Debug, Default)]
+pub struct Outbox {
+    /// Devices whose standing changed.
+    pub touched: Vec<Touch>,
+    /// Service events to schedule.
+    pub schedule: Vec<(Time, ServiceEvent)>,
+    /// Deployment log lines: (deployment, event, state, reason, detail).
+    pub log: Vec<(u16, &'static str, &'static str, String, String)>,
+}
+
+/// Run-time state of one deployment.
+#[derive(Clone, Debug)]
+pub struct DeploymentRun {
+    /// Current settings.
+    pub settings: Settings,
+    /// Audience members.
+    pub members: DeviceSet,
+    /// Audience exclusions.
+    pub exclusions: DeviceSet,
+    /// Devices offered so far.
+    pub offered: DeviceSet,
+    /// Readiness tests: devices that reported ready.
+    pub ready: DeviceSet,
+    /// Devices in the audience waiting for their offer, in offer order.
+    queue: VecDeque<u32>,
+    /// Ordering rank per device (`groups` ordering), else empty.
+    rank: Vec<u32>,
+    started: bool,
+    rollout_start: Time,
+    wave_gen: u32,
+    wave_pending: bool,
+    /// Waves offered so far.
+    pub waves: u32,
+    /// Paused by request.
+    pub requested_pause: bool,
+    /// Paused by a monitoring rule.
+    pub monitoring_pause: bool,
+    archived: bool,
+    faulted: bool,
+    last_state: (&'static str, String),
+    /// The deployment's service stream (wave ordering).
+    rng: StreamRng,
+}
+
+impl DeploymentRun {
+    /// Whether `dev` is in the audience (member and not excluded).
+    pub fn in_audience(&self, dev: u32) -> bool {
+        self.members.contains(dev) && !self.exclusions.contains(dev)
+    }
+
+    /// Whether new offers may be made now.
+    fn may_offer(&self) -> bool {
+        self.started
+            && !self.archived
+            && !self.faulted
+            && !self.requested_pause
+            && !self.monitoring_pause
+    }
+
+    /// Whether standing offers are valid (the deployment exists and its content is deployable).
+    pub fn offers_valid(&self) -> bool {
+        !self.archived && !self.faulted
+    }
+
+    /// Effective state and its reasons (`;`-separated when they stack).
+    pub fn state(&self) -> (&'static str, String) {
+        if self.archived {
+            return ("archived", "archivedByRequest".into());
+        }
+        if self.faulted {
+            return ("faulted", "faultedByContentOutdated".into());
+        }
+        if self.requested_pause || self.monitoring_pause {
+            let mut r = Vec::new();
+            if self.requested_pause {
+                r.push("pausedByRequest");
+            }
+            if self.monitoring_pause {
+                r.push("pausedByMonitoring");
+            }
+            return ("paused", r.join(";"));
+        }
+        if !self.started {
+            return ("scheduled", "scheduledByOfferWindow".into());
+        }
+        ("offering", "offeringByRequest".into())
+    }
+}
+
+/// The simulated service.
 #[derive(Clone, Debug)]
 pub struct Service<'a> {
     /// Content table.
     pub contents: &'a [Content],
-    /// Deployments.
-    pub deployments: &'a [DeploymentDef],
-    /// Audience members per deployment.
-    pub members: Vec<DeviceSet>,
-    /// Devices offered per deployment.
-    pub offered: Vec<DeviceSet>,
+    /// Deployment definitions.
+    pub defs: &'a [DeploymentDef],
+    /// Admin actions.
+    pub actions: &'a [Action],
+    /// Run-time state per deployment.
+    pub deps: Vec<DeploymentRun>,
+    /// Device ids of each group, sorted.
+    groups: Vec<Vec<u32>>,
+    /// (first id, length) per segment.
+    segments: Vec<(u32, u32)>,
+    /// Attribute combination per device (for `diverse` ordering).
+    combos: Vec<u32>,
+    n: usize,
 }
 
 impl<'a> Service<'a> {
-    /// Builds audiences for a fleet of `n` devices whose segments span `segment_ranges`.
+    /// Builds the service for `fleet`: resolves groups and audiences.
     pub fn new(
         contents: &'a [Content],
-        deployments: &'a [DeploymentDef],
-        n: usize,
-        segment_ranges: &[(u32, u32)],
+        defs: &'a [DeploymentDef],
+        groups: &[GroupDef],
+        actions: &'a [Action],
+        fleet: &Fleet,
+        key: RunKey,
     ) -> Self {
-        let members = deployments
+        let n = fleet.len();
+        let segments: Vec<(u32, u32)> = fleet.segments.iter().map(|s| (s.first, s.len)).collect();
+        let groups = groups
             .iter()
-            .map(|d| {
-                let mut set = DeviceSet::with_len(n);
-                match &d.audience {
-                    AudienceSpec::All => (0..n as u32).for_each(|i| {
-                        set.insert(i);
-                    }),
-                    AudienceSpec::Segments(segs) => {
-                        for &s in segs {
-                            if let Some(&(first, len)) = segment_ranges.get(s as usize) {
-                                (first..first + len).for_each(|i| {
-                                    set.insert(i);
-                                });
-                            }
-                        }
-                    }
-                }
-                set
-            })
+            .enumerate()
+            .map(|(gi, g)| resolve_group(g, gi, fleet, &segments, key))
             .collect();
-        let offered = deployments.iter().map(|_| DeviceSet::with_len(n)).collect();
-        Self {
+        let mut s = Self {
             contents,
-            deployments,
-            members,
-            offered,
-        }
-    }
-
-    /// The service events to schedule at the beginning of a run.
-    pub fn initial_events(&self) -> Vec<(Time, ServiceEvent)> {
-        (0..self.deployments.len())
-            .map(|i| (self.deployments[i].start, ServiceEvent::Start(i as u16)))
-            .collect()
-    }
-
-    /// Handles a service event at `t`; returns the devices newly offered, each with whether the
-    /// service pushes to it (expedite).
-    pub fn handle(&mut self, ev: ServiceEvent, n: usize) -> (u16, Vec<u32>, bool) {
-        match ev {
-            ServiceEvent::Start(d) => {
-                let i = d as usize;
-                let mut newly = Vec::new();
-                for dev in 0..n as u32 {
-                    if self.members[i].contains(dev) && self.offered[i].insert(dev) {
-                        newly.push(dev);
-                    }
+            defs,
+            actions,
+            deps: Vec::with_capacity(defs.len()),
+            groups,
+            segments,
+            combos: fleet.devices.iter().map(|d| d.combo).collect(),
+            n,
+        };
+        for d in defs {
+            let mut members = DeviceSet::with_len(n);
+            let mut exclusions = DeviceSet::with_len(n);
+            for m in &d.audience.members {
+                s.for_each(m, |dev| {
+                    members.insert(dev);
+                });
+            }
+            for m in &d.audience.exclusions {
+                s.for_each(m, |dev| {
+                    exclusions.insert(dev);
+                });
+            }
+            let rank = if d.ordering == Ordering::Groups {
+                let mut rank = vec![u32::MAX; n];
+                for (i, m) in d.audience.members.iter().enumerate() {
+                    s.for_each(m, |dev| {
+                        let r = &mut rank[dev as usize];
+                        *r = (*r).min(i as u32);
+                    });
                 }
-                (d, newly, self.deployments[i].expedited)
+                rank
+            } else {
+                Vec::new()
+            };
+            let mut run = DeploymentRun {
+                settings: d.settings.clone(),
+                members,
+                exclusions,
+                offered: DeviceSet::with_len(n),
+                ready: DeviceSet::with_len(n),
+                queue: VecDeque::new(),
+                rank,
+                started: false,
+                rollout_start: 0,
+                wave_gen: 0,
+                wave_pending: false,
+                waves: 0,
+                requested_pause: false,
+                monitoring_pause: false,
+                archived: false,
+                faulted: false,
+                last_state: ("", String::new()),
+                rng: key.rng(Stream::Service, s.deps.len() as u64),
+            };
+            run.last_state = run.state();
+            s.deps.push(run);
+        }
+        s
+    }
+
+    /// Calls `f` for every device of audience entry `m`.
+    fn for_each(&self, m: &Member, mut f: impl FnMut(u32)) {
+        match m {
+            Member::All => (0..self.n as u32).for_each(f),
+            Member::Segment(sg) => {
+                if let Some(&(first, len)) = self.segments.get(*sg as usize) {
+                    (first..first + len).for_each(f);
+                }
+            }
+            Member::Group(g) => {
+                if let Some(devs) = self.groups.get(*g as usize) {
+                    devs.iter().copied().for_each(f);
+                }
+            }
+            Member::Device { segment, index } => {
+                if let Some(&(first, len)) = self.segments.get(*segment as usize)
+                    && *index < len
+                {
+                    f(first + index);
+                }
             }
         }
+    }
+
+    /// Devices of group `g`.
+    pub fn group(&self, g: usize) -> &[u32] {
+        self.groups.get(g).map_or(&[], Vec::as_slice)
+    }
+
+    /// The service events to schedule at the beginning of a run, and the initial state log.
+    pub fn initial(&self) -> Outbox {
+        let mut out = Outbox::default();
+        for (i, d) in self.defs.iter().enumerate() {
+            out.schedule
+                .push((d.settings.start, ServiceEvent::Start(i as u16)));
+            if let Some(until) = self.contents[d.content as usize].deployable_until {
+                out.schedule.push((until, ServiceEvent::Fault(i as u16)));
+            }
+            if d.settings.start > 0 {
+                let (state, reason) = self.deps[i].state();
+                out.log
+                    .push((i as u16, "state_change", state, reason, String::new()));
+            }
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            out.schedule.push((a.at, ServiceEvent::Action(i as u16)));
+        }
+        out
+    }
+
+    /// Handles a service event at `t`.
+    pub fn handle(&mut self, ev: ServiceEvent, t: Time, out: &mut Outbox) {
+        match ev {
+            ServiceEvent::Start(d) => {
+                let run = &self.deps[d as usize];
+                if run.started || run.settings.start != t {
+                    return; // superseded by a settings change
+                }
+                self.start(d, t, out);
+            }
+            ServiceEvent::Wave(d, generation) => {
+                let run = &mut self.deps[d as usize];
+                if generation != run.wave_gen {
+                    return;
+                }
+                run.wave_pending = false;
+                if run.may_offer() {
+                    self.wave(d, t, out);
+                }
+            }
+            ServiceEvent::Action(i) => self.action(i as usize, t, out),
+            ServiceEvent::Fault(d) => {
+                let run = &mut self.deps[d as usize];
+                run.faulted = true;
+                run.queue.clear();
+            }
+        }
+        let d = match ev {
+            ServiceEvent::Start(d) | ServiceEvent::Wave(d, _) | ServiceEvent::Fault(d) => d,
+            ServiceEvent::Action(i) => self.actions[i as usize].deployment,
+        };
+        self.log_state(d, out, String::new());
+    }
+
+    /// Logs the deployment's state if it changed.
+    pub fn log_state(&mut self, d: u16, out: &mut Outbox, detail: String) {
+        let run = &mut self.deps[d as usize];
+        let now = run.state();
+        if now != run.last_state {
+            out.log
+                .push((d, "state_change", now.0, now.1.clone(), detail));
+            run.last_state = now;
+        }
+    }
+
+    fn start(&mut self, d: u16, t: Time, out: &mut Outbox) {
+        let waiting: Vec<u32> = {
+            let run = &self.deps[d as usize];
+            (0..self.n as u32)
+                .filter(|&dev| run.in_audience(dev) && !run.offered.contains(dev))
+                .collect()
+        };
+        let run = &mut self.deps[d as usize];
+        run.started = true;
+        run.rollout_start = t;
+        self.log_state(d, out, String::new());
+        self.enqueue(d, waiting);
+        self.offer_step(d, t, out);
+    }
+
+    /// Appends devices to the deployment's queue in its wave order.
+    fn enqueue(&mut self, d: u16, devices: Vec<u32>) {
+        if devices.is_empty() {
+            return;
+        }
+        let ordering = self.defs[d as usize].ordering;
+        let combos = &self.combos;
+        let run = &mut self.deps[d as usize];
+        let rank = &run.rank;
+        let ordered = rollout::order(
+            devices,
+            ordering,
+            |dev| combos[dev as usize],
+            |dev| rank.get(dev as usize).copied().unwrap_or(0),
+            &mut run.rng,
+        );
+        run.queue.extend(ordered);
+    }
+
+    /// Offers what may be offered now: everything queued (no gradual rollout, or a date-driven
+    /// rollout past its end), or schedules the next wave.
+    fn offer_step(&mut self, d: u16, t: Time, out: &mut Outbox) {
+        let run = &mut self.deps[d as usize];
+        if !run.may_offer() || run.queue.is_empty() {
+            return;
+        }
+        match run.settings.rollout {
+            Some(r) if !r.offers_newcomers_at_once(t) => {
+                if !run.wave_pending {
+                    let interval = r.interval();
+                    let since = t.saturating_sub(run.rollout_start);
+                    let next = run.rollout_start + since.div_ceil(interval) * interval;
+                    run.wave_gen += 1;
+                    run.wave_pending = true;
+                    out.schedule
+                        .push((next, ServiceEvent::Wave(d, run.wave_gen)));
+                }
+            }
+            _ => {
+                let n = run.queue.len();
+                let offered = self.offer(d, n, out);
+                if offered > 0 {
+                    out.log.push((
+                        d,
+                        "offer",
+                        "",
+                        String::new(),
+                        format!("{offered} devices offered"),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Offers up to `n` queued devices still in the audience; returns how many.
+    fn offer(&mut self, d: u16, n: usize, out: &mut Outbox) -> usize {
+        let run = &mut self.deps[d as usize];
+        let mut count = 0;
+        while count < n {
+            let Some(dev) = run.queue.pop_front() else {
+                break;
+            };
+            if !run.in_audience(dev) || run.offered.contains(dev) {
+                continue;
+            }
+            run.offered.insert(dev);
+            out.touched.push(Touch {
+                dep: d,
+                dev,
+                was_in: true,
+                was_offered: false,
+                offered_now: true,
+            });
+            count += 1;
+        }
+        count
+    }
+
+    fn wave(&mut self, d: u16, t: Time, out: &mut Outbox) {
+        let run = &self.deps[d as usize];
+        let Some(r) = run.settings.rollout else {
+            self.offer_step(d, t, out);
+            return;
+        };
+        // Devices that left the audience do not count towards the wave.
+        let remaining = run
+            .queue
+            .iter()
+            .filter(|&&dev| run.in_audience(dev) && !run.offered.contains(dev))
+            .count();
+        let size = r.wave_size(run.rollout_start, t, remaining);
+        let offered = self.offer(d, size, out);
+        let run = &mut self.deps[d as usize];
+        run.waves += 1;
+        let waves = run.waves;
+        out.log.push((
+            d,
+            "wave",
+            "",
+            String::new(),
+            format!("wave {waves}: {offered} devices offered"),
+        ));
+        if !run.queue.is_empty() {
+            run.wave_gen += 1;
+            run.wave_pending = true;
+            out.schedule
+                .push((t + r.interval(), ServiceEvent::Wave(d, run.wave_gen)));
+        }
+    }
+
+    fn action(&mut self, i: usize, t: Time, out: &mut Outbox) {
+        let a = &self.actions[i];
+        let d = a.deployment;
+        let what = a.kind.as_str();
+        match &a.kind {
+            ActionKind::Pause => self.deps[d as usize].requested_pause = true,
+            ActionKind::Resume => {
+                self.deps[d as usize].requested_pause = false;
+                out.log
+                    .push((d, "action", "", String::new(), what.to_string()));
+                self.log_state(d, out, String::new());
+                self.offer_step(d, t, out);
+                return;
+            }
+            ActionKind::Archive => {
+                let run = &mut self.deps[d as usize];
+                run.archived = true;
+                run.queue.clear();
+            }
+            ActionKind::UpdateAudience {
+                add_members,
+                remove_members,
+                add_exclusions,
+                remove_exclusions,
+            } => {
+                let mut changed: Vec<u32> = Vec::new();
+                let mut seen = DeviceSet::with_len(self.n);
+                let mut note = |dev: u32| {
+                    if seen.insert(dev) {
+                        changed.push(dev);
+                    }
+                };
+                for list in [
+                    add_members,
+                    remove_members,
+                    add_exclusions,
+                    remove_exclusions,
+                ] {
+                    for m in list {
+                        self.for_each(m, &mut note);
+                    }
+                }
+                let before: Vec<(u32, bool, bool)> = {
+                    let run = &self.deps[d as usize];
+                    changed
+                        .iter()
+                        .map(|&dev| (dev, run.in_audience(dev), run.offered.contains(dev)))
+                        .collect()
+                };
+                let mut apply = |list: &Vec<Member>, add: bool, excl: bool| {
+                    let mut devs = Vec::new();
+                    for m in list {
+                        self.for_each(m, |dev| devs.push(dev));
+                    }
+                    let run = &mut self.deps[d as usize];
+                    let set = if excl {
+                        &mut run.exclusions
+                    } else {
+                        &mut run.members
+                    };
+                    for dev in devs {
+                        if add {
+                            set.insert(dev);
+                        } else {
+                            set.remove(dev);
+                        }
+                    }
+                };
+                apply(add_members, true, false);
+                apply(remove_members, false, false);
+                apply(add_exclusions, true, true);
+                apply(remove_exclusions, false, true);
+                let joined: Vec<u32> = {
+                    let run = &self.deps[d as usize];
+                    before
+                        .iter()
+                        .filter(|&&(dev, was_in, _)| {
+                            !was_in && run.in_audience(dev) && !run.offered.contains(dev)
+                        })
+                        .map(|&(dev, _, _)| dev)
+                        .collect()
+                };
+                let run = &self.deps[d as usize];
+                let (mut added, mut left) = (0, 0);
+                for &(dev, was_in, was_offered) in &before {
+                    let now_in = run.in_audience(dev);
+                    added += usize::from(!was_in && now_in);
+                    left += usize::from(was_in && !now_in);
+                    if was_in != now_in {
+                        out.touched.push(Touch {
+                            dep: d,
+                            dev,
+                            was_in,
+                            was_offered,
+                            offered_now: false,
+                        });
+                    }
+                }
+                out.log.push((
+                    d,
+                    "action",
+                    "",
+                    String::new(),
+                    format!("update_audience: {added} devices joined, {left} left"),
+                ));
+                if self.deps[d as usize].started {
+                    self.enqueue(d, joined);
+                    self.offer_step(d, t, out);
+                }
+                return;
+            }
+            ActionKind::Settings(s) => {
+                let run = &mut self.deps[d as usize];
+                let old_start = run.settings.start;
+                run.settings = (**s).clone();
+                if !run.started && run.settings.start != old_start {
+                    let at = run.settings.start.max(t);
+                    run.settings.start = at;
+                    out.schedule.push((at, ServiceEvent::Start(d)));
+                }
+                if run.started {
+                    // A new rollout takes effect from its next wave.
+                    run.wave_gen += 1;
+                    run.wave_pending = false;
+                    self.offer_step(d, t, out);
+                }
+            }
+        }
+        out.log
+            .push((d, "action", "", String::new(), what.to_string()));
     }
 
     /// Whether installed content `installed` satisfies content `c`.
@@ -200,35 +857,82 @@ impl<'a> Service<'a> {
         }
     }
 
-    /// What a scan by device `dev` (state `st`, policy `policy`) at `t` finds.
-    pub fn scan(&self, dev: u32, st: &DeviceState, policy: &Policy, t: Time) -> ScanAnswer {
-        let mut best: Option<(Offer, (bool, bool, i64))> = None;
+    /// Whether device `dev` currently holds a valid offer of deployment `i`.
+    pub fn has_offer(&self, i: usize, dev: u32) -> bool {
+        let run = &self.deps[i];
+        run.offers_valid() && run.offered.contains(dev) && run.in_audience(dev)
+    }
+
+    /// The newest security quality update released by `t` at or above `c` (`latestSecurity`).
+    fn latest_security(&self, c: u16, t: Time) -> u16 {
+        let base = &self.contents[c as usize];
+        let mut best = c;
+        for (i, x) in self.contents.iter().enumerate() {
+            if x.category == Category::Quality
+                && x.security
+                && x.release <= t as i64
+                && x.level > self.contents[best as usize].level
+                && x.level >= base.level
+            {
+                best = i as u16;
+            }
+        }
+        best
+    }
+
+    /// What a scan by device `dev` (state `st`, policy `policy`) at `t` finds. Readiness tests
+    /// offered to the device are answered (the device becomes ready) as a side effect.
+    pub fn scan(&mut self, dev: u32, st: &DeviceState, policy: &Policy, t: Time) -> ScanAnswer {
+        let mut best: Option<(Offer, (bool, bool, bool, i64))> = None;
         let mut later: Option<Time> = None;
-        for (i, d) in self.deployments.iter().enumerate() {
+        for i in 0..self.defs.len() {
+            if !self.has_offer(i, dev) {
+                continue;
+            }
+            let d = &self.defs[i];
+            let s = &self.deps[i].settings;
+            if s.readiness {
+                self.deps[i].ready.insert(dev);
+                continue;
+            }
             // A device that rolled back does not take the same content again within the horizon
             // (assumption; compare the 30-day block after a failed boot, KB4492307).
             let rolled_back = st.rolled_back && st.failed == d.content;
-            if !self.offered[i].contains(dev) || self.device_has(st, d.content) || rolled_back {
+            if self.device_has(st, d.content) || rolled_back {
                 continue;
             }
             let c = &self.contents[d.content as usize];
-            if !d.expedited {
-                let eligible = c.release + policy.deferral(c.category) as i64;
+            if !s.expedited {
+                let eligible = (c.release + policy.deferral(c.category) as i64)
+                    .max(policy.paused_until(c.category) as i64);
                 if eligible > t as i64 {
                     let at = eligible as Time;
                     later = Some(later.map_or(at, |l| l.min(at)));
                     continue;
                 }
             }
-            // Quality before feature, expedited first, newest content of the category.
-            let rank = (c.category == Category::Quality, d.expedited, c.level);
+            let content = if s.expedited && d.latest_security && c.security {
+                self.latest_security(d.content, t)
+            } else {
+                d.content
+            };
+            // Quality before feature, required before optional, expedited first, newest content.
+            let level = self.contents[content as usize].level;
+            let rank = (
+                c.category == Category::Quality,
+                !s.optional,
+                s.expedited,
+                level,
+            );
             if best.as_ref().is_none_or(|(_, r)| rank > *r) {
                 let offer = Offer {
-                    content: d.content,
+                    content,
                     deployment: i as u16,
                     category: c.category,
-                    expedited: d.expedited,
-                    forced_reboot_after: d.forced_reboot_after,
+                    expedited: s.expedited,
+                    forced_reboot_after: s.forced_reboot_after,
+                    optional: s.optional,
+                    hotpatch: s.hotpatch && c.category == Category::Quality,
                 };
                 best = Some((offer, rank));
             }
@@ -241,37 +945,92 @@ impl<'a> Service<'a> {
     }
 }
 
+/// The devices of a group, sorted.
+fn resolve_group(
+    g: &GroupDef,
+    gi: usize,
+    fleet: &Fleet,
+    segments: &[(u32, u32)],
+    key: RunKey,
+) -> Vec<u32> {
+    let mut devs: Vec<u32> = Vec::new();
+    for &(s, i) in &g.devices {
+        if let Some(&(first, len)) = segments.get(s as usize)
+            && i < len
+        {
+            devs.push(first + i);
+        }
+    }
+    if g.filter.is_some() || !g.segments.is_empty() || g.devices.is_empty() {
+        let matches = g.filter.as_ref().map(|f| f.matches(fleet));
+        for (id, d) in fleet.devices.iter().enumerate() {
+            let in_seg = g.segments.is_empty() || g.segments.contains(&d.segment);
+            let in_filter = matches.as_ref().is_none_or(|m| m[id]);
+            if in_seg && in_filter {
+                devs.push(id as u32);
+            }
+        }
+    }
+    devs.sort_unstable();
+    devs.dedup();
+    if let Some(share) = g.share {
+        let keep = (share * devs.len() as f64).round() as usize;
+        let mut rng = key.rng(Stream::Group, gi as u64);
+        let mut order = devs.clone();
+        for i in (1..order.len()).rev() {
+            let j = rand::RngExt::random_range(&mut rng, 0..=i);
+            order.swap(i, j);
+        }
+        order.truncate(keep);
+        order.sort_unstable();
+        devs = order;
+    }
+    devs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{RunKey, Stream};
+    use crate::fleet::{Profile, SegmentSpec};
 
     fn contents() -> Vec<Content> {
-        vec![
-            Content {
-                name: "jan".into(),
-                category: Category::Quality,
-                level: 1,
-                release: 0,
-            },
-            Content {
-                name: "feb".into(),
-                category: Category::Quality,
-                level: 2,
-                release: 100,
-            },
-        ]
+        let q = |name: &str, level, release| Content {
+            name: name.into(),
+            category: Category::Quality,
+            level,
+            release,
+            security: true,
+            deployable_until: None,
+        };
+        vec![q("jan", 1, 0), q("feb", 2, 100)]
     }
 
-    fn dep(content: u16, start: Time) -> DeploymentDef {
+    fn dep(content: u16, settings: Settings) -> DeploymentDef {
         DeploymentDef {
             name: format!("d{content}"),
             content,
-            start,
-            expedited: false,
-            forced_reboot_after: None,
-            audience: AudienceSpec::All,
+            settings,
+            audience: Audience {
+                members: vec![Member::All],
+                exclusions: vec![],
+            },
+            ordering: Ordering::Fleet,
+            latest_security: true,
         }
+    }
+
+    fn fleet(n: u32) -> Fleet {
+        Fleet::generate(
+            &[SegmentSpec {
+                name: "s".into(),
+                devices: n,
+                policy: 0,
+                utc_offset: 0,
+                profile: Profile::AlwaysOn,
+                attributes: vec![],
+            }],
+            &RunKey::new(1, 0),
+        )
     }
 
     fn st() -> DeviceState {
@@ -279,11 +1038,28 @@ mod tests {
         DeviceState::new(k.rng(Stream::Scan, 0), k.rng(Stream::Pipeline, 0))
     }
 
+    fn run_all(s: &mut Service<'_>, until: Time) -> Vec<(Time, Outbox)> {
+        let mut q: Vec<(Time, ServiceEvent)> = s.initial().schedule;
+        let mut outs = Vec::new();
+        while let Some(i) = (0..q.len()).min_by_key(|&i| q[i].0) {
+            let (t, ev) = q.remove(i);
+            if t > until {
+                break;
+            }
+            let mut out = Outbox::default();
+            s.handle(ev, t, &mut out);
+            q.extend(out.schedule.iter().copied());
+            outs.push((t, out));
+        }
+        outs
+    }
+
     #[test]
     fn a_newer_quality_update_satisfies_an_older_one() {
         let c = contents();
-        let d = vec![dep(0, 0)];
-        let s = Service::new(&c, &d, 1, &[(0, 1)]);
+        let d = vec![dep(0, Settings::default())];
+        let f = fleet(1);
+        let s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
         assert!(s.satisfies(1, 0));
         assert!(!s.satisfies(0, 1));
         assert!(!s.satisfies(NONE, 0));
@@ -292,12 +1068,12 @@ mod tests {
     #[test]
     fn only_offered_devices_find_content_and_newest_wins() {
         let c = contents();
-        let d = vec![dep(0, 0), dep(1, 0)];
-        let mut s = Service::new(&c, &d, 2, &[(0, 2)]);
+        let d = vec![dep(0, Settings::default()), dep(1, Settings::default())];
+        let f = fleet(2);
+        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
         let pol = Policy::default_named("p");
         assert_eq!(s.scan(0, &st(), &pol, 500), ScanAnswer::Nothing);
-        s.handle(ServiceEvent::Start(0), 2);
-        s.handle(ServiceEvent::Start(1), 2);
+        run_all(&mut s, 0);
         match s.scan(0, &st(), &pol, 500) {
             ScanAnswer::Install(o) => assert_eq!(o.content, 1),
             other => panic!("{other:?}"),
@@ -305,13 +1081,116 @@ mod tests {
     }
 
     #[test]
+    fn an_expedited_security_update_delivers_the_newest_released_one() {
+        let c = contents();
+        let d = vec![dep(
+            0,
+            Settings {
+                expedited: true,
+                ..Settings::default()
+            },
+        )];
+        let f = fleet(1);
+        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let pol = Policy::default_named("p");
+        run_all(&mut s, 0);
+        let got = |s: &mut Service<'_>, t| match s.scan(0, &st(), &pol, t) {
+            ScanAnswer::Install(o) => o.content,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(got(&mut s, 50), 0, "feb not released yet");
+        assert_eq!(got(&mut s, 150), 1, "feb released at 100");
+    }
+
+    #[test]
     fn deferral_postpones_the_offer_until_release_plus_deferral() {
         let c = contents();
-        let d = vec![dep(1, 0)];
-        let mut s = Service::new(&c, &d, 1, &[(0, 1)]);
+        let d = vec![dep(1, Settings::default())];
+        let f = fleet(1);
+        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
         let mut pol = Policy::default_named("p");
         pol.quality_deferral = 1000;
-        s.handle(ServiceEvent::Start(0), 1);
+        run_all(&mut s, 0);
         assert_eq!(s.scan(0, &st(), &pol, 10), ScanAnswer::NotBefore(1100));
+    }
+
+    #[test]
+    fn rate_driven_waves_offer_k_devices_per_interval() {
+        let c = contents();
+        let d = vec![dep(
+            0,
+            Settings {
+                rollout: Some(Rollout::Rate {
+                    per_offer: 3,
+                    interval: 10,
+                }),
+                ..Settings::default()
+            },
+        )];
+        let f = fleet(10);
+        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let outs = run_all(&mut s, 1000);
+        let offers: Vec<(Time, usize)> = outs
+            .iter()
+            .map(|(t, o)| (*t, o.touched.iter().filter(|x| x.offered_now).count()))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        assert_eq!(offers, vec![(0, 3), (10, 3), (20, 3), (30, 1)]);
+    }
+
+    #[test]
+    fn a_paused_deployment_makes_no_new_offers_until_resumed() {
+        let c = contents();
+        let d = vec![dep(
+            0,
+            Settings {
+                rollout: Some(Rollout::Rate {
+                    per_offer: 1,
+                    interval: 10,
+                }),
+                ..Settings::default()
+            },
+        )];
+        let actions = vec![
+            Action {
+                at: 5,
+                deployment: 0,
+                kind: ActionKind::Pause,
+            },
+            Action {
+                at: 42,
+                deployment: 0,
+                kind: ActionKind::Resume,
+            },
+        ];
+        let f = fleet(3);
+        let mut s = Service::new(&c, &d, &[], &actions, &f, RunKey::new(1, 0));
+        let outs = run_all(&mut s, 1000);
+        let offers: Vec<Time> = outs
+            .iter()
+            .filter(|(_, o)| o.touched.iter().any(|x| x.offered_now))
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(offers, vec![0, 50, 60]);
+        let states: Vec<&str> = outs
+            .iter()
+            .flat_map(|(_, o)| o.log.iter().filter(|l| l.1 == "state_change").map(|l| l.2))
+            .collect();
+        assert_eq!(states, vec!["offering", "paused", "offering"]);
+    }
+
+    #[test]
+    fn excluded_devices_are_never_offered() {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.audience.exclusions = vec![Member::Device {
+            segment: 0,
+            index: 1,
+        }];
+        let d = vec![def];
+        let f = fleet(3);
+        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        run_all(&mut s, 10);
+        assert!(s.has_offer(0, 0) && !s.has_offer(0, 1) && s.has_offer(0, 2));
     }
 }

@@ -1,0 +1,316 @@
+//! Attribute filters: the small predicate language shared by updatable asset groups (`[groups]`)
+//! and hidden issues (`[[issues]] when`).
+//!
+//! ```text
+//! expr  := and ("or" and)*
+//! and   := unary ("and" unary)*
+//! unary := "not" unary | "(" expr ")" | cmp
+//! cmp   := NAME ("=" | "==" | "!=") STRING
+//!        | NAME ["not"] "in" "[" STRING ("," STRING)* "]"
+//! ```
+//!
+//! `NAME` is an attribute name from the segments, or `segment` for the segment's name. A device
+//! without the attribute never equals a value (and so is `!=` every value).
+
+use std::collections::HashMap;
+
+use super::Fleet;
+
+/// A parsed filter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filter {
+    /// Both hold.
+    And(Box<Filter>, Box<Filter>),
+    /// Either holds.
+    Or(Box<Filter>, Box<Filter>),
+    /// Does not hold.
+    Not(Box<Filter>),
+    /// Attribute value is one of these (`=` is a one-element list).
+    In(String, Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Eq,
+    Ne,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+}
+
+fn lex(s: &str) -> Result<Vec<(usize, Tok)>, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i] as char;
+        match c {
+            ' ' | '\t' | '\n' | '\r' => i += 1,
+            '(' | ')' | '[' | ']' | ',' => {
+                out.push((
+                    i,
+                    match c {
+                        '(' => Tok::LParen,
+                        ')' => Tok::RParen,
+                        '[' => Tok::LBracket,
+                        ']' => Tok::RBracket,
+                        _ => Tok::Comma,
+                    },
+                ));
+                i += 1;
+            }
+            '=' => {
+                out.push((i, Tok::Eq));
+                i += if b.get(i + 1) == Some(&b'=') { 2 } else { 1 };
+            }
+            '!' if b.get(i + 1) == Some(&b'=') => {
+                out.push((i, Tok::Ne));
+                i += 2;
+            }
+            '"' | '\'' => {
+                let start = i;
+                let end = s[i + 1..].find(c).ok_or_else(|| {
+                    format!("unterminated string starting at character {}", i + 1)
+                })?;
+                out.push((start, Tok::Str(s[i + 1..i + 1 + end].to_string())));
+                i += end + 2;
+            }
+            c if c.is_alphanumeric() || c == '_' || c == '-' || c == '.' => {
+                let start = i;
+                while i < b.len() {
+                    let ch = b[i] as char;
+                    if ch.is_alphanumeric() || ch == '_' || ch == '-' || ch == '.' {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                out.push((start, Tok::Ident(s[start..i].to_string())));
+            }
+            other => {
+                return Err(format!(
+                    "unexpected character '{other}' at character {}",
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<(usize, Tok)>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|(_, t)| t)
+    }
+    fn at(&self) -> String {
+        match self.toks.get(self.pos) {
+            Some((i, _)) => format!("at character {}", i + 1),
+            None => "at the end".to_string(),
+        }
+    }
+    fn keyword(&self, k: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(w)) if w == k)
+    }
+    fn expr(&mut self) -> Result<Filter, String> {
+        let mut left = self.and()?;
+        while self.keyword("or") {
+            self.pos += 1;
+            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+    fn and(&mut self) -> Result<Filter, String> {
+        let mut left = self.unary()?;
+        while self.keyword("and") {
+            self.pos += 1;
+            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+        }
+        Ok(left)
+    }
+    fn unary(&mut self) -> Result<Filter, String> {
+        if self.keyword("not") {
+            self.pos += 1;
+            return Ok(Filter::Not(Box::new(self.unary()?)));
+        }
+        if self.peek() == Some(&Tok::LParen) {
+            self.pos += 1;
+            let e = self.expr()?;
+            if self.peek() != Some(&Tok::RParen) {
+                return Err(format!("expected ')' {}", self.at()));
+            }
+            self.pos += 1;
+            return Ok(e);
+        }
+        self.cmp()
+    }
+    fn string(&mut self) -> Result<String, String> {
+        match self.peek() {
+            Some(Tok::Str(s)) => {
+                let s = s.clone();
+                self.pos += 1;
+                Ok(s)
+            }
+            _ => Err(format!("expected a quoted value {}", self.at())),
+        }
+    }
+    fn cmp(&mut self) -> Result<Filter, String> {
+        let name = match self.peek() {
+            Some(Tok::Ident(n)) if !["and", "or", "not", "in"].contains(&n.as_str()) => n.clone(),
+            _ => return Err(format!("expected an attribute name {}", self.at())),
+        };
+        self.pos += 1;
+        match self.peek() {
+            Some(Tok::Eq) => {
+                self.pos += 1;
+                Ok(Filter::In(name, vec![self.string()?]))
+            }
+            Some(Tok::Ne) => {
+                self.pos += 1;
+                Ok(Filter::Not(Box::new(Filter::In(
+                    name,
+                    vec![self.string()?],
+                ))))
+            }
+            Some(Tok::Ident(w)) if w == "in" || w == "not" => {
+                let negate = w == "not";
+                self.pos += 1;
+                if negate {
+                    if !self.keyword("in") {
+                        return Err(format!("expected 'in' after 'not' {}", self.at()));
+                    }
+                    self.pos += 1;
+                }
+                if self.peek() != Some(&Tok::LBracket) {
+                    return Err(format!("expected '[' {}", self.at()));
+                }
+                self.pos += 1;
+                let mut vals = vec![self.string()?];
+                while self.peek() == Some(&Tok::Comma) {
+                    self.pos += 1;
+                    vals.push(self.string()?);
+                }
+                if self.peek() != Some(&Tok::RBracket) {
+                    return Err(format!("expected ']' {}", self.at()));
+                }
+                self.pos += 1;
+                let f = Filter::In(name, vals);
+                Ok(if negate { Filter::Not(Box::new(f)) } else { f })
+            }
+            _ => Err(format!(
+                "expected '=', '!=' or 'in' after \"{name}\" {}",
+                self.at()
+            )),
+        }
+    }
+}
+
+impl Filter {
+    /// Parses filter text, e.g. `driver = "gfx-31.0" and model in ["L7", "L9"]`.
+    pub fn parse(s: &str) -> Result<Filter, String> {
+        let mut p = Parser {
+            toks: lex(s)?,
+            pos: 0,
+        };
+        if p.toks.is_empty() {
+            return Err("is empty; write e.g. model = \"L9\"".to_string());
+        }
+        let f = p.expr()?;
+        if p.pos < p.toks.len() {
+            return Err(format!("unexpected text {}", p.at()));
+        }
+        Ok(f)
+    }
+
+    /// Attribute names the filter mentions.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                let mut v = a.names();
+                v.extend(b.names());
+                v
+            }
+            Filter::Not(a) => a.names(),
+            Filter::In(n, _) => vec![n.as_str()],
+        }
+    }
+
+    fn eval(&self, fleet: &Fleet, segment: u16, combo: u32) -> bool {
+        match self {
+            Filter::And(a, b) => a.eval(fleet, segment, combo) && b.eval(fleet, segment, combo),
+            Filter::Or(a, b) => a.eval(fleet, segment, combo) || b.eval(fleet, segment, combo),
+            Filter::Not(a) => !a.eval(fleet, segment, combo),
+            Filter::In(name, vals) => {
+                let v = if name == "segment" {
+                    fleet
+                        .segments
+                        .get(segment as usize)
+                        .map(|s| s.name.as_str())
+                } else {
+                    fleet.attributes.get(combo, name)
+                };
+                v.is_some_and(|v| vals.iter().any(|x| x == v))
+            }
+        }
+    }
+
+    /// For every device, whether the filter holds (evaluated once per segment × combination).
+    pub fn matches(&self, fleet: &Fleet) -> Vec<bool> {
+        let mut cache: HashMap<(u16, u32), bool> = HashMap::new();
+        fleet
+            .devices
+            .iter()
+            .map(|d| {
+                *cache
+                    .entry((d.segment, d.combo))
+                    .or_insert_with(|| self.eval(fleet, d.segment, d.combo))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_is_not_then_and_then_or() {
+        let f = Filter::parse(r#"a = "1" or b = "2" and not c in ["3", '4']"#).unwrap();
+        assert_eq!(
+            f,
+            Filter::Or(
+                Box::new(Filter::In("a".into(), vec!["1".into()])),
+                Box::new(Filter::And(
+                    Box::new(Filter::In("b".into(), vec!["2".into()])),
+                    Box::new(Filter::Not(Box::new(Filter::In(
+                        "c".into(),
+                        vec!["3".into(), "4".into()]
+                    ))))
+                ))
+            )
+        );
+    }
+
+    #[test]
+    fn not_in_and_inequality_parse() {
+        assert!(Filter::parse(r#"model not in ["L7"] and (driver != "x")"#).is_ok());
+    }
+
+    #[test]
+    fn malformed_filters_say_where() {
+        let e = Filter::parse(r#"model = L9"#).unwrap_err();
+        assert!(e.contains("quoted value at character 9"), "{e}");
+        assert!(Filter::parse(r#"model = "L9" and"#).is_err());
+        assert!(Filter::parse(r#"model ~ "L9""#).is_err());
+        assert!(Filter::parse(r#"model = "L9"#).is_err());
+        assert!(Filter::parse("").is_err());
+    }
+}

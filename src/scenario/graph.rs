@@ -1,0 +1,1043 @@
+//! Graph API objects: deployment request bodies, content, `deploymentSettings` and
+//! `updateAudience` bodies, checked the same way whether they come from a TOML table of the scenario
+//! or from a JSON file (`graph = "file.json"`, read as it is). Names and nesting follow
+//! `reference/deployment-service.md` §1–3; both the current `deploymentSettings` shape and the
+//! older `windowsDeploymentSettings` with `rollout` are accepted. `@odata.type` may be written with
+//! or without the leading `#` and the `microsoft.graph.windowsUpdates.` namespace.
+//!
+//! Every unknown property or type is an error naming its path, with the closest valid name.
+
+use serde_json::{Map, Value};
+
+use super::{Checker, suggest};
+use crate::client::Category;
+use crate::service::{MonitoringRule, Rollout, RuleAction, Settings, Signal};
+use crate::time::{DAY, parse_duration_signed, parse_instant};
+
+const NS: &str = "microsoft.graph.windowsUpdates.";
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Converts a TOML value to JSON (datetimes become RFC 3339 strings).
+pub(crate) fn toml_to_json(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+        }
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// JSON merge patch (RFC 7386): how `PATCH .../deployments/{id}` changes settings — objects merge,
+/// `null` removes, anything else replaces.
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+fn type_str(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn shown(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        format!("{}…", &s[..57])
+    } else {
+        s
+    }
+}
+
+/// `v` as an object whose properties are all in `allowed` (`@odata.type` is always allowed).
+fn object<'v>(
+    c: &mut Checker,
+    path: &str,
+    v: &'v Value,
+    what: &str,
+    allowed: &[&str],
+) -> Option<&'v Map<String, Value>> {
+    let Some(m) = v.as_object() else {
+        c.fail(
+            path,
+            format!("must be {what} (an object), found {}", type_str(v)),
+        );
+        return None;
+    };
+    for k in m.keys() {
+        if k != "@odata.type" && !allowed.contains(&k.as_str()) {
+            c.fail(
+                join(path, k),
+                format!(
+                    "unknown property \"{k}\" of {what}{}; expected one of {}",
+                    suggest(k, allowed),
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+    Some(m)
+}
+
+/// The object's `@odata.type` without `#` and namespace, checked against `allowed`.
+fn odata_type(
+    c: &mut Checker,
+    path: &str,
+    m: &Map<String, Value>,
+    allowed: &[&str],
+) -> Option<String> {
+    let v = m.get("@odata.type")?;
+    let Some(s) = v.as_str() else {
+        c.fail(
+            join(path, "@odata.type"),
+            format!("must be a string, found {}", type_str(v)),
+        );
+        return None;
+    };
+    let short = s.trim_start_matches('#').trim_start_matches(NS);
+    if allowed.contains(&short) {
+        Some(short.to_string())
+    } else {
+        c.fail(
+            join(path, "@odata.type"),
+            format!(
+                "unknown type \"{s}\"{}; expected one of {}",
+                suggest(short, allowed),
+                allowed.join(", ")
+            ),
+        );
+        None
+    }
+}
+
+fn get<'v>(m: &'v Map<String, Value>, k: &str) -> Option<&'v Value> {
+    m.get(k).filter(|v| !v.is_null())
+}
+
+fn string<'v>(c: &mut Checker, path: &str, m: &'v Map<String, Value>, k: &str) -> Option<&'v str> {
+    let v = get(m, k)?;
+    let s = v.as_str();
+    if s.is_none() {
+        c.fail(
+            join(path, k),
+            format!("must be a string, found {}", shown(v)),
+        );
+    }
+    s
+}
+
+fn boolean(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) -> Option<bool> {
+    let v = get(m, k)?;
+    let b = v.as_bool();
+    if b.is_none() {
+        c.fail(
+            join(path, k),
+            format!("must be true or false, found {}", shown(v)),
+        );
+    }
+    b
+}
+
+fn integer(
+    c: &mut Checker,
+    path: &str,
+    m: &Map<String, Value>,
+    k: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Option<i64> {
+    let v = get(m, k)?;
+    match v.as_i64() {
+        Some(i) if range.contains(&i) => Some(i),
+        _ => {
+            c.fail(
+                join(path, k),
+                format!(
+                    "must be a whole number from {} to {}, found {}",
+                    range.start(),
+                    range.end(),
+                    shown(v)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A positive ISO 8601 duration.
+fn duration(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) -> Option<u64> {
+    let s = string(c, path, m, k)?;
+    match parse_duration_signed(s) {
+        Ok(d) if d > 0 => Some(d as u64),
+        Ok(_) => {
+            c.fail(
+                join(path, k),
+                format!("must be longer than zero, found \"{s}\""),
+            );
+            None
+        }
+        Err(e) => {
+            c.fail(join(path, k), format!("{e}, found \"{s}\""));
+            None
+        }
+    }
+}
+
+fn is_placeholder(s: &str) -> bool {
+    s.contains("YYYY") || s.starts_with("String (")
+}
+
+/// An instant as Unix seconds. Documentation placeholders (`"YYYY-MM-DD"`,
+/// `"String (timestamp)"`) mean the scenario start, so bodies copied from the docs load as they are.
+fn instant(
+    c: &mut Checker,
+    path: &str,
+    m: &Map<String, Value>,
+    k: &str,
+    start_unix: i64,
+) -> Option<i64> {
+    let s = string(c, path, m, k)?;
+    if is_placeholder(s) {
+        return Some(start_unix);
+    }
+    match parse_instant(s) {
+        Ok(ts) => Some(ts.as_second()),
+        Err(e) => {
+            c.fail(join(path, k), format!("{e}, found \"{s}\""));
+            None
+        }
+    }
+}
+
+/// What a content object says.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ContentDraft {
+    pub category: Category,
+    /// Release instant (Unix seconds).
+    pub release_unix: i64,
+    /// Feature update version.
+    pub version: String,
+    /// Written as `expeditedQualityUpdateReference`.
+    pub expedited_type: bool,
+    /// Classification `security` (or `all`).
+    pub security: bool,
+    /// `equivalentContent = latestSecurity`.
+    pub latest_security: bool,
+    /// `deployableUntilDateTime` (Unix seconds).
+    pub deployable_until: Option<i64>,
+}
+
+/// Content types accepted in `content."@odata.type"`.
+pub(crate) const CONTENT_TYPES: [&str; 4] = [
+    "featureUpdateReference",
+    "qualityUpdateReference",
+    "expeditedQualityUpdateReference",
+    "catalogContent",
+];
+
+const CLASSIFICATIONS: [&str; 3] = ["security", "nonSecurity", "all"];
+
+fn classification(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) -> bool {
+    match string(c, path, m, k) {
+        None => true,
+        Some(s) if is_placeholder(s) => true,
+        Some(s) if CLASSIFICATIONS.contains(&s) => s != "nonSecurity",
+        Some(s) => {
+            c.fail(
+                join(path, k),
+                format!(
+                    "unknown classification \"{s}\"{}; expected one of {}",
+                    suggest(s, &CLASSIFICATIONS),
+                    CLASSIFICATIONS.join(", ")
+                ),
+            );
+            true
+        }
+    }
+}
+
+/// Checks a content object (`deployment.content`).
+pub(crate) fn content(c: &mut Checker, path: &str, v: &Value, start_unix: i64) -> ContentDraft {
+    let mut d = ContentDraft {
+        category: Category::Quality,
+        release_unix: start_unix,
+        version: String::new(),
+        expedited_type: false,
+        security: true,
+        latest_security: true,
+        deployable_until: None,
+    };
+    let Some(m) = v.as_object() else {
+        c.fail(
+            path,
+            format!("must be a content object, found {}", type_str(v)),
+        );
+        return d;
+    };
+    if !m.contains_key("@odata.type") {
+        c.fail(
+            join(path, "@odata.type"),
+            format!(
+                "is required: the content type, one of {}",
+                CONTENT_TYPES.join(", ")
+            ),
+        );
+        return d;
+    }
+    let Some(ty) = odata_type(c, path, m, &CONTENT_TYPES) else {
+        return d;
+    };
+    match ty.as_str() {
+        "featureUpdateReference" => {
+            object(c, path, v, "a featureUpdateReference", &["version"]);
+            d.category = Category::Feature;
+            match string(c, path, m, "version") {
+                Some(s) if !s.is_empty() => d.version = s.to_string(),
+                _ => c.fail(
+                    join(path, "version"),
+                    "is required for a feature update (e.g. \"24H2\")",
+                ),
+            }
+        }
+        "qualityUpdateReference" | "expeditedQualityUpdateReference" => {
+            let expedited = ty.starts_with("expedited");
+            let allowed: &[&str] = if expedited {
+                &[
+                    "releaseDate",
+                    "releaseDateTime",
+                    "classification",
+                    "equivalentContent",
+                ]
+            } else {
+                &["releaseDate", "releaseDateTime", "classification"]
+            };
+            object(c, path, v, &format!("a {ty}"), allowed);
+            d.expedited_type = expedited;
+            let key = if m.contains_key("releaseDateTime") {
+                "releaseDateTime"
+            } else {
+                "releaseDate"
+            };
+            d.release_unix = instant(c, path, m, key, start_unix).unwrap_or(start_unix);
+            d.security = classification(c, path, m, "classification");
+            match string(c, path, m, "equivalentContent") {
+                None | Some("latestSecurity") => {}
+                Some("none") => d.latest_security = false,
+                Some(s) => c.fail(
+                    join(path, "equivalentContent"),
+                    format!(
+                        "unknown value \"{s}\"{}; expected latestSecurity or none",
+                        suggest(s, &["latestSecurity", "none"])
+                    ),
+                ),
+            }
+        }
+        _ => {
+            object(c, path, v, "a catalogContent", &["catalogEntry"]);
+            let p = join(path, "catalogEntry");
+            let Some(e) = get(m, "catalogEntry") else {
+                c.fail(p, "is required: the catalog entry to deploy");
+                return d;
+            };
+            catalog_entry(c, &p, e, start_unix, &mut d);
+        }
+    }
+    d
+}
+
+fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mut ContentDraft) {
+    const TYPES: [&str; 2] = ["featureUpdateCatalogEntry", "qualityUpdateCatalogEntry"];
+    let Some(m) = object(
+        c,
+        path,
+        v,
+        "a catalog entry",
+        &[
+            "id",
+            "displayName",
+            "releaseDateTime",
+            "deployableUntilDateTime",
+            "version",
+            "buildNumber",
+            "isExpeditable",
+            "qualityUpdateClassification",
+            "qualityUpdateCadence",
+            "catalogName",
+            "shortName",
+        ],
+    ) else {
+        return;
+    };
+    let ty = if m.contains_key("@odata.type") {
+        odata_type(c, path, m, &TYPES)
+    } else {
+        c.fail(
+            join(path, "@odata.type"),
+            format!("is required, one of {}", TYPES.join(", ")),
+        );
+        None
+    };
+    d.release_unix = instant(c, path, m, "releaseDateTime", start_unix).unwrap_or(start_unix);
+    d.deployable_until = instant(c, path, m, "deployableUntilDateTime", start_unix).filter(|_| {
+        !get(m, "deployableUntilDateTime")
+            .and_then(Value::as_str)
+            .is_some_and(is_placeholder)
+    });
+    if ty.as_deref() == Some("featureUpdateCatalogEntry") {
+        d.category = Category::Feature;
+        match string(c, path, m, "version") {
+            Some(s) if !s.is_empty() => d.version = s.to_string(),
+            _ => c.fail(
+                join(path, "version"),
+                "is required for a feature update entry (e.g. \"Windows 11, version 24H2\")",
+            ),
+        }
+    } else {
+        d.security = classification(c, path, m, "qualityUpdateClassification");
+    }
+}
+
+const SETTINGS_KEYS: [&str; 6] = [
+    "schedule",
+    "monitoring",
+    "contentApplicability",
+    "expedite",
+    "userExperience",
+    "rollout",
+];
+
+/// Checks `deployment.settings` for content of `category`.
+pub(crate) fn settings(
+    c: &mut Checker,
+    path: &str,
+    v: Option<&Value>,
+    start_unix: i64,
+    category: Category,
+    expedited_type: bool,
+) -> Settings {
+    let mut s = Settings {
+        expedited: expedited_type,
+        ..Settings::default()
+    };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return s;
+    };
+    let Some(m) = object(c, path, v, "deploymentSettings", &SETTINGS_KEYS) else {
+        return s;
+    };
+    odata_type(
+        c,
+        path,
+        m,
+        &["deploymentSettings", "windowsDeploymentSettings"],
+    );
+    let offset = |unix: i64| (unix - start_unix).max(0) as u64;
+    if let Some(sv) = get(m, "schedule") {
+        let p = join(path, "schedule");
+        if let Some(sm) = object(
+            c,
+            &p,
+            sv,
+            "scheduleSettings",
+            &["startDateTime", "gradualRollout"],
+        ) {
+            odata_type(c, &p, sm, &["scheduleSettings"]);
+            if let Some(t) = instant(c, &p, sm, "startDateTime", start_unix) {
+                s.start = offset(t);
+            }
+            if let Some(g) = get(sm, "gradualRollout") {
+                s.rollout = gradual(c, &join(&p, "gradualRollout"), g, start_unix, s.start);
+            }
+        }
+    }
+    if let Some(rv) = get(m, "rollout") {
+        let p = join(path, "rollout");
+        if get(m, "schedule").is_some() {
+            c.fail(
+                &p,
+                "cannot be combined with schedule: use schedule (current) or rollout (older windowsDeploymentSettings), not both",
+            );
+        }
+        if let Some(rm) = object(
+            c,
+            &p,
+            rv,
+            "rolloutSettings",
+            &[
+                "startDateTime",
+                "endDateTime",
+                "devicesPerOffer",
+                "durationBetweenOffers",
+            ],
+        ) {
+            if let Some(t) = instant(c, &p, rm, "startDateTime", start_unix) {
+                s.start = offset(t);
+            }
+            s.rollout = gradual(c, &p, rv, start_unix, s.start);
+        }
+    }
+    if let Some(mv) = get(m, "monitoring") {
+        let p = join(path, "monitoring");
+        if let Some(mm) = object(c, &p, mv, "monitoringSettings", &["monitoringRules"])
+            && let Some(rules) = get(mm, "monitoringRules")
+        {
+            let rp = join(&p, "monitoringRules");
+            match rules.as_array() {
+                Some(a) => {
+                    for (i, r) in a.iter().enumerate() {
+                        if let Some(rule) = monitoring_rule(c, &format!("{rp}[{i}]"), r) {
+                            s.monitoring.push(rule);
+                        }
+                    }
+                }
+                None => c.fail(rp, format!("must be an array, found {}", type_str(rules))),
+            }
+        }
+    }
+    if let Some(av) = get(m, "contentApplicability") {
+        let p = join(path, "contentApplicability");
+        if let Some(am) = object(
+            c,
+            &p,
+            av,
+            "contentApplicabilitySettings",
+            &["offerWhileRecommendedBy", "safeguard"],
+        ) && let Some(sg) = get(am, "safeguard")
+        {
+            let sp = join(&p, "safeguard");
+            if let Some(sgm) = object(
+                c,
+                &sp,
+                sg,
+                "safeguardSettings",
+                &["disabledSafeguardProfiles"],
+            ) && let Some(list) = get(sgm, "disabledSafeguardProfiles")
+            {
+                let lp = join(&sp, "disabledSafeguardProfiles");
+                for (i, prof) in list
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                {
+                    let pp = format!("{lp}[{i}]");
+                    if let Some(pm) = object(c, &pp, prof, "safeguardProfile", &["category"]) {
+                        match string(c, &pp, pm, "category") {
+                            Some("likelyIssues") => s.likely_issues_disabled = true,
+                            Some(x) => c.fail(
+                                join(&pp, "category"),
+                                format!("unknown safeguard category \"{x}\"{}; the API can disable only likelyIssues", suggest(x, &["likelyIssues"])),
+                            ),
+                            None => c.fail(join(&pp, "category"), "is required (likelyIssues)"),
+                        }
+                    }
+                }
+                if !list.is_array() {
+                    c.fail(lp, format!("must be an array, found {}", type_str(list)));
+                }
+            }
+        }
+    }
+    if let Some(ev) = get(m, "expedite") {
+        let p = join(path, "expedite");
+        if let Some(em) = object(
+            c,
+            &p,
+            ev,
+            "expediteSettings",
+            &["isExpedited", "isReadinessTest"],
+        ) {
+            if let Some(b) = boolean(c, &p, em, "isExpedited") {
+                s.expedited = b || expedited_type;
+            }
+            s.readiness = boolean(c, &p, em, "isReadinessTest").unwrap_or(false);
+            if s.readiness && !s.expedited {
+                c.fail(
+                    join(&p, "isReadinessTest"),
+                    "requires isExpedited = true (the service answers 400 otherwise)",
+                );
+            }
+        }
+    }
+    if s.expedited && category == Category::Feature {
+        c.fail(
+            join(path, "expedite.isExpedited"),
+            "only quality updates can be expedited, but the content is a feature update",
+        );
+    }
+    if let Some(uv) = get(m, "userExperience") {
+        let p = join(path, "userExperience");
+        if let Some(um) = object(
+            c,
+            &p,
+            uv,
+            "userExperienceSettings",
+            &[
+                "daysUntilForcedReboot",
+                "offerAsOptional",
+                "isHotpatchEnabled",
+            ],
+        ) {
+            s.forced_reboot_after =
+                integer(c, &p, um, "daysUntilForcedReboot", 0..=30).map(|d| d as u64 * DAY);
+            s.optional = boolean(c, &p, um, "offerAsOptional").unwrap_or(false);
+            s.hotpatch = boolean(c, &p, um, "isHotpatchEnabled").unwrap_or(false);
+            if s.hotpatch && category == Category::Feature {
+                c.fail(
+                    join(&p, "isHotpatchEnabled"),
+                    "applies to quality updates only, but the content is a feature update",
+                );
+            }
+        }
+    }
+    s
+}
+
+const ROLLOUT_TYPES: [&str; 3] = [
+    "rateDrivenRolloutSettings",
+    "dateDrivenRolloutSettings",
+    "durationDrivenRolloutSettings",
+];
+
+fn gradual(c: &mut Checker, path: &str, v: &Value, start_unix: i64, start: u64) -> Option<Rollout> {
+    let m = object(
+        c,
+        path,
+        v,
+        "gradualRolloutSettings",
+        &[
+            "durationBetweenOffers",
+            "devicesPerOffer",
+            "endDateTime",
+            "durationUntilDeploymentEnd",
+            "startDateTime",
+        ],
+    )?;
+    let declared = if m.contains_key("@odata.type") {
+        Some(odata_type(c, path, m, &ROLLOUT_TYPES)?)
+    } else {
+        None
+    };
+    let present: Vec<&str> = [
+        ("devicesPerOffer", "rateDrivenRolloutSettings"),
+        ("endDateTime", "dateDrivenRolloutSettings"),
+        (
+            "durationUntilDeploymentEnd",
+            "durationDrivenRolloutSettings",
+        ),
+    ]
+    .iter()
+    .filter(|(k, _)| get(m, k).is_some())
+    .map(|(_, t)| *t)
+    .collect();
+    if present.len() > 1 {
+        c.fail(
+            path,
+            "sets two gradual-rollout kinds at once (devicesPerOffer, endDateTime, durationUntilDeploymentEnd): choose one",
+        );
+        return None;
+    }
+    let kind = match (declared, present.first()) {
+        (Some(d), Some(p)) if d != *p => {
+            c.fail(path, format!("is a {d} but sets the property of a {p}"));
+            return None;
+        }
+        (Some(d), _) => d,
+        (None, Some(p)) => p.to_string(),
+        (None, None) => return None, // nothing set: everyone at once
+    };
+    let interval = duration(c, path, m, "durationBetweenOffers").unwrap_or(DAY);
+    match kind.as_str() {
+        "rateDrivenRolloutSettings" => {
+            let k = integer(c, path, m, "devicesPerOffer", 0..=i64::from(i32::MAX))?;
+            if k == 0 {
+                // The service echoes devicesPerOffer 0 for "unset": everyone at once.
+                return None;
+            }
+            Some(Rollout::Rate {
+                per_offer: k as u32,
+                interval,
+            })
+        }
+        "dateDrivenRolloutSettings" => {
+            let Some(end) = instant(c, path, m, "endDateTime", start_unix) else {
+                c.fail(
+                    join(path, "endDateTime"),
+                    "is required for a date-driven rollout",
+                );
+                return None;
+            };
+            let end = (end - start_unix).max(0) as u64;
+            if end <= start {
+                c.fail(
+                    join(path, "endDateTime"),
+                    "must be after the deployment's start",
+                );
+            }
+            Some(Rollout::Date {
+                end,
+                interval,
+                from_duration: false,
+            })
+        }
+        _ => {
+            let Some(d) = duration(c, path, m, "durationUntilDeploymentEnd") else {
+                c.fail(
+                    join(path, "durationUntilDeploymentEnd"),
+                    "is required for a duration-driven rollout",
+                );
+                return None;
+            };
+            Some(Rollout::Date {
+                end: start + d,
+                interval,
+                from_duration: true,
+            })
+        }
+    }
+}
+
+fn monitoring_rule(c: &mut Checker, path: &str, v: &Value) -> Option<MonitoringRule> {
+    let m = object(
+        c,
+        path,
+        v,
+        "a monitoringRule",
+        &["signal", "threshold", "action"],
+    )?;
+    odata_type(c, path, m, &["monitoringRule"]);
+    let signal = match string(c, path, m, "signal") {
+        Some("rollback") => Some(Signal::Rollback),
+        Some("ineligible") => Some(Signal::Ineligible),
+        Some(s) => {
+            c.fail(
+                join(path, "signal"),
+                format!(
+                    "unknown signal \"{s}\"{}; expected rollback or ineligible",
+                    suggest(s, &["rollback", "ineligible"])
+                ),
+            );
+            None
+        }
+        None => {
+            c.fail(join(path, "signal"), "is required (rollback or ineligible)");
+            None
+        }
+    };
+    let actions = ["alertError", "pauseDeployment", "offerFallback"];
+    let action = match string(c, path, m, "action") {
+        Some("alertError") => Some(RuleAction::AlertError),
+        Some("pauseDeployment") => Some(RuleAction::PauseDeployment),
+        Some("offerFallback") => Some(RuleAction::OfferFallback),
+        Some(s) => {
+            c.fail(
+                join(path, "action"),
+                format!(
+                    "unknown action \"{s}\"{}; expected one of {}",
+                    suggest(s, &actions),
+                    actions.join(", ")
+                ),
+            );
+            None
+        }
+        None => {
+            c.fail(
+                join(path, "action"),
+                format!("is required, one of {}", actions.join(", ")),
+            );
+            None
+        }
+    };
+    let threshold = match (get(m, "threshold"), signal) {
+        (None, Some(Signal::Ineligible)) => Some(1),
+        (None, _) => {
+            c.fail(
+                join(path, "threshold"),
+                "is required: a percentage from 1 to 100",
+            );
+            None
+        }
+        _ => integer(c, path, m, "threshold", 1..=100),
+    };
+    if signal == Some(Signal::Ineligible) && action.is_some_and(|a| a != RuleAction::OfferFallback)
+        || signal == Some(Signal::Rollback) && action == Some(RuleAction::OfferFallback)
+    {
+        c.fail(
+            join(path, "action"),
+            "offerFallback pairs only with the ineligible signal, and ineligible only with offerFallback",
+        );
+    }
+    Some(MonitoringRule {
+        signal: signal?,
+        threshold: threshold? as u8,
+        action: action?,
+    })
+}
+
+/// The parts of a `POST .../deployments` request body.
+pub(crate) fn deployment_body<'v>(
+    c: &mut Checker,
+    path: &str,
+    v: &'v Value,
+) -> (Option<&'v Value>, Option<&'v Value>) {
+    let Some(m) = object(
+        c,
+        path,
+        v,
+        "a deployment",
+        &[
+            "content",
+            "settings",
+            "id",
+            "state",
+            "createdDateTime",
+            "lastModifiedDateTime",
+        ],
+    ) else {
+        return (None, None);
+    };
+    odata_type(c, path, m, &["deployment"]);
+    if get(m, "content").is_none() {
+        c.fail(join(path, "content"), "is required: the content to deploy");
+    }
+    (get(m, "content"), get(m, "settings"))
+}
+
+/// The kind of an updatable asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AssetKind {
+    /// `azureADDevice`.
+    Device,
+    /// `updatableAssetGroup`.
+    Group,
+}
+
+/// An `updateAudience` / `updateAudienceById` body: the four lists of (kind, id, path).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AudienceBody {
+    pub lists: [Vec<(AssetKind, String, String)>; 4],
+}
+
+/// The four list names, in [`AudienceBody::lists`] order.
+pub(crate) const AUDIENCE_LISTS: [&str; 4] = [
+    "addMembers",
+    "removeMembers",
+    "addExclusions",
+    "removeExclusions",
+];
+
+/// Checks an `updateAudience` or `updateAudienceById` request body.
+pub(crate) fn audience_body(c: &mut Checker, path: &str, v: &Value) -> AudienceBody {
+    let mut out = AudienceBody::default();
+    let mut allowed = AUDIENCE_LISTS.to_vec();
+    allowed.push("memberEntityType");
+    let Some(m) = object(c, path, v, "an updateAudience body", &allowed) else {
+        return out;
+    };
+    let by_id = match string(c, path, m, "memberEntityType") {
+        None => None,
+        Some(s) => match s.trim_start_matches('#').trim_start_matches(NS) {
+            "azureADDevice" => Some(AssetKind::Device),
+            "updatableAssetGroup" => Some(AssetKind::Group),
+            other => {
+                c.fail(
+                    join(path, "memberEntityType"),
+                    format!("unknown type \"{s}\"{}; expected #microsoft.graph.windowsUpdates.azureADDevice or #microsoft.graph.windowsUpdates.updatableAssetGroup", suggest(other, &["azureADDevice", "updatableAssetGroup"])),
+                );
+                Some(AssetKind::Device)
+            }
+        },
+    };
+    for (li, name) in AUDIENCE_LISTS.iter().enumerate() {
+        let Some(list) = get(m, name) else { continue };
+        let lp = join(path, name);
+        let Some(items) = list.as_array() else {
+            c.fail(lp, format!("must be an array, found {}", type_str(list)));
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let ip = format!("{lp}[{i}]");
+            match (by_id, item) {
+                (Some(kind), Value::String(id)) => out.lists[li].push((kind, id.clone(), ip)),
+                (Some(_), other) => c.fail(
+                    ip,
+                    format!(
+                        "must be an id string (updateAudienceById), found {}",
+                        type_str(other)
+                    ),
+                ),
+                (None, _) => {
+                    let Some(im) = object(c, &ip, item, "an updatableAsset", &["id"]) else {
+                        continue;
+                    };
+                    if !im.contains_key("@odata.type") {
+                        c.fail(join(&ip, "@odata.type"), "is required: #microsoft.graph.windowsUpdates.azureADDevice or #microsoft.graph.windowsUpdates.updatableAssetGroup");
+                        continue;
+                    }
+                    let kind =
+                        match odata_type(c, &ip, im, &["azureADDevice", "updatableAssetGroup"])
+                            .as_deref()
+                        {
+                            Some("azureADDevice") => AssetKind::Device,
+                            Some(_) => AssetKind::Group,
+                            None => continue,
+                        };
+                    match string(c, &ip, im, "id") {
+                        Some(id) => out.lists[li].push((kind, id.to_string(), join(&ip, "id"))),
+                        None => c.fail(join(&ip, "id"), "is required"),
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(f: impl FnOnce(&mut Checker)) -> Vec<(String, String)> {
+        let mut c = Checker::default();
+        f(&mut c);
+        c.problems
+    }
+
+    #[test]
+    fn the_seed_003_deployment_body_loads() {
+        let body: Value = serde_json::from_str(
+            r##"{
+            "@odata.type": "#microsoft.graph.windowsUpdates.deployment",
+            "content": {"@odata.type": "microsoft.graph.windowsUpdates.expeditedQualityUpdateReference", "releaseDate": "YYYY-MM-DD"},
+            "settings": {"@odata.type": "microsoft.graph.windowsUpdates.windowsDeploymentSettings", "userExperience": {"daysUntilForcedReboot": 2}}
+        }"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            let (content_v, settings_v) = deployment_body(c, "", &body);
+            let d = content(c, "content", content_v.unwrap(), 1000);
+            assert!(d.expedited_type && d.security && d.release_unix == 1000);
+            let s = settings(
+                c,
+                "settings",
+                settings_v,
+                1000,
+                d.category,
+                d.expedited_type,
+            );
+            assert_eq!(s.forced_reboot_after, Some(2 * DAY));
+            assert!(s.expedited);
+        });
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn an_unknown_property_names_its_path_and_suggests() {
+        let v: Value =
+            serde_json::from_str(r##"{"userExperience": {"daysUntilForcedRebot": 2}}"##).unwrap();
+        let p = problems(|c| {
+            settings(c, "settings", Some(&v), 0, Category::Quality, false);
+        });
+        assert_eq!(p[0].0, "settings.userExperience.daysUntilForcedRebot");
+        assert!(
+            p[0].1.contains("did you mean \"daysUntilForcedReboot\""),
+            "{}",
+            p[0].1
+        );
+    }
+
+    #[test]
+    fn two_rollout_kinds_and_readiness_without_expedite_are_rejected() {
+        let v: Value = serde_json::from_str(
+            r##"{"schedule": {"gradualRollout": {"devicesPerOffer": 5, "endDateTime": "2026-02-01T00:00:00Z"}},
+                "expedite": {"isReadinessTest": true}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Quality, false);
+        });
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].1.contains("two gradual-rollout kinds"));
+        assert!(p[1].1.contains("requires isExpedited"));
+    }
+
+    #[test]
+    fn rollout_kinds_are_read_in_all_three_forms() {
+        let get = |j: &str| {
+            let v: Value = serde_json::from_str(j).unwrap();
+            let mut c = Checker::default();
+            let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+            assert!(c.problems.is_empty(), "{:?}", c.problems);
+            s.rollout
+        };
+        assert_eq!(
+            get(
+                r##"{"schedule": {"gradualRollout": {"@odata.type": "#microsoft.graph.windowsUpdates.rateDrivenRolloutSettings", "devicesPerOffer": 100, "durationBetweenOffers": "P7D"}}}"##
+            ),
+            Some(Rollout::Rate {
+                per_offer: 100,
+                interval: 7 * DAY
+            })
+        );
+        assert_eq!(
+            get(r##"{"schedule": {"gradualRollout": {"durationUntilDeploymentEnd": "P10D"}}}"##),
+            Some(Rollout::Date {
+                end: 10 * DAY,
+                interval: DAY,
+                from_duration: true
+            })
+        );
+        assert_eq!(
+            get(r##"{"rollout": {"endDateTime": "1970-01-05T00:00:00Z"}}"##),
+            Some(Rollout::Date {
+                end: 4 * DAY,
+                interval: DAY,
+                from_duration: false
+            })
+        );
+    }
+
+    #[test]
+    fn merge_patch_merges_objects_and_null_removes() {
+        let mut a: Value = serde_json::from_str(r##"{"a": {"b": 1, "c": 2}, "d": [1]}"##).unwrap();
+        let p: Value = serde_json::from_str(r##"{"a": {"b": null, "e": 3}, "d": [2]}"##).unwrap();
+        merge_patch(&mut a, &p);
+        assert_eq!(a, serde_json::json!({"a": {"c": 2, "e": 3}, "d": [2]}));
+    }
+}
