@@ -92,6 +92,9 @@ fn run_scenario(
     quiet: bool,
 ) -> Result<ExitCode, Error> {
     let mut sc = Scenario::load(path)?;
+    if !quiet {
+        sc.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    }
     if let Some(n) = devices {
         sc.scale_devices(n);
     }
@@ -139,12 +142,15 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
     let mut bad = false;
     for f in files {
         match Scenario::load(f) {
-            Ok(sc) => println!(
-                "{}: ok ({} devices, {} deployments)",
-                f.display(),
-                sc.devices(),
-                sc.deployments.len()
-            ),
+            Ok(sc) => {
+                sc.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+                println!(
+                    "{}: ok ({} devices, {} deployments)",
+                    f.display(),
+                    sc.devices(),
+                    sc.deployments.len()
+                )
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 bad = true;

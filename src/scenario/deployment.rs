@@ -209,7 +209,8 @@ fn with_json<T>(
     };
     let mut jc = Checker::default();
     let out = check(&mut jc, &v);
-    c.warnings.append(&mut jc.warnings);
+    c.warnings
+        .extend(jc.warnings.drain(..).map(|w| format!("{shown}: {w}")));
     if !jc.problems.is_empty() {
         let loc = super::locate::JsonLocator::new(&text);
         let mut problems: Vec<Problem> = jc

@@ -5,3 +5,4 @@ mod bad_input;
 mod common;
 mod core_model;
 mod outputs;
+mod service;

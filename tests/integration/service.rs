@@ -1,0 +1,422 @@
+//! The deployment service: gradual rollouts, expedite, pause, audiences, Graph JSON bodies.
+
+use std::path::Path;
+
+use crate::common::*;
+
+/// A scenario with segment "fleet" (`devices`, always on unless `segment` says otherwise), an
+/// optional second segment "late", and the deployments/actions in `rest`.
+fn service_scenario(devices: u32, late: u32, segment: &str, rest: &str) -> String {
+    let late = if late > 0 {
+        format!(
+            "[[segments]]\nname = \"late\"\ndevices = {late}\navailability = {{ profile = \"always_on\" }}\n"
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r##"
+[simulation]
+start = "2026-01-12T00:00:00Z"
+horizon = "P30D"
+seed = 9
+sample_interval = "PT1H"
+
+[[segments]]
+name = "fleet"
+devices = {devices}
+availability = {{ profile = "always_on" }}
+{segment}
+
+{late}
+
+{rest}
+"##
+    )
+}
+
+const FEATURE: &str = r##"content = { "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateReference", version = "24H2" }"##;
+const QUALITY: &str = r##"content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", classification = "security", releaseDateTime = "2026-01-12T00:00:00Z" }"##;
+
+/// (hours, event, detail) rows of events.csv.
+fn events(dir: &Path) -> Vec<(f64, String, String)> {
+    let mut r = csv::Reader::from_path(dir.join("events.csv")).expect("events.csv");
+    r.records()
+        .map(|x| {
+            let x = x.expect("record");
+            (
+                x[0].parse().expect("hours"),
+                x[3].to_string(),
+                x[6].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The number at the start of "wave 3: 75 devices offered" or "75 devices offered".
+fn offered_in(detail: &str) -> u64 {
+    let d = detail.split(": ").last().unwrap_or(detail);
+    d.split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("count")
+}
+
+#[test]
+fn a_rate_driven_rollout_offers_its_last_wave_ceil_n_over_k_minus_one_intervals_after_start() {
+    let (n, k) = (1000u64, 75u64);
+    let text = service_scenario(
+        n as u32,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ startDateTime = "2026-01-12T06:00:00Z", gradualRollout = {{ devicesPerOffer = {k}, durationBetweenOffers = "P1D" }} }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let waves: Vec<(f64, u64)> = events(&out)
+        .into_iter()
+        .filter(|e| e.1 == "wave")
+        .map(|e| (e.0, offered_in(&e.2)))
+        .collect();
+    let expected_waves = n.div_ceil(k);
+    assert_eq!(waves.len() as u64, expected_waves);
+    assert_eq!(waves.iter().map(|w| w.1).sum::<u64>(), n);
+    assert!(waves[..waves.len() - 1].iter().all(|w| w.1 == k));
+    let last = waves.last().expect("a wave").0;
+    assert_eq!(last, 6.0 + 24.0 * (expected_waves - 1) as f64);
+}
+
+#[test]
+fn a_date_driven_rollout_offers_everyone_before_its_end_date() {
+    let text = service_scenario(
+        1000,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ endDateTime = "2026-01-17T03:00:00Z" }} }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let end_h = 5.0 * 24.0 + 3.0;
+    let waves: Vec<(f64, u64)> = events(&out)
+        .into_iter()
+        .filter(|e| e.1 == "wave")
+        .map(|e| (e.0, offered_in(&e.2)))
+        .collect();
+    assert_eq!(waves.len(), 6, "daily waves at 0..5 d: {waves:?}");
+    assert!(waves.iter().all(|w| w.0 < end_h));
+    assert_eq!(waves.iter().map(|w| w.1).sum::<u64>(), 1000);
+    let not_offered = series(&timeseries(&out), "f", "not_offered");
+    let at_end = not_offered
+        .iter()
+        .find(|(h, _)| *h >= end_h)
+        .expect("sample");
+    assert_eq!(at_end.1, 0);
+}
+
+#[test]
+fn a_device_added_after_a_date_driven_end_is_offered_at_once() {
+    let text = service_scenario(
+        500,
+        50,
+        "",
+        &format!(
+            r##"
+[[deployments]]
+name = "f"
+{FEATURE}
+audience = {{ members = ["fleet"] }}
+settings = {{ schedule = {{ gradualRollout = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.durationDrivenRolloutSettings", durationUntilDeploymentEnd = "P5D" }} }} }}
+
+[[actions]]
+at = "P6DT2H"
+deployment = "f"
+do = "update_audience"
+add_members = ["late"]
+"##
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let ev = events(&out);
+    let offer = ev
+        .iter()
+        .find(|e| e.1 == "offer")
+        .expect("an immediate offer");
+    assert_eq!(offer.0, 146.0);
+    assert_eq!(offered_in(&offer.2), 50);
+    let s = summary(&out);
+    assert_eq!(s["deployments"][0]["devices_offered"], 550);
+}
+
+/// An always-on fleet with fixed pipeline durations and no automatic restart, so the restart
+/// waits for the forced-reboot grace.
+const FIXED_CLIENT: &str = r#"
+[client]
+scan_jitter = "PT0S"
+[client.quality]
+download_time = "PT10M"
+install_time = "PT20M"
+restart_time = "PT5M"
+[policies.default]
+auto_restart = false
+"#;
+
+#[test]
+fn an_expedited_update_reaches_an_always_online_fleet_within_minutes_and_forces_restarts_after_its_grace()
+ {
+    let text = service_scenario(
+        2000,
+        0,
+        "",
+        &format!(
+            r#"
+{FIXED_CLIENT}
+[[deployments]]
+name = "x"
+{QUALITY}
+settings = {{ expedite = {{ isExpedited = true }}, userExperience = {{ daysUntilForcedReboot = 2 }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let rows = timeseries(&out);
+    // One hour in, nobody is still waiting for a scan: the push made every device scan at once.
+    for state in ["not_offered", "offered"] {
+        assert_eq!(series(&rows, "x", state)[1].1, 0, "{state} at 1 h");
+    }
+    let s = summary(&out);
+    let d = &s["deployments"][0];
+    // Install done at 30 min; grace 2 d from then; restart 5 min: compliant at 48 h 35 min.
+    let bound = 0.5 + 48.0 + 5.0 / 60.0;
+    let h100 = d["hours_to_99"].as_f64().expect("reached");
+    assert!(h100 <= bound + 1e-6, "99 % at {h100} h");
+    assert_eq!(d["devices_compliant"], 2000);
+    assert_eq!(d["forced_restarts"], 2000);
+}
+
+#[test]
+fn a_regular_update_on_the_same_fleet_is_picked_up_within_one_scan_interval() {
+    let text = service_scenario(
+        2000,
+        0,
+        "",
+        &format!("{FIXED_CLIENT}\n[[deployments]]\nname = \"r\"\n{QUALITY}\n"),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let offered = series(&timeseries(&out), "r", "offered");
+    assert!(offered[1].1 > 1500, "most devices wait for their scan");
+    assert_eq!(offered[23].1, 0, "all scanned within 22 h");
+}
+
+#[test]
+fn a_paused_deployment_makes_no_new_offers_until_it_is_resumed() {
+    let text = service_scenario(
+        1000,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }} }}
+
+[[actions]]
+at = "P2DT1H"
+deployment = "f"
+do = "pause"
+
+[[actions]]
+at = "2026-01-17T01:00:00Z"
+deployment = "f"
+do = "resume"
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let ev = events(&out);
+    let waves: Vec<f64> = ev.iter().filter(|e| e.1 == "wave").map(|e| e.0).collect();
+    assert!(
+        waves.iter().all(|&h| !(49.0..121.0).contains(&h)),
+        "{waves:?}"
+    );
+    assert_eq!(waves.len(), 10);
+    assert_eq!(
+        waves[3], 144.0,
+        "the next wave after resuming is the next daily tick"
+    );
+    let not_offered = series(&timeseries(&out), "f", "not_offered");
+    let during: Vec<u64> = not_offered
+        .iter()
+        .filter(|(h, _)| (49.0..=121.0).contains(h))
+        .map(|x| x.1)
+        .collect();
+    assert!(
+        during.windows(2).all(|w| w[0] == w[1]),
+        "offers while paused"
+    );
+    let s = summary(&out);
+    let states: Vec<&str> = s["deployments"][0]["state_changes"]
+        .as_array()
+        .expect("state changes")
+        .iter()
+        .map(|c| c["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(states, vec!["offering", "paused", "offering"]);
+}
+
+#[test]
+fn excluded_devices_are_never_offered() {
+    let text = service_scenario(
+        900,
+        100,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "q"
+{QUALITY}
+audience = {{ members = ["all"], exclusions = ["late", "fleet-1"] }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(d["devices_targeted"], 899);
+    assert_eq!(d["devices_offered"], 899);
+    assert_eq!(d["devices_compliant"], 899);
+}
+
+#[test]
+fn an_archived_deployment_stops_offering() {
+    let text = service_scenario(
+        1000,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }} }}
+
+[[actions]]
+at = "P2DT1H"
+deployment = "f"
+do = "archive"
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(d["devices_offered"], 300);
+    let last = d["state_changes"]
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned();
+    assert_eq!(last.expect("a change")["state"], "archived");
+}
+
+#[test]
+fn the_seed_003_request_bodies_load_unchanged_and_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let assert = rollsim()
+        .arg("run")
+        .arg(root.join("scenarios/seed-003-expedite.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("is not in the fleet"), "{stderr}");
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(
+        d["devices_targeted"], 500,
+        "the pilot group: a tenth of 5000"
+    );
+    assert!(d["share_compliant"].as_f64().expect("share") > 0.99);
+    // The JSON files in the repository are byte for byte the bodies of the seed document.
+    let seed = std::fs::read_to_string(root.join("../shared/seeds/003_da8ca0d718d5142a.txt"));
+    if let Ok(seed) = seed {
+        for f in ["seed-003-deployment.json", "seed-003-update-audience.json"] {
+            let body = std::fs::read_to_string(root.join("scenarios/graph").join(f)).expect("body");
+            assert!(seed.contains(body.trim()), "{f} differs from the seed");
+        }
+    }
+}
+
+fn graph_case(json: &str) -> (Case, String) {
+    let text = service_scenario(
+        10,
+        0,
+        "",
+        "[[deployments]]\nname = \"g\"\ngraph = \"body.json\"\n",
+    );
+    let case = Case::new(&text);
+    std::fs::write(case.dir.path().join("body.json"), json).expect("write json");
+    let assert = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(case.out("out"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    (case, stderr)
+}
+
+#[test]
+fn malformed_graph_json_is_bad_input_with_its_line() {
+    let (case, err) = graph_case("{\n  \"content\": {\n    \"@odata.type\": \"x\",,\n  }\n}\n");
+    assert!(err.contains("body.json:3:"), "{err}");
+    assert!(err.contains("malformed JSON"), "{err}");
+    assert!(!case.out("out").exists());
+}
+
+#[test]
+fn an_unknown_graph_property_is_bad_input_naming_its_json_path() {
+    let (_, err) = graph_case(
+        r##"{
+  "content": {"@odata.type": "#microsoft.graph.windowsUpdates.featureUpdateReference", "version": "24H2"},
+  "settings": {
+    "schedule": {"gradualRollout": {"devicesPerOfer": 10}}
+  }
+}"##,
+    );
+    assert!(err.contains("body.json:4:"), "{err}");
+    assert!(
+        err.contains("settings.schedule.gradualRollout.devicesPerOfer"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean \"devicesPerOffer\""), "{err}");
+}
+
+#[test]
+fn an_unknown_odata_type_is_bad_input_with_the_valid_types() {
+    let (_, err) = graph_case(
+        r##"{"content": {"@odata.type": "#microsoft.graph.windowsUpdates.featureUpdateReferense", "version": "24H2"}}"##,
+    );
+    assert!(err.contains("content.@odata.type"), "{err}");
+    assert!(err.contains("featureUpdateReference"), "{err}");
+}
