@@ -13,7 +13,8 @@ const RUN_EXAMPLES: &str = "Examples:
   rollsim run my-plan.toml --devices 100000 --stats";
 
 const VALIDATE_EXAMPLES: &str = "Examples:
-  rollsim validate scenarios/*.toml";
+  rollsim validate scenarios/*.toml
+  rollsim validate scenarios/graph/seed-003-deployment.json";
 
 /// Simulate Windows update rollouts through the Windows Update for Business deployment service.
 #[derive(Parser, Debug)]
@@ -46,7 +47,8 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Check scenario files without running them; exit code 2 names every problem found.
+    /// Check scenario files (.toml) or Graph request bodies (.json: a deployment or an
+    /// updateAudience body) without running them; exit code 2 names every problem found.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate {
         /// Files to check.
@@ -141,6 +143,18 @@ fn peak_memory() -> Option<u64> {
 fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
     let mut bad = false;
     for f in files {
+        if f.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            match rollsim::scenario::deployment::validate_graph_file(f) {
+                Ok(what) => println!("{}: ok ({what})", f.display()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    bad = true;
+                }
+            }
+            continue;
+        }
         match Scenario::load(f) {
             Ok(sc) => {
                 sc.warnings.iter().for_each(|w| eprintln!("warning: {w}"));

@@ -789,3 +789,67 @@ fn actions(
     }
     out.into_iter().map(|(_, a)| a).collect()
 }
+
+/// Checks a Graph request body on its own (`rollsim validate body.json`): a `POST .../deployments`
+/// body, or an `updateAudience`/`updateAudienceById` body (told apart by their properties). Ids
+/// cannot be resolved without a scenario, so only the shape is checked. Returns a one-line
+/// description of what the body asks for.
+pub fn validate_graph_file(path: &Path) -> Result<String, crate::Error> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let rel = path.file_name().map(Path::new).unwrap_or(path);
+    let mut c = Checker::default();
+    let described = with_json(&mut c, "", base, &rel.display().to_string(), |jc, v| {
+        let is_audience = v.as_object().is_some_and(|m| {
+            m.contains_key("memberEntityType") || AUDIENCE_LISTS.iter().any(|k| m.contains_key(*k))
+        });
+        if is_audience {
+            let body = graph::audience_body(jc, "", v);
+            let n: Vec<String> = AUDIENCE_LISTS
+                .iter()
+                .zip(&body.lists)
+                .filter(|(_, l)| !l.is_empty())
+                .map(|(k, l)| format!("{k} {}", l.len()))
+                .collect();
+            format!("updateAudience body ({})", n.join(", "))
+        } else {
+            let (content, settings) = graph::deployment_body(jc, "", v);
+            let d = content
+                .map(|cv| graph::content(jc, "content", cv, 0))
+                .unwrap_or_else(|| graph::content(&mut Checker::default(), "", &Value::Null, 0));
+            let s = graph::settings(jc, "settings", settings, 0, d.category, d.expedited_type);
+            let what = match d.category {
+                Category::Feature => format!("feature update {}", d.version),
+                Category::Quality if s.expedited => "expedited quality update".to_string(),
+                Category::Quality => "quality update".to_string(),
+            };
+            let rollout = match s.rollout {
+                None => "offered at once",
+                Some(crate::service::Rollout::Rate { .. }) => "rate-driven gradual rollout",
+                Some(crate::service::Rollout::Date {
+                    from_duration: true,
+                    ..
+                }) => "duration-driven gradual rollout",
+                Some(crate::service::Rollout::Date { .. }) => "date-driven gradual rollout",
+            };
+            format!(
+                "deployment body: {what}, {rollout}, {} monitoring rules",
+                s.monitoring.len()
+            )
+        }
+    });
+    if let Some(e) = c.file_errors.into_iter().next() {
+        return Err(crate::Error::Input(e));
+    }
+    if let Some((_, m)) = c.problems.into_iter().next() {
+        return Err(crate::Error::Input(InputError {
+            file: path.display().to_string(),
+            problems: vec![Problem {
+                line: 0,
+                column: 0,
+                path: String::new(),
+                message: m,
+            }],
+        }));
+    }
+    Ok(described.unwrap_or_default())
+}

@@ -420,3 +420,28 @@ fn an_unknown_odata_type_is_bad_input_with_the_valid_types() {
     assert!(err.contains("content.@odata.type"), "{err}");
     assert!(err.contains("featureUpdateReference"), "{err}");
 }
+
+#[test]
+fn validate_checks_a_graph_body_before_it_is_sent() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ok = rollsim()
+        .arg("validate")
+        .arg(root.join("scenarios/graph/seed-003-deployment.json"))
+        .arg(root.join("scenarios/graph/seed-003-update-audience.json"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&ok.get_output().stdout).to_string();
+    assert!(stdout.contains("expedited quality update"), "{stdout}");
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"content": {"@odata.type": "featureUpdateReference", "version": "24H2"},
+ "settings": {"expedite": {"isReadinessTest": true}}}"#,
+    )
+    .expect("write");
+    let out = rollsim().arg("validate").arg(&bad).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("bad.json:2:"), "{err}");
+    assert!(err.contains("requires isExpedited"), "{err}");
+}
