@@ -13,7 +13,7 @@ use crate::fleet::{Availability, Fleet};
 use crate::metrics::{Recorder, State};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
-use crate::service::{Outbox, ScanAnswer, Service, ServiceEvent};
+use crate::service::{IssueStats, Outbox, RuleFiring, ScanAnswer, Service, ServiceEvent};
 use crate::time::{HOUR, LocalClock, Time};
 
 /// A deployment log entry (for `events.csv`; state changes also go to `summary.json`).
@@ -57,6 +57,10 @@ pub struct RunResult {
     pub recorder: Recorder,
     /// Deployment state changes, in time order.
     pub state_changes: Vec<StateChange>,
+    /// Per hidden issue: devices matching, hit, failed, rolled back, hold times.
+    pub issues: Vec<IssueStats>,
+    /// Monitoring rules that fired.
+    pub firings: Vec<RuleFiring>,
     /// Counts and timings.
     pub stats: RunStats,
 }
@@ -79,6 +83,8 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
     RunResult {
         seed,
         replication,
+        issues: world.service.issue_stats.clone(),
+        firings: world.service.firings.clone(),
         recorder: world.rec,
         state_changes: world.changes,
         stats,
@@ -110,6 +116,8 @@ impl<'a> World<'a> {
             &sc.deployments,
             &sc.groups,
             &sc.actions,
+            &sc.issues,
+            &sc.safety,
             fleet,
             key,
         );
@@ -151,6 +159,10 @@ impl<'a> World<'a> {
                 }
                 Fired::Service(ev) => self.on_service(ev, t),
             }
+            // Reports raised by the device (they reach the service after the signal delay).
+            for (at, ev) in self.service.pending.drain(..) {
+                self.engine.schedule(at, ev);
+            }
         }
     }
 
@@ -159,13 +171,15 @@ impl<'a> World<'a> {
     fn apply(&mut self, out: Outbox, t: Time) {
         for x in &out.touched {
             let dep = x.dep as usize;
-            let before = self.state_with(dep, x.dev, x.was_in, x.was_offered);
+            let before = self.state_with(dep, x.dev, x.was_in, x.was_offered, x.was_held);
             let after = self.state_for(dep, x.dev);
             self.rec.transition(dep, t, before, after);
             if x.offered_now {
                 self.rec.counters[dep].offered += 1;
                 let push = self.service.deps[dep].settings.expedited;
                 self.activate(x.dev, t, push);
+            } else if x.wake {
+                self.activate(x.dev, t, false);
             }
         }
         for (at, ev) in out.schedule {
@@ -206,11 +220,20 @@ impl<'a> World<'a> {
     /// The device's state with respect to deployment `dep` (`None` when not in its audience).
     fn state_for(&self, dep: usize, dev: u32) -> Option<State> {
         let run = &self.service.deps[dep];
-        self.state_with(dep, dev, run.in_audience(dev), run.offered.contains(dev))
+        let in_audience = run.in_audience(dev);
+        let held = in_audience && self.service.held(dep, dev);
+        self.state_with(dep, dev, in_audience, run.offered.contains(dev), held)
     }
 
     /// The device's state with respect to deployment `dep`, given its audience and offer standing.
-    fn state_with(&self, dep: usize, dev: u32, in_audience: bool, offered: bool) -> Option<State> {
+    fn state_with(
+        &self,
+        dep: usize,
+        dev: u32,
+        in_audience: bool,
+        offered: bool,
+        held: bool,
+    ) -> Option<State> {
         if !in_audience {
             return None;
         }
@@ -244,6 +267,12 @@ impl<'a> World<'a> {
             } else {
                 State::Failed
             });
+        }
+        if run.ineligible.contains(dev) {
+            return Some(State::Failed);
+        }
+        if held {
+            return Some(State::Held);
         }
         Some(if offered {
             State::Offered
@@ -320,8 +349,17 @@ impl<'a> World<'a> {
             }
             Phase::Installing => {
                 let cat = self.category(work);
+                let fx = self.service.effects(dev, work);
                 let st = &mut self.devices[dev as usize];
-                let next = match self.client.installed(st, &avail, policy, cat, t, 0.0) {
+                let dep = st.work_deployment;
+                let result = self
+                    .client
+                    .installed(st, &avail, policy, cat, t, fx.install_failure);
+                if result.is_err() {
+                    self.service.install_failed(dep, dev, work, t);
+                }
+                let st = &mut self.devices[dev as usize];
+                let next = match result {
                     Ok(_) if st.hotpatch => {
                         // A hotpatch applies in memory: compliant without a restart.
                         self.client.restart_done(st, cat, 0.0);
@@ -349,9 +387,21 @@ impl<'a> World<'a> {
             }
             Phase::Restarting => {
                 let cat = self.category(work);
-                let rollback = self.sc.client.times(cat).rollback;
+                let fx = self.service.effects(dev, work);
+                let background = self.sc.client.times(cat).rollback;
+                let rollback = if fx.rollback > 0.0 {
+                    1.0 - (1.0 - background) * (1.0 - fx.rollback)
+                } else {
+                    background
+                };
                 let st = &mut self.devices[dev as usize];
-                self.client.restart_done(st, cat, rollback);
+                let dep = st.work_deployment;
+                let rolled_back = self.client.restart_done(st, cat, rollback);
+                let incident = !rolled_back
+                    && fx.incident > 0.0
+                    && rand::RngExt::random_bool(&mut st.rng, fx.incident.clamp(0.0, 1.0));
+                self.service
+                    .restarted(dep, dev, work, t, rolled_back, incident);
                 // The client scans again right after the install restart.
                 self.scan(dev, t);
             }

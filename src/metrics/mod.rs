@@ -99,6 +99,8 @@ pub struct DeploymentCounters {
     pub install_failures: u64,
     /// Rollbacks after restart.
     pub rollbacks: u64,
+    /// Times a device was put on hold by a safeguard.
+    pub held: u64,
     /// First time the compliant count reached each of [`THRESHOLDS`].
     pub reached: [Option<Time>; 4],
 }
@@ -164,6 +166,7 @@ impl Recorder {
             match s {
                 State::Compliant | State::Ready => c.compliant += 1,
                 State::RolledBack => c.rollbacks += 1,
+                State::Held => c.held += 1,
                 State::Failed => c.install_failures += 1,
                 _ => {}
             }

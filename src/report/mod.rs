@@ -125,12 +125,69 @@ pub struct DeploymentSummary {
     pub install_failures: u64,
     /// Rollbacks after restart.
     pub rollbacks: u64,
-    /// Devices hit by hidden issues (no issues are modelled yet: always 0).
+    /// Distinct devices hit by the hidden issues of this deployment's content (failed install,
+    /// rollback, incident or ineligible).
     pub issue_hits: u64,
-    /// Devices under a safeguard hold at the end (no holds are modelled yet: always 0).
+    /// Times a device of the audience was put on a safeguard hold.
     pub held: u64,
+    /// Devices found ineligible for the content.
+    pub ineligible: u64,
+    /// Hours until the first monitoring rule fired (null when none did).
+    pub rule_fired_hours: Option<f64>,
+    /// Devices hit by issues when the first rule fired (ground truth, null when none fired).
+    pub issue_hits_at_rule: Option<u64>,
+    /// Hours until a monitoring rule paused the deployment (null when none did).
+    pub paused_by_monitoring_hours: Option<f64>,
+    /// Every rule firing.
+    pub rule_firings: Vec<RuleFiringOut>,
     /// Deployment state changes.
     pub state_changes: Vec<StateChangeOut>,
+}
+
+/// One monitoring rule firing in `summary.json`.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct RuleFiringOut {
+    /// Hours since start.
+    pub hours: f64,
+    /// `rollback` or `ineligible`.
+    pub signal: String,
+    /// Threshold in percent.
+    pub threshold: u8,
+    /// `alertError`, `pauseDeployment` or `offerFallback`.
+    pub action: String,
+    /// Signals counted.
+    pub signals: u64,
+    /// Denominator.
+    pub denominator: u64,
+    /// Devices hit by issues by then (ground truth).
+    pub issue_hits: u64,
+}
+
+/// One hidden issue in `summary.json`.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct IssueOut {
+    /// Issue name.
+    pub name: String,
+    /// Content it affects.
+    pub content: String,
+    /// Devices matching its predicate.
+    pub devices_matching: u64,
+    /// Distinct devices hit.
+    pub devices_hit: u64,
+    /// Failed installs caused.
+    pub failed: u64,
+    /// Rollbacks of matching devices.
+    pub rolled_back: u64,
+    /// Post-update incidents.
+    pub incidents: u64,
+    /// Devices found ineligible.
+    pub ineligible: u64,
+    /// Reports of affected devices received by the service.
+    pub reported: u64,
+    /// Hours until the safeguard hold was placed (null: never).
+    pub hold_hours: Option<f64>,
+    /// Hours until the hold was released (null: never).
+    pub released_hours: Option<f64>,
 }
 
 /// `summary.json`.
@@ -150,6 +207,8 @@ pub struct Summary {
     pub devices: usize,
     /// Per deployment.
     pub deployments: Vec<DeploymentSummary>,
+    /// Per hidden issue.
+    pub issues: Vec<IssueOut>,
 }
 
 /// Builds the summary of a run.
@@ -160,6 +219,11 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
         .enumerate()
         .map(|(d, dep)| {
             let c = &r.recorder.counters[d];
+            let firings: Vec<_> = r
+                .firings
+                .iter()
+                .filter(|f| f.deployment as usize == d)
+                .collect();
             let reached = |pct: u32| {
                 THRESHOLDS
                     .iter()
@@ -188,8 +252,39 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 restarts_in_active_hours: c.restarts_in_active_hours,
                 install_failures: c.install_failures,
                 rollbacks: c.rollbacks,
-                issue_hits: 0,
-                held: 0,
+                issue_hits: sc
+                    .issues
+                    .iter()
+                    .zip(&r.issues)
+                    .filter(|(i, _)| i.content == dep.content)
+                    .map(|(_, st)| st.hit)
+                    .sum(),
+                held: c.held,
+                ineligible: r
+                    .issues
+                    .iter()
+                    .zip(&sc.issues)
+                    .filter(|(_, i)| i.content == dep.content)
+                    .map(|(st, _)| st.ineligible)
+                    .sum(),
+                rule_fired_hours: firings.first().map(|f| hours_f64(f.at)),
+                issue_hits_at_rule: firings.first().map(|f| f.devices_hit),
+                paused_by_monitoring_hours: firings
+                    .iter()
+                    .find(|f| f.action == "pauseDeployment")
+                    .map(|f| hours_f64(f.at)),
+                rule_firings: firings
+                    .iter()
+                    .map(|f| RuleFiringOut {
+                        hours: hours_f64(f.at),
+                        signal: f.signal.to_string(),
+                        threshold: f.threshold,
+                        action: f.action.to_string(),
+                        signals: f.signals,
+                        denominator: f.denominator,
+                        issue_hits: f.devices_hit,
+                    })
+                    .collect(),
                 state_changes: r
                     .state_changes
                     .iter()
@@ -211,6 +306,24 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
         replication: r.replication,
         devices: r.stats.devices,
         deployments,
+        issues: sc
+            .issues
+            .iter()
+            .zip(&r.issues)
+            .map(|(i, st)| IssueOut {
+                name: i.name.clone(),
+                content: sc.contents[i.content as usize].name.clone(),
+                devices_matching: st.matching,
+                devices_hit: st.hit,
+                failed: st.failed,
+                rolled_back: st.rolled_back,
+                incidents: st.incidents,
+                ineligible: st.ineligible,
+                reported: st.reported,
+                hold_hours: st.hold_at.map(hours_f64),
+                released_hours: st.released_at.map(hours_f64),
+            })
+            .collect(),
     }
 }
 
@@ -246,6 +359,10 @@ pub fn summary_csv(s: &Summary) -> Vec<u8> {
             "rollbacks",
             "issue_hits",
             "held",
+            "ineligible",
+            "rule_fired_hours",
+            "issue_hits_at_rule",
+            "paused_by_monitoring_hours",
         ])?;
         for d in &s.deployments {
             w.write_record([
@@ -266,6 +383,11 @@ pub fn summary_csv(s: &Summary) -> Vec<u8> {
                 d.rollbacks.to_string(),
                 d.issue_hits.to_string(),
                 d.held.to_string(),
+                d.ineligible.to_string(),
+                opt(d.rule_fired_hours),
+                d.issue_hits_at_rule
+                    .map_or(String::new(), |x| x.to_string()),
+                opt(d.paused_by_monitoring_hours),
             ])?;
         }
         Ok(())

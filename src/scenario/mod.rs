@@ -13,6 +13,7 @@
 pub mod deployment;
 pub mod graph;
 pub mod locate;
+pub mod safety;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,7 +24,7 @@ use crate::client::{Category, CategoryParams, ClientParams, Dist, Policy};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
-use crate::service::{Action, Content, DeploymentDef, GroupDef};
+use crate::service::{Action, Content, DeploymentDef, GroupDef, IssueDef, SafetyParams};
 use crate::time::{
     DAY, HOUR, Secs, Time, parse_duration, parse_duration_signed, parse_instant, parse_time_of_day,
     parse_utc_offset,
@@ -59,6 +60,10 @@ pub struct Scenario {
     pub groups: Vec<GroupDef>,
     /// Admin actions, in time order.
     pub actions: Vec<Action>,
+    /// Hidden issues (ground truth).
+    pub issues: Vec<IssueDef>,
+    /// Signal delay, monitoring denominator, likely-issue model.
+    pub safety: SafetyParams,
     /// Warnings found while loading (printed, not fatal).
     pub warnings: Vec<String>,
 }
@@ -84,6 +89,9 @@ struct RawScenario {
     actions: Vec<deployment::RawAction>,
     #[serde(default)]
     graph_ids: BTreeMap<String, String>,
+    #[serde(default)]
+    issues: Vec<safety::RawIssue>,
+    safety: Option<safety::RawSafety>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -959,6 +967,15 @@ impl Scenario {
             start_unix,
             base,
         );
+        let issues = safety::issues(
+            c,
+            &raw.issues,
+            &side.deployments,
+            &side.contents,
+            &segments,
+            start_unix,
+        );
+        let safety = safety::safety(c, raw.safety.as_ref(), start_unix);
         for (i, a) in side.actions.iter().enumerate() {
             if a.at > horizon {
                 c.fail(
@@ -984,6 +1001,8 @@ impl Scenario {
             deployments: side.deployments,
             groups: side.groups,
             actions: side.actions,
+            issues,
+            safety,
             warnings: Vec::new(),
         }
     }

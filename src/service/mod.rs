@@ -25,6 +25,7 @@
 //! delivers the newest security update released by the time of the scan.
 
 pub mod rollout;
+pub mod safety;
 
 use std::collections::VecDeque;
 
@@ -34,6 +35,9 @@ use crate::fleet::filter::Filter;
 use crate::rng::{RunKey, Stream, StreamRng};
 use crate::time::{Secs, Time};
 pub use rollout::{Ordering, Rollout};
+pub use safety::{
+    Denominator, IssueDef, IssueStats, Known, Release, Report, RuleFiring, SafetyParams,
+};
 
 /// One piece of deployable content.
 #[derive(Clone, Debug, PartialEq)]
@@ -225,6 +229,14 @@ pub enum ServiceEvent {
     Action(u16),
     /// A deployment's content stops being deployable.
     Fault(u16),
+    /// A device's report reaches the service (deployment, device, what).
+    Report(u16, u32, Report),
+    /// Issue `i` becomes known: its safeguard hold is placed.
+    HoldPlaced(u16),
+    /// Issue `i`'s safeguard hold is released.
+    HoldReleased(u16),
+    /// Likely-issue holds are released.
+    LikelyRelease,
 }
 
 /// A compact set of device ids.
@@ -293,8 +305,26 @@ pub struct Touch {
     pub was_in: bool,
     /// Offered before.
     pub was_offered: bool,
+    /// Held by a safeguard before.
+    pub was_held: bool,
     /// Newly offered now: the device must be woken so its next scan sees the offer.
     pub offered_now: bool,
+    /// Wake the device (a hold on an offer it already had was released).
+    pub wake: bool,
+}
+
+impl Touch {
+    fn new(dep: u16, dev: u32) -> Self {
+        Touch {
+            dep,
+            dev,
+            was_in: true,
+            was_offered: false,
+            was_held: false,
+            offered_now: false,
+            wake: false,
+        }
+    }
 }
 
 /// What a service event produced, for the simulation to apply.
@@ -340,6 +370,16 @@ pub struct DeploymentRun {
     last_state: (&'static str, String),
     /// The deployment's service stream (wave ordering).
     rng: StreamRng,
+    /// Devices offered so far (the default monitoring denominator).
+    pub offered_count: u64,
+    /// Reports received: rollbacks, ineligible devices, finished installs.
+    pub reported: [u64; 3],
+    /// Per monitoring rule of the current settings: whether it has fired.
+    fired: Vec<bool>,
+    /// Devices whose wave came while they were held; offered when the hold is released.
+    held_back: Vec<u32>,
+    /// Devices found ineligible for the content.
+    pub ineligible: DeviceSet,
 }
 
 impl DeploymentRun {
@@ -405,15 +445,37 @@ pub struct Service<'a> {
     /// Attribute combination per device (for `diverse` ordering).
     combos: Vec<u32>,
     n: usize,
+    /// Hidden issues.
+    pub issues: &'a [IssueDef],
+    /// Safety parameters.
+    pub safety: &'a SafetyParams,
+    /// Devices matching each issue.
+    issue_match: Vec<DeviceSet>,
+    /// Devices hit by each issue.
+    issue_hit: Vec<DeviceSet>,
+    /// Per-issue counters.
+    pub issue_stats: Vec<IssueStats>,
+    /// Whether each issue's safeguard hold is in place.
+    hold_active: Vec<bool>,
+    /// Per content: devices flagged by the likely-issue model (feature updates with issues).
+    likely: Vec<Option<DeviceSet>>,
+    likely_active: bool,
+    /// Monitoring rules that fired.
+    pub firings: Vec<RuleFiring>,
+    /// Service events raised by device-side calls, for the simulation to schedule.
+    pub pending: Vec<(Time, ServiceEvent)>,
 }
 
 impl<'a> Service<'a> {
     /// Builds the service for `fleet`: resolves groups and audiences.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         contents: &'a [Content],
         defs: &'a [DeploymentDef],
         groups: &[GroupDef],
         actions: &'a [Action],
+        issues: &'a [IssueDef],
+        safety: &'a SafetyParams,
         fleet: &Fleet,
         key: RunKey,
     ) -> Self {
@@ -433,7 +495,18 @@ impl<'a> Service<'a> {
             segments,
             combos: fleet.devices.iter().map(|d| d.combo).collect(),
             n,
+            issues,
+            safety,
+            issue_match: Vec::new(),
+            issue_hit: Vec::new(),
+            issue_stats: Vec::new(),
+            hold_active: vec![false; issues.len()],
+            likely: Vec::new(),
+            likely_active: true,
+            firings: Vec::new(),
+            pending: Vec::new(),
         };
+        s.setup_issues(fleet, key);
         for d in defs {
             let mut members = DeviceSet::with_len(n);
             let mut exclusions = DeviceSet::with_len(n);
@@ -478,6 +551,11 @@ impl<'a> Service<'a> {
                 faulted: false,
                 last_state: ("", String::new()),
                 rng: key.rng(Stream::Service, s.deps.len() as u64),
+                offered_count: 0,
+                reported: [0; 3],
+                fired: vec![false; d.settings.monitoring.len()],
+                held_back: Vec::new(),
+                ineligible: DeviceSet::with_len(n),
             };
             run.last_state = run.state();
             s.deps.push(run);
@@ -532,6 +610,7 @@ impl<'a> Service<'a> {
         for (i, a) in self.actions.iter().enumerate() {
             out.schedule.push((a.at, ServiceEvent::Action(i as u16)));
         }
+        self.initial_safety(&mut out);
         out
     }
 
@@ -561,12 +640,18 @@ impl<'a> Service<'a> {
                 run.faulted = true;
                 run.queue.clear();
             }
+            ServiceEvent::Report(d, dev, what) => self.on_report(d, dev, what, t, out),
+            ServiceEvent::HoldPlaced(i) => {
+                if !self.hold_active[i as usize] && self.issue_stats[i as usize].hold_at.is_none() {
+                    self.place_hold(i as usize, t, out);
+                }
+            }
+            ServiceEvent::HoldReleased(i) => self.release_hold(i as usize, t, out),
+            ServiceEvent::LikelyRelease => self.release_likely(t, out),
         }
-        let d = match ev {
-            ServiceEvent::Start(d) | ServiceEvent::Wave(d, _) | ServiceEvent::Fault(d) => d,
-            ServiceEvent::Action(i) => self.actions[i as usize].deployment,
-        };
-        self.log_state(d, out, String::new());
+        for d in 0..self.deps.len() {
+            self.log_state(d as u16, out, String::new());
+        }
     }
 
     /// Logs the deployment's state if it changed.
@@ -651,22 +736,26 @@ impl<'a> Service<'a> {
 
     /// Offers up to `n` queued devices still in the audience; returns how many.
     fn offer(&mut self, d: u16, n: usize, out: &mut Outbox) -> usize {
-        let run = &mut self.deps[d as usize];
         let mut count = 0;
         while count < n {
-            let Some(dev) = run.queue.pop_front() else {
+            let Some(dev) = self.deps[d as usize].queue.pop_front() else {
                 break;
             };
+            let run = &self.deps[d as usize];
             if !run.in_audience(dev) || run.offered.contains(dev) {
                 continue;
             }
+            if self.held(d as usize, dev) {
+                // Held: not offered, and not counted towards the wave; offered on release.
+                self.deps[d as usize].held_back.push(dev);
+                continue;
+            }
+            let run = &mut self.deps[d as usize];
             run.offered.insert(dev);
+            run.offered_count += 1;
             out.touched.push(Touch {
-                dep: d,
-                dev,
-                was_in: true,
-                was_offered: false,
                 offered_now: true,
+                ..Touch::new(d, dev)
             });
             count += 1;
         }
@@ -795,11 +884,10 @@ impl<'a> Service<'a> {
                     left += usize::from(was_in && !now_in);
                     if was_in != now_in {
                         out.touched.push(Touch {
-                            dep: d,
-                            dev,
                             was_in,
                             was_offered,
-                            offered_now: false,
+                            was_held: was_in && self.held(d as usize, dev),
+                            ..Touch::new(d, dev)
                         });
                     }
                 }
@@ -825,12 +913,19 @@ impl<'a> Service<'a> {
                     run.settings.start = at;
                     out.schedule.push((at, ServiceEvent::Start(d)));
                 }
-                if run.started {
+                let started = run.started;
+                out.log
+                    .push((d, "action", "", String::new(), what.to_string()));
+                self.rules_changed(d, t, out);
+                self.log_state(d, out, String::new());
+                if started {
                     // A new rollout takes effect from its next wave.
+                    let run = &mut self.deps[d as usize];
                     run.wave_gen += 1;
                     run.wave_pending = false;
                     self.offer_step(d, t, out);
                 }
+                return;
             }
         }
         out.log
@@ -887,6 +982,14 @@ impl<'a> Service<'a> {
         let mut later: Option<Time> = None;
         for i in 0..self.defs.len() {
             if !self.has_offer(i, dev) {
+                continue;
+            }
+            if self.held(i, dev) || self.deps[i].ineligible.contains(dev) {
+                continue;
+            }
+            let d = &self.defs[i];
+            if self.ineligible_for(dev, d.content) {
+                self.mark_ineligible(i, dev, t);
                 continue;
             }
             let d = &self.defs[i];
@@ -993,6 +1096,8 @@ mod tests {
     use super::*;
     use crate::fleet::{Profile, SegmentSpec};
 
+    static SP: std::sync::LazyLock<SafetyParams> = std::sync::LazyLock::new(SafetyParams::default);
+
     fn contents() -> Vec<Content> {
         let q = |name: &str, level, release| Content {
             name: name.into(),
@@ -1059,7 +1164,7 @@ mod tests {
         let c = contents();
         let d = vec![dep(0, Settings::default())];
         let f = fleet(1);
-        let s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
         assert!(s.satisfies(1, 0));
         assert!(!s.satisfies(0, 1));
         assert!(!s.satisfies(NONE, 0));
@@ -1070,7 +1175,7 @@ mod tests {
         let c = contents();
         let d = vec![dep(0, Settings::default()), dep(1, Settings::default())];
         let f = fleet(2);
-        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
         let pol = Policy::default_named("p");
         assert_eq!(s.scan(0, &st(), &pol, 500), ScanAnswer::Nothing);
         run_all(&mut s, 0);
@@ -1091,7 +1196,7 @@ mod tests {
             },
         )];
         let f = fleet(1);
-        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
         let pol = Policy::default_named("p");
         run_all(&mut s, 0);
         let got = |s: &mut Service<'_>, t| match s.scan(0, &st(), &pol, t) {
@@ -1107,7 +1212,7 @@ mod tests {
         let c = contents();
         let d = vec![dep(1, Settings::default())];
         let f = fleet(1);
-        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
         let mut pol = Policy::default_named("p");
         pol.quality_deferral = 1000;
         run_all(&mut s, 0);
@@ -1128,7 +1233,7 @@ mod tests {
             },
         )];
         let f = fleet(10);
-        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
         let outs = run_all(&mut s, 1000);
         let offers: Vec<(Time, usize)> = outs
             .iter()
@@ -1164,7 +1269,7 @@ mod tests {
             },
         ];
         let f = fleet(3);
-        let mut s = Service::new(&c, &d, &[], &actions, &f, RunKey::new(1, 0));
+        let mut s = Service::new(&c, &d, &[], &actions, &[], &SP, &f, RunKey::new(1, 0));
         let outs = run_all(&mut s, 1000);
         let offers: Vec<Time> = outs
             .iter()
@@ -1189,7 +1294,7 @@ mod tests {
         }];
         let d = vec![def];
         let f = fleet(3);
-        let mut s = Service::new(&c, &d, &[], &[], &f, RunKey::new(1, 0));
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
         run_all(&mut s, 10);
         assert!(s.has_offer(0, 0) && !s.has_offer(0, 1) && s.has_offer(0, 2));
     }

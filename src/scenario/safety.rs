@@ -1,0 +1,248 @@
+//! `[[issues]]` (hidden ground truth) and `[safety]` (signal delay, monitoring denominator,
+//! likely-issue model): see [`crate::service::safety`] for the model.
+
+use serde::Deserialize;
+
+use super::deployment::at;
+use super::{Checker, suggest};
+use crate::client::Category;
+use crate::fleet::SegmentSpec;
+use crate::fleet::filter::Filter;
+use crate::service::{Content, Denominator, DeploymentDef, IssueDef, Known, Release, SafetyParams};
+use crate::time::DAY;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIssue {
+    name: String,
+    content: String,
+    when: String,
+    install_failure: Option<f64>,
+    rollback: Option<f64>,
+    incident: Option<f64>,
+    ineligible: Option<bool>,
+    known: Option<RawKnown>,
+    release: Option<RawRelease>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawKnown {
+    at: Option<String>,
+    after_devices: Option<i64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawRelease {
+    at: Option<String>,
+    after: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSafety {
+    signal_delay: Option<String>,
+    monitoring_denominator: Option<String>,
+    monitoring_min_devices: Option<i64>,
+    likely_issues: Option<RawLikely>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawLikely {
+    precision: Option<f64>,
+    recall: Option<f64>,
+    release: Option<String>,
+}
+
+/// Validates `[safety]`.
+pub(super) fn safety(c: &mut Checker, raw: Option<&RawSafety>, start_unix: i64) -> SafetyParams {
+    let d = SafetyParams::default();
+    let Some(r) = raw else { return d };
+    let denominator = match r.monitoring_denominator.as_deref() {
+        None | Some("offered") => Denominator::Offered,
+        Some("installed") => Denominator::Installed,
+        Some(x) => {
+            c.fail(
+                "safety.monitoring_denominator",
+                format!(
+                    "unknown denominator \"{x}\"{}; expected offered or installed",
+                    suggest(x, &["offered", "installed"])
+                ),
+            );
+            Denominator::Offered
+        }
+    };
+    let min_devices = match r.monitoring_min_devices {
+        None => 0,
+        Some(n) if n >= 0 => n as u64,
+        Some(n) => {
+            c.fail(
+                "safety.monitoring_min_devices",
+                format!("must not be negative, found {n}"),
+            );
+            0
+        }
+    };
+    let (mut precision, mut recall, mut release) = (d.likely_precision, d.likely_recall, None);
+    if let Some(l) = &r.likely_issues {
+        precision = l.precision.unwrap_or(precision);
+        if !(precision > 0.0 && precision <= 1.0) {
+            c.fail(
+                "safety.likely_issues.precision",
+                format!("must be above 0 and at most 1, found {precision}"),
+            );
+        }
+        recall = c.probability("safety.likely_issues.recall", l.recall, recall);
+        release = l
+            .release
+            .as_deref()
+            .map(|t| at(c, "safety.likely_issues.release", t, start_unix));
+    }
+    SafetyParams {
+        signal_delay: c.duration(
+            "safety.signal_delay",
+            r.signal_delay.as_deref(),
+            d.signal_delay,
+        ),
+        denominator,
+        min_devices,
+        likely_precision: precision,
+        likely_recall: recall,
+        likely_release: release,
+    }
+}
+
+/// Validates `[[issues]]`.
+pub(super) fn issues(
+    c: &mut Checker,
+    raw: &[RawIssue],
+    deployments: &[DeploymentDef],
+    contents: &[Content],
+    segments: &[SegmentSpec],
+    start_unix: i64,
+) -> Vec<IssueDef> {
+    let dep_names: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
+    let mut attrs: Vec<&str> = segments
+        .iter()
+        .flat_map(|s| s.attributes.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    attrs.push("segment");
+    attrs.sort_unstable();
+    attrs.dedup();
+    let mut out = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let path = format!("issues[{i}]");
+        let Some(dep) = dep_names.iter().position(|n| *n == r.content) else {
+            c.fail(
+                format!("{path}.content"),
+                format!(
+                    "no deployment named \"{}\"{}; an issue affects the content of a deployment, one of {}",
+                    r.content,
+                    suggest(&r.content, &dep_names),
+                    dep_names.join(", ")
+                ),
+            );
+            continue;
+        };
+        let content = deployments[dep].content;
+        let filter = match Filter::parse(&r.when) {
+            Ok(f) => {
+                for n in f.names() {
+                    if !attrs.contains(&n) {
+                        c.fail(
+                            format!("{path}.when"),
+                            format!(
+                                "names attribute \"{n}\" that no segment has{}; attributes are {}",
+                                suggest(n, &attrs),
+                                attrs.join(", ")
+                            ),
+                        );
+                    }
+                }
+                f
+            }
+            Err(e) => {
+                c.fail(format!("{path}.when"), format!("{e}, in \"{}\"", r.when));
+                continue;
+            }
+        };
+        let known = r
+            .known
+            .as_ref()
+            .and_then(|k| match (&k.at, k.after_devices) {
+                (Some(t), None) => {
+                    Some(Known::At(at(c, &format!("{path}.known.at"), t, start_unix)))
+                }
+                (None, Some(n)) if n >= 1 => {
+                    Some(Known::AfterDevices(n.min(i64::from(u32::MAX)) as u32))
+                }
+                (None, Some(n)) => {
+                    c.fail(
+                        format!("{path}.known.after_devices"),
+                        format!("must be at least 1, found {n}"),
+                    );
+                    None
+                }
+                _ => {
+                    c.fail(
+                        format!("{path}.known"),
+                        "needs exactly one of at (a time) or after_devices (a count of reports)",
+                    );
+                    None
+                }
+            });
+        if known.is_some() && contents[content as usize].category != Category::Feature {
+            c.fail(
+                format!("{path}.known"),
+                "safeguard holds apply to feature updates only, but this issue affects a quality update",
+            );
+        }
+        let release = r
+            .release
+            .as_ref()
+            .and_then(|rel| match (&rel.at, &rel.after) {
+                (Some(t), None) => Some(Release::At(at(
+                    c,
+                    &format!("{path}.release.at"),
+                    t,
+                    start_unix,
+                ))),
+                (None, Some(d)) => Some(Release::After(c.positive(
+                    &format!("{path}.release.after"),
+                    Some(d),
+                    DAY,
+                ))),
+                _ => {
+                    c.fail(
+                        format!("{path}.release"),
+                        "needs exactly one of at (a time) or after (a duration after the hold)",
+                    );
+                    None
+                }
+            });
+        if release.is_some() && known.is_none() {
+            c.fail(
+                format!("{path}.release"),
+                "releases a hold that is never placed: add known = { at = ... } or { after_devices = ... }",
+            );
+        }
+        out.push(IssueDef {
+            name: r.name.clone(),
+            content,
+            filter,
+            install_failure: c.probability(
+                &format!("{path}.install_failure"),
+                r.install_failure,
+                0.0,
+            ),
+            rollback: c.probability(&format!("{path}.rollback"), r.rollback, 0.0),
+            incident: c.probability(&format!("{path}.incident"), r.incident, 0.0),
+            ineligible: r.ineligible.unwrap_or(false),
+            known,
+            release,
+        });
+    }
+    out
+}

@@ -1,0 +1,666 @@
+//! Safety: hidden issues (ground truth), safeguard holds, likely-issue safeguards and monitoring
+//! rules (`reference/deployment-service.md` §2 "monitoringSettings", §6 "Safeguards";
+//! `reference/client-timing.md` §4 "auto-pause on rollback signals", §5 rollback, §6 reporting
+//! latency, §7 safeguard holds).
+//!
+//! - An **issue** is a predicate over device attributes and the content it affects, with effects:
+//!   extra install-failure probability, rollback probability after the restart (the device returns
+//!   to its old build and is not compliant), post-update incident probability, or ineligibility.
+//!   The simulated service does not see issues; it sees only what devices *report*.
+//! - **Reports** reach the service `signal_delay` after the device event (reporting latency:
+//!   24–48 h in the fact sheet, default 24 h): rollbacks (from any cause — background rollbacks make
+//!   rules fire falsely), ineligibility, and issue hits (for holds that wait for K reports).
+//! - A **known-issue safeguard hold** (feature updates only) is placed at a time or once K
+//!   affected devices have reported the issue; matching devices are not offered that content until
+//!   the hold is released (at a time, or a delay after it was placed). Deployments cannot disable it.
+//! - **Likely-issue safeguards** (feature updates): a model flags devices at higher risk with a given
+//!   precision and recall against the ground truth (the devices matching an issue of that content);
+//!   flagged devices are held from the start unless the deployment disables `likelyIssues`.
+//! - **Monitoring rules** (OR-combined) compare reported signals with a denominator — the devices
+//!   offered so far (default) or the devices that reported a finished install — and fire once
+//!   `signals × 100 ≥ threshold × denominator`. `pauseDeployment` pauses with
+//!   `pausedByMonitoring`; `alertError` records an alert; `offerFallback` (with `ineligible`)
+//!   records that ineligible devices are offered the fallback. A monitoring pause is lifted only by a
+//!   settings change after which no pausing rule fires at the current counts.
+
+use crate::fleet::filter::Filter;
+use crate::time::{Secs, Time};
+
+/// When a known issue turns into a safeguard hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Known {
+    /// At this time (relative to the scenario start).
+    At(Time),
+    /// Once this many affected devices have reported it.
+    AfterDevices(u32),
+}
+
+/// When a safeguard hold is released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// At this time.
+    At(Time),
+    /// This long after the hold was placed.
+    After(Secs),
+}
+
+/// A hidden issue: the ground truth of the what-if.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IssueDef {
+    /// Name.
+    pub name: String,
+    /// Content index it affects.
+    pub content: u16,
+    /// Devices affected.
+    pub filter: Filter,
+    /// Extra probability that an install attempt fails.
+    pub install_failure: f64,
+    /// Probability that the device rolls back after the restart.
+    pub rollback: f64,
+    /// Probability of a post-update incident (the device stays updated).
+    pub incident: f64,
+    /// Affected devices are not eligible for the content at all.
+    pub ineligible: bool,
+    /// When it becomes a safeguard hold (feature updates only).
+    pub known: Option<Known>,
+    /// When the hold is released.
+    pub release: Option<Release>,
+}
+
+/// Denominator of monitoring rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Denominator {
+    /// Devices offered the deployment so far.
+    #[default]
+    Offered,
+    /// Devices that reported a finished install (restarted into the update or rolled back).
+    Installed,
+}
+
+/// Service-side safety parameters (`[safeguards]` and `[monitoring]` of a scenario).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SafetyParams {
+    /// Delay between a device event and its report reaching the service.
+    pub signal_delay: Secs,
+    /// Denominator of monitoring rules.
+    pub denominator: Denominator,
+    /// Fewer devices in the denominator than this and rules do not fire.
+    pub min_devices: u64,
+    /// Likely-issue model: share of flagged devices that are truly at risk.
+    pub likely_precision: f64,
+    /// Likely-issue model: share of at-risk devices that are flagged.
+    pub likely_recall: f64,
+    /// When likely-issue holds are released (None: never within the horizon).
+    pub likely_release: Option<Time>,
+}
+
+impl Default for SafetyParams {
+    fn default() -> Self {
+        Self {
+            signal_delay: 24 * 3600,
+            denominator: Denominator::Offered,
+            min_devices: 0,
+            // Assumptions: Microsoft publishes no figures for its model.
+            likely_precision: 0.5,
+            likely_recall: 0.5,
+            likely_release: None,
+        }
+    }
+}
+
+/// What a device reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Report {
+    /// It rolled back after the restart.
+    Rollback,
+    /// It is not eligible for the content.
+    Ineligible,
+    /// It hit an issue in another way (failed install, incident).
+    Hit,
+    /// It finished installing (restarted into the update).
+    Installed,
+}
+
+/// Per-issue counters, for the summary.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IssueStats {
+    /// Devices matching the predicate.
+    pub matching: u64,
+    /// Distinct devices hit in any way.
+    pub hit: u64,
+    /// Failed installs caused by the issue.
+    pub failed: u64,
+    /// Rollbacks of affected devices.
+    pub rolled_back: u64,
+    /// Post-update incidents.
+    pub incidents: u64,
+    /// Devices found ineligible.
+    pub ineligible: u64,
+    /// Affected devices' reports received by the service.
+    pub reported: u64,
+    /// When the hold was placed.
+    pub hold_at: Option<Time>,
+    /// When the hold was released.
+    pub released_at: Option<Time>,
+}
+
+/// A monitoring rule that fired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleFiring {
+    /// Deployment index.
+    pub deployment: u16,
+    /// Rule index in the deployment's settings at the time.
+    pub rule: u16,
+    /// When.
+    pub at: Time,
+    /// `signal`, `threshold`, `action` as written.
+    pub signal: &'static str,
+    /// Threshold in percent.
+    pub threshold: u8,
+    /// Action.
+    pub action: &'static str,
+    /// Signals counted / denominator at the time.
+    pub signals: u64,
+    /// Denominator at the time.
+    pub denominator: u64,
+    /// Devices hit by any issue of the deployment's content by then (ground truth).
+    pub devices_hit: u64,
+}
+
+use super::{DeviceSet, Outbox, RuleAction, Service, ServiceEvent, Signal, Touch};
+use crate::client::Category;
+use crate::fleet::Fleet;
+use crate::rng::{RunKey, Stream};
+use rand::RngExt;
+
+/// Combined effect of the issues matching one device for one content.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Effects {
+    /// Extra install-failure probability.
+    pub install_failure: f64,
+    /// Rollback probability after the restart (issues only; background comes from the client).
+    pub rollback: f64,
+    /// Incident probability after a successful restart.
+    pub incident: f64,
+}
+
+fn either(a: f64, b: f64) -> f64 {
+    1.0 - (1.0 - a) * (1.0 - b)
+}
+
+fn sample(mut v: Vec<u32>, k: usize, rng: &mut crate::rng::StreamRng) -> Vec<u32> {
+    let k = k.min(v.len());
+    for i in 0..k {
+        let j = rng.random_range(i..v.len());
+        v.swap(i, j);
+    }
+    v.truncate(k);
+    v
+}
+
+impl Service<'_> {
+    /// Matches issues against the fleet and runs the likely-issue model.
+    pub(super) fn setup_issues(&mut self, fleet: &Fleet, key: RunKey) {
+        for issue in self.issues {
+            let m = issue.filter.matches(fleet);
+            let mut set = DeviceSet::with_len(self.n);
+            let mut count = 0;
+            for (d, &hit) in m.iter().enumerate() {
+                if hit {
+                    set.insert(d as u32);
+                    count += 1;
+                }
+            }
+            self.issue_match.push(set);
+            self.issue_hit.push(DeviceSet::with_len(self.n));
+            self.issue_stats.push(IssueStats {
+                matching: count,
+                ..IssueStats::default()
+            });
+        }
+        self.likely = (0..self.contents.len())
+            .map(|c| {
+                if self.contents[c].category != Category::Feature {
+                    return None;
+                }
+                let related: Vec<usize> = (0..self.issues.len())
+                    .filter(|&i| usize::from(self.issues[i].content) == c)
+                    .collect();
+                if related.is_empty() {
+                    return None;
+                }
+                let (mut risk, mut safe) = (Vec::new(), Vec::new());
+                for dev in 0..self.n as u32 {
+                    if related.iter().any(|&i| self.issue_match[i].contains(dev)) {
+                        risk.push(dev);
+                    } else {
+                        safe.push(dev);
+                    }
+                }
+                let p = self.safety.likely_precision.clamp(1e-9, 1.0);
+                let r = self.safety.likely_recall.clamp(0.0, 1.0);
+                let tp = (r * risk.len() as f64).round() as usize;
+                let fp = (tp as f64 * (1.0 - p) / p).round() as usize;
+                let mut rng = key.rng(Stream::Issue, 1_000_000 + c as u64);
+                let mut flagged = DeviceSet::with_len(self.n);
+                for d in sample(risk, tp, &mut rng)
+                    .into_iter()
+                    .chain(sample(safe, fp, &mut rng))
+                {
+                    flagged.insert(d);
+                }
+                Some(flagged)
+            })
+            .collect();
+    }
+
+    /// Service events of the safety model to schedule at the start.
+    pub(super) fn initial_safety(&self, out: &mut Outbox) {
+        for (i, issue) in self.issues.iter().enumerate() {
+            if let Some(Known::At(t)) = issue.known {
+                out.schedule.push((t, ServiceEvent::HoldPlaced(i as u16)));
+            }
+        }
+        if let Some(t) = self.safety.likely_release
+            && self.likely.iter().any(Option::is_some)
+        {
+            out.schedule.push((t, ServiceEvent::LikelyRelease));
+        }
+    }
+
+    /// Whether device `dev` is held back from deployment `dep`'s content by a safeguard.
+    pub fn held(&self, dep: usize, dev: u32) -> bool {
+        let c = self.defs[dep].content;
+        if self.contents[c as usize].category != Category::Feature {
+            return false;
+        }
+        let known = self.issues.iter().enumerate().any(|(i, issue)| {
+            self.hold_active[i] && issue.content == c && self.issue_match[i].contains(dev)
+        });
+        known
+            || (self.likely_active
+                && !self.deps[dep].settings.likely_issues_disabled
+                && self
+                    .likely
+                    .get(c as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|f| f.contains(dev)))
+    }
+
+    /// Whether `dev` is ineligible for `content` (an issue says so).
+    pub(super) fn ineligible_for(&self, dev: u32, content: u16) -> bool {
+        self.issues.iter().enumerate().any(|(i, issue)| {
+            issue.ineligible && issue.content == content && self.issue_match[i].contains(dev)
+        })
+    }
+
+    /// The issues' combined effect on `dev` installing `content`.
+    pub fn effects(&self, dev: u32, content: u16) -> Effects {
+        let mut e = Effects::default();
+        for (i, issue) in self.issues.iter().enumerate() {
+            if issue.content == content && self.issue_match[i].contains(dev) {
+                e.install_failure = either(e.install_failure, issue.install_failure);
+                e.rollback = either(e.rollback, issue.rollback);
+                e.incident = either(e.incident, issue.incident);
+            }
+        }
+        e
+    }
+
+    fn hit(&mut self, i: usize, dev: u32) {
+        if self.issue_hit[i].insert(dev) {
+            self.issue_stats[i].hit += 1;
+        }
+    }
+
+    fn report_later(&mut self, t: Time, dep: u16, dev: u32, what: Report) {
+        self.pending.push((
+            t + self.safety.signal_delay,
+            ServiceEvent::Report(dep, dev, what),
+        ));
+    }
+
+    /// An install of `content` (offered by `dep`) failed on `dev` at `t`.
+    pub fn install_failed(&mut self, dep: u16, dev: u32, content: u16, t: Time) {
+        let mut any = false;
+        for i in 0..self.issues.len() {
+            let issue = &self.issues[i];
+            if issue.content == content
+                && issue.install_failure > 0.0
+                && self.issue_match[i].contains(dev)
+            {
+                self.issue_stats[i].failed += 1;
+                self.hit(i, dev);
+                any = true;
+            }
+        }
+        if any {
+            self.report_later(t, dep, dev, Report::Hit);
+        }
+    }
+
+    /// `dev` finished the restart into `content` (offered by `dep`) at `t`: it rolled back, or it
+    /// runs the update and perhaps had an incident.
+    pub fn restarted(
+        &mut self,
+        dep: u16,
+        dev: u32,
+        content: u16,
+        t: Time,
+        rolled_back: bool,
+        incident: bool,
+    ) {
+        let mut issue_hit = false;
+        for i in 0..self.issues.len() {
+            let issue = &self.issues[i];
+            if issue.content != content || !self.issue_match[i].contains(dev) {
+                continue;
+            }
+            if rolled_back && issue.rollback > 0.0 {
+                self.issue_stats[i].rolled_back += 1;
+                self.hit(i, dev);
+            }
+            if incident && issue.incident > 0.0 {
+                self.issue_stats[i].incidents += 1;
+                self.hit(i, dev);
+                issue_hit = true;
+            }
+        }
+        if rolled_back {
+            self.report_later(t, dep, dev, Report::Rollback);
+        } else if issue_hit {
+            self.report_later(t, dep, dev, Report::Hit);
+        }
+        let d = &self.deps[dep as usize];
+        if self.safety.denominator == Denominator::Installed && !d.settings.monitoring.is_empty() {
+            self.report_later(t, dep, dev, Report::Installed);
+        }
+    }
+
+    /// Marks `dev` ineligible for deployment `dep` at a scan at `t`.
+    pub(super) fn mark_ineligible(&mut self, dep: usize, dev: u32, t: Time) {
+        if !self.deps[dep].ineligible.insert(dev) {
+            return;
+        }
+        let c = self.defs[dep].content;
+        for i in 0..self.issues.len() {
+            if self.issues[i].ineligible
+                && self.issues[i].content == c
+                && self.issue_match[i].contains(dev)
+            {
+                self.issue_stats[i].ineligible += 1;
+                self.hit(i, dev);
+            }
+        }
+        self.report_later(t, dep as u16, dev, Report::Ineligible);
+    }
+
+    /// A report reached the service.
+    pub(super) fn on_report(
+        &mut self,
+        dep: u16,
+        dev: u32,
+        what: Report,
+        t: Time,
+        out: &mut Outbox,
+    ) {
+        let d = dep as usize;
+        match what {
+            Report::Rollback => self.deps[d].reported[0] += 1,
+            Report::Ineligible => self.deps[d].reported[1] += 1,
+            Report::Installed => self.deps[d].reported[2] += 1,
+            Report::Hit => {}
+        }
+        if what != Report::Installed {
+            let c = self.defs[d].content;
+            for i in 0..self.issues.len() {
+                if self.issues[i].content == c && self.issue_hit[i].contains(dev) {
+                    self.issue_stats[i].reported += 1;
+                    if let Some(Known::AfterDevices(k)) = self.issues[i].known
+                        && self.issue_stats[i].reported == u64::from(k)
+                        && !self.hold_active[i]
+                        && self.issue_stats[i].hold_at.is_none()
+                    {
+                        self.place_hold(i, t, out);
+                    }
+                }
+            }
+        }
+        if what != Report::Hit {
+            self.evaluate_rules(dep, t, out);
+        }
+    }
+
+    /// Checks the deployment's monitoring rules against the reports so far.
+    pub(super) fn evaluate_rules(&mut self, dep: u16, t: Time, out: &mut Outbox) {
+        let d = dep as usize;
+        let rules = self.deps[d].settings.monitoring.clone();
+        let denominator = match self.safety.denominator {
+            Denominator::Offered => self.deps[d].offered_count,
+            Denominator::Installed => self.deps[d].reported[2],
+        };
+        for (ri, rule) in rules.iter().enumerate() {
+            if self.deps[d].fired.get(ri).copied().unwrap_or(true) {
+                continue;
+            }
+            let signals = match rule.signal {
+                Signal::Rollback => self.deps[d].reported[0],
+                Signal::Ineligible => self.deps[d].reported[1],
+            };
+            let fires = if rule.action == RuleAction::OfferFallback {
+                signals > 0 // the threshold is ignored for offerFallback
+            } else {
+                denominator > 0
+                    && denominator >= self.safety.min_devices
+                    && signals * 100 >= u64::from(rule.threshold) * denominator
+            };
+            if !fires {
+                continue;
+            }
+            self.deps[d].fired[ri] = true;
+            let c = self.defs[d].content;
+            let devices_hit = (0..self.issues.len())
+                .filter(|&i| self.issues[i].content == c)
+                .map(|i| self.issue_stats[i].hit)
+                .sum();
+            let (signal, action) = (
+                match rule.signal {
+                    Signal::Rollback => "rollback",
+                    Signal::Ineligible => "ineligible",
+                },
+                match rule.action {
+                    RuleAction::AlertError => "alertError",
+                    RuleAction::PauseDeployment => "pauseDeployment",
+                    RuleAction::OfferFallback => "offerFallback",
+                },
+            );
+            self.firings.push(RuleFiring {
+                deployment: dep,
+                rule: ri as u16,
+                at: t,
+                signal,
+                threshold: rule.threshold,
+                action,
+                signals,
+                denominator,
+                devices_hit,
+            });
+            out.log.push((
+                dep,
+                "rule_fired",
+                "",
+                String::new(),
+                format!(
+                    "{signal} {signals}/{denominator} ≥ {}% → {action}; {devices_hit} devices hit by issues so far",
+                    rule.threshold
+                ),
+            ));
+            match rule.action {
+                RuleAction::PauseDeployment => self.deps[d].monitoring_pause = true,
+                RuleAction::AlertError => out.log.push((
+                    dep,
+                    "alert",
+                    "",
+                    String::new(),
+                    format!("{signal} above {}%", rule.threshold),
+                )),
+                RuleAction::OfferFallback => out.log.push((
+                    dep,
+                    "fallback",
+                    "",
+                    String::new(),
+                    "ineligible devices are offered the fallback (Windows 10 22H2)".into(),
+                )),
+            }
+        }
+    }
+
+    /// After a settings change: rules start afresh; a monitoring pause stays only if a pausing
+    /// rule fires again at the current counts.
+    pub(super) fn rules_changed(&mut self, dep: u16, t: Time, out: &mut Outbox) {
+        let d = dep as usize;
+        self.deps[d].fired = vec![false; self.deps[d].settings.monitoring.len()];
+        self.deps[d].monitoring_pause = false;
+        self.evaluate_rules(dep, t, out);
+    }
+
+    /// Devices of the audiences of deployments of `content` matching `pred`, with their held
+    /// standing before a change.
+    fn standing(&self, content: u16, pred: impl Fn(u32) -> bool) -> Vec<(usize, u32, bool)> {
+        let mut v = Vec::new();
+        for d in 0..self.defs.len() {
+            if self.defs[d].content != content {
+                continue;
+            }
+            for dev in 0..self.n as u32 {
+                if pred(dev) && self.deps[d].in_audience(dev) {
+                    v.push((d, dev, self.held(d, dev)));
+                }
+            }
+        }
+        v
+    }
+
+    fn touch_changed(&mut self, before: Vec<(usize, u32, bool)>, t: Time, out: &mut Outbox) {
+        let mut released = vec![Vec::new(); self.defs.len()];
+        for (d, dev, was_held) in before {
+            let now = self.held(d, dev);
+            if now == was_held {
+                continue;
+            }
+            let offered = self.deps[d].offered.contains(dev);
+            out.touched.push(Touch {
+                was_offered: offered,
+                was_held,
+                wake: !now && offered,
+                ..Touch::new(d as u16, dev)
+            });
+            if !now {
+                released[d].push(dev);
+            }
+        }
+        // Devices whose wave came while they were held go to the front of the queue.
+        for (d, devs) in released.into_iter().enumerate() {
+            if devs.is_empty() {
+                continue;
+            }
+            let back = std::mem::take(&mut self.deps[d].held_back);
+            let (ready, still): (Vec<u32>, Vec<u32>) = back
+                .into_iter()
+                .partition(|dev| devs.binary_search(dev).is_ok());
+            self.deps[d].held_back = still;
+            for dev in ready.into_iter().rev() {
+                self.deps[d].queue.push_front(dev);
+            }
+            self.offer_step(d as u16, t, out);
+        }
+    }
+
+    pub(super) fn place_hold(&mut self, i: usize, t: Time, out: &mut Outbox) {
+        let issue = &self.issues[i];
+        let content = issue.content;
+        let before = {
+            let m = &self.issue_match[i];
+            self.standing(content, |dev| m.contains(dev))
+        };
+        self.hold_active[i] = true;
+        self.issue_stats[i].hold_at = Some(t);
+        let held = self.issue_stats[i].matching;
+        for d in 0..self.defs.len() {
+            if self.defs[d].content == content {
+                out.log.push((
+                    d as u16,
+                    "hold_placed",
+                    "",
+                    String::new(),
+                    format!(
+                        "safeguard hold for \"{}\": {held} matching devices",
+                        issue.name
+                    ),
+                ));
+            }
+        }
+        match issue.release {
+            Some(Release::At(at)) => out
+                .schedule
+                .push((at.max(t), ServiceEvent::HoldReleased(i as u16))),
+            Some(Release::After(s)) => out
+                .schedule
+                .push((t + s, ServiceEvent::HoldReleased(i as u16))),
+            None => {}
+        }
+        self.touch_changed(before, t, out);
+    }
+
+    pub(super) fn release_hold(&mut self, i: usize, t: Time, out: &mut Outbox) {
+        if !self.hold_active[i] {
+            return;
+        }
+        let content = self.issues[i].content;
+        let before = {
+            let m = &self.issue_match[i];
+            self.standing(content, |dev| m.contains(dev))
+        };
+        self.hold_active[i] = false;
+        self.issue_stats[i].released_at = Some(t);
+        for d in 0..self.defs.len() {
+            if self.defs[d].content == content {
+                out.log.push((
+                    d as u16,
+                    "hold_released",
+                    "",
+                    String::new(),
+                    format!("safeguard hold for \"{}\" released", self.issues[i].name),
+                ));
+            }
+        }
+        self.touch_changed(before, t, out);
+    }
+
+    pub(super) fn release_likely(&mut self, t: Time, out: &mut Outbox) {
+        let mut before = Vec::new();
+        for (c, flagged) in self.likely.iter().enumerate() {
+            if let Some(f) = flagged {
+                before.extend(self.standing(c as u16, |dev| f.contains(dev)));
+            }
+        }
+        self.likely_active = false;
+        for d in 0..self.defs.len() {
+            if self
+                .likely
+                .get(self.defs[d].content as usize)
+                .is_some_and(Option::is_some)
+            {
+                out.log.push((
+                    d as u16,
+                    "hold_released",
+                    "",
+                    String::new(),
+                    "likely-issue safeguard holds released".into(),
+                ));
+            }
+        }
+        self.touch_changed(before, t, out);
+    }
+}
