@@ -891,7 +891,15 @@ fn draw<DB: DrawingBackend>(
 }
 
 fn titled<DB: DrawingBackend>(root: &Area<DB>, st: &Style, what: &str) -> Result<Area<DB>, String> {
-    root.titled(&st.caption(what), st.title_font()).map_err(err)
+    let (w, _) = root.dim_in_pixel();
+    let (head, body) = root.split_vertically(st.px(54.0).max(1) as u32);
+    head.draw(&Text::new(
+        st.caption(what),
+        ((w / 2) as i32, st.px(30.0)),
+        st.title_font().pos(Pos::new(HPos::Center, VPos::Center)),
+    ))
+    .map_err(err)?;
+    Ok(body)
 }
 
 /// A chart with days on x and 0–100 % on y, axis labels set.
@@ -1140,7 +1148,7 @@ fn heat_colour(v: u64, max: u64) -> RGBColor {
         return RGBColor(0xF4, 0xF4, 0xF4);
     }
     // From light to dark blue (sequential, readable without colour vision).
-    let t = (v as f64 / max.max(1) as f64).clamp(0.0, 1.0);
+    let t = (v as f64 / max.max(1) as f64).clamp(0.0, 1.0).sqrt();
     let lo = (0xDE, 0xEB, 0xF7);
     let hi = (0x08, 0x30, 0x6B);
     let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
@@ -1181,7 +1189,7 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
         c.configure_mesh()
             .disable_mesh()
             .x_desc("Hour of day (device local time)")
-            .x_labels(7)
+            .x_labels(13)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|_| String::new())
             .label_style(st.tick_font())
@@ -1212,15 +1220,16 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
     }
     // Colour bar.
     let (bw, _) = bar.dim_in_pixel();
-    let x0 = (bw as f64 * 0.25) as i32;
-    let x1 = (bw as f64 * 0.75) as i32;
+    let x0 = (bw as f64 * 0.45) as i32;
+    let x1 = (bw as f64 * 0.9) as i32;
     let y0 = st.px(10.0);
     let y1 = st.px(30.0);
     let steps = 60;
     for k in 0..steps {
         let a = x0 + (x1 - x0) * k / steps;
         let b = x0 + (x1 - x0) * (k + 1) / steps;
-        let v = (max as f64 * (k as f64 + 0.5) / steps as f64).ceil() as u64;
+        let t = (k as f64 + 0.5) / steps as f64;
+        let v = (max as f64 * t * t).ceil() as u64;
         bar.draw(&Rectangle::new(
             [(a, y0), (b, y1)],
             heat_colour(v.max(1), max).filled(),
@@ -1237,11 +1246,21 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
     bar.draw(&Text::new(
         max.to_string(),
         (x1, y1 + st.px(4.0)),
-        f.pos(Pos::new(HPos::Center, VPos::Top)),
+        f.clone().pos(Pos::new(HPos::Center, VPos::Top)),
     ))
     .map_err(err)?;
+    if max >= 8 {
+        let quarter = max / 4;
+        let xq = x0 + ((x1 - x0) as f64 * (quarter as f64 / max as f64).sqrt()) as i32;
+        bar.draw(&Text::new(
+            quarter.to_string(),
+            (xq, y1 + st.px(4.0)),
+            f.pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
     bar.draw(&Text::new(
-        "Restarts per hour-of-week cell (grey: none)",
+        "Restarts per cell, square-root scale (grey: none)",
         (x0 - st.px(12.0), (y0 + y1) / 2),
         st.small_font().pos(Pos::new(HPos::Right, VPos::Center)),
     ))
@@ -1429,7 +1448,7 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
     let front_col = SERIES[3];
     let entries = vec![
         (
-            "Pareto front (no variant is faster with fewer hits)".to_string(),
+            "Pareto front".to_string(),
             front_col,
             Swatch::Dot,
         ),
