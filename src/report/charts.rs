@@ -271,7 +271,7 @@ fn bad(file: &str, line: usize, message: impl Into<String>) -> Error {
         file: file.to_string(),
         problems: vec![Problem {
             line,
-            column: 0,
+            column: usize::from(line > 0),
             path: String::new(),
             message: message.into(),
         }],
@@ -1447,11 +1447,7 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
     let area = titled(root, st, "time to 95 % vs devices hit by issues")?;
     let front_col = SERIES[3];
     let entries = vec![
-        (
-            "Pareto front".to_string(),
-            front_col,
-            Swatch::Dot,
-        ),
+        ("Pareto front".to_string(), front_col, Swatch::Dot),
         ("other variants".to_string(), MUTED, Swatch::Ring),
     ];
     let plot = with_legend(&area, st, &entries)?;
@@ -1640,7 +1636,7 @@ mod tests {
 
     #[test]
     fn a_missing_column_is_reported_with_the_file_name() {
-        let f = vec![("timeseries.csv", b"hours,deployment\n0,a\n".to_vec())];
+        let f = vec![("timeseries.csv", b"hours,deployment,state\n0,a,compliant\n".to_vec())];
         let e = render_files(&f, &small()).unwrap_err().to_string();
         assert!(e.contains("timeseries.csv") && e.contains("share"), "{e}");
     }
