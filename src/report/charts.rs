@@ -956,38 +956,21 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .map(|(i, s)| (s.name.clone(), series_colour(i), Swatch::Line))
         .collect();
     entries.push(("95 % target".into(), INK, Swatch::Dashed));
-    let events: Vec<&Event> = d
-        .events
-        .iter()
-        .filter(|e| d.series.iter().any(|s| s.name == e.deployment))
-        .collect();
+    let marks = event_marks(d);
     let plot = with_legend(&area, st, &entries)?;
-    // Event lane above the plot: rows of ticks with the new state's name.
+    // Event lane above the plot: rows of coloured ticks (one per deployment) with the new
+    // state's name; the lane's height comes from a layout with the estimated x scale.
     let row_h = st.px(26.0);
-    let max_rows = 4usize;
     let (pw, _) = plot.dim_in_pixel();
-    let est_scale = (pw as f64 - st.px(120.0) as f64) / xmax;
-    let label = |e: &Event| {
-        if d.series.len() > 1 {
-            format!("{}: {}", shorten(&e.deployment, 18), e.state)
-        } else {
-            e.state.clone()
-        }
-    };
-    let mut ends: Vec<f64> = Vec::new();
-    for e in &events {
-        let x = e.hours / 24.0 * est_scale;
-        match ends.iter().position(|&end| end < x) {
-            Some(r) => ends[r] = x + st.text_w(&label(e)) + st.px(16.0) as f64,
-            None if ends.len() < max_rows => ends.push(x + st.text_w(&label(e)) + 16.0),
-            None => {}
-        }
-    }
-    let lane_rows = ends.len().max(if events.is_empty() { 0 } else { 1 });
-    let lane_h = if lane_rows == 0 {
+    let est_scale = (pw as f64 - st.px(120.0) as f64).max(1.0) / xmax;
+    let width = |m: &Mark| st.text_w(&m.state) + (m.deps.len() as f64 * 6.0 + 22.0) * st.s;
+    let est_x: Vec<f64> = marks.iter().map(|m| m.hours / 24.0 * est_scale).collect();
+    let est = lane_rows(&marks, &est_x, width, 5);
+    let rows = est.iter().flatten().max().map_or(0, |&r| r + 1);
+    let lane_h = if marks.is_empty() {
         0
     } else {
-        lane_rows as i32 * row_h + st.px(8.0)
+        rows.max(1) as i32 * row_h + st.px(8.0)
     };
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
     let mut c = days_percent_chart!(&main, st, xmax, "Devices compliant (% of audience)");
@@ -1002,58 +985,117 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             .map_err(err)?;
         }
     }
-    // Markers: a dot on the curve, and a tick plus label in the lane.
-    let mut ends: Vec<i32> = Vec::new();
+    // Markers: a dot on each curve at the change, and the ticks plus label in the lane.
     let (lane_x0, _) = lane.get_base_pixel();
-    for e in &events {
+    let xs: Vec<f64> = marks
+        .iter()
+        .map(|m| (c.backend_coord(&(m.hours / 24.0, 0.0)).0 - lane_x0) as f64)
+        .collect();
+    let placed = lane_rows(&marks, &xs, width, rows.max(1));
+    for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
+        for &i in &m.deps {
+            let s = &d.series[i];
+            let y = s
+                .share("compliant")
+                .map_or(0.0, |v| interpolate(&s.hours, v, m.hours))
+                * 100.0;
+            c.draw_series(std::iter::once(Circle::new(
+                (m.hours / 24.0, y),
+                st.px(6.0),
+                ShapeStyle::from(&series_colour(i)).filled(),
+            )))
+            .map_err(err)?;
+            c.draw_series(std::iter::once(Circle::new(
+                (m.hours / 24.0, y),
+                st.px(6.0),
+                ShapeStyle::from(&WHITE).stroke_width(st.px(1.5).max(1) as u32),
+            )))
+            .map_err(err)?;
+        }
+        // Without a free row the ticks go in the last row, unlabelled.
+        let r = row.unwrap_or(rows.max(1) - 1);
+        let px = px as i32;
+        let y0 = r as i32 * row_h + st.px(4.0);
+        let mut x = px;
+        for &i in &m.deps {
+            lane.draw(&PathElement::new(
+                vec![(x, y0), (x, y0 + row_h - st.px(4.0))],
+                ShapeStyle::from(&series_colour(i)).stroke_width(st.px(3.0).max(1) as u32),
+            ))
+            .map_err(err)?;
+            x += st.px(6.0);
+        }
+        if row.is_some() {
+            lane.draw(&Text::new(
+                m.state.clone(),
+                (x + st.px(2.0), y0 + (row_h - st.px(4.0)) / 2),
+                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deployment state changes at one time to one state, for one or more deployments.
+struct Mark {
+    hours: f64,
+    state: String,
+    /// Indexes into the series (deployments).
+    deps: Vec<usize>,
+}
+
+/// The state changes of charted deployments, merged by (time, state), in time order.
+fn event_marks(d: &Inputs) -> Vec<Mark> {
+    let mut marks: Vec<Mark> = Vec::new();
+    for e in &d.events {
         let Some(i) = d.series.iter().position(|s| s.name == e.deployment) else {
             continue;
         };
-        let s = &d.series[i];
-        let col = series_colour(i);
-        let y = s
-            .share("compliant")
-            .map_or(0.0, |v| interpolate(&s.hours, v, e.hours))
-            * 100.0;
-        c.draw_series(std::iter::once(Circle::new(
-            (e.hours / 24.0, y),
-            st.px(6.0),
-            ShapeStyle::from(&col).filled(),
-        )))
-        .map_err(err)?;
-        c.draw_series(std::iter::once(Circle::new(
-            (e.hours / 24.0, y),
-            st.px(6.0),
-            ShapeStyle::from(&WHITE).stroke_width(st.px(1.5).max(1) as u32),
-        )))
-        .map_err(err)?;
-        let (px, _) = c.backend_coord(&(e.hours / 24.0, 0.0));
-        let px = px - lane_x0;
-        let text = label(e);
-        let tw = st.text_w(&text) as i32;
-        let r = match ends.iter().position(|&end| end < px) {
-            Some(r) => r,
-            None if ends.len() < lane_rows => {
-                ends.push(i32::MIN);
-                ends.len() - 1
-            }
-            None => (0..ends.len()).min_by_key(|&r| ends[r]).unwrap_or(0),
-        };
-        ends[r] = px + tw + st.px(16.0);
-        let y0 = r as i32 * row_h + st.px(4.0);
-        lane.draw(&PathElement::new(
-            vec![(px, y0), (px, y0 + row_h - st.px(4.0))],
-            ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
-        ))
-        .map_err(err)?;
-        lane.draw(&Text::new(
-            text,
-            (px + st.px(6.0), y0 + (row_h - st.px(4.0)) / 2),
-            st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
-        ))
-        .map_err(err)?;
+        match marks
+            .iter_mut()
+            .find(|m| m.hours == e.hours && m.state == e.state)
+        {
+            Some(m) if !m.deps.contains(&i) => m.deps.push(i),
+            Some(_) => {}
+            None => marks.push(Mark {
+                hours: e.hours,
+                state: e.state.clone(),
+                deps: vec![i],
+            }),
+        }
     }
-    Ok(())
+    marks.sort_by(|a, b| a.hours.total_cmp(&b.hours));
+    marks
+}
+
+/// Greedy row layout (`xs`: each mark's x in pixels): each mark goes in the first row whose previous label ended left of it;
+/// `None` when all `max_rows` rows are taken there.
+fn lane_rows(
+    marks: &[Mark],
+    xs: &[f64],
+    width: impl Fn(&Mark) -> f64,
+    max_rows: usize,
+) -> Vec<Option<usize>> {
+    let mut ends: Vec<f64> = Vec::new();
+    marks
+        .iter()
+        .zip(xs)
+        .map(|(m, &x0)| {
+            let end = x0 + width(m);
+            match ends.iter().position(|&e| e < x0) {
+                Some(r) => {
+                    ends[r] = end;
+                    Some(r)
+                }
+                None if ends.len() < max_rows => {
+                    ends.push(end);
+                    Some(ends.len() - 1)
+                }
+                None => None,
+            }
+        })
+        .collect()
 }
 
 /// Linear interpolation of `v` over `xs` at `x`.
@@ -1636,7 +1678,10 @@ mod tests {
 
     #[test]
     fn a_missing_column_is_reported_with_the_file_name() {
-        let f = vec![("timeseries.csv", b"hours,deployment,state\n0,a,compliant\n".to_vec())];
+        let f = vec![(
+            "timeseries.csv",
+            b"hours,deployment,state\n0,a,compliant\n".to_vec(),
+        )];
         let e = render_files(&f, &small()).unwrap_err().to_string();
         assert!(e.contains("timeseries.csv") && e.contains("share"), "{e}");
     }
