@@ -44,7 +44,7 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// The CSV and JSON files charts and the report are made from.
-pub const INPUT_FILES: [&str; 10] = [
+pub const INPUT_FILES: [&str; 9] = [
     "timeseries.csv",
     "events.csv",
     "restarts.csv",
@@ -54,7 +54,6 @@ pub const INPUT_FILES: [&str; 10] = [
     "variants.csv",
     "expectations.csv",
     "scenario.toml",
-    "batch.json",
 ];
 
 /// An image format.

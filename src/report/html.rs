@@ -2,10 +2,11 @@
 //! than read CSV.
 //!
 //! The page holds, in order: the scenario name and description, the per-deployment summary
-//! table (`summary.csv`, rendered generically from its header), the expectations met or missed
+//! table (`summary.csv`, rendered generically from its header), the charts (SVGs inlined;
+//! PNG-only charts embedded as `data:` URIs), the expectations met or missed
 //! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present),
-//! the charts (SVGs inlined; PNG-only charts embedded as `data:` URIs), and the parameters (the
-//! folder's `scenario.toml` when present, else the header fields of `summary.json`).
+//! and the parameters (the folder's `scenario.toml` when present, else the header fields of
+//! `summary.json`).
 //!
 //! It needs no network and no JavaScript: CSS is inline, images are inline. Every piece of text
 //! that comes from the inputs is HTML-escaped (`& < > " '`), and so is the text inside the SVGs
@@ -254,14 +255,6 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
         h.push_str("<p>Hours are since the start; an empty cell (–) means never reached.</p>\n");
         h.push_str(&table_html("summary.csv", b, None));
     }
-    if let Some(b) = find(files, "expectations.csv") {
-        h.push_str("<h2>Expectations</h2>\n");
-        h.push_str(&table_html("expectations.csv", b, Some("status")));
-    }
-    if let Some(b) = find(files, "variants.csv") {
-        h.push_str("<h2>Variants</h2>\n");
-        h.push_str(&table_html("variants.csv", b, None));
-    }
     if !charts.is_empty() {
         h.push_str("<h2>Charts</h2>\n");
     }
@@ -294,6 +287,14 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
             escape(stem),
             escape(stem)
         ));
+    }
+    if let Some(b) = find(files, "expectations.csv") {
+        h.push_str("<h2>Expectations</h2>\n");
+        h.push_str(&table_html("expectations.csv", b, Some("status")));
+    }
+    if let Some(b) = find(files, "variants.csv") {
+        h.push_str("<h2>Variants</h2>\n");
+        h.push_str(&table_html("variants.csv", b, None));
     }
     h.push_str("<h2>Parameters</h2>\n");
     match (toml_text, &json) {
