@@ -198,6 +198,17 @@ fn plot(dir: &Path, opts: &report::charts::ChartOptions) -> Result<ExitCode, Err
         });
     }
     let inputs = report::charts::read_inputs(dir)?;
+    if !inputs.iter().any(|(n, _)| n.ends_with(".csv")) {
+        return Err(Error::Input(rollsim::error::InputError {
+            file: dir.display().to_string(),
+            problems: vec![rollsim::error::Problem {
+                line: 0,
+                column: 0,
+                path: String::new(),
+                message: "no rollsim output here (timeseries.csv, restarts.csv, bands.csv, variants.csv…)".into(),
+            }],
+        }));
+    }
     let charts = report::charts::render_files(&inputs, opts)?;
     let html = report::html::report_html(&inputs, &charts);
     let mut outputs: Vec<(&str, &[u8])> = charts

@@ -1259,6 +1259,15 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
                 .map_err(err)?;
         }
     }
+    if max == 0 {
+        bar.draw(&Text::new(
+            "No restarts recorded",
+            (st.px(12.0), st.px(20.0)),
+            st.small_font(),
+        ))
+        .map_err(err)?;
+        return Ok(());
+    }
     // Colour bar.
     let (bw, _) = bar.dim_in_pixel();
     let x0 = (bw as f64 * 0.45) as i32;

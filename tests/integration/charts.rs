@@ -277,3 +277,11 @@ fn the_report_opens_in_headless_chromium_without_console_errors() {
         "{stdout}"
     );
 }
+
+#[test]
+fn rollsim_plot_on_a_folder_without_outputs_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = rollsim().arg("plot").arg(dir.path()).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("no rollsim output here"), "{stderr}");
+}
