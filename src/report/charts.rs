@@ -1712,4 +1712,37 @@ mod tests {
         assert_eq!(interpolate(&xs, &v, -1.0), 0.0);
         assert_eq!(interpolate(&xs, &v, 20.0), 1.0);
     }
+
+    #[test]
+    fn state_changes_at_the_same_time_and_state_share_one_label() {
+        let f = files(&[(
+            "events.csv",
+            "hours,time,deployment,event,state,reason,detail
+5,t,a,state_change,paused,r,
+0,t,a,state_change,offering,r,
+0,t,a,note,offering,r,
+0,t,ghost,state_change,offering,r,
+",
+        )]);
+        let d = Inputs::parse(&f).unwrap();
+        let marks = event_marks(&d);
+        let got: Vec<(f64, &str, usize)> = marks
+            .iter()
+            .map(|m| (m.hours, m.state.as_str(), m.deps.len()))
+            .collect();
+        assert_eq!(got, [(0.0, "offering", 1), (5.0, "paused", 1)]);
+    }
+
+    #[test]
+    fn event_labels_take_the_first_free_row_and_give_up_when_rows_run_out() {
+        let m = |h: f64| Mark {
+            hours: h,
+            state: "x".into(),
+            deps: vec![0],
+        };
+        let marks = [m(0.0), m(1.0), m(2.0), m(50.0)];
+        let xs = [0.0, 10.0, 20.0, 50.0];
+        let rows = lane_rows(&marks, &xs, |_| 30.0, 2);
+        assert_eq!(rows, [Some(0), Some(1), None, Some(0)]);
+    }
 }
