@@ -7,8 +7,10 @@
 //! - `compliance.{png,svg}` (from `timeseries.csv` and `events.csv`): the share of each
 //!   deployment's audience that is compliant (y, 0–100 %) against days since the start (x), one
 //!   line per deployment, with a dashed line at the 95 % target. Deployment state changes
-//!   (`event = state_change`: offering, waves, pause, resume…) are marked by a dot on the curve
-//!   and a tick with the new state's name in a lane above the plot.
+//!   (`event = state_change`: scheduled, offering, paused…) are marked by a dot on the curve and
+//!   a tick in the deployment's colour with the new state's name in a lane above the plot;
+//!   offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
+//!   Other events are ignored.
 //! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
 //!   the share of its devices in each client state (compliant at the bottom) over days. The file
 //!   name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
@@ -260,6 +262,8 @@ struct Inputs {
     horizon_hours: Option<f64>,
     series: Vec<Series>,
     events: Vec<Event>,
+    /// Offer waves (`event = wave`): (hours, deployment).
+    waves: Vec<(f64, String)>,
     restarts: Option<Restarts>,
     bands: Vec<Band>,
     variants: Vec<Variant>,
@@ -366,6 +370,7 @@ impl Inputs {
             horizon_hours: None,
             series: Vec::new(),
             events: Vec::new(),
+            waves: Vec::new(),
             restarts: None,
             bands: Vec::new(),
             variants: Vec::new(),
@@ -388,8 +393,14 @@ impl Inputs {
                 t.col("state")?,
             );
             for (i, row) in t.rows.iter().enumerate() {
-                if t.text(row, e) != "state_change" {
-                    continue;
+                match t.text(row, e) {
+                    "state_change" => {}
+                    "wave" => {
+                        let hours = t.req(row, h, i + 2)?;
+                        inputs.waves.push((hours, t.text(row, d).to_string()));
+                        continue;
+                    }
+                    _ => continue,
                 }
                 inputs.events.push(Event {
                     hours: t.req(row, h, i + 2)?,
@@ -708,6 +719,7 @@ enum Swatch {
     Fill,
     Dot,
     Ring,
+    Ticks,
 }
 
 /// Splits off a legend panel on the right sized for `entries`, draws it, returns the plot area.
@@ -798,6 +810,17 @@ fn with_legend<DB: DrawingBackend>(
                 legend
                     .draw(&Circle::new((sx + sw_w / 2, sy), st.px(8.0), c.filled()))
                     .map_err(err)?;
+            }
+            Swatch::Ticks => {
+                for k in 0..3 {
+                    let x = sx + st.px(4.0) + k * st.px(12.0);
+                    legend
+                        .draw(&PathElement::new(
+                            vec![(x, sy - st.px(8.0)), (x, sy + st.px(8.0))],
+                            ShapeStyle::from(c).stroke_width(st.px(2.0).max(1) as u32),
+                        ))
+                        .map_err(err)?;
+                }
             }
             Swatch::Ring => {
                 legend
@@ -956,6 +979,14 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .collect();
     entries.push(("95 % target".into(), INK, Swatch::Dashed));
     let marks = event_marks(d);
+    let waves: Vec<(f64, usize)> = d
+        .waves
+        .iter()
+        .filter_map(|(h, dep)| Some((*h, d.series.iter().position(|s| s.name == *dep)?)))
+        .collect();
+    if !waves.is_empty() {
+        entries.push(("offer waves (ticks above)".into(), MUTED, Swatch::Ticks));
+    }
     let plot = with_legend(&area, st, &entries)?;
     // Event lane above the plot: rows of coloured ticks (one per deployment) with the new
     // state's name; the lane's height comes from a layout with the estimated x scale.
@@ -966,10 +997,12 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
     let est_x: Vec<f64> = marks.iter().map(|m| m.hours / 24.0 * est_scale).collect();
     let est = lane_rows(&marks, &est_x, width, 5);
     let rows = est.iter().flatten().max().map_or(0, |&r| r + 1);
+    // Offer waves get a thin row of their own at the top of the lane, unlabelled.
+    let wave_h = if waves.is_empty() { 0 } else { st.px(20.0) };
     let lane_h = if marks.is_empty() {
-        0
+        wave_h + if waves.is_empty() { 0 } else { st.px(6.0) }
     } else {
-        rows.max(1) as i32 * row_h + st.px(8.0)
+        wave_h + rows.max(1) as i32 * row_h + st.px(8.0)
     };
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
     let mut c = days_percent_chart!(&main, st, xmax, "Devices compliant (% of audience)");
@@ -991,6 +1024,14 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .map(|m| (c.backend_coord(&(m.hours / 24.0, 0.0)).0 - lane_x0) as f64)
         .collect();
     let placed = lane_rows(&marks, &xs, width, rows.max(1));
+    for &(h, i) in &waves {
+        let px = c.backend_coord(&(h / 24.0, 0.0)).0 - lane_x0;
+        lane.draw(&PathElement::new(
+            vec![(px, st.px(4.0)), (px, wave_h)],
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.px(2.0).max(1) as u32),
+        ))
+        .map_err(err)?;
+    }
     for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
         for &i in &m.deps {
             let s = &d.series[i];
@@ -1014,7 +1055,7 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         // Without a free row the ticks go in the last row, unlabelled.
         let r = row.unwrap_or(rows.max(1) - 1);
         let px = px as i32;
-        let y0 = r as i32 * row_h + st.px(4.0);
+        let y0 = wave_h + r as i32 * row_h + st.px(4.0);
         let mut x = px;
         for &i in &m.deps {
             lane.draw(&PathElement::new(
@@ -1714,7 +1755,7 @@ mod tests {
     }
 
     #[test]
-    fn state_changes_at_the_same_time_and_state_share_one_label() {
+    fn state_changes_at_the_same_time_and_state_share_one_label_and_waves_are_kept_apart() {
         let f = files(&[(
             "events.csv",
             "hours,time,deployment,event,state,reason,detail
@@ -1722,9 +1763,11 @@ mod tests {
 0,t,a,state_change,offering,r,
 0,t,a,note,offering,r,
 0,t,ghost,state_change,offering,r,
+24,t,a,wave,,,wave 2: 10 devices offered
 ",
         )]);
         let d = Inputs::parse(&f).unwrap();
+        assert_eq!(d.waves, [(24.0, "a".to_string())]);
         let marks = event_marks(&d);
         let got: Vec<(f64, &str, usize)> = marks
             .iter()
