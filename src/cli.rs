@@ -31,7 +31,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write timeseries.csv, summary.json/csv, events.csv, restarts.csv, charts and report.html.
+    /// Run a scenario and write timeseries.csv, summary.json/csv, events.csv, restarts.csv, a copy
+    /// of the scenario, charts and report.html.
     #[command(after_help = RUN_EXAMPLES)]
     Run {
         /// The scenario file (TOML).
@@ -156,6 +157,12 @@ fn run_scenario(
     let result = sim::run(&sc, seed, 0);
     let t = std::time::Instant::now();
     let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result);
+    // The scenario as given, so report.html (and `rollsim plot`) can show its parameters.
+    let text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    files.push(("scenario.toml", text));
     let charts = report::charts::render_files(&files, &Default::default())?;
     let html = report::html::report_html(&files, &charts).into_bytes();
     files.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));

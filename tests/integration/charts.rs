@@ -133,6 +133,23 @@ fn charts_are_produced_for_every_shipped_scenario_with_the_expected_size_and_ser
         assert!(restarts.iter().any(|l| l == "Mon"));
         let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
         assert!(html.contains("<h2>Summary per deployment</h2>"));
+        // The scenario is copied into the folder and shown, with its description.
+        assert_eq!(
+            std::fs::read(out.join("scenario.toml")).expect("scenario copy"),
+            std::fs::read(&sc).expect("scenario")
+        );
+        assert!(html.contains("<h2>Parameters</h2>\n<p>The scenario file"));
+        if let Some(desc) = std::fs::read_to_string(&sc)
+            .expect("scenario")
+            .lines()
+            .find_map(|l| l.strip_prefix("description = \""))
+        {
+            let first_words: String = desc.chars().take(20).collect();
+            assert!(
+                html.contains(&first_words),
+                "description missing: {first_words}"
+            );
+        }
         assert_eq!(html.matches("<svg").count(), stems.len());
     }
 }
