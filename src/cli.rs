@@ -12,6 +12,11 @@ const RUN_EXAMPLES: &str = "Examples:
   rollsim run scenarios/quality-update-office-fleet.toml --seed 7 --out output/seed7
   rollsim run my-plan.toml --devices 100000 --stats";
 
+const PLOT_EXAMPLES: &str = "Examples:
+  rollsim plot output/quality-update-office-fleet
+  rollsim plot output/quality-update-office-fleet --width 1600 --height 900 --format svg
+  rollsim plot output/my-batch --title \"Ring plan v2\"";
+
 const VALIDATE_EXAMPLES: &str = "Examples:
   rollsim validate scenarios/*.toml
   rollsim validate scenarios/graph/seed-003-deployment.json";
@@ -26,7 +31,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write timeseries.csv, summary.json/csv, events.csv and restarts.csv.
+    /// Run a scenario and write timeseries.csv, summary.json/csv, events.csv, restarts.csv, a copy
+    /// of the scenario, charts and report.html.
     #[command(after_help = RUN_EXAMPLES)]
     Run {
         /// The scenario file (TOML).
@@ -47,6 +53,24 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Re-render the charts and report.html of a finished run or batch folder from its CSV files.
+    #[command(after_help = PLOT_EXAMPLES)]
+    Plot {
+        /// The output folder of a run or batch.
+        dir: PathBuf,
+        /// Chart width in pixels.
+        #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(200..=10_000))]
+        width: u32,
+        /// Chart height in pixels.
+        #[arg(long, default_value_t = 700, value_parser = clap::value_parser!(u32).range(150..=10_000))]
+        height: u32,
+        /// Image format(s) to write.
+        #[arg(long, value_enum, default_value_t = PlotFormat::Both)]
+        format: PlotFormat,
+        /// Title put before each chart's caption [default: the scenario name].
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Check scenario files (.toml) or Graph request bodies (.json: a deployment or an
     /// updateAudience body) without running them; exit code 2 names every problem found.
     #[command(after_help = VALIDATE_EXAMPLES)]
@@ -55,6 +79,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum PlotFormat {
+    Png,
+    Svg,
+    Both,
 }
 
 pub fn run() -> Result<ExitCode, Error> {
@@ -74,6 +105,27 @@ pub fn run() -> Result<ExitCode, Error> {
             stats,
             quiet,
         } => run_scenario(&scenario, out, seed, devices, stats, quiet),
+        Command::Plot {
+            dir,
+            width,
+            height,
+            format,
+            title,
+        } => {
+            use report::charts::Format;
+            let formats = match format {
+                PlotFormat::Png => vec![Format::Png],
+                PlotFormat::Svg => vec![Format::Svg],
+                PlotFormat::Both => vec![Format::Png, Format::Svg],
+            };
+            let opts = report::charts::ChartOptions {
+                width,
+                height,
+                formats,
+                title,
+            };
+            plot(&dir, &opts)
+        }
         Command::Validate { files } => validate(&files),
     }
 }
@@ -104,7 +156,17 @@ fn run_scenario(
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
     let t = std::time::Instant::now();
-    let files = report::run_files(&sc, &result);
+    let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result);
+    // The scenario as given, so report.html (and `rollsim plot`) can show its parameters.
+    let text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    files.push(("scenario.toml", text));
+    let charts = report::charts::render_files(&files, &Default::default())?;
+    let html = report::html::report_html(&files, &charts).into_bytes();
+    files.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));
+    files.push(("report.html", html));
     report::write_dir_atomic(&out, &files)?;
     let write_secs = t.elapsed().as_secs_f64();
     if !quiet {
@@ -129,6 +191,51 @@ fn run_scenario(
                 kb as f64 / 1024.0
             )),
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-renders the charts and report.html of `dir`, each file written to a temporary name and
+/// renamed into place.
+fn plot(dir: &Path, opts: &report::charts::ChartOptions) -> Result<ExitCode, Error> {
+    if !dir.is_dir() {
+        return Err(Error::Read {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+        });
+    }
+    let inputs = report::charts::read_inputs(dir)?;
+    if !inputs.iter().any(|(n, _)| n.ends_with(".csv")) {
+        return Err(Error::Input(rollsim::error::InputError {
+            file: dir.display().to_string(),
+            problems: vec![rollsim::error::Problem {
+                line: 0,
+                column: 0,
+                path: String::new(),
+                message: "no rollsim output here (timeseries.csv, restarts.csv, bands.csv, variants.csv…)".into(),
+            }],
+        }));
+    }
+    let charts = report::charts::render_files(&inputs, opts)?;
+    let html = report::html::report_html(&inputs, &charts);
+    let mut outputs: Vec<(&str, &[u8])> = charts
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    outputs.push(("report.html", html.as_bytes()));
+    for (name, bytes) in outputs {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let write_err = |e: std::io::Error| Error::Write {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        std::fs::write(&tmp, bytes).map_err(write_err)?;
+        if let Err(e) = std::fs::rename(&tmp, &path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(write_err(e));
+        }
+        println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

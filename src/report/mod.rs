@@ -6,6 +6,9 @@
 //! folder and renames it into place, so an interrupted run leaves either the previous complete
 //! output or none, never a half-written one.
 
+pub mod charts;
+pub mod html;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

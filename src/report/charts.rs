@@ -1,0 +1,1791 @@
+//! Charts of a run or batch folder, rendered with plotters from the folder's CSV files.
+//!
+//! Charts are drawn from the CSV bytes, never from in-memory results, so a fresh run and a later
+//! `rollsim plot DIR` on its folder produce byte-identical files. Each chart is written as PNG
+//! and/or SVG (see [`ChartOptions`]); a chart is skipped when its input file is absent.
+//!
+//! - `compliance.{png,svg}` (from `timeseries.csv` and `events.csv`): the share of each
+//!   deployment's audience that is compliant (y, 0–100 %) against days since the start (x), one
+//!   line per deployment, with a dashed line at the 95 % target. Deployment state changes
+//!   (`event = state_change`: scheduled, offering, paused…) are marked by a dot on the curve and
+//!   a tick in the deployment's colour with the new state's name in a lane above the plot;
+//!   offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
+//!   Other events are ignored.
+//! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
+//!   the share of its devices in each client state (compliant at the bottom) over days. The file
+//!   name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
+//! - `restarts.{png,svg}` (from `restarts.csv`): two heatmaps of restarts by device-local hour of
+//!   day (x) and weekday (y), summed over deployments: forced restarts (after the deadline) on the
+//!   left, user and automatic restarts on the right, on one shared colour scale so the panels
+//!   compare. Dark cells in working hours mean disrupted users.
+//! - `bands.{png,svg}` (from a batch's `bands.csv`): per variant and deployment, the median share
+//!   compliant over days, with shaded p25–p75 and p5–p95 bands across replications, overlaid.
+//! - `time-to-95.{png,svg}` (from a batch's `variants.csv`): one row per variant and deployment, a
+//!   dot at the median days to 95 % compliant and a whisker from p5 to p95 (an open-ended whisker
+//!   when some runs never reached 95 %).
+//! - `pareto.{png,svg}` (from `variants.csv`): median days to 95 % (x) against median devices hit
+//!   by issues (y), one labelled point per variant; variants on the Pareto front
+//!   (`pareto_blast = true`) are highlighted and joined.
+//!
+//! Style: the Okabe–Ito colour-blind-safe palette, labelled axes with units, legends in a panel
+//! to the right of the plot (never over the curves), and text at ≥ 14 px for a 1200 px wide chart.
+//! Text uses DejaVu Sans, embedded in the binary (`assets/fonts/`, Bitstream Vera licence), so no
+//! system font is needed. Output is deterministic: no timestamps, ordered collections only.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::error::{Error, InputError, Problem};
+
+/// DejaVu Sans (Bitstream Vera licence, see `assets/fonts/LICENSE`).
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const FAMILY: &str = "sans-serif";
+
+/// The CSV and JSON files charts and the report are made from.
+pub const INPUT_FILES: [&str; 9] = [
+    "timeseries.csv",
+    "events.csv",
+    "restarts.csv",
+    "summary.csv",
+    "summary.json",
+    "bands.csv",
+    "variants.csv",
+    "expectations.csv",
+    "scenario.toml",
+];
+
+/// An image format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Portable Network Graphics (raster, RGB).
+    Png,
+    /// Scalable Vector Graphics.
+    Svg,
+}
+
+impl Format {
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// Size, formats and title of the charts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartOptions {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Formats to write, each chart once per format.
+    pub formats: Vec<Format>,
+    /// Title put before each chart's caption [default: the scenario name from `summary.json`].
+    pub title: Option<String>,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions {
+            width: 1200,
+            height: 700,
+            formats: vec![Format::Png, Format::Svg],
+            title: None,
+        }
+    }
+}
+
+/// Reads the input files present in `dir` and renders their charts (see [`render_files`]).
+pub fn render_dir(dir: &Path, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let files = read_inputs(dir)?;
+    let refs: Vec<(&str, Vec<u8>)> = files.into_iter().collect();
+    render_files(&refs, opts)
+}
+
+/// The input files (see [`INPUT_FILES`]) present in `dir`, as (name, bytes).
+pub fn read_inputs(dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Error> {
+    let mut out = Vec::new();
+    for name in INPUT_FILES {
+        let p = dir.join(name);
+        if p.is_file() {
+            let bytes = std::fs::read(&p).map_err(|source| Error::Read { path: p, source })?;
+            out.push((name, bytes));
+        }
+    }
+    Ok(out)
+}
+
+/// Renders every chart whose inputs are among `files` (name, CSV/JSON bytes); returns (file
+/// name, bytes) per chart and format, in a fixed order.
+pub fn render_files(
+    files: &[(&str, Vec<u8>)],
+    opts: &ChartOptions,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    ensure_font()?;
+    let inputs = Inputs::parse(files)?;
+    let title = opts.title.clone().or_else(|| inputs.scenario.clone());
+    let st = Style::new(opts, title);
+    let mut charts: Vec<(String, Chart)> = Vec::new();
+    if !inputs.series.is_empty() {
+        charts.push(("compliance".into(), Chart::Compliance));
+        let mut used = Vec::new();
+        for (i, s) in inputs.series.iter().enumerate() {
+            let name = unique_name(&format!("states-{}", sanitize(&s.name)), &mut used);
+            charts.push((name, Chart::States(i)));
+        }
+    }
+    if inputs.restarts.is_some() {
+        charts.push(("restarts".into(), Chart::Restarts));
+    }
+    if !inputs.bands.is_empty() {
+        charts.push(("bands".into(), Chart::Bands));
+    }
+    if !inputs.variants.is_empty() {
+        charts.push(("time-to-95".into(), Chart::TimeTo95));
+        charts.push(("pareto".into(), Chart::Pareto));
+    }
+    let mut out = Vec::new();
+    for (name, chart) in &charts {
+        for &f in &opts.formats {
+            let file = format!("{name}.{}", f.ext());
+            let bytes = render(*chart, f, &inputs, &st).map_err(|message| Error::Write {
+                path: file.clone().into(),
+                message,
+            })?;
+            out.push((file, bytes));
+        }
+    }
+    Ok(out)
+}
+
+/// `name` with every character outside `[A-Za-z0-9-_]` replaced by `-` (`deployment` if empty).
+pub fn sanitize(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() { "deployment".into() } else { s }
+}
+
+fn unique_name(base: &str, used: &mut Vec<String>) -> String {
+    let mut name = base.to_string();
+    let mut k = 2;
+    while used.iter().any(|u| u.eq_ignore_ascii_case(&name)) {
+        name = format!("{base}-{k}");
+        k += 1;
+    }
+    used.push(name.clone());
+    name
+}
+
+/// Removes the apostrophe the CSV writers put before `=`, `+`, `-` or `@` (formula guard).
+pub fn unguard(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => s,
+    }
+}
+
+fn ensure_font() -> Result<(), Error> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED
+        .get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Write {
+            path: "assets/fonts/DejaVuSans.ttf".into(),
+            message: "the embedded font cannot be loaded".into(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/// One deployment's state shares over time, from `timeseries.csv`.
+struct Series {
+    name: String,
+    hours: Vec<f64>,
+    /// State names in order of first appearance.
+    states: Vec<String>,
+    /// `shares[state][sample]`, 0–1.
+    shares: Vec<Vec<f64>>,
+}
+
+impl Series {
+    fn share(&self, state: &str) -> Option<&[f64]> {
+        let i = self.states.iter().position(|s| s == state)?;
+        Some(&self.shares[i])
+    }
+}
+
+struct Event {
+    hours: f64,
+    deployment: String,
+    state: String,
+}
+
+/// Restarts by weekday (0 = Monday) and hour: forced, and user + automatic.
+struct Restarts {
+    forced: [[u64; 24]; 7],
+    other: [[u64; 24]; 7],
+}
+
+struct Band {
+    label: String,
+    hours: Vec<f64>,
+    /// p5, p25, p50, p75, p95 per sample (0–1).
+    q: [Vec<f64>; 5],
+}
+
+struct Variant {
+    label: String,
+    h95: [Option<f64>; 3],
+    hits_p50: Option<f64>,
+    front: bool,
+}
+
+struct Inputs {
+    scenario: Option<String>,
+    horizon_hours: Option<f64>,
+    series: Vec<Series>,
+    events: Vec<Event>,
+    /// Offer waves (`event = wave`): (hours, deployment).
+    waves: Vec<(f64, String)>,
+    restarts: Option<Restarts>,
+    bands: Vec<Band>,
+    variants: Vec<Variant>,
+}
+
+fn bad(file: &str, line: usize, message: impl Into<String>) -> Error {
+    Error::Input(InputError {
+        file: file.to_string(),
+        problems: vec![Problem {
+            line,
+            column: usize::from(line > 0),
+            path: String::new(),
+            message: message.into(),
+        }],
+    })
+}
+
+/// A parsed CSV file: header and records.
+pub(crate) struct Table {
+    pub(crate) file: String,
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<Table, Error> {
+        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let header = r
+            .headers()
+            .map_err(|e| bad(file, 1, e.to_string()))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let mut rows = Vec::new();
+        for (i, rec) in r.records().enumerate() {
+            let rec = rec.map_err(|e| bad(file, i + 2, e.to_string()))?;
+            rows.push(rec.iter().map(str::to_string).collect());
+        }
+        Ok(Table {
+            file: file.to_string(),
+            header,
+            rows,
+        })
+    }
+
+    fn col(&self, name: &str) -> Result<usize, Error> {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| bad(&self.file, 1, format!("missing column `{name}`")))
+    }
+
+    fn text<'a>(&self, row: &'a [String], c: usize) -> &'a str {
+        row.get(c).map_or("", |s| unguard(s))
+    }
+
+    /// A number; `None` for an empty cell.
+    fn num(&self, row: &[String], c: usize, line: usize) -> Result<Option<f64>, Error> {
+        let s = row.get(c).map_or("", |s| s.trim());
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| {
+                bad(
+                    &self.file,
+                    line,
+                    format!("column `{}`: `{s}` is not a number", self.header[c]),
+                )
+            })
+    }
+
+    fn req(&self, row: &[String], c: usize, line: usize) -> Result<f64, Error> {
+        self.num(row, c, line)?.ok_or_else(|| {
+            bad(
+                &self.file,
+                line,
+                format!("column `{}` is empty", self.header[c]),
+            )
+        })
+    }
+}
+
+fn find<'a>(files: &'a [(&str, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
+    files
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, b)| b.as_slice())
+}
+
+fn weekday(s: &str) -> Option<usize> {
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .position(|d| d.eq_ignore_ascii_case(s))
+}
+
+impl Inputs {
+    fn parse(files: &[(&str, Vec<u8>)]) -> Result<Inputs, Error> {
+        let mut inputs = Inputs {
+            scenario: None,
+            horizon_hours: None,
+            series: Vec::new(),
+            events: Vec::new(),
+            waves: Vec::new(),
+            restarts: None,
+            bands: Vec::new(),
+            variants: Vec::new(),
+        };
+        if let Some(b) = find(files, "summary.json") {
+            let v: serde_json::Value = serde_json::from_slice(b)
+                .map_err(|e| bad("summary.json", e.line(), e.to_string()))?;
+            inputs.scenario = v["scenario"].as_str().map(str::to_string);
+            inputs.horizon_hours = v["horizon_hours"].as_f64();
+        }
+        if let Some(b) = find(files, "timeseries.csv") {
+            inputs.series = parse_timeseries(&Table::parse("timeseries.csv", b)?)?;
+        }
+        if let Some(b) = find(files, "events.csv") {
+            let t = Table::parse("events.csv", b)?;
+            let (h, d, e, s) = (
+                t.col("hours")?,
+                t.col("deployment")?,
+                t.col("event")?,
+                t.col("state")?,
+            );
+            for (i, row) in t.rows.iter().enumerate() {
+                match t.text(row, e) {
+                    "state_change" => {}
+                    "wave" => {
+                        let hours = t.req(row, h, i + 2)?;
+                        inputs.waves.push((hours, t.text(row, d).to_string()));
+                        continue;
+                    }
+                    _ => continue,
+                }
+                inputs.events.push(Event {
+                    hours: t.req(row, h, i + 2)?,
+                    deployment: t.text(row, d).to_string(),
+                    state: t.text(row, s).to_string(),
+                });
+            }
+        }
+        if let Some(b) = find(files, "restarts.csv") {
+            let t = Table::parse("restarts.csv", b)?;
+            let (w, h, k, n) = (
+                t.col("weekday")?,
+                t.col("hour")?,
+                t.col("kind")?,
+                t.col("restarts")?,
+            );
+            let mut r = Restarts {
+                forced: [[0; 24]; 7],
+                other: [[0; 24]; 7],
+            };
+            for (i, row) in t.rows.iter().enumerate() {
+                let line = i + 2;
+                let wd = weekday(t.text(row, w))
+                    .ok_or_else(|| bad(&t.file, line, "weekday must be one of mon..sun"))?;
+                let hour = t.req(row, h, line)?;
+                if !(0.0..24.0).contains(&hour) {
+                    return Err(bad(&t.file, line, "hour must be 0–23"));
+                }
+                let count = t.req(row, n, line)?.max(0.0) as u64;
+                let cell = match t.text(row, k) {
+                    "forced" => &mut r.forced[wd][hour as usize],
+                    _ => &mut r.other[wd][hour as usize],
+                };
+                *cell += count;
+            }
+            inputs.restarts = Some(r);
+        }
+        if let Some(b) = find(files, "bands.csv") {
+            inputs.bands = parse_bands(&Table::parse("bands.csv", b)?)?;
+        }
+        if let Some(b) = find(files, "variants.csv") {
+            inputs.variants = parse_variants(&Table::parse("variants.csv", b)?)?;
+        }
+        Ok(inputs)
+    }
+
+    fn x_max_days(&self) -> f64 {
+        let data_max = self
+            .series
+            .iter()
+            .flat_map(|s| s.hours.last().copied())
+            .chain(self.bands.iter().flat_map(|b| b.hours.last().copied()))
+            .fold(0.0f64, f64::max);
+        let h = self.horizon_hours.unwrap_or(data_max).max(data_max);
+        (h / 24.0).max(1.0 / 24.0)
+    }
+}
+
+fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
+    let (h, d, s, sh) = (
+        t.col("hours")?,
+        t.col("deployment")?,
+        t.col("state")?,
+        t.col("share")?,
+    );
+    let mut out: Vec<Series> = Vec::new();
+    for (i, row) in t.rows.iter().enumerate() {
+        let line = i + 2;
+        let hours = t.req(row, h, line)?;
+        let share = t.req(row, sh, line)?;
+        let name = t.text(row, d);
+        let k = match out.iter().position(|x| x.name == name) {
+            Some(k) => k,
+            None => {
+                out.push(Series {
+                    name: name.to_string(),
+                    hours: Vec::new(),
+                    states: Vec::new(),
+                    shares: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let ser = &mut out[k];
+        if ser.hours.last() != Some(&hours) {
+            ser.hours.push(hours);
+        }
+        let idx = ser.hours.len() - 1;
+        let state = t.text(row, s);
+        let si = match ser.states.iter().position(|x| x == state) {
+            Some(si) => si,
+            None => {
+                ser.states.push(state.to_string());
+                ser.shares.push(Vec::new());
+                ser.states.len() - 1
+            }
+        };
+        let v = &mut ser.shares[si];
+        v.resize(idx, 0.0);
+        v.push(share);
+    }
+    for ser in &mut out {
+        let n = ser.hours.len();
+        for v in &mut ser.shares {
+            v.resize(n, 0.0);
+        }
+    }
+    Ok(out)
+}
+
+/// Label per (variant, deployment): the variant alone when there is one deployment.
+fn labels(pairs: &[(String, String)]) -> Vec<String> {
+    let one_dep = pairs
+        .iter()
+        .all(|(_, d)| Some(d) == pairs.first().map(|p| &p.1));
+    pairs
+        .iter()
+        .map(|(v, d)| {
+            if one_dep {
+                v.clone()
+            } else {
+                format!("{v} · {d}")
+            }
+        })
+        .collect()
+}
+
+fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
+    let (v, h, d, s) = (
+        t.col("variant")?,
+        t.col("hours")?,
+        t.col("deployment")?,
+        t.col("state")?,
+    );
+    let qc = [
+        t.col("p5")?,
+        t.col("p25")?,
+        t.col("p50")?,
+        t.col("p75")?,
+        t.col("p95")?,
+    ];
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut data: Vec<(Vec<f64>, [Vec<f64>; 5])> = Vec::new();
+    for (i, row) in t.rows.iter().enumerate() {
+        if t.text(row, s) != "compliant" {
+            continue;
+        }
+        let line = i + 2;
+        let key = (t.text(row, v).to_string(), t.text(row, d).to_string());
+        let k = match keys.iter().position(|x| *x == key) {
+            Some(k) => k,
+            None => {
+                keys.push(key);
+                data.push((Vec::new(), Default::default()));
+                keys.len() - 1
+            }
+        };
+        data[k].0.push(t.req(row, h, line)?);
+        for (j, &c) in qc.iter().enumerate() {
+            data[k].1[j].push(t.req(row, c, line)?);
+        }
+    }
+    Ok(labels(&keys)
+        .into_iter()
+        .zip(data)
+        .map(|(label, (hours, q))| Band { label, hours, q })
+        .collect())
+}
+
+fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
+    let (v, d) = (t.col("variant")?, t.col("deployment")?);
+    let h = [
+        t.col("hours_to_95_p5")?,
+        t.col("hours_to_95_p50")?,
+        t.col("hours_to_95_p95")?,
+    ];
+    let hits = t.col("issue_hits_p50")?;
+    let front = t.col("pareto_blast").ok();
+    let keys: Vec<(String, String)> = t
+        .rows
+        .iter()
+        .map(|row| (t.text(row, v).to_string(), t.text(row, d).to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for ((i, row), label) in t.rows.iter().enumerate().zip(labels(&keys)) {
+        let line = i + 2;
+        out.push(Variant {
+            label,
+            h95: [
+                t.num(row, h[0], line)?,
+                t.num(row, h[1], line)?,
+                t.num(row, h[2], line)?,
+            ],
+            hits_p50: t.num(row, hits, line)?,
+            front: front.is_some_and(|c| t.text(row, c).eq_ignore_ascii_case("true")),
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Style
+
+/// Okabe–Ito, in the order series take them (yellow last: weak on white).
+const SERIES: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0xF0, 0xE4, 0x42),
+];
+const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
+const MUTED: RGBColor = RGBColor(0x88, 0x88, 0x88);
+
+fn series_colour(i: usize) -> RGBColor {
+    SERIES[i % SERIES.len()]
+}
+
+/// Stacking order (bottom first) and colour of the known client states.
+const STATES: [(&str, RGBColor); 9] = [
+    ("compliant", RGBColor(0x00, 0x9E, 0x73)),
+    ("pending_restart", RGBColor(0xE6, 0x9F, 0x00)),
+    ("installing", RGBColor(0x00, 0x72, 0xB2)),
+    ("downloading", RGBColor(0x56, 0xB4, 0xE9)),
+    ("offered", RGBColor(0xF0, 0xE4, 0x42)),
+    ("held", RGBColor(0x55, 0x55, 0x55)),
+    ("not_offered", RGBColor(0xD4, 0xD4, 0xD4)),
+    ("failed", RGBColor(0xD5, 0x5E, 0x00)),
+    ("rolled_back", RGBColor(0xCC, 0x79, 0xA7)),
+];
+const OTHER_STATES: [RGBColor; 3] = [
+    RGBColor(0x99, 0x99, 0x99),
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0x8C, 0x6D, 0x31),
+];
+
+struct Style {
+    w: u32,
+    h: u32,
+    s: f64,
+    title: Option<String>,
+}
+
+impl Style {
+    fn new(o: &ChartOptions, title: Option<String>) -> Style {
+        Style {
+            w: o.width.max(200),
+            h: o.height.max(150),
+            s: (o.width as f64 / 1200.0).clamp(0.5, 4.0),
+            title,
+        }
+    }
+    fn px(&self, v: f64) -> i32 {
+        (v * self.s).round() as i32
+    }
+    fn font(&self, size: f64) -> TextStyle<'static> {
+        (FAMILY, size * self.s).into_font().color(&INK)
+    }
+    fn title_font(&self) -> TextStyle<'static> {
+        self.font(26.0)
+    }
+    fn label_font(&self) -> TextStyle<'static> {
+        self.font(20.0)
+    }
+    fn tick_font(&self) -> TextStyle<'static> {
+        self.font(18.0)
+    }
+    fn small_font(&self) -> TextStyle<'static> {
+        self.font(17.5)
+    }
+    fn caption(&self, what: &str) -> String {
+        match &self.title {
+            Some(t) if !t.is_empty() => format!("{t}: {what}"),
+            _ => what.to_string(),
+        }
+    }
+    /// Rough width in pixels of `text` in the small font.
+    fn text_w(&self, text: &str) -> f64 {
+        text.chars().count() as f64 * 17.5 * 0.6 * self.s
+    }
+}
+
+type Area<DB> = DrawingArea<DB, Shift>;
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Swatch {
+    Line,
+    Dashed,
+    Band,
+    Fill,
+    Dot,
+    Ring,
+    Ticks,
+}
+
+/// Splits off a legend panel on the right sized for `entries`, draws it, returns the plot area.
+fn with_legend<DB: DrawingBackend>(
+    area: &Area<DB>,
+    st: &Style,
+    entries: &[(String, RGBColor, Swatch)],
+) -> Result<Area<DB>, String> {
+    let (w, _) = area.dim_in_pixel();
+    let longest = entries
+        .iter()
+        .map(|(l, _, _)| l.chars().count().min(32))
+        .max()
+        .unwrap_or(0);
+    let lw = (st.text_w(&"m".repeat(longest)) + st.px(70.0) as f64)
+        .clamp(st.px(140.0) as f64, w as f64 * 0.35) as u32;
+    let (plot, legend) = area.split_horizontally(w.saturating_sub(lw));
+    let max_chars = ((lw as f64 - st.px(60.0) as f64) / (17.5 * 0.6 * st.s)).max(4.0) as usize;
+    let row = st.px(30.0);
+    let x0 = st.px(10.0);
+    let mut y = st.px(40.0);
+    let (_, lh) = legend.dim_in_pixel();
+    for (k, (label, c, sw)) in entries.iter().enumerate() {
+        if y + row > lh as i32 - st.px(10.0) {
+            let more = format!("… {} more", entries.len() - k);
+            legend
+                .draw(&Text::new(more, (x0, y), st.small_font()))
+                .map_err(err)?;
+            break;
+        }
+        let (sx, sy, sw_w) = (x0, y + row / 2, st.px(34.0));
+        match sw {
+            Swatch::Line | Swatch::Dashed => {
+                let style = ShapeStyle::from(c).stroke_width(st.px(3.0).max(1) as u32);
+                if matches!(sw, Swatch::Dashed) {
+                    let seg = sw_w / 5;
+                    for i in [0, 2, 4] {
+                        legend
+                            .draw(&PathElement::new(
+                                vec![(sx + i * seg, sy), (sx + (i + 1) * seg, sy)],
+                                style,
+                            ))
+                            .map_err(err)?;
+                    }
+                } else {
+                    legend
+                        .draw(&PathElement::new(vec![(sx, sy), (sx + sw_w, sy)], style))
+                        .map_err(err)?;
+                }
+            }
+            Swatch::Band => {
+                let hh = st.px(9.0);
+                legend
+                    .draw(&Rectangle::new(
+                        [(sx, sy - hh), (sx + sw_w, sy + hh)],
+                        c.mix(0.15).filled(),
+                    ))
+                    .map_err(err)?;
+                legend
+                    .draw(&Rectangle::new(
+                        [(sx, sy - hh / 2), (sx + sw_w, sy + hh / 2)],
+                        c.mix(0.3).filled(),
+                    ))
+                    .map_err(err)?;
+                legend
+                    .draw(&PathElement::new(
+                        vec![(sx, sy), (sx + sw_w, sy)],
+                        ShapeStyle::from(c).stroke_width(st.px(3.0).max(1) as u32),
+                    ))
+                    .map_err(err)?;
+            }
+            Swatch::Fill => {
+                let hh = st.px(9.0);
+                legend
+                    .draw(&Rectangle::new(
+                        [(sx, sy - hh), (sx + sw_w, sy + hh)],
+                        c.filled(),
+                    ))
+                    .map_err(err)?;
+                legend
+                    .draw(&Rectangle::new(
+                        [(sx, sy - hh), (sx + sw_w, sy + hh)],
+                        ShapeStyle::from(&MUTED),
+                    ))
+                    .map_err(err)?;
+            }
+            Swatch::Dot => {
+                legend
+                    .draw(&Circle::new((sx + sw_w / 2, sy), st.px(8.0), c.filled()))
+                    .map_err(err)?;
+            }
+            Swatch::Ticks => {
+                for k in 0..3 {
+                    let x = sx + st.px(4.0) + k * st.px(12.0);
+                    legend
+                        .draw(&PathElement::new(
+                            vec![(x, sy - st.px(8.0)), (x, sy + st.px(8.0))],
+                            ShapeStyle::from(c).stroke_width(st.px(2.0).max(1) as u32),
+                        ))
+                        .map_err(err)?;
+                }
+            }
+            Swatch::Ring => {
+                legend
+                    .draw(&Circle::new(
+                        (sx + sw_w / 2, sy),
+                        st.px(6.0),
+                        ShapeStyle::from(c).stroke_width(st.px(2.0).max(1) as u32),
+                    ))
+                    .map_err(err)?;
+            }
+        }
+        legend
+            .draw(&Text::new(
+                shorten(label, max_chars),
+                (sx + sw_w + st.px(10.0), sy),
+                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+        y += row;
+    }
+    Ok(plot)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+#[derive(Clone, Copy, Debug)]
+enum Chart {
+    Compliance,
+    States(usize),
+    Restarts,
+    Bands,
+    TimeTo95,
+    Pareto,
+}
+
+fn render(chart: Chart, f: Format, d: &Inputs, st: &Style) -> Result<Vec<u8>, String> {
+    let (w, h) = (st.w, st.h);
+    match f {
+        Format::Svg => {
+            let mut s = String::new();
+            {
+                let root = SVGBackend::with_string(&mut s, (w, h)).into_drawing_area();
+                draw(chart, &root, d, st)?;
+                root.present().map_err(err)?;
+            }
+            Ok(s.into_bytes())
+        }
+        Format::Png => {
+            let mut buf = vec![0u8; w as usize * h as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+                draw(chart, &root, d, st)?;
+                root.present().map_err(err)?;
+            }
+            encode_png(&buf, w, h)
+        }
+    }
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        let mut wr = enc.write_header().map_err(err)?;
+        wr.write_image_data(rgb).map_err(err)?;
+        wr.finish().map_err(err)?;
+    }
+    Ok(out)
+}
+
+fn draw<DB: DrawingBackend>(
+    chart: Chart,
+    root: &Area<DB>,
+    d: &Inputs,
+    st: &Style,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    match chart {
+        Chart::Compliance => compliance(root, d, st),
+        Chart::States(i) => states(root, d, i, st),
+        Chart::Restarts => restarts(root, d, st),
+        Chart::Bands => bands(root, d, st),
+        Chart::TimeTo95 => time_to_95(root, d, st),
+        Chart::Pareto => pareto(root, d, st),
+    }
+}
+
+fn titled<DB: DrawingBackend>(root: &Area<DB>, st: &Style, what: &str) -> Result<Area<DB>, String> {
+    let (w, _) = root.dim_in_pixel();
+    let (head, body) = root.split_vertically(st.px(54.0).max(1) as u32);
+    head.draw(&Text::new(
+        st.caption(what),
+        ((w / 2) as i32, st.px(30.0)),
+        st.title_font().pos(Pos::new(HPos::Center, VPos::Center)),
+    ))
+    .map_err(err)?;
+    Ok(body)
+}
+
+/// A chart with days on x and 0–100 % on y, axis labels set.
+macro_rules! days_percent_chart {
+    ($area:expr, $st:expr, $xmax:expr, $ydesc:expr) => {{
+        let mut c = ChartBuilder::on($area)
+            .margin($st.px(12.0))
+            .margin_right($st.px(24.0))
+            .x_label_area_size($st.px(64.0))
+            .y_label_area_size($st.px(84.0))
+            .build_cartesian_2d(0f64..$xmax, 0f64..100f64)
+            .map_err(err)?;
+        c.configure_mesh()
+            .x_desc("Days since start")
+            .y_desc($ydesc)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&|v| format!("{v:.0} %"))
+            .label_style($st.tick_font())
+            .axis_desc_style($st.label_font())
+            .bold_line_style(GRID)
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(err)?;
+        c
+    }};
+}
+
+fn target_line<DB: DrawingBackend>(
+    c: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    st: &Style,
+    xmax: f64,
+) -> Result<(), String> {
+    c.draw_series(DashedLineSeries::new(
+        vec![(0.0, 95.0), (xmax, 95.0)],
+        st.px(10.0),
+        st.px(7.0),
+        ShapeStyle::from(&INK).stroke_width(st.px(2.0).max(1) as u32),
+    ))
+    .map_err(err)?;
+    Ok(())
+}
+
+fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
+    let area = titled(root, st, "share of devices compliant")?;
+    let xmax = d.x_max_days();
+    let mut entries: Vec<(String, RGBColor, Swatch)> = d
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), series_colour(i), Swatch::Line))
+        .collect();
+    entries.push(("95 % target".into(), INK, Swatch::Dashed));
+    let marks = event_marks(d);
+    let waves: Vec<(f64, usize)> = d
+        .waves
+        .iter()
+        .filter_map(|(h, dep)| Some((*h, d.series.iter().position(|s| s.name == *dep)?)))
+        .collect();
+    if !waves.is_empty() {
+        entries.push(("offer waves (ticks above)".into(), MUTED, Swatch::Ticks));
+    }
+    let plot = with_legend(&area, st, &entries)?;
+    // Event lane above the plot: rows of coloured ticks (one per deployment) with the new
+    // state's name; the lane's height comes from a layout with the estimated x scale.
+    let row_h = st.px(26.0);
+    let (pw, _) = plot.dim_in_pixel();
+    let est_scale = (pw as f64 - st.px(120.0) as f64).max(1.0) / xmax;
+    let width = |m: &Mark| st.text_w(&m.state) + (m.deps.len() as f64 * 6.0 + 22.0) * st.s;
+    let est_x: Vec<f64> = marks.iter().map(|m| m.hours / 24.0 * est_scale).collect();
+    let est = lane_rows(&marks, &est_x, width, 5);
+    let rows = est.iter().flatten().max().map_or(0, |&r| r + 1);
+    // Offer waves get a thin row of their own at the top of the lane, unlabelled.
+    let wave_h = if waves.is_empty() { 0 } else { st.px(20.0) };
+    let lane_h = if marks.is_empty() {
+        wave_h + if waves.is_empty() { 0 } else { st.px(6.0) }
+    } else {
+        wave_h + rows.max(1) as i32 * row_h + st.px(8.0)
+    };
+    let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
+    let mut c = days_percent_chart!(&main, st, xmax, "Devices compliant (% of audience)");
+    target_line(&mut c, st, xmax)?;
+    for (i, s) in d.series.iter().enumerate() {
+        let col = series_colour(i);
+        if let Some(v) = s.share("compliant") {
+            c.draw_series(LineSeries::new(
+                s.hours.iter().zip(v).map(|(h, y)| (h / 24.0, y * 100.0)),
+                ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
+            ))
+            .map_err(err)?;
+        }
+    }
+    // Markers: a dot on each curve at the change, and the ticks plus label in the lane.
+    let (lane_x0, _) = lane.get_base_pixel();
+    let xs: Vec<f64> = marks
+        .iter()
+        .map(|m| (c.backend_coord(&(m.hours / 24.0, 0.0)).0 - lane_x0) as f64)
+        .collect();
+    let placed = lane_rows(&marks, &xs, width, rows.max(1));
+    for &(h, i) in &waves {
+        let px = c.backend_coord(&(h / 24.0, 0.0)).0 - lane_x0;
+        lane.draw(&PathElement::new(
+            vec![(px, st.px(4.0)), (px, wave_h)],
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.px(2.0).max(1) as u32),
+        ))
+        .map_err(err)?;
+    }
+    for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
+        for &i in &m.deps {
+            let s = &d.series[i];
+            let y = s
+                .share("compliant")
+                .map_or(0.0, |v| interpolate(&s.hours, v, m.hours))
+                * 100.0;
+            c.draw_series(std::iter::once(Circle::new(
+                (m.hours / 24.0, y),
+                st.px(6.0),
+                ShapeStyle::from(&series_colour(i)).filled(),
+            )))
+            .map_err(err)?;
+            c.draw_series(std::iter::once(Circle::new(
+                (m.hours / 24.0, y),
+                st.px(6.0),
+                ShapeStyle::from(&WHITE).stroke_width(st.px(1.5).max(1) as u32),
+            )))
+            .map_err(err)?;
+        }
+        // Without a free row the ticks go in the last row, unlabelled.
+        let r = row.unwrap_or(rows.max(1) - 1);
+        let px = px as i32;
+        let y0 = wave_h + r as i32 * row_h + st.px(4.0);
+        let mut x = px;
+        for &i in &m.deps {
+            lane.draw(&PathElement::new(
+                vec![(x, y0), (x, y0 + row_h - st.px(4.0))],
+                ShapeStyle::from(&series_colour(i)).stroke_width(st.px(3.0).max(1) as u32),
+            ))
+            .map_err(err)?;
+            x += st.px(6.0);
+        }
+        if row.is_some() {
+            lane.draw(&Text::new(
+                m.state.clone(),
+                (x + st.px(2.0), y0 + (row_h - st.px(4.0)) / 2),
+                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deployment state changes at one time to one state, for one or more deployments.
+struct Mark {
+    hours: f64,
+    state: String,
+    /// Indexes into the series (deployments).
+    deps: Vec<usize>,
+}
+
+/// The state changes of charted deployments, merged by (time, state), in time order.
+fn event_marks(d: &Inputs) -> Vec<Mark> {
+    let mut marks: Vec<Mark> = Vec::new();
+    for e in &d.events {
+        let Some(i) = d.series.iter().position(|s| s.name == e.deployment) else {
+            continue;
+        };
+        match marks
+            .iter_mut()
+            .find(|m| m.hours == e.hours && m.state == e.state)
+        {
+            Some(m) if !m.deps.contains(&i) => m.deps.push(i),
+            Some(_) => {}
+            None => marks.push(Mark {
+                hours: e.hours,
+                state: e.state.clone(),
+                deps: vec![i],
+            }),
+        }
+    }
+    marks.sort_by(|a, b| a.hours.total_cmp(&b.hours));
+    marks
+}
+
+/// Greedy row layout (`xs`: each mark's x in pixels): each mark goes in the first row whose previous label ended left of it;
+/// `None` when all `max_rows` rows are taken there.
+fn lane_rows(
+    marks: &[Mark],
+    xs: &[f64],
+    width: impl Fn(&Mark) -> f64,
+    max_rows: usize,
+) -> Vec<Option<usize>> {
+    let mut ends: Vec<f64> = Vec::new();
+    marks
+        .iter()
+        .zip(xs)
+        .map(|(m, &x0)| {
+            let end = x0 + width(m);
+            match ends.iter().position(|&e| e < x0) {
+                Some(r) => {
+                    ends[r] = end;
+                    Some(r)
+                }
+                None if ends.len() < max_rows => {
+                    ends.push(end);
+                    Some(ends.len() - 1)
+                }
+                None => None,
+            }
+        })
+        .collect()
+}
+
+/// Linear interpolation of `v` over `xs` at `x`.
+fn interpolate(xs: &[f64], v: &[f64], x: f64) -> f64 {
+    let k = xs.partition_point(|&t| t <= x);
+    match k {
+        0 => v.first().copied().unwrap_or(0.0),
+        k if k >= xs.len() => v.last().copied().unwrap_or(0.0),
+        k => {
+            let (x0, x1, y0, y1) = (xs[k - 1], xs[k], v[k - 1], v[k]);
+            if x1 > x0 {
+                y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+            } else {
+                y1
+            }
+        }
+    }
+}
+
+/// State names of `s` in stacking order with their colours: known states first in
+/// [`STATES`] order, then unknown ones in file order.
+fn stack_order(s: &Series) -> Vec<(usize, RGBColor)> {
+    let mut out = Vec::new();
+    for (name, col) in STATES {
+        if let Some(i) = s.states.iter().position(|x| x == name) {
+            out.push((i, col));
+        }
+    }
+    let mut k = 0;
+    for (i, name) in s.states.iter().enumerate() {
+        if !STATES.iter().any(|(n, _)| n == name) {
+            out.push((i, OTHER_STATES[k % OTHER_STATES.len()]));
+            k += 1;
+        }
+    }
+    out
+}
+
+fn states<DB: DrawingBackend>(
+    root: &Area<DB>,
+    d: &Inputs,
+    i: usize,
+    st: &Style,
+) -> Result<(), String> {
+    let s = &d.series[i];
+    let area = titled(
+        root,
+        st,
+        &format!("device states of {}", shorten(&s.name, 40)),
+    )?;
+    let order = stack_order(s);
+    let entries: Vec<_> = order
+        .iter()
+        .rev()
+        .map(|&(k, c)| (s.states[k].replace('_', " "), c, Swatch::Fill))
+        .collect();
+    let plot = with_legend(&area, st, &entries)?;
+    let xmax = d.x_max_days();
+    let mut c = days_percent_chart!(&plot, st, xmax, "Devices (% of audience)");
+    let n = s.hours.len();
+    let mut lower = vec![0.0f64; n];
+    for &(k, col) in &order {
+        let upper: Vec<f64> = lower
+            .iter()
+            .zip(&s.shares[k])
+            .map(|(a, b)| (a + b * 100.0).min(100.0))
+            .collect();
+        if s.shares[k].iter().any(|&v| v > 0.0) {
+            let mut pts: Vec<(f64, f64)> = s
+                .hours
+                .iter()
+                .zip(&upper)
+                .map(|(h, y)| (h / 24.0, *y))
+                .collect();
+            pts.extend(
+                s.hours
+                    .iter()
+                    .zip(&lower)
+                    .rev()
+                    .map(|(h, y)| (h / 24.0, *y)),
+            );
+            c.draw_series(std::iter::once(Polygon::new(pts, col.filled())))
+                .map_err(err)?;
+        }
+        lower = upper;
+    }
+    Ok(())
+}
+
+fn heat_colour(v: u64, max: u64) -> RGBColor {
+    if v == 0 {
+        return RGBColor(0xF4, 0xF4, 0xF4);
+    }
+    // From light to dark blue (sequential, readable without colour vision).
+    let t = (v as f64 / max.max(1) as f64).clamp(0.0, 1.0).sqrt();
+    let lo = (0xDE, 0xEB, 0xF7);
+    let hi = (0x08, 0x30, 0x6B);
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
+    RGBColor(mix(lo.0, hi.0), mix(lo.1, hi.1), mix(lo.2, hi.2))
+}
+
+fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
+    let Some(r) = &d.restarts else {
+        return Ok(());
+    };
+    let area = titled(root, st, "restarts by device-local hour and weekday")?;
+    let (_, ah) = area.dim_in_pixel();
+    let bar_h = st.px(78.0) as u32;
+    let (panels, bar) = area.split_vertically(ah.saturating_sub(bar_h));
+    let (pw, _) = panels.dim_in_pixel();
+    let (left, right) = panels.split_horizontally(pw / 2);
+    let max = r
+        .forced
+        .iter()
+        .chain(r.other.iter())
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let total = |g: &[[u64; 24]; 7]| g.iter().flatten().sum::<u64>();
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    for (panel, grid, name) in [
+        (&left, &r.forced, "Forced restarts (after deadline)"),
+        (&right, &r.other, "User and automatic restarts"),
+    ] {
+        let mut c = ChartBuilder::on(panel)
+            .margin(st.px(12.0))
+            .caption(format!("{name}: {}", total(grid)), st.label_font())
+            .x_label_area_size(st.px(60.0))
+            .y_label_area_size(st.px(56.0))
+            .build_cartesian_2d(0f64..24f64, 0f64..7f64)
+            .map_err(err)?;
+        c.configure_mesh()
+            .disable_mesh()
+            .x_desc("Hour of day (device local time)")
+            .x_labels(13)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|_| String::new())
+            .label_style(st.tick_font())
+            .axis_desc_style(st.label_font())
+            .draw()
+            .map_err(err)?;
+        for (wd, hours) in grid.iter().enumerate() {
+            let y1 = 7.0 - wd as f64;
+            c.draw_series(hours.iter().enumerate().map(|(h, &v)| {
+                Rectangle::new(
+                    [(h as f64, y1 - 1.0), (h as f64 + 1.0, y1)],
+                    heat_colour(v, max).filled(),
+                )
+            }))
+            .map_err(err)?;
+        }
+        let (bx, by) = panel.get_base_pixel();
+        for (wd, day) in DAYS.iter().enumerate() {
+            let (px, py) = c.backend_coord(&(0.0, 6.5 - wd as f64));
+            panel
+                .draw(&Text::new(
+                    *day,
+                    (px - bx - st.px(8.0), py - by),
+                    st.tick_font().pos(Pos::new(HPos::Right, VPos::Center)),
+                ))
+                .map_err(err)?;
+        }
+    }
+    if max == 0 {
+        bar.draw(&Text::new(
+            "No restarts recorded",
+            (st.px(12.0), st.px(20.0)),
+            st.small_font(),
+        ))
+        .map_err(err)?;
+        return Ok(());
+    }
+    // Colour bar.
+    let (bw, _) = bar.dim_in_pixel();
+    let x0 = (bw as f64 * 0.45) as i32;
+    let x1 = (bw as f64 * 0.9) as i32;
+    let y0 = st.px(10.0);
+    let y1 = st.px(30.0);
+    let steps = 60;
+    for k in 0..steps {
+        let a = x0 + (x1 - x0) * k / steps;
+        let b = x0 + (x1 - x0) * (k + 1) / steps;
+        let t = (k as f64 + 0.5) / steps as f64;
+        let v = (max as f64 * t * t).ceil() as u64;
+        bar.draw(&Rectangle::new(
+            [(a, y0), (b, y1)],
+            heat_colour(v.max(1), max).filled(),
+        ))
+        .map_err(err)?;
+    }
+    let f = st.tick_font();
+    bar.draw(&Text::new(
+        "1".to_string(),
+        (x0, y1 + st.px(4.0)),
+        f.pos(Pos::new(HPos::Center, VPos::Top)),
+    ))
+    .map_err(err)?;
+    bar.draw(&Text::new(
+        max.to_string(),
+        (x1, y1 + st.px(4.0)),
+        f.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+    ))
+    .map_err(err)?;
+    if max >= 8 {
+        let quarter = max / 4;
+        let xq = x0 + ((x1 - x0) as f64 * (quarter as f64 / max as f64).sqrt()) as i32;
+        bar.draw(&Text::new(
+            quarter.to_string(),
+            (xq, y1 + st.px(4.0)),
+            f.pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
+    bar.draw(&Text::new(
+        "Restarts per cell, square-root scale (grey: none)",
+        (x0 - st.px(12.0), (y0 + y1) / 2),
+        st.small_font().pos(Pos::new(HPos::Right, VPos::Center)),
+    ))
+    .map_err(err)?;
+    Ok(())
+}
+
+fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
+    let area = titled(root, st, "share compliant across replications")?;
+    let mut entries: Vec<(String, RGBColor, Swatch)> = d
+        .bands
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.label.clone(), series_colour(i), Swatch::Band))
+        .collect();
+    entries.push(("95 % target".into(), INK, Swatch::Dashed));
+    entries.push(("line: median".into(), MUTED, Swatch::Line));
+    entries.push(("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band));
+    let plot = with_legend(&area, st, &entries)?;
+    let xmax = d.x_max_days();
+    let mut c = days_percent_chart!(&plot, st, xmax, "Devices compliant (% of audience)");
+    let poly = |b: &Band, lo: usize, hi: usize| -> Vec<(f64, f64)> {
+        let mut pts: Vec<(f64, f64)> = b
+            .hours
+            .iter()
+            .zip(&b.q[hi])
+            .map(|(h, y)| (h / 24.0, y * 100.0))
+            .collect();
+        pts.extend(
+            b.hours
+                .iter()
+                .zip(&b.q[lo])
+                .rev()
+                .map(|(h, y)| (h / 24.0, y * 100.0)),
+        );
+        pts
+    };
+    for (i, b) in d.bands.iter().enumerate() {
+        let col = series_colour(i);
+        c.draw_series(std::iter::once(Polygon::new(
+            poly(b, 0, 4),
+            col.mix(0.12).filled(),
+        )))
+        .map_err(err)?;
+        c.draw_series(std::iter::once(Polygon::new(
+            poly(b, 1, 3),
+            col.mix(0.25).filled(),
+        )))
+        .map_err(err)?;
+    }
+    target_line(&mut c, st, xmax)?;
+    for (i, b) in d.bands.iter().enumerate() {
+        let col = series_colour(i);
+        c.draw_series(LineSeries::new(
+            b.hours
+                .iter()
+                .zip(&b.q[2])
+                .map(|(h, y)| (h / 24.0, y * 100.0)),
+            ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
+    let area = titled(root, st, "days to 95 % compliant per variant")?;
+    let n = d.variants.len();
+    let days = |h: Option<f64>| h.map(|v| v / 24.0);
+    let data_max = d
+        .variants
+        .iter()
+        .flat_map(|v| v.h95.iter().flatten())
+        .fold(0.0f64, |a, &b| a.max(b / 24.0));
+    let open_ended = d.variants.iter().any(|v| v.h95[2].is_none());
+    let xmax = if open_ended {
+        d.horizon_hours
+            .map_or(data_max * 1.15, |h| h / 24.0)
+            .max(data_max * 1.05)
+    } else {
+        data_max * 1.1
+    }
+    .max(1.0);
+    let longest = d
+        .variants
+        .iter()
+        .map(|v| v.label.chars().count().min(28))
+        .max()
+        .unwrap_or(4);
+    let (aw, _) = area.dim_in_pixel();
+    let label_w = (st.text_w(&"m".repeat(longest)) + st.px(24.0) as f64).min(aw as f64 * 0.4);
+    let entries = vec![
+        ("median".to_string(), SERIES[0], Swatch::Dot),
+        ("p5–p95 of runs".to_string(), SERIES[0], Swatch::Line),
+    ];
+    let plot = with_legend(&area, st, &entries)?;
+    let mut c = ChartBuilder::on(&plot)
+        .margin(st.px(12.0))
+        .margin_right(st.px(24.0))
+        .x_label_area_size(st.px(64.0))
+        .y_label_area_size(label_w as i32)
+        .build_cartesian_2d(0f64..xmax, 0f64..n.max(1) as f64)
+        .map_err(err)?;
+    c.configure_mesh()
+        .disable_y_mesh()
+        .x_desc("Days from start to 95 % of the audience compliant")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&|_| String::new())
+        .y_labels(n.max(1) + 1)
+        .label_style(st.tick_font())
+        .axis_desc_style(st.label_font())
+        .bold_line_style(GRID)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    let (bx, by) = plot.get_base_pixel();
+    let stroke = st.px(3.0).max(1) as u32;
+    let cap = 0.18;
+    for (i, v) in d.variants.iter().enumerate() {
+        let y = n as f64 - i as f64 - 0.5;
+        let col = series_colour(0);
+        let lo = days(v.h95[0]);
+        let mid = days(v.h95[1]);
+        let hi = days(v.h95[2]);
+        if let Some(lo) = lo {
+            let end = hi.unwrap_or(xmax);
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(lo, y), (end, y)],
+                ShapeStyle::from(&col).stroke_width(stroke),
+            )))
+            .map_err(err)?;
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(lo, y - cap), (lo, y + cap)],
+                ShapeStyle::from(&col).stroke_width(stroke),
+            )))
+            .map_err(err)?;
+            if let Some(hi) = hi {
+                c.draw_series(std::iter::once(PathElement::new(
+                    vec![(hi, y - cap), (hi, y + cap)],
+                    ShapeStyle::from(&col).stroke_width(stroke),
+                )))
+                .map_err(err)?;
+            } else {
+                let (px, py) = c.backend_coord(&(xmax, y));
+                plot.draw(&Text::new(
+                    "p95 not reached →",
+                    (px - bx - st.px(4.0), py - by - st.px(6.0)),
+                    st.small_font().pos(Pos::new(HPos::Right, VPos::Bottom)),
+                ))
+                .map_err(err)?;
+            }
+        }
+        match mid {
+            Some(m) => {
+                c.draw_series(std::iter::once(Circle::new(
+                    (m, y),
+                    st.px(8.0),
+                    ShapeStyle::from(&col).filled(),
+                )))
+                .map_err(err)?;
+            }
+            None => {
+                let (px, py) = c.backend_coord(&(0.0, y));
+                plot.draw(&Text::new(
+                    "median never reached 95 %",
+                    (px - bx + st.px(8.0), py - by),
+                    st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+                ))
+                .map_err(err)?;
+            }
+        }
+        let (px, py) = c.backend_coord(&(0.0, y));
+        plot.draw(&Text::new(
+            shorten(&v.label, 28),
+            (px - bx - st.px(10.0), py - by),
+            st.tick_font().pos(Pos::new(HPos::Right, VPos::Center)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
+    let area = titled(root, st, "time to 95 % vs devices hit by issues")?;
+    let front_col = SERIES[3];
+    let entries = vec![
+        ("Pareto front".to_string(), front_col, Swatch::Dot),
+        ("other variants".to_string(), MUTED, Swatch::Ring),
+    ];
+    let plot = with_legend(&area, st, &entries)?;
+    let pts: Vec<(&Variant, f64, f64)> = d
+        .variants
+        .iter()
+        .filter_map(|v| Some((v, v.h95[1]? / 24.0, v.hits_p50?)))
+        .collect();
+    let missing: Vec<&str> = d
+        .variants
+        .iter()
+        .filter(|v| v.h95[1].is_none() || v.hits_p50.is_none())
+        .map(|v| v.label.as_str())
+        .collect();
+    let xmax = pts.iter().map(|p| p.1).fold(0.0f64, f64::max) * 1.15;
+    let ymax = pts.iter().map(|p| p.2).fold(0.0f64, f64::max) * 1.15;
+    let (xmax, ymax) = (xmax.max(1.0), ymax.max(1.0));
+    let (_, ph) = plot.dim_in_pixel();
+    let note_h = if missing.is_empty() { 0 } else { st.px(34.0) };
+    let (main, note) = plot.split_vertically(ph.saturating_sub(note_h as u32));
+    let mut c = ChartBuilder::on(&main)
+        .margin(st.px(12.0))
+        .margin_right(st.px(24.0))
+        .x_label_area_size(st.px(64.0))
+        .y_label_area_size(st.px(84.0))
+        .build_cartesian_2d(0f64..xmax, 0f64..ymax)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc("Median days to 95 % compliant")
+        .y_desc("Median devices hit by issues")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .label_style(st.tick_font())
+        .axis_desc_style(st.label_font())
+        .bold_line_style(GRID)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    let mut front: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.0.front)
+        .map(|p| (p.1, p.2))
+        .collect();
+    front.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    if front.len() > 1 {
+        c.draw_series(DashedLineSeries::new(
+            front.clone(),
+            st.px(8.0),
+            st.px(6.0),
+            ShapeStyle::from(&front_col).stroke_width(st.px(2.0).max(1) as u32),
+        ))
+        .map_err(err)?;
+    }
+    let (bx, by) = main.get_base_pixel();
+    for (v, x, y) in &pts {
+        if v.front {
+            c.draw_series(std::iter::once(Circle::new(
+                (*x, *y),
+                st.px(9.0),
+                ShapeStyle::from(&front_col).filled(),
+            )))
+            .map_err(err)?;
+        } else {
+            c.draw_series(std::iter::once(Circle::new(
+                (*x, *y),
+                st.px(7.0),
+                ShapeStyle::from(&MUTED).stroke_width(st.px(2.0).max(1) as u32),
+            )))
+            .map_err(err)?;
+        }
+        let (px, py) = c.backend_coord(&(*x, *y));
+        main.draw(&Text::new(
+            shorten(&v.label, 24),
+            (px - bx + st.px(12.0), py - by - st.px(10.0)),
+            st.small_font().pos(Pos::new(HPos::Left, VPos::Bottom)),
+        ))
+        .map_err(err)?;
+    }
+    if !missing.is_empty() {
+        note.draw(&Text::new(
+            shorten(
+                &format!("Not shown (never reached 95 %): {}", missing.join(", ")),
+                110,
+            ),
+            (st.px(12.0), st.px(8.0)),
+            st.small_font(),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TS: &str = "hours,time,deployment,state,devices,share
+0,t,a,not_offered,10,1.000000
+0,t,a,compliant,0,0.000000
+1,t,a,not_offered,5,0.500000
+1,t,a,compliant,5,0.500000
+";
+
+    fn files(extra: &[(&'static str, &str)]) -> Vec<(&'static str, Vec<u8>)> {
+        let mut f = vec![("timeseries.csv", TS.as_bytes().to_vec())];
+        for (n, t) in extra {
+            f.push((n, t.as_bytes().to_vec()));
+        }
+        f
+    }
+
+    fn small() -> ChartOptions {
+        ChartOptions {
+            width: 400,
+            height: 300,
+            ..ChartOptions::default()
+        }
+    }
+
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(sanitize("pilot ring/1"), "pilot-ring-1");
+        assert_eq!(sanitize("<img>"), "-img-");
+        assert_eq!(sanitize(""), "deployment");
+        let mut used = Vec::new();
+        assert_eq!(unique_name("states-a-b", &mut used), "states-a-b");
+        assert_eq!(unique_name("states-a-b", &mut used), "states-a-b-2");
+    }
+
+    #[test]
+    fn the_formula_guard_is_removed_only_before_formula_characters() {
+        assert_eq!(unguard("'=x"), "=x");
+        assert_eq!(unguard("'-ring"), "-ring");
+        assert_eq!(unguard("'quoted"), "'quoted");
+        assert_eq!(unguard("plain"), "plain");
+    }
+
+    #[test]
+    fn a_timeseries_is_grouped_by_deployment_and_state() {
+        let t = Table::parse("timeseries.csv", TS.as_bytes()).unwrap();
+        let s = parse_timeseries(&t).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].hours, vec![0.0, 1.0]);
+        assert_eq!(s[0].share("compliant").unwrap(), &[0.0, 0.5]);
+    }
+
+    #[test]
+    fn a_state_unknown_today_gets_its_own_layer() {
+        let ts = format!("{TS}2,t,a,held,1,0.100000\n");
+        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
+        let s = parse_timeseries(&t).unwrap();
+        assert_eq!(s[0].share("held").unwrap(), &[0.0, 0.0, 0.1]);
+        let ts = format!("{TS}2,t,a,quarantined,1,0.100000\n");
+        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
+        let s = parse_timeseries(&t).unwrap();
+        assert_eq!(stack_order(&s[0]).len(), 3);
+    }
+
+    #[test]
+    fn rendering_twice_gives_identical_bytes() {
+        let f = files(&[]);
+        let a = render_files(&f, &small()).unwrap();
+        let b = render_files(&f, &small()).unwrap();
+        assert_eq!(a, b);
+        let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "compliance.png",
+                "compliance.svg",
+                "states-a.png",
+                "states-a.svg"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_requested_formats_are_rendered() {
+        let opts = ChartOptions {
+            formats: vec![Format::Svg],
+            ..small()
+        };
+        let out = render_files(&files(&[]), &opts).unwrap();
+        assert!(out.iter().all(|(n, _)| n.ends_with(".svg")));
+    }
+
+    #[test]
+    fn a_missing_column_is_reported_with_the_file_name() {
+        let f = vec![(
+            "timeseries.csv",
+            b"hours,deployment,state\n0,a,compliant\n".to_vec(),
+        )];
+        let e = render_files(&f, &small()).unwrap_err().to_string();
+        assert!(e.contains("timeseries.csv") && e.contains("share"), "{e}");
+    }
+
+    #[test]
+    fn user_names_are_escaped_in_svg_text() {
+        let ts = TS.replace(",a,", ",<b>&x,");
+        let f = vec![("timeseries.csv", ts.into_bytes())];
+        let out = render_files(&f, &small()).unwrap();
+        let svg = String::from_utf8(out[1].1.clone()).unwrap();
+        assert!(svg.contains("&lt;b&gt;&amp;x"));
+        assert!(!svg.contains("<b>"));
+    }
+
+    #[test]
+    fn interpolation_is_linear_between_samples_and_flat_outside() {
+        let xs = [0.0, 10.0];
+        let v = [0.0, 1.0];
+        assert_eq!(interpolate(&xs, &v, 5.0), 0.5);
+        assert_eq!(interpolate(&xs, &v, -1.0), 0.0);
+        assert_eq!(interpolate(&xs, &v, 20.0), 1.0);
+    }
+
+    #[test]
+    fn state_changes_at_the_same_time_and_state_share_one_label_and_waves_are_kept_apart() {
+        let f = files(&[(
+            "events.csv",
+            "hours,time,deployment,event,state,reason,detail
+5,t,a,state_change,paused,r,
+0,t,a,state_change,offering,r,
+0,t,a,note,offering,r,
+0,t,ghost,state_change,offering,r,
+24,t,a,wave,,,wave 2: 10 devices offered
+",
+        )]);
+        let d = Inputs::parse(&f).unwrap();
+        assert_eq!(d.waves, [(24.0, "a".to_string())]);
+        let marks = event_marks(&d);
+        let got: Vec<(f64, &str, usize)> = marks
+            .iter()
+            .map(|m| (m.hours, m.state.as_str(), m.deps.len()))
+            .collect();
+        assert_eq!(got, [(0.0, "offering", 1), (5.0, "paused", 1)]);
+    }
+
+    #[test]
+    fn event_labels_take_the_first_free_row_and_give_up_when_rows_run_out() {
+        let m = |h: f64| Mark {
+            hours: h,
+            state: "x".into(),
+            deps: vec![0],
+        };
+        let marks = [m(0.0), m(1.0), m(2.0), m(50.0)];
+        let xs = [0.0, 10.0, 20.0, 50.0];
+        let rows = lane_rows(&marks, &xs, |_| 30.0, 2);
+        assert_eq!(rows, [Some(0), Some(1), None, Some(0)]);
+    }
+}

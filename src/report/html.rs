@@ -1,0 +1,380 @@
+//! `report.html`: one self-contained page per output folder, for people who would rather look
+//! than read CSV.
+//!
+//! The page holds, in order: the scenario name and description, the per-deployment summary
+//! table (`summary.csv`, rendered generically from its header), the charts (SVGs inlined;
+//! PNG-only charts embedded as `data:` URIs), the expectations met or missed
+//! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present),
+//! and the parameters (the folder's `scenario.toml` when present, else the header fields of
+//! `summary.json`).
+//!
+//! It needs no network and no JavaScript: CSS is inline, images are inline. Every piece of text
+//! that comes from the inputs is HTML-escaped (`& < > " '`), and so is the text inside the SVGs
+//! (plotters escapes it; [`report_html`] re-checks it and drops any SVG that would contain markup
+//! other than plotters' own elements).
+
+use crate::report::charts::{Table, unguard};
+
+/// Escapes `& < > " '` for HTML text and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "
+body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #222; margin: 2rem auto;
+  max-width: 1260px; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.8rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
+p.description { font-size: 1.1rem; color: #444; margin-top: 0; }
+table { border-collapse: collapse; font-size: 0.95rem; margin: 0.5rem 0; }
+th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; }
+th { background: #f2f2f2; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.met { color: #006b4f; font-weight: bold; }
+td.missed { color: #b34700; font-weight: bold; }
+.scroll { overflow-x: auto; }
+figure { margin: 1.2rem 0; }
+figure svg, figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9rem; }
+pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8rem; overflow-x: auto; }
+";
+
+fn find<'a>(files: &'a [(&str, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
+    files
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, b)| b.as_slice())
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.parse::<f64>().is_ok()
+}
+
+/// A CSV file as an HTML table; `status` names a column whose `met`/`missed` cells get a class.
+fn table_html(file: &str, bytes: &[u8], status: Option<&str>) -> String {
+    let t = match Table::parse(file, bytes) {
+        Ok(t) => t,
+        Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
+    };
+    let status_col = status.and_then(|s| t.header.iter().position(|h| h == s));
+    let mut h = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
+    for c in &t.header {
+        h.push_str(&format!("<th>{}</th>", escape(&c.replace('_', " "))));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        h.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let v = unguard(cell);
+            let class = if Some(i) == status_col {
+                match v {
+                    "met" => " class=\"met\"",
+                    "missed" => " class=\"missed\"",
+                    _ => "",
+                }
+            } else if is_number(v) {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            let shown = if v.is_empty() { "–" } else { v };
+            h.push_str(&format!("<td{class}>{}</td>", escape(shown)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table></div>\n");
+    h
+}
+
+/// An SVG from plotters ready to inline: the XML prolog dropped. `None` when it holds anything
+/// that is not plotters' drawing vocabulary (so no user-controlled markup can get through).
+fn inline_svg(bytes: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(bytes).ok()?;
+    let s = match s.find("<svg") {
+        Some(i) => &s[i..],
+        None => return None,
+    };
+    const TAGS: [&str; 9] = [
+        "svg", "text", "rect", "circle", "polyline", "polygon", "line", "path", "g",
+    ];
+    let mut rest = s;
+    while let Some(i) = rest.find('<') {
+        let tag = rest[i + 1..].trim_start_matches('/');
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if !TAGS.contains(&name.as_str()) {
+            return None;
+        }
+        rest = &rest[i + 1..];
+    }
+    let lower = s.to_ascii_lowercase();
+    if lower.contains("<script") || has_on_attr(&lower) {
+        return None;
+    }
+    Some(s.to_string())
+}
+
+/// Whether an element carries an event-handler attribute (` onload="`, ` onclick="`…).
+fn has_on_attr(lower: &str) -> bool {
+    lower.match_indices(" on").any(|(i, _)| {
+        let rest = &lower[i + 3..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        !name.is_empty() && rest[name.len()..].starts_with("=\"") && is_inside_tag(lower, i)
+    })
+}
+
+/// Whether byte offset `i` is inside a tag (after a `<` with no `>` in between).
+fn is_inside_tag(s: &str, i: usize) -> bool {
+    let before = &s[..i];
+    match (before.rfind('<'), before.rfind('>')) {
+        (Some(lt), Some(gt)) => lt > gt,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        out.push(A[(n >> 18) as usize & 63] as char);
+        out.push(A[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            A[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            A[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+fn chart_caption(stem: &str) -> String {
+    match stem {
+        "compliance" => "Share of each deployment's audience compliant over time; the dashed line is the 95 % target, dots and ticks mark deployment state changes.".into(),
+        "restarts" => "Restarts by device-local hour and weekday: forced restarts (left) against user and automatic ones (right).".into(),
+        "bands" => "Median share compliant per variant, with p25–p75 and p5–p95 bands across replications.".into(),
+        "time-to-95" => "Days to 95 % compliant per variant: dot at the median, whiskers from p5 to p95.".into(),
+        "pareto" => "Median time to 95 % against median devices hit by issues; highlighted points form the Pareto front.".into(),
+        s if s.starts_with("states-") => "Share of the deployment's devices in each client state over time (stacked).".into(),
+        s => s.to_string(),
+    }
+}
+
+/// `report.html` for an output folder: `files` are its CSV/JSON/TOML inputs (name, bytes),
+/// `charts` the rendered charts (file name, bytes) in display order.
+pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> String {
+    let json: Option<serde_json::Value> =
+        find(files, "summary.json").and_then(|b| serde_json::from_slice(b).ok());
+    let toml_text = find(files, "scenario.toml").and_then(|b| std::str::from_utf8(b).ok());
+    let toml_value: Option<toml::Table> = toml_text.and_then(|t| t.parse().ok());
+    let from_toml = |key: &str| {
+        toml_value
+            .as_ref()
+            .and_then(|t| t.get("simulation"))
+            .and_then(|s| s.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let from_json = |key: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let name = from_json("scenario")
+        .or_else(|| from_toml("name"))
+        .unwrap_or_else(|| "rollsim results".into());
+    let description = from_json("description").or_else(|| from_toml("description"));
+
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    h.push_str(&format!(
+        "<title>{} – rollsim report</title>\n",
+        escape(&name)
+    ));
+    h.push_str(&format!("<style>{CSS}</style>\n</head>\n<body>\n"));
+    h.push_str(&format!("<h1>{}</h1>\n", escape(&name)));
+    if let Some(d) = description {
+        h.push_str(&format!("<p class=\"description\">{}</p>\n", escape(&d)));
+    }
+    if let Some(j) = &json {
+        let field = |k: &str| {
+            j.get(k)
+                .map(|v| v.to_string().trim_matches('"').to_string())
+        };
+        let mut facts = Vec::new();
+        if let Some(v) = field("devices") {
+            facts.push(format!("{} devices", escape(&v)));
+        }
+        if let Some(v) = field("start") {
+            facts.push(format!("start {}", escape(&v)));
+        }
+        if let Some(v) = j.get("horizon_hours").and_then(|v| v.as_f64()) {
+            facts.push(format!(
+                "horizon {} days",
+                escape(&format!("{:.1}", v / 24.0))
+            ));
+        }
+        if let Some(v) = field("seed") {
+            facts.push(format!("seed {}", escape(&v)));
+        }
+        if !facts.is_empty() {
+            h.push_str(&format!("<p>{}</p>\n", facts.join(" · ")));
+        }
+    }
+    if let Some(b) = find(files, "summary.csv") {
+        h.push_str("<h2>Summary per deployment</h2>\n");
+        h.push_str("<p>Hours are since the start; an empty cell (–) means never reached.</p>\n");
+        h.push_str(&table_html("summary.csv", b, None));
+    }
+    if !charts.is_empty() {
+        h.push_str("<h2>Charts</h2>\n");
+    }
+    // One figure per chart: its SVG when there is one, else its PNG.
+    let mut stems: Vec<&str> = Vec::new();
+    for (n, _) in charts {
+        if let Some((stem, _)) = n.rsplit_once('.')
+            && !stems.contains(&stem)
+        {
+            stems.push(stem);
+        }
+    }
+    for stem in stems {
+        let svg = charts.iter().find(|(n, _)| *n == format!("{stem}.svg"));
+        let png = charts.iter().find(|(n, _)| *n == format!("{stem}.png"));
+        let body = match (svg.and_then(|(_, b)| inline_svg(b)), png) {
+            (Some(s), _) => s,
+            (None, Some((_, b))) => format!(
+                "<img alt=\"{}\" src=\"data:image/png;base64,{}\">",
+                escape(stem),
+                base64(b)
+            ),
+            (None, None) => continue,
+        };
+        h.push_str(&format!(
+            "<figure id=\"{}\">\n{}\n<figcaption>{} ({}.svg, {}.png)</figcaption>\n</figure>\n",
+            escape(stem),
+            body.trim_end(),
+            escape(&chart_caption(stem)),
+            escape(stem),
+            escape(stem)
+        ));
+    }
+    if let Some(b) = find(files, "expectations.csv") {
+        h.push_str("<h2>Expectations</h2>\n");
+        h.push_str(&table_html("expectations.csv", b, Some("status")));
+    }
+    if let Some(b) = find(files, "variants.csv") {
+        h.push_str("<h2>Variants</h2>\n");
+        h.push_str(&table_html("variants.csv", b, None));
+    }
+    h.push_str("<h2>Parameters</h2>\n");
+    match (toml_text, &json) {
+        (Some(t), _) => {
+            h.push_str("<p>The scenario file that produced these results:</p>\n");
+            h.push_str(&format!("<pre>{}</pre>\n", escape(t)));
+        }
+        (None, Some(j)) => {
+            h.push_str("<table>\n");
+            for k in [
+                "scenario",
+                "description",
+                "start",
+                "horizon_hours",
+                "seed",
+                "replication",
+                "devices",
+            ] {
+                if let Some(v) = j.get(k) {
+                    let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    h.push_str(&format!(
+                        "<tr><th>{}</th><td>{}</td></tr>\n",
+                        escape(&k.replace('_', " ")),
+                        escape(&v)
+                    ));
+                }
+            }
+            h.push_str("</table>\n");
+        }
+        (None, None) => h.push_str("<p>No parameters recorded in this folder.</p>\n"),
+    }
+    h.push_str("<p><small>Generated by rollsim from the CSV files in this folder.</small></p>\n");
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_special_characters_are_escaped() {
+        assert_eq!(
+            escape("<img src=x onerror=alert(1)> & 'q' \"d\""),
+            "&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39; &quot;d&quot;"
+        );
+    }
+
+    #[test]
+    fn base64_matches_the_standard_alphabet() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn an_svg_with_foreign_markup_is_not_inlined() {
+        assert!(inline_svg(b"<svg><text>a</text></svg>").is_some());
+        assert!(inline_svg(b"<svg><img src=x onerror=alert(1)></svg>").is_none());
+        assert!(inline_svg(b"<svg><rect onload=\"x\"/></svg>").is_none());
+        assert!(inline_svg(b"<?xml version=\"1.0\"?><svg></svg>").is_some());
+    }
+
+    #[test]
+    fn a_hostile_deployment_name_shows_as_text() {
+        let summary = "deployment,devices_targeted\n<img src=x onerror=alert(1)>,5\n";
+        let files = vec![("summary.csv", summary.as_bytes().to_vec())];
+        let h = report_html(&files, &[]);
+        assert!(h.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(!h.contains("<img src=x"));
+    }
+
+    #[test]
+    fn expectations_are_marked_met_or_missed() {
+        let e = "deployment,metric,quantile,bound,value,status\na,hours_to_95,p50,<= 200,150,met\na,forced_restarts,p50,<= 10,40,missed\n";
+        let files = vec![("expectations.csv", e.as_bytes().to_vec())];
+        let h = report_html(&files, &[]);
+        assert!(h.contains("<td class=\"met\">met</td>"));
+        assert!(h.contains("<td class=\"missed\">missed</td>"));
+        assert!(h.contains("&lt;= 200"));
+    }
+}

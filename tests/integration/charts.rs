@@ -1,0 +1,313 @@
+//! Charts and report.html: produced by every run, re-rendered identically by `rollsim plot`,
+//! valid PNG/SVG, and safe against hostile names.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let decoder = png::Decoder::new(bytes);
+    let mut reader = decoder.read_info().expect("PNG header decodes");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG image decodes");
+    (info.width, info.height)
+}
+
+fn svg_text(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("svg is UTF-8");
+    roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{} is not XML: {e}", path.display()));
+    text
+}
+
+/// Text content of every `<text>` element of an SVG.
+fn svg_labels(path: &Path) -> Vec<String> {
+    let text = svg_text(path);
+    let doc = roxmltree::Document::parse(&text).expect("xml");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+        .collect()
+}
+
+fn chart_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "png" || x == "svg" || x == "html")
+        })
+        .map(|p| {
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                std::fs::read(&p).expect("read"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn shipped() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .expect("scenarios folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn copy_fixture(name: &str, to: &Path) -> PathBuf {
+    let from = Path::new("tests/fixtures").join(name);
+    let dir = to.join(name);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for e in std::fs::read_dir(&from).expect("fixture") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+    }
+    dir
+}
+
+#[test]
+fn charts_are_produced_for_every_shipped_scenario_with_the_expected_size_and_series_names() {
+    let scenarios = shipped();
+    assert!(!scenarios.is_empty());
+    for sc in scenarios {
+        // Run in place: scenarios may refer to files next to them (Graph JSON bodies).
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = tmp.path().join("out");
+        rollsim()
+            .arg("run")
+            .arg(&sc)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .assert()
+            .success();
+        let s = summary(&out);
+        let names: Vec<String> = s["deployments"]
+            .as_array()
+            .expect("deployments")
+            .iter()
+            .map(|d| d["name"].as_str().expect("name").to_string())
+            .collect();
+        let mut stems = vec!["compliance".to_string(), "restarts".to_string()];
+        stems.extend(names.iter().map(|n| {
+            let safe: String = n
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            format!("states-{safe}")
+        }));
+        for stem in &stems {
+            let png = std::fs::read(out.join(format!("{stem}.png")))
+                .unwrap_or_else(|_| panic!("{}: {stem}.png missing", sc.display()));
+            assert_eq!(png_size(&png), (1200, 700), "{stem}.png");
+            svg_text(&out.join(format!("{stem}.svg")));
+        }
+        let labels = svg_labels(&out.join("compliance.svg"));
+        for n in &names {
+            assert!(
+                labels.contains(n),
+                "compliance.svg lacks series {n}: {labels:?}"
+            );
+        }
+        assert!(labels.iter().any(|l| l == "95 % target"));
+        assert!(labels.iter().any(|l| l == "Days since start"));
+        let states = svg_labels(&out.join(format!("{}.svg", stems[2])));
+        for st in ["compliant", "pending restart", "not offered"] {
+            assert!(states.iter().any(|l| l == st), "states chart lacks {st}");
+        }
+        let restarts = svg_labels(&out.join("restarts.svg"));
+        assert!(restarts.iter().any(|l| l.starts_with("Forced restarts")));
+        assert!(restarts.iter().any(|l| l == "Mon"));
+        let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+        assert!(html.contains("<h2>Summary per deployment</h2>"));
+        // The scenario is copied into the folder and shown, with its description.
+        assert_eq!(
+            std::fs::read(out.join("scenario.toml")).expect("scenario copy"),
+            std::fs::read(&sc).expect("scenario")
+        );
+        assert!(html.contains("<h2>Parameters</h2>\n<p>The scenario file"));
+        if let Some(desc) = std::fs::read_to_string(&sc)
+            .expect("scenario")
+            .lines()
+            .find_map(|l| l.strip_prefix("description = \""))
+        {
+            let first_words: String = desc.chars().take(20).collect();
+            assert!(
+                html.contains(&first_words),
+                "description missing: {first_words}"
+            );
+        }
+        assert_eq!(html.matches("<svg").count(), stems.len());
+    }
+}
+
+#[test]
+fn rollsim_plot_on_a_finished_run_regenerates_byte_identical_charts_and_report() {
+    let case = Case::new(
+        &std::fs::read_to_string("scenarios/quality-update-office-fleet.toml")
+            .expect("shipped scenario"),
+    );
+    let out = case.run("out", &[]);
+    let before = chart_files(&out);
+    assert!(
+        before.len() >= 7,
+        "{:?}",
+        before.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (name, _) in &before {
+        std::fs::remove_file(out.join(name)).expect("remove");
+    }
+    rollsim().arg("plot").arg(&out).assert().success();
+    let after = chart_files(&out);
+    assert_eq!(before.len(), after.len());
+    for (a, b) in before.iter().zip(&after) {
+        assert_eq!(a.0, b.0);
+        assert!(a.1 == b.1, "{} differs after rollsim plot", a.0);
+    }
+    // No temporary files are left behind.
+    let hidden = std::fs::read_dir(&out)
+        .expect("folder")
+        .filter(|e| {
+            e.as_ref()
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count();
+    assert_eq!(hidden, 0);
+}
+
+#[test]
+fn rollsim_plot_honours_size_format_and_title() {
+    let case = Case::new(&scenario(50, "", ""));
+    let out = case.run("out", &[]);
+    for (name, _) in chart_files(&out) {
+        std::fs::remove_file(out.join(name)).expect("remove");
+    }
+    rollsim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--width", "800", "--height", "500", "--format", "png"])
+        .args(["--title", "Board & review"])
+        .assert()
+        .success();
+    let files = chart_files(&out);
+    assert!(files.iter().all(|(n, _)| !n.ends_with(".svg")));
+    let png = std::fs::read(out.join("compliance.png")).expect("png");
+    assert_eq!(png_size(&png), (800, 500));
+    // PNG-only charts are embedded in the report as data URIs.
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(html.contains("data:image/png;base64,"));
+    rollsim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--format", "svg", "--title", "Board & review"])
+        .assert()
+        .success();
+    let labels = svg_labels(&out.join("compliance.svg"));
+    assert!(
+        labels.iter().any(|l| l.starts_with("Board & review:")),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn rollsim_plot_on_a_missing_folder_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    rollsim()
+        .arg("plot")
+        .arg(dir.path().join("nope"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn batch_files_give_band_time_to_95_and_pareto_charts_and_an_expectations_table() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = copy_fixture("batch", tmp.path());
+    rollsim().arg("plot").arg(&dir).assert().success();
+    for stem in ["bands", "time-to-95", "pareto"] {
+        let png = std::fs::read(dir.join(format!("{stem}.png"))).expect("png");
+        assert_eq!(png_size(&png), (1200, 700), "{stem}");
+        let labels = svg_labels(&dir.join(format!("{stem}.svg")));
+        for v in ["all-at-once", "rings-3-days", "rings-7-days", "slow-pilot"] {
+            assert!(labels.iter().any(|l| l == v), "{stem}.svg lacks {v}");
+        }
+    }
+    assert!(
+        svg_labels(&dir.join("pareto.svg"))
+            .iter()
+            .any(|l| l == "Pareto front")
+    );
+    assert!(!dir.join("compliance.png").exists());
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report");
+    assert!(html.contains("<td class=\"met\">met</td>"));
+    assert!(html.contains("<td class=\"missed\">missed</td>"));
+    assert!(html.contains("Fixture: four ring plans compared"));
+    assert!(html.contains("<h2>Variants</h2>"));
+}
+
+#[test]
+fn a_hostile_deployment_name_is_escaped_in_the_report_and_the_inlined_svg() {
+    let text = scenario(50, "", "").replace("name = \"q\"", &format!("name = \"{HOSTILE}\""));
+    assert!(text.contains(HOSTILE));
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(!html.contains("<img"), "raw markup in report.html");
+    assert!(!html.contains("onerror=alert(1)>"));
+    let escaped = "&lt;img src=x onerror=alert(1)&gt;";
+    // Summary table, compliance legend, states caption and states legend at least.
+    assert!(html.matches(escaped).count() >= 3, "escaped name missing");
+    let svg = std::fs::read_to_string(out.join("compliance.svg")).expect("svg");
+    assert!(svg.contains(escaped));
+    assert!(!svg.contains("<img"));
+    // The text reads back as the name itself.
+    assert!(svg_labels(&out.join("compliance.svg")).contains(&HOSTILE.to_string()));
+    assert!(
+        out.join("states--img-src-x-onerror-alert-1--.png")
+            .is_file()
+    );
+}
+
+#[test]
+fn the_report_opens_in_headless_chromium_without_console_errors() {
+    // Skips (with a message, exit 0) when no Chromium is installed.
+    let out = std::process::Command::new("sh")
+        .arg("tests/chromium_report.sh")
+        .env("ROLLSIM", env!("CARGO_BIN_EXE_rollsim"))
+        .output()
+        .expect("run tests/chromium_report.sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ok:") || stdout.contains("SKIP:"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn rollsim_plot_on_a_folder_without_outputs_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = rollsim().arg("plot").arg(dir.path()).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("no rollsim output here"), "{stderr}");
+}
