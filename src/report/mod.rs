@@ -539,6 +539,34 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks\n",
             d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks
         ));
+        if d.held > 0 || d.issue_hits > 0 {
+            t.push_str(&format!(
+                "    safety: {} devices hit by issues, {} holds, {} ineligible\n",
+                d.issue_hits, d.held, d.ineligible
+            ));
+        }
+        for f in &d.rule_firings {
+            t.push_str(&format!(
+                "    rule {} {} % → {} fired at {:.1} h ({} of {}); {} devices hit by then\n",
+                f.signal, f.threshold, f.action, f.hours, f.signals, f.denominator, f.issue_hits
+            ));
+        }
+    }
+    for i in &s.issues {
+        t.push_str(&format!(
+            "  issue \"{}\": {} of {} matching devices hit ({} failed, {} rolled back, {} incidents); hold {}\n",
+            i.name,
+            i.devices_hit,
+            i.devices_matching,
+            i.failed,
+            i.rolled_back,
+            i.incidents,
+            match (i.hold_hours, i.released_hours) {
+                (Some(a), Some(b)) => format!("{a:.1} h → {b:.1} h"),
+                (Some(a), None) => format!("from {a:.1} h"),
+                _ => "never".to_string(),
+            }
+        ));
     }
     t.push_str(&format!("  results in {}\n", out.display()));
     t

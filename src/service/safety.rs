@@ -295,11 +295,15 @@ impl Service<'_> {
         })
     }
 
-    /// The issues' combined effect on `dev` installing `content`.
+    /// The issues' combined effect on `dev` installing `content`. A released safeguard hold
+    /// means a validated fix is out: the issue no longer affects installs from then on.
     pub fn effects(&self, dev: u32, content: u16) -> Effects {
         let mut e = Effects::default();
         for (i, issue) in self.issues.iter().enumerate() {
-            if issue.content == content && self.issue_match[i].contains(dev) {
+            if issue.content == content
+                && self.issue_stats[i].released_at.is_none()
+                && self.issue_match[i].contains(dev)
+            {
                 e.install_failure = either(e.install_failure, issue.install_failure);
                 e.rollback = either(e.rollback, issue.rollback);
                 e.incident = either(e.incident, issue.incident);

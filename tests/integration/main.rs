@@ -6,4 +6,5 @@ mod charts;
 mod common;
 mod core_model;
 mod outputs;
+mod safety;
 mod service;

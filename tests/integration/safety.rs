@@ -1,0 +1,361 @@
+//! Safety what-ifs: hidden issues, monitoring rules, safeguard holds, diverse ordering.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const FEATURE: &str = r##"content = { "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateReference", version = "24H2" }"##;
+
+/// Always-on devices whose pipeline is instant: a device installs and restarts at its first scan
+/// after the offer, and scan phases are uniform over 22 h with no jitter.
+const INSTANT_FEATURE: &str = r#"
+[client]
+scan_jitter = "PT0S"
+[client.feature]
+download_time = "PT0S"
+install_time = "PT0S"
+restart_time = "PT0S"
+rollback = 0.0
+[policies.default]
+feature_deadline = "P0D"
+feature_grace = "P0D"
+"#;
+
+fn base(seed: u64, segments: &str, rest: &str) -> String {
+    format!(
+        r#"
+[simulation]
+start = "2026-01-12T00:00:00Z"
+horizon = "P20D"
+seed = {seed}
+sample_interval = "PT1H"
+{INSTANT_FEATURE}
+{segments}
+{rest}
+"#
+    )
+}
+
+fn segment(name: &str, devices: u32, attrs: &str) -> String {
+    format!(
+        "[[segments]]\nname = \"{name}\"\ndevices = {devices}\navailability = {{ profile = \"always_on\" }}\nattributes = {{ {attrs} }}\n"
+    )
+}
+
+fn run_summary(text: &str) -> Value {
+    let case = Case::new(text);
+    let out = case.run("out", &[]);
+    summary(&out)
+}
+
+#[test]
+fn a_pause_rule_stops_a_rollback_issue_after_the_first_wave_as_the_closed_form_predicts() {
+    // 1000 devices, 100 of them (driver x) roll back for sure. Waves of 100 a day in diverse order
+    // (two driver combinations): wave 1 holds 50 affected devices. Each rolls back at its first
+    // scan, uniform over [0, 22 h); its report arrives 6 h later. The 5 % rule (of 100 offered)
+    // fires at the 5th report: t = 6 h + p5, p5 the 5th smallest of 50 phases (mean 2.2 h).
+    // Devices hit by then: the 5 plus those of the other 45 with a phase in (p5, t]:
+    // binomial(45, 6 h / (22 h − p5)). The deployment pauses before wave 2, so exactly the 50
+    // affected devices of wave 1 are hit in the end and 100 devices are offered.
+    let segments =
+        segment("good", 900, r#"driver = "ok""#) + &segment("bad", 100, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT6H"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+ordering = "diverse"
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }}, monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 5, action = "pauseDeployment" }}] }} }}
+
+[[issues]]
+name = "bad driver"
+content = "f"
+when = 'driver = "x"'
+rollback = 1.0
+"#
+    );
+    for seed in [1, 2, 3] {
+        let s = run_summary(&base(seed, &segments, &rest));
+        let d = &s["deployments"][0];
+        assert_eq!(
+            d["devices_offered"], 100,
+            "seed {seed}: paused before wave 2"
+        );
+        assert_eq!(s["issues"][0]["devices_hit"], 50, "seed {seed}");
+        let fired = d["paused_by_monitoring_hours"]
+            .as_f64()
+            .expect("the rule fires");
+        assert!(
+            (6.0..12.0).contains(&fired),
+            "seed {seed}: fired at {fired} h, expected 6 h + p5 (p5 ≈ 2.2 h ± 0.9 h)"
+        );
+        let p5 = fired - 6.0;
+        let q = 6.0 / (22.0 - p5);
+        let expected = 5.0 + 45.0 * q;
+        let sd = (45.0 * q * (1.0 - q)).sqrt();
+        let hits = d["issue_hits_at_rule"].as_f64().expect("hits at rule");
+        assert!(
+            (hits - expected).abs() <= 4.0 * sd + 1.0,
+            "seed {seed}: {hits} devices hit when the rule fired, closed form {expected:.1} ± {:.1}",
+            4.0 * sd + 1.0
+        );
+        let states: Vec<&str> = d["state_changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter_map(|c| c["reason"].as_str())
+            .collect();
+        assert_eq!(states, vec!["offeringByRequest", "pausedByMonitoring"]);
+    }
+}
+
+#[test]
+fn disabling_likely_issue_safeguards_leaves_known_issue_holds_in_place() {
+    let segments = segment("main", 500, r#"driver = "ok""#)
+        + &segment("x", 50, r#"driver = "x""#)
+        + &segment("y", 80, r#"driver = "y""#);
+    let with = |disabled: bool| {
+        // Offering starts after the known-issue hold, so no affected device is already busy.
+        let start = r#"schedule = { startDateTime = "2026-01-12T02:00:00Z" }"#;
+        let settings = if disabled {
+            format!(
+                r#"settings = {{ {start}, contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles = [{{ category = "likelyIssues" }}] }} }} }}"#
+            )
+        } else {
+            format!("settings = {{ {start} }}")
+        };
+        format!(
+            r#"
+[safety]
+likely_issues = {{ precision = 1.0, recall = 1.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+{settings}
+
+[[issues]]
+name = "known"
+content = "f"
+when = 'driver = "x"'
+rollback = 0.5
+known = {{ at = "PT1H" }}
+
+[[issues]]
+name = "unknown"
+content = "f"
+when = 'driver = "y"'
+rollback = 0.5
+"#
+        )
+    };
+    let on = run_summary(&base(4, &segments, &with(false)));
+    assert_eq!(
+        on["deployments"][0]["held"], 130,
+        "the model flags every at-risk device (precision = recall = 1)"
+    );
+    let off = run_summary(&base(4, &segments, &with(true)));
+    assert_eq!(
+        off["deployments"][0]["held"], 50,
+        "only the known-issue hold"
+    );
+    assert_eq!(off["issues"][0]["hold_hours"], 1.0);
+}
+
+#[test]
+fn held_devices_are_not_offered_until_the_hold_is_released() {
+    let segments = segment("x", 50, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ startDateTime = "2026-01-12T01:00:00Z" }} }}
+
+[[issues]]
+name = "known"
+content = "f"
+when = 'driver = "x"'
+incident = 0.1
+known = {{ at = "PT0S" }}
+release = {{ at = "P5D" }}
+"#
+    );
+    let case = Case::new(&base(5, &segments, &rest));
+    let out = case.run("out", &[]);
+    let rows = timeseries(&out);
+    let held = series(&rows, "f", "held");
+    let offered_or_later: Vec<(f64, u64)> = rows
+        .iter()
+        .filter(|r| r.state != "held" && r.state != "not_offered")
+        .map(|r| (r.hours, r.devices))
+        .collect();
+    for &(h, n) in &held {
+        if h < 120.0 {
+            assert_eq!(n, 50, "all held at {h} h");
+        }
+    }
+    assert!(
+        offered_or_later.iter().all(|&(h, n)| h >= 120.0 || n == 0),
+        "nothing offered while held"
+    );
+    let s = summary(&out);
+    let d = &s["deployments"][0];
+    assert_eq!(d["devices_offered"], 50);
+    assert_eq!(d["devices_compliant"], 50, "released devices proceed");
+    assert!(d["hours_to_50"].as_f64().expect("reached") >= 120.0);
+    assert_eq!(s["issues"][0]["released_hours"], 120.0);
+}
+
+/// Hours until the issue is known (hold placed after the first report) for one seed.
+fn detection_hours(ordering: &str, seed: u64) -> f64 {
+    let segments = segment("main", 2970, r#"model = ["A", "B", "C"]"#)
+        + &segment("rare", 30, r#"model = "R""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT2H"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+ordering = "{ordering}"
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }} }}
+
+[[issues]]
+name = "rare model"
+content = "f"
+when = 'model = "R"'
+rollback = 1.0
+known = {{ after_devices = 1 }}
+"#
+    );
+    let s = run_summary(&base(seed, &segments, &rest));
+    s["issues"][0]["hold_hours"]
+        .as_f64()
+        .expect("the issue is found within the horizon")
+}
+
+#[test]
+fn diverse_order_detects_a_rare_combination_issue_earlier_than_random_order() {
+    // 30 of 3000 devices (1 %) have the affected model. Diverse waves of 100 contain about 25 of
+    // them in wave 1 (four combinations, round-robin), random waves about 1 (and none with
+    // probability 0.37). We check the mean detection time over 8 seeds is at least 6 h earlier.
+    let seeds = 1..=8u64;
+    let mean = |o: &str| seeds.clone().map(|s| detection_hours(o, s)).sum::<f64>() / 8.0;
+    let (diverse, random) = (mean("diverse"), mean("random"));
+    assert!(
+        diverse + 6.0 <= random,
+        "diverse {diverse:.1} h vs random {random:.1} h"
+    );
+}
+
+fn rejects(text: &str, field: &str, words: &[&str]) {
+    let case = Case::new(text);
+    let out = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains(field), "expected field {field} in: {err}");
+    for w in words {
+        assert!(err.contains(w), "expected {w:?} in: {err}");
+    }
+}
+
+fn with_rule(rule: &str) -> String {
+    base(
+        1,
+        &segment("s", 10, r#"model = "A""#),
+        &format!(
+            "[[deployments]]\nname = \"f\"\n{FEATURE}\nsettings = {{ monitoring = {{ monitoringRules = [{rule}] }} }}\n"
+        ),
+    )
+}
+
+#[test]
+fn a_threshold_outside_1_to_100_is_rejected() {
+    for t in ["0", "101"] {
+        rejects(
+            &with_rule(&format!(
+                r#"{{ signal = "rollback", threshold = {t}, action = "pauseDeployment" }}"#
+            )),
+            "deployments[0].settings.monitoring.monitoringRules[0].threshold",
+            &["from 1 to 100", t],
+        );
+    }
+}
+
+#[test]
+fn an_unknown_signal_or_action_is_rejected_with_a_suggestion() {
+    rejects(
+        &with_rule(r#"{ signal = "rolback", threshold = 5, action = "pauseDeployment" }"#),
+        "monitoringRules[0].signal",
+        &["did you mean \"rollback\""],
+    );
+    rejects(
+        &with_rule(r#"{ signal = "rollback", threshold = 5, action = "pause" }"#),
+        "monitoringRules[0].action",
+        &["pauseDeployment"],
+    );
+}
+
+#[test]
+fn an_issue_predicate_naming_an_unknown_attribute_is_rejected() {
+    let text = base(
+        1,
+        &segment("s", 10, r#"model = "A""#),
+        &format!(
+            "[[deployments]]\nname = \"f\"\n{FEATURE}\n\n[[issues]]\nname = \"i\"\ncontent = \"f\"\nwhen = 'modle = \"A\"'\nrollback = 0.5\n"
+        ),
+    );
+    rejects(
+        &text,
+        "issues[0].when",
+        &["modle", "did you mean \"model\""],
+    );
+}
+
+#[test]
+fn the_shipped_safety_scenarios_show_rules_and_holds_at_work() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = |name: &str| {
+        let out = dir.path().join(name);
+        rollsim()
+            .arg("run")
+            .arg(root.join(format!("{name}.toml")))
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .assert()
+            .success();
+        summary(&out)
+    };
+    let none = run("safety-driver-issue-no-rules");
+    let rule = run("safety-driver-issue-pause-rule");
+    let hits = |s: &Value| s["deployments"][0]["issue_hits"].as_u64().expect("hits");
+    assert!(none["deployments"][0]["rule_fired_hours"].is_null());
+    assert!(rule["deployments"][0]["paused_by_monitoring_hours"].is_number());
+    assert!(
+        hits(&rule) < hits(&none),
+        "the rule limits the blast radius"
+    );
+    let alarm = run("safety-false-alarm");
+    assert!(alarm["issues"].as_array().is_some_and(Vec::is_empty));
+    assert!(
+        alarm["deployments"][0]["rule_fired_hours"].is_number(),
+        "background rollbacks trip the rule"
+    );
+}
