@@ -103,6 +103,19 @@ struct World<'a> {
     rec: Recorder,
     changes: Vec<StateChange>,
     before: Vec<Option<State>>,
+    /// Each device's state per deployment (`dev × deployments + dep`), as last recorded: the
+    /// "before" of the next change without recomputing it. `NO_STATE` = not in the audience.
+    states: Vec<u8>,
+}
+
+const NO_STATE: u8 = u8::MAX;
+
+fn encode(s: Option<State>) -> u8 {
+    s.map_or(NO_STATE, |s| s as u8)
+}
+
+fn decode(v: u8) -> Option<State> {
+    State::ALL.get(usize::from(v)).copied()
 }
 
 impl<'a> World<'a> {
@@ -138,6 +151,7 @@ impl<'a> World<'a> {
             rec: Recorder::new(sc.deployments.len(), sc.sample_interval, sc.horizon),
             changes: Vec::new(),
             before: vec![None; sc.deployments.len()],
+            states: vec![NO_STATE; n * sc.deployments.len()],
         }
     }
 
@@ -146,6 +160,7 @@ impl<'a> World<'a> {
             for dev in 0..self.fleet.len() as u32 {
                 let s = self.state_for(dep, dev);
                 self.rec.transition(dep, 0, None, s);
+                self.store(dep, dev, s);
             }
         }
         let out = self.service.initial();
@@ -171,9 +186,12 @@ impl<'a> World<'a> {
     fn apply(&mut self, out: Outbox, t: Time) {
         for x in &out.touched {
             let dep = x.dep as usize;
-            let before = self.state_with(dep, x.dev, x.was_in, x.was_offered, x.was_held);
+            // The cached state, not one rebuilt from the touch's flags: a device touched twice
+            // in one service event (joins the audience, then is offered) must count once.
+            let before = self.cached(dep, x.dev);
             let after = self.state_for(dep, x.dev);
             self.rec.transition(dep, t, before, after);
+            self.store(dep, x.dev, after);
             if x.offered_now {
                 self.rec.counters[dep].offered += 1;
                 let push = self.service.deps[dep].settings.expedited;
@@ -281,9 +299,18 @@ impl<'a> World<'a> {
         })
     }
 
+    fn cached(&self, dep: usize, dev: u32) -> Option<State> {
+        decode(self.states[dev as usize * self.before.len() + dep])
+    }
+
+    fn store(&mut self, dep: usize, dev: u32, s: Option<State>) {
+        let k = self.before.len();
+        self.states[dev as usize * k + dep] = encode(s);
+    }
+
     fn snapshot(&mut self, dev: u32) {
         for dep in 0..self.before.len() {
-            self.before[dep] = self.state_for(dep, dev);
+            self.before[dep] = self.cached(dep, dev);
         }
     }
 
@@ -291,6 +318,7 @@ impl<'a> World<'a> {
         for dep in 0..self.before.len() {
             let after = self.state_for(dep, dev);
             self.rec.transition(dep, t, self.before[dep], after);
+            self.store(dep, dev, after);
         }
     }
 
