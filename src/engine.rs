@@ -2,10 +2,9 @@
 //!
 //! - **Timers**: at most one pending wake-up per key (a device id). Setting a timer replaces the
 //!   previous one, so an expedite push can move a device's wake-up earlier without leaving a stale
-//!   event behind (DESIGN.md §2 "One pending timer per device"). Backed by an indexed 4-ary heap
-//!   over dense ids ([`TimerHeap`]). A fired timer stays at the root until the model either sets
-//!   the same id again (the common case: a device schedules its next step), which then only sifts
-//!   down, or does anything else, which removes it first.
+//!   event behind (DESIGN.md §2 "One pending timer per device"). Backed by a calendar queue over
+//!   dense ids ([`Timers`]: fixed-width buckets, a sorted run and a small indexed 4-ary heap for the
+//!   current window).
 //! - **Service events**: a small binary heap of payloads of the model's choosing (deployment start,
 //!   waves, admin actions).
 //!
@@ -26,6 +25,9 @@ pub enum Fired<S> {
     Service(S),
 }
 
+/// Default width of a timer bucket (seconds).
+const DEFAULT_BUCKET: Time = 120;
+
 /// Bits of the sequence number in a packed timer key; the time takes the bits above.
 const SEQ_BITS: u32 = 34;
 /// Times at or beyond this (about 34 years) are clamped: they lie past any horizon.
@@ -45,10 +47,6 @@ struct TimerHeap {
 }
 
 impl TimerHeap {
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-
     fn peek(&self) -> Option<(u64, u32)> {
         self.heap.first().copied()
     }
@@ -150,32 +148,41 @@ impl TimerHeap {
     }
 }
 
-/// Timers as a calendar queue: those due before `window_end` live in a small indexed heap (in
-/// cache), later ones in unsorted hour-wide buckets with O(1) insertion and removal. When the heap
-/// runs dry, the next non-empty bucket is poured into it. Most device timers are a scan interval
-/// (about a day) ahead, so they wait in buckets and each event costs a few heap steps over a few
-/// thousand entries instead of ~10 cache misses in a heap of a million.
+/// Timers as a calendar queue. Timers due in the current window (one bucket wide) are either in
+/// a sorted *run* — the window's bucket, sorted once when the window is reached and consumed from
+/// the front — or, when set while the window is current, in a small indexed heap; later timers
+/// wait unsorted in fixed-width buckets with O(1) insertion and removal. Most device timers are
+/// minutes to a day ahead, so they wait in buckets, and a burst of timers at the same instant
+/// (an expedite push wakes a whole fleet at once) is a sorted run, not a heap of a million entries.
 #[derive(Debug, Clone)]
 struct Timers {
     width: Time,
-    /// Index of the bucket the heap covers; the heap holds every timer due before `window_end`.
+    /// Index of the bucket that is the current window.
     current: usize,
     window_end: Time,
+    run: Vec<(u64, u32)>,
+    run_pos: usize,
     heap: TimerHeap,
     buckets: Vec<Vec<(u64, u32)>>,
-    /// Per id: (bucket << 32 | index) while the id waits in a bucket, else `NO_LOC`.
+    /// Per id: `NO_LOC`, `HEAP`, `RUN | index`, or `bucket << 32 | index`.
     loc: Vec<u64>,
     len: usize,
 }
 
 const NO_LOC: u64 = u64::MAX;
+const OVERFLOW: usize = 1 << 16;
+const HEAP: u64 = 1 << 62;
+const RUN: u64 = 1 << 63;
+const DEAD: u64 = u64::MAX;
 
 impl Timers {
     fn new(width: Time) -> Self {
         Self {
-            width,
+            width: width.max(1),
             current: 0,
-            window_end: width,
+            window_end: width.max(1),
+            run: Vec::new(),
+            run_pos: 0,
             heap: TimerHeap::default(),
             buckets: Vec::new(),
             loc: Vec::new(),
@@ -187,41 +194,50 @@ impl Timers {
         self.len
     }
 
-    fn unbucket(&mut self, id: u32) -> bool {
+    fn remove(&mut self, id: u32) {
         let Some(&l) = self.loc.get(id as usize) else {
-            return false;
+            return;
         };
         if l == NO_LOC {
-            return false;
+            return;
         }
-        let (b, i) = ((l >> 32) as usize, (l & 0xFFFF_FFFF) as usize);
-        let bucket = &mut self.buckets[b];
-        bucket.swap_remove(i);
-        if let Some(&(_, moved)) = bucket.get(i) {
-            self.loc[moved as usize] = ((b as u64) << 32) | i as u64;
-        }
+        self.len -= 1;
         self.loc[id as usize] = NO_LOC;
-        true
+        if l == HEAP {
+            self.heap.remove(id);
+        } else if l & RUN != 0 {
+            // Sorted: leave a tombstone, skipped when reached.
+            self.run[(l & !RUN) as usize].0 = DEAD;
+        } else {
+            let (b, i) = ((l >> 32) as usize, (l & 0xFFFF_FFFF) as usize);
+            let bucket = &mut self.buckets[b];
+            bucket.swap_remove(i);
+            if let Some(&(_, moved)) = bucket.get(i) {
+                self.loc[moved as usize] = ((b as u64) << 32) | i as u64;
+            }
+        }
     }
 
     fn set(&mut self, id: u32, key: u64) {
         if self.loc.len() <= id as usize {
             self.loc.resize(id as usize + 1, NO_LOC);
         }
-        let was_bucketed = self.unbucket(id);
-        let in_heap = !was_bucketed && self.heap.get(id).is_some();
-        if !was_bucketed && !in_heap {
-            self.len += 1;
-        }
         let at = unpack_time(key);
-        if at < self.window_end {
+        let l = self.loc[id as usize];
+        if l == HEAP && at < self.window_end {
             self.heap.set(id, key);
             return;
         }
-        if in_heap {
-            self.heap.remove(id);
+        self.remove(id);
+        self.len += 1;
+        if at < self.window_end {
+            self.heap.set(id, key);
+            self.loc[id as usize] = HEAP;
+            return;
         }
-        let b = (at / self.width) as usize;
+        // Timers beyond the last bucket share an overflow bucket (they are past any horizon that
+        // chose this width; if reached, that window is unbounded).
+        let b = ((at / self.width) as usize).min(OVERFLOW);
         if self.buckets.len() <= b {
             self.buckets.resize_with(b + 1, Vec::new);
         }
@@ -230,47 +246,56 @@ impl Timers {
         bucket.push((key, id));
     }
 
-    fn remove(&mut self, id: u32) {
-        if self.unbucket(id) {
-            self.len -= 1;
-        } else if self.heap.get(id).is_some() {
-            self.heap.remove(id);
-            self.len -= 1;
-        }
-    }
-
     fn get(&self, id: u32) -> Option<u64> {
-        match self.loc.get(id as usize) {
-            Some(&l) if l != NO_LOC => {
-                let (b, i) = ((l >> 32) as usize, (l & 0xFFFF_FFFF) as usize);
-                Some(self.buckets[b][i].0)
-            }
-            _ => self.heap.get(id),
+        let l = *self.loc.get(id as usize)?;
+        if l == NO_LOC {
+            None
+        } else if l == HEAP {
+            self.heap.get(id)
+        } else if l & RUN != 0 {
+            Some(self.run[(l & !RUN) as usize].0)
+        } else {
+            let (b, i) = ((l >> 32) as usize, (l & 0xFFFF_FFFF) as usize);
+            Some(self.buckets[b][i].0)
         }
     }
 
-    /// The earliest timer, pouring the next bucket into the heap when the heap is empty.
+    /// The earliest timer, moving to the next non-empty bucket when the window is used up.
     fn peek(&mut self) -> Option<(u64, u32)> {
-        while self.heap.len() == 0 {
-            let next = (self.current + 1..self.buckets.len()).find(|&b| !self.buckets[b].is_empty())?;
-            self.current = next;
-            self.window_end = (next as Time + 1) * self.width;
-            let items = std::mem::take(&mut self.buckets[next]);
-            for &(key, id) in &items {
-                self.loc[id as usize] = NO_LOC;
-                self.heap.set(id, key);
+        loop {
+            while self.run.get(self.run_pos).is_some_and(|e| e.0 == DEAD) {
+                self.run_pos += 1;
             }
-            // Give the emptied bucket's allocation back to the bucket that fills next.
-            let mut items = items;
-            items.clear();
-            if let Some(b) = self.buckets.get_mut(next + 1)
-                && b.capacity() < items.capacity()
-            {
-                std::mem::swap(b, &mut items);
-                b.extend(items.drain(..));
+            let run = self.run.get(self.run_pos).copied();
+            let heap = self.heap.peek();
+            match (run, heap) {
+                (Some(r), Some(h)) => return Some(if r.0 < h.0 { r } else { h }),
+                (Some(r), None) => return Some(r),
+                (None, Some(h)) => return Some(h),
+                (None, None) => {}
+            }
+            let next =
+                (self.current + 1..self.buckets.len()).find(|&b| !self.buckets[b].is_empty())?;
+            self.current = next;
+            self.window_end = if next == OVERFLOW {
+                Time::MAX
+            } else {
+                (next as Time + 1) * self.width
+            };
+            // The bucket becomes the run; past buckets are never used again, so the old run's
+            // memory is freed rather than kept.
+            self.run = std::mem::take(&mut self.buckets[next]);
+            self.run.sort_unstable_by_key(|e| e.0);
+            self.run_pos = 0;
+            for (i, &(_, id)) in self.run.iter().enumerate() {
+                self.loc[id as usize] = RUN | i as u64;
             }
         }
-        self.heap.peek()
+    }
+
+    /// Removes the timer `peek` returned.
+    fn take(&mut self, id: u32) {
+        self.remove(id);
     }
 }
 
@@ -313,8 +338,6 @@ pub struct Engine<S> {
     now: Time,
     seq: u64,
     timers: Timers,
-    /// The id whose timer just fired and still sits at the heap's root (see the module docs).
-    fired: Option<u32>,
     service: BinaryHeap<Pending<S>>,
     processed: u64,
 }
@@ -331,8 +354,7 @@ impl<S> Engine<S> {
         Self {
             now: 0,
             seq: 0,
-            timers: Timers::new(3600),
-            fired: None,
+            timers: Timers::new(DEFAULT_BUCKET),
             service: BinaryHeap::new(),
             processed: 0,
         }
@@ -350,16 +372,15 @@ impl<S> Engine<S> {
 
     /// Number of pending timers.
     pub fn pending_timers(&self) -> usize {
-        self.timers.len() - usize::from(self.fired.is_some())
+        self.timers.len()
     }
 
-    /// Really removes the timer that fired last, unless `keep` is its id.
-    fn settle(&mut self, keep: Option<u32>) {
-        if let Some(id) = self.fired
-            && Some(id) != keep
-        {
-            self.fired = None;
-            self.timers.remove(id);
+    /// An empty engine whose timer buckets are `width` seconds wide (see [`Timers`]): a run over
+    /// a long horizon wants wider buckets, so that their number stays in the tens of thousands.
+    pub fn with_bucket_width(width: Time) -> Self {
+        Self {
+            timers: Timers::new(width),
+            ..Self::new()
         }
     }
 
@@ -370,10 +391,6 @@ impl<S> Engine<S> {
 
     /// Sets (or moves) the timer of `key` to fire at `at`; a time in the past fires at `now`.
     pub fn set_timer(&mut self, key: u32, at: Time) {
-        self.settle(Some(key));
-        if self.fired == Some(key) {
-            self.fired = None;
-        }
         let at = at.max(self.now);
         let seq = self.next_seq();
         self.timers.set(key, pack(at, seq));
@@ -381,17 +398,11 @@ impl<S> Engine<S> {
 
     /// Cancels the timer of `key`, if any.
     pub fn cancel_timer(&mut self, key: u32) {
-        if self.fired == Some(key) {
-            self.fired = None;
-        }
         self.timers.remove(key);
     }
 
     /// When the timer of `key` fires, if one is set.
     pub fn timer(&self, key: u32) -> Option<Time> {
-        if self.fired == Some(key) {
-            return None;
-        }
         self.timers.get(key).map(unpack_time)
     }
 
@@ -404,7 +415,6 @@ impl<S> Engine<S> {
     /// Pops the earliest event at or before `until`, advancing the clock; `None` when nothing is
     /// left in that window.
     pub fn pop(&mut self, until: Time) -> Option<(Time, Fired<S>)> {
-        self.settle(None);
         let timer = self
             .timers
             .peek()
@@ -417,12 +427,12 @@ impl<S> Engine<S> {
             (Some(a), Some(b)) => a < b,
         };
         let (at, fired) = if take_timer {
-            let (k, id) = self.timers.heap.peek()?;
+            let (k, id) = self.timers.peek()?;
             let at = unpack_time(k);
             if at > until {
                 return None;
             }
-            self.fired = Some(id);
+            self.timers.take(id);
             (at, Fired::Timer(id))
         } else {
             if self.service.peek()?.at.0.0 > until {

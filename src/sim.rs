@@ -122,7 +122,10 @@ impl<'a> World<'a> {
     fn new(sc: &'a Scenario, fleet: &'a Fleet, key: RunKey) -> Self {
         let n = fleet.len();
         let devices = (0..n as u64)
-            .map(|i| DeviceState::new(key.rng(Stream::Scan, i), key.rng(Stream::Pipeline, i)))
+            .map(|i| DeviceState {
+                segment: fleet.devices[i as usize].segment,
+                ..DeviceState::new(key.rng(Stream::Scan, i), key.rng(Stream::Pipeline, i))
+            })
             .collect();
         let service = Service::new(
             &sc.contents,
@@ -143,7 +146,8 @@ impl<'a> World<'a> {
             sc,
             fleet,
             key,
-            engine: Engine::new(),
+            // About 20 000 timer buckets over the horizon, each between 1 and 60 minutes wide.
+            engine: Engine::with_bucket_width((sc.horizon / 20_000).clamp(60, 3600)),
             devices,
             service,
             client: Client { params: &sc.client },
@@ -217,12 +221,13 @@ impl<'a> World<'a> {
 
     fn policy(&self, dev: u32) -> &'a Policy {
         let sc: &'a Scenario = self.sc;
-        &sc.policies[self.fleet.segment_of(dev).policy as usize]
+        &sc.policies
+            [self.fleet.segments[self.devices[dev as usize].segment as usize].policy as usize]
     }
 
     fn avail(&self, dev: u32) -> Availability<'a> {
         let fleet: &'a Fleet = self.fleet;
-        let seg = self.fleet.devices[dev as usize].segment as usize;
+        let seg = self.devices[dev as usize].segment as usize;
         Availability {
             profile: &fleet.segments[seg].profile,
             clock: self.clocks[seg],

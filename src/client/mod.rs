@@ -315,6 +315,8 @@ pub struct DeviceState {
     pub optional_at: u32,
     /// The current work is a hotpatch (no restart).
     pub hotpatch: bool,
+    /// The device's segment (kept here so a device event touches one record, not two).
+    pub segment: u16,
     /// The scan schedule's stream.
     pub scan_rng: StreamRng,
     /// The pipeline's stream.
@@ -339,6 +341,7 @@ impl DeviceState {
             last_scan: UNSET,
             optional_at: UNSET,
             hotpatch: false,
+            segment: 0,
             scan_rng,
             rng,
         }
