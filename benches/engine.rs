@@ -46,7 +46,9 @@ fn queue(c: &mut Criterion) {
 }
 
 fn scenario_file(file: &str, devices: u64) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
     let mut sc = Scenario::load(&path).expect("shipped scenario loads");
     sc.scale_devices(devices);
     sc
@@ -85,5 +87,10 @@ fn whole(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, queue, one_device, whole);
+criterion_group! {
+    name = benches;
+    // Criterion's own charts need system fonts, which a fresh machine may not have.
+    config = Criterion::default().without_plots();
+    targets = queue, one_device, whole
+}
 criterion_main!(benches);
