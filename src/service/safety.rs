@@ -224,8 +224,14 @@ impl Service<'_> {
                 if self.contents[c].category != Category::Feature {
                     return None;
                 }
+                // At risk = matching an issue that harms the device; ineligibility is a hardware
+                // requirement the service checks, not a risk the model predicts.
                 let related: Vec<usize> = (0..self.issues.len())
-                    .filter(|&i| usize::from(self.issues[i].content) == c)
+                    .filter(|&i| {
+                        let x = &self.issues[i];
+                        usize::from(x.content) == c
+                            && (x.rollback > 0.0 || x.install_failure > 0.0 || x.incident > 0.0)
+                    })
                     .collect();
                 if related.is_empty() {
                     return None;

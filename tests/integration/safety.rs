@@ -359,3 +359,34 @@ fn the_shipped_safety_scenarios_show_rules_and_holds_at_work() {
         "background rollbacks trip the rule"
     );
 }
+
+#[test]
+fn ineligible_devices_are_reported_and_an_offer_fallback_rule_fires() {
+    let segments = segment("new", 90, r#"cpu = "new""#) + &segment("old", 10, r#"cpu = "old""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT1H"
+
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ monitoring = {{ monitoringRules = [{{ signal = "ineligible", action = "offerFallback" }}] }} }}
+
+[[issues]]
+name = "old CPUs"
+content = "f"
+when = 'cpu = "old"'
+ineligible = true
+"#
+    );
+    let case = Case::new(&base(3, &segments, &rest));
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    let d = &s["deployments"][0];
+    assert_eq!(d["ineligible"], 10);
+    assert_eq!(d["devices_compliant"], 90);
+    assert_eq!(d["rule_firings"][0]["action"], "offerFallback");
+    let events = std::fs::read_to_string(out.join("events.csv")).expect("events");
+    assert!(events.contains(",fallback,"), "{events}");
+}

@@ -445,3 +445,69 @@ fn validate_checks_a_graph_body_before_it_is_sent() {
     assert!(err.contains("bad.json:2:"), "{err}");
     assert!(err.contains("requires isExpedited"), "{err}");
 }
+
+#[test]
+fn a_readiness_test_reports_ready_devices_and_delivers_nothing() {
+    let text = service_scenario(
+        300,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "ready"
+{QUALITY}
+settings = {{ expedite = {{ isExpedited = true, isReadinessTest = true }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let rows = timeseries(&out);
+    assert_eq!(
+        series(&rows, "ready", "ready").last().map(|x| x.1),
+        Some(300)
+    );
+    for s in ["downloading", "installing", "pending_restart", "compliant"] {
+        assert!(series(&rows, "ready", s).iter().all(|x| x.1 == 0), "{s}");
+    }
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(
+        d["forced_restarts"].as_u64().unwrap_or(1) + d["auto_restarts"].as_u64().unwrap_or(1),
+        0
+    );
+}
+
+#[test]
+fn an_optional_offer_waits_for_the_user_and_a_hotpatch_needs_no_restart() {
+    let run = |settings: &str| {
+        let text = service_scenario(
+            500,
+            0,
+            "",
+            &format!(
+                "{FIXED_CLIENT}\n[[deployments]]\nname = \"q\"\n{QUALITY}\nsettings = {{ {settings} }}\n"
+            ),
+        );
+        let case = Case::new(&text);
+        let out = case.run("out", &[]);
+        summary(&out)["deployments"][0].clone()
+    };
+    let required = run("");
+    let optional = run("userExperience = { offerAsOptional = true }");
+    let h = |d: &serde_json::Value| d["hours_to_50"].as_f64().expect("reached");
+    // Users take optional updates after an exponential delay with a 7-day mean.
+    assert!(
+        h(&optional) > h(&required) + 48.0,
+        "{} vs {}",
+        h(&optional),
+        h(&required)
+    );
+    let hot = run("userExperience = { isHotpatchEnabled = true }");
+    assert_eq!(hot["devices_compliant"], 500);
+    let restarts = ["forced_restarts", "auto_restarts", "user_restarts"]
+        .iter()
+        .map(|k| hot[k].as_u64().expect("count"))
+        .sum::<u64>();
+    assert_eq!(restarts, 0);
+}
