@@ -5,6 +5,7 @@ mod bad_input;
 mod charts;
 mod common;
 mod core_model;
+mod golden;
 mod outputs;
 mod safety;
 mod service;
