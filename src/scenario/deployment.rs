@@ -213,23 +213,9 @@ fn with_json<T>(
         .extend(jc.warnings.drain(..).map(|w| format!("{shown}: {w}")));
     if !jc.problems.is_empty() {
         let loc = super::locate::JsonLocator::new(&text);
-        let mut problems: Vec<Problem> = jc
-            .problems
-            .into_iter()
-            .map(|(path, message)| {
-                let (line, column) = loc.position(&path);
-                Problem {
-                    line,
-                    column,
-                    path,
-                    message,
-                }
-            })
-            .collect();
-        problems.sort_by_key(|p| (p.line, p.column));
         c.file_errors.push(InputError {
             file: shown,
-            problems,
+            problems: super::located(jc.problems, |p| loc.position(p)),
         });
     }
     Some(out)
@@ -613,23 +599,9 @@ fn report_file_problems(c: &mut Checker, file: Option<&str>, base: &Path, fc: Ch
     let path = base.join(rel);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let loc = super::locate::JsonLocator::new(&text);
-    let mut problems: Vec<Problem> = fc
-        .problems
-        .into_iter()
-        .map(|(p, message)| {
-            let (line, column) = loc.position(&p);
-            Problem {
-                line,
-                column,
-                path: p,
-                message,
-            }
-        })
-        .collect();
-    problems.sort_by_key(|p| (p.line, p.column));
     c.file_errors.push(InputError {
         file: path.display().to_string(),
-        problems,
+        problems: super::located(fc.problems, |p| loc.position(p)),
     });
 }
 

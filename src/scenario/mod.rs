@@ -227,6 +227,27 @@ pub(crate) struct Checker {
     warnings: Vec<String>,
 }
 
+/// Turns (path, message) problems into located problems in file order.
+pub(crate) fn located(
+    problems: Vec<(String, String)>,
+    position: impl Fn(&str) -> (usize, usize),
+) -> Vec<Problem> {
+    let mut out: Vec<Problem> = problems
+        .into_iter()
+        .map(|(path, message)| {
+            let (line, column) = position(&path);
+            Problem {
+                line,
+                column,
+                path,
+                message,
+            }
+        })
+        .collect();
+    out.sort_by_key(|p| (p.line, p.column));
+    out
+}
+
 impl Checker {
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push((path.into(), message.into()));
@@ -902,23 +923,9 @@ impl Scenario {
             sc.warnings = c.warnings;
             return Ok(sc);
         }
-        let mut problems: Vec<Problem> = c
-            .problems
-            .into_iter()
-            .map(|(path, message)| {
-                let (line, column) = loc.position(&path);
-                Problem {
-                    line,
-                    column,
-                    path,
-                    message,
-                }
-            })
-            .collect();
-        problems.sort_by_key(|p| (p.line, p.column));
         Err(Error::Input(InputError {
             file: file.to_string(),
-            problems,
+            problems: located(c.problems, |p| loc.position(p)),
         }))
     }
 
