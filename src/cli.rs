@@ -5,12 +5,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use rollsim::{Error, Scenario, report, sim};
+use rollsim::{Error, Scenario, batch, report, sim};
 
 const RUN_EXAMPLES: &str = "Examples:
   rollsim run scenarios/quality-update-office-fleet.toml
   rollsim run scenarios/quality-update-office-fleet.toml --seed 7 --out output/seed7
-  rollsim run my-plan.toml --devices 100000 --stats";
+  rollsim run my-plan.toml --devices 100000 --stats
+  rollsim run scenarios/safety-false-alarm.toml --replications 100 --jobs 2";
+
+const BATCH_EXAMPLES: &str = "Examples:
+  rollsim batch scenarios/sweeps/forced-reboot.toml
+  rollsim batch scenarios/sweeps/rollout-size.toml --jobs 2 --replications 50 --out output/sizes";
 
 const PLOT_EXAMPLES: &str = "Examples:
   rollsim plot output/quality-update-office-fleet
@@ -46,10 +51,36 @@ enum Command {
         /// Rescale the fleet to this many devices, keeping segment shares.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
         devices: Option<u64>,
+        /// Run this many replications (seeds seed, replication 0…N−1) and add bands.csv and
+        /// runs.csv; the other files show replication 0.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        replications: Option<u64>,
+        /// Worker threads for replications [default: all cores].
+        #[arg(long)]
+        jobs: Option<usize>,
         /// Print events processed, events per second and time per phase.
         #[arg(long)]
         stats: bool,
         /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a sweep: a base scenario and parameters to vary, each variant replicated; writes
+    /// runs.csv, bands.csv, variants.csv (with Pareto fronts), expectations.csv and charts.
+    #[command(after_help = BATCH_EXAMPLES)]
+    Batch {
+        /// The sweep file (TOML).
+        sweep: PathBuf,
+        /// Output folder [default: output/<sweep stem>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Replications per variant (overrides the sweep's `replications`).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        replications: Option<u64>,
+        /// Print nothing but errors (and no progress bar).
         #[arg(long, short)]
         quiet: bool,
     },
@@ -102,9 +133,26 @@ pub fn run() -> Result<ExitCode, Error> {
             out,
             seed,
             devices,
+            replications,
+            jobs,
             stats,
             quiet,
-        } => run_scenario(&scenario, out, seed, devices, stats, quiet),
+        } => run_scenario(
+            &scenario,
+            out,
+            seed,
+            devices,
+            (replications, jobs),
+            stats,
+            quiet,
+        ),
+        Command::Batch {
+            sweep,
+            out,
+            jobs,
+            replications,
+            quiet,
+        } => batch(&sweep, out, jobs, replications, quiet),
         Command::Plot {
             dir,
             width,
@@ -142,6 +190,7 @@ fn run_scenario(
     out: Option<PathBuf>,
     seed: Option<u64>,
     devices: Option<u64>,
+    (replications, jobs): (Option<u64>, Option<usize>),
     stats: bool,
     quiet: bool,
 ) -> Result<ExitCode, Error> {
@@ -163,6 +212,30 @@ fn run_scenario(
         source,
     })?;
     files.push(("scenario.toml", text));
+    // Replications and expectations: the same job as a one-variant batch.
+    let reps = replications.unwrap_or(1);
+    let mut outcomes = Vec::new();
+    if reps > 1 || !sc.expect.is_empty() {
+        let job = batch::Job {
+            name: "base".into(),
+            params: Vec::new(),
+            scenario: &sc,
+        };
+        let bar = progress(reps, quiet || reps == 1);
+        let results = batch::run_all(&[job], seed, reps, threads(jobs), &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        if reps > 1 {
+            files.push(("bands.csv", batch::bands_csv(&results)));
+            files.push(("runs.csv", batch::runs_csv(&results, &[])));
+        }
+        outcomes = batch::check(&results, &sc.expect);
+        for o in &mut outcomes {
+            o.variant.clear();
+        }
+        if !outcomes.is_empty() {
+            files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
+        }
+    }
     let charts = report::charts::render_files(&files, &Default::default())?;
     let html = report::html::report_html(&files, &charts).into_bytes();
     files.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));
@@ -174,6 +247,7 @@ fn run_scenario(
             "{}",
             report::terminal_summary(&report::summary(&sc, &result), &out)
         );
+        print!("{}", batch::outcome_lines(&outcomes));
     }
     if stats {
         let s = &result.stats;
@@ -192,7 +266,93 @@ fn run_scenario(
             )),
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(gate(&outcomes))
+}
+
+/// Exit code 3 when an expectation is missed.
+fn gate(outcomes: &[batch::Outcome]) -> ExitCode {
+    if outcomes.iter().any(|o| !o.met) {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn threads(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal, or when `hidden`).
+fn progress(total: u64, hidden: bool) -> indicatif::ProgressBar {
+    let target = if hidden {
+        indicatif::ProgressDrawTarget::hidden()
+    } else {
+        indicatif::ProgressDrawTarget::stderr()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), target);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {per_sec}, ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn batch(
+    path: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    replications: Option<u64>,
+    quiet: bool,
+) -> Result<ExitCode, Error> {
+    let sweep = batch::sweep::Sweep::load(path)?;
+    let reps = replications.unwrap_or(sweep.replications);
+    let out = out.unwrap_or_else(|| default_out(path));
+    let list: Vec<batch::Job<'_>> = sweep
+        .variants
+        .iter()
+        .map(|v| batch::Job {
+            name: v.name.clone(),
+            params: v.params.iter().map(|(_, x)| x.clone()).collect(),
+            scenario: &v.scenario,
+        })
+        .collect();
+    let bar = progress(reps * list.len() as u64, quiet);
+    let results = batch::run_all(&list, sweep.seed, reps, threads(jobs), &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let outcomes = batch::check(&results, &sweep.expect);
+    let text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
+        ("runs.csv", batch::runs_csv(&results, &sweep.parameters)),
+        ("bands.csv", batch::bands_csv(&results)),
+        (
+            "variants.csv",
+            batch::variants_csv(&results, &sweep.parameters),
+        ),
+        ("scenario.toml", text),
+    ];
+    if !outcomes.is_empty() {
+        files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
+    }
+    let charts = report::charts::render_files(&files, &Default::default())?;
+    let html = report::html::report_html(&files, &charts).into_bytes();
+    files.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));
+    files.push(("report.html", html));
+    report::write_dir_atomic(&out, &files)?;
+    if !quiet {
+        println!(
+            "{}: {} variants × {} replications; results in {}",
+            path.display(),
+            results.len(),
+            reps,
+            out.display()
+        );
+        print!("{}", batch::outcome_lines(&outcomes));
+    }
+    Ok(gate(&outcomes))
 }
 
 /// Re-renders the charts and report.html of `dir`, each file written to a temporary name and
@@ -255,6 +415,25 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
         {
             match rollsim::scenario::deployment::validate_graph_file(f) {
                 Ok(what) => println!("{}: ok ({what})", f.display()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    bad = true;
+                }
+            }
+            continue;
+        }
+        let is_sweep = std::fs::read_to_string(f)
+            .ok()
+            .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+            .is_some_and(|t| t.contains_key("base"));
+        if is_sweep {
+            match batch::sweep::Sweep::load(f) {
+                Ok(s) => println!(
+                    "{}: ok (sweep: {} variants × {} replications)",
+                    f.display(),
+                    s.variants.len(),
+                    s.replications
+                ),
                 Err(e) => {
                     eprintln!("error: {e}");
                     bad = true;

@@ -69,6 +69,9 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// Something failed while running (exit code 1).
+    #[error("{0}")]
+    Run(String),
 }
 
 impl Error {

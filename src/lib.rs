@@ -16,6 +16,7 @@
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod batch;
 pub mod client;
 pub mod engine;
 pub mod error;

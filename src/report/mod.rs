@@ -40,7 +40,7 @@ pub fn csv_text(s: &str) -> String {
     }
 }
 
-fn csv_bytes(rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
+pub fn csv_bytes(rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     // Writing to memory cannot fail for I/O reasons; a csv error would be a bug in the row shape.
     let _ = rows(&mut w);
@@ -146,6 +146,66 @@ pub struct DeploymentSummary {
     /// Deployment state changes.
     pub state_changes: Vec<StateChangeOut>,
 }
+
+impl DeploymentSummary {
+    /// Every numeric summary metric by name (`None`: never reached), in `summary.csv` order:
+    /// what sweeps tabulate and expectations check.
+    pub fn metrics(&self) -> Vec<(&'static str, Option<f64>)> {
+        let n = |v: u64| Some(v as f64);
+        vec![
+            ("devices_targeted", n(self.devices_targeted)),
+            ("devices_offered", n(self.devices_offered)),
+            ("devices_compliant", n(self.devices_compliant)),
+            ("share_compliant", Some(self.share_compliant)),
+            ("hours_to_50", self.hours_to_50),
+            ("hours_to_90", self.hours_to_90),
+            ("hours_to_95", self.hours_to_95),
+            ("hours_to_99", self.hours_to_99),
+            ("forced_restarts", n(self.forced_restarts)),
+            ("auto_restarts", n(self.auto_restarts)),
+            ("user_restarts", n(self.user_restarts)),
+            ("restarts_in_active_hours", n(self.restarts_in_active_hours)),
+            ("install_failures", n(self.install_failures)),
+            ("rollbacks", n(self.rollbacks)),
+            ("issue_hits", n(self.issue_hits)),
+            ("held", n(self.held)),
+            ("ineligible", n(self.ineligible)),
+            ("rule_fired_hours", self.rule_fired_hours),
+            (
+                "issue_hits_at_rule",
+                self.issue_hits_at_rule.map(|v| v as f64),
+            ),
+            (
+                "paused_by_monitoring_hours",
+                self.paused_by_monitoring_hours,
+            ),
+        ]
+    }
+}
+
+/// Names of [`DeploymentSummary::metrics`].
+pub const METRICS: [&str; 20] = [
+    "devices_targeted",
+    "devices_offered",
+    "devices_compliant",
+    "share_compliant",
+    "hours_to_50",
+    "hours_to_90",
+    "hours_to_95",
+    "hours_to_99",
+    "forced_restarts",
+    "auto_restarts",
+    "user_restarts",
+    "restarts_in_active_hours",
+    "install_failures",
+    "rollbacks",
+    "issue_hits",
+    "held",
+    "ineligible",
+    "rule_fired_hours",
+    "issue_hits_at_rule",
+    "paused_by_monitoring_hours",
+];
 
 /// One monitoring rule firing in `summary.json`.
 #[derive(Serialize, Debug, Clone, PartialEq)]

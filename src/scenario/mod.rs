@@ -64,6 +64,8 @@ pub struct Scenario {
     pub issues: Vec<IssueDef>,
     /// Signal delay, monitoring denominator, likely-issue model.
     pub safety: SafetyParams,
+    /// Expectations checked after the run (`[[expect]]`; exit code 3 when missed).
+    pub expect: Vec<crate::batch::expect::Expectation>,
     /// Warnings found while loading (printed, not fatal).
     pub warnings: Vec<String>,
 }
@@ -92,6 +94,8 @@ struct RawScenario {
     #[serde(default)]
     issues: Vec<safety::RawIssue>,
     safety: Option<safety::RawSafety>,
+    #[serde(default)]
+    expect: Vec<crate::batch::expect::RawExpect>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -220,7 +224,7 @@ enum RawAttr {
 /// Collects problems as (field path, message) while validating.
 #[derive(Default)]
 pub(crate) struct Checker {
-    problems: Vec<(String, String)>,
+    pub(crate) problems: Vec<(String, String)>,
     /// Problems in other files the scenario names (Graph JSON bodies), located in those files.
     file_errors: Vec<InputError>,
     /// Things worth telling the user that do not stop the run.
@@ -983,6 +987,8 @@ impl Scenario {
             start_unix,
         );
         let safety = safety::safety(c, raw.safety.as_ref(), start_unix);
+        let dep_names: Vec<&str> = side.deployments.iter().map(|d| d.name.as_str()).collect();
+        let expect = crate::batch::expect::check(c, "expect", &raw.expect, &dep_names);
         for (i, a) in side.actions.iter().enumerate() {
             if a.at > horizon {
                 c.fail(
@@ -1010,6 +1016,7 @@ impl Scenario {
             actions: side.actions,
             issues,
             safety,
+            expect,
             warnings: Vec::new(),
         }
     }

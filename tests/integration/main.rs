@@ -2,6 +2,7 @@
 //! One test binary (`reference/style-by-example.md` §2.12), grouped by topic.
 
 mod bad_input;
+mod batch;
 mod charts;
 mod common;
 mod core_model;

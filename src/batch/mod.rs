@@ -1,0 +1,398 @@
+//! Many runs: replications of a scenario and sweeps over variants, in parallel, summarised.
+//!
+//! - Replication `r` of a variant runs with the variant's seed and replication index `r` (the
+//!   random streams are keyed by both), so variants share their random numbers (common random
+//!   numbers make comparisons sharper) and nothing depends on thread count or run order.
+//! - Runs execute on a rayon pool (`--jobs`); each simulation stays single-threaded. Results are
+//!   folded in replication order, in chunks, so memory holds a chunk of runs plus the aggregates.
+//! - Per variant: [`bands::Bands`] (percentile curves in bounded memory) and the per-run summary
+//!   metrics (one row per run in `runs.csv`; their percentiles and the Pareto front in
+//!   `variants.csv`).
+
+pub mod bands;
+pub mod expect;
+pub mod sweep;
+
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::metrics::State;
+use crate::report::{self, DeploymentSummary, csv_bytes, csv_text, fmt_hours};
+use crate::scenario::Scenario;
+use crate::sim;
+use crate::time::format_instant;
+use bands::{Bands, QUANTILES};
+use expect::{Expectation, quantile};
+
+/// One variant to run.
+pub struct Job<'a> {
+    /// Variant name.
+    pub name: String,
+    /// Parameter values, in the order of the batch's parameter names.
+    pub params: Vec<String>,
+    /// The scenario.
+    pub scenario: &'a Scenario,
+}
+
+/// Per-run summary rows of one variant: `metrics[run][deployment]`.
+pub struct VariantResult {
+    /// Variant name.
+    pub name: String,
+    /// Parameter values.
+    pub params: Vec<String>,
+    /// Deployment names.
+    pub deployments: Vec<String>,
+    /// Bands of the state curves.
+    pub bands: Bands,
+    /// Per replication: (seed, per deployment summary).
+    pub runs: Vec<(u64, Vec<DeploymentSummary>)>,
+    /// Scenario start (for the time column) and sample interval.
+    start_unix: i64,
+    sample: u64,
+    horizon: u64,
+}
+
+impl VariantResult {
+    /// The values of `metric` for deployment `dep` across runs.
+    pub fn values(&self, dep: usize, metric: &str) -> Vec<Option<f64>> {
+        self.runs
+            .iter()
+            .map(|(_, ds)| {
+                ds.get(dep)
+                    .and_then(|d| d.metrics().into_iter().find(|(m, _)| *m == metric))
+                    .and_then(|(_, v)| v)
+            })
+            .collect()
+    }
+}
+
+/// Runs `reps` replications of every job on `jobs` threads; `progress` is called after each run.
+pub fn run_all(
+    jobs_list: &[Job<'_>],
+    seed: u64,
+    reps: u64,
+    threads: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<VariantResult>, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    let chunk = (threads.max(1) * 4) as u64;
+    let mut out = Vec::new();
+    for job in jobs_list {
+        let sc = job.scenario;
+        let samples = sc.horizon.div_ceil(sc.sample_interval.max(1)) as usize + 1;
+        let mut bands = Bands::new(sc.deployments.len(), samples);
+        let mut runs = Vec::with_capacity(reps as usize);
+        let mut first = 0;
+        while first < reps {
+            let last = (first + chunk).min(reps);
+            let results: Vec<(u64, Vec<DeploymentSummary>, sim::RunResult)> = pool.install(|| {
+                (first..last)
+                    .into_par_iter()
+                    .map(|r| {
+                        let res = sim::run(sc, seed, r);
+                        let s = report::summary(sc, &res).deployments;
+                        progress();
+                        (r, s, res)
+                    })
+                    .collect()
+            });
+            for (_, s, res) in results {
+                bands.add(&res);
+                runs.push((seed, s));
+            }
+            first = last;
+        }
+        out.push(VariantResult {
+            name: job.name.clone(),
+            params: job.params.clone(),
+            deployments: sc.deployments.iter().map(|d| d.name.clone()).collect(),
+            bands,
+            runs,
+            start_unix: sc.start_unix,
+            sample: sc.sample_interval,
+            horizon: sc.horizon,
+        });
+    }
+    Ok(out)
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| {
+        let r = (x * 10_000.0).round() / 10_000.0;
+        r.to_string()
+    })
+}
+
+/// `bands.csv`: per variant, sample, deployment and state, the percentiles and mean share.
+pub fn bands_csv(results: &[VariantResult]) -> Vec<u8> {
+    csv_bytes(|w| {
+        w.write_record([
+            "variant",
+            "hours",
+            "time",
+            "deployment",
+            "state",
+            "p5",
+            "p25",
+            "p50",
+            "p75",
+            "p95",
+            "mean",
+        ])?;
+        for v in results {
+            for (d, dep) in v.deployments.iter().enumerate() {
+                for k in 0..v.bands.samples() {
+                    let t = (k as u64 * v.sample).min(v.horizon);
+                    let (hours, time) = (fmt_hours(t), format_instant(v.start_unix, t));
+                    for s in State::ALL {
+                        let mut row = vec![
+                            csv_text(&v.name),
+                            hours.clone(),
+                            time.clone(),
+                            csv_text(dep),
+                            s.as_str().to_string(),
+                        ];
+                        for q in QUANTILES {
+                            row.push(format!("{:.6}", v.bands.quantile(d, k, s, q)));
+                        }
+                        row.push(format!("{:.6}", v.bands.mean(d, k, s)));
+                        w.write_record(&row)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `runs.csv`: one row per run and deployment with every summary metric.
+pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8> {
+    csv_bytes(|w| {
+        let mut header = vec!["variant".to_string()];
+        header.extend(parameters.iter().cloned());
+        header.extend(["replication", "seed", "deployment"].map(String::from));
+        header.extend(report::METRICS.iter().map(|m| m.to_string()));
+        w.write_record(&header)?;
+        for v in results {
+            for (r, (seed, ds)) in v.runs.iter().enumerate() {
+                for d in ds {
+                    let mut row = vec![csv_text(&v.name)];
+                    row.extend(v.params.iter().map(|p| csv_text(p)));
+                    row.extend([r.to_string(), seed.to_string(), csv_text(&d.name)]);
+                    row.extend(d.metrics().into_iter().map(|(_, x)| num(x)));
+                    w.write_record(&row)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Pareto front flags: point i is on the front when no other point is at least as good in both
+/// coordinates and better in one (smaller is better; `None` = never = worst).
+fn pareto(points: &[(Option<f64>, Option<f64>)]) -> Vec<bool> {
+    let key = |v: Option<f64>| v.unwrap_or(f64::INFINITY);
+    points
+        .iter()
+        .map(|&(a, b)| {
+            !points.iter().any(|&(c, d)| {
+                key(c) <= key(a) && key(d) <= key(b) && (key(c) < key(a) || key(d) < key(b))
+            })
+        })
+        .collect()
+}
+
+/// `variants.csv`: per variant and deployment, percentiles of the key metrics and the Pareto
+/// flags (speed vs blast radius, speed vs disruption), then the variant's parameters.
+pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8> {
+    // Rows: (variant index, deployment index).
+    let mut rows: Vec<(usize, usize)> = Vec::new();
+    for (vi, v) in results.iter().enumerate() {
+        for d in 0..v.deployments.len() {
+            rows.push((vi, d));
+        }
+    }
+    let q = |vi: usize, d: usize, m: &str, p: f64| quantile(&results[vi].values(d, m), p);
+    // Fronts are computed among the variants of the same deployment.
+    let mut blast = vec![false; rows.len()];
+    let mut disruption = vec![false; rows.len()];
+    let deps: Vec<String> = {
+        let mut v: Vec<String> = rows
+            .iter()
+            .map(|&(vi, d)| results[vi].deployments[d].clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    for dep in deps {
+        let idx: Vec<usize> = (0..rows.len())
+            .filter(|&i| results[rows[i].0].deployments[rows[i].1] == dep)
+            .collect();
+        let speed: Vec<Option<f64>> = idx
+            .iter()
+            .map(|&i| q(rows[i].0, rows[i].1, "hours_to_95", 0.5))
+            .collect();
+        for (metric, flags) in [
+            ("issue_hits", &mut blast),
+            ("restarts_in_active_hours", &mut disruption),
+        ] {
+            let pts: Vec<(Option<f64>, Option<f64>)> = idx
+                .iter()
+                .zip(&speed)
+                .map(|(&i, &s)| (s, q(rows[i].0, rows[i].1, metric, 0.5)))
+                .collect();
+            for (k, on) in pareto(&pts).into_iter().enumerate() {
+                flags[idx[k]] = on;
+            }
+        }
+    }
+    csv_bytes(|w| {
+        let mut header: Vec<String> = [
+            "variant",
+            "deployment",
+            "runs",
+            "hours_to_90_p5",
+            "hours_to_90_p50",
+            "hours_to_90_p95",
+            "hours_to_95_p5",
+            "hours_to_95_p50",
+            "hours_to_95_p95",
+            "issue_hits_p5",
+            "issue_hits_p50",
+            "issue_hits_p95",
+            "forced_restarts_p50",
+            "restarts_in_active_hours_p50",
+            "pareto_blast",
+            "pareto_disruption",
+        ]
+        .map(String::from)
+        .to_vec();
+        header.extend(parameters.iter().cloned());
+        w.write_record(&header)?;
+        for (i, &(vi, d)) in rows.iter().enumerate() {
+            let v = &results[vi];
+            let mut row = vec![
+                csv_text(&v.name),
+                csv_text(&v.deployments[d]),
+                v.runs.len().to_string(),
+            ];
+            for m in ["hours_to_90", "hours_to_95", "issue_hits"] {
+                for p in [0.05, 0.5, 0.95] {
+                    row.push(num(q(vi, d, m, p)));
+                }
+            }
+            row.push(num(q(vi, d, "forced_restarts", 0.5)));
+            row.push(num(q(vi, d, "restarts_in_active_hours", 0.5)));
+            row.push(blast[i].to_string());
+            row.push(disruption[i].to_string());
+            row.extend(v.params.iter().map(|p| csv_text(p)));
+            w.write_record(&row)?;
+        }
+        Ok(())
+    })
+}
+
+/// One expectation's outcome.
+pub struct Outcome {
+    /// Variant (empty for a plain run).
+    pub variant: String,
+    /// The expectation.
+    pub expect: Expectation,
+    /// The value at the quantile (`None`: never reached).
+    pub value: Option<f64>,
+    /// Whether it is met.
+    pub met: bool,
+}
+
+/// Checks expectations against every variant.
+pub fn check(results: &[VariantResult], expectations: &[Expectation]) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for v in results {
+        for e in expectations {
+            let Some(d) = v.deployments.iter().position(|n| *n == e.deployment) else {
+                continue;
+            };
+            let value = quantile(&v.values(d, &e.metric), e.quantile);
+            out.push(Outcome {
+                variant: v.name.clone(),
+                met: e.met(value),
+                expect: e.clone(),
+                value,
+            });
+        }
+    }
+    out
+}
+
+/// `expectations.csv`.
+pub fn expectations_csv(outcomes: &[Outcome]) -> Vec<u8> {
+    csv_bytes(|w| {
+        w.write_record([
+            "deployment",
+            "metric",
+            "quantile",
+            "bound",
+            "value",
+            "status",
+        ])?;
+        for o in outcomes {
+            let dep = if o.variant.is_empty() {
+                o.expect.deployment.clone()
+            } else {
+                format!("{}: {}", o.variant, o.expect.deployment)
+            };
+            w.write_record([
+                csv_text(&dep),
+                o.expect.metric.clone(),
+                o.expect.quantile.to_string(),
+                o.expect.bound_text(),
+                o.value.map_or("never".into(), |v| num(Some(v))),
+                if o.met { "met" } else { "missed" }.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// Terminal lines for expectations.
+pub fn outcome_lines(outcomes: &[Outcome]) -> String {
+    outcomes
+        .iter()
+        .map(|o| {
+            format!(
+                "  expect {}{} {} (p{}) {}: {} → {}\n",
+                if o.variant.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}] ", o.variant)
+                },
+                o.expect.deployment,
+                o.expect.metric,
+                (o.expect.quantile * 100.0).round(),
+                o.expect.bound_text(),
+                o.value.map_or("never".into(), |v| num(Some(v))),
+                if o.met { "met" } else { "MISSED" }
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pareto_front_keeps_undominated_points() {
+        let pts = [
+            (Some(10.0), Some(5.0)),
+            (Some(20.0), Some(1.0)),
+            (Some(30.0), Some(6.0)),
+            (None, Some(0.0)),
+        ];
+        assert_eq!(pareto(&pts), vec![true, true, false, true]);
+    }
+}

@@ -1,0 +1,439 @@
+//! Sweep files: a base scenario plus parameters to vary.
+//!
+//! ```toml
+//! base = "quality-update-office-fleet.toml"   # relative to the sweep file
+//! replications = 20
+//! [grid]                                       # every combination (cartesian product)
+//! "policies.default.quality_deadline" = ["P2D", "P7D"]
+//! "deployments.jan-security.settings.userExperience.daysUntilForcedReboot" = { from = 0, to = 2, step = 1 }
+//! # or explicit variants:
+//! [[variants]]
+//! name = "fast"
+//! set = { "policies.default.quality_deadline" = "P2D" }
+//! ```
+//!
+//! A dotted path walks the base scenario's TOML; an element of an array of tables
+//! (`deployments`, `segments`, `issues`, `actions`) is chosen by its `name` or by its index.
+//! Missing tables on the way are created (the scenario's own validation then rejects a field that
+//! does not exist, and the error names the sweep path).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::expect::{self, Expectation, RawExpect};
+use crate::error::{Error, InputError, Problem};
+use crate::scenario::{Checker, Scenario, located, suggest};
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    base: String,
+    replications: Option<i64>,
+    seed: Option<u64>,
+    grid: Option<toml::Table>,
+    variants: Option<Vec<RawVariant>>,
+    #[serde(default)]
+    expect: Vec<RawExpect>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    name: String,
+    set: toml::Table,
+}
+
+/// One variant of a sweep: its name, the overrides that define it, and the scenario they give.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// Name (explicit, or `path=value,…` for grid points).
+    pub name: String,
+    /// (dotted path, value as written) pairs.
+    pub params: Vec<(String, String)>,
+    /// The scenario with the overrides applied.
+    pub scenario: Scenario,
+}
+
+/// A checked sweep.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    /// The sweep file.
+    pub file: PathBuf,
+    /// Parameter names (dotted paths), the extra columns of the outputs.
+    pub parameters: Vec<String>,
+    /// Variants, in file (or grid) order.
+    pub variants: Vec<Variant>,
+    /// Replications per variant.
+    pub replications: u64,
+    /// Seed of replication 0 (default: the base scenario's).
+    pub seed: u64,
+    /// Expectations checked for every variant.
+    pub expect: Vec<Expectation>,
+}
+
+fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Sets `value` at dotted `path` in `doc`.
+fn apply(doc: &mut toml::Table, path: &str, value: &toml::Value) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut table = doc;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if last {
+            table.insert((*part).to_string(), value.clone());
+            return Ok(());
+        }
+        let entry = table
+            .entry((*part).to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = match entry {
+            toml::Value::Table(t) => t,
+            toml::Value::Array(items) => {
+                let next = parts[i + 1];
+                let names: Vec<String> = items
+                    .iter()
+                    .filter_map(|x| x.get("name").and_then(|n| n.as_str()).map(String::from))
+                    .collect();
+                let pos = items
+                    .iter()
+                    .position(|x| x.get("name").and_then(|n| n.as_str()) == Some(next))
+                    .or_else(|| next.parse::<usize>().ok().filter(|&k| k < items.len()));
+                let Some(pos) = pos else {
+                    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                    return Err(format!(
+                        "\"{part}\" has no element named \"{next}\"{}; elements are {} (or an index from 0)",
+                        suggest(next, &refs),
+                        names.join(", ")
+                    ));
+                };
+                // Skip the element selector.
+                return match items.get_mut(pos) {
+                    Some(toml::Value::Table(t)) => {
+                        let rest = parts[i + 2..].join(".");
+                        if rest.is_empty() {
+                            Err(format!(
+                                "\"{path}\" names a whole element; name a field in it"
+                            ))
+                        } else {
+                            apply(t, &rest, value)
+                        }
+                    }
+                    _ => Err(format!("\"{part}.{next}\" is not a table")),
+                };
+            }
+            other => {
+                return Err(format!(
+                    "\"{}\" is a {}, not a table: it has no field \"{}\"",
+                    parts[..=i].join("."),
+                    other.type_str(),
+                    parts[i + 1]
+                ));
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Values of one grid entry: a non-empty list, or `{ from, to, step }`.
+fn grid_values(c: &mut Checker, path: &str, v: &toml::Value) -> Vec<toml::Value> {
+    match v {
+        toml::Value::Array(a) if a.is_empty() => {
+            c.fail(path, "is an empty list: give at least one value");
+            Vec::new()
+        }
+        toml::Value::Array(a) => a.clone(),
+        toml::Value::Table(t) => {
+            let num = |k: &str| {
+                t.get(k)
+                    .and_then(|x| x.as_float().or(x.as_integer().map(|i| i as f64)))
+            };
+            let ints = ["from", "to", "step"]
+                .iter()
+                .all(|k| t.get(*k).is_none_or(|x| x.is_integer()));
+            match (num("from"), num("to"), num("step").or(Some(1.0))) {
+                (Some(from), Some(to), Some(step)) if step > 0.0 && to >= from => {
+                    let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+                    if n > 10_000 {
+                        c.fail(path, format!("gives {n} values; at most 10000"));
+                        return Vec::new();
+                    }
+                    (0..n)
+                        .map(|i| {
+                            let x = from + step * i as f64;
+                            if ints {
+                                toml::Value::Integer(x.round() as i64)
+                            } else {
+                                toml::Value::Float(x)
+                            }
+                        })
+                        .collect()
+                }
+                _ => {
+                    c.fail(
+                        path,
+                        "a range needs numbers from ≤ to and step > 0: { from = 0, to = 2, step = 1 }",
+                    );
+                    Vec::new()
+                }
+            }
+        }
+        other => {
+            c.fail(
+                path,
+                format!(
+                    "must be a list of values or a range {{ from, to, step }}, found {}",
+                    other.type_str()
+                ),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// Line and column of the first quoted occurrence of `needle` in `text`.
+fn find(text: &str, needle: &str) -> (usize, usize) {
+    let at = text
+        .find(&format!("\"{needle}\""))
+        .or_else(|| text.find(needle))
+        .unwrap_or(0);
+    let before = &text[..at];
+    (
+        before.matches('\n').count() + 1,
+        before.rfind('\n').map_or(at, |i| at - i - 1) + 1,
+    )
+}
+
+impl Sweep {
+    /// Loads and checks a sweep file, building every variant's scenario.
+    pub fn load(file: &Path) -> Result<Sweep, Error> {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let shown = file.display().to_string();
+        let loc = crate::scenario::locate::Locator::new(&text);
+        let raw: RawSweep = toml::from_str(&text).map_err(|e| {
+            let (line, column) = e.span().map_or((0, 0), |s| loc.line_col(s.start));
+            Error::Input(InputError {
+                file: shown.clone(),
+                problems: vec![Problem {
+                    line,
+                    column,
+                    path: e.span().map(|s| loc.path_at(&s)).unwrap_or_default(),
+                    message: e.message().trim().to_string(),
+                }],
+            })
+        })?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let base_path = dir.join(&raw.base);
+        let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+            Error::Input(InputError {
+                file: shown.clone(),
+                problems: vec![Problem {
+                    line: find(&text, &raw.base).0,
+                    column: find(&text, &raw.base).1,
+                    path: "base".into(),
+                    message: format!(
+                        "cannot read the base scenario \"{}\": {e}",
+                        base_path.display()
+                    ),
+                }],
+            })
+        })?;
+        // The base must be valid on its own; its errors are its own file's.
+        let base = Scenario::load(&base_path)?;
+        let base_doc: toml::Table = toml::from_str(&base_text).map_err(|e| {
+            Error::Input(InputError {
+                file: base_path.display().to_string(),
+                problems: vec![Problem {
+                    line: 0,
+                    column: 0,
+                    path: String::new(),
+                    message: e.to_string(),
+                }],
+            })
+        })?;
+        let mut c = Checker::default();
+        let replications = match raw.replications {
+            None => 1,
+            Some(n) if (1..=1_000_000).contains(&n) => n as u64,
+            Some(n) => {
+                c.fail(
+                    "replications",
+                    format!("must be from 1 to 1000000, found {n}"),
+                );
+                1
+            }
+        };
+        // Variants as (name, [(path, value)]).
+        let mut defs: Vec<(String, Vec<(String, toml::Value)>)> = Vec::new();
+        let mut parameters: Vec<String> = Vec::new();
+        match (&raw.grid, &raw.variants) {
+            (Some(_), Some(_)) => c.fail("variants", "use [grid] or [[variants]], not both"),
+            (None, None) => c.fail("grid", "a sweep needs [grid] or [[variants]]"),
+            (Some(g), None) => {
+                let mut axes: Vec<(String, Vec<toml::Value>)> = Vec::new();
+                for (path, v) in g {
+                    let vals = grid_values(&mut c, &format!("grid.{path}"), v);
+                    parameters.push(path.clone());
+                    axes.push((path.clone(), vals));
+                }
+                let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
+                for (path, vals) in &axes {
+                    combos = combos
+                        .into_iter()
+                        .flat_map(|prefix| {
+                            vals.iter().map(move |v| {
+                                let mut p = prefix.clone();
+                                p.push((path.clone(), v.clone()));
+                                p
+                            })
+                        })
+                        .collect();
+                }
+                for combo in combos {
+                    let name = combo
+                        .iter()
+                        .map(|(p, v)| format!("{}={}", p.rsplit('.').next().unwrap_or(p), show(v)))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    defs.push((name, combo));
+                }
+            }
+            (None, Some(vs)) => {
+                for v in vs {
+                    for k in v.set.keys() {
+                        if !parameters.contains(k) {
+                            parameters.push(k.clone());
+                        }
+                    }
+                    defs.push((
+                        v.name.clone(),
+                        v.set.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
+                    ));
+                }
+            }
+        }
+        let mut variants = Vec::new();
+        let mut problems: Vec<Problem> = Vec::new();
+        for (name, sets) in defs {
+            let mut doc = base_doc.clone();
+            let mut ok = true;
+            for (path, value) in &sets {
+                if let Err(m) = apply(&mut doc, path, value) {
+                    let (line, column) = find(&text, path);
+                    problems.push(Problem {
+                        line,
+                        column,
+                        path: path.clone(),
+                        message: m,
+                    });
+                    ok = false;
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let generated = toml::to_string(&doc).unwrap_or_default();
+            let stem = base_path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            match Scenario::parse(
+                &generated,
+                &format!("{shown} (variant {name})"),
+                &stem,
+                &base_path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+            ) {
+                Ok(sc) => variants.push(Variant {
+                    name: name.clone(),
+                    params: sets.iter().map(|(p, v)| (p.clone(), show(v))).collect(),
+                    scenario: sc,
+                }),
+                Err(Error::Input(e)) => {
+                    // Name the sweep path that caused it: the override whose path the
+                    // scenario error is under, else all of the variant's paths.
+                    for p in e.problems {
+                        let culprit = sets
+                            .iter()
+                            .map(|(k, _)| k)
+                            .find(|k| {
+                                p.path
+                                    .replace('[', ".")
+                                    .contains(k.split('.').next_back().unwrap_or(k))
+                            })
+                            .cloned()
+                            .unwrap_or_else(|| {
+                                sets.iter()
+                                    .map(|(k, _)| k.clone())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            });
+                        let (line, column) = find(&text, culprit.split(", ").next().unwrap_or(""));
+                        problems.push(Problem {
+                            line,
+                            column,
+                            path: culprit,
+                            message: format!("variant {name}: {} ({})", p.message, p.path),
+                        });
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let names: Vec<&str> = base.deployments.iter().map(|d| d.name.as_str()).collect();
+        let expect = expect::check(&mut c, "expect", &raw.expect, &names);
+        let mut all = located(c.problems, |p| match p.strip_prefix("grid.") {
+            Some(rest) => find(&text, rest),
+            None => loc.position(p),
+        });
+        all.extend(problems);
+        if !all.is_empty() {
+            all.sort_by_key(|p| (p.line, p.column));
+            all.dedup_by(|a, b| a.line == b.line && a.message == b.message);
+            return Err(Error::Input(InputError {
+                file: shown,
+                problems: all,
+            }));
+        }
+        Ok(Sweep {
+            file: file.to_path_buf(),
+            parameters,
+            seed: raw.seed.unwrap_or(base.seed),
+            variants,
+            replications,
+            expect,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_selects_array_elements_by_name_and_creates_tables() {
+        let mut doc: toml::Table =
+            toml::from_str("[[deployments]]\nname = \"a\"\n[[deployments]]\nname = \"b\"\n")
+                .unwrap();
+        apply(
+            &mut doc,
+            "deployments.b.settings.schedule.gradualRollout.devicesPerOffer",
+            &toml::Value::Integer(5),
+        )
+        .unwrap();
+        let s = toml::to_string(&doc).unwrap();
+        assert!(s.contains("devicesPerOffer = 5"), "{s}");
+        let e = apply(&mut doc, "deployments.c.name", &toml::Value::Integer(1)).unwrap_err();
+        assert!(e.contains("no element named \"c\""), "{e}");
+    }
+}

@@ -1,0 +1,185 @@
+//! Replications, sweeps and expectations.
+
+use std::path::Path;
+
+use crate::common::*;
+
+/// An always-on fleet with an expedited update, fixed durations and a forced restart right after
+/// the install: every replication is the same.
+const DETERMINISTIC: &str = r##"
+[simulation]
+start = "2026-01-12T00:00:00Z"
+horizon = "P3D"
+seed = 1
+sample_interval = "PT1H"
+
+[client.quality]
+download_time = "PT10M"
+install_time = "PT20M"
+restart_time = "PT5M"
+
+[[segments]]
+name = "fleet"
+devices = 200
+availability = { profile = "always_on" }
+
+[[deployments]]
+name = "x"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", classification = "security", releaseDateTime = "2026-01-12T00:00:00Z" }
+settings = { expedite = { isExpedited = true }, userExperience = { daysUntilForcedReboot = 0 } }
+"##;
+
+/// A random one: office devices, a regular update.
+fn random_scenario(expect: &str) -> String {
+    scenario(300, r#"availability = { profile = "office" }"#, expect)
+}
+
+fn run_in(case: &Case, name: &str, args: &[&str]) -> (std::path::PathBuf, i32) {
+    let out = case.out(name);
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .args(args)
+        .assert();
+    let code = a.get_output().status.code().unwrap_or(-1);
+    (out, code)
+}
+
+fn read(dir: &Path, f: &str) -> Vec<u8> {
+    std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+}
+
+#[test]
+fn replications_give_the_same_bytes_with_one_or_two_jobs() {
+    let case = Case::new(&random_scenario(""));
+    let (a, _) = run_in(&case, "j1", &["--replications", "8", "--jobs", "1"]);
+    let (b, _) = run_in(&case, "j2", &["--replications", "8", "--jobs", "2"]);
+    for f in ["bands.csv", "runs.csv", "timeseries.csv", "summary.json"] {
+        assert_eq!(read(&a, f), read(&b, f), "{f}");
+    }
+    let runs = String::from_utf8(read(&a, "runs.csv")).expect("utf-8");
+    assert_eq!(
+        runs.lines().count(),
+        1 + 8,
+        "a header and one row per replication"
+    );
+}
+
+#[test]
+fn band_percentiles_are_ordered_and_equal_when_every_replication_is_the_same() {
+    let check = |text: &str, equal: bool| {
+        let case = Case::new(text);
+        let (out, code) = run_in(&case, "out", &["--replications", "6"]);
+        assert_eq!(code, 0);
+        let mut r = csv::Reader::from_path(out.join("bands.csv")).expect("bands.csv");
+        let mut rows = 0;
+        for rec in r.records() {
+            let rec = rec.expect("row");
+            let q: Vec<f64> = (5..10).map(|i| rec[i].parse().expect("number")).collect();
+            for w in q.windows(2) {
+                assert!(w[0] <= w[1], "{rec:?}");
+            }
+            if equal {
+                assert!(q.iter().all(|&x| x == q[0]), "{rec:?}");
+                assert_eq!(rec[10].parse::<f64>().expect("mean"), q[0]);
+            }
+            rows += 1;
+        }
+        assert!(rows > 0);
+    };
+    check(DETERMINISTIC, true);
+    check(&random_scenario(""), false);
+}
+
+#[test]
+fn a_met_expectation_exits_0_and_a_missed_one_exits_3_and_names_it() {
+    let met = "[[expect]]\ndeployment = \"q\"\nmetric = \"hours_to_50\"\nat_most = 500\n";
+    let case = Case::new(&random_scenario(met));
+    let (out, code) = run_in(&case, "ok", &[]);
+    assert_eq!(code, 0);
+    let e = String::from_utf8(read(&out, "expectations.csv")).expect("utf-8");
+    assert!(e.contains(",met"), "{e}");
+
+    let missed =
+        "[[expect]]\ndeployment = \"q\"\nmetric = \"hours_to_95\"\nquantile = 0.9\nat_most = 1\n";
+    let case = Case::new(&random_scenario(missed));
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(case.out("bad"))
+        .args(["--replications", "3"])
+        .assert()
+        .code(3);
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(stdout.contains("q hours_to_95 (p90) at_most 1"), "{stdout}");
+    assert!(stdout.contains("MISSED"), "{stdout}");
+}
+
+fn sweep_case(sweep: &str) -> (Case, std::path::PathBuf) {
+    let case = Case::new(&random_scenario(""));
+    let path = case.dir.path().join("sweep.toml");
+    std::fs::write(&path, sweep).expect("write sweep");
+    (case, path)
+}
+
+#[test]
+fn a_sweep_runs_every_grid_point_and_marks_the_pareto_front() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 3\n[grid]\n\"policies.default.quality_deadline\" = [\"P1D\", \"P7D\"]\n\"client.scan_interval\" = [\"PT12H\", \"PT22H\"]\n",
+    );
+    let out = case.out("sweep");
+    for jobs in ["1", "2"] {
+        rollsim()
+            .arg("batch")
+            .arg(&path)
+            .arg("--out")
+            .arg(case.out(jobs))
+            .args(["--jobs", jobs, "--quiet"])
+            .assert()
+            .success();
+    }
+    for f in ["runs.csv", "bands.csv", "variants.csv"] {
+        assert_eq!(read(&case.out("1"), f), read(&case.out("2"), f), "{f}");
+    }
+    let _ = out;
+    let mut r = csv::Reader::from_path(case.out("1").join("variants.csv")).expect("variants");
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows.iter().any(|x| &x[14] == "true"),
+        "someone is on the front"
+    );
+}
+
+#[test]
+fn bad_sweep_input_is_rejected_naming_the_path() {
+    let cases = [
+        (
+            "base = \"case.toml\"\n[grid]\n\"client.scan_intervall\" = [\"PT12H\"]\n",
+            "client.scan_intervall",
+        ),
+        (
+            "base = \"case.toml\"\n[grid]\n\"client.scan_interval\" = []\n",
+            "empty list",
+        ),
+        (
+            "base = \"case.toml\"\n[grid]\n\"client.scan_interval\" = [12]\n",
+            "client.scan_interval",
+        ),
+        (
+            "base = \"case.toml\"\n[grid]\n\"deployments.nope.name\" = [\"x\"]\n",
+            "no element named \"nope\"",
+        ),
+    ];
+    for (text, needle) in cases {
+        let (_case, path) = sweep_case(text);
+        let a = rollsim().arg("batch").arg(&path).assert().code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(needle), "{needle} in {err}");
+        assert!(err.contains("sweep.toml:"), "{err}");
+    }
+}
