@@ -80,7 +80,31 @@ enum Command {
         /// Replications per variant (overrides the sweep's `replications`).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         replications: Option<u64>,
+        /// Run only shard I of N (1-based, e.g. 2/3): runs whose number ≡ I−1 (mod N). Without
+        /// it, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX with
+        /// --shard-count select the shard. A shard writes run records; `rollsim merge` combines them.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Number of shards when the shard index comes from JOB_COMPLETION_INDEX (Kubernetes).
+        #[arg(long)]
+        shard_count: Option<u64>,
+        /// Keep the records of runs already completed by an interrupted batch instead of
+        /// running them again.
+        #[arg(long)]
+        resume: bool,
         /// Print nothing but errors (and no progress bar).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Combine the folders written by the shards of a batch into the outputs of the whole batch.
+    Merge {
+        /// The shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
     },
@@ -151,8 +175,15 @@ pub fn run() -> Result<ExitCode, Error> {
             out,
             jobs,
             replications,
+            shard,
+            shard_count,
+            resume,
             quiet,
-        } => batch(&sweep, out, jobs, replications, quiet),
+        } => {
+            let shard = shard_of(shard.as_deref(), shard_count)?;
+            batch(&sweep, out, jobs, replications, shard, resume, quiet)
+        }
+        Command::Merge { dirs, out, quiet } => merge(&dirs, &out, quiet),
         Command::Plot {
             dir,
             width,
@@ -222,7 +253,15 @@ fn run_scenario(
             scenario: &sc,
         };
         let bar = progress(reps, quiet || reps == 1);
-        let results = batch::run_all(&[job], seed, reps, threads(jobs), &|| bar.inc(1))?;
+        let results = batch::run_all(
+            &[job],
+            seed,
+            reps,
+            threads(jobs),
+            &|| bar.inc(1),
+            None,
+            batch::Shard::ALL,
+        )?;
         bar.finish_and_clear();
         if reps > 1 {
             files.push(("bands.csv", batch::bands_csv(&results)));
@@ -298,17 +337,53 @@ fn progress(total: u64, hidden: bool) -> indicatif::ProgressBar {
     bar
 }
 
-fn batch(
-    path: &Path,
-    out: Option<PathBuf>,
-    jobs: Option<usize>,
-    replications: Option<u64>,
-    quiet: bool,
-) -> Result<ExitCode, Error> {
-    let sweep = batch::sweep::Sweep::load(path)?;
-    let reps = replications.unwrap_or(sweep.replications);
-    let out = out.unwrap_or_else(|| default_out(path));
-    let list: Vec<batch::Job<'_>> = sweep
+fn usage(message: String) -> Error {
+    Error::Input(rollsim::error::InputError {
+        file: "command line".into(),
+        problems: vec![rollsim::error::Problem {
+            line: 0,
+            column: 0,
+            path: "--shard".into(),
+            message,
+        }],
+    })
+}
+
+/// The shard from `--shard I/N`, else from Slurm or Kubernetes variables.
+fn shard_of(flag: Option<&str>, count: Option<u64>) -> Result<batch::Shard, Error> {
+    let parse = |s: &str| -> Result<batch::Shard, Error> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| usage(format!("must be I/N like 2/3, found \"{s}\"")))?;
+        let (i, n): (u64, u64) = match (i.trim().parse(), n.trim().parse()) {
+            (Ok(i), Ok(n)) => (i, n),
+            _ => return Err(usage(format!("must be I/N like 2/3, found \"{s}\""))),
+        };
+        if n == 0 || i == 0 || i > n {
+            return Err(usage(format!("needs 1 ≤ I ≤ N, found {i}/{n}")));
+        }
+        Ok(batch::Shard { index: i, count: n })
+    };
+    if let Some(s) = flag {
+        return parse(s);
+    }
+    let env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    if let (Some(id), Some(n)) = (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
+        let min = env("SLURM_ARRAY_TASK_MIN").unwrap_or(0);
+        return parse(&format!("{}/{n}", id.saturating_sub(min) + 1));
+    }
+    if let (Some(k), Some(n)) = (env("JOB_COMPLETION_INDEX"), count) {
+        return parse(&format!("{}/{n}", k + 1));
+    }
+    Ok(batch::Shard::ALL)
+}
+
+fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
+    sweep
         .variants
         .iter()
         .map(|v| batch::Job {
@@ -316,21 +391,108 @@ fn batch(
             params: v.params.iter().map(|(_, x)| x.clone()).collect(),
             scenario: &v.scenario,
         })
-        .collect();
-    let bar = progress(reps * list.len() as u64, quiet);
-    let results = batch::run_all(&list, sweep.seed, reps, threads(jobs), &|| bar.inc(1))?;
+        .collect()
+}
+
+fn batch(
+    path: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    replications: Option<u64>,
+    shard: batch::Shard,
+    resume: bool,
+    quiet: bool,
+) -> Result<ExitCode, Error> {
+    let sweep = batch::sweep::Sweep::load(path)?;
+    let reps = replications.unwrap_or(sweep.replications);
+    let out = out.unwrap_or_else(|| default_out(path));
+    let list = jobs_of(&sweep);
+    let total = reps * list.len() as u64;
+    let mine = (0..total).filter(|&k| shard.owns(k)).count() as u64;
+    let bar = progress(mine, quiet);
+    let write_err = |p: &Path, e: std::io::Error| Error::Write {
+        path: p.to_path_buf(),
+        message: e.to_string(),
+    };
+    if shard != batch::Shard::ALL {
+        // A shard keeps its run records and a manifest; `merge` aggregates.
+        let runs = out.join("runs");
+        if !resume && runs.exists() {
+            std::fs::remove_dir_all(&runs).map_err(|e| write_err(&runs, e))?;
+        }
+        batch::run_all(
+            &list,
+            sweep.seed,
+            reps,
+            threads(jobs),
+            &|| bar.inc(1),
+            Some(&runs),
+            shard,
+        )?;
+        bar.finish_and_clear();
+        let sweep_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let manifest = serde_json::json!({
+            "sweep": sweep_path.display().to_string(),
+            "replications": reps,
+            "seed": sweep.seed,
+            "shard": shard.index,
+            "shards": shard.count,
+            "runs": mine,
+        });
+        let tmp = out.join(".manifest.json.tmp");
+        let text = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+        std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
+        let fin = out.join("manifest.json");
+        std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))?;
+        if !quiet {
+            println!(
+                "{}: shard {}/{}: {mine} of {total} runs; records in {}",
+                path.display(),
+                shard.index,
+                shard.count,
+                runs.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Run records live beside the output folder: `--resume` reuses them after an interruption.
+    let partial = PathBuf::from(format!("{}.runs", out.display()));
+    if !resume && partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(|e| write_err(&partial, e))?;
+    }
+    let results = batch::run_all(
+        &list,
+        sweep.seed,
+        reps,
+        threads(jobs),
+        &|| bar.inc(1),
+        Some(&partial),
+        shard,
+    )?;
     bar.finish_and_clear();
-    let outcomes = batch::check(&results, &sweep.expect);
+    batch_outputs(path, &sweep, &results, reps, &out, quiet)
+}
+
+/// Writes a batch's outputs (also what `merge` does).
+fn batch_outputs(
+    path: &Path,
+    sweep: &batch::sweep::Sweep,
+    results: &[batch::VariantResult],
+    reps: u64,
+    out: &Path,
+    quiet: bool,
+) -> Result<ExitCode, Error> {
+    let outcomes = batch::check(results, &sweep.expect);
     let text = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let mut files: Vec<(&str, Vec<u8>)> = vec![
-        ("runs.csv", batch::runs_csv(&results, &sweep.parameters)),
-        ("bands.csv", batch::bands_csv(&results)),
+        ("runs.csv", batch::runs_csv(results, &sweep.parameters)),
+        ("bands.csv", batch::bands_csv(results)),
         (
             "variants.csv",
-            batch::variants_csv(&results, &sweep.parameters),
+            batch::variants_csv(results, &sweep.parameters),
         ),
         ("scenario.toml", text),
     ];
@@ -341,7 +503,7 @@ fn batch(
     let html = report::html::report_html(&files, &charts).into_bytes();
     files.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));
     files.push(("report.html", html));
-    report::write_dir_atomic(&out, &files)?;
+    report::write_dir_atomic(out, &files)?;
     if !quiet {
         println!(
             "{}: {} variants × {} replications; results in {}",
@@ -353,6 +515,79 @@ fn batch(
         print!("{}", batch::outcome_lines(&outcomes));
     }
     Ok(gate(&outcomes))
+}
+
+fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
+    let bad = |dir: &Path, message: String| {
+        Error::Input(rollsim::error::InputError {
+            file: dir.display().to_string(),
+            problems: vec![rollsim::error::Problem {
+                line: 0,
+                column: 0,
+                path: String::new(),
+                message,
+            }],
+        })
+    };
+    let mut manifests = Vec::new();
+    for d in dirs {
+        let m = d.join("manifest.json");
+        let text = std::fs::read_to_string(&m).map_err(|source| Error::Read {
+            path: m.clone(),
+            source,
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| bad(&m, format!("not a rollsim shard manifest: {e}")))?;
+        manifests.push(v);
+    }
+    let key = |v: &serde_json::Value| {
+        (
+            v["sweep"].as_str().unwrap_or_default().to_string(),
+            v["replications"].as_u64(),
+            v["seed"].as_u64(),
+            v["shards"].as_u64(),
+        )
+    };
+    let first = key(&manifests[0]);
+    for (d, m) in dirs.iter().zip(&manifests) {
+        if key(m) != first {
+            return Err(bad(
+                d,
+                "belongs to another batch (sweep, replications, seed or shard count differ)".into(),
+            ));
+        }
+    }
+    let (sweep_path, reps, _, _) = first;
+    let sweep_path = PathBuf::from(sweep_path);
+    let sweep = batch::sweep::Sweep::load(&sweep_path)?;
+    let reps = reps.unwrap_or(sweep.replications);
+    let list = jobs_of(&sweep);
+    let mut results = Vec::new();
+    let mut missing = Vec::new();
+    for (vi, job) in list.iter().enumerate() {
+        let mut acc = batch::Accumulator::new(job, job.scenario);
+        for r in 0..reps {
+            let k = vi as u64 * reps + r;
+            match dirs
+                .iter()
+                .find_map(|d| batch::record::load(&d.join("runs"), k))
+            {
+                Some(rec) => acc.add(rec),
+                None => missing.push(k),
+            }
+        }
+        results.push(acc.finish());
+    }
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(10).map(u64::to_string).collect();
+        return Err(Error::Run(format!(
+            "{} runs are missing from the shard folders (runs {}{}): run the missing shards (or rerun them with --resume) and merge again",
+            missing.len(),
+            shown.join(", "),
+            if missing.len() > 10 { ", …" } else { "" }
+        )));
+    }
+    batch_outputs(&sweep_path, &sweep, &results, reps, out, quiet)
 }
 
 /// Re-renders the charts and report.html of `dir`, each file written to a temporary name and

@@ -11,13 +11,14 @@
 
 pub mod bands;
 pub mod expect;
+pub mod record;
 pub mod sweep;
 
 use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::metrics::State;
-use crate::report::{self, DeploymentSummary, csv_bytes, csv_text, fmt_hours};
+use crate::report::{self, csv_bytes, csv_text, fmt_hours};
 use crate::scenario::Scenario;
 use crate::sim;
 use crate::time::format_instant;
@@ -44,8 +45,8 @@ pub struct VariantResult {
     pub deployments: Vec<String>,
     /// Bands of the state curves.
     pub bands: Bands,
-    /// Per replication: (seed, per deployment summary).
-    pub runs: Vec<(u64, Vec<DeploymentSummary>)>,
+    /// Per replication: (seed, per deployment the metric values in [`report::METRICS`] order).
+    pub runs: Vec<(u64, Vec<Vec<Option<f64>>>)>,
     /// Scenario start (for the time column) and sample interval.
     start_unix: i64,
     sample: u64,
@@ -55,24 +56,49 @@ pub struct VariantResult {
 impl VariantResult {
     /// The values of `metric` for deployment `dep` across runs.
     pub fn values(&self, dep: usize, metric: &str) -> Vec<Option<f64>> {
+        let Some(m) = report::METRICS.iter().position(|x| *x == metric) else {
+            return Vec::new();
+        };
         self.runs
             .iter()
-            .map(|(_, ds)| {
-                ds.get(dep)
-                    .and_then(|d| d.metrics().into_iter().find(|(m, _)| *m == metric))
-                    .and_then(|(_, v)| v)
-            })
+            .map(|(_, ds)| ds.get(dep).and_then(|d| d.get(m).copied().flatten()))
             .collect()
     }
 }
 
-/// Runs `reps` replications of every job on `jobs` threads; `progress` is called after each run.
+/// Which runs this process executes: shard `index` (1-based) of `count`. Run `k` (numbered
+/// variant × replications + replication) belongs to shard `k mod count + 1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based shard number.
+    pub index: u64,
+    /// Number of shards.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Every run.
+    pub const ALL: Shard = Shard { index: 1, count: 1 };
+
+    /// Whether run `k` is this shard's.
+    pub fn owns(&self, k: u64) -> bool {
+        k % self.count.max(1) == self.index.saturating_sub(1)
+    }
+}
+
+/// Runs `reps` replications of every job on `threads` threads. With `store`, each run's record
+/// is kept in that folder (written atomically) and runs whose record is already there are not run
+/// again (`--resume`); with a shard other than [`Shard::ALL`], only that shard's runs are run and
+/// nothing is aggregated (`merge` does it). `progress` is called after each run.
+#[allow(clippy::too_many_arguments)]
 pub fn run_all(
     jobs_list: &[Job<'_>],
     seed: u64,
     reps: u64,
     threads: usize,
     progress: &(dyn Fn() + Sync),
+    store: Option<&std::path::Path>,
+    shard: Shard,
 ) -> Result<Vec<VariantResult>, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -80,44 +106,82 @@ pub fn run_all(
         .map_err(|e| Error::Run(format!("cannot start {threads} worker threads: {e}")))?;
     let chunk = (threads.max(1) * 4) as u64;
     let mut out = Vec::new();
-    for job in jobs_list {
+    for (vi, job) in jobs_list.iter().enumerate() {
         let sc = job.scenario;
-        let samples = sc.horizon.div_ceil(sc.sample_interval.max(1)) as usize + 1;
-        let mut bands = Bands::new(sc.deployments.len(), samples);
-        let mut runs = Vec::with_capacity(reps as usize);
-        let mut first = 0;
-        while first < reps {
-            let last = (first + chunk).min(reps);
-            let results: Vec<(u64, Vec<DeploymentSummary>, sim::RunResult)> = pool.install(|| {
-                (first..last)
-                    .into_par_iter()
-                    .map(|r| {
-                        let res = sim::run(sc, seed, r);
-                        let s = report::summary(sc, &res).deployments;
+        let mut acc = Accumulator::new(job, sc);
+        let mine: Vec<u64> = (0..reps)
+            .filter(|r| shard.owns(vi as u64 * reps + r))
+            .collect();
+        for part in mine.chunks(chunk as usize) {
+            let results: Result<Vec<RunRecord>, Error> = pool.install(|| {
+                part.par_iter()
+                    .map(|&r| {
+                        let k = vi as u64 * reps + r;
+                        let rec = match store.and_then(|d| record::load(d, k)) {
+                            Some(rec) => rec,
+                            None => {
+                                let res = sim::run(sc, seed, r);
+                                let rec = RunRecord::from_run(k, seed, sc, &res);
+                                if let Some(d) = store {
+                                    record::save(d, &rec)?;
+                                }
+                                rec
+                            }
+                        };
                         progress();
-                        (r, s, res)
+                        Ok(rec)
                     })
                     .collect()
             });
-            for (_, s, res) in results {
-                bands.add(&res);
-                runs.push((seed, s));
+            if shard == Shard::ALL {
+                for rec in results? {
+                    acc.add(rec);
+                }
+            } else {
+                results?;
             }
-            first = last;
         }
-        out.push(VariantResult {
-            name: job.name.clone(),
-            params: job.params.clone(),
-            deployments: sc.deployments.iter().map(|d| d.name.clone()).collect(),
-            bands,
-            runs,
-            start_unix: sc.start_unix,
-            sample: sc.sample_interval,
-            horizon: sc.horizon,
-        });
+        out.push(acc.finish());
     }
     Ok(out)
 }
+
+/// Folds run records of one variant, in replication order, into its result.
+pub struct Accumulator {
+    result: VariantResult,
+}
+
+impl Accumulator {
+    /// An empty result for `job`.
+    pub fn new(job: &Job<'_>, sc: &Scenario) -> Self {
+        let samples = sc.horizon.div_ceil(sc.sample_interval.max(1)) as usize + 1;
+        Self {
+            result: VariantResult {
+                name: job.name.clone(),
+                params: job.params.clone(),
+                deployments: sc.deployments.iter().map(|d| d.name.clone()).collect(),
+                bands: Bands::new(sc.deployments.len(), samples),
+                runs: Vec::new(),
+                start_unix: sc.start_unix,
+                sample: sc.sample_interval,
+                horizon: sc.horizon,
+            },
+        }
+    }
+
+    /// Adds the next run.
+    pub fn add(&mut self, rec: RunRecord) {
+        self.result.bands.add_counts(&rec.counts);
+        self.result.runs.push((rec.seed, rec.metrics));
+    }
+
+    /// The result.
+    pub fn finish(self) -> VariantResult {
+        self.result
+    }
+}
+
+pub use record::RunRecord;
 
 fn num(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| {
@@ -178,11 +242,11 @@ pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8> {
         w.write_record(&header)?;
         for v in results {
             for (r, (seed, ds)) in v.runs.iter().enumerate() {
-                for d in ds {
+                for (d, values) in ds.iter().enumerate() {
                     let mut row = vec![csv_text(&v.name)];
                     row.extend(v.params.iter().map(|p| csv_text(p)));
-                    row.extend([r.to_string(), seed.to_string(), csv_text(&d.name)]);
-                    row.extend(d.metrics().into_iter().map(|(_, x)| num(x)));
+                    row.extend([r.to_string(), seed.to_string(), csv_text(&v.deployments[d])]);
+                    row.extend(values.iter().map(|&x| num(x)));
                     w.write_record(&row)?;
                 }
             }

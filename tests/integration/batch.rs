@@ -183,3 +183,150 @@ fn bad_sweep_input_is_rejected_naming_the_path() {
         assert!(err.contains("sweep.toml:"), "{err}");
     }
 }
+
+const SWEEP: &str = "base = \"case.toml\"\nreplications = 4\n[grid]\n\"policies.default.quality_deadline\" = [\"P1D\", \"P7D\"]\n";
+
+fn batch_cmd(path: &Path, out: &Path, extra: &[&str]) {
+    rollsim()
+        .arg("batch")
+        .arg(path)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn three_shards_merged_give_the_bytes_of_the_unsharded_batch() {
+    let (case, path) = sweep_case(SWEEP);
+    batch_cmd(&path, &case.out("whole"), &[]);
+    let mut dirs = Vec::new();
+    for i in 1..=3 {
+        let d = case.out(&format!("shard{i}"));
+        batch_cmd(&path, &d, &["--shard", &format!("{i}/3")]);
+        dirs.push(d);
+    }
+    rollsim()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(case.out("merged"))
+        .arg("--quiet")
+        .assert()
+        .success();
+    for f in [
+        "runs.csv",
+        "bands.csv",
+        "variants.csv",
+        "report.html",
+        "bands.svg",
+    ] {
+        assert_eq!(
+            read(&case.out("whole"), f),
+            read(&case.out("merged"), f),
+            "{f}"
+        );
+    }
+    // A merge with a shard missing says which runs are missing.
+    let a = rollsim()
+        .arg("merge")
+        .args(&dirs[..2])
+        .arg("--out")
+        .arg(case.out("partial"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("runs are missing"), "{err}");
+    assert!(!case.out("partial").exists());
+}
+
+#[test]
+fn resume_after_losing_some_runs_reproduces_the_same_outputs() {
+    let (case, path) = sweep_case(SWEEP);
+    let out = case.out("b");
+    batch_cmd(&path, &out, &[]);
+    let before: Vec<Vec<u8>> = ["runs.csv", "bands.csv", "variants.csv"]
+        .iter()
+        .map(|f| read(&out, f))
+        .collect();
+    let records = case.out("b.runs");
+    for k in [1, 4, 6] {
+        std::fs::remove_file(records.join(format!("run-{k:08}.bin"))).expect("record");
+    }
+    batch_cmd(&path, &out, &["--resume"]);
+    for (f, b) in ["runs.csv", "bands.csv", "variants.csv"].iter().zip(before) {
+        assert_eq!(read(&out, f), b, "{f}");
+    }
+    assert!(
+        records.join("run-00000004.bin").exists(),
+        "the lost run ran again"
+    );
+}
+
+#[test]
+fn slurm_array_variables_select_the_shard() {
+    let (case, path) = sweep_case(SWEEP);
+    let d = case.out("slurm");
+    rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&d)
+        .arg("--quiet")
+        .env("SLURM_ARRAY_TASK_ID", "2")
+        .env("SLURM_ARRAY_TASK_MIN", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "4")
+        .assert()
+        .success();
+    let m: serde_json::Value =
+        serde_json::from_slice(&read(&d, "manifest.json")).expect("manifest");
+    assert_eq!(
+        (m["shard"].as_u64(), m["shards"].as_u64()),
+        (Some(2), Some(4))
+    );
+    // Runs 1 and 5 of 8 belong to shard 2 of 4.
+    let mut names: Vec<String> = std::fs::read_dir(d.join("runs"))
+        .expect("runs")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["run-00000001.bin", "run-00000005.bin"]);
+}
+
+#[test]
+fn a_killed_batch_leaves_no_partial_output_folder() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 400\n[grid]\n\"policies.default.quality_deadline\" = [\"P1D\", \"P7D\"]\n",
+    );
+    let out = case.out("killed");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !out.exists() || out.join("variants.csv").exists(),
+        "all or nothing"
+    );
+    // Every record under its final name is complete.
+    if let Ok(entries) = std::fs::read_dir(case.out("killed.runs")) {
+        for e in entries.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".bin") {
+                let b = std::fs::read(e.path()).expect("record");
+                assert!(rollsim::batch::RunRecord::decode(&b).is_some(), "{name}");
+            } else {
+                assert!(name.starts_with('.'), "only hidden temporary files: {name}");
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Run records: everything aggregation needs from one run — its summary metrics and its state
+//! counts per sample — in a small binary file, so runs can be resumed after an interruption and
+//! shards computed on different machines can be merged into exactly the outputs of one unsharded
+//! batch (aggregation reads the same records in the same order either way).
+//!
+//! Format (little-endian): `RSRUN1\\0\\0`, run index u64, seed u64, deployments u32, metrics u32,
+//! the metrics as f64 (NaN = never reached), samples u32, states u32, then the counts as u32.
+//! A record is written to a temporary name and renamed, so a file under its final name is complete.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::metrics::N_STATES;
+use crate::report;
+use crate::scenario::Scenario;
+use crate::sim::RunResult;
+
+const MAGIC: &[u8; 8] = b"RSRUN1\0\0";
+
+/// One run's contribution to a batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    /// Run number (variant × replications + replication).
+    pub index: u64,
+    /// Seed the run used.
+    pub seed: u64,
+    /// Per deployment, the metrics in [`report::METRICS`] order.
+    pub metrics: Vec<Vec<Option<f64>>>,
+    /// Per deployment, per sample, the state counts.
+    pub counts: Vec<Vec<[u64; N_STATES]>>,
+}
+
+impl RunRecord {
+    /// The record of run `index` of scenario `sc`.
+    pub fn from_run(index: u64, seed: u64, sc: &Scenario, r: &RunResult) -> Self {
+        let summary = report::summary(sc, r);
+        Self {
+            index,
+            seed,
+            metrics: summary
+                .deployments
+                .iter()
+                .map(|d| d.metrics().into_iter().map(|(_, v)| v).collect())
+                .collect(),
+            counts: (0..sc.deployments.len())
+                .map(|d| r.recorder.series(d))
+                .collect(),
+        }
+    }
+
+    /// The binary form.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&self.index.to_le_bytes());
+        b.extend_from_slice(&self.seed.to_le_bytes());
+        b.extend_from_slice(&(self.metrics.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(report::METRICS.len() as u32).to_le_bytes());
+        for dep in &self.metrics {
+            for m in dep {
+                b.extend_from_slice(&m.unwrap_or(f64::NAN).to_le_bytes());
+            }
+        }
+        let samples = self.counts.first().map_or(0, Vec::len);
+        b.extend_from_slice(&(samples as u32).to_le_bytes());
+        b.extend_from_slice(&(N_STATES as u32).to_le_bytes());
+        for dep in &self.counts {
+            for row in dep {
+                for &n in row {
+                    b.extend_from_slice(&(n.min(u64::from(u32::MAX)) as u32).to_le_bytes());
+                }
+            }
+        }
+        b
+    }
+
+    /// Reads the binary form; `None` when it is not a complete record of this version.
+    pub fn decode(b: &[u8]) -> Option<Self> {
+        let mut at = 0;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let s = b.get(at..at + n)?;
+            at += n;
+            Some(s)
+        };
+        if take(8)? != MAGIC {
+            return None;
+        }
+        let u64_ = |s: &[u8]| s.try_into().ok().map(u64::from_le_bytes);
+        let index = u64_(take(8)?)?;
+        let seed = u64_(take(8)?)?;
+        let u32_ = |s: &[u8]| s.try_into().ok().map(u32::from_le_bytes);
+        let deps = u32_(take(4)?)? as usize;
+        let nm = u32_(take(4)?)? as usize;
+        if nm != report::METRICS.len() || deps > 10_000 {
+            return None;
+        }
+        let mut metrics = Vec::with_capacity(deps);
+        for _ in 0..deps {
+            let mut v = Vec::with_capacity(nm);
+            for _ in 0..nm {
+                let x = f64::from_le_bytes(take(8)?.try_into().ok()?);
+                v.push((!x.is_nan()).then_some(x));
+            }
+            metrics.push(v);
+        }
+        let samples = u32_(take(4)?)? as usize;
+        if u32_(take(4)?)? as usize != N_STATES {
+            return None;
+        }
+        let mut counts = Vec::with_capacity(deps);
+        for _ in 0..deps {
+            let mut series = Vec::with_capacity(samples);
+            for _ in 0..samples {
+                let mut row = [0u64; N_STATES];
+                for x in &mut row {
+                    *x = u64::from(u32_(take(4)?)?);
+                }
+                series.push(row);
+            }
+            counts.push(series);
+        }
+        if at != b.len() {
+            return None;
+        }
+        Some(Self {
+            index,
+            seed,
+            metrics,
+            counts,
+        })
+    }
+}
+
+/// Where run `k`'s record lives in `dir`.
+pub fn path(dir: &Path, k: u64) -> PathBuf {
+    dir.join(format!("run-{k:08}.bin"))
+}
+
+/// Run `k`'s record in `dir`, if a complete one is there.
+pub fn load(dir: &Path, k: u64) -> Option<RunRecord> {
+    let b = std::fs::read(path(dir, k)).ok()?;
+    RunRecord::decode(&b).filter(|r| r.index == k)
+}
+
+/// Writes a record atomically (temporary name, then rename).
+pub fn save(dir: &Path, rec: &RunRecord) -> Result<(), Error> {
+    let err = |p: &Path, e: std::io::Error| Error::Write {
+        path: p.to_path_buf(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    let final_path = path(dir, rec.index);
+    let tmp = dir.join(format!(".run-{:08}.tmp", rec.index));
+    std::fs::write(&tmp, rec.encode()).map_err(|e| err(&tmp, e))?;
+    std::fs::rename(&tmp, &final_path).map_err(|e| err(&final_path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_round_trips_and_a_truncated_one_is_rejected() {
+        let mut row = [0u64; N_STATES];
+        row[3] = 7;
+        let r = RunRecord {
+            index: 5,
+            seed: 9,
+            metrics: vec![
+                vec![Some(1.5); report::METRICS.len()],
+                vec![None; report::METRICS.len()],
+            ],
+            counts: vec![vec![row; 3], vec![row; 3]],
+        };
+        let b = r.encode();
+        assert_eq!(RunRecord::decode(&b), Some(r));
+        assert_eq!(RunRecord::decode(&b[..b.len() - 1]), None);
+    }
+}
