@@ -542,10 +542,16 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(|e| write_err(&tmp, e))?;
+    // Leftovers of a run killed while writing this folder are hidden; clear them now.
+    if let Ok(entries) = fs::read_dir(&parent) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&format!(".{name}.tmp-")) || n.starts_with(&format!(".{name}.old-")) {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
     }
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     fs::create_dir_all(&tmp).map_err(|e| write_err(&tmp, e))?;
     for (f, bytes) in files {
         let p = tmp.join(f);
