@@ -1080,7 +1080,11 @@ fn improve_serde_message(m: &str) -> String {
             suggest(field, &names)
         );
     }
-    m.to_string()
+    // serde names Rust types; say what to write instead.
+    m.replace("expected u64", "expected a whole number ≥ 0")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected f64", "expected a number")
+        .replace("expected u32", "expected a whole number ≥ 0")
 }
 
 #[cfg(test)]

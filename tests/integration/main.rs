@@ -1,6 +1,7 @@
 //! Integration tests: they run the `rollsim` binary on scenario files, as a user would.
 //! One test binary (`reference/style-by-example.md` §2.12), grouped by topic.
 
+mod bad_corpus;
 mod bad_input;
 mod batch;
 mod charts;
@@ -8,5 +9,6 @@ mod common;
 mod core_model;
 mod golden;
 mod outputs;
+mod properties;
 mod safety;
 mod service;

@@ -65,3 +65,38 @@ fn the_default_output_folder_is_named_after_the_scenario() {
         .success();
     assert!(case.dir.path().join("output/case/summary.json").is_file());
 }
+
+#[test]
+fn names_that_look_like_formulas_are_defused_in_every_csv() {
+    let text = scenario(50, r#"availability = { profile = "always_on" }"#, "")
+        .replace("name = \"q\"", "name = \"=HYPERLINK(\\\"http://x\\\")\"")
+        .replace("name = \"fleet\"", "name = \"+fleet\"");
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    for f in [
+        "timeseries.csv",
+        "summary.csv",
+        "events.csv",
+        "restarts.csv",
+    ] {
+        let body = std::fs::read_to_string(out.join(f)).expect("csv");
+        for line in body.lines().skip(1) {
+            for cell in line.split(',') {
+                let c = cell.trim_start_matches('"');
+                assert!(
+                    !c.starts_with('=') && !c.starts_with('+') && !c.starts_with('@'),
+                    "{f}: {line}"
+                );
+            }
+        }
+        assert!(
+            body.contains("'=HYPERLINK") || f == "restarts.csv" && !body.contains("HYPERLINK"),
+            "{f}"
+        );
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(
+        html.contains("=HYPERLINK(&quot;http://x&quot;)") || html.contains("=HYPERLINK(&#34;"),
+        "escaped in HTML"
+    );
+}
