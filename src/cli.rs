@@ -61,6 +61,9 @@ enum Command {
         /// Print events processed, events per second and time per phase.
         #[arg(long)]
         stats: bool,
+        /// Replace the output folder even if it does not look like rollsim's.
+        #[arg(long)]
+        force: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -92,6 +95,9 @@ enum Command {
         /// running them again.
         #[arg(long)]
         resume: bool,
+        /// Replace the output folder even if it does not look like rollsim's.
+        #[arg(long)]
+        force: bool,
         /// Print nothing but errors (and no progress bar).
         #[arg(long, short)]
         quiet: bool,
@@ -104,6 +110,9 @@ enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Replace the output folder even if it does not look like rollsim's.
+        #[arg(long)]
+        force: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -160,6 +169,7 @@ pub fn run() -> Result<ExitCode, Error> {
             replications,
             jobs,
             stats,
+            force,
             quiet,
         } => run_scenario(
             &scenario,
@@ -168,7 +178,7 @@ pub fn run() -> Result<ExitCode, Error> {
             devices,
             (replications, jobs),
             stats,
-            quiet,
+            (force, quiet),
         ),
         Command::Batch {
             sweep,
@@ -178,12 +188,23 @@ pub fn run() -> Result<ExitCode, Error> {
             shard,
             shard_count,
             resume,
+            force,
             quiet,
         } => {
             let shard = shard_of(shard.as_deref(), shard_count)?;
+            let out = out.unwrap_or_else(|| default_out(&sweep));
+            guard_out(&out, force)?;
             batch(&sweep, out, jobs, replications, shard, resume, quiet)
         }
-        Command::Merge { dirs, out, quiet } => merge(&dirs, &out, quiet),
+        Command::Merge {
+            dirs,
+            out,
+            force,
+            quiet,
+        } => {
+            guard_out(&out, force)?;
+            merge(&dirs, &out, quiet)
+        }
         Command::Plot {
             dir,
             width,
@@ -223,7 +244,7 @@ fn run_scenario(
     devices: Option<u64>,
     (replications, jobs): (Option<u64>, Option<usize>),
     stats: bool,
-    quiet: bool,
+    (force, quiet): (bool, bool),
 ) -> Result<ExitCode, Error> {
     let mut sc = Scenario::load(path)?;
     if !quiet {
@@ -232,7 +253,9 @@ fn run_scenario(
     if let Some(n) = devices {
         sc.scale_devices(n);
     }
+    sim::check_memory(&sc, 1)?;
     let out = out.unwrap_or_else(|| default_out(path));
+    guard_out(&out, force)?;
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
     let t = std::time::Instant::now();
@@ -394,9 +417,41 @@ fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
         .collect()
 }
 
+/// Files that mark a folder as rollsim's output.
+const MARKERS: [&str; 5] = [
+    "summary.json",
+    "variants.csv",
+    "manifest.json",
+    "report.html",
+    "bands.csv",
+];
+
+/// Refuses to replace an existing, non-empty folder that rollsim did not write, unless forced:
+/// `--out ~/Documents` must not delete someone's documents.
+fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
+    let Ok(mut entries) = std::fs::read_dir(out) else {
+        return Ok(());
+    };
+    let empty = entries.next().is_none();
+    // A shard folder holds run records before its manifest is written.
+    let shard = out.join("runs").is_dir();
+    if force || empty || shard || MARKERS.iter().any(|m| out.join(m).exists()) {
+        return Ok(());
+    }
+    Err(Error::Input(rollsim::error::InputError {
+        file: out.display().to_string(),
+        problems: vec![rollsim::error::Problem {
+            line: 0,
+            column: 0,
+            path: "--out".into(),
+            message: "exists and does not look like a rollsim output folder (no summary.json, report.html, …); it would be replaced: choose another folder or pass --force".into(),
+        }],
+    }))
+}
+
 fn batch(
     path: &Path,
-    out: Option<PathBuf>,
+    out: PathBuf,
     jobs: Option<usize>,
     replications: Option<u64>,
     shard: batch::Shard,
@@ -405,7 +460,9 @@ fn batch(
 ) -> Result<ExitCode, Error> {
     let sweep = batch::sweep::Sweep::load(path)?;
     let reps = replications.unwrap_or(sweep.replications);
-    let out = out.unwrap_or_else(|| default_out(path));
+    for v in &sweep.variants {
+        sim::check_memory(&v.scenario, threads(jobs) as u64)?;
+    }
     let list = jobs_of(&sweep);
     let total = reps * list.len() as u64;
     let mine = (0..total).filter(|&k| shard.owns(k)).count() as u64;

@@ -65,6 +65,48 @@ pub struct RunResult {
     pub stats: RunStats,
 }
 
+/// Memory a run of `sc` needs, in bytes: about 150 bytes per device (measured: the device record,
+/// its timer, its states per deployment, audience bitsets; README, performance) plus the time
+/// series.
+pub fn memory_estimate(sc: &Scenario) -> u64 {
+    let samples = sc.horizon / sc.sample_interval.max(1) + 1;
+    let per_device = 120 + 8 * sc.deployments.len() as u64;
+    sc.devices() * per_device + samples * sc.deployments.len() as u64 * 10 * 8 + (8 << 20)
+}
+
+/// Checks that `runs` simultaneous runs of `sc` fit in the memory available now (Linux
+/// `MemAvailable`; elsewhere nothing is checked): asking for more is bad input (exit 2), not a
+/// process killed halfway.
+pub fn check_memory(sc: &Scenario, runs: u64) -> Result<(), crate::Error> {
+    let Some(avail) = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    }) else {
+        return Ok(());
+    };
+    let need = memory_estimate(sc).saturating_mul(runs.max(1));
+    if need <= avail {
+        return Ok(());
+    }
+    let gb = |b: u64| b as f64 / (1u64 << 30) as f64;
+    Err(crate::Error::Input(crate::error::InputError {
+        file: sc.name.clone(),
+        problems: vec![crate::error::Problem {
+            line: 0,
+            column: 0,
+            path: "fleet.devices".into(),
+            message: format!(
+                "{} devices × {runs} parallel run(s) need about {:.1} GB, but only {:.1} GB of memory is available; use fewer devices or fewer --jobs",
+                sc.devices(),
+                gb(need),
+                gb(avail)
+            ),
+        }],
+    }))
+}
+
 /// Runs replication `replication` of scenario `sc` with `seed`.
 pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
     let key = RunKey::new(seed, replication);

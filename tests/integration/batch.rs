@@ -330,3 +330,30 @@ fn a_killed_batch_leaves_no_partial_output_folder() {
         }
     }
 }
+
+#[test]
+fn asking_for_more_memory_than_the_machine_has_is_bad_input() {
+    let text = scenario(
+        50_000_000,
+        r#"availability = { profile = "always_on" }"#,
+        "",
+    );
+    let case = Case::new(&text);
+    let path = case.dir.path().join("sweep.toml");
+    std::fs::write(
+        &path,
+        "base = \"case.toml\"\n[[variants]]\nname = \"v\"\nset = { \"simulation.seed\" = 2 }\n",
+    )
+    .expect("write");
+    // 1000 parallel runs of 50 million devices cannot fit on any machine this runs on.
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .args(["--jobs", "1000", "--out"])
+        .arg(case.out("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("GB of memory is available"), "{err}");
+    assert!(!case.out("x").exists());
+}

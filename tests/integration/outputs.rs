@@ -100,3 +100,32 @@ fn names_that_look_like_formulas_are_defused_in_every_csv() {
         "escaped in HTML"
     );
 }
+
+#[test]
+fn a_folder_rollsim_did_not_write_is_not_replaced_without_force() {
+    let case = Case::new(&scenario(
+        20,
+        r#"availability = { profile = "always_on" }"#,
+        "",
+    ));
+    let precious = case.out("precious");
+    std::fs::create_dir_all(&precious).expect("mkdir");
+    std::fs::write(precious.join("thesis.docx"), b"years of work").expect("write");
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(&precious)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("--force"), "{err}");
+    assert!(precious.join("thesis.docx").exists());
+    // A folder rollsim wrote is replaced without asking; --force replaces anything.
+    let out = case.run("out", &[]);
+    let again = case.run("out", &[]);
+    assert_eq!(out, again);
+    case.run("precious", &["--force"]);
+    assert!(!precious.join("thesis.docx").exists());
+    assert!(precious.join("summary.json").exists());
+}
