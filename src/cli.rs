@@ -135,8 +135,9 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
-    /// Check scenario files (.toml) or Graph request bodies (.json: a deployment or an
-    /// updateAudience body) without running them; exit code 2 names every problem found.
+    /// Check scenario or sweep files (.toml), Graph request bodies (.json: a deployment or an
+    /// updateAudience body) or fleet inventories (.csv) without running them; exit code 2 names
+    /// every problem found.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate {
         /// Files to check.
@@ -706,6 +707,16 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
             match rollsim::scenario::deployment::validate_graph_file(f) {
+                Ok(what) => println!("{}: ok ({what})", f.display()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    bad = true;
+                }
+            }
+            continue;
+        }
+        if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            match rollsim::scenario::inventory::validate_file(f) {
                 Ok(what) => println!("{}: ok ({what})", f.display()),
                 Err(e) => {
                     eprintln!("error: {e}");

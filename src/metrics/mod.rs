@@ -101,7 +101,7 @@ pub struct DeploymentCounters {
     pub rollbacks: u64,
     /// Times a device was put on hold by a safeguard.
     pub held: u64,
-    /// First time the compliant count reached each of [`THRESHOLDS`].
+    /// Since when the compliant share has stayed at or above each of [`THRESHOLDS`].
     pub reached: [Option<Time>; 4],
 }
 
@@ -173,12 +173,15 @@ impl Recorder {
         } else {
             c.targeted -= 1;
         }
+        // The time from which the share has stayed at or above each threshold: devices joining
+        // the audience later (an update_audience action) can push it back below, and then the
+        // time counts from the next crossing.
         for (i, &pct) in THRESHOLDS.iter().enumerate() {
-            if c.reached[i].is_none()
-                && c.targeted > 0
-                && c.compliant * 100 >= u64::from(pct) * c.targeted
-            {
-                c.reached[i] = Some(t);
+            let above = c.targeted > 0 && c.compliant * 100 >= u64::from(pct) * c.targeted;
+            match (c.reached[i], above) {
+                (None, true) => c.reached[i] = Some(t),
+                (Some(_), false) => c.reached[i] = None,
+                _ => {}
             }
         }
     }

@@ -81,10 +81,14 @@ struct Names<'a> {
     segments: &'a [SegmentSpec],
     groups: Vec<String>,
     graph_ids: &'a BTreeMap<String, String>,
+    inventory: &'a super::inventory::DeviceNames,
 }
 
 impl Names<'_> {
     fn device(&self, name: &str) -> Option<Member> {
+        if let Some(&(segment, index)) = self.inventory.get(name) {
+            return Some(Member::Device { segment, index });
+        }
         let (seg, n) = name.rsplit_once('-')?;
         let s = self.segments.iter().position(|x| x.name == seg)?;
         let n: u32 = n.parse().ok()?;
@@ -94,30 +98,41 @@ impl Names<'_> {
         })
     }
 
-    fn set(&self, name: &str) -> Option<Member> {
+    /// "all", a group, or every segment of that name (an inventory makes several segments
+    /// share a name).
+    fn set(&self, name: &str) -> Vec<Member> {
         if name == "all" {
-            return Some(Member::All);
+            return vec![Member::All];
         }
         if let Some(g) = self.groups.iter().position(|x| x == name) {
-            return Some(Member::Group(g as u16));
+            return vec![Member::Group(g as u16)];
         }
         self.segments
             .iter()
-            .position(|x| x.name == name)
-            .map(|s| Member::Segment(s as u16))
+            .enumerate()
+            .filter(|(_, x)| x.name == name)
+            .map(|(s, _)| Member::Segment(s as u16))
+            .collect()
     }
 
     fn candidates(&self) -> Vec<&str> {
         let mut v = vec!["all"];
         v.extend(self.groups.iter().map(String::as_str));
-        v.extend(self.segments.iter().map(|s| s.name.as_str()));
+        for s in self.segments {
+            if !v.contains(&s.name.as_str()) {
+                v.push(s.name.as_str());
+            }
+        }
         v
     }
 
     /// A scenario audience entry: "all", a group, a segment or a device.
-    fn member(&self, c: &mut Checker, path: &str, name: &str) -> Option<Member> {
-        let m = self.set(name).or_else(|| self.device(name));
-        if m.is_none() {
+    fn member(&self, c: &mut Checker, path: &str, name: &str) -> Vec<Member> {
+        let mut m = self.set(name);
+        if m.is_empty() {
+            m.extend(self.device(name));
+        }
+        if m.is_empty() {
             let cands = self.candidates();
             c.fail(
                 path,
@@ -139,12 +154,16 @@ impl Names<'_> {
         kind: AssetKind,
         id: &str,
         warnings: &mut Vec<String>,
-    ) -> Option<Member> {
+    ) -> Vec<Member> {
         let name = self.graph_ids.get(id).map_or(id, String::as_str);
         match kind {
             AssetKind::Group => {
-                let m = self.set(name).filter(|m| *m != Member::All);
-                if m.is_none() {
+                let m: Vec<Member> = self
+                    .set(name)
+                    .into_iter()
+                    .filter(|m| *m != Member::All)
+                    .collect();
+                if m.is_empty() {
                     let cands = self.candidates();
                     c.fail(
                         path,
@@ -165,7 +184,7 @@ impl Names<'_> {
                         "{path}: device \"{id}\" is not in the fleet; the service registers it, but it runs no update"
                     ));
                 }
-                m
+                m.into_iter().collect()
             }
         }
     }
@@ -259,6 +278,7 @@ fn groups(
     c: &mut Checker,
     raw: &BTreeMap<String, RawGroup>,
     segments: &[SegmentSpec],
+    inventory: &super::inventory::DeviceNames,
 ) -> Vec<GroupDef> {
     let seg_names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
     let attr_names: Vec<&str> = {
@@ -271,10 +291,12 @@ fn groups(
         v.dedup();
         v
     };
+    let empty = BTreeMap::new();
     let names = Names {
         segments,
         groups: Vec::new(),
-        graph_ids: &BTreeMap::new(),
+        graph_ids: &empty,
+        inventory,
     };
     raw.iter()
         .map(|(name, g)| {
@@ -290,9 +312,13 @@ fn groups(
                 ..GroupDef::default()
             };
             for (i, s) in g.segments.iter().flatten().enumerate() {
-                match seg_names.iter().position(|x| x == s) {
-                    Some(k) => def.segments.push(k as u16),
-                    None => c.fail(
+                let found: Vec<u16> = (0..seg_names.len())
+                    .filter(|&k| seg_names[k] == s)
+                    .map(|k| k as u16)
+                    .collect();
+                match found.is_empty() {
+                    false => def.segments.extend(found),
+                    true => c.fail(
                         format!("{path}.segments[{i}]"),
                         format!(
                             "no segment named \"{s}\"{}; segments are {}",
@@ -348,7 +374,7 @@ fn groups(
 fn member_list(c: &mut Checker, names: &Names<'_>, path: &str, list: &[String]) -> Vec<Member> {
     list.iter()
         .enumerate()
-        .filter_map(|(j, m)| names.member(c, &format!("{path}[{j}]"), m))
+        .flat_map(|(j, m)| names.member(c, &format!("{path}[{j}]"), m))
         .collect()
 }
 
@@ -365,7 +391,7 @@ fn audience_json(
         let mut warnings = Vec::new();
         let lists = body.lists.map(|l| {
             l.iter()
-                .filter_map(|(kind, id, p)| names.asset(jc, p, *kind, id, &mut warnings))
+                .flat_map(|(kind, id, p)| names.asset(jc, p, *kind, id, &mut warnings))
                 .collect::<Vec<Member>>()
         });
         jc.warnings.extend(warnings);
@@ -382,15 +408,16 @@ pub(super) fn service_side(
     raw_groups: &BTreeMap<String, RawGroup>,
     raw_actions: &[RawAction],
     graph_ids: &BTreeMap<String, String>,
-    segments: &[SegmentSpec],
+    (segments, inventory): (&[SegmentSpec], &super::inventory::DeviceNames),
     start_unix: i64,
     base: &Path,
 ) -> ServiceSide {
-    let groups = groups(c, raw_groups, segments);
+    let groups = groups(c, raw_groups, segments, inventory);
     let names = Names {
         segments,
         groups: groups.iter().map(|g| g.name.clone()).collect(),
         graph_ids,
+        inventory,
     };
     // Content and settings JSON per deployment, from TOML tables or a Graph file.
     let mut bodies: Vec<(Option<Value>, Option<Value>, String)> = Vec::new();

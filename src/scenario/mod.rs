@@ -12,6 +12,7 @@
 
 pub mod deployment;
 pub mod graph;
+pub mod inventory;
 pub mod locate;
 pub mod safety;
 
@@ -113,6 +114,7 @@ struct RawSimulation {
 #[serde(deny_unknown_fields)]
 struct RawFleet {
     devices: Option<i64>,
+    inventory: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -800,6 +802,10 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
                 counts.push(exact.floor() as u64);
                 remainders.push((exact - exact.floor(), i));
             }
+            // With an inventory, a segment without a count is a template for inventory rows.
+            (None, None) if raw.fleet.as_ref().is_some_and(|f| f.inventory.is_some()) => {
+                counts.push(0);
+            }
             (None, None) => {
                 c.fail(&path, "needs a device count (devices = N) or a share of [fleet] devices (share = 0.3)");
                 counts.push(0);
@@ -959,7 +965,11 @@ impl Scenario {
         if !policies.iter().any(|p| p.name == "default") {
             policies.push(Policy::default_named("default"));
         }
-        let segments = segments(c, raw, &policies);
+        let mut segments = segments(c, raw, &policies);
+        let inventory = match raw.fleet.as_ref().and_then(|f| f.inventory.as_deref()) {
+            Some(rel) => inventory::load(c, "fleet.inventory", base, rel, &mut segments, &policies),
+            None => Default::default(),
+        };
         if segments.is_empty() {
             c.fail(
                 "segments",
@@ -974,7 +984,7 @@ impl Scenario {
             &raw.groups,
             &raw.actions,
             &raw.graph_ids,
-            &segments,
+            (&segments, &inventory),
             start_unix,
             base,
         );

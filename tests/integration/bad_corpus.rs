@@ -13,7 +13,10 @@ fn every_malformed_input_is_rejected_with_a_located_message_and_no_panic() {
         .expect("corpus folder")
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml" || x == "json"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "toml" || x == "json" || x == "csv")
+        })
         .collect();
     files.sort();
     assert!(files.len() >= 40, "the corpus has {} inputs", files.len());

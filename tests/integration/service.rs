@@ -511,3 +511,30 @@ fn an_optional_offer_waits_for_the_user_and_a_hotpatch_needs_no_restart() {
         .sum::<u64>();
     assert_eq!(restarts, 0);
 }
+
+#[test]
+fn an_inventory_fleet_runs_and_audience_entries_name_its_devices() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("inv");
+    rollsim()
+        .arg("run")
+        .arg(root.join("scenarios/inventory-fleet.toml"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(
+        summary(&out)["devices"],
+        300,
+        "one device per inventory row"
+    );
+    assert_eq!(d["devices_targeted"], 298, "two devices excluded by name");
+    let events = std::fs::read_to_string(out.join("events.csv")).expect("events");
+    assert!(
+        events.contains("20 devices offered"),
+        "the 20 kiosks first: {events}"
+    );
+}
