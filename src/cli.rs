@@ -299,11 +299,7 @@ fn run_scenario(
             files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
         }
     }
-    let charts = report::charts::render_files(&files, &Default::default())?;
-    let html = report::html::report_html(&files, &charts).into_bytes();
-    files.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));
-    files.push(("report.html", html));
-    report::write_dir_atomic(&out, &files)?;
+    write_folder(&out, files)?;
     let write_secs = t.elapsed().as_secs_f64();
     if !quiet {
         print!(
@@ -330,6 +326,16 @@ fn run_scenario(
         );
     }
     Ok(gate(&outcomes))
+}
+
+/// Adds the charts and report.html drawn from `files` and writes the folder atomically.
+fn write_folder(out: &Path, files: Vec<(&str, Vec<u8>)>) -> Result<(), Error> {
+    let charts = report::charts::render_files(&files, &Default::default())?;
+    let html = report::html::report_html(&files, &charts).into_bytes();
+    let mut all: Vec<(&str, Vec<u8>)> = files;
+    all.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));
+    all.push(("report.html", html));
+    report::write_dir_atomic(out, &all)
 }
 
 /// Exit code 3 when an expectation is missed.
@@ -557,11 +563,7 @@ fn batch_outputs(
     if !outcomes.is_empty() {
         files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
     }
-    let charts = report::charts::render_files(&files, &Default::default())?;
-    let html = report::html::report_html(&files, &charts).into_bytes();
-    files.extend(charts.iter().map(|(n, b)| (n.as_str(), b.clone())));
-    files.push(("report.html", html));
-    report::write_dir_atomic(out, &files)?;
+    write_folder(out, files)?;
     if !quiet {
         println!(
             "{}: {} variants × {} replications; results in {}",

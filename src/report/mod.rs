@@ -152,34 +152,30 @@ impl DeploymentSummary {
     /// what sweeps tabulate and expectations check.
     pub fn metrics(&self) -> Vec<(&'static str, Option<f64>)> {
         let n = |v: u64| Some(v as f64);
-        vec![
-            ("devices_targeted", n(self.devices_targeted)),
-            ("devices_offered", n(self.devices_offered)),
-            ("devices_compliant", n(self.devices_compliant)),
-            ("share_compliant", Some(self.share_compliant)),
-            ("hours_to_50", self.hours_to_50),
-            ("hours_to_90", self.hours_to_90),
-            ("hours_to_95", self.hours_to_95),
-            ("hours_to_99", self.hours_to_99),
-            ("forced_restarts", n(self.forced_restarts)),
-            ("auto_restarts", n(self.auto_restarts)),
-            ("user_restarts", n(self.user_restarts)),
-            ("restarts_in_active_hours", n(self.restarts_in_active_hours)),
-            ("install_failures", n(self.install_failures)),
-            ("rollbacks", n(self.rollbacks)),
-            ("issue_hits", n(self.issue_hits)),
-            ("held", n(self.held)),
-            ("ineligible", n(self.ineligible)),
-            ("rule_fired_hours", self.rule_fired_hours),
-            (
-                "issue_hits_at_rule",
-                self.issue_hits_at_rule.map(|v| v as f64),
-            ),
-            (
-                "paused_by_monitoring_hours",
-                self.paused_by_monitoring_hours,
-            ),
-        ]
+        // In the order of `METRICS`.
+        let values = [
+            n(self.devices_targeted),
+            n(self.devices_offered),
+            n(self.devices_compliant),
+            Some(self.share_compliant),
+            self.hours_to_50,
+            self.hours_to_90,
+            self.hours_to_95,
+            self.hours_to_99,
+            n(self.forced_restarts),
+            n(self.auto_restarts),
+            n(self.user_restarts),
+            n(self.restarts_in_active_hours),
+            n(self.install_failures),
+            n(self.rollbacks),
+            n(self.issue_hits),
+            n(self.held),
+            n(self.ineligible),
+            self.rule_fired_hours,
+            self.issue_hits_at_rule.map(|v| v as f64),
+            self.paused_by_monitoring_hours,
+        ];
+        METRICS.iter().copied().zip(values).collect()
     }
 }
 
