@@ -275,7 +275,13 @@ impl<'a> World<'a> {
             clock: self.clocks[seg],
             key: self.key.key(Stream::Day, u64::from(dev)),
             until: self.sc.horizon,
+            memo: std::cell::Cell::new(self.devices[dev as usize].avail_memo),
         }
+    }
+
+    /// Keeps what `avail` learnt about the device's online intervals for its next event.
+    fn keep_memo(&mut self, dev: u32, avail: &Availability<'_>) {
+        self.devices[dev as usize].avail_memo = avail.memo.get();
     }
 
     fn category(&self, content: u16) -> Category {
@@ -391,6 +397,7 @@ impl<'a> World<'a> {
                     self.client.next_scan_at_or_after(st, &avail, t)
                 };
                 st.phase = Phase::Waiting;
+                self.keep_memo(dev, &avail);
                 match at {
                     Some(at) => self.engine.set_timer(dev, at),
                     None => self.engine.cancel_timer(dev),
@@ -420,6 +427,7 @@ impl<'a> World<'a> {
                 let cat = self.category(work);
                 let st = &mut self.devices[dev as usize];
                 let next = self.client.downloaded(st, &avail, cat, t);
+                self.keep_memo(dev, &avail);
                 self.set_or_clear(dev, next);
             }
             Phase::Installing => {
@@ -438,12 +446,14 @@ impl<'a> World<'a> {
                     Ok(_) if st.hotpatch => {
                         // A hotpatch applies in memory: compliant without a restart.
                         self.client.restart_done(st, cat, 0.0);
+                        self.keep_memo(dev, &avail);
                         self.scan(dev, t);
                         return;
                     }
                     Ok(restart_at) => restart_at,
                     Err(next_scan) => next_scan,
                 };
+                self.keep_memo(dev, &avail);
                 self.set_or_clear(dev, next);
             }
             Phase::PendingRestart => {
@@ -458,6 +468,7 @@ impl<'a> World<'a> {
                         self.rec.restart(dep, restart, weekday, hour);
                     }
                 }
+                self.keep_memo(dev, &avail);
                 self.engine.set_timer(dev, done);
             }
             Phase::Restarting => {
@@ -478,6 +489,7 @@ impl<'a> World<'a> {
                 self.service
                     .restarted(dep, dev, work, t, rolled_back, incident);
                 // The client scans again right after the install restart.
+                self.keep_memo(dev, &avail);
                 self.scan(dev, t);
             }
         }
@@ -490,6 +502,7 @@ impl<'a> World<'a> {
             // A scan that falls due while offline runs at the next online instant.
             self.devices[dev as usize].phase = Phase::Waiting;
             let next = avail.next_online(t);
+            self.keep_memo(dev, &avail);
             self.set_or_clear(dev, next);
             return;
         }
@@ -514,6 +527,7 @@ impl<'a> World<'a> {
                 None
             }
         };
+        self.keep_memo(dev, &avail);
         self.set_or_clear(dev, next);
     }
 }

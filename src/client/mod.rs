@@ -31,6 +31,7 @@ pub mod dist;
 use rand::RngExt;
 
 use crate::fleet::Availability;
+use crate::fleet::availability::Memo;
 use crate::rng::StreamRng;
 use crate::time::{DAY, HOUR, LocalClock, MINUTE, NEVER, Secs, Time};
 pub use dist::Dist;
@@ -317,6 +318,8 @@ pub struct DeviceState {
     pub hotpatch: bool,
     /// The device's segment (kept here so a device event touches one record, not two).
     pub segment: u16,
+    /// The device's last computed online interval (a cache for [`Availability`]).
+    pub avail_memo: Memo,
     /// The scan schedule's stream.
     pub scan_rng: StreamRng,
     /// The pipeline's stream.
@@ -342,6 +345,7 @@ impl DeviceState {
             optional_at: UNSET,
             hotpatch: false,
             segment: 0,
+            avail_memo: Memo::EMPTY,
             scan_rng,
             rng,
         }
@@ -645,6 +649,7 @@ mod tests {
             clock: LocalClock::new(MONDAY, 0),
             key: 5,
             until: 60 * DAY,
+            memo: Default::default(),
         }
     }
 

@@ -16,6 +16,8 @@
 //!   one session of `session_length` at a uniform time in the window (mean gap 1/`online_days` days).
 //! - `never`: never online (a shelved device).
 
+use std::cell::Cell;
+
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp, Poisson};
 
@@ -65,8 +67,35 @@ pub enum Profile {
     Never,
 }
 
+/// The last online interval a device's availability computed: `(start, end)` is the first online
+/// interval ending after `from`, so it is also the answer for every `t` in `[from, end)` (with the
+/// start moved up to `t`). A device asks about the same interval several times while one update
+/// moves through download, install and restart planning; this memo answers those without
+/// drawing the day again (the draws are the costliest part of a run: README, performance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memo {
+    from: u32,
+    start: u32,
+    end: u32,
+}
+
+impl Memo {
+    /// Remembers nothing.
+    pub const EMPTY: Memo = Memo {
+        from: u32::MAX,
+        start: 0,
+        end: 0,
+    };
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
 /// One device's availability: its profile, its local clock and its day-stream key.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Availability<'a> {
     /// The profile shared by the device's segment.
     pub profile: &'a Profile,
@@ -76,6 +105,8 @@ pub struct Availability<'a> {
     pub key: u64,
     /// No interval starting at or after this time is ever reported (the horizon end).
     pub until: Time,
+    /// The device's last computed interval (pure cache: answers are the same with or without it).
+    pub memo: Cell<Memo>,
 }
 
 impl Availability<'_> {
@@ -89,6 +120,11 @@ impl Availability<'_> {
             Profile::AlwaysOn => Some((t, NEVER)),
             Profile::Never => None,
             _ => {
+                let m = self.memo.get();
+                if t >= u64::from(m.from) && t < u64::from(m.end) {
+                    let s = t.max(u64::from(m.start));
+                    return (s < self.until).then_some((s, u64::from(m.end)));
+                }
                 let mut buf = [(0i64, 0i64); MAX_SESSIONS];
                 let first = self.clock.day(t);
                 let last = self.clock.day(self.until) + 1;
@@ -96,6 +132,11 @@ impl Availability<'_> {
                     let n = self.day_intervals(day, &mut buf);
                     for &(s, e) in &buf[..n] {
                         if e > t as i64 {
+                            if let (Ok(from), Ok(start), Ok(end)) =
+                                (u32::try_from(t), u32::try_from(s), u32::try_from(e))
+                            {
+                                self.memo.set(Memo { from, start, end });
+                            }
                             let s = s.max(t as i64) as Time;
                             return (s < self.until).then_some((s, e as Time));
                         }
@@ -269,6 +310,7 @@ mod tests {
             clock: LocalClock::new(MONDAY, 0),
             key: 99,
             until: 30 * DAY,
+            memo: Default::default(),
         }
     }
 
