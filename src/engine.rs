@@ -149,6 +149,10 @@ impl Timers {
                     }
                     self.fifo.pop_front();
                 }
+                if self.fifo.is_empty() && self.fifo.capacity() > 4096 {
+                    // A burst's FIFO is not kept allocated for the rest of the run.
+                    self.fifo = VecDeque::new();
+                }
             }
             if !self.heap.is_empty() {
                 while let Some(&Reverse(e)) = self.heap.peek() {

@@ -70,6 +70,13 @@ pub fn rng_from_key_sub(key: u64, sub: u64) -> StreamRng {
     rng_from_key(mix(key ^ mix(sub)))
 }
 
+/// The stream constant (PCG's increment, halved) of the generator [`rng_from_key`] makes for
+/// `key`: with a kept state, `StreamRng::from_state(state, stream_constant(key))` resumes that
+/// generator exactly.
+pub fn stream_constant(key: u64) -> u64 {
+    rng_from_key(key).stream()
+}
+
 /// A generator seeded from a derived key.
 pub fn rng_from_key(key: u64) -> StreamRng {
     StreamRng::seed_from_u64(key)
@@ -79,6 +86,22 @@ pub fn rng_from_key(key: u64) -> StreamRng {
 mod tests {
     use super::*;
     use rand::Rng;
+
+    #[test]
+    fn a_generator_resumed_from_its_state_and_stream_constant_continues_exactly() {
+        let k = RunKey::new(7, 3);
+        for id in [0u64, 1, 999_999] {
+            let key = k.key(Stream::Pipeline, id);
+            let mut whole = rng_from_key(key);
+            let mut kept = rng_from_key(key).state();
+            for _ in 0..5 {
+                let mut resumed = StreamRng::from_state(kept, stream_constant(key));
+                assert_eq!(resumed.next_u64(), whole.next_u64());
+                assert_eq!(resumed.next_u32(), whole.next_u32());
+                kept = resumed.state();
+            }
+        }
+    }
 
     #[test]
     fn same_key_gives_same_stream_and_different_keys_differ() {

@@ -7,11 +7,11 @@
 
 use std::time::Instant;
 
-use crate::client::{Category, Client, DeviceState, NONE, Phase, Policy};
+use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy};
 use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, Fleet};
 use crate::metrics::{Recorder, State};
-use crate::rng::{RunKey, Stream};
+use crate::rng::{RunKey, Stream, stream_constant};
 use crate::scenario::Scenario;
 use crate::service::{IssueStats, Outbox, RuleFiring, ScanAnswer, Service, ServiceEvent};
 use crate::time::{HOUR, LocalClock, Time};
@@ -166,7 +166,7 @@ impl<'a> World<'a> {
         let devices = (0..n as u64)
             .map(|i| DeviceState {
                 segment: fleet.devices[i as usize].segment,
-                ..DeviceState::new(key.rng(Stream::Scan, i), key.rng(Stream::Pipeline, i))
+                ..DeviceState::new(&key.rng(Stream::Scan, i), &key.rng(Stream::Pipeline, i))
             })
             .collect();
         let service = Service::new(
@@ -279,9 +279,22 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Keeps what `avail` learnt about the device's online intervals for its next event.
-    fn keep_memo(&mut self, dev: u32, avail: &Availability<'_>) {
-        self.devices[dev as usize].avail_memo = avail.memo.get();
+    /// The device's random streams, resumed for one event.
+    fn rngs(&self, dev: u32) -> DeviceRngs {
+        let id = u64::from(dev);
+        DeviceRngs::resume(
+            &self.devices[dev as usize],
+            stream_constant(self.key.key(Stream::Scan, id)),
+            stream_constant(self.key.key(Stream::Pipeline, id)),
+        )
+    }
+
+    /// Keeps the device's random streams and what `avail` learnt about its online intervals for
+    /// its next event.
+    fn keep(&mut self, dev: u32, avail: &Availability<'_>, r: &DeviceRngs) {
+        let st = &mut self.devices[dev as usize];
+        st.avail_memo = avail.memo.get();
+        r.suspend(st);
     }
 
     fn category(&self, content: u16) -> Category {
@@ -384,6 +397,7 @@ impl<'a> World<'a> {
     /// Content became offerable to `dev` at `t`: make sure a scan will see it.
     fn activate(&mut self, dev: u32, t: Time, push: bool) {
         let avail = self.avail(dev);
+        let mut r = self.rngs(dev);
         let st = &mut self.devices[dev as usize];
         match st.phase {
             Phase::Idle | Phase::Waiting => {
@@ -394,10 +408,10 @@ impl<'a> World<'a> {
                 } else if st.phase == Phase::Waiting {
                     self.engine.timer(dev)
                 } else {
-                    self.client.next_scan_at_or_after(st, &avail, t)
+                    self.client.next_scan_at_or_after(st, &mut r, &avail, t)
                 };
                 st.phase = Phase::Waiting;
-                self.keep_memo(dev, &avail);
+                self.keep(dev, &avail, &r);
                 match at {
                     Some(at) => self.engine.set_timer(dev, at),
                     None => self.engine.cancel_timer(dev),
@@ -416,18 +430,23 @@ impl<'a> World<'a> {
     }
 
     fn on_device(&mut self, dev: u32, t: Time) {
-        let avail = self.avail(dev);
-        let policy = self.policy(dev);
         let phase = self.devices[dev as usize].phase;
+        match phase {
+            Phase::Idle => return,
+            Phase::Waiting => return self.scan(dev, t),
+            _ => {}
+        }
+        let avail = self.avail(dev);
+        let mut r = self.rngs(dev);
+        let policy = self.policy(dev);
         let work = self.devices[dev as usize].work;
         match phase {
-            Phase::Idle => {}
-            Phase::Waiting => self.scan(dev, t),
+            Phase::Idle | Phase::Waiting => {}
             Phase::Downloading => {
                 let cat = self.category(work);
                 let st = &mut self.devices[dev as usize];
-                let next = self.client.downloaded(st, &avail, cat, t);
-                self.keep_memo(dev, &avail);
+                let next = self.client.downloaded(st, &mut r, &avail, cat, t);
+                self.keep(dev, &avail, &r);
                 self.set_or_clear(dev, next);
             }
             Phase::Installing => {
@@ -435,9 +454,9 @@ impl<'a> World<'a> {
                 let fx = self.service.effects(dev, work);
                 let st = &mut self.devices[dev as usize];
                 let dep = st.work_deployment;
-                let result = self
-                    .client
-                    .installed(st, &avail, policy, cat, t, fx.install_failure);
+                let result =
+                    self.client
+                        .installed(st, &mut r, &avail, policy, cat, t, fx.install_failure);
                 if result.is_err() {
                     self.service.install_failed(dep, dev, work, t);
                 }
@@ -445,21 +464,23 @@ impl<'a> World<'a> {
                 let next = match result {
                     Ok(_) if st.hotpatch => {
                         // A hotpatch applies in memory: compliant without a restart.
-                        self.client.restart_done(st, cat, 0.0);
-                        self.keep_memo(dev, &avail);
+                        self.client.restart_done(st, &mut r, cat, 0.0);
+                        self.keep(dev, &avail, &r);
                         self.scan(dev, t);
                         return;
                     }
                     Ok(restart_at) => restart_at,
                     Err(next_scan) => next_scan,
                 };
-                self.keep_memo(dev, &avail);
+                self.keep(dev, &avail, &r);
                 self.set_or_clear(dev, next);
             }
             Phase::PendingRestart => {
                 let cat = self.category(work);
                 let st = &mut self.devices[dev as usize];
-                let (restart, done) = self.client.restart_begins(st, policy, &avail.clock, cat, t);
+                let (restart, done) =
+                    self.client
+                        .restart_begins(st, &mut r, policy, &avail.clock, cat, t);
                 let day = avail.clock.day(t);
                 let weekday = LocalClock::weekday(day);
                 let hour = (avail.clock.time_of_day(t) / HOUR) as u8;
@@ -468,7 +489,7 @@ impl<'a> World<'a> {
                         self.rec.restart(dep, restart, weekday, hour);
                     }
                 }
-                self.keep_memo(dev, &avail);
+                self.keep(dev, &avail, &r);
                 self.engine.set_timer(dev, done);
             }
             Phase::Restarting => {
@@ -482,14 +503,14 @@ impl<'a> World<'a> {
                 };
                 let st = &mut self.devices[dev as usize];
                 let dep = st.work_deployment;
-                let rolled_back = self.client.restart_done(st, cat, rollback);
+                let rolled_back = self.client.restart_done(st, &mut r, cat, rollback);
                 let incident = !rolled_back
                     && fx.incident > 0.0
-                    && rand::RngExt::random_bool(&mut st.rng, fx.incident.clamp(0.0, 1.0));
+                    && rand::RngExt::random_bool(&mut r.pipeline, fx.incident.clamp(0.0, 1.0));
                 self.service
                     .restarted(dep, dev, work, t, rolled_back, incident);
                 // The client scans again right after the install restart.
-                self.keep_memo(dev, &avail);
+                self.keep(dev, &avail, &r);
                 self.scan(dev, t);
             }
         }
@@ -497,12 +518,13 @@ impl<'a> World<'a> {
 
     fn scan(&mut self, dev: u32, t: Time) {
         let avail = self.avail(dev);
+        let mut r = self.rngs(dev);
         let policy = self.policy(dev);
         if !avail.is_online(t) {
             // A scan that falls due while offline runs at the next online instant.
             self.devices[dev as usize].phase = Phase::Waiting;
             let next = avail.next_online(t);
-            self.keep_memo(dev, &avail);
+            self.keep(dev, &avail, &r);
             self.set_or_clear(dev, next);
             return;
         }
@@ -512,22 +534,24 @@ impl<'a> World<'a> {
         let st = &mut self.devices[dev as usize];
         st.last_scan = t.min(u64::from(u32::MAX - 1)) as u32;
         let next = match answer {
-            ScanAnswer::Install(offer) if offer.optional && !self.client.opted_in(st, t) => {
+            ScanAnswer::Install(offer)
+                if offer.optional && !self.client.opted_in(st, &mut r, t) =>
+            {
                 // Optional: nothing happens until the user chooses to install.
                 st.phase = Phase::Waiting;
                 avail.next_online(u64::from(st.optional_at))
             }
-            ScanAnswer::Install(offer) => self.client.begin(st, &avail, offer, t),
+            ScanAnswer::Install(offer) => self.client.begin(st, &mut r, &avail, offer, t),
             ScanAnswer::NotBefore(at) => {
                 st.phase = Phase::Waiting;
-                self.client.next_scan_at_or_after(st, &avail, at)
+                self.client.next_scan_at_or_after(st, &mut r, &avail, at)
             }
             ScanAnswer::Nothing => {
                 st.phase = Phase::Idle;
                 None
             }
         };
-        self.keep_memo(dev, &avail);
+        self.keep(dev, &avail, &r);
         self.set_or_clear(dev, next);
     }
 }

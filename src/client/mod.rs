@@ -285,7 +285,8 @@ pub struct Offer {
     pub hotpatch: bool,
 }
 
-/// The mutable state of one device.
+/// The mutable state of one device, 64 bytes (a device event reads and writes only this record,
+/// its timer slot and a few bits of the service's device sets).
 #[derive(Clone, Debug)]
 pub struct DeviceState {
     /// Pipeline phase.
@@ -320,15 +321,45 @@ pub struct DeviceState {
     pub segment: u16,
     /// The device's last computed online interval (a cache for [`Availability`]).
     pub avail_memo: Memo,
-    /// The scan schedule's stream.
-    pub scan_rng: StreamRng,
-    /// The pipeline's stream.
-    pub rng: StreamRng,
+    /// State of the scan schedule's stream (its stream constant is re-derived from the device's
+    /// key when needed: see [`DeviceRngs`]).
+    pub scan_state: u64,
+    /// State of the pipeline's stream.
+    pub pipeline_state: u64,
+}
+
+/// A device's two random streams while one of its events is handled. Between events only their
+/// 8-byte states live in [`DeviceState`]: PCG's other half, the stream constant, is a function
+/// of the device's key, so storing it would cost 16 bytes a device for nothing (README,
+/// performance). Draws are the same as from a generator kept whole.
+#[derive(Clone, Debug)]
+pub struct DeviceRngs {
+    /// The scan schedule's stream (first phase, jitter).
+    pub scan: StreamRng,
+    /// The pipeline's stream (durations, failures, restart behaviour).
+    pub pipeline: StreamRng,
+}
+
+impl DeviceRngs {
+    /// The streams of a device whose stream constants are `scan_stream` and `pipeline_stream`
+    /// (see [`crate::rng::stream_constant`]), resumed from the states kept in `st`.
+    pub fn resume(st: &DeviceState, scan_stream: u64, pipeline_stream: u64) -> Self {
+        Self {
+            scan: StreamRng::from_state(st.scan_state, scan_stream),
+            pipeline: StreamRng::from_state(st.pipeline_state, pipeline_stream),
+        }
+    }
+
+    /// Keeps the streams' states in `st` for the device's next event.
+    pub fn suspend(&self, st: &mut DeviceState) {
+        st.scan_state = self.scan.state();
+        st.pipeline_state = self.pipeline.state();
+    }
 }
 
 impl DeviceState {
     /// A device on its baseline build with nothing to do.
-    pub fn new(scan_rng: StreamRng, rng: StreamRng) -> Self {
+    pub fn new(scan_rng: &StreamRng, rng: &StreamRng) -> Self {
         Self {
             phase: Phase::Idle,
             restart: RestartKind::User,
@@ -346,8 +377,8 @@ impl DeviceState {
             hotpatch: false,
             segment: 0,
             avail_memo: Memo::EMPTY,
-            scan_rng,
-            rng,
+            scan_state: scan_rng.state(),
+            pipeline_state: rng.state(),
         }
     }
 }
@@ -373,14 +404,9 @@ pub struct Client<'a> {
 }
 
 impl Client<'_> {
-    fn interval(&self, st: &mut DeviceState) -> Secs {
+    fn interval(&self, r: &mut DeviceRngs) -> Secs {
         let j = self.params.scan_jitter;
-        self.params.scan_interval
-            + if j > 0 {
-                st.scan_rng.random_range(0..=j)
-            } else {
-                0
-            }
+        self.params.scan_interval + if j > 0 { r.scan.random_range(0..=j) } else { 0 }
     }
 
     /// The time of the device's first scan at or after `t` (replaying the scans it would have
@@ -388,14 +414,15 @@ impl Client<'_> {
     pub fn next_scan_at_or_after(
         &self,
         st: &mut DeviceState,
+        r: &mut DeviceRngs,
         avail: &Availability<'_>,
         t: Time,
     ) -> Option<Time> {
         let mut last = if st.last_scan == UNSET {
             // First scan: a uniform phase within the first interval.
-            let first = self.interval(st);
+            let first = self.interval(r);
             let phase = if first > 0 {
-                st.scan_rng.random_range(0..first)
+                r.scan.random_range(0..first)
             } else {
                 0
             };
@@ -408,7 +435,7 @@ impl Client<'_> {
             u64::from(st.last_scan)
         };
         loop {
-            let due = last + self.interval(st);
+            let due = last + self.interval(r);
             let actual = avail.next_online(due.max(last + 1))?;
             if actual >= t {
                 return Some(actual);
@@ -422,6 +449,7 @@ impl Client<'_> {
     pub fn begin(
         &self,
         st: &mut DeviceState,
+        r: &mut DeviceRngs,
         avail: &Availability<'_>,
         offer: Offer,
         t: Time,
@@ -444,7 +472,7 @@ impl Client<'_> {
             .params
             .times(offer.category)
             .download
-            .sample(&mut st.rng);
+            .sample(&mut r.pipeline);
         avail.advance_online(t, d)
     }
 
@@ -452,20 +480,26 @@ impl Client<'_> {
     pub fn downloaded(
         &self,
         st: &mut DeviceState,
+        r: &mut DeviceRngs,
         avail: &Availability<'_>,
         category: Category,
         t: Time,
     ) -> Option<Time> {
         st.phase = Phase::Installing;
-        let d = self.params.times(category).install.sample(&mut st.rng);
+        let d = self.params.times(category).install.sample(&mut r.pipeline);
         avail.advance_online(t, d)
     }
 
     /// Install finished at `t`. `Ok(restart_at)` when it succeeded (the device is now
     /// restart-pending, with its restart planned), `Err(next_scan)` when it failed.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the device's record, streams and surroundings, each needed once"
+    )]
     pub fn installed(
         &self,
         st: &mut DeviceState,
+        r: &mut DeviceRngs,
         avail: &Availability<'_>,
         policy: &Policy,
         category: Category,
@@ -473,16 +507,16 @@ impl Client<'_> {
         extra_failure: f64,
     ) -> Result<Option<Time>, Option<Time>> {
         let p = (self.params.install_failure + extra_failure).clamp(0.0, 1.0);
-        if p > 0.0 && st.rng.random_bool(p) {
+        if p > 0.0 && r.pipeline.random_bool(p) {
             st.failed = st.work;
             st.rolled_back = false;
             st.phase = Phase::Waiting;
             st.last_scan = t32(t);
-            return Err(self.next_scan_at_or_after(st, avail, t + 1));
+            return Err(self.next_scan_at_or_after(st, r, avail, t + 1));
         }
         st.phase = Phase::PendingRestart;
         st.pending_since = t32(t);
-        Ok(self.plan_restart(st, avail, policy, category, t))
+        Ok(self.plan_restart(st, r, avail, policy, category, t))
     }
 
     /// The effective deadline of the current work, or [`NEVER`] when none applies.
@@ -506,13 +540,17 @@ impl Client<'_> {
     fn plan_restart(
         &self,
         st: &mut DeviceState,
+        r: &mut DeviceRngs,
         avail: &Availability<'_>,
         policy: &Policy,
         category: Category,
         t: Time,
     ) -> Option<Time> {
         let deadline = self.effective_deadline(st, policy, category);
-        let user_at = self.params.user_restart.map(|d| t + d.sample(&mut st.rng));
+        let user_at = self
+            .params
+            .user_restart
+            .map(|d| t + d.sample(&mut r.pipeline));
         let mut cursor = t;
         while cursor < deadline {
             let Some((s, e)) = avail.next_interval(cursor) else {
@@ -544,7 +582,7 @@ impl Client<'_> {
             }
             if e < deadline && e != NEVER {
                 let q = self.params.shutdown_completes_restart.clamp(0.0, 1.0);
-                if q > 0.0 && st.rng.random_bool(q) {
+                if q > 0.0 && r.pipeline.random_bool(q) {
                     st.restart = RestartKind::User;
                     return Some(e);
                 }
@@ -562,13 +600,14 @@ impl Client<'_> {
     pub fn restart_begins(
         &self,
         st: &mut DeviceState,
+        r: &mut DeviceRngs,
         policy: &Policy,
         clock: &LocalClock,
         category: Category,
         t: Time,
     ) -> (Restart, Time) {
         st.phase = Phase::Restarting;
-        let took = self.params.times(category).restart.sample(&mut st.rng);
+        let took = self.params.times(category).restart.sample(&mut r.pipeline);
         let r = Restart {
             kind: st.restart,
             in_active_hours: policy.in_active_hours(clock.time_of_day(t)),
@@ -578,8 +617,14 @@ impl Client<'_> {
 
     /// The restart completed: the device runs the new build (or, with probability `rollback`,
     /// reverts to the old one). Returns whether it rolled back.
-    pub fn restart_done(&self, st: &mut DeviceState, category: Category, rollback: f64) -> bool {
-        let rolled_back = rollback > 0.0 && st.rng.random_bool(rollback.clamp(0.0, 1.0));
+    pub fn restart_done(
+        &self,
+        st: &mut DeviceState,
+        r: &mut DeviceRngs,
+        category: Category,
+        rollback: f64,
+    ) -> bool {
+        let rolled_back = rollback > 0.0 && r.pipeline.random_bool(rollback.clamp(0.0, 1.0));
         if !rolled_back {
             match category {
                 Category::Quality => st.quality = st.work,
@@ -602,9 +647,9 @@ impl Client<'_> {
 
     /// Whether the user has chosen to install optional offers by `t`; the first time an optional
     /// offer is seen, draws when they will.
-    pub fn opted_in(&self, st: &mut DeviceState, t: Time) -> bool {
+    pub fn opted_in(&self, st: &mut DeviceState, r: &mut DeviceRngs, t: Time) -> bool {
         if st.optional_at == UNSET {
-            let d = self.params.optional_uptake.sample(&mut st.rng);
+            let d = self.params.optional_uptake.sample(&mut r.pipeline);
             st.optional_at = t32(t.saturating_add(d));
         }
         t >= u64::from(st.optional_at)
@@ -640,7 +685,15 @@ mod tests {
 
     fn state() -> DeviceState {
         let k = RunKey::new(1, 0);
-        DeviceState::new(k.rng(Stream::Scan, 0), k.rng(Stream::Pipeline, 0))
+        DeviceState::new(&k.rng(Stream::Scan, 0), &k.rng(Stream::Pipeline, 0))
+    }
+
+    fn rngs(seed: u64) -> DeviceRngs {
+        let k = RunKey::new(seed, 0);
+        DeviceRngs {
+            scan: k.rng(Stream::Scan, 0),
+            pipeline: k.rng(Stream::Pipeline, 0),
+        }
     }
 
     fn avail(p: &Profile) -> Availability<'_> {
@@ -660,8 +713,10 @@ mod tests {
         let p = Profile::AlwaysOn;
         for seed in 0..200 {
             let k = RunKey::new(seed, 0);
-            let mut st = DeviceState::new(k.rng(Stream::Scan, 0), k.rng(Stream::Pipeline, 0));
-            let s = c.next_scan_at_or_after(&mut st, &avail(&p), 0).unwrap();
+            let mut st = DeviceState::new(&k.rng(Stream::Scan, 0), &k.rng(Stream::Pipeline, 0));
+            let s = c
+                .next_scan_at_or_after(&mut st, &mut rngs(seed), &avail(&p), 0)
+                .unwrap();
             assert!(s < 26 * HOUR);
         }
     }
@@ -675,10 +730,12 @@ mod tests {
         let c = Client { params: &params };
         let p = Profile::AlwaysOn;
         let mut st = state();
-        let first = c.next_scan_at_or_after(&mut st, &avail(&p), 0).unwrap();
+        let first = c
+            .next_scan_at_or_after(&mut st, &mut rngs(1), &avail(&p), 0)
+            .unwrap();
         let mut st2 = state();
         let later = c
-            .next_scan_at_or_after(&mut st2, &avail(&p), 5 * DAY)
+            .next_scan_at_or_after(&mut st2, &mut rngs(1), &avail(&p), 5 * DAY)
             .unwrap();
         assert!((5 * DAY..5 * DAY + 22 * HOUR).contains(&later));
         assert_eq!((later - first) % (22 * HOUR), 0, "same scan grid");
@@ -714,7 +771,15 @@ mod tests {
         let p = Profile::AlwaysOn;
         let mut st = state();
         st.first_seen = t32(9 * HOUR);
-        let at = c.installed(&mut st, &avail(&p), &pol, Category::Quality, 10 * HOUR, 0.0);
+        let at = c.installed(
+            &mut st,
+            &mut rngs(1),
+            &avail(&p),
+            &pol,
+            Category::Quality,
+            10 * HOUR,
+            0.0,
+        );
         assert_eq!(at, Ok(Some(17 * HOUR)));
         assert_eq!(st.restart, RestartKind::Auto);
     }
@@ -736,7 +801,15 @@ mod tests {
         };
         let mut st = state();
         st.first_seen = t32(9 * HOUR);
-        let at = c.installed(&mut st, &avail(&p), &pol, Category::Quality, 10 * HOUR, 0.0);
+        let at = c.installed(
+            &mut st,
+            &mut rngs(1),
+            &avail(&p),
+            &pol,
+            Category::Quality,
+            10 * HOUR,
+            0.0,
+        );
         // Deadline: Monday 09:00 + 7 d = next Monday 09:00, online then → forced.
         assert_eq!(at, Ok(Some(7 * DAY + 9 * HOUR)));
         assert_eq!(st.restart, RestartKind::Forced);
@@ -754,10 +827,24 @@ mod tests {
         let p = Profile::AlwaysOn;
         let mut st = state();
         st.work = 0;
-        let r = c.installed(&mut st, &avail(&p), &pol, Category::Quality, 10 * HOUR, 0.0);
+        let r = c.installed(
+            &mut st,
+            &mut rngs(1),
+            &avail(&p),
+            &pol,
+            Category::Quality,
+            10 * HOUR,
+            0.0,
+        );
         assert_eq!(r, Err(Some(32 * HOUR)));
         assert_eq!(st.failed, 0);
         assert_eq!(st.phase, Phase::Waiting);
+    }
+
+    #[test]
+    fn a_device_record_stays_within_64_bytes() {
+        // 64 bytes a device is most of the 150-byte budget (README, performance).
+        assert!(std::mem::size_of::<DeviceState>() <= 64);
     }
 
     #[test]

@@ -1140,7 +1140,7 @@ mod tests {
 
     fn st() -> DeviceState {
         let k = RunKey::new(1, 0);
-        DeviceState::new(k.rng(Stream::Scan, 0), k.rng(Stream::Pipeline, 0))
+        DeviceState::new(&k.rng(Stream::Scan, 0), &k.rng(Stream::Pipeline, 0))
     }
 
     fn run_all(s: &mut Service<'_>, until: Time) -> Vec<(Time, Outbox)> {
