@@ -302,30 +302,17 @@ impl<'a> World<'a> {
     }
 
     /// The device's state with respect to deployment `dep` (`None` when not in its audience).
+    /// Called for every deployment on every device event, so the costlier questions (offered?
+    /// held?) are asked only when the device's own record does not already decide the state.
     fn state_for(&self, dep: usize, dev: u32) -> Option<State> {
         let run = &self.service.deps[dep];
-        let in_audience = run.in_audience(dev);
-        let held = in_audience && self.service.held(dep, dev);
-        self.state_with(dep, dev, in_audience, run.offered.contains(dev), held)
-    }
-
-    /// The device's state with respect to deployment `dep`, given its audience and offer standing.
-    fn state_with(
-        &self,
-        dep: usize,
-        dev: u32,
-        in_audience: bool,
-        offered: bool,
-        held: bool,
-    ) -> Option<State> {
-        if !in_audience {
+        if !run.in_audience(dev) {
             return None;
         }
-        let run = &self.service.deps[dep];
         if run.settings.readiness {
             return Some(if run.ready.contains(dev) {
                 State::Ready
-            } else if offered {
+            } else if run.offered.contains(dev) {
                 State::Offered
             } else {
                 State::NotOffered
@@ -355,10 +342,10 @@ impl<'a> World<'a> {
         if run.ineligible.contains(dev) {
             return Some(State::Failed);
         }
-        if held {
+        if self.service.held(dep, dev) {
             return Some(State::Held);
         }
-        Some(if offered {
+        Some(if run.offered.contains(dev) {
             State::Offered
         } else {
             State::NotOffered
@@ -518,16 +505,17 @@ impl<'a> World<'a> {
 
     fn scan(&mut self, dev: u32, t: Time) {
         let avail = self.avail(dev);
-        let mut r = self.rngs(dev);
         let policy = self.policy(dev);
         if !avail.is_online(t) {
             // A scan that falls due while offline runs at the next online instant.
-            self.devices[dev as usize].phase = Phase::Waiting;
             let next = avail.next_online(t);
-            self.keep(dev, &avail, &r);
+            let st = &mut self.devices[dev as usize];
+            st.phase = Phase::Waiting;
+            st.avail_memo = avail.memo.get();
             self.set_or_clear(dev, next);
             return;
         }
+        let mut r = self.rngs(dev);
         let answer = self
             .service
             .scan(dev, &self.devices[dev as usize], policy, t);
