@@ -335,6 +335,15 @@ impl<S> Engine<S> {
         self.timers.remove(key);
     }
 
+    /// The key of a timer likely to fire `ahead` pops from now (a hint: it may have been moved
+    /// since), so that a caller can prefetch what that key's event will touch.
+    pub fn upcoming(&self, ahead: usize) -> Option<u32> {
+        self.timers
+            .run
+            .get(self.timers.run_pos + ahead)
+            .map(|e| e.1)
+    }
+
     /// When the timer of `key` fires, if one is set.
     pub fn timer(&self, key: u32) -> Option<Time> {
         self.timers.get(key).map(unpack_time)

@@ -32,7 +32,7 @@ use rand::RngExt;
 
 use crate::fleet::Availability;
 use crate::fleet::availability::Memo;
-use crate::rng::StreamRng;
+use crate::rng::{RunKey, Stream, StreamRng, stream_constant};
 use crate::time::{DAY, HOUR, LocalClock, MINUTE, NEVER, Secs, Time};
 pub use dist::Dist;
 
@@ -331,23 +331,60 @@ pub struct DeviceState {
 /// A device's two random streams while one of its events is handled. Between events only their
 /// 8-byte states live in [`DeviceState`]: PCG's other half, the stream constant, is a function
 /// of the device's key, so storing it would cost 16 bytes a device for nothing (README,
-/// performance). Draws are the same as from a generator kept whole.
+/// performance). Most events draw from one stream or none, so each generator is rebuilt only on
+/// its first draw. Draws are the same as from a generator kept whole.
 #[derive(Clone, Debug)]
 pub struct DeviceRngs {
     /// The scan schedule's stream (first phase, jitter).
-    pub scan: StreamRng,
+    scan: Resumable,
     /// The pipeline's stream (durations, failures, restart behaviour).
-    pub pipeline: StreamRng,
+    pipeline: Resumable,
+}
+
+/// A generator known by its key and kept state, built on first use.
+#[derive(Clone, Debug)]
+struct Resumable {
+    key: u64,
+    state: u64,
+    rng: Option<StreamRng>,
+}
+
+impl Resumable {
+    fn new(key: u64, state: u64) -> Self {
+        Self {
+            key,
+            state,
+            rng: None,
+        }
+    }
+
+    fn get(&mut self) -> &mut StreamRng {
+        self.rng
+            .get_or_insert_with(|| StreamRng::from_state(self.state, stream_constant(self.key)))
+    }
+
+    fn state(&self) -> u64 {
+        self.rng.as_ref().map_or(self.state, StreamRng::state)
+    }
 }
 
 impl DeviceRngs {
-    /// The streams of a device whose stream constants are `scan_stream` and `pipeline_stream`
-    /// (see [`crate::rng::stream_constant`]), resumed from the states kept in `st`.
-    pub fn resume(st: &DeviceState, scan_stream: u64, pipeline_stream: u64) -> Self {
+    /// Device `id`'s streams in run `key`, resumed from the states kept in `st`.
+    pub fn resume(st: &DeviceState, key: &RunKey, id: u64) -> Self {
         Self {
-            scan: StreamRng::from_state(st.scan_state, scan_stream),
-            pipeline: StreamRng::from_state(st.pipeline_state, pipeline_stream),
+            scan: Resumable::new(key.key(Stream::Scan, id), st.scan_state),
+            pipeline: Resumable::new(key.key(Stream::Pipeline, id), st.pipeline_state),
         }
+    }
+
+    /// The scan schedule's stream (first phase, jitter).
+    pub fn scan(&mut self) -> &mut StreamRng {
+        self.scan.get()
+    }
+
+    /// The pipeline's stream (durations, failures, restart behaviour).
+    pub fn pipeline(&mut self) -> &mut StreamRng {
+        self.pipeline.get()
     }
 
     /// Keeps the streams' states in `st` for the device's next event.
@@ -406,7 +443,12 @@ pub struct Client<'a> {
 impl Client<'_> {
     fn interval(&self, r: &mut DeviceRngs) -> Secs {
         let j = self.params.scan_jitter;
-        self.params.scan_interval + if j > 0 { r.scan.random_range(0..=j) } else { 0 }
+        self.params.scan_interval
+            + if j > 0 {
+                r.scan().random_range(0..=j)
+            } else {
+                0
+            }
     }
 
     /// The time of the device's first scan at or after `t` (replaying the scans it would have
@@ -422,7 +464,7 @@ impl Client<'_> {
             // First scan: a uniform phase within the first interval.
             let first = self.interval(r);
             let phase = if first > 0 {
-                r.scan.random_range(0..first)
+                r.scan().random_range(0..first)
             } else {
                 0
             };
@@ -472,7 +514,7 @@ impl Client<'_> {
             .params
             .times(offer.category)
             .download
-            .sample(&mut r.pipeline);
+            .sample(r.pipeline());
         avail.advance_online(t, d)
     }
 
@@ -486,7 +528,7 @@ impl Client<'_> {
         t: Time,
     ) -> Option<Time> {
         st.phase = Phase::Installing;
-        let d = self.params.times(category).install.sample(&mut r.pipeline);
+        let d = self.params.times(category).install.sample(r.pipeline());
         avail.advance_online(t, d)
     }
 
@@ -507,7 +549,7 @@ impl Client<'_> {
         extra_failure: f64,
     ) -> Result<Option<Time>, Option<Time>> {
         let p = (self.params.install_failure + extra_failure).clamp(0.0, 1.0);
-        if p > 0.0 && r.pipeline.random_bool(p) {
+        if p > 0.0 && r.pipeline().random_bool(p) {
             st.failed = st.work;
             st.rolled_back = false;
             st.phase = Phase::Waiting;
@@ -547,10 +589,7 @@ impl Client<'_> {
         t: Time,
     ) -> Option<Time> {
         let deadline = self.effective_deadline(st, policy, category);
-        let user_at = self
-            .params
-            .user_restart
-            .map(|d| t + d.sample(&mut r.pipeline));
+        let user_at = self.params.user_restart.map(|d| t + d.sample(r.pipeline()));
         let mut cursor = t;
         while cursor < deadline {
             let Some((s, e)) = avail.next_interval(cursor) else {
@@ -582,7 +621,7 @@ impl Client<'_> {
             }
             if e < deadline && e != NEVER {
                 let q = self.params.shutdown_completes_restart.clamp(0.0, 1.0);
-                if q > 0.0 && r.pipeline.random_bool(q) {
+                if q > 0.0 && r.pipeline().random_bool(q) {
                     st.restart = RestartKind::User;
                     return Some(e);
                 }
@@ -607,7 +646,7 @@ impl Client<'_> {
         t: Time,
     ) -> (Restart, Time) {
         st.phase = Phase::Restarting;
-        let took = self.params.times(category).restart.sample(&mut r.pipeline);
+        let took = self.params.times(category).restart.sample(r.pipeline());
         let r = Restart {
             kind: st.restart,
             in_active_hours: policy.in_active_hours(clock.time_of_day(t)),
@@ -624,7 +663,7 @@ impl Client<'_> {
         category: Category,
         rollback: f64,
     ) -> bool {
-        let rolled_back = rollback > 0.0 && r.pipeline.random_bool(rollback.clamp(0.0, 1.0));
+        let rolled_back = rollback > 0.0 && r.pipeline().random_bool(rollback.clamp(0.0, 1.0));
         if !rolled_back {
             match category {
                 Category::Quality => st.quality = st.work,
@@ -649,7 +688,7 @@ impl Client<'_> {
     /// offer is seen, draws when they will.
     pub fn opted_in(&self, st: &mut DeviceState, r: &mut DeviceRngs, t: Time) -> bool {
         if st.optional_at == UNSET {
-            let d = self.params.optional_uptake.sample(&mut r.pipeline);
+            let d = self.params.optional_uptake.sample(r.pipeline());
             st.optional_at = t32(t.saturating_add(d));
         }
         t >= u64::from(st.optional_at)
@@ -690,10 +729,8 @@ mod tests {
 
     fn rngs(seed: u64) -> DeviceRngs {
         let k = RunKey::new(seed, 0);
-        DeviceRngs {
-            scan: k.rng(Stream::Scan, 0),
-            pipeline: k.rng(Stream::Pipeline, 0),
-        }
+        let fresh = DeviceState::new(&k.rng(Stream::Scan, 0), &k.rng(Stream::Pipeline, 0));
+        DeviceRngs::resume(&fresh, &k, 0)
     }
 
     fn avail(p: &Profile) -> Availability<'_> {
