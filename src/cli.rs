@@ -11,6 +11,7 @@ const RUN_EXAMPLES: &str = "Examples:
   rollsim run scenarios/quality-update-office-fleet.toml
   rollsim run scenarios/quality-update-office-fleet.toml --seed 7 --out output/seed7
   rollsim run my-plan.toml --devices 100000 --stats
+  rollsim run scenarios/bench-1m.toml --set simulation.horizon=P90D --stats
   rollsim run scenarios/safety-false-alarm.toml --replications 100 --jobs 2";
 
 const BATCH_EXAMPLES: &str = "Examples:
@@ -51,6 +52,10 @@ enum Command {
         /// Rescale the fleet to this many devices, keeping segment shares.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
         devices: Option<u64>,
+        /// Change one value of the scenario, as a dotted path like a sweep's (repeatable):
+        /// `--set simulation.horizon=P90D`. The scenario copy in the output shows the change.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
         /// Run this many replications (seeds seed, replication 0…N−1) and add bands.csv and
         /// runs.csv; the other files show replication 0.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -167,6 +172,7 @@ pub fn run() -> Result<ExitCode, Error> {
             out,
             seed,
             devices,
+            sets,
             replications,
             jobs,
             stats,
@@ -176,7 +182,7 @@ pub fn run() -> Result<ExitCode, Error> {
             &scenario,
             out,
             seed,
-            devices,
+            (devices, &sets),
             (replications, jobs),
             stats,
             (force, quiet),
@@ -242,12 +248,12 @@ fn run_scenario(
     path: &Path,
     out: Option<PathBuf>,
     seed: Option<u64>,
-    devices: Option<u64>,
+    (devices, sets): (Option<u64>, &[String]),
     (replications, jobs): (Option<u64>, Option<usize>),
     stats: bool,
     (force, quiet): (bool, bool),
 ) -> Result<ExitCode, Error> {
-    let mut sc = Scenario::load(path)?;
+    let (mut sc, text) = Scenario::load_with(path, sets)?;
     if !quiet {
         sc.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     }
@@ -261,11 +267,8 @@ fn run_scenario(
     let result = sim::run(&sc, seed, 0);
     let t = std::time::Instant::now();
     let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result);
-    // The scenario as given, so report.html (and `rollsim plot`) can show its parameters.
-    let text = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    // The scenario as run (given, or with --set applied), so report.html (and `rollsim plot`)
+    // can show its parameters.
     files.push(("scenario.toml", text));
     // Replications and expectations: the same job as a one-variant batch.
     let reps = replications.unwrap_or(1);

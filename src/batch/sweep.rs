@@ -23,7 +23,8 @@ use serde::Deserialize;
 
 use super::expect::{self, Expectation, RawExpect};
 use crate::error::{Error, InputError, Problem};
-use crate::scenario::{Checker, Scenario, located, suggest};
+use crate::scenario::overrides::set_path;
+use crate::scenario::{Checker, Scenario, located};
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -77,67 +78,6 @@ fn show(v: &toml::Value) -> String {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// Sets `value` at dotted `path` in `doc`.
-fn apply(doc: &mut toml::Table, path: &str, value: &toml::Value) -> Result<(), String> {
-    let parts: Vec<&str> = path.split('.').collect();
-    let mut table = doc;
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        if last {
-            table.insert((*part).to_string(), value.clone());
-            return Ok(());
-        }
-        let entry = table
-            .entry((*part).to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        table = match entry {
-            toml::Value::Table(t) => t,
-            toml::Value::Array(items) => {
-                let next = parts[i + 1];
-                let names: Vec<String> = items
-                    .iter()
-                    .filter_map(|x| x.get("name").and_then(|n| n.as_str()).map(String::from))
-                    .collect();
-                let pos = items
-                    .iter()
-                    .position(|x| x.get("name").and_then(|n| n.as_str()) == Some(next))
-                    .or_else(|| next.parse::<usize>().ok().filter(|&k| k < items.len()));
-                let Some(pos) = pos else {
-                    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                    return Err(format!(
-                        "\"{part}\" has no element named \"{next}\"{}; elements are {} (or an index from 0)",
-                        suggest(next, &refs),
-                        names.join(", ")
-                    ));
-                };
-                // Skip the element selector.
-                return match items.get_mut(pos) {
-                    Some(toml::Value::Table(t)) => {
-                        let rest = parts[i + 2..].join(".");
-                        if rest.is_empty() {
-                            Err(format!(
-                                "\"{path}\" names a whole element; name a field in it"
-                            ))
-                        } else {
-                            apply(t, &rest, value)
-                        }
-                    }
-                    _ => Err(format!("\"{part}.{next}\" is not a table")),
-                };
-            }
-            other => {
-                return Err(format!(
-                    "\"{}\" is a {}, not a table: it has no field \"{}\"",
-                    parts[..=i].join("."),
-                    other.type_str(),
-                    parts[i + 1]
-                ));
-            }
-        };
-    }
-    Ok(())
 }
 
 /// Values of one grid entry: a non-empty list, or `{ from, to, step }`.
@@ -326,7 +266,7 @@ impl Sweep {
             let mut doc = base_doc.clone();
             let mut ok = true;
             for (path, value) in &sets {
-                if let Err(m) = apply(&mut doc, path, value) {
+                if let Err(m) = set_path(&mut doc, path, value) {
                     let (line, column) = find(&text, path);
                     problems.push(Problem {
                         line,
@@ -419,21 +359,4 @@ impl Sweep {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_path_selects_array_elements_by_name_and_creates_tables() {
-        let mut doc: toml::Table =
-            toml::from_str("[[deployments]]\nname = \"a\"\n[[deployments]]\nname = \"b\"\n")
-                .unwrap();
-        apply(
-            &mut doc,
-            "deployments.b.settings.schedule.gradualRollout.devicesPerOffer",
-            &toml::Value::Integer(5),
-        )
-        .unwrap();
-        let s = toml::to_string(&doc).unwrap();
-        assert!(s.contains("devicesPerOffer = 5"), "{s}");
-        let e = apply(&mut doc, "deployments.c.name", &toml::Value::Integer(1)).unwrap_err();
-        assert!(e.contains("no element named \"c\""), "{e}");
-    }
 }

@@ -14,6 +14,7 @@ pub mod deployment;
 pub mod graph;
 pub mod inventory;
 pub mod locate;
+pub mod overrides;
 pub mod safety;
 
 use std::collections::BTreeMap;

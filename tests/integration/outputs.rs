@@ -129,3 +129,47 @@ fn a_folder_rollsim_did_not_write_is_not_replaced_without_force() {
     assert!(!precious.join("thesis.docx").exists());
     assert!(precious.join("summary.json").exists());
 }
+
+#[test]
+fn set_changes_one_value_of_the_scenario_and_the_copy_shows_it() {
+    let case = Case::new(&scenario(50, "", ""));
+    let plain = case.run("plain", &[]);
+    let longer = case.run("longer", &["--set", "simulation.horizon=P10D"]);
+    let rows = |dir: &std::path::Path| {
+        timeseries(dir)
+            .iter()
+            .map(|r| r.hours)
+            .fold(0.0f64, f64::max)
+    };
+    assert_eq!(rows(&plain), 30.0 * 24.0);
+    assert_eq!(rows(&longer), 10.0 * 24.0);
+    let copy = std::fs::read_to_string(longer.join("scenario.toml")).expect("copy");
+    assert!(copy.contains("horizon = \"P10D\""), "{copy}");
+    assert!(
+        copy.starts_with("# "),
+        "the copy says it was changed: {copy}"
+    );
+}
+
+#[test]
+fn a_set_that_names_no_field_is_bad_input() {
+    let case = Case::new(&scenario(50, "", ""));
+    let out = case.out("out");
+    let run = |set: &str| {
+        rollsim()
+            .arg("run")
+            .arg(&case.scenario)
+            .arg("--out")
+            .arg(&out)
+            .args(["--set", set])
+            .assert()
+            .code(2)
+    };
+    let e = run("simulation.horizn=P10D");
+    let text = String::from_utf8_lossy(&e.get_output().stderr).into_owned();
+    assert!(text.contains("did you mean \"horizon\""), "{text}");
+    let e = run("horizon");
+    let text = String::from_utf8_lossy(&e.get_output().stderr).into_owned();
+    assert!(text.contains("PATH=VALUE"), "{text}");
+    assert!(!out.exists(), "no output folder is left behind");
+}
