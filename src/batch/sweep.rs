@@ -355,8 +355,3 @@ impl Sweep {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
