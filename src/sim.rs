@@ -65,7 +65,7 @@ pub struct RunResult {
     pub stats: RunStats,
 }
 
-/// Memory a run of `sc` needs, in bytes: about 150 bytes per device (measured: the device record,
+/// Memory a run of `sc` needs, in bytes: about 136 bytes per device (measured: the device record,
 /// its timer, its states per deployment, audience bitsets; README, performance) plus the time
 /// series.
 pub fn memory_estimate(sc: &Scenario) -> u64 {
