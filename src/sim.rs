@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy};
-use crate::engine::{Engine, Fired};
+use crate::engine::{Engine, Fired, prefetch};
 use crate::fleet::{Availability, Fleet};
 use crate::metrics::{Recorder, State};
 use crate::rng::{RunKey, Stream};
@@ -155,18 +155,6 @@ const NO_STATE: u8 = u8::MAX;
 /// How many timers ahead a device record is prefetched.
 const PREFETCH_AHEAD: usize = 4;
 
-/// Asks the CPU to start loading `v[i]` into cache: a million device records do not fit in it,
-/// and the engine knows which device comes next.
-fn prefetch<T>(v: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(x) = v.get(i) {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch is only a hint; it never faults and reads nothing back, and the
-        // pointer comes from a live reference anyway. SSE is part of every x86-64 target.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast::<i8>()) };
-    }
-}
-
 fn encode(s: Option<State>) -> u8 {
     s.map_or(NO_STATE, |s| s as u8)
 }
@@ -231,6 +219,7 @@ impl<'a> World<'a> {
                 Fired::Timer(dev) => {
                     if let Some(next) = self.engine.upcoming(PREFETCH_AHEAD) {
                         prefetch(&self.devices, next as usize);
+                        prefetch(&self.states, next as usize * self.before.len());
                     }
                     // A restart beginning changes no deployment's state (pending restart either
                     // way), so its after-states need not be rebuilt.
