@@ -195,7 +195,7 @@ impl<'a> World<'a> {
             engine: Engine::with_bucket_width((sc.horizon / 20_000).clamp(60, 3600)),
             devices,
             service,
-            client: Client { params: &sc.client },
+            client: Client::new(&sc.client),
             clocks,
             rec: Recorder::new(sc.deployments.len(), sc.sample_interval, sc.horizon),
             changes: Vec::new(),
@@ -283,7 +283,7 @@ impl<'a> World<'a> {
         let fleet: &'a Fleet = self.fleet;
         let seg = self.devices[dev as usize].segment as usize;
         Availability {
-            profile: &fleet.segments[seg].profile,
+            model: &fleet.segments[seg].profile,
             clock: self.clocks[seg],
             key: self.key.key(Stream::Day, u64::from(dev)),
             until: self.sc.horizon,

@@ -21,28 +21,60 @@ pub enum Dist {
 impl Dist {
     /// Draws one duration, rounded to whole seconds.
     pub fn sample(&self, rng: &mut impl Rng) -> Secs {
-        match *self {
-            Dist::Fixed(v) => v,
+        Sampler::new(*self).sample(rng)
+    }
+}
+
+/// A [`Dist`] with its parameters worked out once (a lognormal's log-median, an exponential's
+/// rate), for distributions drawn from on every device event. Draws are exactly those of
+/// [`Dist::sample`], which is built on it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sampler {
+    /// Always this value (also a degenerate lognormal or exponential).
+    Fixed(Secs),
+    /// Lognormal in seconds.
+    LogNormal(LogNormal<f64>),
+    /// Exponential in seconds.
+    Exponential(Exp<f64>),
+    /// Uniform between the bounds inclusive (`min < max`).
+    Uniform(Secs, Secs),
+}
+
+impl Sampler {
+    /// Prepares `d`.
+    pub fn new(d: Dist) -> Self {
+        match d {
+            Dist::Fixed(v) => Sampler::Fixed(v),
             Dist::LogNormal { median, sigma } => {
                 if median == 0 || sigma <= 0.0 {
-                    return median;
+                    return Sampler::Fixed(median);
                 }
                 LogNormal::new((median as f64).ln(), sigma)
-                    .map_or(median, |d| d.sample(rng).round() as Secs)
+                    .map_or(Sampler::Fixed(median), Sampler::LogNormal)
             }
             Dist::Exponential { mean } => {
                 if mean == 0 {
-                    return 0;
+                    return Sampler::Fixed(0);
                 }
-                Exp::new(1.0 / mean as f64).map_or(mean, |d| d.sample(rng).round() as Secs)
+                Exp::new(1.0 / mean as f64).map_or(Sampler::Fixed(mean), Sampler::Exponential)
             }
             Dist::Uniform { min, max } => {
                 if max <= min {
-                    min
+                    Sampler::Fixed(min)
                 } else {
-                    rng.random_range(min..=max)
+                    Sampler::Uniform(min, max)
                 }
             }
+        }
+    }
+
+    /// Draws one duration, rounded to whole seconds.
+    pub fn sample(&self, rng: &mut impl Rng) -> Secs {
+        match *self {
+            Sampler::Fixed(v) => v,
+            Sampler::LogNormal(d) => d.sample(rng).round() as Secs,
+            Sampler::Exponential(d) => d.sample(rng).round() as Secs,
+            Sampler::Uniform(min, max) => rng.random_range(min..=max),
         }
     }
 }

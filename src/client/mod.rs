@@ -34,7 +34,7 @@ use crate::fleet::Availability;
 use crate::fleet::availability::Memo;
 use crate::rng::{RunKey, Stream, StreamRng, stream_constant};
 use crate::time::{DAY, HOUR, LocalClock, MINUTE, NEVER, Secs, Time};
-pub use dist::Dist;
+pub use dist::{Dist, Sampler};
 
 /// Content index meaning "none".
 pub const NONE: u16 = u16::MAX;
@@ -341,26 +341,33 @@ pub struct DeviceRngs {
     pipeline: Resumable,
 }
 
-/// A generator known by its key and kept state, built on first use.
+/// A generator known by its key and kept state, built on first use (the key too: deriving it
+/// costs a few multiplications an event, and most events draw from one stream or none).
 #[derive(Clone, Debug)]
 struct Resumable {
-    key: u64,
+    run: RunKey,
+    stream: Stream,
+    id: u64,
     state: u64,
     rng: Option<StreamRng>,
 }
 
 impl Resumable {
-    fn new(key: u64, state: u64) -> Self {
+    fn new(run: RunKey, stream: Stream, id: u64, state: u64) -> Self {
         Self {
-            key,
+            run,
+            stream,
+            id,
             state,
             rng: None,
         }
     }
 
     fn get(&mut self) -> &mut StreamRng {
-        self.rng
-            .get_or_insert_with(|| StreamRng::from_state(self.state, stream_constant(self.key)))
+        self.rng.get_or_insert_with(|| {
+            let key = self.run.key(self.stream, self.id);
+            StreamRng::from_state(self.state, stream_constant(key))
+        })
     }
 
     fn state(&self) -> u64 {
@@ -372,8 +379,8 @@ impl DeviceRngs {
     /// Device `id`'s streams in run `key`, resumed from the states kept in `st`.
     pub fn resume(st: &DeviceState, key: &RunKey, id: u64) -> Self {
         Self {
-            scan: Resumable::new(key.key(Stream::Scan, id), st.scan_state),
-            pipeline: Resumable::new(key.key(Stream::Pipeline, id), st.pipeline_state),
+            scan: Resumable::new(*key, Stream::Scan, id, st.scan_state),
+            pipeline: Resumable::new(*key, Stream::Pipeline, id, st.pipeline_state),
         }
     }
 
@@ -438,9 +445,37 @@ pub struct Restart {
 pub struct Client<'a> {
     /// Timings and behaviour.
     pub params: &'a ClientParams,
+    /// `params`' duration distributions, prepared once: quality then feature (download, install,
+    /// restart), the user's restart delay, the optional uptake.
+    times: [[Sampler; 3]; 2],
+    user_restart: Option<Sampler>,
+    optional_uptake: Sampler,
 }
 
-impl Client<'_> {
+/// Prepared download, install and restart distributions of one category.
+fn prepare(c: &CategoryParams) -> [Sampler; 3] {
+    [c.download, c.install, c.restart].map(Sampler::new)
+}
+
+impl<'a> Client<'a> {
+    /// The client model with parameters `params`.
+    pub fn new(params: &'a ClientParams) -> Self {
+        Self {
+            params,
+            times: [prepare(&params.quality), prepare(&params.feature)],
+            user_restart: params.user_restart.map(Sampler::new),
+            optional_uptake: Sampler::new(params.optional_uptake),
+        }
+    }
+
+    /// The prepared (download, install, restart) distributions of a category.
+    fn times(&self, c: Category) -> &[Sampler; 3] {
+        match c {
+            Category::Quality => &self.times[0],
+            Category::Feature => &self.times[1],
+        }
+    }
+
     fn interval(&self, r: &mut DeviceRngs) -> Secs {
         let j = self.params.scan_jitter;
         self.params.scan_interval
@@ -510,11 +545,7 @@ impl Client<'_> {
         st.rolled_back = false;
         st.hotpatch = offer.hotpatch;
         st.phase = Phase::Downloading;
-        let d = self
-            .params
-            .times(offer.category)
-            .download
-            .sample(r.pipeline());
+        let d = self.times(offer.category)[0].sample(r.pipeline());
         avail.advance_online(t, d)
     }
 
@@ -528,7 +559,7 @@ impl Client<'_> {
         t: Time,
     ) -> Option<Time> {
         st.phase = Phase::Installing;
-        let d = self.params.times(category).install.sample(r.pipeline());
+        let d = self.times(category)[1].sample(r.pipeline());
         avail.advance_online(t, d)
     }
 
@@ -589,7 +620,7 @@ impl Client<'_> {
         t: Time,
     ) -> Option<Time> {
         let deadline = self.effective_deadline(st, policy, category);
-        let user_at = self.params.user_restart.map(|d| t + d.sample(r.pipeline()));
+        let user_at = self.user_restart.map(|d| t + d.sample(r.pipeline()));
         let mut cursor = t;
         while cursor < deadline {
             let Some((s, e)) = avail.next_interval(cursor) else {
@@ -646,7 +677,7 @@ impl Client<'_> {
         t: Time,
     ) -> (Restart, Time) {
         st.phase = Phase::Restarting;
-        let took = self.params.times(category).restart.sample(r.pipeline());
+        let took = self.times(category)[2].sample(r.pipeline());
         let r = Restart {
             kind: st.restart,
             in_active_hours: policy.in_active_hours(clock.time_of_day(t)),
@@ -688,7 +719,7 @@ impl Client<'_> {
     /// offer is seen, draws when they will.
     pub fn opted_in(&self, st: &mut DeviceState, r: &mut DeviceRngs, t: Time) -> bool {
         if st.optional_at == UNSET {
-            let d = self.params.optional_uptake.sample(r.pipeline());
+            let d = self.optional_uptake.sample(r.pipeline());
             st.optional_at = t32(t.saturating_add(d));
         }
         t >= u64::from(st.optional_at)
@@ -716,8 +747,8 @@ fn first_outside_active(policy: &Policy, clock: &LocalClock, from: Time, to: Tim
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::Profile;
     use crate::fleet::availability::WEEKDAYS;
+    use crate::fleet::{DayModel, Profile};
     use crate::rng::{RunKey, Stream};
 
     const MONDAY: i64 = 1_768_176_000; // 2026-01-12T00:00:00Z
@@ -733,9 +764,9 @@ mod tests {
         DeviceRngs::resume(&fresh, &k, 0)
     }
 
-    fn avail(p: &Profile) -> Availability<'_> {
+    fn avail(p: &DayModel) -> Availability<'_> {
         Availability {
-            profile: p,
+            model: p,
             clock: LocalClock::new(MONDAY, 0),
             key: 5,
             until: 60 * DAY,
@@ -746,8 +777,8 @@ mod tests {
     #[test]
     fn first_scan_falls_within_one_jittered_interval() {
         let params = ClientParams::default();
-        let c = Client { params: &params };
-        let p = Profile::AlwaysOn;
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
         for seed in 0..200 {
             let k = RunKey::new(seed, 0);
             let mut st = DeviceState::new(&k.rng(Stream::Scan, 0), &k.rng(Stream::Pipeline, 0));
@@ -764,8 +795,8 @@ mod tests {
             scan_jitter: 0,
             ..ClientParams::default()
         };
-        let c = Client { params: &params };
-        let p = Profile::AlwaysOn;
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
         let mut st = state();
         let first = c
             .next_scan_at_or_after(&mut st, &mut rngs(1), &avail(&p), 0)
@@ -781,7 +812,7 @@ mod tests {
     #[test]
     fn effective_deadline_is_the_later_of_deadline_and_grace() {
         let params = ClientParams::default();
-        let c = Client { params: &params };
+        let c = Client::new(&params);
         let pol = Policy::default_named("p");
         let mut st = state();
         st.first_seen = 0;
@@ -803,9 +834,9 @@ mod tests {
             shutdown_completes_restart: 0.0,
             ..ClientParams::default()
         };
-        let c = Client { params: &params };
+        let c = Client::new(&params);
         let pol = Policy::default_named("p");
-        let p = Profile::AlwaysOn;
+        let p = DayModel::new(Profile::AlwaysOn);
         let mut st = state();
         st.first_seen = t32(9 * HOUR);
         let at = c.installed(
@@ -827,15 +858,15 @@ mod tests {
             shutdown_completes_restart: 0.0,
             ..ClientParams::default()
         };
-        let c = Client { params: &params };
+        let c = Client::new(&params);
         let pol = Policy::default_named("p");
-        let p = Profile::Office {
+        let p = DayModel::new(Profile::Office {
             start: 8 * HOUR,
             end: 17 * HOUR,
             jitter: 0,
             absent_days: 0.0,
             days: WEEKDAYS,
-        };
+        });
         let mut st = state();
         st.first_seen = t32(9 * HOUR);
         let at = c.installed(
@@ -859,9 +890,9 @@ mod tests {
             scan_jitter: 0,
             ..ClientParams::default()
         };
-        let c = Client { params: &params };
+        let c = Client::new(&params);
         let pol = Policy::default_named("p");
-        let p = Profile::AlwaysOn;
+        let p = DayModel::new(Profile::AlwaysOn);
         let mut st = state();
         st.work = 0;
         let r = c.installed(

@@ -67,6 +67,48 @@ pub enum Profile {
     Never,
 }
 
+/// A profile with the distributions it draws from every device-day worked out once (per
+/// segment), rather than on every draw. Draws are the same either way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayModel {
+    /// The profile.
+    pub profile: Profile,
+    /// Laptop: sessions a day (`None` when the rate is not positive: no sessions).
+    sessions: Option<Poisson<f64>>,
+    /// Laptop and dormant: session length (`None` for a zero mean).
+    length: Option<Exp<f64>>,
+}
+
+impl DayModel {
+    /// Prepares `profile`.
+    pub fn new(profile: Profile) -> Self {
+        let (sessions, length) = match profile {
+            Profile::Laptop {
+                sessions_per_day,
+                session_length,
+                ..
+            } => (
+                Poisson::new(sessions_per_day).ok(),
+                exp_length(session_length),
+            ),
+            Profile::Dormant { session_length, .. } => (None, exp_length(session_length)),
+            _ => (None, None),
+        };
+        Self {
+            profile,
+            sessions,
+            length,
+        }
+    }
+}
+
+fn exp_length(mean: Secs) -> Option<Exp<f64>> {
+    if mean == 0 {
+        return None;
+    }
+    Exp::new(1.0 / mean as f64).ok()
+}
+
 /// The last online interval a device's availability computed: `(start, end)` is the first online
 /// interval ending after `from`, so it is also the answer for every `t` in `[from, end)` (with the
 /// start moved up to `t`). A device asks about the same interval several times while one update
@@ -98,7 +140,7 @@ impl Default for Memo {
 #[derive(Clone, Debug)]
 pub struct Availability<'a> {
     /// The profile shared by the device's segment.
-    pub profile: &'a Profile,
+    pub model: &'a DayModel,
     /// The device's local clock.
     pub clock: LocalClock,
     /// Key of the device's day stream (`RunKey::key(Stream::Day, device)`).
@@ -116,7 +158,7 @@ impl Availability<'_> {
         if t >= self.until {
             return None;
         }
-        match self.profile {
+        match self.model.profile {
             Profile::AlwaysOn => Some((t, NEVER)),
             Profile::Never => None,
             _ => {
@@ -178,7 +220,7 @@ impl Availability<'_> {
         let midnight = self.clock.day_start(day);
         let weekday_bit = 1u8 << LocalClock::weekday(day);
         let mut rng = rng_from_key_sub(self.key, day as u64);
-        match *self.profile {
+        match self.model.profile {
             Profile::AlwaysOn => {
                 buf[0] = (midnight, midnight + DAY as i64);
                 1
@@ -209,22 +251,23 @@ impl Availability<'_> {
                 1
             }
             Profile::Laptop {
-                sessions_per_day,
                 session_length,
                 window_start,
                 window_end,
                 days,
+                ..
             } => {
                 if days & weekday_bit == 0 {
                     return 0;
                 }
-                let n = match Poisson::new(sessions_per_day) {
-                    Ok(p) => (p.sample(&mut rng) as usize).min(MAX_SESSIONS),
-                    Err(_) => 0,
-                };
+                let n = self
+                    .model
+                    .sessions
+                    .map_or(0, |p| (p.sample(&mut rng) as usize).min(MAX_SESSIONS));
                 sessions(
                     &mut rng,
                     n,
+                    self.model.length,
                     session_length,
                     window_start,
                     window_end,
@@ -242,6 +285,7 @@ impl Availability<'_> {
                 sessions(
                     &mut rng,
                     n,
+                    self.model.length,
                     session_length,
                     window_start,
                     window_end,
@@ -254,9 +298,14 @@ impl Availability<'_> {
 }
 
 /// Draws `n` sessions in [window_start, window_end) local time, then sorts and merges overlaps.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a day's draws: stream, count, length, window and where the day starts"
+)]
 fn sessions(
     rng: &mut impl Rng,
     n: usize,
+    length: Option<Exp<f64>>,
     mean_length: Secs,
     window_start: Secs,
     window_end: Secs,
@@ -266,10 +315,11 @@ fn sessions(
     if n == 0 || window_end <= window_start || mean_length == 0 {
         return 0;
     }
-    let exp = Exp::new(1.0 / mean_length as f64).ok();
     for slot in buf.iter_mut().take(n) {
         let s = rng.random_range(window_start..window_end);
-        let len = exp.map_or(mean_length as f64, |d| d.sample(rng)).max(60.0) as Secs;
+        let len = length
+            .map_or(mean_length as f64, |d| d.sample(rng))
+            .max(60.0) as Secs;
         let e = (s + len).min(window_end);
         *slot = (midnight + s as i64, midnight + e as i64);
     }
@@ -304,9 +354,9 @@ mod tests {
     // 2026-01-12T00:00:00Z is a Monday.
     const MONDAY: i64 = 1_768_176_000;
 
-    fn avail(p: &Profile) -> Availability<'_> {
+    fn avail(p: &DayModel) -> Availability<'_> {
         Availability {
-            profile: p,
+            model: p,
             clock: LocalClock::new(MONDAY, 0),
             key: 99,
             until: 30 * DAY,
@@ -316,7 +366,7 @@ mod tests {
 
     #[test]
     fn office_device_is_online_in_working_hours_on_weekdays_only() {
-        let p = office();
+        let p = DayModel::new(office());
         let a = avail(&p);
         assert_eq!(a.next_online(0), Some(8 * HOUR));
         assert!(a.is_online(9 * HOUR));
@@ -328,7 +378,7 @@ mod tests {
 
     #[test]
     fn work_pauses_while_offline() {
-        let p = office();
+        let p = DayModel::new(office());
         let a = avail(&p);
         // 2 h of work starting Monday 16:00 ends Tuesday 09:00.
         assert_eq!(a.advance_online(16 * HOUR, 2 * HOUR), Some(DAY + 9 * HOUR));
@@ -337,16 +387,16 @@ mod tests {
 
     #[test]
     fn never_online_has_no_next_instant_and_always_on_is_now() {
-        let never = Profile::Never;
+        let never = DayModel::new(Profile::Never);
         assert_eq!(avail(&never).next_online(5), None);
-        let always = Profile::AlwaysOn;
+        let always = DayModel::new(Profile::AlwaysOn);
         assert_eq!(avail(&always).next_online(5), Some(5));
         assert_eq!(avail(&always).advance_online(5, 100), Some(105));
     }
 
     #[test]
     fn nothing_is_reported_past_the_horizon() {
-        let p = office();
+        let p = DayModel::new(office());
         let a = Availability {
             until: 20 * HOUR,
             ..avail(&p)
@@ -356,13 +406,13 @@ mod tests {
 
     #[test]
     fn laptop_sessions_are_sorted_disjoint_and_inside_the_window() {
-        let p = Profile::Laptop {
+        let p = DayModel::new(Profile::Laptop {
             sessions_per_day: 3.0,
             session_length: 2 * HOUR,
             window_start: 7 * HOUR,
             window_end: 23 * HOUR,
             days: ALL_DAYS,
-        };
+        });
         let a = avail(&p);
         let mut t = 0;
         let mut online = 0;
@@ -382,12 +432,12 @@ mod tests {
 
     #[test]
     fn same_key_and_day_give_the_same_intervals() {
-        let p = Profile::Dormant {
+        let p = DayModel::new(Profile::Dormant {
             online_days: 0.3,
             session_length: HOUR,
             window_start: 8 * HOUR,
             window_end: 20 * HOUR,
-        };
+        });
         let a = avail(&p);
         let b = avail(&p);
         assert_eq!(a.next_interval(3 * DAY), b.next_interval(3 * DAY));

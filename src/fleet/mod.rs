@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use rand::RngExt;
 
 use crate::rng::{RunKey, Stream};
-pub use availability::{Availability, Profile};
+pub use availability::{Availability, DayModel, Profile};
 
 /// How one attribute's value is chosen for each device of a segment.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,8 +105,8 @@ pub struct Segment {
     pub policy: u16,
     /// Seconds east of UTC.
     pub utc_offset: i32,
-    /// Availability profile.
-    pub profile: Profile,
+    /// Availability profile, prepared for drawing.
+    pub profile: DayModel,
     /// First device id of the segment (devices of a segment are contiguous).
     pub first: u32,
     /// Number of devices.
@@ -190,7 +190,7 @@ impl Fleet {
                 name: seg.name.clone(),
                 policy: seg.policy,
                 utc_offset: seg.utc_offset,
-                profile: seg.profile.clone(),
+                profile: DayModel::new(seg.profile.clone()),
                 first,
                 len: seg.devices,
             });

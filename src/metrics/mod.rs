@@ -173,6 +173,12 @@ impl Recorder {
         } else {
             c.targeted -= 1;
         }
+        // Most transitions (downloading → installing …) leave both counts alone, and then no
+        // threshold can have been crossed.
+        let goal = |s: Option<State>| s.is_some_and(State::is_goal);
+        if from.is_some() && to.is_some() && goal(from) == goal(to) {
+            return;
+        }
         // The time from which the share has stayed at or above each threshold: devices joining
         // the audience later (an update_audience action) can push it back below, and then the
         // time counts from the next crossing.
