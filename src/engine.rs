@@ -14,6 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+use crate::mem::{filled, prefetch};
 use crate::time::Time;
 
 /// What the engine hands back: a keyed timer firing, or a service payload.
@@ -23,21 +24,6 @@ pub enum Fired<S> {
     Timer(u32),
     /// A service-level event.
     Service(S),
-}
-
-/// Asks the CPU to start loading `v[i]` into cache (nothing if `i` is out of range). With a
-/// million devices, per-key slots do not fit in cache, and the next keys to fire are known a few
-/// events ahead.
-pub fn prefetch<T>(v: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(x) = v.get(i) {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch is only a hint; it never faults and reads nothing back, and the
-        // pointer comes from a live reference anyway. SSE is part of every x86-64 target.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (v, i);
 }
 
 /// Default width of a timer bucket (seconds).
@@ -330,6 +316,15 @@ impl<S> Engine<S> {
         Self {
             timers: Timers::new(width),
             ..Self::new()
+        }
+    }
+
+    /// Makes room for timers of keys `0..n` up front (one slot each), so that the slots of a
+    /// large fleet are allocated once, in huge pages where the system offers them ([`crate::mem`]).
+    pub fn reserve_keys(&mut self, n: usize) {
+        if self.timers.live.len() < n {
+            let old = std::mem::take(&mut self.timers.live);
+            self.timers.live = filled(n, |i| old.get(i).copied().unwrap_or(NO_KEY));
         }
     }
 

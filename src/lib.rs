@@ -12,7 +12,8 @@
 //! - [`metrics`]: state counts on a time grid, summaries;
 //! - [`scenario`]: the file format and its validation;
 //! - [`report`]: CSV/JSON writers and the terminal summary;
-//! - [`sim`]: one run, gluing the above together.
+//! - [`sim`]: one run, gluing the above together;
+//! - [`mem`]: cache and page hints for the per-device arrays.
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -21,6 +22,7 @@ pub mod client;
 pub mod engine;
 pub mod error;
 pub mod fleet;
+pub mod mem;
 pub mod metrics;
 pub mod report;
 pub mod rng;

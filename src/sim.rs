@@ -8,8 +8,9 @@
 use std::time::Instant;
 
 use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy};
-use crate::engine::{Engine, Fired, prefetch};
+use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, Fleet};
+use crate::mem::{filled, prefetch};
 use crate::metrics::{Recorder, State};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
@@ -166,12 +167,13 @@ fn decode(v: u8) -> Option<State> {
 impl<'a> World<'a> {
     fn new(sc: &'a Scenario, fleet: &'a Fleet, key: RunKey) -> Self {
         let n = fleet.len();
-        let devices = (0..n as u64)
-            .map(|i| DeviceState {
-                segment: fleet.devices[i as usize].segment,
-                ..DeviceState::new(&key.rng(Stream::Scan, i), &key.rng(Stream::Pipeline, i))
-            })
-            .collect();
+        let devices = filled(n, |i| DeviceState {
+            segment: fleet.devices[i].segment,
+            ..DeviceState::new(
+                &key.rng(Stream::Scan, i as u64),
+                &key.rng(Stream::Pipeline, i as u64),
+            )
+        });
         let service = Service::new(
             &sc.contents,
             &sc.deployments,
@@ -192,7 +194,11 @@ impl<'a> World<'a> {
             fleet,
             key,
             // About 20 000 timer buckets over the horizon, each between 1 and 60 minutes wide.
-            engine: Engine::with_bucket_width((sc.horizon / 20_000).clamp(60, 3600)),
+            engine: {
+                let mut e = Engine::with_bucket_width((sc.horizon / 20_000).clamp(60, 3600));
+                e.reserve_keys(n);
+                e
+            },
             devices,
             service,
             client: Client::new(&sc.client),
