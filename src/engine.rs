@@ -189,9 +189,21 @@ impl Timers {
         }
     }
 
-    /// Removes the timer `peek` returned.
-    fn take(&mut self, id: u32) {
-        self.remove(id);
+    /// Removes the timer `peek` returned, `e`, and its entry: the fronts stay live, so that
+    /// [`Engine::upcoming`] counts from the next timer to pop.
+    fn take(&mut self, e: (u64, u32)) {
+        self.remove(e.1);
+        if self.run.get(self.run_pos) == Some(&e) {
+            self.run_pos += 1;
+        } else if self.fifo.front() == Some(&e) {
+            self.fifo.pop_front();
+            if self.fifo.is_empty() && self.fifo.capacity() > 4096 {
+                // A burst's FIFO is not kept allocated for the rest of the run.
+                self.fifo = VecDeque::new();
+            }
+        } else if self.heap.peek() == Some(&Reverse(e)) {
+            self.heap.pop();
+        }
     }
 }
 
@@ -346,12 +358,26 @@ impl<S> Engine<S> {
     }
 
     /// The key of a timer likely to fire `ahead` pops from now (a hint: it may have been moved
-    /// since), so that a caller can prefetch what that key's event will touch. The engine
-    /// prefetches its own slot for that key (checked when the entry is reached).
+    /// since), so that a caller can prefetch what that key's event will touch, including the
+    /// key's timer slot ([`Engine::prefetch_key`]).
     pub fn upcoming(&self, ahead: usize) -> Option<u32> {
-        let id = self.timers.run.get(self.timers.run_pos + ahead)?.1;
-        prefetch(&self.timers.live, id as usize);
-        Some(id)
+        let t = &self.timers;
+        let run = t.run.get(t.run_pos..).unwrap_or_default();
+        // During a burst (an expedite waking the fleet at one instant) the FIFO comes first.
+        let burst = t
+            .fifo
+            .front()
+            .is_some_and(|f| run.first().is_none_or(|r| f.0 < r.0));
+        if burst {
+            t.fifo.get(ahead).map(|e| e.1)
+        } else {
+            run.get(ahead).map(|e| e.1)
+        }
+    }
+
+    /// Starts loading the timer slot of `key` (a hint for a key about to be set or popped).
+    pub fn prefetch_key(&self, key: u32) {
+        prefetch(&self.timers.live, key as usize);
     }
 
     /// When the timer of `key` fires, if one is set.
@@ -382,7 +408,7 @@ impl<S> Engine<S> {
                 if at > until {
                     return None;
                 }
-                self.timers.take(id);
+                self.timers.take((k, id));
                 (at, Fired::Timer(id))
             }
             _ => {
@@ -402,6 +428,28 @@ impl<S> Engine<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upcoming_names_the_timers_that_pop_next_in_a_bucket_and_in_a_burst() {
+        let mut e: Engine<()> = Engine::with_bucket_width(100);
+        for id in 0..6 {
+            e.set_timer(id, 500 + u64::from(id));
+        }
+        assert_eq!(e.pop(u64::MAX), Some((500, Fired::Timer(0))));
+        assert_eq!(e.upcoming(2), Some(3));
+        // A burst at the current instant, set in order, pops before the rest of the bucket.
+        for id in 10..14 {
+            e.set_timer(id, 500);
+        }
+        assert_eq!(e.upcoming(2), Some(12));
+        let next: Vec<_> = std::iter::from_fn(|| e.pop(u64::MAX)).take(5).collect();
+        let expected: Vec<_> = [(500, 10), (500, 11), (500, 12), (500, 13), (501, 1)]
+            .into_iter()
+            .map(|(t, id)| (t, Fired::Timer(id)))
+            .collect();
+        assert_eq!(next, expected);
+        assert_eq!(e.upcoming(0), Some(2));
+    }
 
     #[test]
     fn events_pop_in_time_order_with_ties_in_scheduling_order() {

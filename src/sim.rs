@@ -224,8 +224,7 @@ impl<'a> World<'a> {
             match fired {
                 Fired::Timer(dev) => {
                     if let Some(next) = self.engine.upcoming(PREFETCH_AHEAD) {
-                        prefetch(&self.devices, next as usize);
-                        prefetch(&self.states, next as usize * self.before.len());
+                        self.prefetch(next);
                     }
                     // A restart beginning changes no deployment's state (pending restart either
                     // way), so its after-states need not be rebuilt.
@@ -248,7 +247,11 @@ impl<'a> World<'a> {
     /// Applies what a service event produced: metric transitions of touched devices, wake-ups
     /// of newly offered devices, new service events and the deployment log.
     fn apply(&mut self, out: Outbox, t: Time) {
-        for x in &out.touched {
+        for (i, x) in out.touched.iter().enumerate() {
+            // A wave or an expedite touches thousands of devices in one event.
+            if let Some(ahead) = out.touched.get(i + PREFETCH_AHEAD) {
+                self.prefetch(ahead.dev);
+            }
             let dep = x.dep as usize;
             // The cached state, not one rebuilt from the touch's flags: a device touched twice
             // in one service event (joins the audience, then is offered) must count once.
@@ -277,6 +280,15 @@ impl<'a> World<'a> {
                 detail,
             });
         }
+    }
+
+    /// Starts loading what an event of `dev` will touch: its record, its cached states, its
+    /// timer slot and its bits in the service's sets ([`crate::mem`]).
+    fn prefetch(&self, dev: u32) {
+        prefetch(&self.devices, dev as usize);
+        prefetch(&self.states, dev as usize * self.before.len());
+        self.engine.prefetch_key(dev);
+        self.service.prefetch(dev);
     }
 
     fn policy(&self, dev: u32) -> &'a Policy {

@@ -258,6 +258,10 @@ impl DeviceSet {
             .get(d as usize / 64)
             .is_some_and(|w| w >> (d % 64) & 1 == 1)
     }
+    /// Asks the CPU to load the word holding `d` (see [`crate::mem::prefetch`]).
+    pub fn prefetch(&self, d: u32) {
+        crate::mem::prefetch(&self.bits, d as usize / 64);
+    }
     /// Adds `d`; returns whether it was new.
     pub fn insert(&mut self, d: u32) -> bool {
         match self.bits.get_mut(d as usize / 64) {
@@ -467,6 +471,26 @@ pub struct Service<'a> {
 }
 
 impl<'a> Service<'a> {
+    /// Asks the CPU to load what a coming event of device `dev` will look up: its bits in the
+    /// deployments' and issues' device sets. With ten million devices each set is 1.25 MB, and a
+    /// dozen of them do not stay in cache (README, performance).
+    pub fn prefetch(&self, dev: u32) {
+        for run in &self.deps {
+            for set in [
+                &run.members,
+                &run.exclusions,
+                &run.offered,
+                &run.ready,
+                &run.ineligible,
+            ] {
+                set.prefetch(dev);
+            }
+        }
+        for set in self.issue_match.iter().chain(self.likely.iter().flatten()) {
+            set.prefetch(dev);
+        }
+    }
+
     /// Builds the service for `fleet`: resolves groups and audiences.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
