@@ -9,7 +9,6 @@
 //! platforms and crate versions; keys are mixed with SplitMix64's finaliser so that neighbouring
 //! device ids get unrelated streams.
 
-use rand::SeedableRng;
 pub use rand_pcg::Pcg32 as StreamRng;
 
 /// What a stream is used for; part of its key so purposes never share draws.
@@ -70,38 +69,53 @@ pub fn rng_from_key_sub(key: u64, sub: u64) -> StreamRng {
     rng_from_key(mix(key ^ mix(sub)))
 }
 
+/// The four PCG32 outputs with which `seed_from_u64(key)` fills a generator's 16-byte seed, as
+/// the seed's two words: (state word, increment word).
+fn seed_words(key: u64) -> (u64, u64) {
+    const MUL: u64 = 0x5851_F42D_4C95_7F2D;
+    const INC: u64 = 0xA176_54E4_6FBE_17F3;
+    let mut state = key;
+    let mut next = || {
+        state = state.wrapping_mul(MUL).wrapping_add(INC);
+        let xorshifted = (((state >> 18) ^ state) >> 27) as u32;
+        u64::from(xorshifted.rotate_right((state >> 59) as u32))
+    };
+    let (a, b, c, d) = (next(), next(), next(), next());
+    (a | b << 32, c | d << 32)
+}
+
 /// The stream constant (PCG's increment, halved) of the generator [`rng_from_key`] makes for
 /// `key`: with a kept state, `StreamRng::from_state(state, stream_constant(key))` resumes that
 /// generator exactly.
 pub fn stream_constant(key: u64) -> u64 {
-    // `seed_from_u64` fills the 16-byte seed with four PCG32 outputs of its own; the stream
-    // half is the last two words. Computing just those is a fifth of the work of seeding a
-    // generator, and a device's streams are resumed on every one of its events.
-    const MUL: u64 = 0x5851_F42D_4C95_7F2D;
-    const INC: u64 = 0xA176_54E4_6FBE_17F3;
-    let out = |state: u64| {
-        let xorshifted = (((state >> 18) ^ state) >> 27) as u32;
-        xorshifted.rotate_right((state >> 59) as u32)
-    };
-    let mut state = key;
-    for _ in 0..3 {
-        state = state.wrapping_mul(MUL).wrapping_add(INC);
-    }
-    let lo = out(state);
-    state = state.wrapping_mul(MUL).wrapping_add(INC);
-    let hi = out(state);
-    ((u64::from(hi) << 32) | u64::from(lo)) >> 1
+    seed_words(key).1 >> 1
 }
 
-/// A generator seeded from a derived key.
+/// A generator seeded from a derived key: the generator `StreamRng::seed_from_u64(key)` gives,
+/// built straight from its seed words (a day's availability seeds one per device-day, and the
+/// generic seeding path costs more than the draws that follow).
 pub fn rng_from_key(key: u64) -> StreamRng {
-    StreamRng::seed_from_u64(key)
+    let (state, increment) = seed_words(key);
+    // `from_seed` takes `increment | 1` as the increment; `new` takes `(stream << 1) | 1`.
+    StreamRng::new(state, increment >> 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn a_generator_from_a_key_is_the_one_seed_from_u64_gives() {
+        let k = RunKey::new(5, 1);
+        for id in (0..2_000u64).chain([u64::MAX, 1 << 40]) {
+            let key = k.key(Stream::Day, id);
+            let mut fast = rng_from_key(key);
+            let mut slow = StreamRng::seed_from_u64(key);
+            assert_eq!(fast, slow, "id {id}");
+            assert_eq!(fast.next_u64(), slow.next_u64());
+        }
+    }
 
     #[test]
     fn the_stream_constant_is_the_one_seeding_gives() {
