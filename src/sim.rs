@@ -153,7 +153,8 @@ struct World<'a> {
 
 const NO_STATE: u8 = u8::MAX;
 
-/// How many timers ahead a device record is prefetched.
+/// How many events ahead a device's data is prefetched: the timers about to pop, the devices a
+/// service event is about to handle.
 const PREFETCH_AHEAD: usize = 4;
 
 fn encode(s: Option<State>) -> u8 {

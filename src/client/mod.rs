@@ -447,16 +447,30 @@ pub struct Restart {
 pub struct Client<'a> {
     /// Timings and behaviour.
     pub params: &'a ClientParams,
-    /// `params`' duration distributions, prepared once: quality then feature (download, install,
-    /// restart), the user's restart delay, the optional uptake.
-    times: [[Sampler; 3]; 2],
+    /// `params`' duration distributions, prepared once: per category, the user's restart delay,
+    /// the optional uptake.
+    quality: Durations,
+    feature: Durations,
     user_restart: Option<Sampler>,
     optional_uptake: Sampler,
 }
 
-/// Prepared download, install and restart distributions of one category.
-fn prepare(c: &CategoryParams) -> [Sampler; 3] {
-    [c.download, c.install, c.restart].map(Sampler::new)
+/// A category's download, install and restart distributions, prepared.
+#[derive(Clone, Copy, Debug)]
+struct Durations {
+    download: Sampler,
+    install: Sampler,
+    restart: Sampler,
+}
+
+impl Durations {
+    fn new(c: &CategoryParams) -> Self {
+        Self {
+            download: Sampler::new(c.download),
+            install: Sampler::new(c.install),
+            restart: Sampler::new(c.restart),
+        }
+    }
 }
 
 impl<'a> Client<'a> {
@@ -464,17 +478,18 @@ impl<'a> Client<'a> {
     pub fn new(params: &'a ClientParams) -> Self {
         Self {
             params,
-            times: [prepare(&params.quality), prepare(&params.feature)],
+            quality: Durations::new(&params.quality),
+            feature: Durations::new(&params.feature),
             user_restart: params.user_restart.map(Sampler::new),
             optional_uptake: Sampler::new(params.optional_uptake),
         }
     }
 
-    /// The prepared (download, install, restart) distributions of a category.
-    fn times(&self, c: Category) -> &[Sampler; 3] {
+    /// The prepared duration distributions of a category.
+    fn times(&self, c: Category) -> &Durations {
         match c {
-            Category::Quality => &self.times[0],
-            Category::Feature => &self.times[1],
+            Category::Quality => &self.quality,
+            Category::Feature => &self.feature,
         }
     }
 
@@ -547,7 +562,7 @@ impl<'a> Client<'a> {
         st.rolled_back = false;
         st.hotpatch = offer.hotpatch;
         st.phase = Phase::Downloading;
-        let d = self.times(offer.category)[0].sample(r.pipeline());
+        let d = self.times(offer.category).download.sample(r.pipeline());
         avail.advance_online(t, d)
     }
 
@@ -561,7 +576,7 @@ impl<'a> Client<'a> {
         t: Time,
     ) -> Option<Time> {
         st.phase = Phase::Installing;
-        let d = self.times(category)[1].sample(r.pipeline());
+        let d = self.times(category).install.sample(r.pipeline());
         avail.advance_online(t, d)
     }
 
@@ -679,7 +694,7 @@ impl<'a> Client<'a> {
         t: Time,
     ) -> (Restart, Time) {
         st.phase = Phase::Restarting;
-        let took = self.times(category)[2].sample(r.pipeline());
+        let took = self.times(category).restart.sample(r.pipeline());
         let r = Restart {
             kind: st.restart,
             in_active_hours: policy.in_active_hours(clock.time_of_day(t)),

@@ -75,7 +75,7 @@ pub struct DayModel {
     pub profile: Profile,
     /// Laptop: sessions a day (`None` when the rate is not positive: no sessions).
     sessions: Option<Poisson<f64>>,
-    /// Laptop and dormant: session length (`None` for a zero mean).
+    /// Laptop and dormant: session length (`None` for a zero mean: no sessions).
     length: Option<Exp<f64>>,
 }
 
@@ -251,7 +251,6 @@ impl Availability<'_> {
                 1
             }
             Profile::Laptop {
-                session_length,
                 window_start,
                 window_end,
                 days,
@@ -268,7 +267,6 @@ impl Availability<'_> {
                     &mut rng,
                     n,
                     self.model.length,
-                    session_length,
                     window_start,
                     window_end,
                     midnight,
@@ -277,16 +275,15 @@ impl Availability<'_> {
             }
             Profile::Dormant {
                 online_days,
-                session_length,
                 window_start,
                 window_end,
+                ..
             } => {
                 let n = usize::from(rng.random_bool(online_days.clamp(0.0, 1.0)));
                 sessions(
                     &mut rng,
                     n,
                     self.model.length,
-                    session_length,
                     window_start,
                     window_end,
                     midnight,
@@ -297,29 +294,26 @@ impl Availability<'_> {
     }
 }
 
-/// Draws `n` sessions in [window_start, window_end) local time, then sorts and merges overlaps.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a day's draws: stream, count, length, window and where the day starts"
-)]
+/// Draws `n` sessions in [window_start, window_end) local time, each lasting `length` (none
+/// when there is no length law: a zero mean), then sorts and merges overlaps.
 fn sessions(
     rng: &mut impl Rng,
     n: usize,
     length: Option<Exp<f64>>,
-    mean_length: Secs,
     window_start: Secs,
     window_end: Secs,
     midnight: i64,
     buf: &mut [(i64, i64); MAX_SESSIONS],
 ) -> usize {
-    if n == 0 || window_end <= window_start || mean_length == 0 {
+    let Some(length) = length else {
+        return 0;
+    };
+    if n == 0 || window_end <= window_start {
         return 0;
     }
     for slot in buf.iter_mut().take(n) {
         let s = rng.random_range(window_start..window_end);
-        let len = length
-            .map_or(mean_length as f64, |d| d.sample(rng))
-            .max(60.0) as Secs;
+        let len = length.sample(rng).max(60.0) as Secs;
         let e = (s + len).min(window_end);
         *slot = (midnight + s as i64, midnight + e as i64);
     }
