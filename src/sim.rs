@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy};
+use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy, Restart};
 use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, Fleet};
 use crate::mem::{filled, prefetch};
@@ -227,13 +227,11 @@ impl<'a> World<'a> {
                     if let Some(next) = self.engine.upcoming(PREFETCH_AHEAD) {
                         self.prefetch(next);
                     }
-                    // A restart beginning changes no deployment's state (pending restart either
-                    // way), so its after-states need not be rebuilt.
-                    let restart_begins = self.devices[dev as usize].phase == Phase::PendingRestart;
                     self.snapshot(dev);
-                    self.on_device(dev, t);
-                    if !restart_begins {
-                        self.commit(dev, t);
+                    let begun = self.on_device(dev, t);
+                    self.commit(dev, t);
+                    if let Some(restart) = begun {
+                        self.record_restart(dev, restart);
                     }
                 }
                 Fired::Service(ev) => self.on_service(ev, t),
@@ -442,11 +440,18 @@ impl<'a> World<'a> {
         }
     }
 
-    fn on_device(&mut self, dev: u32, t: Time) {
+    /// Handles the timer of `dev` at `t`; returns the restart that an install planned (begun at
+    /// its planned instant, recorded once the device's states are committed).
+    fn on_device(&mut self, dev: u32, t: Time) -> Option<(Restart, Time)> {
         let phase = self.devices[dev as usize].phase;
         match phase {
-            Phase::Idle => return,
-            Phase::Waiting => return self.scan(dev, t),
+            // No timer: an idle device waits for an offer, a pending restart without a deadline
+            // for the user (a planned restart begins in the install's event, below).
+            Phase::Idle | Phase::PendingRestart => return None,
+            Phase::Waiting => {
+                self.scan(dev, t);
+                return None;
+            }
             _ => {}
         }
         let avail = self.avail(dev);
@@ -454,7 +459,7 @@ impl<'a> World<'a> {
         let policy = self.policy(dev);
         let work = self.devices[dev as usize].work;
         match phase {
-            Phase::Idle | Phase::Waiting => {}
+            Phase::Idle | Phase::Waiting | Phase::PendingRestart => {}
             Phase::Downloading => {
                 let cat = self.category(work);
                 let st = &mut self.devices[dev as usize];
@@ -480,30 +485,30 @@ impl<'a> World<'a> {
                         self.client.restart_done(st, &mut r, cat, 0.0);
                         self.keep(dev, &avail, &r);
                         self.scan(dev, t);
-                        return;
+                        return None;
                     }
-                    Ok(restart_at) => restart_at,
+                    Ok(Some(restart_at)) => {
+                        // Nothing can move a planned restart (an offer to a restart-pending
+                        // device waits for the scan after it), and the device draws nothing
+                        // until then: the restart begins here, one event instead of two, with
+                        // the same draws in the same order.
+                        let (restart, done) = self.client.restart_begins(
+                            st,
+                            &mut r,
+                            policy,
+                            &avail.clock,
+                            cat,
+                            restart_at,
+                        );
+                        self.keep(dev, &avail, &r);
+                        self.engine.set_timer(dev, done);
+                        return (restart_at <= self.sc.horizon).then_some((restart, restart_at));
+                    }
+                    Ok(None) => None,
                     Err(next_scan) => next_scan,
                 };
                 self.keep(dev, &avail, &r);
                 self.set_or_clear(dev, next);
-            }
-            Phase::PendingRestart => {
-                let cat = self.category(work);
-                let st = &mut self.devices[dev as usize];
-                let (restart, done) =
-                    self.client
-                        .restart_begins(st, &mut r, policy, &avail.clock, cat, t);
-                let day = avail.clock.day(t);
-                let weekday = LocalClock::weekday(day);
-                let hour = (avail.clock.time_of_day(t) / HOUR) as u8;
-                for dep in 0..self.before.len() {
-                    if self.before[dep] == Some(State::PendingRestart) {
-                        self.rec.restart(dep, restart, weekday, hour);
-                    }
-                }
-                self.keep(dev, &avail, &r);
-                self.engine.set_timer(dev, done);
             }
             Phase::Restarting => {
                 let cat = self.category(work);
@@ -525,6 +530,20 @@ impl<'a> World<'a> {
                 // The client scans again right after the install restart.
                 self.keep(dev, &avail, &r);
                 self.scan(dev, t);
+            }
+        }
+        None
+    }
+
+    /// Counts a restart that begins at `at` for each deployment the device is restart-pending
+    /// for.
+    fn record_restart(&mut self, dev: u32, (restart, at): (Restart, Time)) {
+        let clock = self.clocks[self.devices[dev as usize].segment as usize];
+        let weekday = LocalClock::weekday(clock.day(at));
+        let hour = (clock.time_of_day(at) / HOUR) as u8;
+        for dep in 0..self.before.len() {
+            if self.cached(dep, dev) == Some(State::PendingRestart) {
+                self.rec.restart(dep, restart, weekday, hour);
             }
         }
     }
