@@ -1,7 +1,10 @@
 //! One simulation run: the glue between the engine, the fleet, the client and the service.
 //!
 //! The engine pops events; a device timer is interpreted by the device's pipeline phase, a service
-//! event by the service. Around every change the device's state with respect to each deployment is
+//! event by the service. Steps that nothing can interrupt and that draw nothing in between share
+//! one event: a scan that starts a download also plans the install after it, and an install's end
+//! also begins the planned restart. The intermediate step's transitions are still recorded at its
+//! own instant (`catch_up`, `record_restart`), so every output is that of one event per step. Around every change the device's state with respect to each deployment is
 //! compared before and after, and the difference goes to the recorder — the only place metrics are
 //! counted.
 
@@ -227,6 +230,7 @@ impl<'a> World<'a> {
                     if let Some(next) = self.engine.upcoming(PREFETCH_AHEAD) {
                         self.prefetch(next);
                     }
+                    self.catch_up(dev, t);
                     self.snapshot(dev);
                     let begun = self.on_device(dev, t);
                     self.commit(dev, t);
@@ -241,6 +245,10 @@ impl<'a> World<'a> {
                 self.engine.schedule(at, ev);
             }
         }
+        // Installs that began by the horizon with no event of the device since.
+        for dev in 0..self.fleet.len() as u32 {
+            self.catch_up(dev, self.sc.horizon);
+        }
     }
 
     /// Applies what a service event produced: metric transitions of touched devices, wake-ups
@@ -252,6 +260,7 @@ impl<'a> World<'a> {
                 self.prefetch(ahead.dev);
             }
             let dep = x.dep as usize;
+            self.catch_up(x.dev, t);
             // The cached state, not one rebuilt from the touch's flags: a device touched twice
             // in one service event (joins the audience, then is offered) must count once.
             let before = self.cached(dep, x.dev);
@@ -385,6 +394,23 @@ impl<'a> World<'a> {
         self.states[dev as usize * k + dep] = encode(s);
     }
 
+    /// An install that began at or before `t` without an event of its own (the download and
+    /// install are one event, [`Client::plan_install`]): its transitions are recorded at the
+    /// instant it began, before anything else looks at the device, so counts over time are
+    /// those of a separate event at that instant.
+    fn catch_up(&mut self, dev: u32, t: Time) {
+        let Some(at) = Client::install_began(&mut self.devices[dev as usize], t) else {
+            return;
+        };
+        for dep in 0..self.before.len() {
+            if self.cached(dep, dev) == Some(State::Downloading) {
+                self.rec
+                    .transition(dep, at, Some(State::Downloading), Some(State::Installing));
+                self.store(dep, dev, Some(State::Installing));
+            }
+        }
+    }
+
     fn snapshot(&mut self, dev: u32) {
         for dep in 0..self.before.len() {
             self.before[dep] = self.cached(dep, dev);
@@ -446,8 +472,9 @@ impl<'a> World<'a> {
         let phase = self.devices[dev as usize].phase;
         match phase {
             // No timer: an idle device waits for an offer, a pending restart without a deadline
-            // for the user (a planned restart begins in the install's event, below).
-            Phase::Idle | Phase::PendingRestart => return None,
+            // for the user (a planned restart begins in the install's event, below), a download
+            // for the horizon's end (a planned install began in `catch_up` before this event).
+            Phase::Idle | Phase::PendingRestart | Phase::Downloading => return None,
             Phase::Waiting => {
                 self.scan(dev, t);
                 return None;
@@ -459,14 +486,7 @@ impl<'a> World<'a> {
         let policy = self.policy(dev);
         let work = self.devices[dev as usize].work;
         match phase {
-            Phase::Idle | Phase::Waiting | Phase::PendingRestart => {}
-            Phase::Downloading => {
-                let cat = self.category(work);
-                let st = &mut self.devices[dev as usize];
-                let next = self.client.downloaded(st, &mut r, &avail, cat, t);
-                self.keep(dev, &avail, &r);
-                self.set_or_clear(dev, next);
-            }
+            Phase::Idle | Phase::Waiting | Phase::PendingRestart | Phase::Downloading => {}
             Phase::Installing => {
                 let cat = self.category(work);
                 let fx = self.service.effects(dev, work);
@@ -574,7 +594,14 @@ impl<'a> World<'a> {
                 st.phase = Phase::Waiting;
                 avail.next_online(u64::from(st.optional_at))
             }
-            ScanAnswer::Install(offer) => self.client.begin(st, &mut r, &avail, offer, t),
+            ScanAnswer::Install(offer) => {
+                self.client
+                    .begin(st, &mut r, &avail, offer, t)
+                    .and_then(|done| {
+                        self.client
+                            .plan_install(st, &mut r, &avail, offer.category, done)
+                    })
+            }
             ScanAnswer::NotBefore(at) => {
                 st.phase = Phase::Waiting;
                 self.client.next_scan_at_or_after(st, &mut r, &avail, at)

@@ -233,11 +233,13 @@ pub enum Phase {
     Idle,
     /// Waiting for the next scan (its timer is the scan).
     Waiting,
-    /// Downloading `work`.
+    /// Downloading `work` (its timer is the end of the install that follows: the install begins
+    /// without an event of its own, see [`Client::plan_install`]).
     Downloading,
-    /// Installing `work`.
+    /// Installing `work` (its timer is the end of the install).
     Installing,
-    /// Installed, waiting for a restart (its timer is the planned restart).
+    /// Installed, waiting for a restart the user has to make (no timer: a planned restart
+    /// begins in the install's event, see `Restarting`).
     PendingRestart,
     /// Restarting into the new build (its timer is the end of the restart).
     Restarting,
@@ -311,7 +313,9 @@ pub struct DeviceState {
     pub feature: u16,
     /// When the current work was first discovered by a scan (deadline clock), or [`UNSET`].
     pub first_seen: u32,
-    /// When the current work became restart-pending (grace clock), or [`UNSET`].
+    /// When the current work became restart-pending (grace clock), or [`UNSET`]. While
+    /// downloading with the install planned ([`Client::plan_install`]): when the download
+    /// completes and the install begins.
     pub pending_since: u32,
     /// Time of the last scan that really ran, or [`UNSET`].
     pub last_scan: u32,
@@ -562,12 +566,16 @@ impl<'a> Client<'a> {
         st.rolled_back = false;
         st.hotpatch = offer.hotpatch;
         st.phase = Phase::Downloading;
+        st.pending_since = UNSET;
         let d = self.times(offer.category).download.sample(r.pipeline());
         avail.advance_online(t, d)
     }
 
-    /// Download done at `t`: install next; returns when the install completes.
-    pub fn downloaded(
+    /// Plans the install that follows a download completing at `t`; returns when the install
+    /// completes. Nothing can interrupt a download and the device draws nothing until it ends,
+    /// so the install's duration is drawn now, with the same draw as at `t`, and the device stays
+    /// `Downloading` until [`Client::install_began`] moves it on (one event for both steps).
+    pub fn plan_install(
         &self,
         st: &mut DeviceState,
         r: &mut DeviceRngs,
@@ -575,9 +583,21 @@ impl<'a> Client<'a> {
         category: Category,
         t: Time,
     ) -> Option<Time> {
-        st.phase = Phase::Installing;
+        st.pending_since = t32(t);
         let d = self.times(category).install.sample(r.pipeline());
         avail.advance_online(t, d)
+    }
+
+    /// Moves a device whose planned download completed by `t` to `Installing`; returns when the
+    /// download completed, or `None` when there was nothing to move.
+    pub fn install_began(st: &mut DeviceState, t: Time) -> Option<Time> {
+        if st.phase != Phase::Downloading || u64::from(st.pending_since) > t {
+            return None;
+        }
+        let at = u64::from(st.pending_since);
+        st.phase = Phase::Installing;
+        st.pending_since = UNSET;
+        Some(at)
     }
 
     /// Install finished at `t`. `Ok(restart_at)` when it succeeded (the device is now
@@ -824,6 +844,64 @@ mod tests {
             .unwrap();
         assert!((5 * DAY..5 * DAY + 22 * HOUR).contains(&later));
         assert_eq!((later - first) % (22 * HOUR), 0, "same scan grid");
+    }
+
+    #[test]
+    fn a_planned_install_begins_exactly_when_its_download_completes() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let mut st = state();
+        let mut r = rngs(3);
+        let offer = Offer {
+            content: 0,
+            deployment: 0,
+            category: Category::Quality,
+            expedited: false,
+            forced_reboot_after: None,
+            optional: false,
+            hotpatch: false,
+        };
+        let downloaded = c.begin(&mut st, &mut r, &a, offer, HOUR).unwrap();
+        let installed = c
+            .plan_install(&mut st, &mut r, &a, Category::Quality, downloaded)
+            .unwrap();
+        assert!(HOUR < downloaded && downloaded < installed);
+        assert_eq!(Client::install_began(&mut st, downloaded - 1), None);
+        assert_eq!(st.phase, Phase::Downloading);
+        assert_eq!(Client::install_began(&mut st, installed), Some(downloaded));
+        assert_eq!(st.phase, Phase::Installing);
+        assert_eq!(
+            st.pending_since, UNSET,
+            "the grace clock starts at the install's end"
+        );
+        assert_eq!(
+            Client::install_began(&mut st, installed),
+            None,
+            "moved once"
+        );
+    }
+
+    #[test]
+    fn a_download_without_a_planned_install_never_moves_on_by_itself() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let mut st = state();
+        st.pending_since = t32(HOUR);
+        let offer = Offer {
+            content: 0,
+            deployment: 0,
+            category: Category::Feature,
+            expedited: false,
+            forced_reboot_after: None,
+            optional: false,
+            hotpatch: false,
+        };
+        c.begin(&mut st, &mut rngs(4), &avail(&p), offer, 0);
+        assert_eq!(Client::install_began(&mut st, 60 * DAY), None);
+        assert_eq!(st.phase, Phase::Downloading);
     }
 
     #[test]
