@@ -114,11 +114,30 @@ fn exp_length(mean: Secs) -> Option<Exp<f64>> {
 /// start moved up to `t`). A device asks about the same interval several times while one update
 /// moves through download, install and restart planning; this memo answers those without
 /// drawing the day again (the draws are the costliest part of a run: README, performance).
+/// When the interval is the last of its local day, the memo says so (the top bit of `end`), so
+/// that the question "what comes after it?" starts drawing at the next day instead of drawing
+/// that day again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Memo {
     from: u32,
+    /// Clamped at 0: intervals of the first day may begin before the run; answers never do.
     start: u32,
+    /// The end, with [`LAST_OF_DAY`] set when no online moment follows it on its local day.
     end: u32,
+}
+
+/// The flag bit in [`Memo::end`]; times within the horizon (at most 10 years, about 2^28.2
+/// seconds) never reach it.
+const LAST_OF_DAY: u32 = 1 << 31;
+
+impl Memo {
+    fn end(self) -> Time {
+        u64::from(self.end & !LAST_OF_DAY)
+    }
+
+    fn last_of_day(self) -> bool {
+        self.end & LAST_OF_DAY != 0
+    }
 }
 
 impl Memo {
@@ -163,21 +182,36 @@ impl Availability<'_> {
             Profile::Never => None,
             _ => {
                 let m = self.memo.get();
-                if t >= u64::from(m.from) && t < u64::from(m.end) {
+                let memo_end = m.end();
+                if t >= u64::from(m.from) && t < memo_end {
                     let s = t.max(u64::from(m.start));
-                    return (s < self.until).then_some((s, u64::from(m.end)));
+                    return (s < self.until).then_some((s, memo_end));
                 }
                 let mut buf = [(0i64, 0i64); MAX_SESSIONS];
-                let first = self.clock.day(t);
+                let mut first = self.clock.day(t);
+                if m.last_of_day() && t >= memo_end {
+                    // Nothing follows the remembered interval on its day: start at the next.
+                    first = first.max(self.clock.day(memo_end - 1) + 1);
+                }
                 let last = self.clock.day(self.until) + 1;
                 for day in first..=last {
                     let n = self.day_intervals(day, &mut buf);
-                    for &(s, e) in &buf[..n] {
+                    for (i, &(s, e)) in buf[..n].iter().enumerate() {
                         if e > t as i64 {
                             if let (Ok(from), Ok(start), Ok(end)) =
-                                (u32::try_from(t), u32::try_from(s), u32::try_from(e))
+                                (u32::try_from(t), u32::try_from(s.max(0)), u32::try_from(e))
+                                && end < LAST_OF_DAY
                             {
-                                self.memo.set(Memo { from, start, end });
+                                // The flag is set only when the interval provably lies within
+                                // its day, so that `day(end - 1)` above is that day.
+                                let within = s >= self.clock.day_start(day)
+                                    && e <= self.clock.day_start(day + 1);
+                                let flag = if i + 1 == n && within { LAST_OF_DAY } else { 0 };
+                                self.memo.set(Memo {
+                                    from,
+                                    start,
+                                    end: end | flag,
+                                });
                             }
                             let s = s.max(t as i64) as Time;
                             return (s < self.until).then_some((s, e as Time));
@@ -422,6 +456,56 @@ mod tests {
         }
         let per_day = online as f64 / 30.0 / HOUR as f64;
         assert!((2.0..8.0).contains(&per_day), "{per_day} h online per day");
+    }
+
+    fn profiles() -> Vec<DayModel> {
+        vec![
+            DayModel::new(Profile::Office {
+                start: 8 * HOUR,
+                end: 17 * HOUR,
+                jitter: HOUR,
+                absent_days: 0.2,
+                days: WEEKDAYS,
+            }),
+            DayModel::new(Profile::Laptop {
+                sessions_per_day: 3.0,
+                session_length: 2 * HOUR,
+                window_start: 0,
+                window_end: DAY,
+                days: ALL_DAYS,
+            }),
+            DayModel::new(Profile::Dormant {
+                online_days: 0.3,
+                session_length: HOUR,
+                window_start: 8 * HOUR,
+                window_end: 20 * HOUR,
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_memo_never_changes_an_answer(
+            profile in 0usize..3,
+            key in 0u64..1_000,
+            // The run starts mid-day, so the first day's intervals can begin before it.
+            offset in 0i64..DAY as i64,
+            queries in proptest::collection::vec(0u64..12 * DAY, 1..60),
+        ) {
+            let models = profiles();
+            let model = &models[profile];
+            let clock = LocalClock::new(MONDAY + offset, 0);
+            let make = || Availability { model, clock, key, until: 10 * DAY, memo: Default::default() };
+            let kept = make();
+            for &q in &queries {
+                // Also ask at the end of the answer, the question a walk through intervals asks.
+                let fresh = make().next_interval(q);
+                proptest::prop_assert_eq!(kept.next_interval(q), fresh, "at {}", q);
+                if let Some((_, e)) = fresh.filter(|&(_, e)| e < 12 * DAY) {
+                    proptest::prop_assert_eq!(kept.next_interval(e), make().next_interval(e), "at {}", e);
+                }
+            }
+        }
     }
 
     #[test]
