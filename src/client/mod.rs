@@ -241,7 +241,9 @@ pub enum Phase {
     /// Installed, waiting for a restart the user has to make (no timer: a planned restart
     /// begins in the install's event, see `Restarting`).
     PendingRestart,
-    /// Restarting into the new build (its timer is the end of the restart).
+    /// Restarting into the new build, or about to: the restart an install planned begins at its
+    /// planned instant without an event of its own (its duration drawn when the install ended),
+    /// so the timer is the end of the restart. Counted as pending restart until then.
     Restarting,
 }
 
