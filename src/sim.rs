@@ -1,12 +1,14 @@
 //! One simulation run: the glue between the engine, the fleet, the client and the service.
 //!
 //! The engine pops events; a device timer is interpreted by the device's pipeline phase, a service
-//! event by the service. Steps that nothing can interrupt and that draw nothing in between share
-//! one event: a scan that starts a download also plans the install after it, and an install's end
-//! also begins the planned restart. The intermediate step's transitions are still recorded at its
-//! own instant (`catch_up`, `record_restart`), so every output is that of one event per step. Around every change the device's state with respect to each deployment is
+//! event by the service. Around every change the device's state with respect to each deployment is
 //! compared before and after, and the difference goes to the recorder — the only place metrics are
 //! counted.
+//!
+//! Steps that nothing can interrupt and that draw nothing in between share one event: a scan that
+//! starts a download also plans the install after it, and an install's end also begins the
+//! planned restart. The intermediate step's transitions are still recorded at its own instant
+//! (`catch_up`, `record_restart`), so every output is that of one event per step.
 
 use std::time::Instant;
 

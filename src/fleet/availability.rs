@@ -131,6 +131,13 @@ pub struct Memo {
 const LAST_OF_DAY: u32 = 1 << 31;
 
 impl Memo {
+    /// Remembers nothing.
+    pub const EMPTY: Memo = Memo {
+        from: u32::MAX,
+        start: 0,
+        end: 0,
+    };
+
     fn end(self) -> Time {
         u64::from(self.end & !LAST_OF_DAY)
     }
@@ -138,15 +145,6 @@ impl Memo {
     fn last_of_day(self) -> bool {
         self.end & LAST_OF_DAY != 0
     }
-}
-
-impl Memo {
-    /// Remembers nothing.
-    pub const EMPTY: Memo = Memo {
-        from: u32::MAX,
-        start: 0,
-        end: 0,
-    };
 }
 
 impl Default for Memo {
