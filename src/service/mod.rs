@@ -793,11 +793,14 @@ impl<'a> Service<'a> {
             return;
         };
         // Devices that left the audience do not count towards the wave.
-        let remaining = run
+        let waiting = run
             .queue
             .iter()
-            .filter(|&&dev| run.in_audience(dev) && !run.offered.contains(dev))
-            .count();
+            .filter(|&&dev| run.in_audience(dev) && !run.offered.contains(dev));
+        let remaining = match r.count_needed() {
+            Some(enough) => waiting.take(enough).count(),
+            None => waiting.count(),
+        };
         let size = r.wave_size(run.rollout_start, t, remaining);
         let offered = self.offer(d, size, out);
         let run = &mut self.deps[d as usize];

@@ -51,8 +51,19 @@ impl Rollout {
         }
     }
 
-    /// How many devices the wave at `t` offers, with `remaining` devices waiting and the rollout
-    /// started at `start`.
+    /// How far [`Rollout::wave_size`] needs the waiting devices counted: a rate-driven wave's size
+    /// is `min(devicesPerOffer, remaining)`, so counting can stop at `devicesPerOffer` (counting
+    /// the whole queue at every wave would cost days × devices); a date-driven one divides the
+    /// whole remainder (`None`: count them all).
+    pub fn count_needed(&self) -> Option<usize> {
+        match *self {
+            Rollout::Rate { per_offer, .. } => Some(per_offer.max(1) as usize),
+            Rollout::Date { .. } => None,
+        }
+    }
+
+    /// How many devices the wave at `t` offers, with `remaining` devices waiting (counted at
+    /// least up to [`Rollout::count_needed`]) and the rollout started at `start`.
     pub fn wave_size(&self, start: Time, t: Time, remaining: usize) -> usize {
         match *self {
             Rollout::Rate { per_offer, .. } => (per_offer.max(1) as usize).min(remaining),
@@ -196,6 +207,32 @@ mod tests {
         };
         assert_eq!(r.wave_size(0, 0, 1000), 300);
         assert_eq!(r.wave_size(0, 3 * DAY, 100), 100);
+    }
+
+    #[test]
+    fn a_remainder_counted_only_up_to_what_is_needed_gives_the_same_wave() {
+        let rate = Rollout::Rate {
+            per_offer: 300,
+            interval: DAY,
+        };
+        let date = Rollout::Date {
+            end: 4 * DAY,
+            interval: DAY,
+            from_duration: false,
+        };
+        assert_eq!(
+            date.count_needed(),
+            None,
+            "a date-driven wave divides the whole rest"
+        );
+        let enough = rate.count_needed().unwrap();
+        for waiting in [0usize, 1, 299, 300, 301, 5_000_000] {
+            assert_eq!(
+                rate.wave_size(0, DAY, waiting.min(enough)),
+                rate.wave_size(0, DAY, waiting),
+                "{waiting} waiting"
+            );
+        }
     }
 
     #[test]
