@@ -297,20 +297,15 @@ pub enum ScanAnswer {
     Nothing,
 }
 
-/// A device whose standing with a deployment may have changed in a service event, with its
-/// standing before (for the metrics).
+/// A device whose standing with a deployment may have changed in a service event. Its standing
+/// before is not carried: the simulation keeps every device's last recorded state, and an
+/// expedite touches every device of the fleet in one event, so a touch is kept to 8 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Touch {
-    /// Deployment index.
-    pub dep: u16,
     /// Device id.
     pub dev: u32,
-    /// In the audience before.
-    pub was_in: bool,
-    /// Offered before.
-    pub was_offered: bool,
-    /// Held by a safeguard before.
-    pub was_held: bool,
+    /// Deployment index.
+    pub dep: u16,
     /// Newly offered now: the device must be woken so its next scan sees the offer.
     pub offered_now: bool,
     /// Wake the device (a hold on an offer it already had was released).
@@ -320,11 +315,8 @@ pub struct Touch {
 impl Touch {
     fn new(dep: u16, dev: u32) -> Self {
         Touch {
-            dep,
             dev,
-            was_in: true,
-            was_offered: false,
-            was_held: false,
+            dep,
             offered_now: false,
             wake: false,
         }
@@ -863,11 +855,11 @@ impl<'a> Service<'a> {
                         self.for_each(m, &mut note);
                     }
                 }
-                let before: Vec<(u32, bool, bool)> = {
+                let before: Vec<(u32, bool)> = {
                     let run = &self.deps[d as usize];
                     changed
                         .iter()
-                        .map(|&dev| (dev, run.in_audience(dev), run.offered.contains(dev)))
+                        .map(|&dev| (dev, run.in_audience(dev)))
                         .collect()
                 };
                 let mut apply = |list: &Vec<Member>, add: bool, excl: bool| {
@@ -897,25 +889,20 @@ impl<'a> Service<'a> {
                     let run = &self.deps[d as usize];
                     before
                         .iter()
-                        .filter(|&&(dev, was_in, _)| {
+                        .filter(|&&(dev, was_in)| {
                             !was_in && run.in_audience(dev) && !run.offered.contains(dev)
                         })
-                        .map(|&(dev, _, _)| dev)
+                        .map(|&(dev, _)| dev)
                         .collect()
                 };
                 let run = &self.deps[d as usize];
                 let (mut added, mut left) = (0, 0);
-                for &(dev, was_in, was_offered) in &before {
+                for &(dev, was_in) in &before {
                     let now_in = run.in_audience(dev);
                     added += usize::from(!was_in && now_in);
                     left += usize::from(was_in && !now_in);
                     if was_in != now_in {
-                        out.touched.push(Touch {
-                            was_in,
-                            was_offered,
-                            was_held: was_in && self.held(d as usize, dev),
-                            ..Touch::new(d, dev)
-                        });
+                        out.touched.push(Touch::new(d, dev));
                     }
                 }
                 out.log.push((

@@ -561,8 +561,6 @@ impl Service<'_> {
             }
             let offered = self.deps[d].offered.contains(dev);
             out.touched.push(Touch {
-                was_offered: offered,
-                was_held,
                 wake: !now && offered,
                 ..Touch::new(d as u16, dev)
             });
