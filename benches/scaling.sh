@@ -5,9 +5,10 @@
 #
 #   cargo build --release && benches/scaling.sh            # the whole table (≈ 10 minutes)
 #   benches/scaling.sh 1000000:P30D 100000:P90D            # chosen rows (devices:horizon)
+#   BIN=target/pgo/release/rollsim benches/scaling.sh      # another build (benches/pgo.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/release/rollsim
+bin=${BIN:-target/release/rollsim}
 repeat=${REPEAT:-3}
 rows=("$@")
 if [ ${#rows[@]} -eq 0 ]; then
