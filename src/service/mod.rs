@@ -1112,6 +1112,12 @@ mod tests {
 
     static SP: std::sync::LazyLock<SafetyParams> = std::sync::LazyLock::new(SafetyParams::default);
 
+    #[test]
+    fn a_touch_stays_within_8_bytes() {
+        // An expedite to ten million devices queues ten million touches in one service event.
+        assert!(std::mem::size_of::<Touch>() <= 8);
+    }
+
     fn contents() -> Vec<Content> {
         let q = |name: &str, level, release| Content {
             name: name.into(),
