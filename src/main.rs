@@ -6,6 +6,7 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    rollsim::mem::keep_freed_memory();
     match cli::run() {
         Ok(code) => code,
         Err(e) => {
