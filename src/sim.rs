@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy, Restart};
 use crate::engine::{Engine, Fired};
-use crate::fleet::{Availability, Fleet};
+use crate::fleet::{Availability, DayKey, Fleet};
 use crate::mem::{filled, prefetch};
 use crate::metrics::{Recorder, State};
 use crate::rng::{RunKey, Stream};
@@ -313,7 +313,7 @@ impl<'a> World<'a> {
         Availability {
             model: &fleet.segments[seg].profile,
             clock: self.clocks[seg],
-            key: self.key.key(Stream::Day, u64::from(dev)),
+            key: DayKey::Device(self.key, u64::from(dev)),
             until: self.sc.horizon,
             memo: std::cell::Cell::new(self.devices[dev as usize].avail_memo),
         }

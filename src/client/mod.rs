@@ -807,7 +807,7 @@ mod tests {
         Availability {
             model: p,
             clock: LocalClock::new(MONDAY, 0),
-            key: 5,
+            key: 5.into(),
             until: 60 * DAY,
             memo: Default::default(),
         }

@@ -21,7 +21,7 @@ use std::cell::Cell;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp, Poisson};
 
-use crate::rng::rng_from_key_sub;
+use crate::rng::{RunKey, Stream, rng_from_key_sub};
 use crate::time::{DAY, LocalClock, NEVER, Secs, Time};
 
 /// Most sessions a laptop or dormant device can have in one day; more are dropped (the Poisson tail
@@ -153,6 +153,33 @@ impl Default for Memo {
     }
 }
 
+/// The key of a device's day streams. A device asks about its availability a few times an
+/// event, and its memo answers most questions without drawing a day, so the key (two rounds of
+/// mixing) is derived only when a day is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayKey {
+    /// An already derived key.
+    Key(u64),
+    /// `run.key(Stream::Day, device)`.
+    Device(RunKey, u64),
+}
+
+impl DayKey {
+    /// The key.
+    pub fn get(self) -> u64 {
+        match self {
+            DayKey::Key(k) => k,
+            DayKey::Device(run, dev) => run.key(Stream::Day, dev),
+        }
+    }
+}
+
+impl From<u64> for DayKey {
+    fn from(k: u64) -> Self {
+        DayKey::Key(k)
+    }
+}
+
 /// One device's availability: its profile, its local clock and its day-stream key.
 #[derive(Clone, Debug)]
 pub struct Availability<'a> {
@@ -160,8 +187,8 @@ pub struct Availability<'a> {
     pub model: &'a DayModel,
     /// The device's local clock.
     pub clock: LocalClock,
-    /// Key of the device's day stream (`RunKey::key(Stream::Day, device)`).
-    pub key: u64,
+    /// Key of the device's day streams.
+    pub key: DayKey,
     /// No interval starting at or after this time is ever reported (the horizon end).
     pub until: Time,
     /// The device's last computed interval (pure cache: answers are the same with or without it).
@@ -251,7 +278,7 @@ impl Availability<'_> {
     fn day_intervals(&self, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
         let midnight = self.clock.day_start(day);
         let weekday_bit = 1u8 << LocalClock::weekday(day);
-        let mut rng = rng_from_key_sub(self.key, day as u64);
+        let mut rng = rng_from_key_sub(self.key.get(), day as u64);
         match self.model.profile {
             Profile::AlwaysOn => {
                 buf[0] = (midnight, midnight + DAY as i64);
@@ -384,7 +411,7 @@ mod tests {
         Availability {
             model: p,
             clock: LocalClock::new(MONDAY, 0),
-            key: 99,
+            key: 99.into(),
             until: 30 * DAY,
             memo: Default::default(),
         }
@@ -493,7 +520,7 @@ mod tests {
             let models = profiles();
             let model = &models[profile];
             let clock = LocalClock::new(MONDAY + offset, 0);
-            let make = || Availability { model, clock, key, until: 10 * DAY, memo: Default::default() };
+            let make = || Availability { model, clock, key: key.into(), until: 10 * DAY, memo: Default::default() };
             let kept = make();
             for &q in &queries {
                 // Also ask at the end of the answer, the question a walk through intervals asks.

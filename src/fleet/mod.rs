@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use rand::RngExt;
 
 use crate::rng::{RunKey, Stream};
-pub use availability::{Availability, DayModel, Profile};
+pub use availability::{Availability, DayKey, DayModel, Profile};
 
 /// How one attribute's value is chosen for each device of a segment.
 #[derive(Clone, Debug, PartialEq)]
