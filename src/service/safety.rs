@@ -276,11 +276,16 @@ impl Service<'_> {
     }
 
     /// Whether device `dev` is held back from deployment `dep`'s content by a safeguard.
+    /// Asked for every deployment on most device events; only feature updates have holds, so
+    /// the question for a quality deployment is answered inline, without the call.
+    #[inline]
     pub fn held(&self, dep: usize, dev: u32) -> bool {
         let c = self.defs[dep].content;
-        if self.contents[c as usize].category != Category::Feature {
-            return false;
-        }
+        self.contents[c as usize].category == Category::Feature && self.feature_held(dep, c, dev)
+    }
+
+    #[inline(never)]
+    fn feature_held(&self, dep: usize, c: u16, dev: u32) -> bool {
         let known = self.issues.iter().enumerate().any(|(i, issue)| {
             self.hold_active[i] && issue.content == c && self.issue_match[i].contains(dev)
         });
