@@ -447,6 +447,8 @@ pub struct Service<'a> {
     pub safety: &'a SafetyParams,
     /// Devices matching each issue.
     issue_match: Vec<DeviceSet>,
+    /// Per content: whether any issue concerns it (most content has none).
+    has_issues: Vec<bool>,
     /// Devices hit by each issue.
     issue_hit: Vec<DeviceSet>,
     /// Per-issue counters.
@@ -514,6 +516,7 @@ impl<'a> Service<'a> {
             issues,
             safety,
             issue_match: Vec::new(),
+            has_issues: Vec::new(),
             issue_hit: Vec::new(),
             issue_stats: Vec::new(),
             hold_active: vec![false; issues.len()],

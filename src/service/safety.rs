@@ -219,6 +219,9 @@ impl Service<'_> {
                 ..IssueStats::default()
             });
         }
+        self.has_issues = (0..self.contents.len())
+            .map(|c| self.issues.iter().any(|x| usize::from(x.content) == c))
+            .collect();
         self.likely = (0..self.contents.len())
             .map(|c| {
                 if self.contents[c].category != Category::Feature {
@@ -307,8 +310,20 @@ impl Service<'_> {
     }
 
     /// The issues' combined effect on `dev` installing `content`. A released safeguard hold
-    /// means a validated fix is out: the issue no longer affects installs from then on.
+    /// means a validated fix is out: the issue no longer affects installs from then on. Asked
+    /// at every install's and restart's end; most content has no issue, and that answer is
+    /// given inline, without the call.
+    #[inline]
     pub fn effects(&self, dev: u32, content: u16) -> Effects {
+        if self.has_issues.get(content as usize) == Some(&true) {
+            self.issue_effects(dev, content)
+        } else {
+            Effects::default()
+        }
+    }
+
+    #[inline(never)]
+    fn issue_effects(&self, dev: u32, content: u16) -> Effects {
         let mut e = Effects::default();
         for (i, issue) in self.issues.iter().enumerate() {
             if issue.content == content
