@@ -6,6 +6,7 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    rollsim::mem::huge_page_heap();
     rollsim::mem::keep_freed_memory();
     match cli::run() {
         Ok(code) => code,

@@ -6,7 +6,8 @@
 //! (README, performance). Two hints cut that: a prefetch of the next device's data a few events
 //! ahead, and huge pages (2 MB instead of 4 KB) so that a random access needs no page walk.
 //! A third setting spares page faults: memory the run frees is kept for its next allocations.
-//! All three change only speed: results never depend on them.
+//! A fourth asks glibc to back its whole heap with huge pages ([`huge_page_heap`]). All of them
+//! change only speed: results never depend on them.
 
 /// Asks the CPU to start loading `v[i]` into cache (nothing useful if `i` is out of range).
 pub fn prefetch<T>(v: &[T], i: usize) {
@@ -40,6 +41,50 @@ pub fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, libc::c_int::MAX);
+    }
+}
+
+/// The environment variable through which glibc reads its tunables at startup.
+const TUNABLES: &str = "GLIBC_TUNABLES";
+
+/// Backs the C allocator's heap with huge pages, where the system offers them only on request
+/// (Linux transparent huge pages in `madvise` mode, glibc 2.35 or later): restarts the process
+/// once with `glibc.malloc.hugetlb=1` added to `GLIBC_TUNABLES`, which glibc reads only at
+/// startup. Returns when nothing is to be done: another system, huge pages always or never on,
+/// the tunable already set (by this function or by the user, who can set
+/// `glibc.malloc.hugetlb=0` to opt out), or the restart failed.
+///
+/// Why: an event touches a dozen small heap blocks at random (timer buckets, device sets, the
+/// cached states), and on a virtual machine a TLB miss costs a nested page walk. Measured at a
+/// million devices, two runs side by side on the two cores: the heap in huge pages was faster
+/// in 8 of 10 pairs, by 6 % at the median (README, performance). Results never depend on it.
+pub fn huge_page_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        let current = std::env::var_os(TUNABLES).unwrap_or_default();
+        let current = current.to_string_lossy();
+        if current.contains("glibc.malloc.hugetlb") {
+            return;
+        }
+        let on_request = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+            .is_ok_and(|mode| mode.contains("[madvise]"));
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        if !on_request {
+            return;
+        }
+        let tunables = if current.is_empty() {
+            "glibc.malloc.hugetlb=1".to_string()
+        } else {
+            format!("{current}:glibc.malloc.hugetlb=1")
+        };
+        // `exec` returns only on failure, and then the run goes on as it is.
+        let _ = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(TUNABLES, tunables)
+            .exec();
     }
 }
 

@@ -163,3 +163,38 @@ fn the_same_scenario_and_seed_give_byte_identical_outputs() {
         std::fs::read(c.join("timeseries.csv")).ok()
     );
 }
+
+#[test]
+fn outputs_are_the_same_with_the_heap_in_huge_pages_or_not() {
+    // `rollsim` restarts itself with glibc's huge-page tunable (`mem::huge_page_heap`); a user
+    // opts out with `glibc.malloc.hugetlb=0`. Only speed may change.
+    let case = Case::new(
+        &std::fs::read_to_string("scenarios/feature-rate-waves.toml").expect("shipped scenario"),
+    );
+    let run = |name: &str, hugetlb: &str| {
+        let out = case.out(name);
+        rollsim()
+            .arg("run")
+            .arg(&case.scenario)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .env("GLIBC_TUNABLES", format!("glibc.malloc.hugetlb={hugetlb}"))
+            .assert()
+            .success();
+        out
+    };
+    let (on, off) = (run("on", "1"), run("off", "0"));
+    let default = case.run("default", &[]);
+    for f in [
+        "timeseries.csv",
+        "summary.json",
+        "events.csv",
+        "restarts.csv",
+    ] {
+        let on = std::fs::read(on.join(f)).ok();
+        assert!(on.is_some(), "{f} missing");
+        assert_eq!(on, std::fs::read(off.join(f)).ok(), "{f} differs");
+        assert_eq!(on, std::fs::read(default.join(f)).ok(), "{f} differs");
+    }
+}
