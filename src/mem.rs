@@ -80,11 +80,14 @@ pub fn huge_page_heap() {
         } else {
             format!("{current}:glibc.malloc.hugetlb=1")
         };
+        let mut args = std::env::args_os();
+        let mut restart = std::process::Command::new(exe);
+        if let Some(name) = args.next() {
+            // The name it was called by, for messages that quote it.
+            restart.arg0(name);
+        }
         // `exec` returns only on failure, and then the run goes on as it is.
-        let _ = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env(TUNABLES, tunables)
-            .exec();
+        let _ = restart.args(args).env(TUNABLES, tunables).exec();
     }
 }
 
