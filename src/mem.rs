@@ -57,7 +57,7 @@ const TUNABLES: &str = "GLIBC_TUNABLES";
 /// Why: an event touches a dozen small heap blocks at random (timer buckets, device sets, the
 /// cached states), and on a virtual machine a TLB miss costs a nested page walk. Measured at a
 /// million devices, two runs side by side on the two cores: the heap in huge pages was faster
-/// in 8 of 10 pairs, by 6 % at the median (README, performance). Results never depend on it.
+/// in 13 of 15 pairs, by 9 % at the median (README, performance). Results never depend on it.
 pub fn huge_page_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -29,6 +29,11 @@ impl Case {
 
     /// Runs the scenario into `out/<name>` and returns that folder; the run must succeed.
     pub fn run(&self, name: &str, extra: &[&str]) -> PathBuf {
+        self.run_with_env(name, extra, &[])
+    }
+
+    /// [`Case::run`] with environment variables set for the run.
+    pub fn run_with_env(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) -> PathBuf {
         let out = self.out(name);
         rollsim()
             .arg("run")
@@ -37,6 +42,7 @@ impl Case {
             .arg(&out)
             .arg("--quiet")
             .args(extra)
+            .envs(env.iter().copied())
             .assert()
             .success();
         out

@@ -171,20 +171,9 @@ fn outputs_are_the_same_with_the_heap_in_huge_pages_or_not() {
     let case = Case::new(
         &std::fs::read_to_string("scenarios/feature-rate-waves.toml").expect("shipped scenario"),
     );
-    let run = |name: &str, hugetlb: &str| {
-        let out = case.out(name);
-        rollsim()
-            .arg("run")
-            .arg(&case.scenario)
-            .arg("--out")
-            .arg(&out)
-            .arg("--quiet")
-            .env("GLIBC_TUNABLES", format!("glibc.malloc.hugetlb={hugetlb}"))
-            .assert()
-            .success();
-        out
-    };
-    let (on, off) = (run("on", "1"), run("off", "0"));
+    let tunable = "GLIBC_TUNABLES";
+    let on = case.run_with_env("on", &[], &[(tunable, "glibc.malloc.hugetlb=1")]);
+    let off = case.run_with_env("off", &[], &[(tunable, "glibc.malloc.hugetlb=0")]);
     let default = case.run("default", &[]);
     for f in [
         "timeseries.csv",
