@@ -69,12 +69,12 @@ pub fn huge_page_heap() {
         }
         let on_request = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
             .is_ok_and(|mode| mode.contains("[madvise]"));
-        let Ok(exe) = std::env::current_exe() else {
-            return;
-        };
         if !on_request {
             return;
         }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
         let tunables = if current.is_empty() {
             "glibc.malloc.hugetlb=1".to_string()
         } else {

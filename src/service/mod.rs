@@ -243,8 +243,9 @@ pub enum ServiceEvent {
 /// Many of a deployment's sets stay empty in a run (no exclusions, no readiness test, no
 /// ineligible device), and an empty set then costs no memory and no cache line a device event:
 /// at ten million devices each allocated set is 1.25 MB, and an event looks up its device's bit
-/// in every set (README, performance).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// in every set (README, performance). Not comparable with `==`: a set never written and one
+/// emptied again hold the same devices but not the same words.
+#[derive(Clone, Debug, Default)]
 pub struct DeviceSet {
     bits: Vec<u64>,
     /// Words the set needs once it holds a device.
@@ -272,7 +273,7 @@ impl DeviceSet {
             crate::mem::prefetch(&self.bits, d as usize / 64);
         }
     }
-    /// Adds `d`; returns whether it was new (`false` too for a device beyond the set's size).
+    /// Adds `d`; returns whether it was new (`false` too for a device beyond the set's words).
     pub fn insert(&mut self, d: u32) -> bool {
         let i = d as usize / 64;
         if self.bits.is_empty() && i < self.words {
