@@ -44,9 +44,6 @@ pub fn keep_freed_memory() {
     }
 }
 
-/// The environment variable through which glibc reads its tunables at startup.
-const TUNABLES: &str = "GLIBC_TUNABLES";
-
 /// Backs the C allocator's heap with huge pages, where the system offers them only on request
 /// (Linux transparent huge pages in `madvise` mode, glibc 2.35 or later): restarts the process
 /// once with `glibc.malloc.hugetlb=1` added to `GLIBC_TUNABLES`, which glibc reads only at
@@ -62,6 +59,8 @@ pub fn huge_page_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
+        // Where glibc reads its tunables, at startup only.
+        const TUNABLES: &str = "GLIBC_TUNABLES";
         let current = std::env::var_os(TUNABLES).unwrap_or_default();
         let current = current.to_string_lossy();
         if current.contains("glibc.malloc.hugetlb") {
