@@ -3,7 +3,8 @@
 # both runs see the same neighbours and the same slow spells of the shared machine, so the
 # difference within a pair is the difference between the builds. Run one after the other, the
 # same binary reads anywhere from 21 to 31 s at ten million devices within an hour (README,
-# performance); side by side, two copies of one binary read within 1.3 % of each other.
+# performance); side by side, two copies of one binary read within 1.3 % of each other in a
+# calm hour, 0.83-1.12 in a busy one: run several pairs, an A/A run alongside, and swap A and B.
 #
 #   cp target/release/rollsim /tmp/rollsim.before   # then change the code and rebuild
 #   benches/pair.sh /tmp/rollsim.before target/release/rollsim            # 1 M devices, 5 pairs

@@ -198,6 +198,7 @@ pub struct Availability<'a> {
 impl Availability<'_> {
     /// The first online interval that ends after `t`, as (max(start, t), end); `None` when there is
     /// no online moment in [t, until).
+    #[inline]
     pub fn next_interval(&self, t: Time) -> Option<(Time, Time)> {
         if t >= self.until {
             return None;
@@ -206,46 +207,55 @@ impl Availability<'_> {
             Profile::AlwaysOn => Some((t, NEVER)),
             Profile::Never => None,
             _ => {
+                // Most questions fall in the remembered interval: answered inline, without a
+                // call; drawing days is `draw_interval`.
                 let m = self.memo.get();
                 let memo_end = m.end();
                 if t >= u64::from(m.from) && t < memo_end {
                     let s = t.max(u64::from(m.start));
                     return (s < self.until).then_some((s, memo_end));
                 }
-                let mut buf = [(0i64, 0i64); MAX_SESSIONS];
-                let mut first = self.clock.day(t);
-                if m.last_of_day() && t >= memo_end {
-                    // Nothing follows the remembered interval on its day: start at the next.
-                    first = first.max(self.clock.day(memo_end - 1) + 1);
-                }
-                let last = self.clock.day(self.until) + 1;
-                for day in first..=last {
-                    let n = self.day_intervals(day, &mut buf);
-                    for (i, &(s, e)) in buf[..n].iter().enumerate() {
-                        if e > t as i64 {
-                            if let (Ok(from), Ok(start), Ok(end)) =
-                                (u32::try_from(t), u32::try_from(s.max(0)), u32::try_from(e))
-                                && end < LAST_OF_DAY
-                            {
-                                // The flag is set only when the interval provably lies within
-                                // its day, so that `day(end - 1)` above is that day.
-                                let within = s >= self.clock.day_start(day)
-                                    && e <= self.clock.day_start(day + 1);
-                                let flag = if i + 1 == n && within { LAST_OF_DAY } else { 0 };
-                                self.memo.set(Memo {
-                                    from,
-                                    start,
-                                    end: end | flag,
-                                });
-                            }
-                            let s = s.max(t as i64) as Time;
-                            return (s < self.until).then_some((s, e as Time));
-                        }
-                    }
-                }
-                None
+                self.draw_interval(t, m)
             }
         }
+    }
+
+    /// [`Availability::next_interval`] when the memo does not answer: draws days from `t` on.
+    #[inline(never)]
+    fn draw_interval(&self, t: Time, m: Memo) -> Option<(Time, Time)> {
+        let memo_end = m.end();
+        let mut buf = [(0i64, 0i64); MAX_SESSIONS];
+        let mut first = self.clock.day(t);
+        if m.last_of_day() && t >= memo_end {
+            // Nothing follows the remembered interval on its day: start at the next.
+            first = first.max(self.clock.day(memo_end - 1) + 1);
+        }
+        let last = self.clock.day(self.until) + 1;
+        for day in first..=last {
+            let n = self.day_intervals(day, &mut buf);
+            for (i, &(s, e)) in buf[..n].iter().enumerate() {
+                if e > t as i64 {
+                    if let (Ok(from), Ok(start), Ok(end)) =
+                        (u32::try_from(t), u32::try_from(s.max(0)), u32::try_from(e))
+                        && end < LAST_OF_DAY
+                    {
+                        // The flag is set only when the interval provably lies within
+                        // its day, so that `day(end - 1)` above is that day.
+                        let within =
+                            s >= self.clock.day_start(day) && e <= self.clock.day_start(day + 1);
+                        let flag = if i + 1 == n && within { LAST_OF_DAY } else { 0 };
+                        self.memo.set(Memo {
+                            from,
+                            start,
+                            end: end | flag,
+                        });
+                    }
+                    let s = s.max(t as i64) as Time;
+                    return (s < self.until).then_some((s, e as Time));
+                }
+            }
+        }
+        None
     }
 
     /// The first instant at or after `t` when the device is online.
