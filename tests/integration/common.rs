@@ -49,6 +49,24 @@ impl Case {
     }
 }
 
+/// The files of a run that must be byte-identical between two runs of the same inputs.
+pub const RUN_FILES: [&str; 5] = [
+    "timeseries.csv",
+    "summary.json",
+    "events.csv",
+    "restarts.csv",
+    "summary.csv",
+];
+
+/// Asserts that runs `a` and `b` wrote each of [`RUN_FILES`], byte for byte the same.
+pub fn assert_same_outputs(a: &Path, b: &Path) {
+    for f in RUN_FILES {
+        let left = std::fs::read(a.join(f)).ok();
+        assert!(left.is_some(), "{f} missing in {}", a.display());
+        assert_eq!(left, std::fs::read(b.join(f)).ok(), "{f} differs");
+    }
+}
+
 pub fn summary(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
     serde_json::from_str(&text).expect("summary.json parses")

@@ -144,19 +144,7 @@ fn the_same_scenario_and_seed_give_byte_identical_outputs() {
     );
     let a = case.run("a", &[]);
     let b = case.run("b", &[]);
-    for f in [
-        "timeseries.csv",
-        "summary.json",
-        "events.csv",
-        "restarts.csv",
-        "summary.csv",
-    ] {
-        assert_eq!(
-            std::fs::read(a.join(f)).ok(),
-            std::fs::read(b.join(f)).ok(),
-            "{f} differs"
-        );
-    }
+    assert_same_outputs(&a, &b);
     let c = case.run("c", &["--seed", "8"]);
     assert_ne!(
         std::fs::read(a.join("timeseries.csv")).ok(),
@@ -175,15 +163,6 @@ fn outputs_are_the_same_with_the_heap_in_huge_pages_or_not() {
     let on = case.run_with_env("on", &[], &[(tunable, "glibc.malloc.hugetlb=1")]);
     let off = case.run_with_env("off", &[], &[(tunable, "glibc.malloc.hugetlb=0")]);
     let default = case.run("default", &[]);
-    for f in [
-        "timeseries.csv",
-        "summary.json",
-        "events.csv",
-        "restarts.csv",
-    ] {
-        let on = std::fs::read(on.join(f)).ok();
-        assert!(on.is_some(), "{f} missing");
-        assert_eq!(on, std::fs::read(off.join(f)).ok(), "{f} differs");
-        assert_eq!(on, std::fs::read(default.join(f)).ok(), "{f} differs");
-    }
+    assert_same_outputs(&on, &off);
+    assert_same_outputs(&on, &default);
 }
