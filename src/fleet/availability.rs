@@ -230,9 +230,14 @@ impl Availability<'_> {
             // Nothing follows the remembered interval on its day: start at the next.
             first = first.max(self.clock.day(memo_end - 1) + 1);
         }
-        let last = self.clock.day(self.until) + 1;
-        for day in first..=last {
-            let n = self.day_intervals(day, &mut buf);
+        // Derived once for all the days this call may draw (most draw one, a weekend three).
+        let key = self.key.get();
+        // Days up to the one after the horizon's; `day_start(day) <= until` is `day <=
+        // day(until)` without a division.
+        let until = self.until as i64;
+        let mut day = first;
+        while self.clock.day_start(day - 1) <= until {
+            let n = self.day_intervals(key, day, &mut buf);
             for (i, &(s, e)) in buf[..n].iter().enumerate() {
                 if e > t as i64 {
                     if let (Ok(from), Ok(start), Ok(end)) =
@@ -254,6 +259,7 @@ impl Availability<'_> {
                     return (s < self.until).then_some((s, e as Time));
                 }
             }
+            day += 1;
         }
         None
     }
@@ -285,10 +291,18 @@ impl Availability<'_> {
 
     /// Fills `buf` with the day's online intervals in simulated time (sorted, disjoint, may be
     /// negative before the start) and returns how many there are.
-    fn day_intervals(&self, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
+    fn day_intervals(&self, key: u64, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
         let midnight = self.clock.day_start(day);
         let weekday_bit = 1u8 << LocalClock::weekday(day);
-        let mut rng = rng_from_key_sub(self.key.get(), day as u64);
+        let off_day = match self.model.profile {
+            Profile::Office { days, .. } | Profile::Laptop { days, .. } => days & weekday_bit == 0,
+            _ => false,
+        };
+        if off_day {
+            // Nothing is drawn on a day off, so its stream need not be seeded.
+            return 0;
+        }
+        let mut rng = rng_from_key_sub(key, day as u64);
         match self.model.profile {
             Profile::AlwaysOn => {
                 buf[0] = (midnight, midnight + DAY as i64);
@@ -300,9 +314,9 @@ impl Availability<'_> {
                 end,
                 jitter,
                 absent_days,
-                days,
+                ..
             } => {
-                if days & weekday_bit == 0 || rng.random_bool(absent_days.clamp(0.0, 1.0)) {
+                if rng.random_bool(absent_days.clamp(0.0, 1.0)) {
                     return 0;
                 }
                 let j = jitter as i64;
@@ -322,12 +336,8 @@ impl Availability<'_> {
             Profile::Laptop {
                 window_start,
                 window_end,
-                days,
                 ..
             } => {
-                if days & weekday_bit == 0 {
-                    return 0;
-                }
                 let n = self
                     .model
                     .sessions
