@@ -15,7 +15,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::mem::{filled, prefetch};
-use crate::time::Time;
+use crate::time::{Divisor, Time};
 
 /// What the engine hands back: a keyed timer firing, or a service payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,8 @@ const TIME_LIMIT: Time = 1 << (64 - SEQ_BITS);
 #[derive(Debug, Clone)]
 struct Timers {
     width: Time,
+    /// Division by `width` without a division instruction (a timer set is on every event's path).
+    per_bucket: Divisor,
     /// Index of the bucket that is the current window.
     current: usize,
     window_end: Time,
@@ -69,6 +71,7 @@ impl Timers {
     fn new(width: Time) -> Self {
         Self {
             width: width.max(1),
+            per_bucket: Divisor::new(width),
             current: 0,
             window_end: width.max(1),
             run: Vec::new(),
@@ -123,7 +126,7 @@ impl Timers {
         }
         // Timers beyond the last bucket share an overflow bucket (they are past any horizon that
         // chose this width; if reached, that window is unbounded).
-        let b = ((at / self.width) as usize).min(OVERFLOW);
+        let b = (self.per_bucket.div(at) as usize).min(OVERFLOW);
         if self.buckets.len() <= b {
             self.buckets.resize_with(b + 1, Vec::new);
         }

@@ -7,7 +7,7 @@
 //! the threshold), not rounded to the sample grid.
 
 use crate::client::{Restart, RestartKind};
-use crate::time::{Secs, Time};
+use crate::time::{Divisor, Secs, Time};
 
 /// A device's state with respect to one deployment (the `state` column of `timeseries.csv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -111,7 +111,7 @@ pub type RestartGrid = [[[u64; 3]; 24]; 7];
 /// Records one run's transitions.
 #[derive(Clone, Debug)]
 pub struct Recorder {
-    sample: Secs,
+    sample: Divisor,
     buckets: usize,
     /// deltas[(dep × buckets + bucket) × N_STATES + state]
     deltas: Vec<i64>,
@@ -126,7 +126,7 @@ impl Recorder {
     pub fn new(deployments: usize, sample: Secs, horizon: Time) -> Self {
         let buckets = horizon.div_ceil(sample.max(1)) as usize + 1;
         Self {
-            sample: sample.max(1),
+            sample: Divisor::new(sample),
             buckets,
             deltas: vec![0; deployments * buckets * N_STATES],
             counters: vec![DeploymentCounters::default(); deployments],
@@ -141,7 +141,7 @@ impl Recorder {
 
     /// Sample interval in seconds.
     pub fn sample_interval(&self) -> Secs {
-        self.sample
+        self.sample.get()
     }
 
     /// Records that, for deployment `dep`, a device moved from `from` to `to` at `t` (`None` = not
@@ -150,7 +150,7 @@ impl Recorder {
         if from == to {
             return;
         }
-        let bucket = (t.div_ceil(self.sample) as usize).min(self.buckets - 1);
+        let bucket = (self.sample.div_ceil(t) as usize).min(self.buckets - 1);
         let base = (dep * self.buckets + bucket) * N_STATES;
         let c = &mut self.counters[dep];
         if let Some(f) = from {
