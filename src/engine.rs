@@ -126,7 +126,7 @@ impl Timers {
         }
         // Timers beyond the last bucket share an overflow bucket (they are past any horizon that
         // chose this width; if reached, that window is unbounded).
-        let b = (self.per_bucket.div(at) as usize).min(OVERFLOW);
+        let b = (self.per_bucket.quotient(at) as usize).min(OVERFLOW);
         if self.buckets.len() <= b {
             self.buckets.resize_with(b + 1, Vec::new);
         }

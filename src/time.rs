@@ -190,7 +190,7 @@ impl Divisor {
 
     /// ⌊t / d⌋.
     #[inline]
-    pub fn div(self, t: u64) -> u64 {
+    pub fn quotient(self, t: u64) -> u64 {
         if t < 1 << 32 && self.m != 0 {
             ((u128::from(t) * u128::from(self.m)) >> 64) as u64
         } else {
@@ -201,7 +201,7 @@ impl Divisor {
     /// ⌈t / d⌉.
     #[inline]
     pub fn div_ceil(self, t: u64) -> u64 {
-        let q = self.div(t);
+        let q = self.quotient(t);
         if q * self.d < t { q + 1 } else { q }
     }
 }
@@ -241,18 +241,18 @@ mod tests {
         for &d in &ds {
             let div = Divisor::new(d);
             for &t in &ts {
-                assert_eq!(div.div(t), t / d, "{t} / {d}");
+                assert_eq!(div.quotient(t), t / d, "{t} / {d}");
                 assert_eq!(div.div_ceil(t), t.div_ceil(d), "{t} / {d} rounded up");
             }
         }
-        assert_eq!(Divisor::new(0).div(5), 5);
+        assert_eq!(Divisor::new(0).quotient(5), 5);
     }
 
     proptest::proptest! {
         #[test]
         fn a_divisor_gives_the_hardware_quotient(d in 1u64..1 << 34, t in 0u64..1 << 34) {
             let div = Divisor::new(d);
-            proptest::prop_assert_eq!(div.div(t), t / d);
+            proptest::prop_assert_eq!(div.quotient(t), t / d);
             proptest::prop_assert_eq!(div.div_ceil(t), t.div_ceil(d));
         }
     }
