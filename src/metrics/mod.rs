@@ -146,6 +146,7 @@ impl Recorder {
 
     /// Records that, for deployment `dep`, a device moved from `from` to `to` at `t` (`None` = not
     /// in the audience).
+    #[inline]
     pub fn transition(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>) {
         if from == to {
             return;
@@ -179,6 +180,15 @@ impl Recorder {
         if from.is_some() && to.is_some() && goal(from) == goal(to) {
             return;
         }
+        self.thresholds(dep, t);
+    }
+
+    /// Moves the times at which deployment `dep`'s compliant share reached each threshold, after
+    /// a transition at `t` that changed its counts. A device reaches the goal once or twice a
+    /// run, so this stays out of line, and [`Recorder::transition`] (twice an event) inline.
+    #[inline(never)]
+    fn thresholds(&mut self, dep: usize, t: Time) {
+        let c = &mut self.counters[dep];
         // The time from which the share has stayed at or above each threshold: devices joining
         // the audience later (an update_audience action) can push it back below, and then the
         // time counts from the next crossing.
