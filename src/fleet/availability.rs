@@ -375,6 +375,9 @@ impl Availability<'_> {
 
 /// Draws `n` sessions in [window_start, window_end) local time, each lasting `length` (none
 /// when there is no length law: a zero mean), then sorts and merges overlaps.
+// Inline in the day draw, as the profile-guided build does: 1.3 % faster at a million devices
+// (8 of 9 side-by-side pairs; README, performance).
+#[inline(always)]
 fn sessions(
     rng: &mut impl Rng,
     n: usize,
