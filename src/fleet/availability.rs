@@ -399,7 +399,18 @@ fn sessions(
         let e = (s + len).min(window_end);
         *slot = (midnight + s as i64, midnight + e as i64);
     }
-    buf[..n].sort_unstable();
+    // At most eight sessions, mostly two or three: an insertion sort in line, rather than the
+    // standard library's call (which picks the same algorithm for so few). Same order: equal
+    // sessions are equal in both fields.
+    for i in 1..n {
+        let x = buf[i];
+        let mut j = i;
+        while j > 0 && buf[j - 1] > x {
+            buf[j] = buf[j - 1];
+            j -= 1;
+        }
+        buf[j] = x;
+    }
     let mut w = 0;
     for i in 1..n {
         if buf[i].0 <= buf[w].1 {
