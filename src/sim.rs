@@ -16,7 +16,7 @@ use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Poli
 use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, DayKey, Fleet};
 use crate::mem::{filled, prefetch};
-use crate::metrics::{Recorder, State};
+use crate::metrics::{N_STATES, Recorder, State};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
 use crate::service::{IssueStats, Outbox, RuleFiring, ScanAnswer, Service, ServiceEvent};
@@ -218,11 +218,16 @@ impl<'a> World<'a> {
 
     fn run(&mut self) {
         for dep in 0..self.sc.deployments.len() {
+            // Counted per state and recorded in one step (`Recorder::initial`).
+            let mut counts = [0u64; N_STATES];
             for dev in 0..self.fleet.len() as u32 {
                 let s = self.state_for(dep, dev);
-                self.rec.transition(dep, 0, None, s);
+                if let Some(s) = s {
+                    counts[s as usize] += 1;
+                }
                 self.store(dep, dev, s);
             }
+            self.rec.initial(dep, &counts);
         }
         let out = self.service.initial();
         self.apply(out, 0);

@@ -78,13 +78,15 @@ impl Attributes {
         id
     }
 
-    fn combo_id(&mut self, combo: Vec<u32>) -> u32 {
-        if let Some(&id) = self.combo_ids.get(&combo) {
+    fn combo_id(&mut self, combo: &[u32]) -> u32 {
+        // Looked up by slice: a fleet has a handful of combinations and a million devices, so
+        // only a new combination is copied (README, performance: fleet generation).
+        if let Some(&id) = self.combo_ids.get(combo) {
             return id;
         }
         let id = self.combos.len() as u32;
-        self.combos.push(combo.clone());
-        self.combo_ids.insert(combo, id);
+        self.combos.push(combo.to_vec());
+        self.combo_ids.insert(combo.to_vec(), id);
         id
     }
 
@@ -180,7 +182,7 @@ impl Fleet {
                         chosen
                     };
                 }
-                let c = attributes.combo_id(combo.clone());
+                let c = attributes.combo_id(&combo);
                 devices.push(Device {
                     segment: si as u16,
                     combo: c,

@@ -183,6 +183,30 @@ impl Recorder {
         self.thresholds(dep, t);
     }
 
+    /// Records the states of deployment `dep`'s audience at t = 0, `counts[state]` devices in
+    /// each: the same as a transition from "not in the audience" for every device, counted in
+    /// one step (a million devices per deployment at the start of a run). The threshold times
+    /// come out the same because every one of those transitions is at t = 0: only the final
+    /// share decides whether a threshold is reached at 0.
+    pub fn initial(&mut self, dep: usize, counts: &[u64; N_STATES]) {
+        let base = dep * self.buckets * N_STATES;
+        let c = &mut self.counters[dep];
+        for (&s, &n) in State::ALL.iter().zip(counts) {
+            self.deltas[base + s as usize] += n as i64;
+            c.targeted += n;
+            match s {
+                State::Compliant | State::Ready => c.compliant += n,
+                State::RolledBack => c.rollbacks += n,
+                State::Held => c.held += n,
+                State::Failed => c.install_failures += n,
+                _ => {}
+            }
+        }
+        if counts.iter().any(|&n| n > 0) {
+            self.thresholds(dep, 0);
+        }
+    }
+
     /// Moves the times at which deployment `dep`'s compliant share reached each threshold, after
     /// a transition at `t` that changed its counts. A device reaches the goal once or twice a
     /// run, so this stays out of line, and [`Recorder::transition`] (twice an event) inline.
@@ -237,6 +261,32 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn initial_counts_record_what_one_transition_per_device_at_zero_does() {
+        let states = [
+            State::NotOffered,
+            State::Compliant,
+            State::Held,
+            State::Compliant,
+            State::Failed,
+            State::RolledBack,
+            State::Ready,
+            State::Compliant,
+        ];
+        for take in 0..=states.len() {
+            let mut one_by_one = Recorder::new(2, 60, 600);
+            let mut bulk = Recorder::new(2, 60, 600);
+            let mut counts = [0u64; N_STATES];
+            for &s in &states[..take] {
+                one_by_one.transition(1, 0, None, Some(s));
+                counts[s as usize] += 1;
+            }
+            bulk.initial(1, &counts);
+            assert_eq!(one_by_one.counters, bulk.counters, "{take} devices");
+            assert_eq!(one_by_one.series(1), bulk.series(1), "{take} devices");
+        }
+    }
 
     #[test]
     fn a_transition_is_seen_from_the_first_sample_at_or_after_it() {
