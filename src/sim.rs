@@ -229,17 +229,20 @@ impl<'a> World<'a> {
     }
 
     fn run(&mut self) {
-        for dep in 0..self.sc.deployments.len() {
-            // Counted per state and recorded in one step (`Recorder::initial`).
-            let mut counts = [0u64; N_STATES];
-            for dev in 0..self.fleet.len() as u32 {
+        // Counted per state and recorded in one step (`Recorder::initial`), in one pass over
+        // the device records.
+        let mut counts = vec![[0u64; N_STATES]; self.before.len()];
+        for dev in 0..self.fleet.len() as u32 {
+            for (dep, counts) in counts.iter_mut().enumerate() {
                 let s = self.state_for(dep, dev);
                 if let Some(s) = s {
                     counts[s as usize] += 1;
                 }
                 self.store(dep, dev, s);
             }
-            self.rec.initial(dep, &counts);
+        }
+        for (dep, counts) in counts.iter().enumerate() {
+            self.rec.initial(dep, counts);
         }
         let out = self.service.initial();
         self.apply(out, 0);
