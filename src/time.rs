@@ -160,8 +160,8 @@ pub fn format_instant(start_unix: i64, t: Time) -> String {
 /// Division of times by a divisor fixed for a whole run (a timer bucket's width, the sample
 /// interval), by a multiplication and a shift instead of a hardware division. Every event sets
 /// a timer and counts its transitions, and each of those divided by a run-time value: a 64-bit
-/// division is some twenty cycles on the critical path of the event's memory accesses (README,
-/// performance). Exact: for a divisor d below 2^32 and m = ⌊2^64 / d⌋ + 1 (⌊2^64 / d⌋ for a
+/// division takes tens of cycles on many processors, on the path to the event's next memory
+/// access (README, performance). Exact: for a divisor d below 2^32 and m = ⌊2^64 / d⌋ + 1 (⌊2^64 / d⌋ for a
 /// power of two), ⌊t·m / 2^64⌋ = ⌊t / d⌋ whenever t < 2^32, because the error t·(m − 2^64/d)
 /// / 2^64 is below 2^-32 ≤ 1/d. Other operands take the hardware division.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -105,6 +105,20 @@ pub struct DeploymentCounters {
     pub reached: [Option<Time>; 4],
 }
 
+impl DeploymentCounters {
+    /// Counts `n` devices entering state `s` (the counters kept per state).
+    #[inline]
+    fn entered(&mut self, s: State, n: u64) {
+        match s {
+            State::Compliant | State::Ready => self.compliant += n,
+            State::RolledBack => self.rollbacks += n,
+            State::Held => self.held += n,
+            State::Failed => self.install_failures += n,
+            _ => {}
+        }
+    }
+}
+
 /// Restart counts by local weekday (0 = Monday) × hour × kind.
 pub type RestartGrid = [[[u64; 3]; 24]; 7];
 
@@ -164,13 +178,7 @@ impl Recorder {
         }
         if let Some(s) = to {
             self.deltas[base + s as usize] += 1;
-            match s {
-                State::Compliant | State::Ready => c.compliant += 1,
-                State::RolledBack => c.rollbacks += 1,
-                State::Held => c.held += 1,
-                State::Failed => c.install_failures += 1,
-                _ => {}
-            }
+            c.entered(s, 1);
         } else {
             c.targeted -= 1;
         }
@@ -194,13 +202,7 @@ impl Recorder {
         for (&s, &n) in State::ALL.iter().zip(counts) {
             self.deltas[base + s as usize] += n as i64;
             c.targeted += n;
-            match s {
-                State::Compliant | State::Ready => c.compliant += n,
-                State::RolledBack => c.rollbacks += n,
-                State::Held => c.held += n,
-                State::Failed => c.install_failures += n,
-                _ => {}
-            }
+            c.entered(s, n);
         }
         if counts.iter().any(|&n| n > 0) {
             self.thresholds(dep, 0);
@@ -209,7 +211,7 @@ impl Recorder {
 
     /// Moves the times at which deployment `dep`'s compliant share reached each threshold, after
     /// a transition at `t` that changed its counts. A device reaches the goal once or twice a
-    /// run, so this stays out of line, and [`Recorder::transition`] (twice an event) inline.
+    /// run, so this stays out of line and [`Recorder::transition`] (twice an event) small.
     #[inline(never)]
     fn thresholds(&mut self, dep: usize, t: Time) {
         let c = &mut self.counters[dep];
