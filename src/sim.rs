@@ -233,16 +233,16 @@ impl<'a> World<'a> {
         // the device records.
         let mut counts = vec![[0u64; N_STATES]; self.before.len()];
         for dev in 0..self.fleet.len() as u32 {
-            for (dep, counts) in counts.iter_mut().enumerate() {
+            for (dep, per_state) in counts.iter_mut().enumerate() {
                 let s = self.state_for(dep, dev);
                 if let Some(s) = s {
-                    counts[s as usize] += 1;
+                    per_state[s as usize] += 1;
                 }
                 self.store(dep, dev, s);
             }
         }
-        for (dep, counts) in counts.iter().enumerate() {
-            self.rec.initial(dep, counts);
+        for (dep, per_state) in counts.iter().enumerate() {
+            self.rec.initial(dep, per_state);
         }
         let out = self.service.initial();
         self.apply(out, 0);

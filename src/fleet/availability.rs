@@ -232,8 +232,8 @@ impl Availability<'_> {
         }
         // Derived once for all the days this call may draw (most draw one, a weekend three).
         let key = self.key.get();
-        // Days up to the one after the horizon's; `day_start(day) <= until` is `day <=
-        // day(until)` without a division.
+        // Days up to the one after the horizon's: `day_start(day - 1) <= until` is `day <=
+        // day(until) + 1` without a division.
         let until = self.until as i64;
         let mut day = first;
         while self.clock.day_start(day - 1) <= until {
