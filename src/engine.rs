@@ -46,7 +46,8 @@ const TIME_LIMIT: Time = 1 << (64 - SEQ_BITS);
 /// they were set (4 bytes an entry, not the 16 of a key and id: at a million devices the buckets
 /// are most of the queue's memory). When the window reaches a bucket, each id's key is read
 /// from its slot, ids whose timer has since moved to another bucket or been cancelled are
-/// dropped, and the rest are sorted once and consumed from the front as the *run*. Entries set
+/// dropped, and the rest are sorted once and consumed from the front as the *run*; a run entry
+/// whose timer moves later is skipped when reached, as before. Entries set
 /// while their window is current go to a FIFO when they come in key order (a burst at the same
 /// instant — an expedite push waking a whole fleet — arrives that way), else to a small heap.
 #[derive(Debug, Clone)]
@@ -59,7 +60,9 @@ struct Timers {
     window_end: Time,
     run: Vec<(u64, u32)>,
     run_pos: usize,
-    fifo: VecDeque<(u64, u32)>,
+    /// Timers set for the current instant, in key order, as (id, the low 32 bits of the
+    /// sequence number): [`Timers::fifo_key`].
+    fifo: VecDeque<(u32, u32)>,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
     buckets: Vec<Vec<u32>>,
     /// Per id: the key of its pending timer, or `NO_KEY`.
@@ -122,8 +125,7 @@ impl Timers {
             // for later in the window, queued in the FIFO, would send every later same-instant
             // timer of a burst to the heap (measured: 40 % of an expedite's million wake-ups).
             if at <= now {
-                debug_assert!(self.fifo.back().is_none_or(|b| b.0 <= key));
-                self.fifo.push_back((key, id));
+                self.fifo.push_back((id, key as u32));
             } else {
                 self.heap.push(Reverse((key, id)));
             }
@@ -156,16 +158,25 @@ impl Timers {
                 v.push((k, id));
             }
         }
-        let mut v = if b == OVERFLOW {
+        // An id set into the bucket twice (moved out and back) is read twice with its one key:
+        // the copies end up side by side, and once the first pops the second is stale.
+        if b == OVERFLOW {
             v.sort_unstable_by_key(|e| e.0);
             v
         } else {
             sort_by_time(v, b as Time * self.width, self.width)
-        };
-        // An id set into the bucket twice (moved out and back) was read twice with its one
-        // key; keys are otherwise unique, so the copies are now neighbours.
-        v.dedup_by_key(|e| e.0);
-        v
+        }
+    }
+
+    /// The key of a FIFO entry if it is still its id's pending timer. An entry's time need not be
+    /// kept: the FIFO only ever holds timers for the instant they were set at, and a live one
+    /// pops at that instant, so the FIFO empties before the clock moves on (a stale entry left
+    /// at its back is dropped at the next look). Its sequence number's low 32 bits tell it from
+    /// the id's later timers, set fewer than 2^32 sets later, so an entry is 8 bytes instead
+    /// of 16 (an expedite queues a whole fleet here at once).
+    fn fifo_key(&self, (id, seq): (u32, u32)) -> Option<u64> {
+        let k = self.live[id as usize];
+        (k != NO_KEY && k as u32 == seq).then_some(k)
     }
 
     fn get(&self, id: u32) -> Option<u64> {
@@ -186,8 +197,9 @@ impl Timers {
             }
             // The window's FIFO and heap are usually empty: look at them only when they are not.
             if !self.fifo.is_empty() {
-                while let Some(&e) = self.fifo.front() {
-                    if self.is_live(e) {
+                while let Some(&f) = self.fifo.front() {
+                    if let Some(k) = self.fifo_key(f) {
+                        let e = (k, f.0);
                         best = Some(best.map_or(e, |b| b.min(e)));
                         break;
                     }
@@ -232,7 +244,7 @@ impl Timers {
         self.remove(e.1);
         if self.run.get(self.run_pos) == Some(&e) {
             self.run_pos += 1;
-        } else if self.fifo.front() == Some(&e) {
+        } else if self.fifo.front() == Some(&(e.1, e.0 as u32)) {
             self.fifo.pop_front();
             if self.fifo.is_empty() && self.fifo.capacity() > 4096 {
                 // A burst's FIFO is not kept allocated for the rest of the run.
@@ -409,9 +421,10 @@ impl<S> Engine<S> {
         let burst = t
             .fifo
             .front()
-            .is_some_and(|f| run.first().is_none_or(|r| f.0 < r.0));
+            .and_then(|&f| t.fifo_key(f))
+            .is_some_and(|k| run.first().is_none_or(|r| k < r.0));
         if burst {
-            t.fifo.get(ahead).map(|e| e.1)
+            t.fifo.get(ahead).map(|e| e.0)
         } else {
             run.get(ahead).map(|e| e.1)
         }
@@ -636,7 +649,8 @@ mod tests {
             for (op, id, dt) in ops {
                 match op {
                     0 | 1 => {
-                        let at = now + dt;
+                        // Half the sets are for the current instant (the FIFO's bursts).
+                        let at = if op == 0 { now + dt } else { now };
                         e.set_timer(id, at);
                         seq += 1;
                         reference.insert(id, (at, seq));
