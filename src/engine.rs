@@ -455,7 +455,7 @@ impl<S> Engine<S> {
             (None, None) => return None,
             (Some(_), None) => true,
             (None, Some(_)) => false,
-            (Some((k, _)), Some(b)) => (unpack_time(k), k & ((1 << SEQ_BITS) - 1)) < b,
+            (Some((k, _)), Some(b)) => (unpack_time(k), k & SEQ_MASK) < b,
         };
         let (at, fired) = match timer {
             Some((k, id)) if take_timer => {

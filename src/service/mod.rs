@@ -30,8 +30,8 @@ pub mod safety;
 use std::collections::VecDeque;
 
 use crate::client::{Category, DeviceState, NONE, Offer, Policy};
-use crate::fleet::Fleet;
 use crate::fleet::filter::Filter;
+use crate::fleet::{Device, Fleet};
 use crate::rng::{RunKey, Stream, StreamRng};
 use crate::time::{Secs, Time};
 pub use rollout::{Ordering, Rollout};
@@ -453,8 +453,9 @@ pub struct Service<'a> {
     groups: Vec<Vec<u32>>,
     /// (first id, length) per segment.
     segments: Vec<(u32, u32)>,
-    /// Attribute combination per device (for `diverse` ordering).
-    combos: Vec<u32>,
+    /// The fleet's devices (their attribute combinations, for `diverse` ordering), borrowed:
+    /// a copy would be 4 bytes a device.
+    devices: &'a [Device],
     n: usize,
     /// Hidden issues.
     pub issues: &'a [IssueDef],
@@ -509,7 +510,7 @@ impl<'a> Service<'a> {
         actions: &'a [Action],
         issues: &'a [IssueDef],
         safety: &'a SafetyParams,
-        fleet: &Fleet,
+        fleet: &'a Fleet,
         key: RunKey,
     ) -> Self {
         let n = fleet.len();
@@ -526,7 +527,7 @@ impl<'a> Service<'a> {
             deps: Vec::with_capacity(defs.len()),
             groups,
             segments,
-            combos: fleet.devices.iter().map(|d| d.combo).collect(),
+            devices: &fleet.devices,
             n,
             issues,
             safety,
@@ -720,13 +721,13 @@ impl<'a> Service<'a> {
             return;
         }
         let ordering = self.defs[d as usize].ordering;
-        let combos = &self.combos;
+        let fleet = self.devices;
         let run = &mut self.deps[d as usize];
         let rank = &run.rank;
         let ordered = rollout::order(
             devices,
             ordering,
-            |dev| combos[dev as usize],
+            |dev| fleet[dev as usize].combo,
             |dev| rank.get(dev as usize).copied().unwrap_or(0),
             &mut run.rng,
         );
