@@ -406,6 +406,12 @@ impl<S> Engine<S> {
         self.timers.set(key, pack(at, seq), self.now);
     }
 
+    /// Makes room for `n` timers about to be set for the current instant (a burst: an expedite
+    /// waking a fleet), so that their queue is allocated once rather than grown by doubling.
+    pub fn reserve_burst(&mut self, n: usize) {
+        self.timers.fifo.reserve(n);
+    }
+
     /// Cancels the timer of `key`, if any.
     pub fn cancel_timer(&mut self, key: u32) {
         self.timers.remove(key);

@@ -173,6 +173,9 @@ const PREFETCH_AHEAD: usize = 4;
 /// interleaved runs; README, performance).
 const SET_PREFETCH_DEVICES: usize = 4_000_000;
 
+/// From how many touched devices a service event sizes the engine's burst queue up front.
+const BURST_RESERVE: usize = 4096;
+
 fn encode(s: Option<State>) -> u8 {
     s.map_or(NO_STATE, |s| s as u8)
 }
@@ -276,6 +279,14 @@ impl<'a> World<'a> {
     /// Applies what a service event produced: metric transitions of touched devices, wake-ups
     /// of newly offered devices, new service events and the deployment log.
     fn apply(&mut self, out: Outbox, t: Time) {
+        if out.touched.len() > BURST_RESERVE {
+            // Every expedited offer may wake its device at once (see `activate`).
+            let pushes = out
+                .touched
+                .iter()
+                .filter(|x| x.offered_now && self.service.deps[x.dep as usize].settings.expedited);
+            self.engine.reserve_burst(pushes.count());
+        }
         for (i, x) in out.touched.iter().enumerate() {
             // A wave or an expedite touches thousands of devices in one event.
             if let Some(ahead) = out.touched.get(i + PREFETCH_AHEAD) {

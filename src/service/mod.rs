@@ -771,6 +771,11 @@ impl<'a> Service<'a> {
 
     /// Offers up to `n` queued devices still in the audience; returns how many.
     fn offer(&mut self, d: u16, n: usize, out: &mut Outbox) -> usize {
+        // An expedite offers a whole fleet at once: its list sized once, not grown by doubling
+        // (at ten million devices 80 MB instead of 134 MB, plus 67 MB while the last doubling
+        // copies).
+        out.touched
+            .reserve(n.min(self.deps[d as usize].queue.len()));
         let mut count = 0;
         while count < n {
             let Some(dev) = self.deps[d as usize].queue.pop_front() else {
@@ -793,6 +798,12 @@ impl<'a> Service<'a> {
                 ..Touch::new(d, dev)
             });
             count += 1;
+        }
+        let queue = &mut self.deps[d as usize].queue;
+        if queue.is_empty() && queue.capacity() > 4096 {
+            // An emptied queue's memory goes to the burst that follows (the devices just
+            // offered), not held for the rest of the run.
+            *queue = VecDeque::new();
         }
         count
     }
