@@ -73,7 +73,7 @@ struct Timers {
 const NO_KEY: u64 = u64::MAX;
 const OVERFLOW: usize = 1 << 16;
 /// How many ids ahead a bucket's slots are prefetched when it becomes the run.
-const SLOT_PREFETCH_AHEAD: usize = 8;
+const SLOT_PREFETCH_AHEAD: usize = 16;
 
 impl Timers {
     fn new(width: Time) -> Self {
