@@ -315,7 +315,7 @@ fn run_scenario(
         let s = &result.stats;
         let rate = s.events as f64 / s.simulate_secs.max(1e-9);
         eprintln!(
-            "stats: {} devices, {} events, {:.1} M events/s; generate {:.3} s, simulate {:.3} s, write {:.3} s; peak memory {}",
+            "stats: {} devices, {} events, {:.1} M events/s; generate {:.3} s, simulate {:.3} s, write {:.3} s; peak memory {}; cpu {}",
             s.devices,
             s.events,
             rate / 1e6,
@@ -325,6 +325,9 @@ fn run_scenario(
             peak_memory().map_or("unknown".into(), |kb| format!(
                 "{:.1} MB",
                 kb as f64 / 1024.0
+            )),
+            cpu_times().map_or("unknown".into(), |(user, kernel)| format!(
+                "{user:.2} s user, {kernel:.2} s kernel"
             )),
         );
     }
@@ -699,6 +702,26 @@ fn plot(dir: &Path, opts: &report::charts::ChartOptions) -> Result<ExitCode, Err
 }
 
 /// Peak resident memory in KiB (Linux `VmHWM`), if the platform tells.
+/// The process's CPU time so far, (user, kernel) in seconds (Linux; elsewhere `None`). The
+/// kernel's share is mostly first touches of fresh memory, which on a virtual machine whose host
+/// takes freed memory back can cost a tenth of a run (README, performance).
+fn cpu_times() -> Option<(f64, f64)> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage only writes the struct it is handed, which is large enough.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+            return None;
+        }
+        // SAFETY: zeroed is a valid rusage, and getrusage succeeded.
+        let usage = unsafe { usage.assume_init() };
+        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        Some((secs(usage.ru_utime), secs(usage.ru_stime)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
 fn peak_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

@@ -173,3 +173,45 @@ fn a_set_that_names_no_field_is_bad_input() {
     assert!(text.contains("PATH=VALUE"), "{text}");
     assert!(!out.exists(), "no output folder is left behind");
 }
+
+#[test]
+fn stats_report_events_phases_memory_and_cpu_time_on_stderr() {
+    let case = Case::new(&scenario(200, "", ""));
+    let assert = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(case.out("out"))
+        .args(["--quiet", "--stats"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("stats: "))
+        .unwrap_or_else(|| panic!("no stats line in {stderr:?}"));
+    let number_before = |unit: &str| -> f64 {
+        let (head, _) = line
+            .split_once(unit)
+            .unwrap_or_else(|| panic!("{unit} in {line}"));
+        let word = head
+            .split_whitespace()
+            .last()
+            .expect("a number before the unit");
+        word.parse()
+            .unwrap_or_else(|_| panic!("{word:?} before {unit} in {line}"))
+    };
+    assert_eq!(number_before(" devices"), 200.0);
+    assert!(number_before(" events,") > 0.0, "{line}");
+    for phase in ["generate", "simulate", "write"] {
+        assert!(
+            line.contains(&format!("{phase} ")),
+            "{phase} missing: {line}"
+        );
+    }
+    if cfg!(target_os = "linux") {
+        assert!(number_before(" MB") > 0.0, "{line}");
+        assert!(number_before(" s user") > 0.0, "{line}");
+        assert!(number_before(" s kernel") >= 0.0, "{line}");
+    }
+}
