@@ -193,7 +193,7 @@ impl<'a> World<'a> {
     fn new(sc: &'a Scenario, fleet: &'a Fleet, key: RunKey) -> Self {
         let n = fleet.len();
         let devices = filled(n, |i| DeviceState {
-            segment: fleet.devices[i].segment,
+            segment: fleet.segment_index(i as u32),
             ..DeviceState::new(
                 &key.rng(Stream::Scan, i as u64),
                 &key.rng(Stream::Pipeline, i as u64),

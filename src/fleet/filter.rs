@@ -266,8 +266,7 @@ impl Filter {
     pub fn matches(&self, fleet: &Fleet) -> Vec<bool> {
         let mut cache: HashMap<(u16, u32), bool> = HashMap::new();
         fleet
-            .devices
-            .iter()
+            .devices()
             .map(|d| {
                 *cache
                     .entry((d.segment, d.combo))

@@ -2,9 +2,10 @@
 //!
 //! A segment says how many devices it has, their attributes (manufacturer, model, driver set,
 //! software tags, OS build or any key=value), UTC offset, availability profile and client policy.
-//! A device stores only its segment and the id of its attribute *combination*, so a device is a
-//! few bytes however many attributes the fleet has (DESIGN.md §2 "Compact devices"); attribute
-//! combinations are also what diverse wave ordering works with.
+//! A device stores only the id of its attribute *combination* (4 bytes, however many attributes
+//! the fleet has: DESIGN.md §2 "Compact devices"); its segment is implied by its id, since each
+//! segment's devices have consecutive ids. Attribute combinations are also what diverse wave
+//! ordering works with.
 
 pub mod availability;
 pub mod filter;
@@ -45,12 +46,12 @@ pub struct SegmentSpec {
 /// Per attribute of a segment: its position among the keys, (value id, weight) pairs, weight sum.
 type AttrPlan = (usize, Vec<(u32, f64)>, f64);
 
-/// One device: 8 bytes.
+/// One device as the fleet describes it ([`Fleet::device`], [`Fleet::devices`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Device {
     /// Index into [`Fleet::segments`].
     pub segment: u16,
-    /// Index into [`Fleet::combos`].
+    /// Index into [`Attributes::combos`].
     pub combo: u32,
 }
 
@@ -118,8 +119,9 @@ pub struct Segment {
 /// All devices of one run.
 #[derive(Clone, Debug)]
 pub struct Fleet {
-    /// Devices by id.
-    pub devices: Vec<Device>,
+    /// Each device's attribute combination, by id (the segment is implied by the id: a copy
+    /// would be 4 more bytes a device).
+    combos: Vec<u32>,
     /// Segments by index.
     pub segments: Vec<Segment>,
     /// Interned attributes.
@@ -140,10 +142,10 @@ impl Fleet {
             ..Attributes::default()
         };
         let total: usize = segments.iter().map(|s| s.devices as usize).sum();
-        let mut devices = Vec::with_capacity(total);
+        let mut combos = Vec::with_capacity(total);
         let mut out_segments = Vec::with_capacity(segments.len());
-        for (si, seg) in segments.iter().enumerate() {
-            let first = devices.len() as u32;
+        for seg in segments {
+            let first = combos.len() as u32;
             // Per-segment lookup: attribute position in the global key list, and interned values.
             let plan: Vec<AttrPlan> = seg
                 .attributes
@@ -182,11 +184,7 @@ impl Fleet {
                         chosen
                     };
                 }
-                let c = attributes.combo_id(&combo);
-                devices.push(Device {
-                    segment: si as u16,
-                    combo: c,
-                });
+                combos.push(attributes.combo_id(&combo));
             }
             out_segments.push(Segment {
                 name: seg.name.clone(),
@@ -198,7 +196,7 @@ impl Fleet {
             });
         }
         Fleet {
-            devices,
+            combos,
             segments: out_segments,
             attributes,
         }
@@ -206,17 +204,47 @@ impl Fleet {
 
     /// Number of devices.
     pub fn len(&self) -> usize {
-        self.devices.len()
+        self.combos.len()
     }
 
     /// Whether the fleet has no device.
     pub fn is_empty(&self) -> bool {
-        self.devices.is_empty()
+        self.combos.is_empty()
+    }
+
+    /// Device `id` (which must be below [`Fleet::len`]).
+    pub fn device(&self, id: u32) -> Device {
+        Device {
+            segment: self.segment_index(id),
+            combo: self.combos[id as usize],
+        }
+    }
+
+    /// Every device, in id order.
+    pub fn devices(&self) -> impl Iterator<Item = Device> + '_ {
+        self.segments.iter().enumerate().flat_map(|(si, s)| {
+            let ids = s.first as usize..(s.first + s.len) as usize;
+            self.combos[ids].iter().map(move |&combo| Device {
+                segment: si as u16,
+                combo,
+            })
+        })
+    }
+
+    /// Each device's attribute combination, by id.
+    pub fn combos(&self) -> &[u32] {
+        &self.combos
+    }
+
+    /// The index of the segment of device `id`.
+    pub fn segment_index(&self, id: u32) -> u16 {
+        // Segments hold consecutive ids, in order; a segment may be empty.
+        (self.segments.partition_point(|s| s.first + s.len <= id)) as u16
     }
 
     /// The segment of device `id`.
     pub fn segment_of(&self, id: u32) -> &Segment {
-        &self.segments[self.devices[id as usize].segment as usize]
+        &self.segments[usize::from(self.segment_index(id))]
     }
 
     /// A stable, human-readable device name: `<segment>-<index in segment>`.
@@ -263,18 +291,32 @@ mod tests {
         assert_eq!(fleet.segments[1].first, 3);
         assert_eq!(fleet.attributes.combos.len(), 3);
         assert_eq!(
-            fleet.attributes.get(fleet.devices[0].combo, "model"),
+            fleet.attributes.get(fleet.device(0).combo, "model"),
             Some("D1")
         );
         let l9 = (3..1003)
-            .filter(|&i| fleet.attributes.get(fleet.devices[i].combo, "model") == Some("L9"))
+            .filter(|&i| fleet.attributes.get(fleet.device(i as u32).combo, "model") == Some("L9"))
             .count();
         assert!((400..600).contains(&l9), "{l9} of 1000 drew L9");
         assert_eq!(fleet.device_name(4), "b-1");
     }
 
     #[test]
-    fn a_device_is_eight_bytes() {
-        assert_eq!(std::mem::size_of::<Device>(), 8);
+    fn a_device_s_segment_follows_from_its_id_across_empty_segments() {
+        let segs = vec![
+            spec("a", 2, vec![]),
+            spec("empty", 0, vec![]),
+            spec("b", 3, vec![]),
+            spec("empty-too", 0, vec![]),
+        ];
+        let fleet = Fleet::generate(&segs, &RunKey::new(1, 0));
+        let segments: Vec<u16> = (0..5).map(|id| fleet.device(id).segment).collect();
+        assert_eq!(segments, [0, 0, 2, 2, 2]);
+        assert_eq!(
+            fleet.devices().map(|d| d.segment).collect::<Vec<_>>(),
+            segments
+        );
+        assert_eq!(fleet.segment_of(2).name, "b");
+        assert_eq!(fleet.device_name(4), "b-2");
     }
 }

@@ -30,8 +30,8 @@ pub mod safety;
 use std::collections::VecDeque;
 
 use crate::client::{Category, DeviceState, NONE, Offer, Policy};
+use crate::fleet::Fleet;
 use crate::fleet::filter::Filter;
-use crate::fleet::{Device, Fleet};
 use crate::rng::{RunKey, Stream, StreamRng};
 use crate::time::{Secs, Time};
 pub use rollout::{Ordering, Rollout};
@@ -453,9 +453,9 @@ pub struct Service<'a> {
     groups: Vec<Vec<u32>>,
     /// (first id, length) per segment.
     segments: Vec<(u32, u32)>,
-    /// The fleet's devices (their attribute combinations, for `diverse` ordering), borrowed:
+    /// Each device's attribute combination (for `diverse` ordering), borrowed from the fleet:
     /// a copy would be 4 bytes a device.
-    devices: &'a [Device],
+    combos: &'a [u32],
     n: usize,
     /// Hidden issues.
     pub issues: &'a [IssueDef],
@@ -527,7 +527,7 @@ impl<'a> Service<'a> {
             deps: Vec::with_capacity(defs.len()),
             groups,
             segments,
-            devices: &fleet.devices,
+            combos: fleet.combos(),
             n,
             issues,
             safety,
@@ -721,13 +721,13 @@ impl<'a> Service<'a> {
             return;
         }
         let ordering = self.defs[d as usize].ordering;
-        let fleet = self.devices;
+        let combos = self.combos;
         let run = &mut self.deps[d as usize];
         let rank = &run.rank;
         let ordered = rollout::order(
             devices,
             ordering,
-            |dev| fleet[dev as usize].combo,
+            |dev| combos[dev as usize],
             |dev| rank.get(dev as usize).copied().unwrap_or(0),
             &mut run.rng,
         );
@@ -1110,7 +1110,7 @@ fn resolve_group(
     }
     if g.filter.is_some() || !g.segments.is_empty() || g.devices.is_empty() {
         let matches = g.filter.as_ref().map(|f| f.matches(fleet));
-        for (id, d) in fleet.devices.iter().enumerate() {
+        for (id, d) in fleet.devices().enumerate() {
             let in_seg = g.segments.is_empty() || g.segments.contains(&d.segment);
             let in_filter = matches.as_ref().is_none_or(|m| m[id]);
             if in_seg && in_filter {
