@@ -73,7 +73,7 @@ pub struct RunResult {
 
 /// Memory a run of `sc` needs, in bytes: about 120 bytes per device for two deployments (the
 /// device record, its timer slot, its states per deployment, its place in the offer queues and
-/// in an expedite's lists, audience bitsets; measured 111 MB at a million devices and 0.99 GB at
+/// in an expedite's lists, audience bitsets; measured 106 MB at a million devices and 0.95 GB at
 /// ten million, so the estimate errs on the safe side: README, performance) plus the time
 /// series.
 pub fn memory_estimate(sc: &Scenario) -> u64 {
