@@ -701,7 +701,6 @@ fn plot(dir: &Path, opts: &report::charts::ChartOptions) -> Result<ExitCode, Err
     Ok(ExitCode::SUCCESS)
 }
 
-/// Peak resident memory in KiB (Linux `VmHWM`), if the platform tells.
 /// The process's CPU time so far, (user, kernel) in seconds (Linux; elsewhere `None`). The
 /// kernel's share is mostly first touches of fresh memory, which on a virtual machine whose host
 /// takes freed memory back can cost a tenth of a run (README, performance).
@@ -722,6 +721,7 @@ fn cpu_times() -> Option<(f64, f64)> {
     None
 }
 
+/// Peak resident memory in KiB (Linux `VmHWM`), if the platform tells.
 fn peak_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

@@ -263,10 +263,13 @@ impl Timers {
 /// such copies in place (a comparison an entry when there are none). A short bucket is
 /// insertion-sorted directly. Both beat a general sort several times over on this pattern
 /// (`cargo bench --bench engine`).
-fn sort_by_time(v: Vec<(u64, u32)>, base: Time, width: Time) -> Vec<(u64, u32)> {
-    let mut v = if v.len() <= 32 || width > 1 << 16 {
-        v
-    } else {
+fn sort_by_time(mut v: Vec<(u64, u32)>, base: Time, width: Time) -> Vec<(u64, u32)> {
+    if v.len() > 32 {
+        if width > 1 << 16 {
+            // Too wide for a count per second.
+            v.sort_unstable_by_key(|e| e.0);
+            return v;
+        }
         let mut starts = vec![0u32; width as usize + 1];
         for e in &v {
             starts[(unpack_time(e.0) - base) as usize + 1] += 1;
@@ -280,11 +283,7 @@ fn sort_by_time(v: Vec<(u64, u32)>, base: Time, width: Time) -> Vec<(u64, u32)> 
             out[*slot as usize] = *e;
             *slot += 1;
         }
-        out
-    };
-    if width > 1 << 16 && v.len() > 32 {
-        v.sort_unstable_by_key(|e| e.0);
-        return v;
+        v = out;
     }
     for i in 1..v.len() {
         let e = v[i];

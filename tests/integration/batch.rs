@@ -106,11 +106,8 @@ fn a_met_expectation_exits_0_and_a_missed_one_exits_3_and_names_it() {
     let missed =
         "[[expect]]\ndeployment = \"q\"\nmetric = \"hours_to_95\"\nquantile = 0.9\nat_most = 1\n";
     let case = Case::new(&random_scenario(missed));
-    let a = rollsim()
-        .arg("run")
-        .arg(&case.scenario)
-        .arg("--out")
-        .arg(case.out("bad"))
+    let a = case
+        .run_command("bad")
         .args(["--replications", "3"])
         .assert()
         .code(3);

@@ -34,18 +34,23 @@ impl Case {
 
     /// [`Case::run`] with environment variables set for the run.
     pub fn run_with_env(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) -> PathBuf {
-        let out = self.out(name);
-        rollsim()
-            .arg("run")
-            .arg(&self.scenario)
-            .arg("--out")
-            .arg(&out)
+        self.run_command(name)
             .arg("--quiet")
             .args(extra)
             .envs(env.iter().copied())
             .assert()
             .success();
-        out
+        self.out(name)
+    }
+
+    /// `rollsim run <scenario> --out out/<name>`, for a test to add to and assert on.
+    pub fn run_command(&self, name: &str) -> Command {
+        let mut cmd = rollsim();
+        cmd.arg("run")
+            .arg(&self.scenario)
+            .arg("--out")
+            .arg(self.out(name));
+        cmd
     }
 }
 

@@ -177,11 +177,8 @@ fn a_set_that_names_no_field_is_bad_input() {
 #[test]
 fn stats_report_events_phases_memory_and_cpu_time_on_stderr() {
     let case = Case::new(&scenario(200, "", ""));
-    let assert = rollsim()
-        .arg("run")
-        .arg(&case.scenario)
-        .arg("--out")
-        .arg(case.out("out"))
+    let assert = case
+        .run_command("out")
         .args(["--quiet", "--stats"])
         .assert()
         .success();
