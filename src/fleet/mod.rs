@@ -239,7 +239,7 @@ impl Fleet {
     /// The index of the segment of device `id`.
     pub fn segment_index(&self, id: u32) -> u16 {
         // Segments hold consecutive ids, in order; a segment may be empty.
-        (self.segments.partition_point(|s| s.first + s.len <= id)) as u16
+        self.segments.partition_point(|s| s.first + s.len <= id) as u16
     }
 
     /// The segment of device `id`.
