@@ -1367,4 +1367,51 @@ mod tests {
         run_all(&mut s, 10);
         assert!(s.has_offer(0, 0) && !s.has_offer(0, 1) && s.has_offer(0, 2));
     }
+
+    #[test]
+    fn a_safeguard_hold_holds_its_matching_devices_from_placing_to_release_only() {
+        let mut c = contents();
+        c.push(Content {
+            name: "fu".into(),
+            category: Category::Feature,
+            level: 1,
+            release: 0,
+            security: false,
+            deployable_until: None,
+        });
+        let d = vec![dep(0, Settings::default()), dep(2, Settings::default())];
+        let issues = vec![IssueDef {
+            name: "gfx".into(),
+            content: 2,
+            filter: Filter::In("segment".into(), vec!["s".into()]),
+            install_failure: 0.0,
+            rollback: 0.0,
+            incident: 0.0,
+            ineligible: false,
+            known: Some(Known::At(100)),
+            release: Some(Release::After(50)),
+        }];
+        let f = fleet(4);
+        // Likely-issue flags are a random share of the matching devices: recall 0 flags none,
+        // so only the known hold can hold a device here.
+        let sp = SafetyParams {
+            likely_recall: 0.0,
+            ..SafetyParams::default()
+        };
+        let mut s = Service::new(&c, &d, &[], &[], &issues, &sp, &f, RunKey::new(1, 0));
+        let held = |s: &Service<'_>| -> Vec<(bool, bool)> {
+            (0..4).map(|dev| (s.held(0, dev), s.held(1, dev))).collect()
+        };
+        assert_eq!(held(&s), vec![(false, false); 4], "before the hold");
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::HoldPlaced(0), 100, &mut out);
+        assert_eq!(
+            held(&s),
+            vec![(false, true); 4],
+            "the feature deployment's devices are held, the quality one's never"
+        );
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::HoldReleased(0), 150, &mut out);
+        assert_eq!(held(&s), vec![(false, false); 4], "after the release");
+    }
 }
