@@ -1,6 +1,7 @@
 //! Benchmarks at three levels (`reference/style-by-example.md` §2.14): the event queue, one
 //! device's pipeline, and whole scenarios. Run with `cargo bench --bench engine`.
 
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
@@ -9,6 +10,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rollsim::engine::Engine;
+use rollsim::fleet::availability::Memo;
+use rollsim::fleet::{Availability, DayKey, Fleet};
+use rollsim::rng::RunKey;
+use rollsim::time::{DAY, HOUR, LocalClock};
 use rollsim::{Scenario, sim};
 
 /// Pop + set pairs on a queue holding one million pending timers, in the device-timer pattern
@@ -145,10 +150,50 @@ fn whole(c: &mut Criterion) {
     g.finish();
 }
 
+/// The availability question a run asks most, where the memo cannot answer: a device's next
+/// online interval from noon of a day it has not drawn yet, for bench-1m's office and laptop
+/// segments (their profiles as the scenario sets them). Each question seeds the device-day's
+/// stream and draws the day, more than one day when nothing is left of it (a weekend, a laptop
+/// with no session after noon). A fourth level below the pipeline: the draws are a quarter of
+/// a run's time (README, performance).
+fn day_draw(c: &mut Criterion) {
+    const DEVICES: u64 = 1_000;
+    const DAYS: u64 = 7;
+    let sc = scenario_file("bench-1m.toml", 1_000);
+    let run = RunKey::new(1, 0);
+    let fleet = Fleet::generate(&sc.segments, &run);
+    let mut g = c.benchmark_group("availability: next interval from noon of an undrawn day");
+    g.throughput(Throughput::Elements(DEVICES * DAYS));
+    for seg in fleet.segments.iter().filter(|s| s.name != "always-on") {
+        let clock = LocalClock::new(sc.start_unix, seg.utc_offset);
+        g.bench_function(seg.name.as_str(), |b| {
+            b.iter(|| {
+                let mut online = 0;
+                for dev in 0..DEVICES {
+                    let a = Availability {
+                        model: &seg.profile,
+                        clock,
+                        key: DayKey::Device(run, dev),
+                        until: 60 * DAY,
+                        memo: Cell::new(Memo::EMPTY),
+                    };
+                    for day in 0..DAYS {
+                        if let Some((s, e)) = a.next_interval(day * DAY + 12 * HOUR) {
+                            online += e - s;
+                        }
+                    }
+                }
+                black_box(online)
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     // Criterion's own charts need system fonts, which a fresh machine may not have.
     config = Criterion::default().without_plots();
-    targets = queue, one_device, whole
+    targets = queue, day_draw, one_device, whole
 }
 criterion_main!(benches);
