@@ -1,5 +1,7 @@
-//! Benchmarks at three levels (`reference/style-by-example.md` §2.14): the event queue, one
-//! device's pipeline, and whole scenarios. Run with `cargo bench --bench engine`.
+//! Benchmarks at the three levels of `reference/style-by-example.md` §2.14 (the event queue, one
+//! device's pipeline, whole scenarios) and one below the pipeline: the availability day draw, a
+//! quarter of a run's time. Run with `cargo bench --bench engine`; one group with a filter, e.g.
+//! `cargo bench --bench engine -- availability`.
 
 use std::cell::Cell;
 use std::cmp::Reverse;
