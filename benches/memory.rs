@@ -8,7 +8,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use rand::seq::SliceRandom;
 use rollsim::mem::filled;
+use rollsim::rng::{RunKey, Stream};
 
 const LINE: usize = 64 / size_of::<u64>();
 const LOADS: usize = 3_000_000;
@@ -25,16 +27,9 @@ fn chase(lines: usize, stride: usize, huge: bool) -> f64 {
         vec![0u64; words]
     };
     let at = |k: usize| (k * stride + k % stride) * LINE;
-    // A random cyclic order of the lines (Sattolo's shuffle) from a fixed xorshift stream.
+    // The lines in a random order, each pointing at the next: one cycle through all of them.
     let mut order: Vec<usize> = (0..lines).collect();
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for i in (1..lines).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let j = (x % i as u64) as usize;
-        order.swap(i, j);
-    }
+    order.shuffle(&mut RunKey::new(1, 0).rng(Stream::Service, 0));
     for i in 0..lines {
         a[at(order[i])] = at(order[(i + 1) % lines]) as u64;
     }
