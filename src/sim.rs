@@ -404,8 +404,12 @@ impl<'a> World<'a> {
                 Phase::Downloading => State::Downloading,
                 Phase::Installing => State::Installing,
                 Phase::PendingRestart | Phase::Restarting => State::PendingRestart,
-                Phase::Waiting | Phase::Idle if st.failed == st.work => State::Failed,
-                Phase::Waiting | Phase::Idle => State::Offered,
+                Phase::Waiting | Phase::Deferred | Phase::OptIn | Phase::Idle
+                    if st.failed == st.work =>
+                {
+                    State::Failed
+                }
+                Phase::Waiting | Phase::Deferred | Phase::OptIn | Phase::Idle => State::Offered,
             });
         }
         if st.failed != NONE && self.service.satisfies(st.failed, content) {
@@ -480,14 +484,23 @@ impl<'a> World<'a> {
         let mut r = self.rngs(dev);
         let st = &mut self.devices[dev as usize];
         match st.phase {
-            Phase::Idle | Phase::Waiting => {
+            Phase::Idle | Phase::Waiting | Phase::Deferred | Phase::OptIn => {
                 // An expedite push makes an online device scan at once; a push to an offline device
                 // is dropped, so it waits for its next due scan.
                 let at = if push && avail.is_online(t) {
                     Some(t)
                 } else if st.phase == Phase::Waiting {
+                    // The timer is the next scan, its interval already drawn.
                     self.engine.timer(dev)
+                } else if st.phase == Phase::OptIn {
+                    // The user's choice stays due; the next regular scan may come first.
+                    let scan = self.client.next_scan_at_or_after(st, &mut r, &avail, t);
+                    match (scan, self.engine.timer(dev)) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
                 } else {
+                    // Idle, or deferred: no scan after the last real one has been drawn.
                     self.client.next_scan_at_or_after(st, &mut r, &avail, t)
                 };
                 st.phase = Phase::Waiting;
@@ -518,8 +531,12 @@ impl<'a> World<'a> {
             // for the user (a planned restart begins in the install's event, below), a download
             // for the horizon's end (a planned install began in `catch_up` before this event).
             Phase::Idle | Phase::PendingRestart | Phase::Downloading => return None,
-            Phase::Waiting => {
+            Phase::Waiting | Phase::OptIn => {
                 self.scan(dev, t);
+                return None;
+            }
+            Phase::Deferred => {
+                self.resume_scans(dev, t);
                 return None;
             }
             _ => {}
@@ -529,7 +546,12 @@ impl<'a> World<'a> {
         let policy = self.policy(dev);
         let work = self.devices[dev as usize].work;
         match phase {
-            Phase::Idle | Phase::Waiting | Phase::PendingRestart | Phase::Downloading => {}
+            Phase::Idle
+            | Phase::Waiting
+            | Phase::Deferred
+            | Phase::OptIn
+            | Phase::PendingRestart
+            | Phase::Downloading => {}
             Phase::Installing => {
                 let cat = self.category(work);
                 let fx = self.service.effects(dev, work);
@@ -611,6 +633,22 @@ impl<'a> World<'a> {
         }
     }
 
+    /// A deferral or pause ended at `t`: the device's regular scans resume, the first of them
+    /// at or after `t` (scans before it would have found nothing).
+    fn resume_scans(&mut self, dev: u32, t: Time) {
+        let avail = self.avail(dev);
+        let mut r = self.rngs(dev);
+        let st = &mut self.devices[dev as usize];
+        st.phase = Phase::Waiting;
+        let next = self.client.next_scan_at_or_after(st, &mut r, &avail, t);
+        self.keep(dev, &avail, &r);
+        if next == Some(t) {
+            self.scan(dev, t);
+        } else {
+            self.set_or_clear(dev, next);
+        }
+    }
+
     fn scan(&mut self, dev: u32, t: Time) {
         let avail = self.avail(dev);
         let policy = self.policy(dev);
@@ -630,24 +668,34 @@ impl<'a> World<'a> {
         let st = &mut self.devices[dev as usize];
         st.last_scan = t.min(u64::from(u32::MAX - 1)) as u32;
         let next = match answer {
-            ScanAnswer::Install(offer)
+            ScanAnswer::Install(offer, later)
                 if offer.optional && !self.client.opted_in(st, &mut r, t) =>
             {
-                // Optional: nothing happens until the user chooses to install.
-                st.phase = Phase::Waiting;
-                avail.next_online(u64::from(st.optional_at))
+                // Optional: nothing happens until the user chooses to install, or until a
+                // deferred offer may be installed, whichever comes first.
+                let chosen = avail.next_online(u64::from(st.optional_at));
+                match later {
+                    Some(at) if chosen.is_none_or(|c| at < c) => {
+                        st.phase = Phase::Deferred;
+                        Some(at)
+                    }
+                    _ => {
+                        st.phase = Phase::OptIn;
+                        chosen
+                    }
+                }
             }
-            ScanAnswer::Install(offer) => {
-                self.client
-                    .begin(st, &mut r, &avail, offer, t)
-                    .and_then(|done| {
-                        self.client
-                            .plan_install(st, &mut r, &avail, offer.category, done)
-                    })
-            }
+            ScanAnswer::Install(offer, _) => self
+                .client
+                .begin(st, &mut r, &avail, offer, t)
+                .and_then(|done| {
+                    self.client
+                        .plan_install(st, &mut r, &avail, offer.category, done)
+                }),
             ScanAnswer::NotBefore(at) => {
-                st.phase = Phase::Waiting;
-                self.client.next_scan_at_or_after(st, &mut r, &avail, at)
+                // The scans until `at` are drawn then (`resume_scans`), or when an offer comes.
+                st.phase = Phase::Deferred;
+                Some(at)
             }
             ScanAnswer::Nothing => {
                 st.phase = Phase::Idle;

@@ -233,6 +233,16 @@ pub enum Phase {
     Idle,
     /// Waiting for the next scan (its timer is the scan).
     Waiting,
+    /// Offered nothing it may install before a deferral or pause ends (its timer is that
+    /// instant). Every scan until then would find nothing, so none is drawn: at the timer the
+    /// device resumes its regular scans from its last real one, with the draws it would have
+    /// made. An offer made before then is seen at the next regular scan (`client-timing.md` §1:
+    /// approvals take effect at the next scan), which its arrival works out.
+    Deferred,
+    /// Offered an optional update the user has not yet chosen to install (its timer is the
+    /// user's choice: the device scans then). An offer made before then is seen at the next
+    /// regular scan, if that comes first.
+    OptIn,
     /// Downloading `work` (its timer is the end of the install that follows: the install begins
     /// without an event of its own, see [`Client::plan_install`]).
     Downloading,

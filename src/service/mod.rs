@@ -304,8 +304,9 @@ impl DeviceSet {
 /// What a scan finds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScanAnswer {
-    /// Install this.
-    Install(Offer),
+    /// Install this; when it is optional, the user may not want it yet, so the answer also
+    /// says from when policy lets a deferred offer be installed (if one is).
+    Install(Offer, Option<Time>),
     /// Something is offered but policy defers it until then.
     NotBefore(Time),
     /// Nothing to do.
@@ -1064,11 +1065,13 @@ impl<'a> Service<'a> {
             } else {
                 d.content
             };
-            // Quality before feature, required before optional, expedited first, newest content.
+            // Required before optional (an optional offer waits for the user, and must not hold
+            // up what the device has to install), quality before feature, expedited first,
+            // newest content.
             let level = self.contents[content as usize].level;
             let rank = (
-                c.category == Category::Quality,
                 !s.optional,
+                c.category == Category::Quality,
                 s.expedited,
                 level,
             );
@@ -1086,7 +1089,7 @@ impl<'a> Service<'a> {
             }
         }
         match (best, later) {
-            (Some((o, _)), _) => ScanAnswer::Install(o),
+            (Some((o, _)), later) => ScanAnswer::Install(o, later),
             (None, Some(t)) => ScanAnswer::NotBefore(t),
             (None, None) => ScanAnswer::Nothing,
         }
@@ -1249,7 +1252,7 @@ mod tests {
         assert_eq!(s.scan(0, &st(), &pol, 500), ScanAnswer::Nothing);
         run_all(&mut s, 0);
         match s.scan(0, &st(), &pol, 500) {
-            ScanAnswer::Install(o) => assert_eq!(o.content, 1),
+            ScanAnswer::Install(o, _) => assert_eq!(o.content, 1),
             other => panic!("{other:?}"),
         }
     }
@@ -1269,7 +1272,7 @@ mod tests {
         let pol = Policy::default_named("p");
         run_all(&mut s, 0);
         let got = |s: &mut Service<'_>, t| match s.scan(0, &st(), &pol, t) {
-            ScanAnswer::Install(o) => o.content,
+            ScanAnswer::Install(o, _) => o.content,
             other => panic!("{other:?}"),
         };
         assert_eq!(got(&mut s, 50), 0, "feb not released yet");

@@ -166,3 +166,112 @@ fn outputs_are_the_same_with_the_heap_in_huge_pages_or_not() {
     assert_same_outputs(&on, &off);
     assert_same_outputs(&on, &default);
 }
+
+/// An always-online fleet with an instant pipeline and restarts forced at once: a device is
+/// compliant with the feature update `f` (offered on day 2) at its first scan after the offer.
+/// `first` is a deployment offered from the start that the fleet cannot take at once.
+fn feature_after(first: &str, policy: &str) -> String {
+    format!(
+        r##"
+[simulation]
+start = "2026-04-14T17:00:00Z"
+horizon = "P20D"
+seed = 1
+sample_interval = "PT1H"
+
+[client]
+[client.quality]
+download_time = "PT0S"
+install_time = "PT0S"
+restart_time = "PT0S"
+[client.feature]
+download_time = "PT0S"
+install_time = "PT0S"
+restart_time = "PT0S"
+
+[policies.default]
+feature_deadline = "P0D"
+feature_grace = "P0D"
+{policy}
+
+[[segments]]
+name = "s"
+devices = 2000
+availability = {{ profile = "always_on" }}
+
+{first}
+
+[[deployments]]
+name = "f"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateReference", version = "24H2" }}
+settings = {{ schedule = {{ startDateTime = "2026-04-16T17:00:00Z" }} }}
+"##
+    )
+}
+
+/// Hours from the start until every device is compliant with `f`.
+fn feature_complete(text: &str) -> f64 {
+    let case = Case::new(text);
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    let f = s["deployments"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["name"] == "f"))
+        .expect("deployment f");
+    f["hours_to_99"].as_f64().expect("f reaches 99 %")
+}
+
+const QUALITY_AT_START: &str = r##"
+[[deployments]]
+name = "q"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-04-14T17:00:00Z" }
+"##;
+
+#[test]
+fn an_offer_is_seen_at_the_next_scan_while_another_update_is_still_deferred() {
+    // The quality update stays deferred for 9 days; the feature offer at hour 48 must not wait
+    // for the deferral to end. The next scan is at most 22 h + 4 h of jitter away.
+    let h = feature_complete(&feature_after(
+        QUALITY_AT_START,
+        r#"quality_deferral = "P9D""#,
+    ));
+    assert!(h <= 48.0 + 26.0 + 1.0, "99 % after {h} h");
+}
+
+#[test]
+fn an_offer_is_seen_at_the_next_scan_while_the_user_has_not_opted_in_to_an_optional_one() {
+    // Users take optional updates after 7 days on average; the required feature update offered
+    // at hour 48 is taken at the next scan all the same.
+    let optional = QUALITY_AT_START.to_string()
+        + r#"settings = { userExperience = { offerAsOptional = true } }"#;
+    let h = feature_complete(&feature_after(&optional, ""));
+    assert!(h <= 48.0 + 26.0 + 1.0, "99 % after {h} h");
+}
+
+#[test]
+fn a_deferred_offer_is_taken_when_its_deferral_ends_while_the_user_has_not_opted_in_to_an_optional_one()
+ {
+    // The optional update `q` (released before the start) may be installed at once; `f` is a
+    // required quality update held back 3 days by the deferral. Users take `q` after 7 days on
+    // average, yet `f` goes in at the first scan after its deferral ends (hour 72).
+    let optional = r##"
+[[deployments]]
+name = "q"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-04-01T17:00:00Z" }
+settings = { userExperience = { offerAsOptional = true } }
+"##;
+    let text = feature_after(
+        optional,
+        "quality_deferral = \"P3D\"\nquality_deadline = \"P0D\"\nquality_grace = \"P0D\"",
+    )
+    .replace(
+        r##"{ "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateReference", version = "24H2" }"##,
+        r##"{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-04-14T17:00:00Z" }"##,
+    )
+    .replace(
+        r#"settings = { schedule = { startDateTime = "2026-04-16T17:00:00Z" } }"#,
+        "",
+    );
+    let h = feature_complete(&text);
+    assert!(h <= 72.0 + 26.0 + 1.0, "99 % after {h} h");
+}
