@@ -402,8 +402,9 @@ impl Service<'_> {
         } else if issue_hit {
             self.report_later(t, dep, dev, Report::Hit);
         }
-        let d = &self.deps[dep as usize];
-        if self.safety.denominator == Denominator::Installed && !d.settings.monitoring.is_empty() {
+        // Counted whether or not the deployment has rules yet, as rollbacks are: a rule added by a
+        // later PATCH must compare signals and installs of the same devices, since the start.
+        if self.safety.denominator == Denominator::Installed {
             self.report_later(t, dep, dev, Report::Installed);
         }
     }
