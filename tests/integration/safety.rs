@@ -452,3 +452,53 @@ fn a_rule_added_by_a_later_patch_compares_rollbacks_with_installs_since_the_star
         "ratio {ratio} vs 10 % real: {f}"
     );
 }
+
+/// 50 healthy devices and `affected` devices whose install always fails (they retry at every
+/// scan, about daily), with a hold due once 3 affected devices have reported the issue.
+fn failing_devices(affected: u32) -> Value {
+    let segments =
+        segment("good", 50, r#"driver = "ok""#) + &segment("bad", affected, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT6H"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "bad driver"
+content = "f"
+when = 'driver = "x"'
+install_failure = 1.0
+known = {{ after_devices = 3 }}
+"#
+    );
+    run_summary(&base(8, &segments, &rest))
+}
+
+#[test]
+fn one_device_failing_again_and_again_does_not_count_as_three_affected_devices() {
+    let one = failing_devices(1);
+    let issue = &one["issues"][0];
+    assert_eq!(issue["devices_hit"], 1);
+    assert!(
+        issue["reported"].as_u64().expect("reports") >= 3,
+        "the device reports every failure: {issue}"
+    );
+    assert!(
+        issue["hold_hours"].is_null(),
+        "one affected device is not three: {issue}"
+    );
+    // Three devices, each failing at its first scan (within 22 h of the start), do place it.
+    let three = failing_devices(3);
+    let hold = three["issues"][0]["hold_hours"]
+        .as_f64()
+        .expect("three affected devices place the hold");
+    assert!(
+        (6.0..28.0).contains(&hold),
+        "the third device's first report arrives 6 h after its first failure: {hold} h"
+    );
+}
