@@ -188,7 +188,7 @@ pub(super) fn issues(
                 _ => {
                     c.fail(
                         format!("{path}.known"),
-                        "needs exactly one of at (a time) or after_devices (a count of reports)",
+                        "needs exactly one of at (a time) or after_devices (a count of distinct affected devices)",
                     );
                     None
                 }

@@ -9,7 +9,7 @@
 //!   The simulated service does not see issues; it sees only what devices *report*.
 //! - **Reports** reach the service `signal_delay` after the device event (reporting latency:
 //!   24–48 h in the fact sheet, default 24 h): rollbacks (from any cause — background rollbacks make
-//!   rules fire falsely), ineligibility, and issue hits (for holds that wait for K reports).
+//!   rules fire falsely), ineligibility, and issue hits (for holds that wait for K affected devices).
 //! - A **known-issue safeguard hold** (feature updates only) is placed at a time or once K
 //!   affected devices have reported the issue; matching devices are not offered that content until
 //!   the hold is released (at a time, or a delay after it was placed). Deployments cannot disable it.
@@ -338,9 +338,22 @@ impl Service<'_> {
         e
     }
 
-    fn hit(&mut self, i: usize, dev: u32) {
+    /// `dev` was hit by issue `i` at `t`; every caller reports the event `signal_delay` later.
+    fn hit(&mut self, i: usize, dev: u32, t: Time) {
         if self.issue_hit[i].insert(dev) {
             self.issue_stats[i].hit += 1;
+            // `after_devices` counts devices, not reports: a device failing again must not count
+            // again. Reports arrive a fixed delay after their events, in event order, so the K-th
+            // distinct device hit is the K-th distinct device to report, and the hold is due when
+            // its report arrives; the hit set already tells a new device from a repeat.
+            if let Some(Known::AfterDevices(k)) = self.issues[i].known
+                && self.issue_stats[i].hit == u64::from(k)
+            {
+                self.pending.push((
+                    t + self.safety.signal_delay,
+                    ServiceEvent::HoldPlaced(i as u16),
+                ));
+            }
         }
     }
 
@@ -361,7 +374,7 @@ impl Service<'_> {
                 && self.issue_match[i].contains(dev)
             {
                 self.issue_stats[i].failed += 1;
-                self.hit(i, dev);
+                self.hit(i, dev, t);
                 any = true;
             }
         }
@@ -389,11 +402,11 @@ impl Service<'_> {
             }
             if rolled_back && issue.rollback > 0.0 {
                 self.issue_stats[i].rolled_back += 1;
-                self.hit(i, dev);
+                self.hit(i, dev, t);
             }
             if incident && issue.incident > 0.0 {
                 self.issue_stats[i].incidents += 1;
-                self.hit(i, dev);
+                self.hit(i, dev, t);
                 issue_hit = true;
             }
         }
@@ -402,8 +415,9 @@ impl Service<'_> {
         } else if issue_hit {
             self.report_later(t, dep, dev, Report::Hit);
         }
-        let d = &self.deps[dep as usize];
-        if self.safety.denominator == Denominator::Installed && !d.settings.monitoring.is_empty() {
+        // Counted whether or not the deployment has rules yet, as rollbacks are: a rule added by a
+        // later PATCH must compare signals and installs of the same devices, since the start.
+        if self.safety.denominator == Denominator::Installed {
             self.report_later(t, dep, dev, Report::Installed);
         }
     }
@@ -420,7 +434,7 @@ impl Service<'_> {
                 && self.issue_match[i].contains(dev)
             {
                 self.issue_stats[i].ineligible += 1;
-                self.hit(i, dev);
+                self.hit(i, dev, t);
             }
         }
         self.report_later(t, dep as u16, dev, Report::Ineligible);
@@ -447,13 +461,6 @@ impl Service<'_> {
             for i in 0..self.issues.len() {
                 if self.issues[i].content == c && self.issue_hit[i].contains(dev) {
                     self.issue_stats[i].reported += 1;
-                    if let Some(Known::AfterDevices(k)) = self.issues[i].known
-                        && self.issue_stats[i].reported == u64::from(k)
-                        && !self.hold_active[i]
-                        && self.issue_stats[i].hold_at.is_none()
-                    {
-                        self.place_hold(i, t, out);
-                    }
                 }
             }
         }

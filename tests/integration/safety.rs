@@ -390,3 +390,115 @@ ineligible = true
     let events = std::fs::read_to_string(out.join("events.csv")).expect("events");
     assert!(events.contains(",fallback,"), "{events}");
 }
+
+/// 1000 devices in waves of 100 a day, 10 % of them rolling back for sure; the rollback rule
+/// with `threshold` % is added by a PATCH at P5D, halfway through the rollout.
+fn rule_added_later(threshold: u8) -> Value {
+    let segments =
+        segment("good", 900, r#"driver = "ok""#) + &segment("bad", 100, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT6H"
+monitoring_denominator = "installed"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }} }}
+
+[[issues]]
+name = "bad driver"
+content = "f"
+when = 'driver = "x"'
+rollback = 1.0
+
+[[actions]]
+at = "P5D"
+deployment = "f"
+do = "set"
+settings = {{ monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = {threshold}, action = "pauseDeployment" }}] }} }}
+"#
+    );
+    run_summary(&base(7, &segments, &rest))
+}
+
+#[test]
+fn a_rule_added_by_a_later_patch_compares_rollbacks_with_installs_since_the_start() {
+    // Before the fix installs were counted only while the deployment had rules, and rollbacks
+    // always: the first install after the PATCH gave "rollback 58/1 ≥ 50 %".
+    let high = rule_added_later(50);
+    let d = &high["deployments"][0];
+    assert_eq!(
+        d["rule_firings"].as_array().map(Vec::len),
+        Some(0),
+        "10 % of devices roll back, a 50 % rule must not fire: {}",
+        d["rule_firings"]
+    );
+    assert_eq!(d["devices_offered"], 1000, "never paused");
+    // A rule the real rate does exceed fires at once, at about the real rate.
+    let low = rule_added_later(5);
+    let f = &low["deployments"][0]["rule_firings"][0];
+    assert_eq!(f["hours"], 120.0, "fires at the PATCH: {f}");
+    let (signals, installed) = (
+        f["signals"].as_f64().expect("signals"),
+        f["denominator"].as_f64().expect("denominator"),
+    );
+    assert!(installed >= 300.0, "installs since the start: {f}");
+    let ratio = signals / installed;
+    assert!(
+        (0.05..0.2).contains(&ratio),
+        "ratio {ratio} vs 10 % real: {f}"
+    );
+}
+
+/// 50 healthy devices and `affected` devices whose install always fails (they retry at every
+/// scan, about daily), with a hold due once 3 affected devices have reported the issue.
+fn failing_devices(affected: u32) -> Value {
+    let segments =
+        segment("good", 50, r#"driver = "ok""#) + &segment("bad", affected, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT6H"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "bad driver"
+content = "f"
+when = 'driver = "x"'
+install_failure = 1.0
+known = {{ after_devices = 3 }}
+"#
+    );
+    run_summary(&base(8, &segments, &rest))
+}
+
+#[test]
+fn one_device_failing_again_and_again_does_not_count_as_three_affected_devices() {
+    let one = failing_devices(1);
+    let issue = &one["issues"][0];
+    assert_eq!(issue["devices_hit"], 1);
+    assert!(
+        issue["reported"].as_u64().expect("reports") >= 3,
+        "the device reports every failure: {issue}"
+    );
+    assert!(
+        issue["hold_hours"].is_null(),
+        "one affected device is not three: {issue}"
+    );
+    // Three devices, each failing at its first scan (within 22 h of the start), do place it.
+    let three = failing_devices(3);
+    let hold = three["issues"][0]["hold_hours"]
+        .as_f64()
+        .expect("three affected devices place the hold");
+    assert!(
+        (6.0..28.0).contains(&hold),
+        "the third device's first report arrives 6 h after its first failure: {hold} h"
+    );
+}
