@@ -1102,13 +1102,6 @@ fn resolve_group(
     key: RunKey,
 ) -> Vec<u32> {
     let mut devs: Vec<u32> = Vec::new();
-    for &(s, i) in &g.devices {
-        if let Some(&(first, len)) = segments.get(s as usize)
-            && i < len
-        {
-            devs.push(first + i);
-        }
-    }
     if g.filter.is_some() || !g.segments.is_empty() || g.devices.is_empty() {
         let matches = g.filter.as_ref().map(|f| f.matches(fleet));
         for (id, d) in fleet.devices().enumerate() {
@@ -1119,20 +1112,26 @@ fn resolve_group(
             }
         }
     }
-    devs.sort_unstable();
-    devs.dedup();
+    // The share samples the matching devices only: devices named explicitly are in the group
+    // whatever the draw.
     if let Some(share) = g.share {
         let keep = (share * devs.len() as f64).round() as usize;
         let mut rng = key.rng(Stream::Group, gi as u64);
-        let mut order = devs.clone();
-        for i in (1..order.len()).rev() {
+        for i in (1..devs.len()).rev() {
             let j = rand::RngExt::random_range(&mut rng, 0..=i);
-            order.swap(i, j);
+            devs.swap(i, j);
         }
-        order.truncate(keep);
-        order.sort_unstable();
-        devs = order;
+        devs.truncate(keep);
     }
+    for &(s, i) in &g.devices {
+        if let Some(&(first, len)) = segments.get(s as usize)
+            && i < len
+        {
+            devs.push(first + i);
+        }
+    }
+    devs.sort_unstable();
+    devs.dedup();
     devs
 }
 
@@ -1413,5 +1412,24 @@ mod tests {
         let mut out = Outbox::default();
         s.handle(ServiceEvent::HoldReleased(0), 150, &mut out);
         assert_eq!(held(&s), vec![(false, false); 4], "after the release");
+    }
+
+    #[test]
+    fn a_group_share_samples_the_matching_devices_and_keeps_its_explicit_ones() {
+        let c = contents();
+        let d = vec![dep(0, Settings::default())];
+        let groups = vec![GroupDef {
+            segments: vec![0],
+            share: Some(0.1),
+            devices: vec![(0, 3)],
+            ..GroupDef::default()
+        }];
+        let f = fleet(100);
+        for seed in 1..20 {
+            let s = Service::new(&c, &d, &groups, &[], &[], &SP, &f, RunKey::new(seed, 0));
+            let g = s.group(0);
+            assert!(g.contains(&3), "seed {seed}: {g:?}");
+            assert!(g.len() == 10 || g.len() == 11, "seed {seed}: {g:?}");
+        }
     }
 }

@@ -538,3 +538,36 @@ fn an_inventory_fleet_runs_and_audience_entries_name_its_devices() {
         "the 20 kiosks first: {events}"
     );
 }
+
+#[test]
+fn a_group_share_is_drawn_from_the_matching_devices_before_its_explicit_devices_are_added() {
+    for seed in 1..6 {
+        let text = service_scenario(
+            10,
+            0,
+            "",
+            &format!(
+                r#"
+[groups]
+g = {{ segments = ["fleet"], share = 0.1, devices = ["fleet-3"] }}
+
+[[deployments]]
+name = "q"
+{QUALITY}
+audience = {{ members = ["g"] }}
+"#
+            ),
+        )
+        .replace("seed = 9", &format!("seed = {seed}"));
+        let case = Case::new(&text);
+        let out = case.run("out", &[]);
+        let targeted = summary(&out)["deployments"][0]["devices_targeted"].clone();
+        // One drawn device, plus fleet-3 unless the draw was fleet-3 itself.
+        assert!(targeted == 1 || targeted == 2, "seed {seed}: {targeted}");
+        let offer = events(&out)
+            .into_iter()
+            .find(|e| e.1 == "offer")
+            .expect("an offer");
+        assert_eq!(offered_in(&offer.2), targeted.as_u64().expect("count"));
+    }
+}
