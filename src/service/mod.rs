@@ -9,7 +9,8 @@
 //!
 //! **Audience** (§3): members and exclusions are devices, updatable asset groups (named device sets
 //! of the scenario), segments or everyone; a device in both is excluded ("exclusions win").
-//! Membership can change during the run (`updateAudience`).
+//! Membership can change during the run (`updateAudience`), entry by entry: a device is a member
+//! while any member entry holds it.
 //!
 //! **State** (§1): `scheduled` before the start (`scheduledByOfferWindow`), `offering`
 //! (`offeringByRequest`), `paused` with stacking reasons (`pausedByRequest`, `pausedByMonitoring`:
@@ -27,7 +28,7 @@
 pub mod rollout;
 pub mod safety;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use crate::client::{Category, DeviceState, NONE, Offer, Policy};
 use crate::fleet::Fleet;
@@ -58,7 +59,7 @@ pub struct Content {
 }
 
 /// One entry of an audience's members or exclusions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Member {
     /// Every device of the fleet.
     All,
@@ -358,6 +359,11 @@ pub struct DeploymentRun {
     pub members: DeviceSet,
     /// Audience exclusions.
     pub exclusions: DeviceSet,
+    /// The audience's member entries (§3: `updatableAsset`s): `members` is their union, so a
+    /// device stays a member while any entry still holds it.
+    member_entries: Vec<Member>,
+    /// The audience's exclusion entries; `exclusions` is their union.
+    exclusion_entries: Vec<Member>,
     /// Devices offered so far.
     pub offered: DeviceSet,
     /// Readiness tests: devices that reported ready.
@@ -543,18 +549,8 @@ impl<'a> Service<'a> {
         };
         s.setup_issues(fleet, key);
         for d in defs {
-            let mut members = DeviceSet::with_len(n);
-            let mut exclusions = DeviceSet::with_len(n);
-            for m in &d.audience.members {
-                s.for_each(m, |dev| {
-                    members.insert(dev);
-                });
-            }
-            for m in &d.audience.exclusions {
-                s.for_each(m, |dev| {
-                    exclusions.insert(dev);
-                });
-            }
+            let members = s.entry_set(&d.audience.members);
+            let exclusions = s.entry_set(&d.audience.exclusions);
             let rank = if d.ordering == Ordering::Groups {
                 let mut rank = vec![u32::MAX; n];
                 for (i, m) in d.audience.members.iter().enumerate() {
@@ -571,6 +567,8 @@ impl<'a> Service<'a> {
                 settings: d.settings.clone(),
                 members,
                 exclusions,
+                member_entries: d.audience.members.clone(),
+                exclusion_entries: d.audience.exclusions.clone(),
                 offered: DeviceSet::with_len(n),
                 ready: DeviceSet::with_len(n),
                 queue: VecDeque::new(),
@@ -619,6 +617,62 @@ impl<'a> Service<'a> {
                     f(first + index);
                 }
             }
+        }
+    }
+
+    /// The devices of any of `entries`.
+    fn entry_set(&self, entries: &[Member]) -> DeviceSet {
+        let mut set = DeviceSet::with_len(self.n);
+        for m in entries {
+            self.for_each(m, |dev| {
+                set.insert(dev);
+            });
+        }
+        set
+    }
+
+    /// Adds and removes entries of deployment `d`'s members (or exclusions) and brings the
+    /// device set up to date. Removing an entry rebuilds the set from the entries left, since
+    /// its devices may be held by another entry too (a group and one of its devices named on
+    /// its own); updates are rare, so the rebuild costs less than a per-device entry count.
+    fn update_entries(&mut self, d: u16, add: &[Member], remove: &[Member], excl: bool) {
+        let run = &mut self.deps[d as usize];
+        let (mut entries, mut set) = if excl {
+            (
+                std::mem::take(&mut run.exclusion_entries),
+                std::mem::take(&mut run.exclusions),
+            )
+        } else {
+            (
+                std::mem::take(&mut run.member_entries),
+                std::mem::take(&mut run.members),
+            )
+        };
+        let gone: HashSet<&Member> = remove.iter().collect();
+        let before = entries.len();
+        entries.retain(|e| !gone.contains(e));
+        let rebuild = entries.len() != before;
+        let mut known: HashSet<Member> = entries.iter().cloned().collect();
+        for m in add {
+            if known.insert(m.clone()) {
+                entries.push(m.clone());
+                if !rebuild {
+                    self.for_each(m, |dev| {
+                        set.insert(dev);
+                    });
+                }
+            }
+        }
+        if rebuild {
+            set = self.entry_set(&entries);
+        }
+        let run = &mut self.deps[d as usize];
+        if excl {
+            run.exclusion_entries = entries;
+            run.exclusions = set;
+        } else {
+            run.member_entries = entries;
+            run.members = set;
         }
     }
 
@@ -893,29 +947,8 @@ impl<'a> Service<'a> {
                         .map(|&dev| (dev, run.in_audience(dev)))
                         .collect()
                 };
-                let mut apply = |list: &Vec<Member>, add: bool, excl: bool| {
-                    let mut devs = Vec::new();
-                    for m in list {
-                        self.for_each(m, |dev| devs.push(dev));
-                    }
-                    let run = &mut self.deps[d as usize];
-                    let set = if excl {
-                        &mut run.exclusions
-                    } else {
-                        &mut run.members
-                    };
-                    for dev in devs {
-                        if add {
-                            set.insert(dev);
-                        } else {
-                            set.remove(dev);
-                        }
-                    }
-                };
-                apply(add_members, true, false);
-                apply(remove_members, false, false);
-                apply(add_exclusions, true, true);
-                apply(remove_exclusions, false, true);
+                self.update_entries(d, add_members, remove_members, false);
+                self.update_entries(d, add_exclusions, remove_exclusions, true);
                 let joined: Vec<u32> = {
                     let run = &self.deps[d as usize];
                     before
@@ -1412,6 +1445,89 @@ mod tests {
         let mut out = Outbox::default();
         s.handle(ServiceEvent::HoldReleased(0), 150, &mut out);
         assert_eq!(held(&s), vec![(false, false); 4], "after the release");
+    }
+
+    fn one_action(at: Time, kind: ActionKind) -> Vec<Action> {
+        vec![Action {
+            at,
+            deployment: 0,
+            kind,
+        }]
+    }
+
+    fn offered(s: &Service<'_>, n: u32) -> Vec<u32> {
+        (0..n).filter(|&dev| s.has_offer(0, dev)).collect()
+    }
+
+    #[test]
+    fn removing_a_member_group_keeps_its_devices_that_are_members_in_their_own_right() {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.settings.start = 100;
+        def.audience.members = vec![
+            Member::Group(0),
+            Member::Device {
+                segment: 0,
+                index: 3,
+            },
+        ];
+        let d = vec![def];
+        let groups = vec![GroupDef::default()];
+        let actions = one_action(
+            50,
+            ActionKind::UpdateAudience {
+                add_members: vec![],
+                remove_members: vec![Member::Group(0)],
+                add_exclusions: vec![],
+                remove_exclusions: vec![],
+            },
+        );
+        let f = fleet(5);
+        let mut s = Service::new(&c, &d, &groups, &actions, &[], &SP, &f, RunKey::new(1, 0));
+        let outs = run_all(&mut s, 200);
+        assert_eq!(offered(&s, 5), vec![3]);
+        let detail = outs
+            .iter()
+            .flat_map(|(_, o)| &o.log)
+            .find(|l| l.1 == "action");
+        assert_eq!(
+            detail.map(|l| l.4.as_str()),
+            Some("update_audience: 0 devices joined, 4 left")
+        );
+    }
+
+    #[test]
+    fn removing_an_exclusion_group_keeps_its_devices_that_are_excluded_in_their_own_right() {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.settings.start = 100;
+        def.audience.exclusions = vec![
+            Member::Group(0),
+            Member::Device {
+                segment: 0,
+                index: 1,
+            },
+        ];
+        let d = vec![def];
+        let groups = vec![GroupDef::default()];
+        // Removing an entry the audience does not list changes nothing: device 2 is a member
+        // through "all", not through an entry of its own.
+        let actions = one_action(
+            50,
+            ActionKind::UpdateAudience {
+                add_members: vec![],
+                remove_members: vec![Member::Device {
+                    segment: 0,
+                    index: 2,
+                }],
+                add_exclusions: vec![],
+                remove_exclusions: vec![Member::Group(0)],
+            },
+        );
+        let f = fleet(4);
+        let mut s = Service::new(&c, &d, &groups, &actions, &[], &SP, &f, RunKey::new(1, 0));
+        run_all(&mut s, 200);
+        assert_eq!(offered(&s, 4), vec![0, 2, 3]);
     }
 
     #[test]

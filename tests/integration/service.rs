@@ -540,6 +540,41 @@ fn an_inventory_fleet_runs_and_audience_entries_name_its_devices() {
 }
 
 #[test]
+fn removing_a_group_from_the_members_keeps_a_device_that_is_a_member_in_its_own_right() {
+    let text = service_scenario(
+        10,
+        0,
+        "",
+        &format!(
+            r#"
+[groups]
+g = {{ segments = ["fleet"] }}
+
+[[deployments]]
+name = "q"
+{QUALITY}
+settings = {{ schedule = {{ startDateTime = "2026-01-15T00:00:00Z" }} }}
+audience = {{ members = ["g", "fleet-3"] }}
+
+[[actions]]
+at = "P1D"
+deployment = "q"
+do = "update_audience"
+remove_members = ["g"]
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(d["devices_targeted"], 1);
+    assert_eq!(d["devices_offered"], 1);
+    let ev = events(&out);
+    let action = ev.iter().find(|e| e.1 == "action").expect("the update");
+    assert_eq!(action.2, "update_audience: 0 devices joined, 9 left");
+}
+
+#[test]
 fn a_group_share_is_drawn_from_the_matching_devices_before_its_explicit_devices_are_added() {
     for seed in 1..6 {
         let text = service_scenario(
