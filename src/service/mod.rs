@@ -191,8 +191,14 @@ pub enum ActionKind {
         /// `removeExclusions`.
         remove_exclusions: Vec<Member>,
     },
-    /// `PATCH settings`: the deployment's settings from now on.
-    Settings(Box<Settings>),
+    /// `PATCH settings`.
+    Settings {
+        /// The deployment's settings from now on: the PATCH merged into the settings so far.
+        settings: Box<Settings>,
+        /// The PATCH writes `monitoring.monitoringRules`: only then do the rules start afresh
+        /// and a monitoring pause is reconsidered (§7); other PATCHes leave them as they stand.
+        rules: bool,
+    },
 }
 
 impl ActionKind {
@@ -203,7 +209,7 @@ impl ActionKind {
             ActionKind::Resume => "resume",
             ActionKind::Archive => "archive",
             ActionKind::UpdateAudience { .. } => "update_audience",
-            ActionKind::Settings(_) => "set",
+            ActionKind::Settings { .. } => "set",
         }
     }
 }
@@ -982,10 +988,10 @@ impl<'a> Service<'a> {
                 }
                 return;
             }
-            ActionKind::Settings(s) => {
+            ActionKind::Settings { settings, rules } => {
                 let run = &mut self.deps[d as usize];
                 let old_start = run.settings.start;
-                run.settings = (**s).clone();
+                run.settings = (**settings).clone();
                 if !run.started && run.settings.start != old_start {
                     let at = run.settings.start.max(t);
                     run.settings.start = at;
@@ -994,7 +1000,9 @@ impl<'a> Service<'a> {
                 let started = run.started;
                 out.log
                     .push((d, "action", "", String::new(), what.to_string()));
-                self.rules_changed(d, t, out);
+                if *rules {
+                    self.rules_changed(d, t, out);
+                }
                 self.log_state(d, out, String::new());
                 if started {
                     // A new rollout takes effect from its next wave.
@@ -1528,6 +1536,62 @@ mod tests {
         let mut s = Service::new(&c, &d, &groups, &actions, &[], &SP, &f, RunKey::new(1, 0));
         run_all(&mut s, 200);
         assert_eq!(offered(&s, 4), vec![0, 2, 3]);
+    }
+
+    #[test]
+    fn a_settings_patch_that_leaves_the_rules_alone_keeps_a_monitoring_pause() {
+        let c = contents();
+        let rule = MonitoringRule {
+            signal: Signal::Rollback,
+            threshold: 10,
+            action: RuleAction::PauseDeployment,
+        };
+        let settings = Settings {
+            monitoring: vec![rule],
+            ..Settings::default()
+        };
+        let d = vec![dep(0, settings.clone())];
+        let actions = vec![
+            Action {
+                at: 20,
+                deployment: 0,
+                kind: ActionKind::Settings {
+                    settings: Box::new(Settings {
+                        optional: true,
+                        ..settings.clone()
+                    }),
+                    rules: false,
+                },
+            },
+            Action {
+                at: 30,
+                deployment: 0,
+                kind: ActionKind::Settings {
+                    settings: Box::new(Settings {
+                        monitoring: vec![],
+                        ..settings
+                    }),
+                    rules: true,
+                },
+            },
+        ];
+        let f = fleet(10);
+        let mut s = Service::new(&c, &d, &[], &actions, &[], &SP, &f, RunKey::new(1, 0));
+        run_all(&mut s, 0);
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Report(0, 0, Report::Rollback), 10, &mut out);
+        assert!(s.deps[0].monitoring_pause, "1 of 10 offered is 10 %");
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Action(0), 20, &mut out);
+        assert!(
+            s.deps[0].monitoring_pause,
+            "offerAsOptional says nothing of the rules"
+        );
+        assert_eq!(s.firings.len(), 1, "and the rule does not fire again");
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Action(1), 30, &mut out);
+        assert!(!s.deps[0].monitoring_pause, "monitoringRules: [] lifts it");
+        assert_eq!(s.deps[0].state().0, "offering");
     }
 
     #[test]

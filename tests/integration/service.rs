@@ -606,3 +606,43 @@ audience = {{ members = ["g"] }}
         assert_eq!(offered_in(&offer.2), targeted.as_u64().expect("count"));
     }
 }
+
+#[test]
+fn a_settings_patch_without_monitoring_rules_leaves_a_monitoring_pause_and_fired_rules_alone() {
+    let text = service_scenario(
+        1000,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }}, monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 5, action = "pauseDeployment" }}] }} }}
+
+[[issues]]
+name = "rb"
+content = "f"
+when = 'segment = "fleet"'
+rollback = 0.2
+
+[[actions]]
+at = "P12D"
+deployment = "f"
+do = "set"
+settings = {{ userExperience = {{ offerAsOptional = false }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let ev = events(&out);
+    let fired = ev.iter().filter(|e| e.1 == "rule_fired").count();
+    assert_eq!(fired, 1, "the rule is not started afresh: {ev:?}");
+    let d = &summary(&out)["deployments"][0];
+    let last = d["state_changes"]
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned();
+    assert_eq!(last.expect("a change")["reason"], "pausedByMonitoring");
+}
