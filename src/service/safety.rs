@@ -572,7 +572,12 @@ impl Service<'_> {
         v
     }
 
-    fn touch_changed(&mut self, before: Vec<(usize, u32, bool)>, t: Time, out: &mut Outbox) {
+    pub(super) fn touch_changed(
+        &mut self,
+        before: Vec<(usize, u32, bool)>,
+        t: Time,
+        out: &mut Outbox,
+    ) {
         let mut released = vec![Vec::new(); self.defs.len()];
         for (d, dev, was_held) in before {
             let now = self.held(d, dev);

@@ -608,6 +608,51 @@ audience = {{ members = ["g"] }}
 }
 
 #[test]
+fn opting_out_of_likely_issue_holds_mid_run_offers_the_devices_they_held() {
+    let text = service_scenario(
+        100,
+        0,
+        r#"attributes = { model = ["A", "B"] }"#,
+        &format!(
+            r#"
+[safety]
+likely_issues = {{ recall = 1.0, precision = 1.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "rb"
+content = "f"
+when = 'model = "A"'
+rollback = 0.01
+
+[[actions]]
+at = "P3D"
+deployment = "f"
+do = "set"
+settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles = [{{ category = "likelyIssues" }}] }} }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let offers: Vec<(f64, u64)> = events(&out)
+        .iter()
+        .filter(|e| e.1 == "offer")
+        .map(|e| (e.0, offered_in(&e.2)))
+        .collect();
+    assert_eq!(offers.len(), 2, "{offers:?}");
+    assert_eq!(
+        offers[1].0, 72.0,
+        "the held devices are offered at the PATCH"
+    );
+    assert_eq!(offers[0].1 + offers[1].1, 100);
+    assert_eq!(summary(&out)["deployments"][0]["devices_offered"], 100);
+}
+
+#[test]
 fn a_settings_patch_without_monitoring_rules_leaves_a_monitoring_pause_and_fired_rules_alone() {
     let text = service_scenario(
         1000,
