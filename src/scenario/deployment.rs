@@ -726,7 +726,10 @@ fn actions(
                     );
                 }
                 // Placeholder; resolved below in time order.
-                ActionKind::Settings(Box::default())
+                ActionKind::Settings {
+                    settings: Box::default(),
+                    rules: false,
+                }
             }
             other => {
                 c.fail(
@@ -771,11 +774,16 @@ fn actions(
         .map(|(_, s, _)| s.clone().unwrap_or(Value::Object(Default::default())))
         .collect();
     for (i, a) in out.iter_mut() {
-        if let ActionKind::Settings(s) = &mut a.kind
+        if let ActionKind::Settings { settings: s, rules } = &mut a.kind
             && let Some(patch) = &raw[*i].settings
         {
             let d = a.deployment as usize;
-            graph::merge_patch(&mut current[d], &graph::toml_to_json(patch));
+            let patch = graph::toml_to_json(patch);
+            // Only a PATCH that writes the rules restarts them (fact sheet §7).
+            *rules = patch
+                .get("monitoring")
+                .is_some_and(|m| !m.is_object() || m.get("monitoringRules").is_some());
+            graph::merge_patch(&mut current[d], &patch);
             **s = graph::settings(
                 c,
                 &format!("actions[{i}].settings"),

@@ -9,7 +9,8 @@
 //!
 //! **Audience** (§3): members and exclusions are devices, updatable asset groups (named device sets
 //! of the scenario), segments or everyone; a device in both is excluded ("exclusions win").
-//! Membership can change during the run (`updateAudience`).
+//! Membership can change during the run (`updateAudience`), entry by entry: a device is a member
+//! while any member entry holds it.
 //!
 //! **State** (§1): `scheduled` before the start (`scheduledByOfferWindow`), `offering`
 //! (`offeringByRequest`), `paused` with stacking reasons (`pausedByRequest`, `pausedByMonitoring`:
@@ -27,7 +28,7 @@
 pub mod rollout;
 pub mod safety;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use crate::client::{Category, DeviceState, NONE, Offer, Policy};
 use crate::fleet::Fleet;
@@ -58,7 +59,7 @@ pub struct Content {
 }
 
 /// One entry of an audience's members or exclusions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Member {
     /// Every device of the fleet.
     All,
@@ -190,8 +191,14 @@ pub enum ActionKind {
         /// `removeExclusions`.
         remove_exclusions: Vec<Member>,
     },
-    /// `PATCH settings`: the deployment's settings from now on.
-    Settings(Box<Settings>),
+    /// `PATCH settings`.
+    Settings {
+        /// The deployment's settings from now on: the PATCH merged into the settings so far.
+        settings: Box<Settings>,
+        /// The PATCH writes `monitoring.monitoringRules`: only then do the rules start afresh
+        /// and a monitoring pause is reconsidered (§7); other PATCHes leave them as they stand.
+        rules: bool,
+    },
 }
 
 impl ActionKind {
@@ -202,7 +209,7 @@ impl ActionKind {
             ActionKind::Resume => "resume",
             ActionKind::Archive => "archive",
             ActionKind::UpdateAudience { .. } => "update_audience",
-            ActionKind::Settings(_) => "set",
+            ActionKind::Settings { .. } => "set",
         }
     }
 }
@@ -288,6 +295,20 @@ impl DeviceSet {
             None => false,
         }
     }
+    /// The devices in the set, in id order; skips empty words, so a sparse set costs a
+    /// sixty-fourth of a device scan.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.bits.iter().enumerate().flat_map(|(i, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let b = w.trailing_zeros();
+                    w &= w - 1;
+                    i as u32 * 64 + b
+                })
+            })
+        })
+    }
     /// Removes `d`; returns whether it was present.
     pub fn remove(&mut self, d: u32) -> bool {
         match self.bits.get_mut(d as usize / 64) {
@@ -359,6 +380,11 @@ pub struct DeploymentRun {
     pub members: DeviceSet,
     /// Audience exclusions.
     pub exclusions: DeviceSet,
+    /// The audience's member entries (§3: `updatableAsset`s): `members` is their union, so a
+    /// device stays a member while any entry still holds it.
+    member_entries: Vec<Member>,
+    /// The audience's exclusion entries; `exclusions` is their union.
+    exclusion_entries: Vec<Member>,
     /// Devices offered so far.
     pub offered: DeviceSet,
     /// Readiness tests: devices that reported ready.
@@ -544,18 +570,8 @@ impl<'a> Service<'a> {
         };
         s.setup_issues(fleet, key);
         for d in defs {
-            let mut members = DeviceSet::with_len(n);
-            let mut exclusions = DeviceSet::with_len(n);
-            for m in &d.audience.members {
-                s.for_each(m, |dev| {
-                    members.insert(dev);
-                });
-            }
-            for m in &d.audience.exclusions {
-                s.for_each(m, |dev| {
-                    exclusions.insert(dev);
-                });
-            }
+            let members = s.entry_set(&d.audience.members);
+            let exclusions = s.entry_set(&d.audience.exclusions);
             let rank = if d.ordering == Ordering::Groups {
                 let mut rank = vec![u32::MAX; n];
                 for (i, m) in d.audience.members.iter().enumerate() {
@@ -572,6 +588,8 @@ impl<'a> Service<'a> {
                 settings: d.settings.clone(),
                 members,
                 exclusions,
+                member_entries: d.audience.members.clone(),
+                exclusion_entries: d.audience.exclusions.clone(),
                 offered: DeviceSet::with_len(n),
                 ready: DeviceSet::with_len(n),
                 queue: VecDeque::new(),
@@ -620,6 +638,81 @@ impl<'a> Service<'a> {
                     f(first + index);
                 }
             }
+        }
+    }
+
+    /// The devices of any of `entries`.
+    fn entry_set(&self, entries: &[Member]) -> DeviceSet {
+        let mut set = DeviceSet::with_len(self.n);
+        for m in entries {
+            self.for_each(m, |dev| {
+                set.insert(dev);
+            });
+        }
+        set
+    }
+
+    /// Adds and removes entries of deployment `d`'s members (or exclusions) and brings the
+    /// device set up to date. Removing an entry rebuilds the set from the entries left, since
+    /// its devices may be held by another entry too (a group and one of its devices named on
+    /// its own); updates are rare, so the rebuild costs less than a per-device entry count.
+    fn update_entries(&mut self, d: u16, add: &[Member], remove: &[Member], excl: bool) {
+        let run = &mut self.deps[d as usize];
+        let (mut entries, mut set) = if excl {
+            (
+                std::mem::take(&mut run.exclusion_entries),
+                std::mem::take(&mut run.exclusions),
+            )
+        } else {
+            (
+                std::mem::take(&mut run.member_entries),
+                std::mem::take(&mut run.members),
+            )
+        };
+        let gone: HashSet<&Member> = remove.iter().collect();
+        let before = entries.len();
+        entries.retain(|e| !gone.contains(e));
+        let rebuild = entries.len() != before;
+        let mut known: HashSet<Member> = entries.iter().cloned().collect();
+        for m in add {
+            if known.insert(m.clone()) {
+                entries.push(m.clone());
+                if !rebuild {
+                    self.for_each(m, |dev| {
+                        set.insert(dev);
+                    });
+                }
+            }
+        }
+        if rebuild {
+            set = self.entry_set(&entries);
+        }
+        let run = &mut self.deps[d as usize];
+        if excl {
+            run.exclusion_entries = entries;
+            run.exclusions = set;
+        } else {
+            run.member_entries = entries;
+            run.members = set;
+        }
+    }
+
+    /// Deployment `d`'s audience devices flagged by the likely-issue model, with their held
+    /// standing, when a settings change sets its likely-issue opt-out to `disabled` and so
+    /// changes whether they are held; else none.
+    fn likely_standing(&self, d: u16, disabled: bool) -> Vec<(usize, u32, bool)> {
+        let run = &self.deps[d as usize];
+        let flagged = self
+            .likely
+            .get(self.defs[d as usize].content as usize)
+            .and_then(Option::as_ref);
+        match flagged {
+            Some(f) if self.likely_active && run.settings.likely_issues_disabled != disabled => f
+                .iter()
+                .filter(|&dev| run.in_audience(dev))
+                .map(|dev| (d as usize, dev, self.held(d as usize, dev)))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -894,29 +987,8 @@ impl<'a> Service<'a> {
                         .map(|&dev| (dev, run.in_audience(dev)))
                         .collect()
                 };
-                let mut apply = |list: &Vec<Member>, add: bool, excl: bool| {
-                    let mut devs = Vec::new();
-                    for m in list {
-                        self.for_each(m, |dev| devs.push(dev));
-                    }
-                    let run = &mut self.deps[d as usize];
-                    let set = if excl {
-                        &mut run.exclusions
-                    } else {
-                        &mut run.members
-                    };
-                    for dev in devs {
-                        if add {
-                            set.insert(dev);
-                        } else {
-                            set.remove(dev);
-                        }
-                    }
-                };
-                apply(add_members, true, false);
-                apply(remove_members, false, false);
-                apply(add_exclusions, true, true);
-                apply(remove_exclusions, false, true);
+                self.update_entries(d, add_members, remove_members, false);
+                self.update_entries(d, add_exclusions, remove_exclusions, true);
                 let joined: Vec<u32> = {
                     let run = &self.deps[d as usize];
                     before
@@ -950,10 +1022,11 @@ impl<'a> Service<'a> {
                 }
                 return;
             }
-            ActionKind::Settings(s) => {
+            ActionKind::Settings { settings, rules } => {
+                let likely = self.likely_standing(d, settings.likely_issues_disabled);
                 let run = &mut self.deps[d as usize];
                 let old_start = run.settings.start;
-                run.settings = (**s).clone();
+                run.settings = (**settings).clone();
                 if !run.started && run.settings.start != old_start {
                     let at = run.settings.start.max(t);
                     run.settings.start = at;
@@ -962,7 +1035,9 @@ impl<'a> Service<'a> {
                 let started = run.started;
                 out.log
                     .push((d, "action", "", String::new(), what.to_string()));
-                self.rules_changed(d, t, out);
+                if *rules {
+                    self.rules_changed(d, t, out);
+                }
                 self.log_state(d, out, String::new());
                 if started {
                     // A new rollout takes effect from its next wave.
@@ -971,6 +1046,9 @@ impl<'a> Service<'a> {
                     run.wave_pending = false;
                     self.offer_step(d, t, out);
                 }
+                // Opting out of likely-issue holds releases the devices only they held, as a
+                // hold release does; opting in again holds them from now on.
+                self.touch_changed(likely, t, out);
                 return;
             }
         }
@@ -1105,13 +1183,6 @@ fn resolve_group(
     key: RunKey,
 ) -> Vec<u32> {
     let mut devs: Vec<u32> = Vec::new();
-    for &(s, i) in &g.devices {
-        if let Some(&(first, len)) = segments.get(s as usize)
-            && i < len
-        {
-            devs.push(first + i);
-        }
-    }
     if g.filter.is_some() || !g.segments.is_empty() || g.devices.is_empty() {
         let matches = g.filter.as_ref().map(|f| f.matches(fleet));
         for (id, d) in fleet.devices().enumerate() {
@@ -1122,20 +1193,26 @@ fn resolve_group(
             }
         }
     }
-    devs.sort_unstable();
-    devs.dedup();
+    // The share samples the matching devices only: devices named explicitly are in the group
+    // whatever the draw.
     if let Some(share) = g.share {
         let keep = (share * devs.len() as f64).round() as usize;
         let mut rng = key.rng(Stream::Group, gi as u64);
-        let mut order = devs.clone();
-        for i in (1..order.len()).rev() {
+        for i in (1..devs.len()).rev() {
             let j = rand::RngExt::random_range(&mut rng, 0..=i);
-            order.swap(i, j);
+            devs.swap(i, j);
         }
-        order.truncate(keep);
-        order.sort_unstable();
-        devs = order;
+        devs.truncate(keep);
     }
+    for &(s, i) in &g.devices {
+        if let Some(&(first, len)) = segments.get(s as usize)
+            && i < len
+        {
+            devs.push(first + i);
+        }
+    }
+    devs.sort_unstable();
+    devs.dedup();
     devs
 }
 
@@ -1162,6 +1239,10 @@ mod tests {
         assert_eq!(s.bits.len(), 3);
         assert!(s.contains(129) && !s.contains(128) && !s.contains(5));
         assert!(s.remove(129) && !s.contains(129));
+        for d in [0, 63, 64, 127] {
+            s.insert(d);
+        }
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![0, 63, 64, 127]);
     }
 
     #[test]
@@ -1416,5 +1497,218 @@ mod tests {
         let mut out = Outbox::default();
         s.handle(ServiceEvent::HoldReleased(0), 150, &mut out);
         assert_eq!(held(&s), vec![(false, false); 4], "after the release");
+    }
+
+    fn one_action(at: Time, kind: ActionKind) -> Vec<Action> {
+        vec![Action {
+            at,
+            deployment: 0,
+            kind,
+        }]
+    }
+
+    fn offered(s: &Service<'_>, n: u32) -> Vec<u32> {
+        (0..n).filter(|&dev| s.has_offer(0, dev)).collect()
+    }
+
+    #[test]
+    fn removing_a_member_group_keeps_its_devices_that_are_members_in_their_own_right() {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.settings.start = 100;
+        def.audience.members = vec![
+            Member::Group(0),
+            Member::Device {
+                segment: 0,
+                index: 3,
+            },
+        ];
+        let d = vec![def];
+        let groups = vec![GroupDef::default()];
+        let actions = one_action(
+            50,
+            ActionKind::UpdateAudience {
+                add_members: vec![],
+                remove_members: vec![Member::Group(0)],
+                add_exclusions: vec![],
+                remove_exclusions: vec![],
+            },
+        );
+        let f = fleet(5);
+        let mut s = Service::new(&c, &d, &groups, &actions, &[], &SP, &f, RunKey::new(1, 0));
+        let outs = run_all(&mut s, 200);
+        assert_eq!(offered(&s, 5), vec![3]);
+        let detail = outs
+            .iter()
+            .flat_map(|(_, o)| &o.log)
+            .find(|l| l.1 == "action");
+        assert_eq!(
+            detail.map(|l| l.4.as_str()),
+            Some("update_audience: 0 devices joined, 4 left")
+        );
+    }
+
+    #[test]
+    fn removing_an_exclusion_group_keeps_its_devices_that_are_excluded_in_their_own_right() {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.settings.start = 100;
+        def.audience.exclusions = vec![
+            Member::Group(0),
+            Member::Device {
+                segment: 0,
+                index: 1,
+            },
+        ];
+        let d = vec![def];
+        let groups = vec![GroupDef::default()];
+        // Removing an entry the audience does not list changes nothing: device 2 is a member
+        // through "all", not through an entry of its own.
+        let actions = one_action(
+            50,
+            ActionKind::UpdateAudience {
+                add_members: vec![],
+                remove_members: vec![Member::Device {
+                    segment: 0,
+                    index: 2,
+                }],
+                add_exclusions: vec![],
+                remove_exclusions: vec![Member::Group(0)],
+            },
+        );
+        let f = fleet(4);
+        let mut s = Service::new(&c, &d, &groups, &actions, &[], &SP, &f, RunKey::new(1, 0));
+        run_all(&mut s, 200);
+        assert_eq!(offered(&s, 4), vec![0, 2, 3]);
+    }
+
+    #[test]
+    fn a_settings_patch_that_leaves_the_rules_alone_keeps_a_monitoring_pause() {
+        let c = contents();
+        let rule = MonitoringRule {
+            signal: Signal::Rollback,
+            threshold: 10,
+            action: RuleAction::PauseDeployment,
+        };
+        let settings = Settings {
+            monitoring: vec![rule],
+            ..Settings::default()
+        };
+        let d = vec![dep(0, settings.clone())];
+        let actions = vec![
+            Action {
+                at: 20,
+                deployment: 0,
+                kind: ActionKind::Settings {
+                    settings: Box::new(Settings {
+                        optional: true,
+                        ..settings.clone()
+                    }),
+                    rules: false,
+                },
+            },
+            Action {
+                at: 30,
+                deployment: 0,
+                kind: ActionKind::Settings {
+                    settings: Box::new(Settings {
+                        monitoring: vec![],
+                        ..settings
+                    }),
+                    rules: true,
+                },
+            },
+        ];
+        let f = fleet(10);
+        let mut s = Service::new(&c, &d, &[], &actions, &[], &SP, &f, RunKey::new(1, 0));
+        run_all(&mut s, 0);
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Report(0, 0, Report::Rollback), 10, &mut out);
+        assert!(s.deps[0].monitoring_pause, "1 of 10 offered is 10 %");
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Action(0), 20, &mut out);
+        assert!(
+            s.deps[0].monitoring_pause,
+            "offerAsOptional says nothing of the rules"
+        );
+        assert_eq!(s.firings.len(), 1, "and the rule does not fire again");
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Action(1), 30, &mut out);
+        assert!(!s.deps[0].monitoring_pause, "monitoringRules: [] lifts it");
+        assert_eq!(s.deps[0].state().0, "offering");
+    }
+
+    #[test]
+    fn opting_out_of_likely_issue_holds_mid_run_offers_the_devices_they_held() {
+        let mut c = contents();
+        c.push(Content {
+            name: "fu".into(),
+            category: Category::Feature,
+            level: 1,
+            release: 0,
+            security: false,
+            deployable_until: None,
+        });
+        let d = vec![dep(2, Settings::default())];
+        let issues = vec![IssueDef {
+            name: "rb".into(),
+            content: 2,
+            filter: Filter::In("segment".into(), vec!["s".into()]),
+            install_failure: 0.0,
+            rollback: 0.1,
+            incident: 0.0,
+            ineligible: false,
+            known: None,
+            release: None,
+        }];
+        let sp = SafetyParams {
+            likely_recall: 1.0,
+            likely_precision: 1.0,
+            ..SafetyParams::default()
+        };
+        let actions = one_action(
+            50,
+            ActionKind::Settings {
+                settings: Box::new(Settings {
+                    likely_issues_disabled: true,
+                    ..Settings::default()
+                }),
+                rules: false,
+            },
+        );
+        let f = fleet(4);
+        let mut s = Service::new(&c, &d, &[], &actions, &issues, &sp, &f, RunKey::new(1, 0));
+        run_all(&mut s, 0);
+        assert!((0..4).all(|dev| s.held(0, dev)), "every device is flagged");
+        assert_eq!(offered(&s, 4), Vec::<u32>::new());
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Action(0), 50, &mut out);
+        assert_eq!(offered(&s, 4), vec![0, 1, 2, 3]);
+        let now: Vec<u32> = out
+            .touched
+            .iter()
+            .filter(|x| x.offered_now)
+            .map(|x| x.dev)
+            .collect();
+        assert_eq!(now.len(), 4, "each woken once to see its offer: {now:?}");
+    }
+
+    #[test]
+    fn a_group_share_samples_the_matching_devices_and_keeps_its_explicit_ones() {
+        let c = contents();
+        let d = vec![dep(0, Settings::default())];
+        let groups = vec![GroupDef {
+            segments: vec![0],
+            share: Some(0.1),
+            devices: vec![(0, 3)],
+            ..GroupDef::default()
+        }];
+        let f = fleet(100);
+        for seed in 1..20 {
+            let s = Service::new(&c, &d, &groups, &[], &[], &SP, &f, RunKey::new(seed, 0));
+            let g = s.group(0);
+            assert!(g.contains(&3), "seed {seed}: {g:?}");
+            assert!(g.len() == 10 || g.len() == 11, "seed {seed}: {g:?}");
+        }
     }
 }

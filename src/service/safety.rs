@@ -21,7 +21,7 @@
 //!   `signals × 100 ≥ threshold × denominator`. `pauseDeployment` pauses with
 //!   `pausedByMonitoring`; `alertError` records an alert; `offerFallback` (with `ineligible`)
 //!   records that ineligible devices are offered the fallback. A monitoring pause is lifted only by a
-//!   settings change after which no pausing rule fires at the current counts.
+//!   settings change of the rules after which no pausing rule fires at the current counts.
 
 use crate::fleet::filter::Filter;
 use crate::time::{Secs, Time};
@@ -553,8 +553,8 @@ impl Service<'_> {
         }
     }
 
-    /// After a settings change: rules start afresh; a monitoring pause stays only if a pausing
-    /// rule fires again at the current counts.
+    /// After a PATCH that writes the monitoring rules: they start afresh; a monitoring pause
+    /// stays only if a pausing rule fires again at the current counts.
     pub(super) fn rules_changed(&mut self, dep: u16, t: Time, out: &mut Outbox) {
         let d = dep as usize;
         self.deps[d].fired = vec![false; self.deps[d].settings.monitoring.len()];
@@ -579,7 +579,12 @@ impl Service<'_> {
         v
     }
 
-    fn touch_changed(&mut self, before: Vec<(usize, u32, bool)>, t: Time, out: &mut Outbox) {
+    pub(super) fn touch_changed(
+        &mut self,
+        before: Vec<(usize, u32, bool)>,
+        t: Time,
+        out: &mut Outbox,
+    ) {
         let mut released = vec![Vec::new(); self.defs.len()];
         for (d, dev, was_held) in before {
             let now = self.held(d, dev);

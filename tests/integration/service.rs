@@ -538,3 +538,156 @@ fn an_inventory_fleet_runs_and_audience_entries_name_its_devices() {
         "the 20 kiosks first: {events}"
     );
 }
+
+#[test]
+fn removing_a_group_from_the_members_keeps_a_device_that_is_a_member_in_its_own_right() {
+    let text = service_scenario(
+        10,
+        0,
+        "",
+        &format!(
+            r#"
+[groups]
+g = {{ segments = ["fleet"] }}
+
+[[deployments]]
+name = "q"
+{QUALITY}
+settings = {{ schedule = {{ startDateTime = "2026-01-15T00:00:00Z" }} }}
+audience = {{ members = ["g", "fleet-3"] }}
+
+[[actions]]
+at = "P1D"
+deployment = "q"
+do = "update_audience"
+remove_members = ["g"]
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(d["devices_targeted"], 1);
+    assert_eq!(d["devices_offered"], 1);
+    let ev = events(&out);
+    let action = ev.iter().find(|e| e.1 == "action").expect("the update");
+    assert_eq!(action.2, "update_audience: 0 devices joined, 9 left");
+}
+
+#[test]
+fn a_group_share_is_drawn_from_the_matching_devices_before_its_explicit_devices_are_added() {
+    for seed in 1..6 {
+        let text = service_scenario(
+            10,
+            0,
+            "",
+            &format!(
+                r#"
+[groups]
+g = {{ segments = ["fleet"], share = 0.1, devices = ["fleet-3"] }}
+
+[[deployments]]
+name = "q"
+{QUALITY}
+audience = {{ members = ["g"] }}
+"#
+            ),
+        )
+        .replace("seed = 9", &format!("seed = {seed}"));
+        let case = Case::new(&text);
+        let out = case.run("out", &[]);
+        let targeted = summary(&out)["deployments"][0]["devices_targeted"].clone();
+        // One drawn device, plus fleet-3 unless the draw was fleet-3 itself.
+        assert!(targeted == 1 || targeted == 2, "seed {seed}: {targeted}");
+        let offer = events(&out)
+            .into_iter()
+            .find(|e| e.1 == "offer")
+            .expect("an offer");
+        assert_eq!(offered_in(&offer.2), targeted.as_u64().expect("count"));
+    }
+}
+
+#[test]
+fn opting_out_of_likely_issue_holds_mid_run_offers_the_devices_they_held() {
+    let text = service_scenario(
+        100,
+        0,
+        r#"attributes = { model = ["A", "B"] }"#,
+        &format!(
+            r#"
+[safety]
+likely_issues = {{ recall = 1.0, precision = 1.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "rb"
+content = "f"
+when = 'model = "A"'
+rollback = 0.01
+
+[[actions]]
+at = "P3D"
+deployment = "f"
+do = "set"
+settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles = [{{ category = "likelyIssues" }}] }} }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let offers: Vec<(f64, u64)> = events(&out)
+        .iter()
+        .filter(|e| e.1 == "offer")
+        .map(|e| (e.0, offered_in(&e.2)))
+        .collect();
+    assert_eq!(offers.len(), 2, "{offers:?}");
+    assert_eq!(
+        offers[1].0, 72.0,
+        "the held devices are offered at the PATCH"
+    );
+    assert_eq!(offers[0].1 + offers[1].1, 100);
+    assert_eq!(summary(&out)["deployments"][0]["devices_offered"], 100);
+}
+
+#[test]
+fn a_settings_patch_without_monitoring_rules_leaves_a_monitoring_pause_and_fired_rules_alone() {
+    let text = service_scenario(
+        1000,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }}, monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 5, action = "pauseDeployment" }}] }} }}
+
+[[issues]]
+name = "rb"
+content = "f"
+when = 'segment = "fleet"'
+rollback = 0.2
+
+[[actions]]
+at = "P12D"
+deployment = "f"
+do = "set"
+settings = {{ userExperience = {{ offerAsOptional = false }} }}
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let ev = events(&out);
+    let fired = ev.iter().filter(|e| e.1 == "rule_fired").count();
+    assert_eq!(fired, 1, "the rule is not started afresh: {ev:?}");
+    let d = &summary(&out)["deployments"][0];
+    let last = d["state_changes"]
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned();
+    assert_eq!(last.expect("a change")["reason"], "pausedByMonitoring");
+}
