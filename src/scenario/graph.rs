@@ -481,7 +481,12 @@ pub(crate) fn settings(
                 s.start = offset(t);
             }
             if let Some(g) = get(sm, "gradualRollout") {
-                s.rollout = gradual(c, &join(&p, "gradualRollout"), g, start_unix, s.start);
+                let gp = join(&p, "gradualRollout");
+                // startDateTime belongs to scheduleSettings, one level up: in here it would
+                // schedule nothing.
+                if let Some(gm) = object(c, &gp, g, "gradualRolloutSettings", &GRADUAL_KEYS) {
+                    s.rollout = gradual(c, &gp, gm, start_unix, s.start);
+                }
             }
         }
     }
@@ -508,7 +513,7 @@ pub(crate) fn settings(
             if let Some(t) = instant(c, &p, rm, "startDateTime", start_unix) {
                 s.start = offset(t);
             }
-            s.rollout = gradual(c, &p, rv, start_unix, s.start);
+            s.rollout = gradual(c, &p, rm, start_unix, s.start);
         }
     }
     if let Some(mv) = get(m, "monitoring") {
@@ -635,20 +640,23 @@ const ROLLOUT_TYPES: [&str; 3] = [
     "durationDrivenRolloutSettings",
 ];
 
-fn gradual(c: &mut Checker, path: &str, v: &Value, start_unix: i64, start: u64) -> Option<Rollout> {
-    let m = object(
-        c,
-        path,
-        v,
-        "gradualRolloutSettings",
-        &[
-            "durationBetweenOffers",
-            "devicesPerOffer",
-            "endDateTime",
-            "durationUntilDeploymentEnd",
-            "startDateTime",
-        ],
-    )?;
+/// Properties of `gradualRolloutSettings` and its three subtypes.
+const GRADUAL_KEYS: [&str; 4] = [
+    "durationBetweenOffers",
+    "devicesPerOffer",
+    "endDateTime",
+    "durationUntilDeploymentEnd",
+];
+
+/// Reads a gradual rollout from an object whose property names the caller has checked (the
+/// current `gradualRollout` and the older `rollout` allow different ones).
+fn gradual(
+    c: &mut Checker,
+    path: &str,
+    m: &Map<String, Value>,
+    start_unix: i64,
+    start: u64,
+) -> Option<Rollout> {
     let declared = if m.contains_key("@odata.type") {
         Some(odata_type(c, path, m, &ROLLOUT_TYPES)?)
     } else {
@@ -1031,6 +1039,28 @@ mod tests {
                 from_duration: false
             })
         );
+    }
+
+    #[test]
+    fn a_start_inside_the_gradual_rollout_is_an_unknown_property_but_the_older_rollout_keeps_it() {
+        let v: Value = serde_json::from_str(
+            r##"{"schedule": {"gradualRollout": {"devicesPerOffer": 5, "startDateTime": "1970-01-03T00:00:00Z"}}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Feature, false);
+        });
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.schedule.gradualRollout.startDateTime");
+        assert!(p[0].1.contains("unknown property"), "{}", p[0].1);
+        let legacy: Value = serde_json::from_str(
+            r##"{"rollout": {"devicesPerOffer": 5, "startDateTime": "1970-01-03T00:00:00Z"}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&legacy), 0, Category::Feature, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(s.start, 2 * DAY);
     }
 
     #[test]
