@@ -704,13 +704,9 @@ fn gradual(
             })
         }
         "dateDrivenRolloutSettings" => {
-            let Some(end) = instant(c, path, m, "endDateTime", start_unix) else {
-                c.fail(
-                    join(path, "endDateTime"),
-                    "is required for a date-driven rollout",
-                );
-                return None;
-            };
+            // endDateTime unset means everyone at once (deployment-service.md §2), as a
+            // rate-driven rollout without devicesPerOffer does.
+            let end = instant(c, path, m, "endDateTime", start_unix)?;
             let end = (end - start_unix).max(0) as u64;
             if end <= start {
                 c.fail(
@@ -1061,6 +1057,18 @@ mod tests {
         let s = settings(&mut c, "s", Some(&legacy), 0, Category::Feature, false);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.start, 2 * DAY);
+    }
+
+    #[test]
+    fn a_date_driven_rollout_without_an_end_offers_everyone_at_once() {
+        let v: Value = serde_json::from_str(
+            r##"{"schedule": {"gradualRollout": {"@odata.type": "#microsoft.graph.windowsUpdates.dateDrivenRolloutSettings", "durationBetweenOffers": "P2D"}}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(s.rollout, None);
     }
 
     #[test]
