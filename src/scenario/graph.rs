@@ -525,7 +525,7 @@ pub(crate) fn settings(
             match rules.as_array() {
                 Some(a) => {
                     for (i, r) in a.iter().enumerate() {
-                        if let Some(rule) = monitoring_rule(c, &format!("{rp}[{i}]"), r) {
+                        if let Some(rule) = monitoring_rule(c, &format!("{rp}[{i}]"), r, category) {
                             s.monitoring.push(rule);
                         }
                     }
@@ -737,7 +737,12 @@ fn gradual(
     }
 }
 
-fn monitoring_rule(c: &mut Checker, path: &str, v: &Value) -> Option<MonitoringRule> {
+fn monitoring_rule(
+    c: &mut Checker,
+    path: &str,
+    v: &Value,
+    category: Category,
+) -> Option<MonitoringRule> {
     let m = object(
         c,
         path,
@@ -806,6 +811,24 @@ fn monitoring_rule(c: &mut Checker, path: &str, v: &Value) -> Option<MonitoringR
             join(path, "action"),
             "offerFallback pairs only with the ineligible signal, and ineligible only with offerFallback",
         );
+    }
+    // The fallback is Windows 10 22H2 for devices that cannot take Windows 11; content other
+    // than a feature update has nothing to fall back from. Win10 and Win11 feature updates are
+    // not told apart by the model, so every feature update may carry the pair.
+    if category != Category::Feature {
+        let (key, found) = if signal == Some(Signal::Ineligible) {
+            ("signal", "ineligible")
+        } else {
+            ("action", "offerFallback")
+        };
+        if signal == Some(Signal::Ineligible) || action == Some(RuleAction::OfferFallback) {
+            c.fail(
+                join(path, key),
+                format!(
+                    "the ineligible signal and offerFallback apply to Windows 11 feature updates only, but the content is a quality update; found \"{found}\""
+                ),
+            );
+        }
     }
     Some(MonitoringRule {
         signal: signal?,
@@ -1069,6 +1092,24 @@ mod tests {
         let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.rollout, None);
+    }
+
+    #[test]
+    fn an_ineligible_fallback_rule_is_rejected_on_a_quality_update_and_kept_on_a_feature_update() {
+        let v: Value = serde_json::from_str(
+            r##"{"monitoring": {"monitoringRules": [{"signal": "ineligible", "action": "offerFallback"}]}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Quality, false);
+        });
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.monitoring.monitoringRules[0].signal");
+        assert!(p[0].1.contains("feature updates only"), "{}", p[0].1);
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(s.monitoring.len(), 1);
     }
 
     #[test]
