@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{Checker, suggest};
 use crate::client::Category;
-use crate::service::{MonitoringRule, Rollout, RuleAction, Settings, Signal};
+use crate::service::{MonitoringRule, Requested, Rollout, RuleAction, Settings, Signal};
 use crate::time::{DAY, parse_duration_signed, parse_instant};
 
 const NS: &str = "microsoft.graph.windowsUpdates.";
@@ -837,12 +837,57 @@ fn monitoring_rule(
     })
 }
 
+/// The parts of a `POST .../deployments` request body that rollsim reads.
+#[derive(Debug, Default)]
+pub(crate) struct DeploymentBody<'v> {
+    pub content: Option<&'v Value>,
+    pub settings: Option<&'v Value>,
+    /// `state.requestedValue`.
+    pub requested: Requested,
+}
+
+/// `requestedDeploymentStateValue` as the SDK lists it (deployment-service.md §1).
+const REQUESTED_VALUES: [&str; 3] = ["none", "paused", "archived"];
+
+/// Properties of `deploymentState` the service computes; a response body copied into a request
+/// carries them.
+const STATE_READ_ONLY: [&str; 4] = ["effectiveValue", "value", "reasons", "effectiveSinceDate"];
+
+/// Checks `deployment.state`: only `requestedValue` is writable.
+fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
+    let mut allowed = vec!["requestedValue"];
+    allowed.extend(STATE_READ_ONLY);
+    let Some(m) = object(c, path, v, "a deploymentState", &allowed) else {
+        return Requested::None;
+    };
+    odata_type(c, path, m, &["deploymentState"]);
+    for k in STATE_READ_ONLY.iter().filter(|k| get(m, k).is_some()) {
+        // Told, not failed: the seed's response bodies carry these and must load as they are.
+        c.warnings.push(format!(
+            "{}: is read-only (the service computes it from the request and the schedule); ignored",
+            join(path, k)
+        ));
+    }
+    match string(c, path, m, "requestedValue") {
+        None | Some("none") => Requested::None,
+        Some("paused") => Requested::Paused,
+        Some("archived") => Requested::Archived,
+        Some(s) => {
+            c.fail(
+                join(path, "requestedValue"),
+                format!(
+                    "unknown requested state \"{s}\"{}; expected one of {}",
+                    suggest(s, &REQUESTED_VALUES),
+                    REQUESTED_VALUES.join(", ")
+                ),
+            );
+            Requested::None
+        }
+    }
+}
+
 /// The parts of a `POST .../deployments` request body.
-pub(crate) fn deployment_body<'v>(
-    c: &mut Checker,
-    path: &str,
-    v: &'v Value,
-) -> (Option<&'v Value>, Option<&'v Value>) {
+pub(crate) fn deployment_body<'v>(c: &mut Checker, path: &str, v: &'v Value) -> DeploymentBody<'v> {
     let Some(m) = object(
         c,
         path,
@@ -857,13 +902,17 @@ pub(crate) fn deployment_body<'v>(
             "lastModifiedDateTime",
         ],
     ) else {
-        return (None, None);
+        return DeploymentBody::default();
     };
     odata_type(c, path, m, &["deployment"]);
     if get(m, "content").is_none() {
         c.fail(join(path, "content"), "is required: the content to deploy");
     }
-    (get(m, "content"), get(m, "settings"))
+    DeploymentBody {
+        content: get(m, "content"),
+        settings: get(m, "settings"),
+        requested: get(m, "state").map_or(Requested::None, |sv| state(c, &join(path, "state"), sv)),
+    }
 }
 
 /// The kind of an updatable asset.
@@ -977,7 +1026,9 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            let (content_v, settings_v) = deployment_body(c, "", &body);
+            let b = deployment_body(c, "", &body);
+            let (content_v, settings_v) = (b.content, b.settings);
+            assert_eq!(b.requested, Requested::None);
             let d = content(c, "content", content_v.unwrap(), 1000);
             assert!(d.expedited_type && d.security && d.release_unix == 1000);
             let s = settings(
@@ -1110,6 +1161,44 @@ mod tests {
         let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.monitoring.len(), 1);
+    }
+
+    #[test]
+    fn a_deployment_state_takes_only_a_known_requested_value_and_tolerates_read_only_properties() {
+        let body = |state: &str| -> Value {
+            serde_json::from_str(&format!(
+                r##"{{"content": {{"@odata.type": "featureUpdateReference", "version": "24H2"}}, "state": {state}}}"##
+            ))
+            .unwrap()
+        };
+        let read = |state: &str| {
+            let v = body(state);
+            let mut c = Checker::default();
+            let r = deployment_body(&mut c, "", &v).requested;
+            (r, c.problems, c.warnings)
+        };
+        let (r, p, _) = read(r#"{"requestedValue": "paused"}"#);
+        assert_eq!((r, p.len()), (Requested::Paused, 0));
+        let (r, p, _) = read(r#"{"requestedValue": "archived"}"#);
+        assert_eq!((r, p.len()), (Requested::Archived, 0));
+        let (_, p, _) = read(r#"{"requestedValue": "pased"}"#);
+        assert_eq!(p[0].0, "state.requestedValue");
+        assert!(
+            p[0].1.contains("\"pased\"") && p[0].1.contains("did you mean \"paused\""),
+            "{}",
+            p[0].1
+        );
+        let (_, p, _) = read(r#"{"requestedValu": "paused"}"#);
+        assert_eq!(p[0].0, "state.requestedValu");
+        assert!(p[0].1.contains("unknown property"), "{}", p[0].1);
+        // The state of the seed 003 response body.
+        let (r, p, w) = read(
+            r#"{"@odata.type": "microsoft.graph.windowsUpdates.deploymentState", "value": "offering",
+                "reasons": [{"@odata.type": "microsoft.graph.windowsUpdates.deploymentStateReason", "value": "offeringByRequest"}],
+                "requestedValue": "none", "effectiveSinceDate": "String (timestamp)"}"#,
+        );
+        assert_eq!((r, p.len(), w.len()), (Requested::None, 0, 3), "{p:?}");
+        assert!(w[0].contains("state.value: is read-only"), "{w:?}");
     }
 
     #[test]
