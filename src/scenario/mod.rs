@@ -22,7 +22,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::client::{Category, CategoryParams, ClientParams, Dist, Policy};
+use crate::client::{Category, CategoryParams, ClientParams, Dist, PAUSE_MAX, Policy};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
@@ -631,13 +631,48 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
         active_start,
         active_end,
         auto_restart: p.auto_restart.unwrap_or(true),
-        quality_pause_until: p.quality_pause_until.as_deref().map_or(0, |t| {
-            deployment::at(c, &format!("{path}.quality_pause_until"), t, start_unix)
-        }),
-        feature_pause_until: p.feature_pause_until.as_deref().map_or(0, |t| {
-            deployment::at(c, &format!("{path}.feature_pause_until"), t, start_unix)
-        }),
+        quality_pause_until: pause_until(
+            c,
+            &path,
+            "quality_pause_until",
+            &p.quality_pause_until,
+            start_unix,
+        ),
+        feature_pause_until: pause_until(
+            c,
+            &path,
+            "feature_pause_until",
+            &p.feature_pause_until,
+            start_unix,
+        ),
     }
+}
+
+/// A policy's pause is in force from t = 0, so it was set at the scenario start or before; a pause
+/// runs at most [`PAUSE_MAX`] from when it was set, so it cannot end later than that after the
+/// start.
+fn pause_until(
+    c: &mut Checker,
+    path: &str,
+    key: &str,
+    v: &Option<String>,
+    start_unix: i64,
+) -> Time {
+    let Some(text) = v else { return 0 };
+    let field = format!("{path}.{key}");
+    let until = deployment::at(c, &field, text, start_unix);
+    if until > PAUSE_MAX {
+        c.fail(
+            field,
+            format!(
+                "must end at most {} days after the scenario start (a pause runs at most {} days from when it is set, and a policy's pause is set by the start), found \"{text}\", {} days",
+                PAUSE_MAX / DAY,
+                PAUSE_MAX / DAY,
+                until as f64 / DAY as f64
+            ),
+        );
+    }
+    until
 }
 
 /// Default and allowed values of `ActiveHoursMaxRange` (client-timing.md §3: 8–18 h, default 18).
@@ -1297,6 +1332,25 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         let p = &problems(&with(r#"active_hours_max_range = "PT8H""#))[0];
         assert!(p.message.contains("default active hours"), "{}", p.message);
         assert!(parse(&with(r#"active_hours_max_range = "PT9H""#)).is_ok());
+    }
+
+    #[test]
+    fn a_pause_may_end_at_most_35_days_after_the_start() {
+        let with = |policy: &str| {
+            MINIMAL.replace(
+                "[[segments]]",
+                &format!("[policies.default]\n{policy}\n\n[[segments]]"),
+            )
+        };
+        let sc = parse(&with(r#"quality_pause_until = "P35D""#)).unwrap();
+        assert_eq!(sc.policies[0].quality_pause_until, 35 * DAY);
+        let p = &problems(&with(r#"feature_pause_until = "2026-02-18T00:00:00Z""#))[0];
+        assert_eq!(p.path, "policies.default.feature_pause_until");
+        assert!(
+            p.message.contains("at most 35 days") && p.message.contains("2026-02-18T00:00:00Z"),
+            "{}",
+            p.message
+        );
     }
 
     #[test]
