@@ -141,6 +141,11 @@ impl ClientParams {
     }
 }
 
+/// The longest a Windows Update pause runs, counted from when it was set (client-timing.md §4,
+/// `PauseQualityUpdatesStartTime` / `PauseFeatureUpdatesStartTime`). Windows offers no setting for
+/// it, so neither does a scenario.
+pub const PAUSE_MAX: Secs = 35 * DAY;
+
 /// A client policy (a ring): deferrals, deadlines, grace periods, active hours.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {

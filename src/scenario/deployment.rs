@@ -20,7 +20,7 @@ use crate::error::{InputError, Problem};
 use crate::fleet::SegmentSpec;
 use crate::fleet::filter::Filter;
 use crate::service::{
-    Action, ActionKind, Audience, Content, DeploymentDef, GroupDef, Member, Ordering,
+    Action, ActionKind, Audience, Content, DeploymentDef, GroupDef, Member, Ordering, Requested,
 };
 use crate::time::{Time, parse_duration_signed, parse_instant};
 
@@ -421,6 +421,8 @@ pub(super) fn service_side(
     };
     // Content and settings JSON per deployment, from TOML tables or a Graph file.
     let mut bodies: Vec<(Option<Value>, Option<Value>, String)> = Vec::new();
+    // Only a Graph body has a state; a TOML deployment is created with requestedValue none.
+    let mut requested: Vec<Requested> = Vec::new();
     for (i, d) in raw.iter().enumerate() {
         let path = format!("deployments[{i}]");
         match &d.graph {
@@ -432,11 +434,12 @@ pub(super) fn service_side(
                     );
                 }
                 let parts = with_json(c, &format!("{path}.graph"), base, file, |jc, v| {
-                    let (content, settings) = graph::deployment_body(jc, "", v);
-                    (content.cloned(), settings.cloned())
+                    let b = graph::deployment_body(jc, "", v);
+                    (b.content.cloned(), b.settings.cloned(), b.requested)
                 });
-                let (content, settings) = parts.unwrap_or((None, None));
+                let (content, settings, req) = parts.unwrap_or_default();
                 bodies.push((content, settings, String::new()));
+                requested.push(req);
             }
             None => {
                 if d.content.is_none() {
@@ -450,6 +453,7 @@ pub(super) fn service_side(
                     d.settings.as_ref().map(graph::toml_to_json),
                     path,
                 ));
+                requested.push(Requested::None);
             }
         }
     }
@@ -597,6 +601,7 @@ pub(super) fn service_side(
             audience,
             ordering,
             latest_security: draft.latest_security,
+            requested: requested[i],
         });
     }
     let actions = actions(
@@ -819,7 +824,8 @@ pub fn validate_graph_file(path: &Path) -> Result<String, crate::Error> {
                 .collect();
             format!("updateAudience body ({})", n.join(", "))
         } else {
-            let (content, settings) = graph::deployment_body(jc, "", v);
+            let b = graph::deployment_body(jc, "", v);
+            let (content, settings) = (b.content, b.settings);
             let d = content
                 .map(|cv| graph::content(jc, "content", cv, 0))
                 .unwrap_or_else(|| graph::content(&mut Checker::default(), "", &Value::Null, 0));
@@ -838,8 +844,13 @@ pub fn validate_graph_file(path: &Path) -> Result<String, crate::Error> {
                 }) => "duration-driven gradual rollout",
                 Some(crate::service::Rollout::Date { .. }) => "date-driven gradual rollout",
             };
+            let created = match b.requested {
+                Requested::None => "",
+                Requested::Paused => ", created paused",
+                Requested::Archived => ", created archived",
+            };
             format!(
-                "deployment body: {what}, {rollout}, {} monitoring rules",
+                "deployment body: {what}, {rollout}, {} monitoring rules{created}",
                 s.monitoring.len()
             )
         }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{Checker, suggest};
 use crate::client::Category;
-use crate::service::{MonitoringRule, Rollout, RuleAction, Settings, Signal};
+use crate::service::{MonitoringRule, Requested, Rollout, RuleAction, Settings, Signal};
 use crate::time::{DAY, parse_duration_signed, parse_instant};
 
 const NS: &str = "microsoft.graph.windowsUpdates.";
@@ -481,7 +481,12 @@ pub(crate) fn settings(
                 s.start = offset(t);
             }
             if let Some(g) = get(sm, "gradualRollout") {
-                s.rollout = gradual(c, &join(&p, "gradualRollout"), g, start_unix, s.start);
+                let gp = join(&p, "gradualRollout");
+                // startDateTime belongs to scheduleSettings, one level up: in here it would
+                // schedule nothing.
+                if let Some(gm) = object(c, &gp, g, "gradualRolloutSettings", &GRADUAL_KEYS) {
+                    s.rollout = gradual(c, &gp, gm, start_unix, s.start);
+                }
             }
         }
     }
@@ -508,7 +513,7 @@ pub(crate) fn settings(
             if let Some(t) = instant(c, &p, rm, "startDateTime", start_unix) {
                 s.start = offset(t);
             }
-            s.rollout = gradual(c, &p, rv, start_unix, s.start);
+            s.rollout = gradual(c, &p, rm, start_unix, s.start);
         }
     }
     if let Some(mv) = get(m, "monitoring") {
@@ -520,7 +525,7 @@ pub(crate) fn settings(
             match rules.as_array() {
                 Some(a) => {
                     for (i, r) in a.iter().enumerate() {
-                        if let Some(rule) = monitoring_rule(c, &format!("{rp}[{i}]"), r) {
+                        if let Some(rule) = monitoring_rule(c, &format!("{rp}[{i}]"), r, category) {
                             s.monitoring.push(rule);
                         }
                     }
@@ -635,20 +640,23 @@ const ROLLOUT_TYPES: [&str; 3] = [
     "durationDrivenRolloutSettings",
 ];
 
-fn gradual(c: &mut Checker, path: &str, v: &Value, start_unix: i64, start: u64) -> Option<Rollout> {
-    let m = object(
-        c,
-        path,
-        v,
-        "gradualRolloutSettings",
-        &[
-            "durationBetweenOffers",
-            "devicesPerOffer",
-            "endDateTime",
-            "durationUntilDeploymentEnd",
-            "startDateTime",
-        ],
-    )?;
+/// Properties of `gradualRolloutSettings` and its three subtypes.
+const GRADUAL_KEYS: [&str; 4] = [
+    "durationBetweenOffers",
+    "devicesPerOffer",
+    "endDateTime",
+    "durationUntilDeploymentEnd",
+];
+
+/// Reads a gradual rollout from an object whose property names the caller has checked (the
+/// current `gradualRollout` and the older `rollout` allow different ones).
+fn gradual(
+    c: &mut Checker,
+    path: &str,
+    m: &Map<String, Value>,
+    start_unix: i64,
+    start: u64,
+) -> Option<Rollout> {
     let declared = if m.contains_key("@odata.type") {
         Some(odata_type(c, path, m, &ROLLOUT_TYPES)?)
     } else {
@@ -696,13 +704,9 @@ fn gradual(c: &mut Checker, path: &str, v: &Value, start_unix: i64, start: u64) 
             })
         }
         "dateDrivenRolloutSettings" => {
-            let Some(end) = instant(c, path, m, "endDateTime", start_unix) else {
-                c.fail(
-                    join(path, "endDateTime"),
-                    "is required for a date-driven rollout",
-                );
-                return None;
-            };
+            // endDateTime unset means everyone at once (deployment-service.md §2), as a
+            // rate-driven rollout without devicesPerOffer does.
+            let end = instant(c, path, m, "endDateTime", start_unix)?;
             let end = (end - start_unix).max(0) as u64;
             if end <= start {
                 c.fail(
@@ -733,7 +737,12 @@ fn gradual(c: &mut Checker, path: &str, v: &Value, start_unix: i64, start: u64) 
     }
 }
 
-fn monitoring_rule(c: &mut Checker, path: &str, v: &Value) -> Option<MonitoringRule> {
+fn monitoring_rule(
+    c: &mut Checker,
+    path: &str,
+    v: &Value,
+    category: Category,
+) -> Option<MonitoringRule> {
     let m = object(
         c,
         path,
@@ -803,6 +812,24 @@ fn monitoring_rule(c: &mut Checker, path: &str, v: &Value) -> Option<MonitoringR
             "offerFallback pairs only with the ineligible signal, and ineligible only with offerFallback",
         );
     }
+    // The fallback is Windows 10 22H2 for devices that cannot take Windows 11; content other
+    // than a feature update has nothing to fall back from. Win10 and Win11 feature updates are
+    // not told apart by the model, so every feature update may carry the pair.
+    if category != Category::Feature {
+        let (key, found) = if signal == Some(Signal::Ineligible) {
+            ("signal", "ineligible")
+        } else {
+            ("action", "offerFallback")
+        };
+        if signal == Some(Signal::Ineligible) || action == Some(RuleAction::OfferFallback) {
+            c.fail(
+                join(path, key),
+                format!(
+                    "the ineligible signal and offerFallback apply to Windows 11 feature updates only, but the content is a quality update; found \"{found}\""
+                ),
+            );
+        }
+    }
     Some(MonitoringRule {
         signal: signal?,
         threshold: threshold? as u8,
@@ -810,12 +837,57 @@ fn monitoring_rule(c: &mut Checker, path: &str, v: &Value) -> Option<MonitoringR
     })
 }
 
+/// The parts of a `POST .../deployments` request body that rollsim reads.
+#[derive(Debug, Default)]
+pub(crate) struct DeploymentBody<'v> {
+    pub content: Option<&'v Value>,
+    pub settings: Option<&'v Value>,
+    /// `state.requestedValue`.
+    pub requested: Requested,
+}
+
+/// `requestedDeploymentStateValue` as the SDK lists it (deployment-service.md §1).
+const REQUESTED_VALUES: [&str; 3] = ["none", "paused", "archived"];
+
+/// Properties of `deploymentState` the service computes; a response body copied into a request
+/// carries them.
+const STATE_READ_ONLY: [&str; 4] = ["effectiveValue", "value", "reasons", "effectiveSinceDate"];
+
+/// Checks `deployment.state`: only `requestedValue` is writable.
+fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
+    let mut allowed = vec!["requestedValue"];
+    allowed.extend(STATE_READ_ONLY);
+    let Some(m) = object(c, path, v, "a deploymentState", &allowed) else {
+        return Requested::None;
+    };
+    odata_type(c, path, m, &["deploymentState"]);
+    for k in STATE_READ_ONLY.iter().filter(|k| get(m, k).is_some()) {
+        // Told, not failed: the seed's response bodies carry these and must load as they are.
+        c.warnings.push(format!(
+            "{}: is read-only (the service computes it from the request and the schedule); ignored",
+            join(path, k)
+        ));
+    }
+    match string(c, path, m, "requestedValue") {
+        None | Some("none") => Requested::None,
+        Some("paused") => Requested::Paused,
+        Some("archived") => Requested::Archived,
+        Some(s) => {
+            c.fail(
+                join(path, "requestedValue"),
+                format!(
+                    "unknown requested state \"{s}\"{}; expected one of {}",
+                    suggest(s, &REQUESTED_VALUES),
+                    REQUESTED_VALUES.join(", ")
+                ),
+            );
+            Requested::None
+        }
+    }
+}
+
 /// The parts of a `POST .../deployments` request body.
-pub(crate) fn deployment_body<'v>(
-    c: &mut Checker,
-    path: &str,
-    v: &'v Value,
-) -> (Option<&'v Value>, Option<&'v Value>) {
+pub(crate) fn deployment_body<'v>(c: &mut Checker, path: &str, v: &'v Value) -> DeploymentBody<'v> {
     let Some(m) = object(
         c,
         path,
@@ -830,13 +902,17 @@ pub(crate) fn deployment_body<'v>(
             "lastModifiedDateTime",
         ],
     ) else {
-        return (None, None);
+        return DeploymentBody::default();
     };
     odata_type(c, path, m, &["deployment"]);
     if get(m, "content").is_none() {
         c.fail(join(path, "content"), "is required: the content to deploy");
     }
-    (get(m, "content"), get(m, "settings"))
+    DeploymentBody {
+        content: get(m, "content"),
+        settings: get(m, "settings"),
+        requested: get(m, "state").map_or(Requested::None, |sv| state(c, &join(path, "state"), sv)),
+    }
 }
 
 /// The kind of an updatable asset.
@@ -950,7 +1026,9 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            let (content_v, settings_v) = deployment_body(c, "", &body);
+            let b = deployment_body(c, "", &body);
+            let (content_v, settings_v) = (b.content, b.settings);
+            assert_eq!(b.requested, Requested::None);
             let d = content(c, "content", content_v.unwrap(), 1000);
             assert!(d.expedited_type && d.security && d.release_unix == 1000);
             let s = settings(
@@ -1031,6 +1109,96 @@ mod tests {
                 from_duration: false
             })
         );
+    }
+
+    #[test]
+    fn a_start_inside_the_gradual_rollout_is_an_unknown_property_but_the_older_rollout_keeps_it() {
+        let v: Value = serde_json::from_str(
+            r##"{"schedule": {"gradualRollout": {"devicesPerOffer": 5, "startDateTime": "1970-01-03T00:00:00Z"}}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Feature, false);
+        });
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.schedule.gradualRollout.startDateTime");
+        assert!(p[0].1.contains("unknown property"), "{}", p[0].1);
+        let legacy: Value = serde_json::from_str(
+            r##"{"rollout": {"devicesPerOffer": 5, "startDateTime": "1970-01-03T00:00:00Z"}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&legacy), 0, Category::Feature, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(s.start, 2 * DAY);
+    }
+
+    #[test]
+    fn a_date_driven_rollout_without_an_end_offers_everyone_at_once() {
+        let v: Value = serde_json::from_str(
+            r##"{"schedule": {"gradualRollout": {"@odata.type": "#microsoft.graph.windowsUpdates.dateDrivenRolloutSettings", "durationBetweenOffers": "P2D"}}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(s.rollout, None);
+    }
+
+    #[test]
+    fn an_ineligible_fallback_rule_is_rejected_on_a_quality_update_and_kept_on_a_feature_update() {
+        let v: Value = serde_json::from_str(
+            r##"{"monitoring": {"monitoringRules": [{"signal": "ineligible", "action": "offerFallback"}]}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Quality, false);
+        });
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.monitoring.monitoringRules[0].signal");
+        assert!(p[0].1.contains("feature updates only"), "{}", p[0].1);
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(s.monitoring.len(), 1);
+    }
+
+    #[test]
+    fn a_deployment_state_takes_only_a_known_requested_value_and_tolerates_read_only_properties() {
+        let body = |state: &str| -> Value {
+            serde_json::from_str(&format!(
+                r##"{{"content": {{"@odata.type": "featureUpdateReference", "version": "24H2"}}, "state": {state}}}"##
+            ))
+            .unwrap()
+        };
+        let read = |state: &str| {
+            let v = body(state);
+            let mut c = Checker::default();
+            let r = deployment_body(&mut c, "", &v).requested;
+            (r, c.problems, c.warnings)
+        };
+        let (r, p, _) = read(r#"{"requestedValue": "paused"}"#);
+        assert_eq!((r, p.len()), (Requested::Paused, 0));
+        let (r, p, _) = read(r#"{"requestedValue": "archived"}"#);
+        assert_eq!((r, p.len()), (Requested::Archived, 0));
+        let (_, p, _) = read(r#"{"requestedValue": "pased"}"#);
+        assert_eq!(p[0].0, "state.requestedValue");
+        assert!(
+            p[0].1.contains("\"pased\"") && p[0].1.contains("did you mean \"paused\""),
+            "{}",
+            p[0].1
+        );
+        let (_, p, _) = read(r#"{"requestedValu": "paused"}"#);
+        assert_eq!(p[0].0, "state.requestedValu");
+        assert!(p[0].1.contains("unknown property"), "{}", p[0].1);
+        // The state of the seed 003 response body.
+        let (r, p, w) = read(
+            r#"{"@odata.type": "microsoft.graph.windowsUpdates.deploymentState", "value": "offering",
+                "reasons": [{"@odata.type": "microsoft.graph.windowsUpdates.deploymentStateReason", "value": "offeringByRequest"}],
+                "requestedValue": "none", "effectiveSinceDate": "String (timestamp)"}"#,
+        );
+        assert_eq!((r, p.len(), w.len()), (Requested::None, 0, 3), "{p:?}");
+        assert!(w[0].contains("state.value: is read-only"), "{w:?}");
     }
 
     #[test]

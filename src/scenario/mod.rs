@@ -22,7 +22,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::client::{Category, CategoryParams, ClientParams, Dist, Policy};
+use crate::client::{Category, CategoryParams, ClientParams, Dist, PAUSE_MAX, Policy};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
@@ -170,6 +170,7 @@ struct RawPolicy {
     feature_deadline: Option<String>,
     feature_grace: Option<String>,
     active_hours: Option<RawHours>,
+    active_hours_max_range: Option<String>,
     auto_restart: Option<bool>,
     quality_pause_until: Option<String>,
     feature_pause_until: Option<String>,
@@ -618,6 +619,7 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
             c.time_of_day(&format!("{path}.active_hours.end"), &h.end),
         ),
     };
+    active_hours_span(c, &path, p, active_start, active_end);
     Policy {
         name: name.to_string(),
         quality_deferral: max_days(c, "quality_deferral", qd, 30),
@@ -629,12 +631,115 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
         active_start,
         active_end,
         auto_restart: p.auto_restart.unwrap_or(true),
-        quality_pause_until: p.quality_pause_until.as_deref().map_or(0, |t| {
-            deployment::at(c, &format!("{path}.quality_pause_until"), t, start_unix)
-        }),
-        feature_pause_until: p.feature_pause_until.as_deref().map_or(0, |t| {
-            deployment::at(c, &format!("{path}.feature_pause_until"), t, start_unix)
-        }),
+        quality_pause_until: pause_until(
+            c,
+            &path,
+            "quality_pause_until",
+            &p.quality_pause_until,
+            start_unix,
+        ),
+        feature_pause_until: pause_until(
+            c,
+            &path,
+            "feature_pause_until",
+            &p.feature_pause_until,
+            start_unix,
+        ),
+    }
+}
+
+/// A policy's pause is in force from t = 0, so it was set at the scenario start or before; a pause
+/// runs at most [`PAUSE_MAX`] from when it was set, so it cannot end later than that after the
+/// start.
+fn pause_until(
+    c: &mut Checker,
+    path: &str,
+    key: &str,
+    v: &Option<String>,
+    start_unix: i64,
+) -> Time {
+    let Some(text) = v else { return 0 };
+    let field = format!("{path}.{key}");
+    let until = deployment::at(c, &field, text, start_unix);
+    if until > PAUSE_MAX {
+        c.fail(
+            field,
+            format!(
+                "must end at most {} days after the scenario start (a pause runs at most {} days from when it is set, and a policy's pause is set by the start), found \"{text}\", {} days",
+                PAUSE_MAX / DAY,
+                PAUSE_MAX / DAY,
+                until as f64 / DAY as f64
+            ),
+        );
+    }
+    until
+}
+
+/// Default and allowed values of `ActiveHoursMaxRange` (client-timing.md §3: 8–18 h, default 18).
+const ACTIVE_HOURS_MAX_RANGE: Secs = 18 * HOUR;
+const ACTIVE_HOURS_MAX_RANGE_LIMITS: std::ops::RangeInclusive<Secs> = 8 * HOUR..=18 * HOUR;
+
+/// Windows refuses active hours longer than `ActiveHoursMaxRange`, and a window whose start equals
+/// its end has no hours at all; either would make the restart model answer a question Windows
+/// never asks.
+fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, start: Secs, end: Secs) {
+    let key = format!("{path}.active_hours_max_range");
+    let max = c.duration(
+        &key,
+        p.active_hours_max_range.as_deref(),
+        ACTIVE_HOURS_MAX_RANGE,
+    );
+    if let Some(text) = &p.active_hours_max_range
+        && (!ACTIVE_HOURS_MAX_RANGE_LIMITS.contains(&max) || !max.is_multiple_of(HOUR))
+    {
+        c.fail(
+            &key,
+            format!("must be whole hours from 8 to 18 (ActiveHoursMaxRange), found \"{text}\""),
+        );
+        return;
+    }
+    // A window that wraps past midnight (22:00–06:00) runs into the next day.
+    let span = if end >= start {
+        end - start
+    } else {
+        end + DAY - start
+    };
+    let hm = |t: Secs| format!("{:02}:{:02}", t / HOUR, t % HOUR / 60);
+    let hours = |t: Secs| format!("{}", t as f64 / HOUR as f64);
+    let Some(h) = &p.active_hours else {
+        if span > max {
+            c.fail(
+                &key,
+                format!(
+                    "is {} h, shorter than the default active hours {}–{} ({} h): set active_hours to fit",
+                    hours(max),
+                    hm(start),
+                    hm(end),
+                    hours(span)
+                ),
+            );
+        }
+        return;
+    };
+    if span == 0 {
+        c.fail(
+            format!("{path}.active_hours"),
+            format!(
+                "must span more than 0 h, found start = end = \"{}\"",
+                h.start
+            ),
+        );
+    } else if span > max {
+        c.fail(
+            format!("{path}.active_hours"),
+            format!(
+                "must span at most {} h (active_hours_max_range, ActiveHoursMaxRange), found \"{}\"–\"{}\", {} h",
+                hours(max),
+                h.start,
+                h.end,
+                hours(span)
+            ),
+        );
     }
 }
 
@@ -1187,6 +1292,65 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         let p = &problems(&text)[0];
         assert_eq!(p.path, "segments[0].availability.profile");
         assert!(p.message.contains("\"office\""), "{}", p.message);
+    }
+
+    #[test]
+    fn active_hours_must_span_more_than_nothing_and_at_most_the_max_range() {
+        let with = |policy: &str| {
+            MINIMAL.replace(
+                "[[segments]]",
+                &format!("[policies.default]\n{policy}\n\n[[segments]]"),
+            )
+        };
+        // 18 h wrapping past midnight is the longest the default max range allows.
+        let sc = parse(&with(
+            r#"active_hours = { start = "12:00", end = "06:00" }"#,
+        ))
+        .unwrap();
+        assert_eq!(sc.policies[0].active_start, 12 * HOUR);
+        let p = &problems(&with(
+            r#"active_hours = { start = "11:00", end = "06:00" }"#,
+        ))[0];
+        assert_eq!(p.path, "policies.default.active_hours");
+        assert!(
+            p.message.contains("at most 18 h") && p.message.contains("19 h"),
+            "{}",
+            p.message
+        );
+        let p = &problems(&with(
+            r#"active_hours = { start = "09:00", end = "09:00" }"#,
+        ))[0];
+        assert!(p.message.contains("more than 0 h"), "{}", p.message);
+        let text = with(
+            "active_hours = { start = \"08:00\", end = \"18:00\" }\nactive_hours_max_range = \"PT8H\"",
+        );
+        let p = &problems(&text)[0];
+        assert!(p.message.contains("at most 8 h"), "{}", p.message);
+        let p = &problems(&with(r#"active_hours_max_range = "PT20H""#))[0];
+        assert_eq!(p.path, "policies.default.active_hours_max_range");
+        assert!(p.message.contains("PT20H"), "{}", p.message);
+        let p = &problems(&with(r#"active_hours_max_range = "PT8H""#))[0];
+        assert!(p.message.contains("default active hours"), "{}", p.message);
+        assert!(parse(&with(r#"active_hours_max_range = "PT9H""#)).is_ok());
+    }
+
+    #[test]
+    fn a_pause_may_end_at_most_35_days_after_the_start() {
+        let with = |policy: &str| {
+            MINIMAL.replace(
+                "[[segments]]",
+                &format!("[policies.default]\n{policy}\n\n[[segments]]"),
+            )
+        };
+        let sc = parse(&with(r#"quality_pause_until = "P35D""#)).unwrap();
+        assert_eq!(sc.policies[0].quality_pause_until, 35 * DAY);
+        let p = &problems(&with(r#"feature_pause_until = "2026-02-18T00:00:00Z""#))[0];
+        assert_eq!(p.path, "policies.default.feature_pause_until");
+        assert!(
+            p.message.contains("at most 35 days") && p.message.contains("2026-02-18T00:00:00Z"),
+            "{}",
+            p.message
+        );
     }
 
     #[test]

@@ -154,6 +154,20 @@ pub struct DeploymentDef {
     pub ordering: Ordering,
     /// `equivalentContent = latestSecurity` (the default for expedited quality updates).
     pub latest_security: bool,
+    /// `state.requestedValue` of the request body that created the deployment.
+    pub requested: Requested,
+}
+
+/// `requestedDeploymentStateValue`: what the admin asks of a deployment's state (§1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Requested {
+    /// `none`: the schedule decides.
+    #[default]
+    None,
+    /// `paused`: the same request a `pause` action makes, in force from creation.
+    Paused,
+    /// `archived`: ended before it starts; it never offers.
+    Archived,
 }
 
 /// An updatable asset group: a named device set.
@@ -599,9 +613,11 @@ impl<'a> Service<'a> {
                 wave_gen: 0,
                 wave_pending: false,
                 waves: 0,
-                requested_pause: false,
+                // Created paused or archived, the deployment holds the same flags an action
+                // sets, so it never offers before a resume and its state log starts there.
+                requested_pause: d.requested == Requested::Paused,
                 monitoring_pause: false,
-                archived: false,
+                archived: d.requested == Requested::Archived,
                 faulted: false,
                 last_state: ("", String::new()),
                 rng: key.rng(Stream::Service, s.deps.len() as u64),
@@ -730,7 +746,9 @@ impl<'a> Service<'a> {
             if let Some(until) = self.contents[d.content as usize].deployable_until {
                 out.schedule.push((until, ServiceEvent::Fault(i as u16)));
             }
-            if d.settings.start > 0 {
+            // A deployment created paused or archived never passes through a state change at
+            // its start, so its first state is logged here, like a scheduled one's.
+            if d.settings.start > 0 || d.requested != Requested::None {
                 let (state, reason) = self.deps[i].state();
                 out.log
                     .push((i as u16, "state_change", state, reason, String::new()));
@@ -1274,6 +1292,7 @@ mod tests {
             },
             ordering: Ordering::Fleet,
             latest_security: true,
+            requested: Requested::None,
         }
     }
 
@@ -1435,6 +1454,45 @@ mod tests {
             .flat_map(|(_, o)| o.log.iter().filter(|l| l.1 == "state_change").map(|l| l.2))
             .collect();
         assert_eq!(states, vec!["offering", "paused", "offering"]);
+    }
+
+    #[test]
+    fn a_deployment_created_paused_offers_nothing_until_resumed() {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.requested = Requested::Paused;
+        let actions = vec![Action {
+            at: 30,
+            deployment: 0,
+            kind: ActionKind::Resume,
+        }];
+        let f = fleet(3);
+        let d = vec![def];
+        let mut s = Service::new(&c, &d, &[], &actions, &[], &SP, &f, RunKey::new(1, 0));
+        let first = s.initial();
+        let outs = run_all(&mut s, 1000);
+        let offers: Vec<Time> = outs
+            .iter()
+            .filter(|(_, o)| o.touched.iter().any(|x| x.offered_now))
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(offers, vec![30]);
+        let states: Vec<(&str, &str)> = std::iter::once(&first)
+            .chain(outs.iter().map(|(_, o)| o))
+            .flat_map(|o| {
+                o.log
+                    .iter()
+                    .filter(|l| l.1 == "state_change")
+                    .map(|l| (l.2, l.3.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                ("paused", "pausedByRequest"),
+                ("offering", "offeringByRequest")
+            ]
+        );
     }
 
     #[test]

@@ -283,6 +283,58 @@ do = "resume"
 }
 
 #[test]
+fn a_graph_body_created_with_requested_value_paused_offers_nothing_until_resumed() {
+    let text = service_scenario(
+        100,
+        0,
+        "",
+        r#"
+[[deployments]]
+name = "g"
+graph = "body.json"
+
+[[actions]]
+at = "P2D"
+deployment = "g"
+do = "resume"
+"#,
+    );
+    let case = Case::new(&text);
+    std::fs::write(
+        case.dir.path().join("body.json"),
+        r##"{"content": {"@odata.type": "#microsoft.graph.windowsUpdates.featureUpdateReference", "version": "24H2"},
+ "state": {"requestedValue": "paused"}}"##,
+    )
+    .expect("write json");
+    let out = case.run("out", &[]);
+    let offers: Vec<f64> = events(&out)
+        .iter()
+        .filter(|e| e.1 == "offer")
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(offers, vec![48.0], "offered only once resumed");
+    let s = summary(&out);
+    let states: Vec<(&str, &str)> = s["deployments"][0]["state_changes"]
+        .as_array()
+        .expect("state changes")
+        .iter()
+        .map(|c| {
+            (
+                c["state"].as_str().unwrap_or(""),
+                c["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("paused", "pausedByRequest"),
+            ("offering", "offeringByRequest")
+        ]
+    );
+}
+
+#[test]
 fn excluded_devices_are_never_offered() {
     let text = service_scenario(
         900,
