@@ -266,7 +266,7 @@ fn run_scenario(
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
     let t = std::time::Instant::now();
-    let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result);
+    let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result)?;
     // The scenario as run (given, or with --set applied), so report.html (and `rollsim plot`)
     // can show its parameters.
     files.push(("scenario.toml", text));
@@ -291,15 +291,15 @@ fn run_scenario(
         )?;
         bar.finish_and_clear();
         if reps > 1 {
-            files.push(("bands.csv", batch::bands_csv(&results)));
-            files.push(("runs.csv", batch::runs_csv(&results, &[])));
+            files.push(("bands.csv", batch::bands_csv(&results)?));
+            files.push(("runs.csv", batch::runs_csv(&results, &[])?));
         }
         outcomes = batch::check(&results, &sc.expect);
         for o in &mut outcomes {
             o.variant.clear();
         }
         if !outcomes.is_empty() {
-            files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
+            files.push(("expectations.csv", batch::expectations_csv(&outcomes)?));
         }
     }
     write_folder(&out, files)?;
@@ -424,7 +424,7 @@ fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
         .iter()
         .map(|v| batch::Job {
             name: v.name.clone(),
-            params: v.params.iter().map(|(_, x)| x.clone()).collect(),
+            params: v.values(&sweep.parameters),
             scenario: &v.scenario,
         })
         .collect()
@@ -558,16 +558,16 @@ fn batch_outputs(
         source,
     })?;
     let mut files: Vec<(&str, Vec<u8>)> = vec![
-        ("runs.csv", batch::runs_csv(results, &sweep.parameters)),
-        ("bands.csv", batch::bands_csv(results)),
+        ("runs.csv", batch::runs_csv(results, &sweep.parameters)?),
+        ("bands.csv", batch::bands_csv(results)?),
         (
             "variants.csv",
-            batch::variants_csv(results, &sweep.parameters),
+            batch::variants_csv(results, &sweep.parameters)?,
         ),
         ("scenario.toml", text),
     ];
     if !outcomes.is_empty() {
-        files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
+        files.push(("expectations.csv", batch::expectations_csv(&outcomes)?));
     }
     write_folder(out, files)?;
     if !quiet {

@@ -191,8 +191,8 @@ fn num(v: Option<f64>) -> String {
 }
 
 /// `bands.csv`: per variant, sample, deployment and state, the percentiles and mean share.
-pub fn bands_csv(results: &[VariantResult]) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn bands_csv(results: &[VariantResult]) -> Result<Vec<u8>, Error> {
+    csv_bytes("bands.csv", |w| {
         w.write_record([
             "variant",
             "hours",
@@ -233,8 +233,8 @@ pub fn bands_csv(results: &[VariantResult]) -> Vec<u8> {
 }
 
 /// `runs.csv`: one row per run and deployment with every summary metric.
-pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<u8>, Error> {
+    csv_bytes("runs.csv", |w| {
         let mut header = vec!["variant".to_string()];
         header.extend(parameters.iter().cloned());
         header.extend(["replication", "seed", "deployment"].map(String::from));
@@ -271,7 +271,7 @@ fn pareto(points: &[(Option<f64>, Option<f64>)]) -> Vec<bool> {
 
 /// `variants.csv`: per variant and deployment, percentiles of the key metrics and the Pareto
 /// flags (speed vs blast radius, speed vs disruption), then the variant's parameters.
-pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8> {
+pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<u8>, Error> {
     // Rows: (variant index, deployment index).
     let mut rows: Vec<(usize, usize)> = Vec::new();
     for (vi, v) in results.iter().enumerate() {
@@ -314,7 +314,7 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8>
             }
         }
     }
-    csv_bytes(|w| {
+    csv_bytes("variants.csv", |w| {
         let mut header: Vec<String> = [
             "variant",
             "deployment",
@@ -393,8 +393,8 @@ pub fn check(results: &[VariantResult], expectations: &[Expectation]) -> Vec<Out
 }
 
 /// `expectations.csv`.
-pub fn expectations_csv(outcomes: &[Outcome]) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn expectations_csv(outcomes: &[Outcome]) -> Result<Vec<u8>, Error> {
+    csv_bytes("expectations.csv", |w| {
         w.write_record([
             "deployment",
             "metric",

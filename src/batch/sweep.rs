@@ -56,6 +56,22 @@ pub struct Variant {
     pub scenario: Scenario,
 }
 
+impl Variant {
+    /// The variant's value of each of `parameters`, empty for one it does not set: explicit
+    /// variants may set different paths, and every row of a CSV has the header's columns.
+    pub fn values(&self, parameters: &[String]) -> Vec<String> {
+        parameters
+            .iter()
+            .map(|p| {
+                self.params
+                    .iter()
+                    .find(|(k, _)| k == p)
+                    .map_or(String::new(), |(_, v)| v.clone())
+            })
+            .collect()
+    }
+}
+
 /// A checked sweep.
 #[derive(Clone, Debug)]
 pub struct Sweep {

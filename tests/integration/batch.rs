@@ -354,3 +354,40 @@ fn asking_for_more_memory_than_the_machine_has_is_bad_input() {
     assert!(err.contains("GB of memory is available"), "{err}");
     assert!(!case.out("x").exists());
 }
+
+#[test]
+fn variants_that_set_different_paths_share_one_header_with_empty_cells_where_unset() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 2\n\
+         [[variants]]\nname = \"a\"\nset = { \"policies.default.quality_deadline\" = \"P1D\" }\n\
+         [[variants]]\nname = \"b\"\nset = { \"policies.default.quality_deadline\" = \"P7D\", \"client.scan_interval\" = \"PT12H\" }\n",
+    );
+    let out = case.out("b");
+    batch_cmd(&path, &out, &[]);
+    for (f, rows) in [("runs.csv", 4), ("variants.csv", 2)] {
+        let text = String::from_utf8(read(&out, f)).expect("utf-8");
+        assert!(text.ends_with('\n'), "{f} is whole");
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let header = r.headers().expect("header").clone();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{f} lacks {name}"))
+        };
+        let (deadline, scan) = (
+            col("policies.default.quality_deadline"),
+            col("client.scan_interval"),
+        );
+        let recs: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+        assert_eq!(recs.len(), rows, "{f}: {text}");
+        for rec in &recs {
+            let (dl, si) = if &rec[0] == "a" {
+                ("P1D", "")
+            } else {
+                ("P7D", "PT12H")
+            };
+            assert_eq!((&rec[deadline], &rec[scan]), (dl, si), "{f}: {rec:?}");
+        }
+    }
+}
