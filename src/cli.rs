@@ -442,6 +442,23 @@ const MARKERS: [&str; 5] = [
 /// Refuses to replace an existing, non-empty folder that rollsim did not write, unless forced:
 /// `--out ~/Documents` must not delete someone's documents.
 fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
+    let refuse = |message: &str| {
+        Err(Error::Input(rollsim::error::InputError {
+            file: out.display().to_string(),
+            problems: vec![rollsim::error::Problem {
+                line: 0,
+                column: 0,
+                path: "--out".into(),
+                message: message.into(),
+            }],
+        }))
+    };
+    // `--force` is for folders: a file under that name is someone's, never rollsim's output.
+    if out.symlink_metadata().is_ok() && !out.is_dir() {
+        return refuse(
+            "exists and is a file, not a folder; rollsim writes a folder and never replaces a file, even with --force: choose another --out",
+        );
+    }
     let Ok(mut entries) = std::fs::read_dir(out) else {
         return Ok(());
     };
@@ -451,15 +468,9 @@ fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
     if force || empty || shard || MARKERS.iter().any(|m| out.join(m).exists()) {
         return Ok(());
     }
-    Err(Error::Input(rollsim::error::InputError {
-        file: out.display().to_string(),
-        problems: vec![rollsim::error::Problem {
-            line: 0,
-            column: 0,
-            path: "--out".into(),
-            message: "exists and does not look like a rollsim output folder (no summary.json, report.html, …); it would be replaced: choose another folder or pass --force".into(),
-        }],
-    }))
+    refuse(
+        "exists and does not look like a rollsim output folder (no summary.json, report.html, …); it would be replaced: choose another folder or pass --force",
+    )
 }
 
 fn batch(

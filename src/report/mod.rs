@@ -542,16 +542,24 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // The swap below moves whatever is at `dir` aside and deletes it: that must be a folder,
+    // never a user's file (the command line refuses it earlier with a clearer message).
+    if dir.symlink_metadata().is_ok() && !dir.is_dir() {
+        return Err(write_err(dir, "exists and is not a folder; not replaced"));
+    }
     fs::create_dir_all(&parent).map_err(|e| write_err(&parent, e))?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    // Leftovers of a run killed while writing this folder are hidden; clear them now.
+    // Leftovers of a run killed while writing this folder are hidden; clear them now. Only
+    // folders: a file under such a name is a user's file that an older version moved aside.
     if let Ok(entries) = fs::read_dir(&parent) {
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            if n.starts_with(&format!(".{name}.tmp-")) || n.starts_with(&format!(".{name}.old-")) {
+            let ours =
+                n.starts_with(&format!(".{name}.tmp-")) || n.starts_with(&format!(".{name}.old-"));
+            if ours && e.file_type().is_ok_and(|t| t.is_dir()) {
                 let _ = fs::remove_dir_all(e.path());
             }
         }
