@@ -260,7 +260,8 @@ fn run_scenario(
     if let Some(n) = devices {
         sc.scale_devices(n);
     }
-    sim::check_memory(&sc, 1)?;
+    // Replications run `--jobs` at a time, each with its own fleet.
+    sim::check_memory(&sc, concurrent_runs(jobs, replications.unwrap_or(1)))?;
     let out = out.unwrap_or_else(|| default_out(path));
     guard_out(&out, force)?;
     let seed = seed.unwrap_or(sc.seed);
@@ -355,6 +356,12 @@ fn gate(outcomes: &[batch::Outcome]) -> ExitCode {
 
 fn threads(jobs: Option<usize>) -> usize {
     jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// How many of `runs` runs are in memory at once on `jobs` threads: a thread without a run to
+/// take holds nothing.
+fn concurrent_runs(jobs: Option<usize>, runs: u64) -> u64 {
+    (threads(jobs) as u64).min(runs).max(1)
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal, or when `hidden`).
@@ -484,12 +491,12 @@ fn batch(
 ) -> Result<ExitCode, Error> {
     let sweep = batch::sweep::Sweep::load(path)?;
     let reps = replications.unwrap_or(sweep.replications);
-    for v in &sweep.variants {
-        sim::check_memory(&v.scenario, threads(jobs) as u64)?;
-    }
     let list = jobs_of(&sweep);
     let total = reps * list.len() as u64;
     let mine = (0..total).filter(|&k| shard.owns(k)).count() as u64;
+    for v in &sweep.variants {
+        sim::check_memory(&v.scenario, concurrent_runs(jobs, mine))?;
+    }
     let bar = progress(mine, quiet);
     let write_err = |p: &Path, e: std::io::Error| Error::Write {
         path: p.to_path_buf(),
@@ -814,5 +821,13 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn runs_in_memory_at_once_are_the_fewer_of_jobs_and_runs() {
+        assert_eq!(concurrent_runs(Some(8), 8), 8);
+        assert_eq!(concurrent_runs(Some(8), 3), 3);
+        assert_eq!(concurrent_runs(Some(2), 100), 2);
+        assert_eq!(concurrent_runs(Some(0), 0), 1);
     }
 }

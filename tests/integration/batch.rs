@@ -339,7 +339,7 @@ fn asking_for_more_memory_than_the_machine_has_is_bad_input() {
     let path = case.dir.path().join("sweep.toml");
     std::fs::write(
         &path,
-        "base = \"case.toml\"\n[[variants]]\nname = \"v\"\nset = { \"simulation.seed\" = 2 }\n",
+        "base = \"case.toml\"\nreplications = 1000\n[[variants]]\nname = \"v\"\nset = { \"simulation.seed\" = 2 }\n",
     )
     .expect("write");
     // 1000 parallel runs of 50 million devices cannot fit on any machine this runs on.
@@ -390,4 +390,32 @@ fn variants_that_set_different_paths_share_one_header_with_empty_cells_where_uns
             assert_eq!((&rec[deadline], &rec[scan]), (dl, si), "{f}: {rec:?}");
         }
     }
+}
+
+#[test]
+fn replications_of_a_run_are_checked_for_memory_as_jobs_runs_at_once() {
+    let case = Case::new(&scenario(
+        1000,
+        r#"availability = { profile = "always_on" }"#,
+        "",
+    ));
+    // One run of 50 million devices may fit here; 1000 at once fit on no machine this runs on.
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .args([
+            "--devices",
+            "50000000",
+            "--replications",
+            "1000",
+            "--jobs",
+            "1000",
+        ])
+        .arg("--out")
+        .arg(case.out("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("× 1000 parallel run(s)"), "{err}");
+    assert!(!case.out("x").exists());
 }
