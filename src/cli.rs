@@ -492,6 +492,7 @@ fn batch(
     let sweep = batch::sweep::Sweep::load(path)?;
     let reps = replications.unwrap_or(sweep.replications);
     let list = jobs_of(&sweep);
+    let id = batch::batch_id(&sweep, reps);
     let total = reps * list.len() as u64;
     let mine = (0..total).filter(|&k| shard.owns(k)).count() as u64;
     for v in &sweep.variants {
@@ -505,9 +506,7 @@ fn batch(
     if shard != batch::Shard::ALL {
         // A shard keeps its run records and a manifest; `merge` aggregates.
         let runs = out.join("runs");
-        if !resume && runs.exists() {
-            std::fs::remove_dir_all(&runs).map_err(|e| write_err(&runs, e))?;
-        }
+        prepare_records(&runs, &id, resume)?;
         batch::run_all(
             &list,
             sweep.seed,
@@ -523,6 +522,7 @@ fn batch(
             "sweep": sweep_path.display().to_string(),
             "replications": reps,
             "seed": sweep.seed,
+            "batch": id,
             "shard": shard.index,
             "shards": shard.count,
             "runs": mine,
@@ -545,9 +545,7 @@ fn batch(
     }
     // Run records live beside the output folder: `--resume` reuses them after an interruption.
     let partial = PathBuf::from(format!("{}.runs", out.display()));
-    if !resume && partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| write_err(&partial, e))?;
-    }
+    prepare_records(&partial, &id, resume)?;
     let results = batch::run_all(
         &list,
         sweep.seed,
@@ -559,6 +557,54 @@ fn batch(
     )?;
     bar.finish_and_clear();
     batch_outputs(path, &sweep, &results, reps, &out, quiet)
+}
+
+/// Name of the file in a records folder that holds the identity of the batch the records are of.
+const BATCH_FILE: &str = "batch.json";
+
+/// Readies the run-records folder `dir` of batch `id`. Without `resume` old records are deleted.
+/// With it, records are kept only if they are this batch's: records of another sweep or another
+/// replication count have the same file names but other runs behind them, and reusing them would
+/// mix variants silently.
+fn prepare_records(dir: &Path, id: &str, resume: bool) -> Result<(), Error> {
+    let write_err = |p: &Path, e: std::io::Error| Error::Write {
+        path: p.to_path_buf(),
+        message: e.to_string(),
+    };
+    let has_records = std::fs::read_dir(dir).is_ok_and(|mut es| {
+        es.any(|e| {
+            e.is_ok_and(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n.starts_with("run-") && n.ends_with(".bin")
+            })
+        })
+    });
+    if has_records && resume {
+        let theirs = std::fs::read(dir.join(BATCH_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["batch"].as_str().map(String::from));
+        if theirs.as_deref() != Some(id) {
+            return Err(Error::Input(rollsim::error::InputError {
+                file: dir.display().to_string(),
+                problems: vec![rollsim::error::Problem {
+                    line: 0,
+                    column: 0,
+                    path: "--resume".into(),
+                    message: "holds the run records of another batch (the sweep file, its base scenario, --replications or rollsim's version differ): drop --resume to run the batch afresh, or choose a new --out".into(),
+                }],
+            }));
+        }
+    } else if !resume && dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| write_err(dir, e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+    let tmp = dir.join(format!(".{BATCH_FILE}.tmp"));
+    let text = serde_json::to_vec_pretty(&serde_json::json!({ "batch": id })).unwrap_or_default();
+    std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
+    let fin = dir.join(BATCH_FILE);
+    std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))
 }
 
 /// Writes a batch's outputs (also what `merge` does).
@@ -630,6 +676,7 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
             v["replications"].as_u64(),
             v["seed"].as_u64(),
             v["shards"].as_u64(),
+            v["batch"].as_str().map(String::from),
         )
     };
     let first = key(&manifests[0]);
@@ -641,10 +688,17 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
             ));
         }
     }
-    let (sweep_path, reps, _, _) = first;
+    let (sweep_path, reps, _, _, id) = first;
     let sweep_path = PathBuf::from(sweep_path);
     let sweep = batch::sweep::Sweep::load(&sweep_path)?;
     let reps = reps.unwrap_or(sweep.replications);
+    // Manifests of older versions carry no identity; theirs cannot be checked.
+    if id.is_some_and(|id| id != batch::batch_id(&sweep, reps)) {
+        return Err(bad(
+            &sweep_path,
+            "changed since the shards ran (or its base scenario did): their records are of another batch; run the shards again".into(),
+        ));
+    }
     let list = jobs_of(&sweep);
     let mut results = Vec::new();
     let mut missing = Vec::new();

@@ -146,6 +146,33 @@ pub fn run_all(
     Ok(out)
 }
 
+/// FNV-1a over `parts`, each followed by its length so that moving bytes from one part to the
+/// next changes the hash. Stable across builds and platforms, unlike std's hasher, because it is
+/// stored in files that a later process compares.
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in p.iter().chain(&(p.len() as u64).to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The identity of a batch's run records: run `k`'s record is the same only when the sweep file,
+/// its base scenario, the replication count (which numbers the runs) and rollsim's version are.
+/// `--resume` and `merge` refuse records whose identity differs.
+pub fn batch_id(sweep: &sweep::Sweep, reps: u64) -> String {
+    let h = fnv1a(&[
+        &sweep.fingerprint.to_le_bytes(),
+        &reps.to_le_bytes(),
+        &sweep.seed.to_le_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+    ]);
+    format!("{h:016x}")
+}
+
 /// Folds run records of one variant, in replication order, into its result.
 pub struct Accumulator {
     result: VariantResult,

@@ -87,6 +87,9 @@ pub struct Sweep {
     pub seed: u64,
     /// Expectations checked for every variant.
     pub expect: Vec<Expectation>,
+    /// A hash of the sweep file's and the base scenario's text: what the runs depend on besides
+    /// the replication count (see [`super::batch_id`]).
+    pub fingerprint: u64,
 }
 
 fn show(v: &toml::Value) -> String {
@@ -362,6 +365,7 @@ impl Sweep {
             }));
         }
         Ok(Sweep {
+            fingerprint: super::fnv1a(&[text.as_bytes(), base_text.as_bytes()]),
             file: file.to_path_buf(),
             parameters,
             seed: raw.seed.unwrap_or(base.seed),

@@ -288,6 +288,7 @@ fn slurm_array_variables_select_the_shard() {
         .expect("runs")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".bin"))
         .collect();
     names.sort();
     assert_eq!(names, vec!["run-00000001.bin", "run-00000005.bin"]);
@@ -321,7 +322,7 @@ fn a_killed_batch_leaves_no_partial_output_folder() {
             if name.ends_with(".bin") {
                 let b = std::fs::read(e.path()).expect("record");
                 assert!(rollsim::batch::RunRecord::decode(&b).is_some(), "{name}");
-            } else {
+            } else if name != "batch.json" {
                 assert!(name.starts_with('.'), "only hidden temporary files: {name}");
             }
         }
@@ -418,4 +419,70 @@ fn replications_of_a_run_are_checked_for_memory_as_jobs_runs_at_once() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("× 1000 parallel run(s)"), "{err}");
     assert!(!case.out("x").exists());
+}
+
+#[test]
+fn resume_refuses_the_records_of_another_replication_count_or_sweep_file() {
+    let (case, path) = sweep_case(SWEEP);
+    let out = case.out("b");
+    batch_cmd(&path, &out, &[]);
+    let before = read(&out, "runs.csv");
+    let refused = |extra: &[&str]| {
+        let a = rollsim()
+            .arg("batch")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .arg("--resume")
+            .args(extra)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains("another batch"), "{err}");
+        assert!(err.contains("drop --resume"), "{err}");
+        assert_eq!(read(&out, "runs.csv"), before, "the outputs are untouched");
+    };
+    refused(&["--replications", "2"]);
+    std::fs::write(&path, SWEEP.replace("P7D", "P3D")).expect("edit sweep");
+    refused(&[]);
+    // The same for a shard's records.
+    let shard = case.out("s");
+    batch_cmd(&path, &shard, &["--shard", "1/2"]);
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&shard)
+        .args(["--shard", "1/2", "--resume", "--replications", "3"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("another batch"), "{err}");
+    // Without --resume the batch starts afresh.
+    batch_cmd(&path, &out, &["--replications", "2"]);
+    let runs = String::from_utf8(read(&out, "runs.csv")).expect("utf-8");
+    assert_eq!(runs.lines().count(), 1 + 2 * 2, "{runs}");
+}
+
+#[test]
+fn merge_refuses_shards_of_a_sweep_file_that_changed_since() {
+    let (case, path) = sweep_case(SWEEP);
+    let dirs: Vec<_> = (1..=2)
+        .map(|i| {
+            let d = case.out(&format!("shard{i}"));
+            batch_cmd(&path, &d, &["--shard", &format!("{i}/2")]);
+            d
+        })
+        .collect();
+    std::fs::write(&path, SWEEP.replace("P7D", "P3D")).expect("edit sweep");
+    let a = rollsim()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(case.out("merged"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("changed since the shards ran"), "{err}");
+    assert!(!case.out("merged").exists());
 }
