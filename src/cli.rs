@@ -380,13 +380,14 @@ fn progress(total: u64, hidden: bool) -> indicatif::ProgressBar {
     bar
 }
 
-fn usage(message: String) -> Error {
+/// A command-line error about `what` (an option or the environment variable it came from).
+fn usage(what: &str, message: String) -> Error {
     Error::Input(rollsim::error::InputError {
         file: "command line".into(),
         problems: vec![rollsim::error::Problem {
             line: 0,
             column: 0,
-            path: "--shard".into(),
+            path: what.into(),
             message,
         }],
     })
@@ -394,33 +395,52 @@ fn usage(message: String) -> Error {
 
 /// The shard from `--shard I/N`, else from Slurm or Kubernetes variables.
 fn shard_of(flag: Option<&str>, count: Option<u64>) -> Result<batch::Shard, Error> {
-    let parse = |s: &str| -> Result<batch::Shard, Error> {
-        let (i, n) = s
-            .split_once('/')
-            .ok_or_else(|| usage(format!("must be I/N like 2/3, found \"{s}\"")))?;
+    if let Some(s) = flag {
+        let bad = || usage("--shard", format!("must be I/N like 2/3, found \"{s}\""));
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (i, n): (u64, u64) = match (i.trim().parse(), n.trim().parse()) {
             (Ok(i), Ok(n)) => (i, n),
-            _ => return Err(usage(format!("must be I/N like 2/3, found \"{s}\""))),
+            _ => return Err(bad()),
         };
         if n == 0 || i == 0 || i > n {
-            return Err(usage(format!("needs 1 ≤ I ≤ N, found {i}/{n}")));
+            return Err(usage("--shard", format!("needs 1 ≤ I ≤ N, found {i}/{n}")));
         }
-        Ok(batch::Shard { index: i, count: n })
-    };
-    if let Some(s) = flag {
-        return parse(s);
+        return Ok(batch::Shard { index: i, count: n });
     }
     let env = |k: &str| {
         std::env::var(k)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
+    // The message names the variables the shard came from: no --shard was typed.
     if let (Some(id), Some(n)) = (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
         let min = env("SLURM_ARRAY_TASK_MIN").unwrap_or(0);
-        return parse(&format!("{}/{n}", id.saturating_sub(min) + 1));
+        if n == 0 || id < min || id - min >= n {
+            return Err(usage(
+                "SLURM_ARRAY_TASK_ID",
+                format!(
+                    "needs SLURM_ARRAY_TASK_MIN ≤ SLURM_ARRAY_TASK_ID < SLURM_ARRAY_TASK_MIN + SLURM_ARRAY_TASK_COUNT, found {id} with SLURM_ARRAY_TASK_MIN {min} and SLURM_ARRAY_TASK_COUNT {n}"
+                ),
+            ));
+        }
+        return Ok(batch::Shard {
+            index: id - min + 1,
+            count: n,
+        });
     }
     if let (Some(k), Some(n)) = (env("JOB_COMPLETION_INDEX"), count) {
-        return parse(&format!("{}/{n}", k + 1));
+        if k >= n {
+            return Err(usage(
+                "JOB_COMPLETION_INDEX",
+                format!(
+                    "needs 0 ≤ JOB_COMPLETION_INDEX < --shard-count, found {k} with --shard-count {n}"
+                ),
+            ));
+        }
+        return Ok(batch::Shard {
+            index: k + 1,
+            count: n,
+        });
     }
     Ok(batch::Shard::ALL)
 }
@@ -718,12 +738,17 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
     }
     if !missing.is_empty() {
         let shown: Vec<String> = missing.iter().take(10).map(u64::to_string).collect();
-        return Err(Error::Run(format!(
-            "{} runs are missing from the shard folders (runs {}{}): run the missing shards (or rerun them with --resume) and merge again",
-            missing.len(),
-            shown.join(", "),
-            if missing.len() > 10 { ", …" } else { "" }
-        )));
+        // The folders named are the input, and they are incomplete: bad input, like folders
+        // of another batch.
+        return Err(bad(
+            Path::new("merge"),
+            format!(
+                "{} runs are missing from the shard folders (runs {}{}): run the missing shards (or rerun them with --resume) and merge again",
+                missing.len(),
+                shown.join(", "),
+                if missing.len() > 10 { ", …" } else { "" }
+            ),
+        ));
     }
     batch_outputs(&sweep_path, &sweep, &results, reps, out, quiet)
 }
@@ -800,6 +825,11 @@ fn peak_memory() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// `1 deployment`, `2 deployments`.
+fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
     let mut bad = false;
     for f in files {
@@ -832,10 +862,10 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
         if is_sweep {
             match batch::sweep::Sweep::load(f) {
                 Ok(s) => println!(
-                    "{}: ok (sweep: {} variants × {} replications)",
+                    "{}: ok (sweep: {} × {})",
                     f.display(),
-                    s.variants.len(),
-                    s.replications
+                    count(s.variants.len() as u64, "variant"),
+                    count(s.replications, "replication")
                 ),
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -848,10 +878,10 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
             Ok(sc) => {
                 sc.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
                 println!(
-                    "{}: ok ({} devices, {} deployments)",
+                    "{}: ok ({}, {})",
                     f.display(),
-                    sc.devices(),
-                    sc.deployments.len()
+                    count(sc.devices(), "device"),
+                    count(sc.deployments.len() as u64, "deployment")
                 )
             }
             Err(e) => {
@@ -883,5 +913,12 @@ mod tests {
         assert_eq!(concurrent_runs(Some(8), 3), 3);
         assert_eq!(concurrent_runs(Some(2), 100), 2);
         assert_eq!(concurrent_runs(Some(0), 0), 1);
+    }
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        assert_eq!(count(1, "deployment"), "1 deployment");
+        assert_eq!(count(2, "deployment"), "2 deployments");
+        assert_eq!(count(0, "variant"), "0 variants");
     }
 }

@@ -226,14 +226,15 @@ fn three_shards_merged_give_the_bytes_of_the_unsharded_batch() {
             "{f}"
         );
     }
-    // A merge with a shard missing says which runs are missing.
+    // A merge with a shard missing says which runs are missing; the folders named are the
+    // input, so it is bad input.
     let a = rollsim()
         .arg("merge")
         .args(&dirs[..2])
         .arg("--out")
         .arg(case.out("partial"))
         .assert()
-        .code(1);
+        .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("runs are missing"), "{err}");
     assert!(!case.out("partial").exists());
@@ -419,6 +420,24 @@ fn replications_of_a_run_are_checked_for_memory_as_jobs_runs_at_once() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("× 1000 parallel run(s)"), "{err}");
     assert!(!case.out("x").exists());
+}
+
+#[test]
+fn a_shard_index_from_job_completion_index_out_of_range_is_named_in_the_error() {
+    let (case, path) = sweep_case(SWEEP);
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(case.out("k"))
+        .args(["--shard-count", "3"])
+        .env("JOB_COMPLETION_INDEX", "5")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("JOB_COMPLETION_INDEX"), "{err}");
+    assert!(err.contains("found 5 with --shard-count 3"), "{err}");
+    assert!(!err.contains("--shard:"), "no --shard was given: {err}");
 }
 
 #[test]

@@ -273,3 +273,15 @@ fn replacing_an_output_folder_leaves_nothing_hidden_beside_it() {
     assert!(out.join("summary.json").is_file());
     assert_eq!(leftovers(&out), Vec::<String>::new());
 }
+
+#[test]
+fn validate_counts_one_deployment_in_the_singular() {
+    let case = Case::new(&scenario(1, "", ""));
+    let a = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(out.contains("(1 device, 1 deployment)"), "{out}");
+}
