@@ -260,13 +260,14 @@ fn run_scenario(
     if let Some(n) = devices {
         sc.scale_devices(n);
     }
-    sim::check_memory(&sc, 1)?;
+    // Replications run `--jobs` at a time, each with its own fleet.
+    sim::check_memory(&sc, concurrent_runs(jobs, replications.unwrap_or(1)))?;
     let out = out.unwrap_or_else(|| default_out(path));
     guard_out(&out, force)?;
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
     let t = std::time::Instant::now();
-    let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result);
+    let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result)?;
     // The scenario as run (given, or with --set applied), so report.html (and `rollsim plot`)
     // can show its parameters.
     files.push(("scenario.toml", text));
@@ -291,15 +292,15 @@ fn run_scenario(
         )?;
         bar.finish_and_clear();
         if reps > 1 {
-            files.push(("bands.csv", batch::bands_csv(&results)));
-            files.push(("runs.csv", batch::runs_csv(&results, &[])));
+            files.push(("bands.csv", batch::bands_csv(&results)?));
+            files.push(("runs.csv", batch::runs_csv(&results, &[])?));
         }
         outcomes = batch::check(&results, &sc.expect);
         for o in &mut outcomes {
             o.variant.clear();
         }
         if !outcomes.is_empty() {
-            files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
+            files.push(("expectations.csv", batch::expectations_csv(&outcomes)?));
         }
     }
     write_folder(&out, files)?;
@@ -357,6 +358,12 @@ fn threads(jobs: Option<usize>) -> usize {
     jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// How many of `runs` runs are in memory at once on `jobs` threads: a thread without a run to
+/// take holds nothing.
+fn concurrent_runs(jobs: Option<usize>, runs: u64) -> u64 {
+    (threads(jobs) as u64).min(runs).max(1)
+}
+
 /// A progress bar on stderr (hidden when stderr is not a terminal, or when `hidden`).
 fn progress(total: u64, hidden: bool) -> indicatif::ProgressBar {
     let target = if hidden {
@@ -373,13 +380,14 @@ fn progress(total: u64, hidden: bool) -> indicatif::ProgressBar {
     bar
 }
 
-fn usage(message: String) -> Error {
+/// A command-line error about `what` (an option or the environment variable it came from).
+fn usage(what: &str, message: String) -> Error {
     Error::Input(rollsim::error::InputError {
         file: "command line".into(),
         problems: vec![rollsim::error::Problem {
             line: 0,
             column: 0,
-            path: "--shard".into(),
+            path: what.into(),
             message,
         }],
     })
@@ -387,33 +395,52 @@ fn usage(message: String) -> Error {
 
 /// The shard from `--shard I/N`, else from Slurm or Kubernetes variables.
 fn shard_of(flag: Option<&str>, count: Option<u64>) -> Result<batch::Shard, Error> {
-    let parse = |s: &str| -> Result<batch::Shard, Error> {
-        let (i, n) = s
-            .split_once('/')
-            .ok_or_else(|| usage(format!("must be I/N like 2/3, found \"{s}\"")))?;
+    if let Some(s) = flag {
+        let bad = || usage("--shard", format!("must be I/N like 2/3, found \"{s}\""));
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (i, n): (u64, u64) = match (i.trim().parse(), n.trim().parse()) {
             (Ok(i), Ok(n)) => (i, n),
-            _ => return Err(usage(format!("must be I/N like 2/3, found \"{s}\""))),
+            _ => return Err(bad()),
         };
         if n == 0 || i == 0 || i > n {
-            return Err(usage(format!("needs 1 ≤ I ≤ N, found {i}/{n}")));
+            return Err(usage("--shard", format!("needs 1 ≤ I ≤ N, found {i}/{n}")));
         }
-        Ok(batch::Shard { index: i, count: n })
-    };
-    if let Some(s) = flag {
-        return parse(s);
+        return Ok(batch::Shard { index: i, count: n });
     }
     let env = |k: &str| {
         std::env::var(k)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
+    // The message names the variables the shard came from: no --shard was typed.
     if let (Some(id), Some(n)) = (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
         let min = env("SLURM_ARRAY_TASK_MIN").unwrap_or(0);
-        return parse(&format!("{}/{n}", id.saturating_sub(min) + 1));
+        if n == 0 || id < min || id - min >= n {
+            return Err(usage(
+                "SLURM_ARRAY_TASK_ID",
+                format!(
+                    "needs SLURM_ARRAY_TASK_MIN ≤ SLURM_ARRAY_TASK_ID < SLURM_ARRAY_TASK_MIN + SLURM_ARRAY_TASK_COUNT, found {id} with SLURM_ARRAY_TASK_MIN {min} and SLURM_ARRAY_TASK_COUNT {n}"
+                ),
+            ));
+        }
+        return Ok(batch::Shard {
+            index: id - min + 1,
+            count: n,
+        });
     }
     if let (Some(k), Some(n)) = (env("JOB_COMPLETION_INDEX"), count) {
-        return parse(&format!("{}/{n}", k + 1));
+        if k >= n {
+            return Err(usage(
+                "JOB_COMPLETION_INDEX",
+                format!(
+                    "needs 0 ≤ JOB_COMPLETION_INDEX < --shard-count, found {k} with --shard-count {n}"
+                ),
+            ));
+        }
+        return Ok(batch::Shard {
+            index: k + 1,
+            count: n,
+        });
     }
     Ok(batch::Shard::ALL)
 }
@@ -424,7 +451,7 @@ fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
         .iter()
         .map(|v| batch::Job {
             name: v.name.clone(),
-            params: v.params.iter().map(|(_, x)| x.clone()).collect(),
+            params: v.values(&sweep.parameters),
             scenario: &v.scenario,
         })
         .collect()
@@ -442,6 +469,23 @@ const MARKERS: [&str; 5] = [
 /// Refuses to replace an existing, non-empty folder that rollsim did not write, unless forced:
 /// `--out ~/Documents` must not delete someone's documents.
 fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
+    let refuse = |message: &str| {
+        Err(Error::Input(rollsim::error::InputError {
+            file: out.display().to_string(),
+            problems: vec![rollsim::error::Problem {
+                line: 0,
+                column: 0,
+                path: "--out".into(),
+                message: message.into(),
+            }],
+        }))
+    };
+    // `--force` is for folders: a file under that name is someone's, never rollsim's output.
+    if out.symlink_metadata().is_ok() && !out.is_dir() {
+        return refuse(
+            "exists and is a file, not a folder; rollsim writes a folder and never replaces a file, even with --force: choose another --out",
+        );
+    }
     let Ok(mut entries) = std::fs::read_dir(out) else {
         return Ok(());
     };
@@ -451,15 +495,9 @@ fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
     if force || empty || shard || MARKERS.iter().any(|m| out.join(m).exists()) {
         return Ok(());
     }
-    Err(Error::Input(rollsim::error::InputError {
-        file: out.display().to_string(),
-        problems: vec![rollsim::error::Problem {
-            line: 0,
-            column: 0,
-            path: "--out".into(),
-            message: "exists and does not look like a rollsim output folder (no summary.json, report.html, …); it would be replaced: choose another folder or pass --force".into(),
-        }],
-    }))
+    refuse(
+        "exists and does not look like a rollsim output folder (no summary.json, report.html, …); it would be replaced: choose another folder or pass --force",
+    )
 }
 
 fn batch(
@@ -473,12 +511,13 @@ fn batch(
 ) -> Result<ExitCode, Error> {
     let sweep = batch::sweep::Sweep::load(path)?;
     let reps = replications.unwrap_or(sweep.replications);
-    for v in &sweep.variants {
-        sim::check_memory(&v.scenario, threads(jobs) as u64)?;
-    }
     let list = jobs_of(&sweep);
+    let id = batch::batch_id(&sweep, reps);
     let total = reps * list.len() as u64;
     let mine = (0..total).filter(|&k| shard.owns(k)).count() as u64;
+    for v in &sweep.variants {
+        sim::check_memory(&v.scenario, concurrent_runs(jobs, mine))?;
+    }
     let bar = progress(mine, quiet);
     let write_err = |p: &Path, e: std::io::Error| Error::Write {
         path: p.to_path_buf(),
@@ -487,9 +526,7 @@ fn batch(
     if shard != batch::Shard::ALL {
         // A shard keeps its run records and a manifest; `merge` aggregates.
         let runs = out.join("runs");
-        if !resume && runs.exists() {
-            std::fs::remove_dir_all(&runs).map_err(|e| write_err(&runs, e))?;
-        }
+        prepare_records(&runs, &id, resume)?;
         batch::run_all(
             &list,
             sweep.seed,
@@ -505,6 +542,7 @@ fn batch(
             "sweep": sweep_path.display().to_string(),
             "replications": reps,
             "seed": sweep.seed,
+            "batch": id,
             "shard": shard.index,
             "shards": shard.count,
             "runs": mine,
@@ -527,9 +565,7 @@ fn batch(
     }
     // Run records live beside the output folder: `--resume` reuses them after an interruption.
     let partial = PathBuf::from(format!("{}.runs", out.display()));
-    if !resume && partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| write_err(&partial, e))?;
-    }
+    prepare_records(&partial, &id, resume)?;
     let results = batch::run_all(
         &list,
         sweep.seed,
@@ -541,6 +577,54 @@ fn batch(
     )?;
     bar.finish_and_clear();
     batch_outputs(path, &sweep, &results, reps, &out, quiet)
+}
+
+/// Name of the file in a records folder that holds the identity of the batch the records are of.
+const BATCH_FILE: &str = "batch.json";
+
+/// Readies the run-records folder `dir` of batch `id`. Without `resume` old records are deleted.
+/// With it, records are kept only if they are this batch's: records of another sweep or another
+/// replication count have the same file names but other runs behind them, and reusing them would
+/// mix variants silently.
+fn prepare_records(dir: &Path, id: &str, resume: bool) -> Result<(), Error> {
+    let write_err = |p: &Path, e: std::io::Error| Error::Write {
+        path: p.to_path_buf(),
+        message: e.to_string(),
+    };
+    let has_records = std::fs::read_dir(dir).is_ok_and(|mut es| {
+        es.any(|e| {
+            e.is_ok_and(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n.starts_with("run-") && n.ends_with(".bin")
+            })
+        })
+    });
+    if has_records && resume {
+        let theirs = std::fs::read(dir.join(BATCH_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["batch"].as_str().map(String::from));
+        if theirs.as_deref() != Some(id) {
+            return Err(Error::Input(rollsim::error::InputError {
+                file: dir.display().to_string(),
+                problems: vec![rollsim::error::Problem {
+                    line: 0,
+                    column: 0,
+                    path: "--resume".into(),
+                    message: "holds the run records of another batch (the sweep file, its base scenario, --replications or rollsim's version differ): drop --resume to run the batch afresh, or choose a new --out".into(),
+                }],
+            }));
+        }
+    } else if !resume && dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| write_err(dir, e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+    let tmp = dir.join(format!(".{BATCH_FILE}.tmp"));
+    let text = serde_json::to_vec_pretty(&serde_json::json!({ "batch": id })).unwrap_or_default();
+    std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
+    let fin = dir.join(BATCH_FILE);
+    std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))
 }
 
 /// Writes a batch's outputs (also what `merge` does).
@@ -558,16 +642,16 @@ fn batch_outputs(
         source,
     })?;
     let mut files: Vec<(&str, Vec<u8>)> = vec![
-        ("runs.csv", batch::runs_csv(results, &sweep.parameters)),
-        ("bands.csv", batch::bands_csv(results)),
+        ("runs.csv", batch::runs_csv(results, &sweep.parameters)?),
+        ("bands.csv", batch::bands_csv(results)?),
         (
             "variants.csv",
-            batch::variants_csv(results, &sweep.parameters),
+            batch::variants_csv(results, &sweep.parameters)?,
         ),
         ("scenario.toml", text),
     ];
     if !outcomes.is_empty() {
-        files.push(("expectations.csv", batch::expectations_csv(&outcomes)));
+        files.push(("expectations.csv", batch::expectations_csv(&outcomes)?));
     }
     write_folder(out, files)?;
     if !quiet {
@@ -612,6 +696,7 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
             v["replications"].as_u64(),
             v["seed"].as_u64(),
             v["shards"].as_u64(),
+            v["batch"].as_str().map(String::from),
         )
     };
     let first = key(&manifests[0]);
@@ -623,10 +708,17 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
             ));
         }
     }
-    let (sweep_path, reps, _, _) = first;
+    let (sweep_path, reps, _, _, id) = first;
     let sweep_path = PathBuf::from(sweep_path);
     let sweep = batch::sweep::Sweep::load(&sweep_path)?;
     let reps = reps.unwrap_or(sweep.replications);
+    // Manifests of older versions carry no identity; theirs cannot be checked.
+    if id.is_some_and(|id| id != batch::batch_id(&sweep, reps)) {
+        return Err(bad(
+            &sweep_path,
+            "changed since the shards ran (or its base scenario did): their records are of another batch; run the shards again".into(),
+        ));
+    }
     let list = jobs_of(&sweep);
     let mut results = Vec::new();
     let mut missing = Vec::new();
@@ -646,12 +738,17 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
     }
     if !missing.is_empty() {
         let shown: Vec<String> = missing.iter().take(10).map(u64::to_string).collect();
-        return Err(Error::Run(format!(
-            "{} runs are missing from the shard folders (runs {}{}): run the missing shards (or rerun them with --resume) and merge again",
-            missing.len(),
-            shown.join(", "),
-            if missing.len() > 10 { ", …" } else { "" }
-        )));
+        // The folders named are the input, and they are incomplete: bad input, like folders
+        // of another batch.
+        return Err(bad(
+            Path::new("merge"),
+            format!(
+                "{} runs are missing from the shard folders (runs {}{}): run the missing shards (or rerun them with --resume) and merge again",
+                missing.len(),
+                shown.join(", "),
+                if missing.len() > 10 { ", …" } else { "" }
+            ),
+        ));
     }
     batch_outputs(&sweep_path, &sweep, &results, reps, out, quiet)
 }
@@ -728,6 +825,11 @@ fn peak_memory() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// `1 deployment`, `2 deployments`.
+fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
     let mut bad = false;
     for f in files {
@@ -760,10 +862,10 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
         if is_sweep {
             match batch::sweep::Sweep::load(f) {
                 Ok(s) => println!(
-                    "{}: ok (sweep: {} variants × {} replications)",
+                    "{}: ok (sweep: {} × {})",
                     f.display(),
-                    s.variants.len(),
-                    s.replications
+                    count(s.variants.len() as u64, "variant"),
+                    count(s.replications, "replication")
                 ),
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -776,10 +878,10 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
             Ok(sc) => {
                 sc.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
                 println!(
-                    "{}: ok ({} devices, {} deployments)",
+                    "{}: ok ({}, {})",
                     f.display(),
-                    sc.devices(),
-                    sc.deployments.len()
+                    count(sc.devices(), "device"),
+                    count(sc.deployments.len() as u64, "deployment")
                 )
             }
             Err(e) => {
@@ -803,5 +905,20 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn runs_in_memory_at_once_are_the_fewer_of_jobs_and_runs() {
+        assert_eq!(concurrent_runs(Some(8), 8), 8);
+        assert_eq!(concurrent_runs(Some(8), 3), 3);
+        assert_eq!(concurrent_runs(Some(2), 100), 2);
+        assert_eq!(concurrent_runs(Some(0), 0), 1);
+    }
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        assert_eq!(count(1, "deployment"), "1 deployment");
+        assert_eq!(count(2, "deployment"), "2 deployments");
+        assert_eq!(count(0, "variant"), "0 variants");
     }
 }

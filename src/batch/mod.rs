@@ -146,6 +146,33 @@ pub fn run_all(
     Ok(out)
 }
 
+/// FNV-1a over `parts`, each followed by its length so that moving bytes from one part to the
+/// next changes the hash. Stable across builds and platforms, unlike std's hasher, because it is
+/// stored in files that a later process compares.
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in p.iter().chain(&(p.len() as u64).to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The identity of a batch's run records: run `k`'s record is the same only when the sweep file,
+/// its base scenario, the replication count (which numbers the runs) and rollsim's version are.
+/// `--resume` and `merge` refuse records whose identity differs.
+pub fn batch_id(sweep: &sweep::Sweep, reps: u64) -> String {
+    let h = fnv1a(&[
+        &sweep.fingerprint.to_le_bytes(),
+        &reps.to_le_bytes(),
+        &sweep.seed.to_le_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+    ]);
+    format!("{h:016x}")
+}
+
 /// Folds run records of one variant, in replication order, into its result.
 pub struct Accumulator {
     result: VariantResult,
@@ -191,8 +218,8 @@ fn num(v: Option<f64>) -> String {
 }
 
 /// `bands.csv`: per variant, sample, deployment and state, the percentiles and mean share.
-pub fn bands_csv(results: &[VariantResult]) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn bands_csv(results: &[VariantResult]) -> Result<Vec<u8>, Error> {
+    csv_bytes("bands.csv", |w| {
         w.write_record([
             "variant",
             "hours",
@@ -233,8 +260,8 @@ pub fn bands_csv(results: &[VariantResult]) -> Vec<u8> {
 }
 
 /// `runs.csv`: one row per run and deployment with every summary metric.
-pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<u8>, Error> {
+    csv_bytes("runs.csv", |w| {
         let mut header = vec!["variant".to_string()];
         header.extend(parameters.iter().cloned());
         header.extend(["replication", "seed", "deployment"].map(String::from));
@@ -271,7 +298,7 @@ fn pareto(points: &[(Option<f64>, Option<f64>)]) -> Vec<bool> {
 
 /// `variants.csv`: per variant and deployment, percentiles of the key metrics and the Pareto
 /// flags (speed vs blast radius, speed vs disruption), then the variant's parameters.
-pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8> {
+pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<u8>, Error> {
     // Rows: (variant index, deployment index).
     let mut rows: Vec<(usize, usize)> = Vec::new();
     for (vi, v) in results.iter().enumerate() {
@@ -314,7 +341,7 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Vec<u8>
             }
         }
     }
-    csv_bytes(|w| {
+    csv_bytes("variants.csv", |w| {
         let mut header: Vec<String> = [
             "variant",
             "deployment",
@@ -393,8 +420,8 @@ pub fn check(results: &[VariantResult], expectations: &[Expectation]) -> Vec<Out
 }
 
 /// `expectations.csv`.
-pub fn expectations_csv(outcomes: &[Outcome]) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn expectations_csv(outcomes: &[Outcome]) -> Result<Vec<u8>, Error> {
+    csv_bytes("expectations.csv", |w| {
         w.write_record([
             "deployment",
             "metric",

@@ -56,6 +56,22 @@ pub struct Variant {
     pub scenario: Scenario,
 }
 
+impl Variant {
+    /// The variant's value of each of `parameters`, empty for one it does not set: explicit
+    /// variants may set different paths, and every row of a CSV has the header's columns.
+    pub fn values(&self, parameters: &[String]) -> Vec<String> {
+        parameters
+            .iter()
+            .map(|p| {
+                self.params
+                    .iter()
+                    .find(|(k, _)| k == p)
+                    .map_or(String::new(), |(_, v)| v.clone())
+            })
+            .collect()
+    }
+}
+
 /// A checked sweep.
 #[derive(Clone, Debug)]
 pub struct Sweep {
@@ -71,6 +87,9 @@ pub struct Sweep {
     pub seed: u64,
     /// Expectations checked for every variant.
     pub expect: Vec<Expectation>,
+    /// A hash of the sweep file's and the base scenario's text: what the runs depend on besides
+    /// the replication count (see [`super::batch_id`]).
+    pub fingerprint: u64,
 }
 
 fn show(v: &toml::Value) -> String {
@@ -109,7 +128,7 @@ fn grid_values(c: &mut Checker, path: &str, v: &toml::Value) -> Vec<toml::Value>
                             if ints {
                                 toml::Value::Integer(x.round() as i64)
                             } else {
-                                toml::Value::Float(x)
+                                toml::Value::Float(round_decimal(x))
                             }
                         })
                         .collect()
@@ -134,6 +153,13 @@ fn grid_values(c: &mut Checker, path: &str, v: &toml::Value) -> Vec<toml::Value>
             Vec::new()
         }
     }
+}
+
+/// `x` at 12 significant digits: `0.1 + 2 × 0.1` is 0.30000000000000004 in binary, and the
+/// grid means 0.3 (in the variant's name as in its scenario). Twelve digits are far below any
+/// difference a grid step makes and far above the error of a few additions.
+fn round_decimal(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
 }
 
 /// Line and column of the first quoted occurrence of `needle` in `text`.
@@ -346,6 +372,7 @@ impl Sweep {
             }));
         }
         Ok(Sweep {
+            fingerprint: super::fnv1a(&[text.as_bytes(), base_text.as_bytes()]),
             file: file.to_path_buf(),
             parameters,
             seed: raw.seed.unwrap_or(base.seed),
@@ -353,5 +380,28 @@ impl Sweep {
             replications,
             expect,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_float_range_gives_the_decimals_written_not_their_binary_sums() {
+        let t: toml::Table =
+            toml::from_str("r = { from = 0.1, to = 1, step = 0.1 }").expect("toml");
+        let mut c = Checker::default();
+        let shown: Vec<String> = grid_values(&mut c, "grid.r", &t["r"])
+            .iter()
+            .map(show)
+            .collect();
+        assert!(c.problems.is_empty());
+        assert_eq!(
+            shown,
+            [
+                "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"
+            ]
+        );
     }
 }

@@ -40,16 +40,25 @@ pub fn csv_text(s: &str) -> String {
     }
 }
 
-pub fn csv_bytes(rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
+/// The CSV file `name` that `rows` writes. Writing to memory cannot fail for I/O reasons, but the
+/// writer refuses a row whose length differs from the header's: that error is returned, never
+/// dropped, since dropping it once left files cut off after their first row.
+pub fn csv_bytes(
+    name: &str,
+    rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
+) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    // Writing to memory cannot fail for I/O reasons; a csv error would be a bug in the row shape.
-    let _ = rows(&mut w);
-    w.into_inner().unwrap_or_default()
+    let err = |m: String| Error::Write {
+        path: PathBuf::from(name),
+        message: m,
+    };
+    rows(&mut w).map_err(|e| err(e.to_string()))?;
+    w.into_inner().map_err(|e| err(e.to_string()))
 }
 
 /// `timeseries.csv`: one row per sample, deployment and state.
-pub fn timeseries_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn timeseries_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
+    csv_bytes("timeseries.csv", |w| {
         w.write_record(["hours", "time", "deployment", "state", "devices", "share"])?;
         let step = r.recorder.sample_interval();
         for (d, dep) in sc.deployments.iter().enumerate() {
@@ -398,8 +407,8 @@ fn opt(v: Option<f64>) -> String {
 }
 
 /// `summary.csv`: the per-deployment summary as a table (empty cell = never reached).
-pub fn summary_csv(s: &Summary) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
+    csv_bytes("summary.csv", |w| {
         w.write_record([
             "deployment",
             "devices_targeted",
@@ -454,8 +463,8 @@ pub fn summary_csv(s: &Summary) -> Vec<u8> {
 }
 
 /// `events.csv`: deployment state changes in time order.
-pub fn events_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
-    csv_bytes(|w| {
+pub fn events_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
+    csv_bytes("events.csv", |w| {
         w.write_record([
             "hours",
             "time",
@@ -481,10 +490,10 @@ pub fn events_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
 }
 
 /// `restarts.csv`: restarts by deployment, local weekday, local hour and kind (non-zero cells).
-pub fn restarts_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
+pub fn restarts_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     const KINDS: [&str; 3] = ["forced", "auto", "user"];
-    csv_bytes(|w| {
+    csv_bytes("restarts.csv", |w| {
         w.write_record(["deployment", "weekday", "hour", "kind", "restarts"])?;
         for (d, dep) in sc.deployments.iter().enumerate() {
             for (wd, hours) in r.recorder.restarts[d].iter().enumerate() {
@@ -508,15 +517,15 @@ pub fn restarts_csv(sc: &Scenario, r: &RunResult) -> Vec<u8> {
 }
 
 /// The files of one run folder, as (name, bytes).
-pub fn run_files(sc: &Scenario, r: &RunResult) -> Vec<(&'static str, Vec<u8>)> {
+pub fn run_files(sc: &Scenario, r: &RunResult) -> Result<Vec<(&'static str, Vec<u8>)>, Error> {
     let s = summary(sc, r);
-    vec![
-        ("timeseries.csv", timeseries_csv(sc, r)),
+    Ok(vec![
+        ("timeseries.csv", timeseries_csv(sc, r)?),
         ("summary.json", summary_json(&s)),
-        ("summary.csv", summary_csv(&s)),
-        ("events.csv", events_csv(sc, r)),
-        ("restarts.csv", restarts_csv(sc, r)),
-    ]
+        ("summary.csv", summary_csv(&s)?),
+        ("events.csv", events_csv(sc, r)?),
+        ("restarts.csv", restarts_csv(sc, r)?),
+    ])
 }
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -533,16 +542,24 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // The swap below moves whatever is at `dir` aside and deletes it: that must be a folder,
+    // never a user's file (the command line refuses it earlier with a clearer message).
+    if dir.symlink_metadata().is_ok() && !dir.is_dir() {
+        return Err(write_err(dir, "exists and is not a folder; not replaced"));
+    }
     fs::create_dir_all(&parent).map_err(|e| write_err(&parent, e))?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    // Leftovers of a run killed while writing this folder are hidden; clear them now.
+    // Leftovers of a run killed while writing this folder are hidden; clear them now. Only
+    // folders: a file under such a name is a user's file that an older version moved aside.
     if let Ok(entries) = fs::read_dir(&parent) {
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            if n.starts_with(&format!(".{name}.tmp-")) || n.starts_with(&format!(".{name}.old-")) {
+            let ours =
+                n.starts_with(&format!(".{name}.tmp-")) || n.starts_with(&format!(".{name}.old-"));
+            if ours && e.file_type().is_ok_and(|t| t.is_dir()) {
                 let _ = fs::remove_dir_all(e.path());
             }
         }
@@ -637,6 +654,15 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_shorter_than_the_header_is_an_error_not_a_cut_off_file() {
+        let r = csv_bytes("x.csv", |w| {
+            w.write_record(["a", "b"])?;
+            w.write_record(["1"])
+        });
+        assert!(matches!(r, Err(Error::Write { .. })), "{r:?}");
+    }
 
     #[test]
     fn hours_are_printed_without_trailing_zeros() {

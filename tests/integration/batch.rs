@@ -226,14 +226,15 @@ fn three_shards_merged_give_the_bytes_of_the_unsharded_batch() {
             "{f}"
         );
     }
-    // A merge with a shard missing says which runs are missing.
+    // A merge with a shard missing says which runs are missing; the folders named are the
+    // input, so it is bad input.
     let a = rollsim()
         .arg("merge")
         .args(&dirs[..2])
         .arg("--out")
         .arg(case.out("partial"))
         .assert()
-        .code(1);
+        .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("runs are missing"), "{err}");
     assert!(!case.out("partial").exists());
@@ -288,6 +289,7 @@ fn slurm_array_variables_select_the_shard() {
         .expect("runs")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".bin"))
         .collect();
     names.sort();
     assert_eq!(names, vec!["run-00000001.bin", "run-00000005.bin"]);
@@ -321,7 +323,7 @@ fn a_killed_batch_leaves_no_partial_output_folder() {
             if name.ends_with(".bin") {
                 let b = std::fs::read(e.path()).expect("record");
                 assert!(rollsim::batch::RunRecord::decode(&b).is_some(), "{name}");
-            } else {
+            } else if name != "batch.json" {
                 assert!(name.starts_with('.'), "only hidden temporary files: {name}");
             }
         }
@@ -339,7 +341,7 @@ fn asking_for_more_memory_than_the_machine_has_is_bad_input() {
     let path = case.dir.path().join("sweep.toml");
     std::fs::write(
         &path,
-        "base = \"case.toml\"\n[[variants]]\nname = \"v\"\nset = { \"simulation.seed\" = 2 }\n",
+        "base = \"case.toml\"\nreplications = 1000\n[[variants]]\nname = \"v\"\nset = { \"simulation.seed\" = 2 }\n",
     )
     .expect("write");
     // 1000 parallel runs of 50 million devices cannot fit on any machine this runs on.
@@ -353,4 +355,153 @@ fn asking_for_more_memory_than_the_machine_has_is_bad_input() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("GB of memory is available"), "{err}");
     assert!(!case.out("x").exists());
+}
+
+#[test]
+fn variants_that_set_different_paths_share_one_header_with_empty_cells_where_unset() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 2\n\
+         [[variants]]\nname = \"a\"\nset = { \"policies.default.quality_deadline\" = \"P1D\" }\n\
+         [[variants]]\nname = \"b\"\nset = { \"policies.default.quality_deadline\" = \"P7D\", \"client.scan_interval\" = \"PT12H\" }\n",
+    );
+    let out = case.out("b");
+    batch_cmd(&path, &out, &[]);
+    for (f, rows) in [("runs.csv", 4), ("variants.csv", 2)] {
+        let text = String::from_utf8(read(&out, f)).expect("utf-8");
+        assert!(text.ends_with('\n'), "{f} is whole");
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let header = r.headers().expect("header").clone();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{f} lacks {name}"))
+        };
+        let (deadline, scan) = (
+            col("policies.default.quality_deadline"),
+            col("client.scan_interval"),
+        );
+        let recs: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+        assert_eq!(recs.len(), rows, "{f}: {text}");
+        for rec in &recs {
+            let (dl, si) = if &rec[0] == "a" {
+                ("P1D", "")
+            } else {
+                ("P7D", "PT12H")
+            };
+            assert_eq!((&rec[deadline], &rec[scan]), (dl, si), "{f}: {rec:?}");
+        }
+    }
+}
+
+#[test]
+fn replications_of_a_run_are_checked_for_memory_as_jobs_runs_at_once() {
+    let case = Case::new(&scenario(
+        1000,
+        r#"availability = { profile = "always_on" }"#,
+        "",
+    ));
+    // One run of 50 million devices may fit here; 1000 at once fit on no machine this runs on.
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .args([
+            "--devices",
+            "50000000",
+            "--replications",
+            "1000",
+            "--jobs",
+            "1000",
+        ])
+        .arg("--out")
+        .arg(case.out("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("× 1000 parallel run(s)"), "{err}");
+    assert!(!case.out("x").exists());
+}
+
+#[test]
+fn a_shard_index_from_job_completion_index_out_of_range_is_named_in_the_error() {
+    let (case, path) = sweep_case(SWEEP);
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(case.out("k"))
+        .args(["--shard-count", "3"])
+        .env("JOB_COMPLETION_INDEX", "5")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("JOB_COMPLETION_INDEX"), "{err}");
+    assert!(err.contains("found 5 with --shard-count 3"), "{err}");
+    assert!(!err.contains("--shard:"), "no --shard was given: {err}");
+}
+
+#[test]
+fn resume_refuses_the_records_of_another_replication_count_or_sweep_file() {
+    let (case, path) = sweep_case(SWEEP);
+    let out = case.out("b");
+    batch_cmd(&path, &out, &[]);
+    let before = read(&out, "runs.csv");
+    let refused = |extra: &[&str]| {
+        let a = rollsim()
+            .arg("batch")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .arg("--resume")
+            .args(extra)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains("another batch"), "{err}");
+        assert!(err.contains("drop --resume"), "{err}");
+        assert_eq!(read(&out, "runs.csv"), before, "the outputs are untouched");
+    };
+    refused(&["--replications", "2"]);
+    std::fs::write(&path, SWEEP.replace("P7D", "P3D")).expect("edit sweep");
+    refused(&[]);
+    // The same for a shard's records.
+    let shard = case.out("s");
+    batch_cmd(&path, &shard, &["--shard", "1/2"]);
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&shard)
+        .args(["--shard", "1/2", "--resume", "--replications", "3"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("another batch"), "{err}");
+    // Without --resume the batch starts afresh.
+    batch_cmd(&path, &out, &["--replications", "2"]);
+    let runs = String::from_utf8(read(&out, "runs.csv")).expect("utf-8");
+    assert_eq!(runs.lines().count(), 1 + 2 * 2, "{runs}");
+}
+
+#[test]
+fn merge_refuses_shards_of_a_sweep_file_that_changed_since() {
+    let (case, path) = sweep_case(SWEEP);
+    let dirs: Vec<_> = (1..=2)
+        .map(|i| {
+            let d = case.out(&format!("shard{i}"));
+            batch_cmd(&path, &d, &["--shard", &format!("{i}/2")]);
+            d
+        })
+        .collect();
+    std::fs::write(&path, SWEEP.replace("P7D", "P3D")).expect("edit sweep");
+    let a = rollsim()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(case.out("merged"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("changed since the shards ran"), "{err}");
+    assert!(!case.out("merged").exists());
 }

@@ -214,3 +214,76 @@ fn stats_report_events_phases_memory_and_cpu_time_on_stderr() {
         assert!(number_before(" s kernel") >= 0.0, "{line}");
     }
 }
+
+/// Hidden entries (`.name.tmp-*`, `.name.old-*`) left beside `dir`.
+fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    let name = dir
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    std::fs::read_dir(dir.parent().expect("parent"))
+        .expect("parent folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!(".{name}.")))
+        .collect()
+}
+
+#[test]
+fn an_out_that_names_a_file_is_refused_even_with_force_for_run_batch_and_merge() {
+    let case = Case::new(&scenario(
+        20,
+        r#"availability = { profile = "always_on" }"#,
+        "",
+    ));
+    let sweep = case.dir.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"case.toml\"\n[grid]\n\"client.scan_interval\" = [\"PT12H\"]\n",
+    )
+    .expect("write sweep");
+    let notes = case.out("notes.md");
+    std::fs::write(&notes, b"important").expect("write");
+    for force in [false, true] {
+        let commands: [Vec<std::ffi::OsString>; 3] = [
+            vec!["run".into(), case.scenario.clone().into()],
+            vec!["batch".into(), sweep.clone().into()],
+            vec!["merge".into(), case.out("shard").into()],
+        ];
+        for args in commands {
+            let a = rollsim()
+                .args(&args)
+                .arg("--out")
+                .arg(&notes)
+                .args(force.then_some("--force"))
+                .assert()
+                .code(2);
+            let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+            assert!(err.contains("not a folder"), "{args:?}: {err}");
+            assert_eq!(std::fs::read(&notes).expect("notes.md"), b"important");
+            assert_eq!(leftovers(&notes), Vec::<String>::new());
+        }
+    }
+}
+
+#[test]
+fn replacing_an_output_folder_leaves_nothing_hidden_beside_it() {
+    let case = Case::new(&scenario(20, "", ""));
+    let out = case.run("out", &[]);
+    case.run("out", &[]);
+    assert!(out.join("summary.json").is_file());
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+}
+
+#[test]
+fn validate_counts_one_deployment_in_the_singular() {
+    let case = Case::new(&scenario(1, "", ""));
+    let a = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(out.contains("(1 device, 1 deployment)"), "{out}");
+}
