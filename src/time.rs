@@ -63,9 +63,7 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
     // jiff reads a date followed by a time as that date, so a date-time without an offset
     // would silently become midnight: refuse it, since its time zone is unknown.
     if text.parse::<jiff::civil::DateTime>().is_ok() && text.len() > "2026-01-13".len() {
-        return Err(
-            "has no UTC offset; add \"Z\" for UTC or an offset such as \"+01:00\"".into(),
-        );
+        return Err("has no UTC offset; add \"Z\" for UTC or an offset such as \"+01:00\"".into());
     }
     if let Ok(date) = text.parse::<jiff::civil::Date>() {
         return date
@@ -285,7 +283,11 @@ mod tests {
 
     #[test]
     fn an_instant_without_an_offset_is_refused_rather_than_read_as_midnight() {
-        for text in ["2026-01-13T18:00:00", "2026-01-13 18:00", "2026-01-13T18:00:00.5"] {
+        for text in [
+            "2026-01-13T18:00:00",
+            "2026-01-13 18:00",
+            "2026-01-13T18:00:00.5",
+        ] {
             let e = parse_instant(text).expect_err(text);
             assert!(e.contains("no UTC offset"), "{text}: {e}");
         }
