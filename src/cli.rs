@@ -264,12 +264,25 @@ fn run_scenario(
     sim::check_memory(&sc, concurrent_runs(jobs, replications.unwrap_or(1)))?;
     let out = out.unwrap_or_else(|| default_out(path));
     guard_out(&out, force)?;
+    let seed_given = seed;
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
     let t = std::time::Instant::now();
     let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result)?;
-    // The scenario as run (given, or with --set applied), so report.html (and `rollsim plot`)
-    // can show its parameters.
+    // The scenario as run (given, or with --set, --seed and --devices applied), so report.html
+    // (and `rollsim plot`) show the parameters that ran, not the file's.
+    let note: Vec<String> = sets
+        .iter()
+        .map(|s| format!("--set {s}"))
+        .chain(seed_given.map(|s| format!("--seed {s}")))
+        .chain(devices.map(|n| format!("--devices {n}")))
+        .collect();
+    let text = rollsim::scenario::overrides::as_run(
+        &text,
+        &note.join(" "),
+        seed_given,
+        devices.is_some().then_some(&sc),
+    );
     files.push(("scenario.toml", text));
     // Replications and expectations: the same job as a one-variant batch.
     let reps = replications.unwrap_or(1);

@@ -138,6 +138,63 @@ impl Scenario {
     }
 }
 
+/// The scenario text as run: `text` (the file, or the file with `--set` applied) with `seed`
+/// written as `simulation.seed` and, when the fleet was rescaled (`--devices`), `sc`'s device
+/// counts written into each `[[segments]]` entry, so the copy in a run's output folder (shown by
+/// report.html) loads back to what ran. `note` (the options that changed it) heads the text.
+pub fn as_run(text: &[u8], note: &str, seed: Option<u64>, rescaled: Option<&Scenario>) -> Vec<u8> {
+    if seed.is_none() && rescaled.is_none() {
+        return text.to_vec();
+    }
+    let Some(mut doc) = std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Table>(t).ok())
+    else {
+        return [format!("# run with {note}\n").as_bytes(), text].concat();
+    };
+    // What cannot be written as TOML is still named in the heading comment.
+    let mut unwritten = Vec::new();
+    if let Some(seed) = seed {
+        match i64::try_from(seed) {
+            Ok(v) => {
+                let _ = set_path(&mut doc, "simulation.seed", &toml::Value::Integer(v));
+            }
+            Err(_) => unwritten.push(format!("seed {seed} does not fit a TOML integer")),
+        }
+    }
+    if let Some(sc) = rescaled {
+        let segments = doc.get_mut("segments").and_then(|v| v.as_array_mut());
+        match segments {
+            // Inventory scenarios add segments that the file does not list.
+            Some(items) if items.len() == sc.segments.len() => {
+                for (item, spec) in items.iter_mut().zip(&sc.segments) {
+                    if let Some(t) = item.as_table_mut() {
+                        t.remove("share");
+                        t.insert("devices".into(), toml::Value::Integer(spec.devices.into()));
+                    }
+                }
+                if let Some(f) = doc.get_mut("fleet").and_then(|v| v.as_table_mut())
+                    && f.contains_key("devices")
+                {
+                    f.insert(
+                        "devices".into(),
+                        toml::Value::Integer(sc.devices().min(i64::MAX as u64) as i64),
+                    );
+                }
+            }
+            _ => unwritten.push(format!(
+                "the fleet was rescaled to {} devices, which this file cannot show",
+                sc.devices()
+            )),
+        }
+    }
+    let mut head = format!("# as run with {note}\n");
+    for u in unwritten {
+        head.push_str(&format!("# note: {u}\n"));
+    }
+    format!("{head}{}", toml::to_string(&doc).unwrap_or_default()).into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

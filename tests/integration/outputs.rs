@@ -287,3 +287,22 @@ fn validate_counts_one_deployment_in_the_singular() {
     let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
     assert!(out.contains("(1 device, 1 deployment)"), "{out}");
 }
+
+#[test]
+fn the_scenario_copy_shows_the_seed_and_fleet_size_given_on_the_command_line() {
+    // Shares of [fleet] devices: the copy must give the rescaled counts, not the file's 10000.
+    let case = Case::new(
+        &std::fs::read_to_string("scenarios/quality-update-office-fleet.toml")
+            .expect("shipped scenario"),
+    );
+    let out = case.run("out", &["--seed", "7", "--devices", "2000"]);
+    let copy = out.join("scenario.toml");
+    let sc = rollsim::Scenario::load(&copy).unwrap_or_else(|e| panic!("copy loads back: {e}"));
+    assert_eq!(sc.seed, 7);
+    assert_eq!(sc.devices(), 2000);
+    let text = std::fs::read_to_string(&copy).expect("copy");
+    assert!(
+        text.starts_with("# as run with --seed 7 --devices 2000\n"),
+        "{text}"
+    );
+}
