@@ -134,7 +134,7 @@ impl Names<'_> {
         }
         if m.is_empty() {
             let cands = self.candidates();
-            c.fail(
+            c.fail_reference(
                 path,
                 format!(
                     "no group, segment or device named \"{name}\"{}; use \"all\", one of {}, or a device \"<segment>-<n>\"",
@@ -165,7 +165,7 @@ impl Names<'_> {
                     .collect();
                 if m.is_empty() {
                     let cands = self.candidates();
-                    c.fail(
+                    c.fail_reference(
                         path,
                         format!(
                             "no updatable asset group \"{id}\"{}: name a [groups] entry or segment ({}), or map the id in [graph_ids]",
@@ -226,7 +226,10 @@ fn with_json<T>(
             return None;
         }
     };
-    let mut jc = Checker::default();
+    let mut jc = Checker {
+        inventory_failed: c.inventory_failed,
+        ..Checker::default()
+    };
     let out = check(&mut jc, &v);
     c.warnings
         .extend(jc.warnings.drain(..).map(|w| format!("{shown}: {w}")));
@@ -318,7 +321,7 @@ fn groups(
                     .collect();
                 match found.is_empty() {
                     false => def.segments.extend(found),
-                    true => c.fail(
+                    true => c.fail_reference(
                         format!("{path}.segments[{i}]"),
                         format!(
                             "no segment named \"{s}\"{}; segments are {}",
@@ -333,7 +336,7 @@ fn groups(
                     Ok(parsed) => {
                         for n in parsed.names() {
                             if !attr_names.contains(&n) {
-                                c.fail(
+                                c.fail_reference(
                                     format!("{path}.filter"),
                                     format!(
                                         "names attribute \"{n}\" that no segment has{}; attributes are {}",
@@ -360,7 +363,7 @@ fn groups(
             for (i, d) in g.devices.iter().flatten().enumerate() {
                 match names.device(d) {
                     Some(Member::Device { segment, index }) => def.devices.push((segment, index)),
-                    _ => c.fail(
+                    _ => c.fail_reference(
                         format!("{path}.devices[{i}]"),
                         format!("no device named \"{d}\"; devices are named \"<segment>-<n>\", n from 1"),
                     ),

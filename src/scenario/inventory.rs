@@ -68,6 +68,7 @@ pub(super) fn load(
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
+            c.inventory_failed = true;
             c.fail(
                 field,
                 format!("cannot read inventory \"{}\": {e}", path.display()),
@@ -78,6 +79,7 @@ pub(super) fn load(
     let mut problems = Vec::new();
     let (specs, names) = parse(&text, segments, policies, &mut problems);
     if !problems.is_empty() {
+        c.inventory_failed = true;
         c.file_errors.push(InputError {
             file: path.display().to_string(),
             problems,

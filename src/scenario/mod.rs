@@ -233,6 +233,9 @@ pub(crate) struct Checker {
     file_errors: Vec<InputError>,
     /// Things worth telling the user that do not stop the run.
     warnings: Vec<String>,
+    /// The fleet inventory could not be read: names it would define are unknown, so unknown
+    /// names are not reported (the inventory's own error says what to fix).
+    inventory_failed: bool,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -259,6 +262,14 @@ pub(crate) fn located(
 impl Checker {
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push((path.into(), message.into()));
+    }
+
+    /// A name (device, segment, attribute) that the fleet does not define; not reported when the
+    /// inventory failed, as it may define the name (a follow-on error would hide the real one).
+    pub(crate) fn fail_reference(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        if !self.inventory_failed {
+            self.fail(path, message);
+        }
     }
 
     /// A duration ≥ 0, or `default` when absent.
@@ -1032,6 +1043,10 @@ impl Scenario {
         })?;
         let mut c = Checker::default();
         let mut sc = Scenario::from_raw(&raw, stem, base, &mut c);
+        // A broken inventory comes first: problems in the scenario may stem from it.
+        if c.inventory_failed && !c.file_errors.is_empty() {
+            return Err(Error::Input(c.file_errors.swap_remove(0)));
+        }
         if c.problems.is_empty() {
             if let Some(e) = c.file_errors.into_iter().next() {
                 return Err(Error::Input(e));
@@ -1077,7 +1092,7 @@ impl Scenario {
             None => Default::default(),
         };
         if segments.is_empty() {
-            c.fail(
+            c.fail_reference(
                 "segments",
                 "the scenario needs at least one [[segments]] entry",
             );

@@ -110,3 +110,47 @@ fn a_usage_error_exits_with_code_2_and_help_with_0() {
     let help = rollsim().args(["run", "--help"]).assert().code(0);
     assert!(String::from_utf8_lossy(&help.get_output().stdout).contains("Examples:"));
 }
+
+/// The shipped inventory scenario in a temporary folder, its CSV changed by `edit` (None: no CSV).
+fn inventory_case(edit: Option<&dyn Fn(String) -> String>) -> (tempfile::TempDir, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        root.join("inventory-fleet.toml"),
+        dir.path().join("inventory-fleet.toml"),
+    )
+    .expect("copy scenario");
+    if let Some(edit) = edit {
+        let csv = std::fs::read_to_string(root.join("inventory/devices.csv")).expect("csv");
+        std::fs::create_dir(dir.path().join("inventory")).expect("mkdir");
+        std::fs::write(dir.path().join("inventory/devices.csv"), edit(csv)).expect("write csv");
+    }
+    let out = rollsim()
+        .arg("validate")
+        .arg(dir.path().join("inventory-fleet.toml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (dir, stderr)
+}
+
+#[test]
+fn a_bad_inventory_row_is_reported_instead_of_the_devices_it_leaves_undefined() {
+    let (_dir, stderr) = inventory_case(Some(&|csv| {
+        csv + "PC-0301,office,+31:00,laptop,Contoso,D100,gfx\n"
+    }));
+    assert!(stderr.contains("devices.csv:302:"), "{stderr}");
+    assert!(stderr.contains("utc_offset"), "{stderr}");
+    assert!(stderr.contains("+31:00"), "{stderr}");
+    assert!(!stderr.contains("no group, segment or device"), "{stderr}");
+}
+
+#[test]
+fn a_missing_inventory_is_reported_without_follow_on_unknown_names() {
+    let (_dir, stderr) = inventory_case(None);
+    assert!(stderr.contains("inventory-fleet.toml:"), "{stderr}");
+    assert!(stderr.contains("fleet.inventory"), "{stderr}");
+    assert!(stderr.contains("cannot read inventory"), "{stderr}");
+    assert!(!stderr.contains("no group, segment or device"), "{stderr}");
+}
