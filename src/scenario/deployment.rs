@@ -56,6 +56,7 @@ pub(super) struct RawGroup {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAction {
+    #[serde(deserialize_with = "super::instant_text")]
     at: String,
     deployment: String,
     #[serde(rename = "do")]

@@ -105,6 +105,7 @@ struct RawScenario {
 struct RawSimulation {
     name: Option<String>,
     description: Option<String>,
+    #[serde(deserialize_with = "instant_text")]
     start: String,
     horizon: String,
     seed: Option<u64>,
@@ -172,7 +173,9 @@ struct RawPolicy {
     active_hours: Option<RawHours>,
     active_hours_max_range: Option<String>,
     auto_restart: Option<bool>,
+    #[serde(default, deserialize_with = "opt_instant_text")]
     quality_pause_until: Option<String>,
+    #[serde(default, deserialize_with = "opt_instant_text")]
     feature_pause_until: Option<String>,
 }
 
@@ -1191,6 +1194,44 @@ impl Scenario {
     }
 }
 
+/// An instant field's text: a string, or a native TOML date-time or date (`start =
+/// 2026-01-13T18:00:00Z`), taken as its RFC 3339 text so that `parse_instant` judges both alike
+/// (and still refuses a date-time without a UTC offset).
+struct InstantText(String);
+
+impl<'de> Deserialize<'de> for InstantText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = String;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an instant such as \"2026-01-13T18:00:00Z\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+            // toml hands a native date-time to serde as a one-entry map.
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
+                toml::value::Datetime::deserialize(serde::de::value::MapAccessDeserializer::new(
+                    map,
+                ))
+                .map(|t| t.to_string())
+            }
+        }
+        d.deserialize_any(V).map(InstantText)
+    }
+}
+
+pub(super) fn instant_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    InstantText::deserialize(d).map(|t| t.0)
+}
+
+pub(super) fn opt_instant_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Option::<InstantText>::deserialize(d).map(|o| o.map(|t| t.0))
+}
+
 /// Makes serde's wording friendlier where it is cryptic.
 fn improve_serde_message(m: &str) -> String {
     if m.starts_with("data did not match any variant of untagged enum RawDist") {
@@ -1245,6 +1286,37 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             Err(Error::Input(e)) => e.problems,
             other => panic!("expected an input error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_native_toml_date_time_or_date_is_read_like_the_same_instant_written_as_a_string() {
+        let quoted = parse(MINIMAL).unwrap();
+        let native = MINIMAL.replace("\"2026-01-13T18:00:00Z\"", "2026-01-13T18:00:00Z");
+        assert_eq!(parse(&native).unwrap().start_unix, quoted.start_unix);
+        let shifted = MINIMAL.replace("\"2026-01-13T18:00:00Z\"", "2026-01-13T19:00:00+01:00");
+        assert_eq!(parse(&shifted).unwrap().start_unix, quoted.start_unix);
+        let date = MINIMAL.replace("\"2026-01-13T18:00:00Z\"", "2026-01-13");
+        let midnight = MINIMAL.replace("\"2026-01-13T18:00:00Z\"", "\"2026-01-13\"");
+        assert_eq!(
+            parse(&date).unwrap().start_unix,
+            parse(&midnight).unwrap().start_unix
+        );
+    }
+
+    #[test]
+    fn a_native_toml_date_time_without_offset_is_refused_for_its_unknown_time_zone() {
+        let local = MINIMAL.replace("\"2026-01-13T18:00:00Z\"", "2026-01-13T18:00:00");
+        let p = problems(&local);
+        assert_eq!(p[0].path, "simulation.start");
+        assert!(p[0].message.contains("no UTC offset"), "{}", p[0].message);
+        assert_eq!((p[0].line, p[0].column), (3, 9));
+        let wrong = MINIMAL.replace("\"2026-01-13T18:00:00Z\"", "5");
+        let p = problems(&wrong);
+        assert!(
+            p[0].message.contains("\"2026-01-13T18:00:00Z\""),
+            "{}",
+            p[0].message
+        );
     }
 
     #[test]

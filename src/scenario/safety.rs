@@ -28,6 +28,7 @@ pub(super) struct RawIssue {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct RawKnown {
+    #[serde(default, deserialize_with = "super::opt_instant_text")]
     at: Option<String>,
     after_devices: Option<i64>,
 }
@@ -35,6 +36,7 @@ struct RawKnown {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct RawRelease {
+    #[serde(default, deserialize_with = "super::opt_instant_text")]
     at: Option<String>,
     after: Option<String>,
 }
@@ -53,6 +55,7 @@ pub(super) struct RawSafety {
 struct RawLikely {
     precision: Option<f64>,
     recall: Option<f64>,
+    #[serde(default, deserialize_with = "super::opt_instant_text")]
     release: Option<String>,
 }
 
