@@ -109,11 +109,17 @@ pub fn validate_file(path: &Path) -> Result<String, Error> {
             problems,
         }));
     }
-    Ok(format!(
-        "inventory: {} devices in {} groups of identical settings",
-        names.len(),
-        specs.len()
-    ))
+    Ok(summary(names.len(), specs.len()))
+}
+
+/// `validate`'s line for an inventory, singular for one ("1 device in 1 group").
+fn summary(devices: usize, groups: usize) -> String {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "inventory: {devices} device{} in {groups} group{} of identical settings",
+        s(devices),
+        s(groups)
+    )
 }
 
 type Key = (String, i32, String, String, Vec<String>);
@@ -335,4 +341,21 @@ fn parse(
         s.attributes.sort_by(|a, b| a.0.cmp(&b.0));
     }
     (specs, names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validate_summary_is_singular_for_one_device_or_group() {
+        assert_eq!(
+            summary(1, 1),
+            "inventory: 1 device in 1 group of identical settings"
+        );
+        assert_eq!(
+            summary(300, 2),
+            "inventory: 300 devices in 2 groups of identical settings"
+        );
+    }
 }
