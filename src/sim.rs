@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy, Restart};
+use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy};
 use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, DayKey, Fleet};
 use crate::mem::{filled, prefetch};
@@ -265,11 +265,8 @@ impl<'a> World<'a> {
                     }
                     self.catch_up(dev, t);
                     self.snapshot(dev);
-                    let begun = self.on_device(dev, t);
+                    self.on_device(dev, t);
                     self.commit(dev, t);
-                    if let Some(restart) = begun {
-                        self.record_restart(dev, restart);
-                    }
                 }
                 Fired::Service(ev) => self.on_service(ev, t),
             }
@@ -278,9 +275,14 @@ impl<'a> World<'a> {
                 self.engine.schedule(at, ev);
             }
         }
-        // Installs that began by the horizon with no event of the device since.
+        // Installs that began by the horizon with no event of the device since, and restarts
+        // that began by then and end after it.
         for dev in 0..self.fleet.len() as u32 {
             self.catch_up(dev, self.sc.horizon);
+            let st = &self.devices[dev as usize];
+            if st.phase == Phase::Restarting && st.restart_at() <= self.sc.horizon {
+                self.record_restart(dev);
+            }
         }
     }
 
@@ -522,22 +524,21 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Handles the timer of `dev` at `t`; returns the restart that an install planned (begun at
-    /// its planned instant, recorded once the device's states are committed).
-    fn on_device(&mut self, dev: u32, t: Time) -> Option<(Restart, Time)> {
+    /// Handles the timer of `dev` at `t`.
+    fn on_device(&mut self, dev: u32, t: Time) {
         let phase = self.devices[dev as usize].phase;
         match phase {
             // No timer: an idle device waits for an offer, a pending restart without a deadline
             // for the user (a planned restart begins in the install's event, below), a download
             // for the horizon's end (a planned install began in `catch_up` before this event).
-            Phase::Idle | Phase::PendingRestart | Phase::Downloading => return None,
+            Phase::Idle | Phase::PendingRestart | Phase::Downloading => return,
             Phase::Waiting | Phase::OptIn => {
                 self.scan(dev, t);
-                return None;
+                return;
             }
             Phase::Deferred => {
                 self.resume_scans(dev, t);
-                return None;
+                return;
             }
             _ => {}
         }
@@ -570,24 +571,17 @@ impl<'a> World<'a> {
                         self.client.restart_done(st, &mut r, cat, 0.0);
                         self.keep(dev, &avail, &r);
                         self.scan(dev, t);
-                        return None;
+                        return;
                     }
                     Ok(Some(restart_at)) => {
-                        // Nothing can move a planned restart (an offer to a restart-pending
-                        // device waits for the scan after it), and the device draws nothing
-                        // until then: the restart begins here, one event instead of two, with
+                        // The device draws nothing until its planned restart, and only an
+                        // expedite can bring it forward (`expedite_busy`, which keeps the drawn
+                        // duration): the restart begins here, one event instead of two, with
                         // the same draws in the same order.
-                        let (restart, done) = self.client.restart_begins(
-                            st,
-                            &mut r,
-                            policy,
-                            &avail.clock,
-                            cat,
-                            restart_at,
-                        );
+                        let done = self.client.restart_begins(st, &mut r, cat, restart_at);
                         self.keep(dev, &avail, &r);
                         self.engine.set_timer(dev, done);
-                        return (restart_at <= self.sc.horizon).then_some((restart, restart_at));
+                        return;
                     }
                     Ok(None) => None,
                     Err(next_scan) => next_scan,
@@ -596,6 +590,7 @@ impl<'a> World<'a> {
                 self.set_or_clear(dev, next);
             }
             Phase::Restarting => {
+                self.record_restart(dev);
                 let cat = self.category(work);
                 let fx = self.service.effects(dev, work);
                 let background = self.sc.client.times(cat).rollback;
@@ -617,13 +612,15 @@ impl<'a> World<'a> {
                 self.scan(dev, t);
             }
         }
-        None
     }
 
-    /// Counts a restart that begins at `at` for each deployment the device is restart-pending
-    /// for.
-    fn record_restart(&mut self, dev: u32, (restart, at): (Restart, Time)) {
-        let clock = self.clocks[self.devices[dev as usize].segment as usize];
+    /// Counts the restart of a `Restarting` device for each deployment it is restart-pending
+    /// for, once the restart can no longer move: when it ends, or at the horizon.
+    fn record_restart(&mut self, dev: u32) {
+        let st = &self.devices[dev as usize];
+        let clock = self.clocks[st.segment as usize];
+        let restart = Client::restart_record(st, self.policy(dev), &clock);
+        let at = st.restart_at();
         let weekday = LocalClock::weekday(clock.day(at));
         let hour = (clock.time_of_day(at) / HOUR) as u8;
         for dep in 0..self.before.len() {

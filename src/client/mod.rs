@@ -329,6 +329,7 @@ pub struct DeviceState {
     /// Installed feature content, or [`NONE`] for the baseline build.
     pub feature: u16,
     /// When the current work was first discovered by a scan (deadline clock), or [`UNSET`].
+    /// While `Restarting`, when the planned restart begins ([`DeviceState::restart_at`]).
     pub first_seen: u32,
     /// When the current work became restart-pending (grace clock), or [`UNSET`]. While
     /// downloading with the install planned ([`Client::plan_install`]): when the download
@@ -425,6 +426,17 @@ impl DeviceRngs {
 }
 
 impl DeviceState {
+    /// While `Restarting`: when the planned restart begins. The deadline clock has done its
+    /// work once the restart is planned, and the record has no byte to spare (64 bytes, one
+    /// cache line), so the instant is kept in `first_seen`'s place.
+    pub fn restart_at(&self) -> Time {
+        u64::from(self.first_seen)
+    }
+
+    fn set_restart_at(&mut self, t: Time) {
+        self.first_seen = t32(t);
+    }
+
     /// A device on its baseline build with nothing to do.
     pub fn new(scan_rng: &StreamRng, rng: &StreamRng) -> Self {
         Self {
@@ -720,23 +732,29 @@ impl<'a> Client<'a> {
         avail.next_online(deadline.max(t))
     }
 
-    /// The restart begins at `t`; returns its record and when the device runs the new build.
+    /// The planned restart begins at `t`; returns when the device runs the new build. The
+    /// restart is counted when it ends (or at the horizon), by [`Client::restart_record`], so
+    /// that an expedite can still move it before it begins.
     pub fn restart_begins(
         &self,
         st: &mut DeviceState,
         r: &mut DeviceRngs,
-        policy: &Policy,
-        clock: &LocalClock,
         category: Category,
         t: Time,
-    ) -> (Restart, Time) {
+    ) -> Time {
         st.phase = Phase::Restarting;
+        st.set_restart_at(t);
         let took = self.times(category).restart.sample(r.pipeline());
-        let r = Restart {
+        t + took
+    }
+
+    /// The record of the restart a `Restarting` device planned: who restarts it and whether it
+    /// begins inside active hours.
+    pub fn restart_record(st: &DeviceState, policy: &Policy, clock: &LocalClock) -> Restart {
+        Restart {
             kind: st.restart,
-            in_active_hours: policy.in_active_hours(clock.time_of_day(t)),
-        };
-        (r, t + took)
+            in_active_hours: policy.in_active_hours(clock.time_of_day(st.restart_at())),
+        }
     }
 
     /// The restart completed: the device runs the new build (or, with probability `rollback`,
