@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use crate::client::{Category, Client, DeviceRngs, DeviceState, NONE, Phase, Policy};
+use crate::client::{Category, Client, DeviceRngs, DeviceState, Expedited, NONE, Phase, Policy};
 use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, DayKey, Fleet};
 use crate::mem::{filled, prefetch};
@@ -313,9 +313,9 @@ impl<'a> World<'a> {
             if x.offered_now {
                 self.rec.counters[dep].offered += 1;
                 let push = self.service.deps[dep].settings.expedited;
-                self.activate(x.dev, t, push);
+                self.activate(x.dev, t, push.then_some(dep));
             } else if x.wake {
-                self.activate(x.dev, t, false);
+                self.activate(x.dev, t, None);
             }
         }
         for (at, ev) in out.schedule {
@@ -480,41 +480,99 @@ impl<'a> World<'a> {
         self.apply(out, t);
     }
 
-    /// Content became offerable to `dev` at `t`: make sure a scan will see it.
-    fn activate(&mut self, dev: u32, t: Time, push: bool) {
+    /// Content became offerable to `dev` at `t`: make sure a scan will see it. `expedite`: the
+    /// expedited deployment whose push this is.
+    fn activate(&mut self, dev: u32, t: Time, expedite: Option<usize>) {
+        let phase = self.devices[dev as usize].phase;
+        if !matches!(
+            phase,
+            Phase::Idle | Phase::Waiting | Phase::Deferred | Phase::OptIn
+        ) {
+            // Busy: the scan after the current work will see the offer, unless an expedite
+            // changes the work's terms or supersedes it.
+            if let Some(dep) = expedite {
+                self.expedite_busy(dev, dep, t);
+            }
+            return;
+        }
+        let push = expedite.is_some();
         let avail = self.avail(dev);
         let mut r = self.rngs(dev);
         let st = &mut self.devices[dev as usize];
-        match st.phase {
-            Phase::Idle | Phase::Waiting | Phase::Deferred | Phase::OptIn => {
-                // An expedite push makes an online device scan at once; a push to an offline device
-                // is dropped, so it waits for its next due scan.
-                let at = if push && avail.is_online(t) {
-                    Some(t)
-                } else if st.phase == Phase::Waiting {
-                    // The timer is the next scan, its interval already drawn.
-                    self.engine.timer(dev)
-                } else if st.phase == Phase::OptIn {
-                    // The user's choice stays due; the next regular scan may come first.
-                    let scan = self.client.next_scan_at_or_after(st, &mut r, &avail, t);
-                    match (scan, self.engine.timer(dev)) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    }
-                } else {
-                    // Idle, or deferred: no scan after the last real one has been drawn.
-                    self.client.next_scan_at_or_after(st, &mut r, &avail, t)
-                };
-                st.phase = Phase::Waiting;
-                self.keep(dev, &avail, &r);
-                match at {
-                    Some(at) => self.engine.set_timer(dev, at),
-                    None => self.engine.cancel_timer(dev),
-                }
+        // An expedite push makes an online device scan at once; a push to an offline device
+        // is dropped, so it waits for its next due scan.
+        let at = if push && avail.is_online(t) {
+            Some(t)
+        } else if st.phase == Phase::Waiting {
+            // The timer is the next scan, its interval already drawn.
+            self.engine.timer(dev)
+        } else if st.phase == Phase::OptIn {
+            // The user's choice stays due; the next regular scan may come first.
+            let scan = self.client.next_scan_at_or_after(st, &mut r, &avail, t);
+            match (scan, self.engine.timer(dev)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
             }
-            // Busy: the scan after the current work will see the offer.
-            _ => {}
+        } else {
+            // Idle, or deferred: no scan after the last real one has been drawn.
+            self.client.next_scan_at_or_after(st, &mut r, &avail, t)
+        };
+        st.phase = Phase::Waiting;
+        self.keep(dev, &avail, &r);
+        match at {
+            Some(at) => self.engine.set_timer(dev, at),
+            None => self.engine.cancel_timer(dev),
         }
+    }
+
+    /// Expedited deployment `dep` offered its update at `t` to `dev`, which is busy with a
+    /// quality update: the device learns of it at once if the push finds it online, else at
+    /// its next scan (a busy device scans on its schedule too; rollsim draws that scan only
+    /// here), and the work goes on under the expedite's terms or is superseded
+    /// ([`Client::expedite_busy`]). A device busy with a feature update takes the expedite at
+    /// the scan after its restart. The states the change implies are recorded by the device's
+    /// next event, as for any change to its record.
+    fn expedite_busy(&mut self, dev: u32, dep: usize, t: Time) {
+        let settings = &self.service.deps[dep].settings;
+        if settings.readiness || settings.optional {
+            return;
+        }
+        let grace = settings.forced_reboot_after.unwrap_or(0);
+        let work = self.devices[dev as usize].work;
+        if work == NONE || self.category(work) != Category::Quality {
+            return;
+        }
+        let supersedes = !self.service.satisfies(work, self.service.defs[dep].content);
+        let avail = self.avail(dev);
+        let mut r = self.rngs(dev);
+        let timer = self.engine.timer(dev);
+        let st = &mut self.devices[dev as usize];
+        let learn = if avail.is_online(t) {
+            Some(t)
+        } else {
+            self.client.next_scan_at_or_after(st, &mut r, &avail, t)
+        };
+        if let Some(learn) = learn {
+            let change = self.client.expedite_busy(
+                st,
+                &mut r,
+                &avail,
+                Category::Quality,
+                supersedes,
+                grace,
+                learn,
+                timer,
+            );
+            if change != Expedited::Unchanged {
+                st.last_scan = learn.min(u64::from(u32::MAX - 1)) as u32;
+            }
+            match change {
+                Expedited::Unchanged | Expedited::Terms(None) => {}
+                Expedited::Terms(Some(end)) => self.engine.set_timer(dev, end),
+                Expedited::Superseded(at) => self.engine.set_timer(dev, at),
+            }
+        }
+        self.keep(dev, &avail, &r);
     }
 
     fn set_or_clear(&mut self, dev: u32, at: Option<Time>) {

@@ -24,7 +24,10 @@
 //! - **After the effective deadline**: a forced restart as soon as the device is online, even inside
 //!   active hours.
 //! - **Expedited** offers (§2) ignore deferral and deadline policy: the grace after install is
-//!   `daysUntilForcedReboot`, after which the restart is forced.
+//!   `daysUntilForcedReboot`, after which the restart is forced. An expedite also reaches a
+//!   device busy with a quality update (at the push if online, else at its next scan): work
+//!   that satisfies it goes on under its terms, older work is superseded and its restart
+//!   cancelled (§2), so the device restarts once ([`Client::expedite_busy`]).
 
 pub mod dist;
 
@@ -466,6 +469,20 @@ fn t32(t: Time) -> u32 {
     t.min(u64::from(UNSET - 1)) as u32
 }
 
+/// What an expedite that reaches a busy device changes ([`Client::expedite_busy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expedited {
+    /// Nothing: the device restarts before it learns of the expedite, or its work is already
+    /// under terms at least as strict.
+    Unchanged,
+    /// The work goes on under the expedite's terms; `Some(end)`: its restart was brought
+    /// forward and now ends at `end`.
+    Terms(Option<Time>),
+    /// A newer expedited quality update supersedes the work: it and its planned restart are
+    /// dropped, and the device scans at the given instant.
+    Superseded(Time),
+}
+
 /// A restart that has begun, for the metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Restart {
@@ -667,7 +684,9 @@ impl<'a> Client<'a> {
     ) -> Time {
         let pending = u64::from(st.pending_since);
         if st.work_forced_after != UNSET {
-            return pending + u64::from(st.work_forced_after);
+            // Expedited terms (quality deadline 0, grace `daysUntilForcedReboot`) from the scan
+            // that found them: the one that began the work, or a later one ([`Client::expedite_busy`]).
+            return u64::from(st.first_seen).max(pending + u64::from(st.work_forced_after));
         }
         match policy.deadline(category) {
             (Some(deadline), grace) => (u64::from(st.first_seen) + deadline).max(pending + grace),
@@ -746,6 +765,75 @@ impl<'a> Client<'a> {
         st.set_restart_at(t);
         let took = self.times(category).restart.sample(r.pipeline());
         t + took
+    }
+
+    /// An expedite reached a device that is downloading, installing or restart-pending with a
+    /// quality update (`client-timing.md` §2), and the device learns of it at `learn` (at once
+    /// when the push found it online, else at its next scan). `supersedes`: the expedited
+    /// update is newer than the device's work, so it installs instead and the work's planned
+    /// restart is cancelled. Otherwise the work already satisfies the expedite, and from
+    /// `learn` on it is under the expedite's terms (deadline 0, grace `grace` after the install):
+    /// a restart still pending is forced at the first online moment at or after
+    /// max(`learn`, install + `grace`) unless it was planned earlier. `timer` is the device's
+    /// pending timer (a planned restart's end: the restart keeps its drawn duration).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the device's record, streams and surroundings, each needed once"
+    )]
+    pub fn expedite_busy(
+        &self,
+        st: &mut DeviceState,
+        r: &mut DeviceRngs,
+        avail: &Availability<'_>,
+        category: Category,
+        supersedes: bool,
+        grace: Secs,
+        learn: Time,
+        timer: Option<Time>,
+    ) -> Expedited {
+        let planned = match st.phase {
+            Phase::Downloading | Phase::Installing | Phase::PendingRestart => None,
+            // A restart that begins before the device learns of the expedite is not moved; the
+            // scan after it sees the offer.
+            Phase::Restarting if st.restart_at() <= learn => return Expedited::Unchanged,
+            Phase::Restarting => Some(st.restart_at()),
+            Phase::Idle | Phase::Waiting | Phase::Deferred | Phase::OptIn => {
+                return Expedited::Unchanged;
+            }
+        };
+        if supersedes {
+            st.work = NONE;
+            st.work_deployment = NONE;
+            st.work_forced_after = UNSET;
+            st.first_seen = UNSET;
+            st.pending_since = UNSET;
+            st.hotpatch = false;
+            st.phase = Phase::Waiting;
+            return Expedited::Superseded(learn);
+        }
+        if st.work_forced_after != UNSET && st.work_forced_after <= t32(grace) {
+            // Already under expedited terms at least as strict, from an earlier scan.
+            return Expedited::Unchanged;
+        }
+        st.work_forced_after = t32(grace);
+        if matches!(st.phase, Phase::Downloading | Phase::Installing) {
+            // The restart is planned when the install ends, under these terms.
+            st.first_seen = t32(learn);
+            return Expedited::Terms(None);
+        }
+        let pending = u64::from(st.pending_since);
+        let forced = avail.next_online(learn.max(pending + grace));
+        let Some(forced) = forced.filter(|&f| planned.is_none_or(|p| f < p)) else {
+            return Expedited::Terms(None);
+        };
+        let took = match (planned, timer) {
+            (Some(p), Some(done)) => done.saturating_sub(p),
+            _ => self.times(category).restart.sample(r.pipeline()),
+        };
+        st.restart = RestartKind::Forced;
+        st.phase = Phase::Restarting;
+        st.set_restart_at(forced);
+        Expedited::Terms(Some(forced + took))
     }
 
     /// The record of the restart a `Restarting` device planned: who restarts it and whether it
@@ -1037,6 +1125,171 @@ mod tests {
         assert_eq!(r, Err(Some(32 * HOUR)));
         assert_eq!(st.failed, 0);
         assert_eq!(st.phase, Phase::Waiting);
+    }
+
+    /// A device restart-pending since `pending` for a regular quality update, with its
+    /// restart planned (or not) as `planned`.
+    fn restart_pending(pending: Time, planned: Option<(Time, Time)>) -> DeviceState {
+        let mut st = state();
+        st.work = 0;
+        st.work_deployment = 0;
+        st.first_seen = 0;
+        st.pending_since = t32(pending);
+        st.phase = Phase::PendingRestart;
+        st.restart = RestartKind::User;
+        if let Some((at, _)) = planned {
+            st.phase = Phase::Restarting;
+            st.set_restart_at(at);
+        }
+        st
+    }
+
+    #[test]
+    fn an_expedite_forces_a_pending_restart_its_grace_after_the_install() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        // Installed at 10 h, user restart planned for day 6 (ending 10 minutes later); the
+        // expedite (grace 1 day) is learnt at 20 h: forced at 34 h, the same 10 minutes.
+        let mut st = restart_pending(10 * HOUR, Some((6 * DAY, 6 * DAY + 600)));
+        let change = c.expedite_busy(
+            &mut st,
+            &mut rngs(1),
+            &a,
+            Category::Quality,
+            false,
+            DAY,
+            20 * HOUR,
+            Some(6 * DAY + 600),
+        );
+        assert_eq!(change, Expedited::Terms(Some(34 * HOUR + 600)));
+        assert_eq!(st.restart_at(), 34 * HOUR);
+        assert_eq!(st.restart, RestartKind::Forced);
+        assert_eq!(st.phase, Phase::Restarting);
+    }
+
+    #[test]
+    fn an_expedite_learnt_after_the_grace_forces_the_restart_at_once() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        // No restart planned within the horizon (no deadline, no willing user).
+        let mut st = restart_pending(HOUR, None);
+        let change = c.expedite_busy(
+            &mut st,
+            &mut rngs(2),
+            &a,
+            Category::Quality,
+            false,
+            0,
+            3 * DAY,
+            None,
+        );
+        let Expedited::Terms(Some(end)) = change else {
+            panic!("expected a forced restart, got {change:?}");
+        };
+        assert_eq!(st.restart_at(), 3 * DAY);
+        assert!(end > 3 * DAY, "the restart's duration is drawn");
+    }
+
+    #[test]
+    fn a_restart_planned_before_the_expedite_is_learnt_or_forced_is_not_moved() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let mut st = restart_pending(HOUR, Some((5 * HOUR, 5 * HOUR + 600)));
+        let before = st.clone();
+        let change = c.expedite_busy(
+            &mut st,
+            &mut rngs(3),
+            &a,
+            Category::Quality,
+            false,
+            DAY,
+            6 * HOUR,
+            Some(5 * HOUR + 600),
+        );
+        assert_eq!(change, Expedited::Unchanged);
+        assert_eq!(st.restart_at(), before.restart_at());
+        // Planned at 20 h, before the forced restart at 25 h: kept, though under the new terms.
+        let mut st = restart_pending(HOUR, Some((20 * HOUR, 20 * HOUR + 600)));
+        let change = c.expedite_busy(
+            &mut st,
+            &mut rngs(3),
+            &a,
+            Category::Quality,
+            false,
+            DAY,
+            2 * HOUR,
+            Some(20 * HOUR + 600),
+        );
+        assert_eq!(change, Expedited::Terms(None));
+        assert_eq!(st.restart_at(), 20 * HOUR);
+        assert_eq!(st.restart, RestartKind::User);
+    }
+
+    #[test]
+    fn a_newer_expedited_update_supersedes_the_pending_one_and_cancels_its_restart() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let mut st = restart_pending(HOUR, Some((3 * DAY, 3 * DAY + 600)));
+        let change = c.expedite_busy(
+            &mut st,
+            &mut rngs(4),
+            &a,
+            Category::Quality,
+            true,
+            DAY,
+            2 * DAY,
+            Some(3 * DAY + 600),
+        );
+        assert_eq!(change, Expedited::Superseded(2 * DAY));
+        assert_eq!(st.phase, Phase::Waiting);
+        assert_eq!(st.work, NONE);
+        assert_eq!(st.quality, NONE, "nothing installed yet");
+    }
+
+    #[test]
+    fn an_expedite_learnt_while_downloading_sets_the_terms_of_the_restart_to_come() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let pol = Policy::default_named("p");
+        let mut st = state();
+        let offer = Offer {
+            content: 0,
+            deployment: 0,
+            category: Category::Quality,
+            expedited: false,
+            forced_reboot_after: None,
+            optional: false,
+            hotpatch: false,
+        };
+        let mut r = rngs(5);
+        c.begin(&mut st, &mut r, &a, offer, HOUR);
+        let change = c.expedite_busy(
+            &mut st,
+            &mut r,
+            &a,
+            Category::Quality,
+            false,
+            2 * DAY,
+            2 * HOUR,
+            None,
+        );
+        assert_eq!(change, Expedited::Terms(None));
+        st.pending_since = t32(3 * HOUR);
+        assert_eq!(
+            c.effective_deadline(&st, &pol, Category::Quality),
+            3 * HOUR + 2 * DAY,
+            "the expedite's grace from the install, not the policy's 7-day deadline"
+        );
     }
 
     #[test]

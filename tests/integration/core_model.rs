@@ -275,3 +275,71 @@ settings = { userExperience = { offerAsOptional = true } }
     let h = feature_complete(&text);
     assert!(h <= 72.0 + 26.0 + 1.0, "99 % after {h} h");
 }
+
+/// Always-online devices whose restart waits for the policy's deadline (no automatic restart,
+/// no user restarts), offered a regular quality update at the start, and `extra` TOML.
+fn restart_waits_for_the_deadline(extra: &str) -> String {
+    let text = scenario(
+        2000,
+        r#"availability = { profile = "always_on" }"#,
+        &format!(
+            "{}\n[policies.default]\nauto_restart = false\n{extra}",
+            INSTANT_CLIENT.replace("[client]\n", "[client]\nshutdown_completes_restart = 0.0\n")
+        ),
+    );
+    text.replace(
+        "releaseDateTime = \"2026-01-12\" }",
+        "releaseDateTime = \"2026-01-12\", classification = \"security\" }",
+    )
+}
+
+#[test]
+fn an_expedite_of_the_update_a_device_is_restart_pending_for_forces_the_restart_within_its_grace() {
+    let expedite = r##"
+[[deployments]]
+name = "x"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12", classification = "security" }
+settings = { expedite = { isExpedited = true }, userExperience = { daysUntilForcedReboot = 1 }, schedule = { startDateTime = "2026-01-14T00:00:00Z" } }
+"##;
+    let regular = Case::new(&restart_waits_for_the_deadline(""));
+    let r = &summary(&regular.run("out", &[]))["deployments"][0];
+    let h50 = r["hours_to_50"].as_f64().expect("reaches 50 %");
+    assert!(
+        h50 >= 7.0 * 24.0,
+        "without the expedite: the 7-day deadline ({h50} h)"
+    );
+
+    let case = Case::new(&restart_waits_for_the_deadline(expedite));
+    let s = summary(&case.run("out", &[]));
+    let q = &s["deployments"][0];
+    // Every device installed within 26 h of the start and is pushed at 48 h: forced at
+    // max(48 h, install + 24 h), so by 50 h.
+    let h99 = q["hours_to_99"].as_f64().expect("reaches 99 %");
+    assert!(h99 <= 50.0, "with the expedite at 48 h: 99 % at {h99} h");
+    assert!(h99 >= 48.0, "not before the expedite: {h99} h");
+    assert_eq!(q["forced_restarts"], 2000, "{q}");
+    assert_eq!(q["user_restarts"], 0);
+}
+
+#[test]
+fn a_newer_expedited_update_supersedes_a_pending_one_and_the_device_restarts_once() {
+    let expedite = r##"
+[[deployments]]
+name = "x"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-14", classification = "security" }
+settings = { expedite = { isExpedited = true }, userExperience = { daysUntilForcedReboot = 1 }, schedule = { startDateTime = "2026-01-15T00:00:00Z" } }
+"##;
+    let case = Case::new(&restart_waits_for_the_deadline(expedite));
+    let s = summary(&case.run("out", &[]));
+    let (q, x) = (&s["deployments"][0], &s["deployments"][1]);
+    // Pending for the January update at 72 h, the devices take the newer expedited one instead
+    // and restart once, forced a day after its install: compliant with both by about 96 h.
+    for d in [q, x] {
+        assert_eq!(d["devices_compliant"], 2000, "{d}");
+        let h99 = d["hours_to_99"].as_f64().expect("reaches 99 %");
+        assert!((96.0..=97.0).contains(&h99), "99 % at {h99} h: {d}");
+        assert_eq!(d["forced_restarts"], 2000, "one restart a device: {d}");
+        assert_eq!(d["user_restarts"], 0);
+        assert_eq!(d["auto_restarts"], 0);
+    }
+}
