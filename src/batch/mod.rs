@@ -67,7 +67,8 @@ impl VariantResult {
 }
 
 /// Which runs this process executes: shard `index` (1-based) of `count`. Run `k` (numbered
-/// variant × replications + replication) belongs to shard `k mod count + 1`.
+/// variant × replications + replication) belongs to shard `k mod count + 1`. A shard, even the
+/// only one of `1/1`, keeps run records for `merge`; an unsharded batch is `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
     /// 1-based shard number.
@@ -77,9 +78,6 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Every run.
-    pub const ALL: Shard = Shard { index: 1, count: 1 };
-
     /// Whether run `k` is this shard's.
     pub fn owns(&self, k: u64) -> bool {
         k % self.count.max(1) == self.index.saturating_sub(1)
@@ -88,8 +86,8 @@ impl Shard {
 
 /// Runs `reps` replications of every job on `threads` threads. With `store`, each run's record
 /// is kept in that folder (written atomically) and runs whose record is already there are not run
-/// again (`--resume`); with a shard other than [`Shard::ALL`], only that shard's runs are run and
-/// nothing is aggregated (`merge` does it). `progress` is called after each run.
+/// again (`--resume`); with a shard, only that shard's runs are run and nothing is aggregated
+/// (`merge` does it). `progress` is called after each run.
 #[allow(clippy::too_many_arguments)]
 pub fn run_all(
     jobs_list: &[Job<'_>],
@@ -98,7 +96,7 @@ pub fn run_all(
     threads: usize,
     progress: &(dyn Fn() + Sync),
     store: Option<&std::path::Path>,
-    shard: Shard,
+    shard: Option<Shard>,
 ) -> Result<Vec<VariantResult>, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -110,7 +108,7 @@ pub fn run_all(
         let sc = job.scenario;
         let mut acc = Accumulator::new(job, sc);
         let mine: Vec<u64> = (0..reps)
-            .filter(|r| shard.owns(vi as u64 * reps + r))
+            .filter(|r| shard.is_none_or(|s| s.owns(vi as u64 * reps + r)))
             .collect();
         for part in mine.chunks(chunk as usize) {
             let results: Result<Vec<RunRecord>, Error> = pool.install(|| {
@@ -133,7 +131,7 @@ pub fn run_all(
                     })
                     .collect()
             });
-            if shard == Shard::ALL {
+            if shard.is_none() {
                 for rec in results? {
                     acc.add(rec);
                 }

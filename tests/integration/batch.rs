@@ -505,3 +505,146 @@ fn merge_refuses_shards_of_a_sweep_file_that_changed_since() {
     assert!(err.contains("changed since the shards ran"), "{err}");
     assert!(!case.out("merged").exists());
 }
+
+/// Environment variables for a command.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
+/// `rollsim batch` with only the shard-selecting variables given (the test's own environment
+/// may be a cluster's): an assertion on its exit code.
+fn batch_with_env(
+    path: &Path,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> assert_cmd::assert::Assert {
+    let mut cmd = rollsim();
+    cmd.arg("batch")
+        .arg(path)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra);
+    for k in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "JOB_COMPLETION_INDEX",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env.iter().copied()).assert()
+}
+
+fn merge_into(dirs: &[std::path::PathBuf], out: &Path) -> assert_cmd::assert::Assert {
+    rollsim()
+        .arg("merge")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .assert()
+}
+
+#[test]
+fn an_explicit_single_shard_writes_records_that_merge_into_the_whole_batch() {
+    let (case, path) = sweep_case(SWEEP);
+    batch_cmd(&path, &case.out("whole"), &[]);
+    let selections: [(&str, &[&str], Env); 3] = [
+        ("flag", &["--shard", "1/1"], &[]),
+        (
+            "slurm",
+            &[],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "1"),
+            ],
+        ),
+        (
+            "k8s",
+            &["--shard-count", "1"],
+            &[("JOB_COMPLETION_INDEX", "0")],
+        ),
+    ];
+    for (name, extra, env) in selections {
+        let shard = case.out(name);
+        batch_with_env(&path, &shard, extra, env).success();
+        assert!(
+            shard.join("manifest.json").is_file(),
+            "{name}: a shard's manifest"
+        );
+        assert!(shard.join("runs").is_dir(), "{name}: a shard's records");
+        let merged = case.out(&format!("{name}-merged"));
+        merge_into(&[shard], &merged).success();
+        for f in ["runs.csv", "bands.csv", "variants.csv", "report.html"] {
+            assert_eq!(read(&case.out("whole"), f), read(&merged, f), "{name}: {f}");
+        }
+    }
+}
+
+#[test]
+fn a_shard_selection_that_cannot_be_resolved_is_refused_naming_the_flag_or_variable() {
+    let (case, path) = sweep_case(SWEEP);
+    let cases: [(&[&str], Env, &[&str]); 3] = [
+        (
+            &["--shard-count", "3"],
+            &[],
+            &["--shard-count", "JOB_COMPLETION_INDEX"],
+        ),
+        (
+            &[],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "x"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+            &["SLURM_ARRAY_TASK_ID", "\"x\""],
+        ),
+        (
+            &["--shard-count", "3"],
+            &[("JOB_COMPLETION_INDEX", "first")],
+            &["JOB_COMPLETION_INDEX", "\"first\""],
+        ),
+    ];
+    for (extra, env, needles) in cases {
+        let out = case.out("refused");
+        let a = batch_with_env(&path, &out, extra, env).code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        for n in needles {
+            assert!(err.contains(n), "{n} in {err}");
+        }
+        assert!(!out.exists(), "nothing ran: {err}");
+    }
+}
+
+#[test]
+fn merge_refuses_an_output_folder_that_is_or_holds_one_of_its_shards() {
+    let (case, path) = sweep_case(SWEEP);
+    let shards = case.out("shards");
+    let dirs: Vec<_> = (1..=2)
+        .map(|i| {
+            let d = shards.join(format!("s{i}"));
+            batch_cmd(&path, &d, &["--shard", &format!("{i}/2")]);
+            d
+        })
+        .collect();
+    for (out, force) in [(&dirs[0], false), (&dirs[0], true), (&shards, true)] {
+        let mut cmd = rollsim();
+        cmd.arg("merge").args(&dirs).arg("--out").arg(out);
+        if force {
+            cmd.arg("--force");
+        }
+        let a = cmd.assert().code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(
+            err.contains("--out") && err.contains("shard folder"),
+            "{err}"
+        );
+    }
+    for d in &dirs {
+        assert!(
+            d.join("manifest.json").is_file() && d.join("runs").is_dir(),
+            "{} intact",
+            d.display()
+        );
+    }
+    merge_into(&dirs, &case.out("merged")).success();
+}
