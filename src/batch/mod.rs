@@ -158,6 +158,12 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// What run `k` of a sweep file means, beyond the inputs [`batch_id`] hashes: changed whenever
+/// rollsim numbers runs or seeds them differently for the same sweep file, so that records of an
+/// older build with the same version number are refused instead of misread. Layout 2: grid axes in
+/// file order.
+const RUNS_LAYOUT: &[u8] = b"runs-2";
+
 /// The identity of a batch's run records: run `k`'s record is the same only when the sweep file,
 /// its base scenario, the replication count (which numbers the runs) and rollsim's version are.
 /// `--resume` and `merge` refuse records whose identity differs.
@@ -167,6 +173,7 @@ pub fn batch_id(sweep: &sweep::Sweep, reps: u64) -> String {
         &reps.to_le_bytes(),
         &sweep.seed.to_le_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
+        RUNS_LAYOUT,
     ]);
     format!("{h:016x}")
 }

@@ -616,6 +616,37 @@ fn a_shard_selection_that_cannot_be_resolved_is_refused_naming_the_flag_or_varia
 }
 
 #[test]
+fn a_sweep_with_no_variants_is_refused_naming_the_line_and_rule() {
+    for (text, needle) in [
+        (
+            "base = \"case.toml\"\nvariants = []\n",
+            "sweep.toml:2:12: variants: is an empty list",
+        ),
+        (
+            "base = \"case.toml\"\n[grid]\n",
+            "sweep.toml:2:1: grid: is empty",
+        ),
+        (
+            "base = \"case.toml\"\n[grid]\n\"fleet.devices\" = { from = 5.0, to = 6.0, step = 1e-300 }\n",
+            "sweep.toml:3:1: grid.fleet.devices: gives about 1e300 values",
+        ),
+    ] {
+        let (case, _path) = sweep_case(text);
+        for cmd in ["batch", "validate"] {
+            let a = rollsim()
+                .current_dir(case.dir.path())
+                .arg(cmd)
+                .arg("sweep.toml")
+                .assert()
+                .code(2);
+            let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+            assert!(err.contains(needle), "{cmd}: {needle} in {err}");
+        }
+        assert!(!case.dir.path().join("output").exists());
+    }
+}
+
+#[test]
 fn merge_refuses_an_output_folder_that_is_or_holds_one_of_its_shards() {
     let (case, path) = sweep_case(SWEEP);
     let shards = case.out("shards");
