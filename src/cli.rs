@@ -295,17 +295,10 @@ fn run_scenario(
             name: "base".into(),
             params: Vec::new(),
             scenario: &sc,
+            seed,
         };
         let bar = progress(reps, quiet || reps == 1);
-        let results = batch::run_all(
-            &[job],
-            seed,
-            reps,
-            threads(jobs),
-            &|| bar.inc(1),
-            None,
-            None,
-        )?;
+        let results = batch::run_all(&[job], reps, threads(jobs), &|| bar.inc(1), None, None)?;
         bar.finish_and_clear();
         if reps > 1 {
             files.push(("bands.csv", batch::bands_csv(&results)?));
@@ -517,6 +510,7 @@ fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
             name: v.name.clone(),
             params: v.values(&sweep.parameters),
             scenario: &v.scenario,
+            seed: v.scenario.seed,
         })
         .collect()
 }
@@ -625,7 +619,6 @@ fn batch(
         prepare_records(&runs, &id, resume)?;
         batch::run_all(
             &list,
-            sweep.seed,
             reps,
             threads(jobs),
             &|| bar.inc(1),
@@ -664,7 +657,6 @@ fn batch(
     prepare_records(&partial, &id, resume)?;
     let results = batch::run_all(
         &list,
-        sweep.seed,
         reps,
         threads(jobs),
         &|| bar.inc(1),

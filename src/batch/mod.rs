@@ -33,6 +33,8 @@ pub struct Job<'a> {
     pub params: Vec<String>,
     /// The scenario.
     pub scenario: &'a Scenario,
+    /// The seed of its replications (a sweep variant that sets `simulation.seed` has its own).
+    pub seed: u64,
 }
 
 /// Per-run summary rows of one variant: `metrics[run][deployment]`.
@@ -84,14 +86,12 @@ impl Shard {
     }
 }
 
-/// Runs `reps` replications of every job on `threads` threads. With `store`, each run's record
-/// is kept in that folder (written atomically) and runs whose record is already there are not run
-/// again (`--resume`); with a shard, only that shard's runs are run and nothing is aggregated
-/// (`merge` does it). `progress` is called after each run.
-#[allow(clippy::too_many_arguments)]
+/// Runs `reps` replications of every job (each with its seed) on `threads` threads. With
+/// `store`, each run's record is kept in that folder (written atomically) and runs whose record is
+/// already there are not run again (`--resume`); with a shard, only that shard's runs are run and
+/// nothing is aggregated (`merge` does it). `progress` is called after each run.
 pub fn run_all(
     jobs_list: &[Job<'_>],
-    seed: u64,
     reps: u64,
     threads: usize,
     progress: &(dyn Fn() + Sync),
@@ -105,7 +105,7 @@ pub fn run_all(
     let chunk = (threads.max(1) * 4) as u64;
     let mut out = Vec::new();
     for (vi, job) in jobs_list.iter().enumerate() {
-        let sc = job.scenario;
+        let (sc, seed) = (job.scenario, job.seed);
         let mut acc = Accumulator::new(job, sc);
         let mine: Vec<u64> = (0..reps)
             .filter(|r| shard.is_none_or(|s| s.owns(vi as u64 * reps + r)))
@@ -161,7 +161,7 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
 /// What run `k` of a sweep file means, beyond the inputs [`batch_id`] hashes: changed whenever
 /// rollsim numbers runs or seeds them differently for the same sweep file, so that records of an
 /// older build with the same version number are refused instead of misread. Layout 2: grid axes in
-/// file order.
+/// file order, and a variant that sets `simulation.seed` runs with it.
 const RUNS_LAYOUT: &[u8] = b"runs-2";
 
 /// The identity of a batch's run records: run `k`'s record is the same only when the sweep file,

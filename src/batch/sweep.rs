@@ -68,7 +68,7 @@ pub struct Variant {
     pub name: String,
     /// (dotted path, value as written) pairs.
     pub params: Vec<(String, String)>,
-    /// The scenario with the overrides applied.
+    /// The scenario with the overrides applied; its `seed` is the seed the variant runs with.
     pub scenario: Scenario,
 }
 
@@ -77,6 +77,9 @@ type Position = (usize, usize);
 
 /// One override of a variant: (dotted path, value, where the path is written).
 type Set = (String, toml::Value, Position);
+
+/// The path a variant sets to run with its own seed instead of the sweep's.
+const SEED_PATH: &str = "simulation.seed";
 
 impl Variant {
     /// The variant's value of each of `parameters`, empty for one it does not set: explicit
@@ -106,7 +109,8 @@ pub struct Sweep {
     pub variants: Vec<Variant>,
     /// Replications per variant.
     pub replications: u64,
-    /// Seed of replication 0 (default: the base scenario's).
+    /// The sweep's `seed` (default: the base scenario's): the seed of every variant that does
+    /// not set `simulation.seed` (each variant's is its scenario's `seed`).
     pub seed: u64,
     /// Expectations checked for every variant.
     pub expect: Vec<Expectation>,
@@ -419,11 +423,18 @@ impl Sweep {
                     .map(Path::to_path_buf)
                     .unwrap_or_default(),
             ) {
-                Ok(sc) => variants.push(Variant {
-                    name: name.clone(),
-                    params: sets.iter().map(|(p, v, _)| (p.clone(), show(v))).collect(),
-                    scenario: sc,
-                }),
+                Ok(mut sc) => {
+                    // A variant that sets `simulation.seed` runs with it; the others with the
+                    // sweep's `seed` (the base scenario's when the sweep has none).
+                    if !sets.iter().any(|(p, _, _)| p == SEED_PATH) {
+                        sc.seed = raw.seed.unwrap_or(base.seed);
+                    }
+                    variants.push(Variant {
+                        name: name.clone(),
+                        params: sets.iter().map(|(p, v, _)| (p.clone(), show(v))).collect(),
+                        scenario: sc,
+                    })
+                }
                 Err(Error::Input(e)) => {
                     // Name the sweep path that caused it: the override whose path the
                     // scenario error is under, else all of the variant's paths.
@@ -542,6 +553,32 @@ mod tests {
             sweep.expect("loads").parameters,
             ["simulation.seed", "fleet.devices"]
         );
+    }
+
+    #[test]
+    fn a_variant_that_sets_the_seed_runs_with_it_and_the_others_with_the_sweeps_seed() {
+        let (_dir, sweep) = load(
+            "seed = 9\n[[variants]]\nname = \"own\"\nset = { \"simulation.seed\" = 5 }\n[[variants]]\nname = \"shared\"\nset = { \"fleet.devices\" = 100 }\n",
+        );
+        let seeds: Vec<u64> = sweep
+            .expect("loads")
+            .variants
+            .iter()
+            .map(|v| v.scenario.seed)
+            .collect();
+        assert_eq!(seeds, [5, 9]);
+        // Without a sweep seed, the base scenario's (11).
+        let (_dir, sweep) =
+            load("[grid]\n\"simulation.seed\" = [1, 2]\n\"fleet.devices\" = [100]\n");
+        let seeds: Vec<u64> = sweep
+            .expect("loads")
+            .variants
+            .iter()
+            .map(|v| v.scenario.seed)
+            .collect();
+        assert_eq!(seeds, [1, 2]);
+        let (_dir, sweep) = load("[grid]\n\"fleet.devices\" = [100]\n");
+        assert_eq!(sweep.expect("loads").variants[0].scenario.seed, 11);
     }
 
     #[test]

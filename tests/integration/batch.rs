@@ -546,6 +546,38 @@ fn merge_into(dirs: &[std::path::PathBuf], out: &Path) -> assert_cmd::assert::As
 }
 
 #[test]
+fn a_sweep_over_the_seed_runs_each_variant_with_its_own_seed() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 2\n[grid]\n\"simulation.seed\" = [1, 2]\n",
+    );
+    let out = case.out("seeds");
+    batch_cmd(&path, &out, &[]);
+    let mut r = csv::Reader::from_path(out.join("runs.csv")).expect("runs.csv");
+    let header = r.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let (seed, hits) = (col("seed"), col("hours_to_50"));
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    let seeds: Vec<&str> = rows.iter().map(|x| &x[seed]).collect();
+    assert_eq!(
+        seeds,
+        ["1", "1", "2", "2"],
+        "runs.csv shows the seed each run used"
+    );
+    // Replication 0 of seed 1 and of seed 2 are different runs.
+    assert_ne!(rows[0][hits], rows[2][hits], "{rows:?}");
+    // And the same as `rollsim run --seed`.
+    let single = case.run("single", &["--seed", "2"]);
+    let summary = summary(&single);
+    let h50 = summary["deployments"][0]["hours_to_50"]
+        .as_f64()
+        .expect("hours_to_50");
+    assert_eq!(
+        rows[2][hits].parse::<f64>().expect("number"),
+        (h50 * 10_000.0).round() / 10_000.0
+    );
+}
+
+#[test]
 fn an_explicit_single_shard_writes_records_that_merge_into_the_whole_batch() {
     let (case, path) = sweep_case(SWEEP);
     batch_cmd(&path, &case.out("whole"), &[]);
