@@ -744,10 +744,10 @@ fn batch_outputs(
     write_folder(out, files)?;
     if !quiet {
         println!(
-            "{}: {} variants × {} replications; results in {}",
+            "{}: {} × {}; results in {}",
             path.display(),
-            results.len(),
-            reps,
+            count(results.len() as u64, "variant"),
+            count(reps, "replication"),
             out.display()
         );
         print!("{}", batch::outcome_lines(&outcomes));
@@ -845,9 +845,18 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
 /// renamed into place.
 fn plot(dir: &Path, opts: &report::charts::ChartOptions) -> Result<ExitCode, Error> {
     if !dir.is_dir() {
+        // A file (`rollsim plot out/report.html`) is there, but is not what plot reads.
+        let source = if dir.exists() {
+            std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a folder: give the output folder of a run or batch",
+            )
+        } else {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder")
+        };
         return Err(Error::Read {
             path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+            source,
         });
     }
     let inputs = report::charts::read_inputs(dir)?;

@@ -454,13 +454,18 @@ pub fn expectations_csv(outcomes: &[Outcome]) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// `p50`, `p97.5`: quantile `q` as a percentile, as precise as it was written (to 1e-6 %).
+fn percentile_label(q: f64) -> String {
+    format!("p{}", (q * 100.0 * 1e6).round() / 1e6)
+}
+
 /// Terminal lines for expectations.
 pub fn outcome_lines(outcomes: &[Outcome]) -> String {
     outcomes
         .iter()
         .map(|o| {
             format!(
-                "  expect {}{} {} (p{}) {}: {} → {}\n",
+                "  expect {}{} {} ({}) {}: {} → {}\n",
                 if o.variant.is_empty() {
                     String::new()
                 } else {
@@ -468,7 +473,7 @@ pub fn outcome_lines(outcomes: &[Outcome]) -> String {
                 },
                 o.expect.deployment,
                 o.expect.metric,
-                (o.expect.quantile * 100.0).round(),
+                percentile_label(o.expect.quantile),
                 o.expect.bound_text(),
                 o.value.map_or("never".into(), |v| num(Some(v))),
                 if o.met { "met" } else { "MISSED" }
@@ -480,6 +485,16 @@ pub fn outcome_lines(outcomes: &[Outcome]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gate_quantile_is_labelled_with_the_percentile_as_written() {
+        assert_eq!(percentile_label(0.975), "p97.5");
+        assert_eq!(percentile_label(0.9), "p90");
+        assert_eq!(percentile_label(0.5), "p50");
+        assert_eq!(percentile_label(0.999), "p99.9");
+        assert_eq!(percentile_label(0.0), "p0");
+        assert_eq!(percentile_label(1.0), "p100");
+    }
 
     #[test]
     fn the_pareto_front_keeps_undominated_points() {

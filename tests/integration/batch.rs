@@ -711,3 +711,12 @@ fn merge_refuses_an_output_folder_that_is_or_holds_one_of_its_shards() {
     }
     merge_into(&dirs, &case.out("merged")).success();
 }
+
+#[test]
+fn plot_of_a_file_says_it_is_not_a_folder() {
+    let case = Case::new(DETERMINISTIC);
+    let a = rollsim().arg("plot").arg(&case.scenario).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("not a folder"), "{err}");
+    assert!(!err.contains("no such folder"), "{err}");
+}
