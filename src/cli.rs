@@ -725,10 +725,12 @@ fn batch_outputs(
     quiet: bool,
 ) -> Result<ExitCode, Error> {
     let outcomes = batch::check(results, &sweep.expect);
-    let text = std::fs::read(path).map_err(|source| Error::Read {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    // The sweep as run (the base scenario's name, and --replications if it changed the count).
+    let text = sweep.as_run(&text, reps);
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("runs.csv", batch::runs_csv(results, &sweep.parameters)?),
         ("bands.csv", batch::bands_csv(results)?),

@@ -112,6 +112,8 @@ pub struct Sweep {
     /// The sweep's `seed` (default: the base scenario's): the seed of every variant that does
     /// not set `simulation.seed` (each variant's is its scenario's `seed`).
     pub seed: u64,
+    /// The base scenario's name (`[simulation] name`).
+    pub base_name: String,
     /// Expectations checked for every variant.
     pub expect: Vec<Expectation>,
     /// A hash of the sweep file's and the base scenario's text: what the runs depend on besides
@@ -488,10 +490,33 @@ impl Sweep {
             file: file.to_path_buf(),
             parameters,
             seed: raw.seed.unwrap_or(base.seed),
+            base_name: base.name.clone(),
             variants,
             replications,
             expect,
         })
+    }
+
+    /// The sweep file's `text` as run with `reps` replications, for the copy in a batch's output
+    /// folder (`scenario.toml`, shown by report.html): headed by the base scenario's name (see
+    /// [`crate::report::html::SWEEP_BASE_LINE`]) and, when `--replications` changed the count, by
+    /// the option, with `replications` written as the count that ran. Otherwise the text is the
+    /// file's, comments and all.
+    pub fn as_run(&self, text: &str, reps: u64) -> Vec<u8> {
+        let name = self.base_name.replace(['\n', '\r'], " ");
+        let mut head = format!("{}{name}\n", crate::report::html::SWEEP_BASE_LINE);
+        let mut body = text.to_string();
+        if reps != self.replications {
+            head.push_str(&format!("# as run with --replications {reps}\n"));
+            let span = crate::scenario::locate::Locator::new(text).span_of("replications");
+            match span {
+                Some(span) if text.get(span.clone()).is_some() => {
+                    body.replace_range(span, &reps.to_string());
+                }
+                _ => body = format!("replications = {reps}\n{body}"),
+            }
+        }
+        format!("{head}{body}").into_bytes()
     }
 }
 
@@ -524,6 +549,36 @@ mod tests {
             Err(other) => panic!("not an input error: {other}"),
             Ok(s) => panic!("accepted with {} variants", s.variants.len()),
         }
+    }
+
+    #[test]
+    fn the_copy_of_a_sweep_as_run_names_the_base_and_the_replications_that_ran() {
+        let text = "replications = 20 # per variant\n[grid]\n\"fleet.devices\" = [100]\n";
+        let (dir, sweep) = load(text);
+        let sweep = sweep.expect("loads");
+        let file = std::fs::read_to_string(dir.path().join("sweep.toml")).expect("sweep");
+        let copy = String::from_utf8(sweep.as_run(&file, 5)).expect("utf-8");
+        assert!(
+            copy.starts_with(
+                "# base scenario: expedite-vs-regular\n# as run with --replications 5\n"
+            ),
+            "{copy}"
+        );
+        assert!(copy.contains("replications = 5 # per variant\n"), "{copy}");
+        let t: toml::Table = copy.parse().expect("still TOML");
+        assert_eq!(t["replications"].as_integer(), Some(5));
+        // The count in the file: the file as it is, under the name.
+        let same = String::from_utf8(sweep.as_run(&file, 20)).expect("utf-8");
+        assert_eq!(
+            same,
+            format!("# base scenario: expedite-vs-regular\n{file}")
+        );
+        // No count in the file (1): the one that ran is added.
+        let (dir, sweep) = load("[grid]\n\"fleet.devices\" = [100]\n");
+        let file = std::fs::read_to_string(dir.path().join("sweep.toml")).expect("sweep");
+        let copy = String::from_utf8(sweep.expect("loads").as_run(&file, 3)).expect("utf-8");
+        let t: toml::Table = copy.parse().expect("still TOML");
+        assert_eq!(t["replications"].as_integer(), Some(3), "{copy}");
     }
 
     #[test]

@@ -713,6 +713,42 @@ fn merge_refuses_an_output_folder_that_is_or_holds_one_of_its_shards() {
 }
 
 #[test]
+fn a_batch_report_names_the_base_scenario_and_the_replications_that_ran() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 4\n[[variants]]\nname = \"only\"\nset = { \"policies.default.quality_deadline\" = \"P1D\" }\n",
+    );
+    let out = case.out("report");
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .args(["--replications", "2"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(
+        stdout.contains(": 1 variant × 2 replications; results in"),
+        "{stdout}"
+    );
+    let copy = String::from_utf8(read(&out, "scenario.toml")).expect("utf-8");
+    assert!(
+        copy.starts_with("# base scenario: case\n# as run with --replications 2\n"),
+        "{copy}"
+    );
+    assert!(copy.contains("\nreplications = 2\n"), "{copy}");
+    let html = String::from_utf8(read(&out, "report.html")).expect("utf-8");
+    assert!(
+        html.contains("<h1>case</h1>"),
+        "titled with the base scenario's name"
+    );
+    assert!(
+        !html.contains("replications = 4"),
+        "the count that ran, not the file's"
+    );
+}
+
+#[test]
 fn plot_of_a_file_says_it_is_not_a_folder() {
     let case = Case::new(DETERMINISTIC);
     let a = rollsim().arg("plot").arg(&case.scenario).assert().code(2);
