@@ -90,10 +90,12 @@ enum Command {
         replications: Option<u64>,
         /// Run only shard I of N (1-based, e.g. 2/3): runs whose number ≡ I−1 (mod N). Without
         /// it, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX with
-        /// --shard-count select the shard. A shard writes run records; `rollsim merge` combines them.
+        /// --shard-count select the shard. A shard (1/1 too) writes run records and a manifest;
+        /// `rollsim merge` combines them.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
-        /// Number of shards when the shard index comes from JOB_COMPLETION_INDEX (Kubernetes).
+        /// Number of shards when the shard index comes from JOB_COMPLETION_INDEX (Kubernetes),
+        /// which must then be set.
         #[arg(long)]
         shard_count: Option<u64>,
         /// Keep the records of runs already completed by an interrupted batch instead of
@@ -112,7 +114,7 @@ enum Command {
         /// The shard folders.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Output folder.
+        /// Output folder (neither one of the shard folders nor a folder holding one).
         #[arg(long)]
         out: PathBuf,
         /// Replace the output folder even if it does not look like rollsim's.
@@ -209,6 +211,7 @@ pub fn run() -> Result<ExitCode, Error> {
             force,
             quiet,
         } => {
+            guard_inputs(&out, &dirs)?;
             guard_out(&out, force)?;
             merge(&dirs, &out, quiet)
         }
@@ -292,17 +295,10 @@ fn run_scenario(
             name: "base".into(),
             params: Vec::new(),
             scenario: &sc,
+            seed,
         };
         let bar = progress(reps, quiet || reps == 1);
-        let results = batch::run_all(
-            &[job],
-            seed,
-            reps,
-            threads(jobs),
-            &|| bar.inc(1),
-            None,
-            batch::Shard::ALL,
-        )?;
+        let results = batch::run_all(&[job], reps, threads(jobs), &|| bar.inc(1), None, None)?;
         bar.finish_and_clear();
         if reps > 1 {
             files.push(("bands.csv", batch::bands_csv(&results)?));
@@ -406,8 +402,20 @@ fn usage(what: &str, message: String) -> Error {
     })
 }
 
-/// The shard from `--shard I/N`, else from Slurm or Kubernetes variables.
-fn shard_of(flag: Option<&str>, count: Option<u64>) -> Result<batch::Shard, Error> {
+/// The shard from `--shard I/N`, else from Slurm or Kubernetes variables; `None` when no shard
+/// is asked for. A shard that is asked for but cannot be worked out (a variable that is not a
+/// number, `--shard-count` without `JOB_COMPLETION_INDEX`) is an error naming the flag or
+/// variable: running every run in every task of an array would be silently wrong.
+fn shard_of(flag: Option<&str>, count: Option<u64>) -> Result<Option<batch::Shard>, Error> {
+    shard_from(flag, count, &|k| std::env::var_os(k))
+}
+
+/// [`shard_of`] with the environment read through `env`.
+fn shard_from(
+    flag: Option<&str>,
+    count: Option<u64>,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Option<batch::Shard>, Error> {
     if let Some(s) = flag {
         let bad = || usage("--shard", format!("must be I/N like 2/3, found \"{s}\""));
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
@@ -418,44 +426,80 @@ fn shard_of(flag: Option<&str>, count: Option<u64>) -> Result<batch::Shard, Erro
         if n == 0 || i == 0 || i > n {
             return Err(usage("--shard", format!("needs 1 ≤ I ≤ N, found {i}/{n}")));
         }
-        return Ok(batch::Shard { index: i, count: n });
+        return Ok(Some(batch::Shard { index: i, count: n }));
     }
-    let env = |k: &str| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
+    // A variable that is set must be a number: `None` only when it is not set at all.
+    let var = |k: &str| -> Result<Option<u64>, Error> {
+        let Some(v) = env(k) else {
+            return Ok(None);
+        };
+        let text = v.to_string_lossy();
+        text.trim().parse::<u64>().map(Some).map_err(|_| {
+            usage(
+                k,
+                format!("must be a whole number ≥ 0 to select the shard, found \"{text}\""),
+            )
+        })
     };
     // The message names the variables the shard came from: no --shard was typed.
-    if let (Some(id), Some(n)) = (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
-        let min = env("SLURM_ARRAY_TASK_MIN").unwrap_or(0);
-        if n == 0 || id < min || id - min >= n {
+    match (var("SLURM_ARRAY_TASK_ID")?, var("SLURM_ARRAY_TASK_COUNT")?) {
+        (Some(id), Some(n)) => {
+            let min = var("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            if n == 0 || id < min || id - min >= n {
+                return Err(usage(
+                    "SLURM_ARRAY_TASK_ID",
+                    format!(
+                        "needs SLURM_ARRAY_TASK_MIN ≤ SLURM_ARRAY_TASK_ID < SLURM_ARRAY_TASK_MIN + SLURM_ARRAY_TASK_COUNT, found {id} with SLURM_ARRAY_TASK_MIN {min} and SLURM_ARRAY_TASK_COUNT {n}"
+                    ),
+                ));
+            }
+            return Ok(Some(batch::Shard {
+                index: id - min + 1,
+                count: n,
+            }));
+        }
+        (Some(id), None) => {
+            return Err(usage(
+                "SLURM_ARRAY_TASK_COUNT",
+                format!(
+                    "is not set, but SLURM_ARRAY_TASK_ID is ({id}): the number of shards is unknown; pass --shard I/N"
+                ),
+            ));
+        }
+        (None, Some(n)) => {
             return Err(usage(
                 "SLURM_ARRAY_TASK_ID",
                 format!(
-                    "needs SLURM_ARRAY_TASK_MIN ≤ SLURM_ARRAY_TASK_ID < SLURM_ARRAY_TASK_MIN + SLURM_ARRAY_TASK_COUNT, found {id} with SLURM_ARRAY_TASK_MIN {min} and SLURM_ARRAY_TASK_COUNT {n}"
+                    "is not set, but SLURM_ARRAY_TASK_COUNT is ({n}): the shard index is unknown; pass --shard I/N"
                 ),
             ));
         }
-        return Ok(batch::Shard {
-            index: id - min + 1,
-            count: n,
-        });
+        (None, None) => {}
     }
-    if let (Some(k), Some(n)) = (env("JOB_COMPLETION_INDEX"), count) {
-        if k >= n {
-            return Err(usage(
-                "JOB_COMPLETION_INDEX",
-                format!(
-                    "needs 0 ≤ JOB_COMPLETION_INDEX < --shard-count, found {k} with --shard-count {n}"
-                ),
-            ));
-        }
-        return Ok(batch::Shard {
+    let Some(n) = count else {
+        return Ok(None);
+    };
+    if n == 0 {
+        return Err(usage("--shard-count", "must be at least 1, found 0".into()));
+    }
+    match var("JOB_COMPLETION_INDEX")? {
+        Some(k) if k >= n => Err(usage(
+            "JOB_COMPLETION_INDEX",
+            format!(
+                "needs 0 ≤ JOB_COMPLETION_INDEX < --shard-count, found {k} with --shard-count {n}"
+            ),
+        )),
+        Some(k) => Ok(Some(batch::Shard {
             index: k + 1,
             count: n,
-        });
+        })),
+        None => Err(usage(
+            "--shard-count",
+            format!(
+                "{n} needs the shard index from JOB_COMPLETION_INDEX (set in each pod of a Kubernetes Indexed Job), which is not set; use --shard I/{n} elsewhere"
+            ),
+        )),
     }
-    Ok(batch::Shard::ALL)
 }
 
 fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
@@ -466,6 +510,7 @@ fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
             name: v.name.clone(),
             params: v.values(&sweep.parameters),
             scenario: &v.scenario,
+            seed: v.scenario.seed,
         })
         .collect()
 }
@@ -513,12 +558,42 @@ fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
     )
 }
 
+/// Refuses an output folder that is one of `inputs` or holds one, even with `--force`: writing
+/// the output replaces the folder, and with it the shard records `merge` reads.
+fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
+    // A folder that does not exist yet holds nothing.
+    let Ok(target) = std::fs::canonicalize(out) else {
+        return Ok(());
+    };
+    for d in inputs {
+        let Ok(input) = std::fs::canonicalize(d) else {
+            continue;
+        };
+        if input.starts_with(&target) {
+            let what = if input == target { "is" } else { "holds" };
+            return Err(Error::Input(rollsim::error::InputError {
+                file: out.display().to_string(),
+                problems: vec![rollsim::error::Problem {
+                    line: 0,
+                    column: 0,
+                    path: "--out".into(),
+                    message: format!(
+                        "{what} the shard folder {} given to merge: writing the output would delete that shard's run records; choose another --out",
+                        d.display()
+                    ),
+                }],
+            }));
+        }
+    }
+    Ok(())
+}
+
 fn batch(
     path: &Path,
     out: PathBuf,
     jobs: Option<usize>,
     replications: Option<u64>,
-    shard: batch::Shard,
+    shard: Option<batch::Shard>,
     resume: bool,
     quiet: bool,
 ) -> Result<ExitCode, Error> {
@@ -527,7 +602,9 @@ fn batch(
     let list = jobs_of(&sweep);
     let id = batch::batch_id(&sweep, reps);
     let total = reps * list.len() as u64;
-    let mine = (0..total).filter(|&k| shard.owns(k)).count() as u64;
+    let mine = (0..total)
+        .filter(|&k| shard.is_none_or(|s| s.owns(k)))
+        .count() as u64;
     for v in &sweep.variants {
         sim::check_memory(&v.scenario, concurrent_runs(jobs, mine))?;
     }
@@ -536,18 +613,17 @@ fn batch(
         path: p.to_path_buf(),
         message: e.to_string(),
     };
-    if shard != batch::Shard::ALL {
-        // A shard keeps its run records and a manifest; `merge` aggregates.
+    if let Some(shard) = shard {
+        // A shard (even 1/1) keeps its run records and a manifest; `merge` aggregates.
         let runs = out.join("runs");
         prepare_records(&runs, &id, resume)?;
         batch::run_all(
             &list,
-            sweep.seed,
             reps,
             threads(jobs),
             &|| bar.inc(1),
             Some(&runs),
-            shard,
+            Some(shard),
         )?;
         bar.finish_and_clear();
         let sweep_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -581,12 +657,11 @@ fn batch(
     prepare_records(&partial, &id, resume)?;
     let results = batch::run_all(
         &list,
-        sweep.seed,
         reps,
         threads(jobs),
         &|| bar.inc(1),
         Some(&partial),
-        shard,
+        None,
     )?;
     bar.finish_and_clear();
     batch_outputs(path, &sweep, &results, reps, &out, quiet)
@@ -650,10 +725,12 @@ fn batch_outputs(
     quiet: bool,
 ) -> Result<ExitCode, Error> {
     let outcomes = batch::check(results, &sweep.expect);
-    let text = std::fs::read(path).map_err(|source| Error::Read {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    // The sweep as run (the base scenario's name, and --replications if it changed the count).
+    let text = sweep.as_run(&text, reps);
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("runs.csv", batch::runs_csv(results, &sweep.parameters)?),
         ("bands.csv", batch::bands_csv(results)?),
@@ -669,10 +746,10 @@ fn batch_outputs(
     write_folder(out, files)?;
     if !quiet {
         println!(
-            "{}: {} variants × {} replications; results in {}",
+            "{}: {} × {}; results in {}",
             path.display(),
-            results.len(),
-            reps,
+            count(results.len() as u64, "variant"),
+            count(reps, "replication"),
             out.display()
         );
         print!("{}", batch::outcome_lines(&outcomes));
@@ -770,9 +847,18 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
 /// renamed into place.
 fn plot(dir: &Path, opts: &report::charts::ChartOptions) -> Result<ExitCode, Error> {
     if !dir.is_dir() {
+        // A file (`rollsim plot out/report.html`) is there, but is not what plot reads.
+        let source = if dir.exists() {
+            std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a folder: give the output folder of a run or batch",
+            )
+        } else {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder")
+        };
         return Err(Error::Read {
             path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+            source,
         });
     }
     let inputs = report::charts::read_inputs(dir)?;
@@ -926,6 +1012,98 @@ mod tests {
         assert_eq!(concurrent_runs(Some(8), 3), 3);
         assert_eq!(concurrent_runs(Some(2), 100), 2);
         assert_eq!(concurrent_runs(Some(0), 0), 1);
+    }
+
+    /// [`shard_from`] with these environment variables and no others.
+    fn shard_with(
+        flag: Option<&str>,
+        count: Option<u64>,
+        vars: &[(&str, &str)],
+    ) -> Result<Option<batch::Shard>, String> {
+        let env = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| std::ffi::OsString::from(v))
+        };
+        shard_from(flag, count, &env).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_explicit_single_shard_is_a_shard_not_the_unsharded_batch() {
+        let one = Ok(Some(batch::Shard { index: 1, count: 1 }));
+        assert_eq!(shard_with(Some("1/1"), None, &[]), one);
+        assert_eq!(
+            shard_with(
+                None,
+                None,
+                &[
+                    ("SLURM_ARRAY_TASK_ID", "0"),
+                    ("SLURM_ARRAY_TASK_COUNT", "1")
+                ]
+            ),
+            one
+        );
+        assert_eq!(
+            shard_with(None, Some(1), &[("JOB_COMPLETION_INDEX", "0")]),
+            one
+        );
+        assert_eq!(shard_with(None, None, &[]), Ok(None));
+        // The index alone, without --shard-count, asks for nothing.
+        assert_eq!(
+            shard_with(None, None, &[("JOB_COMPLETION_INDEX", "2")]),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_shard_selection_that_cannot_be_worked_out_is_an_error_naming_its_source() {
+        let err = |flag: Option<&str>, count: Option<u64>, vars: &[(&str, &str)]| {
+            shard_with(flag, count, vars).expect_err("an error")
+        };
+        let e = err(None, Some(3), &[]);
+        assert!(
+            e.contains("--shard-count") && e.contains("JOB_COMPLETION_INDEX"),
+            "{e}"
+        );
+        let e = err(None, Some(3), &[("JOB_COMPLETION_INDEX", "one")]);
+        assert!(
+            e.contains("JOB_COMPLETION_INDEX") && e.contains("\"one\""),
+            "{e}"
+        );
+        let e = err(None, Some(0), &[("JOB_COMPLETION_INDEX", "0")]);
+        assert!(e.contains("--shard-count") && e.contains("found 0"), "{e}");
+        let e = err(
+            None,
+            None,
+            &[
+                ("SLURM_ARRAY_TASK_ID", "x"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+        );
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_ID") && e.contains("\"x\""),
+            "{e}"
+        );
+        let e = err(
+            None,
+            None,
+            &[
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ("SLURM_ARRAY_TASK_MIN", ""),
+            ],
+        );
+        assert!(e.contains("SLURM_ARRAY_TASK_MIN"), "{e}");
+        let e = err(None, None, &[("SLURM_ARRAY_TASK_ID", "2")]);
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_COUNT") && e.contains("(2)"),
+            "{e}"
+        );
+        let e = err(None, None, &[("SLURM_ARRAY_TASK_COUNT", "4")]);
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_ID") && e.contains("(4)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -35,9 +35,11 @@ pub struct Expectation {
 /// Which side the bound is on.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Bound {
-    /// The value must be at most this (a never-reached time is infinitely late: missed).
+    /// The value must be at most this. A missing value (a time never reached; or
+    /// `rule_fired_hours`, `issue_hits_at_rule`, `paused_by_monitoring_hours` when no rule fired
+    /// or paused, as for a deployment without rules) is infinitely large: missed.
     AtMost(f64),
-    /// The value must be at least this.
+    /// The value must be at least this (a missing value meets it).
     AtLeast(f64),
 }
 
@@ -50,7 +52,7 @@ impl Expectation {
         }
     }
 
-    /// Whether `value` (`None`: never reached) meets the bound.
+    /// Whether `value` (`None`: never reached, or missing) meets the bound.
     pub fn met(&self, value: Option<f64>) -> bool {
         match (self.bound, value) {
             (Bound::AtMost(b), Some(v)) => v <= b,

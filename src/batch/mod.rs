@@ -33,6 +33,8 @@ pub struct Job<'a> {
     pub params: Vec<String>,
     /// The scenario.
     pub scenario: &'a Scenario,
+    /// The seed of its replications (a sweep variant that sets `simulation.seed` has its own).
+    pub seed: u64,
 }
 
 /// Per-run summary rows of one variant: `metrics[run][deployment]`.
@@ -67,7 +69,8 @@ impl VariantResult {
 }
 
 /// Which runs this process executes: shard `index` (1-based) of `count`. Run `k` (numbered
-/// variant × replications + replication) belongs to shard `k mod count + 1`.
+/// variant × replications + replication) belongs to shard `k mod count + 1`. A shard, even the
+/// only one of `1/1`, keeps run records for `merge`; an unsharded batch is `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
     /// 1-based shard number.
@@ -77,28 +80,23 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Every run.
-    pub const ALL: Shard = Shard { index: 1, count: 1 };
-
     /// Whether run `k` is this shard's.
     pub fn owns(&self, k: u64) -> bool {
         k % self.count.max(1) == self.index.saturating_sub(1)
     }
 }
 
-/// Runs `reps` replications of every job on `threads` threads. With `store`, each run's record
-/// is kept in that folder (written atomically) and runs whose record is already there are not run
-/// again (`--resume`); with a shard other than [`Shard::ALL`], only that shard's runs are run and
+/// Runs `reps` replications of every job (each with its seed) on `threads` threads. With
+/// `store`, each run's record is kept in that folder (written atomically) and runs whose record is
+/// already there are not run again (`--resume`); with a shard, only that shard's runs are run and
 /// nothing is aggregated (`merge` does it). `progress` is called after each run.
-#[allow(clippy::too_many_arguments)]
 pub fn run_all(
     jobs_list: &[Job<'_>],
-    seed: u64,
     reps: u64,
     threads: usize,
     progress: &(dyn Fn() + Sync),
     store: Option<&std::path::Path>,
-    shard: Shard,
+    shard: Option<Shard>,
 ) -> Result<Vec<VariantResult>, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -107,10 +105,10 @@ pub fn run_all(
     let chunk = (threads.max(1) * 4) as u64;
     let mut out = Vec::new();
     for (vi, job) in jobs_list.iter().enumerate() {
-        let sc = job.scenario;
+        let (sc, seed) = (job.scenario, job.seed);
         let mut acc = Accumulator::new(job, sc);
         let mine: Vec<u64> = (0..reps)
-            .filter(|r| shard.owns(vi as u64 * reps + r))
+            .filter(|r| shard.is_none_or(|s| s.owns(vi as u64 * reps + r)))
             .collect();
         for part in mine.chunks(chunk as usize) {
             let results: Result<Vec<RunRecord>, Error> = pool.install(|| {
@@ -133,7 +131,7 @@ pub fn run_all(
                     })
                     .collect()
             });
-            if shard == Shard::ALL {
+            if shard.is_none() {
                 for rec in results? {
                     acc.add(rec);
                 }
@@ -160,6 +158,12 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// What run `k` of a sweep file means, beyond the inputs [`batch_id`] hashes: changed whenever
+/// rollsim numbers runs or seeds them differently for the same sweep file, so that records of an
+/// older build with the same version number are refused instead of misread. Layout 2: grid axes in
+/// file order, and a variant that sets `simulation.seed` runs with it.
+const RUNS_LAYOUT: &[u8] = b"runs-2";
+
 /// The identity of a batch's run records: run `k`'s record is the same only when the sweep file,
 /// its base scenario, the replication count (which numbers the runs) and rollsim's version are.
 /// `--resume` and `merge` refuse records whose identity differs.
@@ -169,6 +173,7 @@ pub fn batch_id(sweep: &sweep::Sweep, reps: u64) -> String {
         &reps.to_le_bytes(),
         &sweep.seed.to_le_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
+        RUNS_LAYOUT,
     ]);
     format!("{h:016x}")
 }
@@ -449,13 +454,18 @@ pub fn expectations_csv(outcomes: &[Outcome]) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// `p50`, `p97.5`: quantile `q` as a percentile, as precise as it was written (to 1e-6 %).
+fn percentile_label(q: f64) -> String {
+    format!("p{}", (q * 100.0 * 1e6).round() / 1e6)
+}
+
 /// Terminal lines for expectations.
 pub fn outcome_lines(outcomes: &[Outcome]) -> String {
     outcomes
         .iter()
         .map(|o| {
             format!(
-                "  expect {}{} {} (p{}) {}: {} → {}\n",
+                "  expect {}{} {} ({}) {}: {} → {}\n",
                 if o.variant.is_empty() {
                     String::new()
                 } else {
@@ -463,7 +473,7 @@ pub fn outcome_lines(outcomes: &[Outcome]) -> String {
                 },
                 o.expect.deployment,
                 o.expect.metric,
-                (o.expect.quantile * 100.0).round(),
+                percentile_label(o.expect.quantile),
                 o.expect.bound_text(),
                 o.value.map_or("never".into(), |v| num(Some(v))),
                 if o.met { "met" } else { "MISSED" }
@@ -475,6 +485,16 @@ pub fn outcome_lines(outcomes: &[Outcome]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gate_quantile_is_labelled_with_the_percentile_as_written() {
+        assert_eq!(percentile_label(0.975), "p97.5");
+        assert_eq!(percentile_label(0.9), "p90");
+        assert_eq!(percentile_label(0.5), "p50");
+        assert_eq!(percentile_label(0.999), "p99.9");
+        assert_eq!(percentile_label(0.0), "p0");
+        assert_eq!(percentile_label(1.0), "p100");
+    }
 
     #[test]
     fn the_pareto_front_keeps_undominated_points() {

@@ -17,9 +17,12 @@
 //! Missing tables on the way are created (the scenario's own validation then rejects a field that
 //! does not exist, and the error names the sweep path).
 
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::expect::{self, Expectation, RawExpect};
 use crate::error::{Error, InputError, Problem};
@@ -32,7 +35,8 @@ struct RawSweep {
     base: String,
     replications: Option<i64>,
     seed: Option<u64>,
-    grid: Option<toml::Table>,
+    // Values with their spans: a map does not keep the file's order, the spans do.
+    grid: Option<BTreeMap<String, Spanned<toml::Value>>>,
     variants: Option<Vec<RawVariant>>,
     #[serde(default)]
     expect: Vec<RawExpect>,
@@ -41,8 +45,20 @@ struct RawSweep {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct RawVariant {
-    name: String,
-    set: toml::Table,
+    name: Spanned<String>,
+    set: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+/// The entries of `map` in file order, each as (key, value, span of the value).
+fn in_file_order(
+    map: &BTreeMap<String, Spanned<toml::Value>>,
+) -> Vec<(&str, &toml::Value, Range<usize>)> {
+    let mut entries: Vec<_> = map
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.get_ref(), v.span()))
+        .collect();
+    entries.sort_by_key(|(_, _, span)| span.start);
+    entries
 }
 
 /// One variant of a sweep: its name, the overrides that define it, and the scenario they give.
@@ -52,9 +68,18 @@ pub struct Variant {
     pub name: String,
     /// (dotted path, value as written) pairs.
     pub params: Vec<(String, String)>,
-    /// The scenario with the overrides applied.
+    /// The scenario with the overrides applied; its `seed` is the seed the variant runs with.
     pub scenario: Scenario,
 }
+
+/// (line, column) in the sweep file.
+type Position = (usize, usize);
+
+/// One override of a variant: (dotted path, value, where the path is written).
+type Set = (String, toml::Value, Position);
+
+/// The path a variant sets to run with its own seed instead of the sweep's.
+const SEED_PATH: &str = "simulation.seed";
 
 impl Variant {
     /// The variant's value of each of `parameters`, empty for one it does not set: explicit
@@ -79,12 +104,16 @@ pub struct Sweep {
     pub file: PathBuf,
     /// Parameter names (dotted paths), the extra columns of the outputs.
     pub parameters: Vec<String>,
-    /// Variants, in file (or grid) order.
+    /// Variants, in file order; a grid's are its combinations, the first axis in the file
+    /// varying slowest.
     pub variants: Vec<Variant>,
     /// Replications per variant.
     pub replications: u64,
-    /// Seed of replication 0 (default: the base scenario's).
+    /// The sweep's `seed` (default: the base scenario's): the seed of every variant that does
+    /// not set `simulation.seed` (each variant's is its scenario's `seed`).
     pub seed: u64,
+    /// The base scenario's name (`[simulation] name`).
+    pub base_name: String,
     /// Expectations checked for every variant.
     pub expect: Vec<Expectation>,
     /// A hash of the sweep file's and the base scenario's text: what the runs depend on besides
@@ -117,11 +146,32 @@ fn grid_values(c: &mut Checker, path: &str, v: &toml::Value) -> Vec<toml::Value>
                 .all(|k| t.get(*k).is_none_or(|x| x.is_integer()));
             match (num("from"), num("to"), num("step").or(Some(1.0))) {
                 (Some(from), Some(to), Some(step)) if step > 0.0 && to >= from => {
-                    let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-                    if n > 10_000 {
-                        c.fail(path, format!("gives {n} values; at most 10000"));
+                    // Counted as a float: a tiny step gives more values than an integer holds.
+                    let n = ((to - from) / step + 1e-9).floor() + 1.0;
+                    if n.is_nan() || n > 10_000.0 {
+                        let shown = if n < 1e15 {
+                            format!("{n:.0}")
+                        } else {
+                            format!("about {n:.0e}")
+                        };
+                        // `{:?}` writes 1e-300 as that, `{}` as 300 digits.
+                        let written = |k: &str| match t.get(k) {
+                            Some(toml::Value::Float(x)) => format!("{x:?}"),
+                            Some(other) => show(other),
+                            None => "1".into(),
+                        };
+                        c.fail(
+                            path,
+                            format!(
+                                "gives {shown} values (from {} to {} by step {}); at most 10000: make the step larger",
+                                written("from"),
+                                written("to"),
+                                written("step")
+                            ),
+                        );
                         return Vec::new();
                     }
+                    let n = n as usize;
                     (0..n)
                         .map(|i| {
                             let x = from + step * i as f64;
@@ -162,17 +212,33 @@ fn round_decimal(x: f64) -> f64 {
     format!("{x:.11e}").parse().unwrap_or(x)
 }
 
+/// Line and column of byte offset `at` of `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    (
+        before.matches('\n').count() + 1,
+        before.rfind('\n').map_or(at, |i| at - i - 1) + 1,
+    )
+}
+
 /// Line and column of the first quoted occurrence of `needle` in `text`.
 fn find(text: &str, needle: &str) -> (usize, usize) {
     let at = text
         .find(&format!("\"{needle}\""))
         .or_else(|| text.find(needle))
         .unwrap_or(0);
-    let before = &text[..at];
-    (
-        before.matches('\n').count() + 1,
-        before.rfind('\n').map_or(at, |i| at - i - 1) + 1,
-    )
+    line_col(text, at)
+}
+
+/// Line and column of key `key` written before its value at `value`: the last occurrence of the
+/// key between the end of the value before it (`from`) and the value, so a key that several
+/// variants set is found in the right variant. Falls back to [`find`].
+fn find_key(text: &str, key: &str, from: usize, value: usize) -> (usize, usize) {
+    let region = text.get(from..value).unwrap_or("");
+    region
+        .rfind(&format!("\"{key}\""))
+        .or_else(|| region.rfind(key))
+        .map_or_else(|| find(text, key), |at| line_col(text, from + at))
 }
 
 impl Sweep {
@@ -237,27 +303,42 @@ impl Sweep {
                 1
             }
         };
-        // Variants as (name, [(path, value)]).
-        let mut defs: Vec<(String, Vec<(String, toml::Value)>)> = Vec::new();
+        // Variants as (name, their overrides).
+        let mut defs: Vec<(String, Vec<Set>)> = Vec::new();
         let mut parameters: Vec<String> = Vec::new();
+        // Where each grid path is written.
+        let mut axis_at: Vec<(String, Position)> = Vec::new();
         match (&raw.grid, &raw.variants) {
             (Some(_), Some(_)) => c.fail("variants", "use [grid] or [[variants]], not both"),
             (None, None) => c.fail("grid", "a sweep needs [grid] or [[variants]]"),
+            (Some(g), None) if g.is_empty() => c.fail(
+                "grid",
+                "is empty: give at least one path to vary, like \"simulation.seed\" = [1, 2]",
+            ),
+            (None, Some(vs)) if vs.is_empty() => c.fail(
+                "variants",
+                "is an empty list: give at least one [[variants]] entry with a name and a set",
+            ),
             (Some(g), None) => {
-                let mut axes: Vec<(String, Vec<toml::Value>)> = Vec::new();
-                for (path, v) in g {
+                // Axes in file order: the first varies slowest, and names and columns follow it.
+                let mut axes: Vec<(String, Vec<toml::Value>, Position)> = Vec::new();
+                let mut from = 0;
+                for (path, v, span) in in_file_order(g) {
                     let vals = grid_values(&mut c, &format!("grid.{path}"), v);
-                    parameters.push(path.clone());
-                    axes.push((path.clone(), vals));
+                    let at = find_key(&text, path, from, span.start);
+                    from = span.end;
+                    parameters.push(path.to_string());
+                    axis_at.push((path.to_string(), at));
+                    axes.push((path.to_string(), vals, at));
                 }
-                let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
-                for (path, vals) in &axes {
+                let mut combos: Vec<Vec<Set>> = vec![Vec::new()];
+                for (path, vals, at) in &axes {
                     combos = combos
                         .into_iter()
                         .flat_map(|prefix| {
                             vals.iter().map(move |v| {
                                 let mut p = prefix.clone();
-                                p.push((path.clone(), v.clone()));
+                                p.push((path.clone(), v.clone(), *at));
                                 p
                             })
                         })
@@ -266,23 +347,47 @@ impl Sweep {
                 for combo in combos {
                     let name = combo
                         .iter()
-                        .map(|(p, v)| format!("{}={}", p.rsplit('.').next().unwrap_or(p), show(v)))
+                        .map(|(p, v, _)| {
+                            format!("{}={}", p.rsplit('.').next().unwrap_or(p), show(v))
+                        })
                         .collect::<Vec<_>>()
                         .join(",");
                     defs.push((name, combo));
                 }
             }
             (None, Some(vs)) => {
-                for v in vs {
-                    for k in v.set.keys() {
-                        if !parameters.contains(k) {
-                            parameters.push(k.clone());
-                        }
+                // The end of the value before each key: a key is searched for after it.
+                let mut from = 0;
+                for (i, v) in vs.iter().enumerate() {
+                    if let Some(j) = vs[..i]
+                        .iter()
+                        .position(|w| w.name.get_ref() == v.name.get_ref())
+                    {
+                        c.fail(
+                            format!("variants[{i}].name"),
+                            format!(
+                                "\"{}\" is already the name of variants[{j}]: each variant needs its own name (it names the variant's rows)",
+                                v.name.get_ref()
+                            ),
+                        );
                     }
-                    defs.push((
-                        v.name.clone(),
-                        v.set.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
-                    ));
+                    let mut sets = Vec::new();
+                    let set = in_file_order(&v.set);
+                    // The name may come before the set or after it.
+                    let name_span = v.name.span();
+                    for (k, x, span) in set {
+                        if name_span.end <= span.start {
+                            from = from.max(name_span.end);
+                        }
+                        let at = find_key(&text, k, from, span.start);
+                        from = span.end;
+                        if !parameters.iter().any(|p| p == k) {
+                            parameters.push(k.to_string());
+                        }
+                        sets.push((k.to_string(), x.clone(), at));
+                    }
+                    from = from.max(name_span.end);
+                    defs.push((v.name.get_ref().clone(), sets));
                 }
             }
         }
@@ -291,9 +396,9 @@ impl Sweep {
         for (name, sets) in defs {
             let mut doc = base_doc.clone();
             let mut ok = true;
-            for (path, value) in &sets {
+            for (path, value, at) in &sets {
                 if let Err(m) = set_path(&mut doc, path, value) {
-                    let (line, column) = find(&text, path);
+                    let (line, column) = *at;
                     problems.push(Problem {
                         line,
                         column,
@@ -320,31 +425,37 @@ impl Sweep {
                     .map(Path::to_path_buf)
                     .unwrap_or_default(),
             ) {
-                Ok(sc) => variants.push(Variant {
-                    name: name.clone(),
-                    params: sets.iter().map(|(p, v)| (p.clone(), show(v))).collect(),
-                    scenario: sc,
-                }),
+                Ok(mut sc) => {
+                    // A variant that sets `simulation.seed` runs with it; the others with the
+                    // sweep's `seed` (the base scenario's when the sweep has none).
+                    if !sets.iter().any(|(p, _, _)| p == SEED_PATH) {
+                        sc.seed = raw.seed.unwrap_or(base.seed);
+                    }
+                    variants.push(Variant {
+                        name: name.clone(),
+                        params: sets.iter().map(|(p, v, _)| (p.clone(), show(v))).collect(),
+                        scenario: sc,
+                    })
+                }
                 Err(Error::Input(e)) => {
                     // Name the sweep path that caused it: the override whose path the
                     // scenario error is under, else all of the variant's paths.
                     for p in e.problems {
-                        let culprit = sets
-                            .iter()
-                            .map(|(k, _)| k)
-                            .find(|k| {
-                                p.path
-                                    .replace('[', ".")
-                                    .contains(k.split('.').next_back().unwrap_or(k))
-                            })
-                            .cloned()
-                            .unwrap_or_else(|| {
+                        let found = sets.iter().find(|(k, _, _)| {
+                            p.path
+                                .replace('[', ".")
+                                .contains(k.split('.').next_back().unwrap_or(k))
+                        });
+                        let (culprit, (line, column)) = match found {
+                            Some((k, _, at)) => (k.clone(), *at),
+                            None => (
                                 sets.iter()
-                                    .map(|(k, _)| k.clone())
+                                    .map(|(k, _, _)| k.clone())
                                     .collect::<Vec<_>>()
-                                    .join(", ")
-                            });
-                        let (line, column) = find(&text, culprit.split(", ").next().unwrap_or(""));
+                                    .join(", "),
+                                sets.first().map_or((0, 0), |(_, _, at)| *at),
+                            ),
+                        };
                         problems.push(Problem {
                             line,
                             column,
@@ -359,7 +470,10 @@ impl Sweep {
         let names: Vec<&str> = base.deployments.iter().map(|d| d.name.as_str()).collect();
         let expect = expect::check(&mut c, "expect", &raw.expect, &names);
         let mut all = located(c.problems, |p| match p.strip_prefix("grid.") {
-            Some(rest) => find(&text, rest),
+            Some(rest) => axis_at
+                .iter()
+                .find(|(k, _)| k == rest)
+                .map_or_else(|| find(&text, rest), |(_, at)| *at),
             None => loc.position(p),
         });
         all.extend(problems);
@@ -376,16 +490,204 @@ impl Sweep {
             file: file.to_path_buf(),
             parameters,
             seed: raw.seed.unwrap_or(base.seed),
+            base_name: base.name.clone(),
             variants,
             replications,
             expect,
         })
+    }
+
+    /// The sweep file's `text` as run with `reps` replications, for the copy in a batch's output
+    /// folder (`scenario.toml`, shown by report.html): headed by the base scenario's name (see
+    /// [`crate::report::html::SWEEP_BASE_LINE`]) and, when `--replications` changed the count, by
+    /// the option, with `replications` written as the count that ran. Otherwise the text is the
+    /// file's, comments and all.
+    pub fn as_run(&self, text: &str, reps: u64) -> Vec<u8> {
+        let name = self.base_name.replace(['\n', '\r'], " ");
+        let mut head = format!("{}{name}\n", crate::report::html::SWEEP_BASE_LINE);
+        let mut body = text.to_string();
+        if reps != self.replications {
+            head.push_str(&format!("# as run with --replications {reps}\n"));
+            let span = crate::scenario::locate::Locator::new(text).span_of("replications");
+            match span {
+                Some(span) if text.get(span.clone()).is_some() => {
+                    body.replace_range(span, &reps.to_string());
+                }
+                _ => body = format!("replications = {reps}\n{body}"),
+            }
+        }
+        format!("{head}{body}").into_bytes()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writes `text` as a sweep over the shipped expedite-vs-regular scenario and loads it.
+    fn load(text: &str) -> (tempfile::TempDir, Result<Sweep, Error>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/expedite-vs-regular.toml");
+        let text = format!(
+            "base = {}\n{text}",
+            toml::Value::from(base.display().to_string())
+        );
+        let file = dir.path().join("sweep.toml");
+        std::fs::write(&file, text).expect("write sweep");
+        let sweep = Sweep::load(&file);
+        (dir, sweep)
+    }
+
+    /// The problems of a sweep that must not load, as printed.
+    fn problems(text: &str) -> Vec<String> {
+        match load(text).1 {
+            Err(Error::Input(e)) => e
+                .to_string()
+                .lines()
+                .map(|l| l.split_once("sweep.toml").map_or(l, |x| x.1).to_string())
+                .collect(),
+            Err(other) => panic!("not an input error: {other}"),
+            Ok(s) => panic!("accepted with {} variants", s.variants.len()),
+        }
+    }
+
+    #[test]
+    fn the_copy_of_a_sweep_as_run_names_the_base_and_the_replications_that_ran() {
+        let text = "replications = 20 # per variant\n[grid]\n\"fleet.devices\" = [100]\n";
+        let (dir, sweep) = load(text);
+        let sweep = sweep.expect("loads");
+        let file = std::fs::read_to_string(dir.path().join("sweep.toml")).expect("sweep");
+        let copy = String::from_utf8(sweep.as_run(&file, 5)).expect("utf-8");
+        assert!(
+            copy.starts_with(
+                "# base scenario: expedite-vs-regular\n# as run with --replications 5\n"
+            ),
+            "{copy}"
+        );
+        assert!(copy.contains("replications = 5 # per variant\n"), "{copy}");
+        let t: toml::Table = copy.parse().expect("still TOML");
+        assert_eq!(t["replications"].as_integer(), Some(5));
+        // The count in the file: the file as it is, under the name.
+        let same = String::from_utf8(sweep.as_run(&file, 20)).expect("utf-8");
+        assert_eq!(
+            same,
+            format!("# base scenario: expedite-vs-regular\n{file}")
+        );
+        // No count in the file (1): the one that ran is added.
+        let (dir, sweep) = load("[grid]\n\"fleet.devices\" = [100]\n");
+        let file = std::fs::read_to_string(dir.path().join("sweep.toml")).expect("sweep");
+        let copy = String::from_utf8(sweep.expect("loads").as_run(&file, 3)).expect("utf-8");
+        let t: toml::Table = copy.parse().expect("still TOML");
+        assert_eq!(t["replications"].as_integer(), Some(3), "{copy}");
+    }
+
+    #[test]
+    fn grid_axes_are_taken_in_file_order_the_first_varying_slowest() {
+        let (_dir, sweep) =
+            load("[grid]\n\"simulation.seed\" = [1, 2]\n\"fleet.devices\" = [100, 200]\n");
+        let sweep = sweep.expect("loads");
+        assert_eq!(sweep.parameters, ["simulation.seed", "fleet.devices"]);
+        let names: Vec<&str> = sweep.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "seed=1,devices=100",
+                "seed=1,devices=200",
+                "seed=2,devices=100",
+                "seed=2,devices=200"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_paths_of_explicit_variants_are_columns_in_file_order() {
+        let (_dir, sweep) = load(
+            "[[variants]]\nname = \"a\"\nset = { \"simulation.seed\" = 3, \"fleet.devices\" = 100 }\n",
+        );
+        assert_eq!(
+            sweep.expect("loads").parameters,
+            ["simulation.seed", "fleet.devices"]
+        );
+    }
+
+    #[test]
+    fn a_variant_that_sets_the_seed_runs_with_it_and_the_others_with_the_sweeps_seed() {
+        let (_dir, sweep) = load(
+            "seed = 9\n[[variants]]\nname = \"own\"\nset = { \"simulation.seed\" = 5 }\n[[variants]]\nname = \"shared\"\nset = { \"fleet.devices\" = 100 }\n",
+        );
+        let seeds: Vec<u64> = sweep
+            .expect("loads")
+            .variants
+            .iter()
+            .map(|v| v.scenario.seed)
+            .collect();
+        assert_eq!(seeds, [5, 9]);
+        // Without a sweep seed, the base scenario's (11).
+        let (_dir, sweep) =
+            load("[grid]\n\"simulation.seed\" = [1, 2]\n\"fleet.devices\" = [100]\n");
+        let seeds: Vec<u64> = sweep
+            .expect("loads")
+            .variants
+            .iter()
+            .map(|v| v.scenario.seed)
+            .collect();
+        assert_eq!(seeds, [1, 2]);
+        let (_dir, sweep) = load("[grid]\n\"fleet.devices\" = [100]\n");
+        assert_eq!(sweep.expect("loads").variants[0].scenario.seed, 11);
+    }
+
+    #[test]
+    fn an_error_in_one_variant_points_at_that_variants_line() {
+        // Line 1 is `base`.
+        let p = problems(
+            "\n[[variants]]\nname = \"ok\"\nset = { \"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = 1 }\n\n[[variants]]\nname = \"bad\"\nset = { \"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = 99 }\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with(":9:9: "), "{p:?}");
+        assert!(p[0].contains("variant bad"), "{p:?}");
+        // The same with each set written as a table.
+        let p = problems(
+            "[[variants]]\nname = \"ok\"\n[variants.set]\n\"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = 1\n[[variants]]\nname = \"bad\"\n[variants.set]\n\"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = 99\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with(":9:1: deployments.expedited"), "{p:?}");
+        assert!(p[0].contains("variant bad"), "{p:?}");
+    }
+
+    #[test]
+    fn a_sweep_without_variants_is_rejected_naming_the_field_and_rule() {
+        let p = problems("variants = []\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":2:12: variants: is an empty list"),
+            "{p:?}"
+        );
+        let p = problems("[grid]\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with(":2:1: grid: is empty"), "{p:?}");
+        // A step so small the count of values overflows.
+        let p = problems(
+            "[grid]\n\"simulation.seed\" = [1]\n\"fleet.devices\" = { from = 5.0, to = 6.0, step = 1e-300 }\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":4:1: grid.fleet.devices: gives about 1e300 values"),
+            "{p:?}"
+        );
+        assert!(p[0].contains("(from 5.0 to 6.0 by step 1e-300)"), "{p:?}");
+    }
+
+    #[test]
+    fn two_variants_of_the_same_name_are_rejected() {
+        let p = problems(
+            "[[variants]]\nname = \"a\"\nset = { \"fleet.devices\" = 100 }\n[[variants]]\nname = \"a\"\nset = { \"fleet.devices\" = 200 }\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":6:8: variants[1].name: \"a\" is already the name of variants[0]"),
+            "{p:?}"
+        );
+    }
 
     #[test]
     fn a_float_range_gives_the_decimals_written_not_their_binary_sums() {

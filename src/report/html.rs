@@ -6,7 +6,8 @@
 //! PNG-only charts embedded as `data:` URIs), the expectations met or missed
 //! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present),
 //! and the parameters (the folder's `scenario.toml` when present, else the header fields of
-//! `summary.json`).
+//! `summary.json`). A batch's folder holds its sweep file as run, headed by the base scenario's
+//! name, which titles the page.
 //!
 //! It needs no network and no JavaScript: CSS is inline, images are inline. Every piece of text
 //! that comes from the inputs is HTML-escaped (`& < > " '`), and so is the text inside the SVGs
@@ -14,6 +15,19 @@
 //! other than plotters' own elements).
 
 use crate::report::charts::{Table, unguard};
+
+/// How the copy of a sweep in a batch's output folder (`scenario.toml`) starts: this, then the
+/// base scenario's name, the report's title (a sweep file has no name of its own).
+pub const SWEEP_BASE_LINE: &str = "# base scenario: ";
+
+/// The base scenario's name at the head of a sweep copy (see [`SWEEP_BASE_LINE`]).
+fn sweep_base_name(text: &str) -> Option<String> {
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(SWEEP_BASE_LINE))
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+}
 
 /// Escapes `& < > " '` for HTML text and attribute values.
 pub fn escape(s: &str) -> String {
@@ -208,8 +222,11 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
             .and_then(|v| v.as_str())
             .map(str::to_string)
     };
+    // A sweep (a batch's folder) names its base scenario.
+    let sweep = toml_value.as_ref().is_some_and(|t| t.contains_key("base"));
     let name = from_json("scenario")
         .or_else(|| from_toml("name"))
+        .or_else(|| toml_text.filter(|_| sweep).and_then(sweep_base_name))
         .unwrap_or_else(|| "rollsim results".into());
     let description = from_json("description").or_else(|| from_toml("description"));
 
@@ -298,6 +315,10 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     }
     h.push_str("<h2>Parameters</h2>\n");
     match (toml_text, &json) {
+        (Some(t), _) if sweep => {
+            h.push_str("<p>The sweep file that produced these results, as run:</p>\n");
+            h.push_str(&format!("<pre>{}</pre>\n", escape(t)));
+        }
         (Some(t), _) => {
             h.push_str("<p>The scenario file that produced these results:</p>\n");
             h.push_str(&format!("<pre>{}</pre>\n", escape(t)));
@@ -366,6 +387,23 @@ mod tests {
         let h = report_html(&files, &[]);
         assert!(h.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(!h.contains("<img src=x"));
+    }
+
+    #[test]
+    fn a_batch_report_is_titled_with_the_base_scenario_of_its_sweep() {
+        let sweep = "# base scenario: Ring <plan>\n# as run with --replications 5\nbase = \"x.toml\"\nreplications = 5\n";
+        let files = vec![("scenario.toml", sweep.as_bytes().to_vec())];
+        let h = report_html(&files, &[]);
+        assert!(h.contains("<h1>Ring &lt;plan&gt;</h1>"), "{h}");
+        assert!(
+            h.contains("The sweep file that produced these results, as run:"),
+            "{h}"
+        );
+        assert!(h.contains("replications = 5"), "{h}");
+        // A scenario whose comment looks the same is still named by its [simulation] name.
+        let scenario = "# base scenario: not this\n[simulation]\nname = \"own\"\n";
+        let h = report_html(&[("scenario.toml", scenario.as_bytes().to_vec())], &[]);
+        assert!(h.contains("<h1>own</h1>"), "{h}");
     }
 
     #[test]

@@ -34,11 +34,23 @@ pub fn set_path(doc: &mut toml::Table, path: &str, value: &toml::Value) -> Resul
                     .or_else(|| next.parse::<usize>().ok().filter(|&k| k < items.len()));
                 let Some(pos) = pos else {
                     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                    return Err(format!(
-                        "\"{part}\" has no element named \"{next}\"{}; elements are {} (or an index from 0)",
-                        suggest(next, &refs),
-                        names.join(", ")
-                    ));
+                    let n = items.len();
+                    return Err(if n == 0 {
+                        format!("\"{part}\" is an empty list: it has no element \"{next}\"")
+                    } else if names.is_empty() {
+                        format!(
+                            "\"{part}\" has no element \"{next}\": its {n} element{} have no names; give an index from 0 to {}",
+                            if n == 1 { "" } else { "s" },
+                            n - 1
+                        )
+                    } else {
+                        format!(
+                            "\"{part}\" has no element named \"{next}\"{}; elements are {} (or an index from 0 to {})",
+                            suggest(next, &refs),
+                            names.join(", "),
+                            n - 1
+                        )
+                    });
                 };
                 // Skip the element selector.
                 return match items.get_mut(pos) {
@@ -214,6 +226,19 @@ mod tests {
         assert!(s.contains("devicesPerOffer = 5"), "{s}");
         let e = set_path(&mut doc, "deployments.c.name", &toml::Value::Integer(1)).unwrap_err();
         assert!(e.contains("no element named \"c\""), "{e}");
+    }
+
+    #[test]
+    fn a_missing_element_of_an_empty_or_unnamed_list_is_told_with_the_indexes_there_are() {
+        let mut doc: toml::Table =
+            toml::from_str("rules = []\nitems = [{ x = 1 }, { x = 2 }]\n").unwrap();
+        let e = set_path(&mut doc, "rules.3.threshold", &toml::Value::Integer(5)).unwrap_err();
+        assert_eq!(e, "\"rules\" is an empty list: it has no element \"3\"");
+        let e = set_path(&mut doc, "items.2.x", &toml::Value::Integer(5)).unwrap_err();
+        assert_eq!(
+            e,
+            "\"items\" has no element \"2\": its 2 elements have no names; give an index from 0 to 1"
+        );
     }
 
     #[test]

@@ -505,3 +505,254 @@ fn merge_refuses_shards_of_a_sweep_file_that_changed_since() {
     assert!(err.contains("changed since the shards ran"), "{err}");
     assert!(!case.out("merged").exists());
 }
+
+/// Environment variables for a command.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
+/// `rollsim batch` with only the shard-selecting variables given (the test's own environment
+/// may be a cluster's): an assertion on its exit code.
+fn batch_with_env(
+    path: &Path,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> assert_cmd::assert::Assert {
+    let mut cmd = rollsim();
+    cmd.arg("batch")
+        .arg(path)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra);
+    for k in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "JOB_COMPLETION_INDEX",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env.iter().copied()).assert()
+}
+
+fn merge_into(dirs: &[std::path::PathBuf], out: &Path) -> assert_cmd::assert::Assert {
+    rollsim()
+        .arg("merge")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .assert()
+}
+
+#[test]
+fn a_sweep_over_the_seed_runs_each_variant_with_its_own_seed() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 2\n[grid]\n\"simulation.seed\" = [1, 2]\n",
+    );
+    let out = case.out("seeds");
+    batch_cmd(&path, &out, &[]);
+    let mut r = csv::Reader::from_path(out.join("runs.csv")).expect("runs.csv");
+    let header = r.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let (seed, hits) = (col("seed"), col("hours_to_50"));
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    let seeds: Vec<&str> = rows.iter().map(|x| &x[seed]).collect();
+    assert_eq!(
+        seeds,
+        ["1", "1", "2", "2"],
+        "runs.csv shows the seed each run used"
+    );
+    // Replication 0 of seed 1 and of seed 2 are different runs.
+    assert_ne!(rows[0][hits], rows[2][hits], "{rows:?}");
+    // And the same as `rollsim run --seed`.
+    let single = case.run("single", &["--seed", "2"]);
+    let summary = summary(&single);
+    let h50 = summary["deployments"][0]["hours_to_50"]
+        .as_f64()
+        .expect("hours_to_50");
+    assert_eq!(
+        rows[2][hits].parse::<f64>().expect("number"),
+        (h50 * 10_000.0).round() / 10_000.0
+    );
+}
+
+#[test]
+fn an_explicit_single_shard_writes_records_that_merge_into_the_whole_batch() {
+    let (case, path) = sweep_case(SWEEP);
+    batch_cmd(&path, &case.out("whole"), &[]);
+    let selections: [(&str, &[&str], Env); 3] = [
+        ("flag", &["--shard", "1/1"], &[]),
+        (
+            "slurm",
+            &[],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "1"),
+            ],
+        ),
+        (
+            "k8s",
+            &["--shard-count", "1"],
+            &[("JOB_COMPLETION_INDEX", "0")],
+        ),
+    ];
+    for (name, extra, env) in selections {
+        let shard = case.out(name);
+        batch_with_env(&path, &shard, extra, env).success();
+        assert!(
+            shard.join("manifest.json").is_file(),
+            "{name}: a shard's manifest"
+        );
+        assert!(shard.join("runs").is_dir(), "{name}: a shard's records");
+        let merged = case.out(&format!("{name}-merged"));
+        merge_into(&[shard], &merged).success();
+        for f in ["runs.csv", "bands.csv", "variants.csv", "report.html"] {
+            assert_eq!(read(&case.out("whole"), f), read(&merged, f), "{name}: {f}");
+        }
+    }
+}
+
+#[test]
+fn a_shard_selection_that_cannot_be_resolved_is_refused_naming_the_flag_or_variable() {
+    let (case, path) = sweep_case(SWEEP);
+    let cases: [(&[&str], Env, &[&str]); 3] = [
+        (
+            &["--shard-count", "3"],
+            &[],
+            &["--shard-count", "JOB_COMPLETION_INDEX"],
+        ),
+        (
+            &[],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "x"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+            &["SLURM_ARRAY_TASK_ID", "\"x\""],
+        ),
+        (
+            &["--shard-count", "3"],
+            &[("JOB_COMPLETION_INDEX", "first")],
+            &["JOB_COMPLETION_INDEX", "\"first\""],
+        ),
+    ];
+    for (extra, env, needles) in cases {
+        let out = case.out("refused");
+        let a = batch_with_env(&path, &out, extra, env).code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        for n in needles {
+            assert!(err.contains(n), "{n} in {err}");
+        }
+        assert!(!out.exists(), "nothing ran: {err}");
+    }
+}
+
+#[test]
+fn a_sweep_with_no_variants_is_refused_naming_the_line_and_rule() {
+    for (text, needle) in [
+        (
+            "base = \"case.toml\"\nvariants = []\n",
+            "sweep.toml:2:12: variants: is an empty list",
+        ),
+        (
+            "base = \"case.toml\"\n[grid]\n",
+            "sweep.toml:2:1: grid: is empty",
+        ),
+        (
+            "base = \"case.toml\"\n[grid]\n\"fleet.devices\" = { from = 5.0, to = 6.0, step = 1e-300 }\n",
+            "sweep.toml:3:1: grid.fleet.devices: gives about 1e300 values",
+        ),
+    ] {
+        let (case, _path) = sweep_case(text);
+        for cmd in ["batch", "validate"] {
+            let a = rollsim()
+                .current_dir(case.dir.path())
+                .arg(cmd)
+                .arg("sweep.toml")
+                .assert()
+                .code(2);
+            let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+            assert!(err.contains(needle), "{cmd}: {needle} in {err}");
+        }
+        assert!(!case.dir.path().join("output").exists());
+    }
+}
+
+#[test]
+fn merge_refuses_an_output_folder_that_is_or_holds_one_of_its_shards() {
+    let (case, path) = sweep_case(SWEEP);
+    let shards = case.out("shards");
+    let dirs: Vec<_> = (1..=2)
+        .map(|i| {
+            let d = shards.join(format!("s{i}"));
+            batch_cmd(&path, &d, &["--shard", &format!("{i}/2")]);
+            d
+        })
+        .collect();
+    for (out, force) in [(&dirs[0], false), (&dirs[0], true), (&shards, true)] {
+        let mut cmd = rollsim();
+        cmd.arg("merge").args(&dirs).arg("--out").arg(out);
+        if force {
+            cmd.arg("--force");
+        }
+        let a = cmd.assert().code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(
+            err.contains("--out") && err.contains("shard folder"),
+            "{err}"
+        );
+    }
+    for d in &dirs {
+        assert!(
+            d.join("manifest.json").is_file() && d.join("runs").is_dir(),
+            "{} intact",
+            d.display()
+        );
+    }
+    merge_into(&dirs, &case.out("merged")).success();
+}
+
+#[test]
+fn a_batch_report_names_the_base_scenario_and_the_replications_that_ran() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 4\n[[variants]]\nname = \"only\"\nset = { \"policies.default.quality_deadline\" = \"P1D\" }\n",
+    );
+    let out = case.out("report");
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .args(["--replications", "2"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(
+        stdout.contains(": 1 variant × 2 replications; results in"),
+        "{stdout}"
+    );
+    let copy = String::from_utf8(read(&out, "scenario.toml")).expect("utf-8");
+    assert!(
+        copy.starts_with("# base scenario: case\n# as run with --replications 2\n"),
+        "{copy}"
+    );
+    assert!(copy.contains("\nreplications = 2\n"), "{copy}");
+    let html = String::from_utf8(read(&out, "report.html")).expect("utf-8");
+    assert!(
+        html.contains("<h1>case</h1>"),
+        "titled with the base scenario's name"
+    );
+    assert!(
+        !html.contains("replications = 4"),
+        "the count that ran, not the file's"
+    );
+}
+
+#[test]
+fn plot_of_a_file_says_it_is_not_a_folder() {
+    let case = Case::new(DETERMINISTIC);
+    let a = rollsim().arg("plot").arg(&case.scenario).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("not a folder"), "{err}");
+    assert!(!err.contains("no such folder"), "{err}");
+}
