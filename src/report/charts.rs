@@ -5,21 +5,24 @@
 //! and/or SVG (see [`ChartOptions`]); a chart is skipped when its input file is absent.
 //!
 //! - `compliance.{png,svg}` (from `timeseries.csv` and `events.csv`): the share of each
-//!   deployment's audience that is compliant (y, 0–100 %) against days since the start (x), one
-//!   line per deployment, with a dashed line at the 95 % target. Deployment state changes
+//!   deployment's audience in its goal state (y, 0–100 %) against days since the start (x), one
+//!   line per deployment, with a dashed line at the 95 % target. The goal state is `compliant`,
+//!   or `ready` for a readiness test (a deployment with `ready` devices in some sample; its
+//!   legend name says "(ready)"), as the summary counts it. Deployment state changes
 //!   (`event = state_change`: scheduled, offering, paused…) are marked by a dot on the curve and
 //!   a tick in the deployment's colour with the new state's name in a lane above the plot;
 //!   offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
 //!   Other events are ignored.
 //! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
-//!   the share of its devices in each client state (compliant at the bottom) over days. The file
-//!   name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
+//!   the share of its devices in each client state (the goal state at the bottom) over days. The
+//!   file name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
 //! - `restarts.{png,svg}` (from `restarts.csv`): two heatmaps of restarts by device-local hour of
 //!   day (x) and weekday (y), summed over deployments: forced restarts (after the deadline) on the
 //!   left, user and automatic restarts on the right, on one shared colour scale so the panels
 //!   compare. Dark cells in working hours mean disrupted users.
 //! - `bands.{png,svg}` (from a batch's `bands.csv`): per variant and deployment, the median share
-//!   compliant over days, with shaded p25–p75 and p5–p95 bands across replications, overlaid.
+//!   in the goal state over days, with shaded p25–p75 and p5–p95 bands across replications,
+//!   overlaid.
 //! - `time-to-95.{png,svg}` (from a batch's `variants.csv`): one row per variant and deployment, a
 //!   dot at the median days to 95 % compliant and a whisker from p5 to p95 (an open-ended whisker
 //!   when some runs never reached 95 %).
@@ -222,6 +225,12 @@ struct Series {
     states: Vec<String>,
     /// `shares[state][sample]`, 0–1.
     shares: Vec<Vec<f64>>,
+    /// Share in the deployment's goal state per sample: `compliant` plus `ready` (a deployment
+    /// only ever has devices in one of them), as the summary counts it.
+    goal: Vec<f64>,
+    /// A readiness test (`isReadinessTest`): some sample has devices `ready`. `timeseries.csv`
+    /// lists every state for every deployment, so the state's presence alone tells nothing.
+    readiness: bool,
 }
 
 impl Series {
@@ -246,8 +255,10 @@ struct Restarts {
 struct Band {
     label: String,
     hours: Vec<f64>,
-    /// p5, p25, p50, p75, p95 per sample (0–1).
+    /// p5, p25, p50, p75, p95 per sample (0–1) of the goal share (`compliant` + `ready`).
     q: [Vec<f64>; 5],
+    /// A readiness test: some `ready` quantile is above 0.
+    readiness: bool,
 }
 
 struct Variant {
@@ -480,6 +491,8 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
                     hours: Vec::new(),
                     states: Vec::new(),
                     shares: Vec::new(),
+                    goal: Vec::new(),
+                    readiness: false,
                 });
                 out.len() - 1
             }
@@ -507,6 +520,12 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
         for v in &mut ser.shares {
             v.resize(n, 0.0);
         }
+        let zeros = vec![0.0; n];
+        let compliant = ser.share("compliant").unwrap_or(&zeros);
+        let ready = ser.share("ready").unwrap_or(&zeros);
+        let goal = compliant.iter().zip(ready).map(|(c, r)| c + r).collect();
+        ser.readiness = ready.iter().any(|&v| v > 0.0);
+        ser.goal = goal;
     }
     Ok(out)
 }
@@ -543,9 +562,12 @@ fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
         t.col("p95")?,
     ];
     let mut keys: Vec<(String, String)> = Vec::new();
-    let mut data: Vec<(Vec<f64>, [Vec<f64>; 5])> = Vec::new();
+    let mut data: Vec<(Vec<f64>, [Vec<f64>; 5], bool)> = Vec::new();
     for (i, row) in t.rows.iter().enumerate() {
-        if t.text(row, s) != "compliant" {
+        // The goal state: `compliant`, or `ready` for a readiness test. A deployment has devices
+        // in only one of them in every run, so the quantiles of their sum are sums of quantiles.
+        let state = t.text(row, s);
+        if state != "compliant" && state != "ready" {
             continue;
         }
         let line = i + 2;
@@ -554,19 +576,41 @@ fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
             Some(k) => k,
             None => {
                 keys.push(key);
-                data.push((Vec::new(), Default::default()));
+                data.push((Vec::new(), Default::default(), false));
                 keys.len() - 1
             }
         };
-        data[k].0.push(t.req(row, h, line)?);
+        let (hs, qs, readiness) = &mut data[k];
+        let hours = t.req(row, h, line)?;
+        let mut q = [0.0; 5];
         for (j, &c) in qc.iter().enumerate() {
-            data[k].1[j].push(t.req(row, c, line)?);
+            q[j] = t.req(row, c, line)?;
+        }
+        if state == "ready" && q.iter().any(|&x| x > 0.0) {
+            *readiness = true;
+        }
+        if hs.last() == Some(&hours) {
+            for (j, x) in q.iter().enumerate() {
+                if let Some(last) = qs[j].last_mut() {
+                    *last += x;
+                }
+            }
+        } else {
+            hs.push(hours);
+            for (j, x) in q.iter().enumerate() {
+                qs[j].push(*x);
+            }
         }
     }
     Ok(labels(&keys)
         .into_iter()
         .zip(data)
-        .map(|(label, (hours, q))| Band { label, hours, q })
+        .map(|(label, (hours, q, readiness))| Band {
+            label,
+            hours,
+            q,
+            readiness,
+        })
         .collect())
 }
 
@@ -623,9 +667,11 @@ fn series_colour(i: usize) -> RGBColor {
     SERIES[i % SERIES.len()]
 }
 
-/// Stacking order (bottom first) and colour of the known client states.
-const STATES: [(&str, RGBColor); 9] = [
+/// Stacking order (bottom first) and colour of the known client states: the goal states first
+/// (`compliant`, or `ready` for a readiness test).
+const STATES: [(&str, RGBColor); 10] = [
     ("compliant", RGBColor(0x00, 0x9E, 0x73)),
+    ("ready", RGBColor(0x00, 0x5F, 0x46)),
     ("pending_restart", RGBColor(0xE6, 0x9F, 0x00)),
     ("installing", RGBColor(0x00, 0x72, 0xB2)),
     ("downloading", RGBColor(0x56, 0xB4, 0xE9)),
@@ -640,6 +686,49 @@ const OTHER_STATES: [RGBColor; 3] = [
     RGBColor(0x00, 0x00, 0x00),
     RGBColor(0x8C, 0x6D, 0x31),
 ];
+
+/// What the charts call the goal state, from which deployments are readiness tests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Goal {
+    Compliant,
+    Ready,
+    Both,
+}
+
+impl Goal {
+    fn of(readiness: impl IntoIterator<Item = bool>) -> Goal {
+        let (mut any, mut all) = (false, true);
+        for r in readiness {
+            any |= r;
+            all &= r;
+        }
+        match (any, all) {
+            (false, _) => Goal::Compliant,
+            (true, true) => Goal::Ready,
+            (true, false) => Goal::Both,
+        }
+    }
+    /// The adjective: `compliant`, `ready` or `compliant or ready`.
+    fn word(self) -> &'static str {
+        match self {
+            Goal::Compliant => "compliant",
+            Goal::Ready => "ready",
+            Goal::Both => "compliant or ready",
+        }
+    }
+    fn y_desc(self) -> String {
+        format!("Devices {} (% of audience)", self.word())
+    }
+}
+
+/// A series' legend name: ` (ready)` added for a readiness test.
+fn goal_name(name: &str, readiness: bool) -> String {
+    if readiness {
+        format!("{name} (ready)")
+    } else {
+        name.to_string()
+    }
+}
 
 struct Style {
     w: u32,
@@ -969,13 +1058,20 @@ fn target_line<DB: DrawingBackend>(
 }
 
 fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
-    let area = titled(root, st, "share of devices compliant")?;
+    let goal = Goal::of(d.series.iter().map(|s| s.readiness));
+    let area = titled(root, st, &format!("share of devices {}", goal.word()))?;
     let xmax = d.x_max_days();
     let mut entries: Vec<(String, RGBColor, Swatch)> = d
         .series
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.name.clone(), series_colour(i), Swatch::Line))
+        .map(|(i, s)| {
+            (
+                goal_name(&s.name, s.readiness),
+                series_colour(i),
+                Swatch::Line,
+            )
+        })
         .collect();
     entries.push(("95 % target".into(), INK, Swatch::Dashed));
     let marks = event_marks(d);
@@ -1005,17 +1101,18 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         wave_h + rows.max(1) as i32 * row_h + st.px(8.0)
     };
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
-    let mut c = days_percent_chart!(&main, st, xmax, "Devices compliant (% of audience)");
+    let mut c = days_percent_chart!(&main, st, xmax, goal.y_desc());
     target_line(&mut c, st, xmax)?;
     for (i, s) in d.series.iter().enumerate() {
         let col = series_colour(i);
-        if let Some(v) = s.share("compliant") {
-            c.draw_series(LineSeries::new(
-                s.hours.iter().zip(v).map(|(h, y)| (h / 24.0, y * 100.0)),
-                ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
-            ))
-            .map_err(err)?;
-        }
+        c.draw_series(LineSeries::new(
+            s.hours
+                .iter()
+                .zip(&s.goal)
+                .map(|(h, y)| (h / 24.0, y * 100.0)),
+            ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
+        ))
+        .map_err(err)?;
     }
     // Markers: a dot on each curve at the change, and the ticks plus label in the lane.
     let (lane_x0, _) = lane.get_base_pixel();
@@ -1035,10 +1132,7 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
     for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
         for &i in &m.deps {
             let s = &d.series[i];
-            let y = s
-                .share("compliant")
-                .map_or(0.0, |v| interpolate(&s.hours, v, m.hours))
-                * 100.0;
+            let y = interpolate(&s.hours, &s.goal, m.hours) * 100.0;
             c.draw_series(std::iter::once(Circle::new(
                 (m.hours / 24.0, y),
                 st.px(6.0),
@@ -1174,6 +1268,21 @@ fn stack_order(s: &Series) -> Vec<(usize, RGBColor)> {
     out
 }
 
+/// Legend entries of the states chart, top layer first: every state of `s` but the goal state
+/// the deployment does not use (`ready` unless it is a readiness test, `compliant` if it is
+/// one and has none).
+fn state_entries(s: &Series) -> Vec<(String, RGBColor, Swatch)> {
+    stack_order(s)
+        .iter()
+        .rev()
+        .filter(|&&(k, _)| {
+            let unused = |name: &str| s.states[k] == name && s.shares[k].iter().all(|&v| v == 0.0);
+            !(unused("ready") && !s.readiness || unused("compliant") && s.readiness)
+        })
+        .map(|&(k, c)| (s.states[k].replace('_', " "), c, Swatch::Fill))
+        .collect()
+}
+
 fn states<DB: DrawingBackend>(
     root: &Area<DB>,
     d: &Inputs,
@@ -1187,12 +1296,7 @@ fn states<DB: DrawingBackend>(
         &format!("device states of {}", shorten(&s.name, 40)),
     )?;
     let order = stack_order(s);
-    let entries: Vec<_> = order
-        .iter()
-        .rev()
-        .map(|&(k, c)| (s.states[k].replace('_', " "), c, Swatch::Fill))
-        .collect();
-    let plot = with_legend(&area, st, &entries)?;
+    let plot = with_legend(&area, st, &state_entries(s))?;
     let xmax = d.x_max_days();
     let mut c = days_percent_chart!(&plot, st, xmax, "Devices (% of audience)");
     let n = s.hours.len();
@@ -1360,19 +1464,30 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
 }
 
 fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
-    let area = titled(root, st, "share compliant across replications")?;
+    let goal = Goal::of(d.bands.iter().map(|b| b.readiness));
+    let area = titled(
+        root,
+        st,
+        &format!("share {} across replications", goal.word()),
+    )?;
     let mut entries: Vec<(String, RGBColor, Swatch)> = d
         .bands
         .iter()
         .enumerate()
-        .map(|(i, b)| (b.label.clone(), series_colour(i), Swatch::Band))
+        .map(|(i, b)| {
+            (
+                goal_name(&b.label, b.readiness),
+                series_colour(i),
+                Swatch::Band,
+            )
+        })
         .collect();
     entries.push(("95 % target".into(), INK, Swatch::Dashed));
     entries.push(("line: median".into(), MUTED, Swatch::Line));
     entries.push(("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band));
     let plot = with_legend(&area, st, &entries)?;
     let xmax = d.x_max_days();
-    let mut c = days_percent_chart!(&plot, st, xmax, "Devices compliant (% of audience)");
+    let mut c = days_percent_chart!(&plot, st, xmax, goal.y_desc());
     let poly = |b: &Band, lo: usize, hi: usize| -> Vec<(f64, f64)> {
         let mut pts: Vec<(f64, f64)> = b
             .hours
@@ -1787,5 +1902,124 @@ mod tests {
         let xs = [0.0, 10.0, 20.0, 50.0];
         let rows = lane_rows(&marks, &xs, |_| 30.0, 2);
         assert_eq!(rows, [Some(0), Some(1), None, Some(0)]);
+    }
+
+    /// Text content of every `<text>` element of an SVG, with its `text-anchor`.
+    fn svg_texts(svg: &[u8]) -> Vec<(String, String)> {
+        let text = std::str::from_utf8(svg).expect("UTF-8");
+        let doc = roxmltree::Document::parse(text).expect("XML");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| {
+                let t = n.text()?.trim().to_string();
+                Some((t, n.attribute("text-anchor").unwrap_or("").to_string()))
+            })
+            .collect()
+    }
+
+    fn svg_of(files: &[(&'static str, Vec<u8>)], name: &str, opts: &ChartOptions) -> Vec<u8> {
+        let opts = ChartOptions {
+            formats: vec![Format::Svg],
+            ..opts.clone()
+        };
+        let out = render_files(files, &opts).expect("charts render");
+        out.into_iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} not rendered"))
+            .1
+    }
+
+    fn labels_of(svg: &[u8]) -> Vec<String> {
+        svg_texts(svg).into_iter().map(|(t, _)| t).collect()
+    }
+
+    /// A timeseries of a deployment `a` that installs and a readiness test `r`, as `rollsim run`
+    /// writes them: every state listed for both.
+    const TS_READY: &str = "hours,time,deployment,state,devices,share
+0,t,a,not_offered,10,1.000000
+0,t,a,compliant,0,0.000000
+0,t,a,ready,0,0.000000
+0,t,r,not_offered,10,1.000000
+0,t,r,compliant,0,0.000000
+0,t,r,ready,0,0.000000
+24,t,a,not_offered,5,0.500000
+24,t,a,compliant,5,0.500000
+24,t,a,ready,0,0.000000
+24,t,r,not_offered,0,0.000000
+24,t,r,compliant,0,0.000000
+24,t,r,ready,10,1.000000
+";
+
+    #[test]
+    fn a_readiness_test_is_charted_by_its_ready_devices_and_named_so() {
+        let t = Table::parse("timeseries.csv", TS_READY.as_bytes()).unwrap();
+        let s = parse_timeseries(&t).unwrap();
+        assert_eq!(
+            (s[0].readiness, s[0].goal.as_slice()),
+            (false, &[0.0, 0.5][..])
+        );
+        assert_eq!(
+            (s[1].readiness, s[1].goal.as_slice()),
+            (true, &[0.0, 1.0][..])
+        );
+        let f = vec![("timeseries.csv", TS_READY.as_bytes().to_vec())];
+        let labels = labels_of(&svg_of(&f, "compliance.svg", &small()));
+        for l in [
+            "a",
+            "r (ready)",
+            "Devices compliant or ready (% of audience)",
+        ] {
+            assert!(labels.iter().any(|x| x == l), "{l} missing: {labels:?}");
+        }
+        // The states legend names the goal state the deployment uses, and only that one.
+        let r = labels_of(&svg_of(&f, "states-r.svg", &small()));
+        assert!(r.iter().any(|x| x == "ready") && !r.iter().any(|x| x == "compliant"));
+        let a = labels_of(&svg_of(&f, "states-a.svg", &small()));
+        assert!(a.iter().any(|x| x == "compliant") && !a.iter().any(|x| x == "ready"));
+        // Only readiness tests: the chart says ready throughout.
+        let only_r = TS_READY
+            .lines()
+            .filter(|l| !l.contains(",a,"))
+            .collect::<Vec<_>>();
+        let f = vec![("timeseries.csv", only_r.join("\n").into_bytes())];
+        let labels = labels_of(&svg_of(&f, "compliance.svg", &small()));
+        assert!(labels.iter().any(|x| x == "Devices ready (% of audience)"));
+        assert!(labels.iter().any(|x| x.ends_with("share of devices ready")));
+    }
+
+    #[test]
+    fn bands_of_a_readiness_test_follow_its_ready_devices() {
+        let csv = "variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean
+base,0,t,r,not_offered,1,1,1,1,1,1
+base,0,t,r,compliant,0,0,0,0,0,0
+base,0,t,r,ready,0,0,0,0,0,0
+base,1,t,r,not_offered,0.1,0.1,0.1,0.1,0.1,0.1
+base,1,t,r,compliant,0,0,0,0,0,0
+base,1,t,r,ready,0.8,0.85,0.9,0.92,0.95,0.9
+";
+        let b = parse_bands(&Table::parse("bands.csv", csv.as_bytes()).unwrap()).unwrap();
+        assert_eq!(b.len(), 1);
+        assert!(b[0].readiness);
+        assert_eq!(b[0].hours, [0.0, 1.0]);
+        assert_eq!(b[0].q[2], [0.0, 0.9]);
+        assert_eq!(b[0].q[4], [0.0, 0.95]);
+        let f = vec![("bands.csv", csv.as_bytes().to_vec())];
+        let labels = labels_of(&svg_of(&f, "bands.svg", &small()));
+        assert!(labels.iter().any(|x| x == "base (ready)"), "{labels:?}");
+        assert!(labels.iter().any(|x| x == "Devices ready (% of audience)"));
+    }
+
+    #[test]
+    fn ready_is_stacked_at_the_bottom_with_a_colour_of_its_own() {
+        let t = Table::parse("timeseries.csv", TS_READY.as_bytes()).unwrap();
+        let s = parse_timeseries(&t).unwrap();
+        let order: Vec<&str> = stack_order(&s[1])
+            .iter()
+            .map(|&(k, _)| s[1].states[k].as_str())
+            .collect();
+        assert_eq!(order, ["compliant", "ready", "not_offered"]);
+        let ready = STATES.iter().find(|(n, _)| *n == "ready").unwrap().1;
+        let others = STATES.iter().filter(|(n, _)| *n != "ready").map(|x| x.1);
+        assert!(others.chain(OTHER_STATES).all(|c| c != ready));
     }
 }
