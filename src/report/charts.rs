@@ -11,7 +11,7 @@
 //!   legend name says "(ready)"), as the summary counts it. Deployment state changes
 //!   (`event = state_change`: scheduled, offering, paused…) are marked by a dot on the curve and
 //!   a tick in the deployment's colour with the new state's name in a lane above the plot;
-//!   offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
+//!   Offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
 //!   Other events are ignored.
 //! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
 //!   the share of its devices in each client state (the goal state at the bottom) over days. The
@@ -27,18 +27,25 @@
 //!   dot at the median days to 95 % compliant and a whisker from p5 to p95 (an open-ended whisker
 //!   when some runs never reached 95 %).
 //! - `pareto.{png,svg}` (from `variants.csv`): median days to 95 % (x) against median devices hit
-//!   by issues (y), one labelled point per variant; variants on the Pareto front
-//!   (`pareto_blast = true`) are highlighted and joined.
+//!   by issues (y), one labelled point per variant, a colour and marker per deployment; variants
+//!   on their deployment's Pareto front (`pareto_blast = true`) are filled and joined. Labels of
+//!   points on one spot are merged; a label with no free place around its point is left out.
 //!
-//! Style: the Okabe–Ito colour-blind-safe palette, labelled axes with units, legends in a panel
-//! to the right of the plot (never over the curves), and text at ≥ 14 px for a 1200 px wide chart.
+//! Variant labels of grid sweeps drop the parameter names shared by all variants and name them
+//! once (see `variant_labels`). Style: the Okabe–Ito colour-blind-safe palette (yellow
+//! darkened), repeated with dash patterns past 8 series, labelled axes with units, legends in a
+//! panel to the right of the plot (never over the curves), text at ≥ 14 px for a 1200 × 700 chart,
+//! and titles and labels shortened with `…` to their room.
 //! Text uses DejaVu Sans, embedded in the binary (`assets/fonts/`, Bitstream Vera licence), so no
-//! system font is needed. Output is deterministic: no timestamps, ordered collections only.
+//! system font is needed; it has no CJK glyphs, which PNGs show as boxes (SVGs use the viewer's
+//! fonts). Output is deterministic: no timestamps, ordered collections only.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -253,7 +260,8 @@ struct Restarts {
 }
 
 struct Band {
-    label: String,
+    variant: String,
+    deployment: String,
     hours: Vec<f64>,
     /// p5, p25, p50, p75, p95 per sample (0–1) of the goal share (`compliant` + `ready`).
     q: [Vec<f64>; 5],
@@ -262,7 +270,8 @@ struct Band {
 }
 
 struct Variant {
-    label: String,
+    variant: String,
+    deployment: String,
     h95: [Option<f64>; 3],
     hits_p50: Option<f64>,
     front: bool,
@@ -530,21 +539,56 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
     Ok(out)
 }
 
-/// Label per (variant, deployment): the variant alone when there is one deployment.
-fn labels(pairs: &[(String, String)]) -> Vec<String> {
-    let one_dep = pairs
-        .iter()
-        .all(|(_, d)| Some(d) == pairs.first().map(|p| &p.1));
-    pairs
-        .iter()
-        .map(|(v, d)| {
-            if one_dep {
-                v.clone()
-            } else {
-                format!("{v} · {d}")
-            }
+/// The `key=value` parameters of a sweep's variant name (`threshold=5,devicesPerOffer=250`);
+/// `None` for a name that is not such a list (a named variant such as `rings-3-days`).
+fn parameters(variant: &str) -> Option<Vec<(&str, &str)>> {
+    variant
+        .split(',')
+        .map(|part| {
+            let (k, v) = part.split_once('=')?;
+            let ok = !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            ok.then_some((k, v))
         })
         .collect()
+}
+
+/// Short labels for (variant, deployment) pairs that keep what tells them apart, and the key
+/// naming what they show (`None` when the labels are the names themselves).
+///
+/// When every variant is a `key=value` list with the same keys (a `[grid]` sweep), the keys are
+/// dropped from the labels (`5, 250`) and named once in the key (`threshold, devicesPerOffer`).
+/// The deployment is added (`5, 250 · 24h2`) when `with_deployment` and there is more than one.
+fn variant_labels(pairs: &[(&str, &str)], with_deployment: bool) -> (Vec<String>, Option<String>) {
+    fn keys_of(v: &str) -> Option<Vec<&str>> {
+        parameters(v).map(|p| p.iter().map(|(k, _)| *k).collect())
+    }
+    let first_keys = pairs.first().and_then(|(v, _)| keys_of(v));
+    let grid = first_keys.is_some() && pairs.iter().all(|(v, _)| keys_of(v) == first_keys);
+    let many_deps = with_deployment
+        && pairs
+            .iter()
+            .any(|(_, d)| Some(d) != pairs.first().map(|p| &p.1));
+    let labels = pairs
+        .iter()
+        .map(|(v, d)| {
+            let v = match parameters(v) {
+                Some(p) if grid => p.iter().map(|(_, x)| *x).collect::<Vec<_>>().join(", "),
+                _ => v.to_string(),
+            };
+            if many_deps { format!("{v} · {d}") } else { v }
+        })
+        .collect();
+    let key = first_keys.filter(|_| grid).map(|k| {
+        let k = k.join(", ");
+        if many_deps {
+            format!("{k} · deployment")
+        } else {
+            k
+        }
+    });
+    (labels, key)
 }
 
 fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
@@ -561,8 +605,7 @@ fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
         t.col("p75")?,
         t.col("p95")?,
     ];
-    let mut keys: Vec<(String, String)> = Vec::new();
-    let mut data: Vec<(Vec<f64>, [Vec<f64>; 5], bool)> = Vec::new();
+    let mut out: Vec<Band> = Vec::new();
     for (i, row) in t.rows.iter().enumerate() {
         // The goal state: `compliant`, or `ready` for a readiness test. A deployment has devices
         // in only one of them in every run, so the quantiles of their sum are sums of quantiles.
@@ -571,47 +614,46 @@ fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
             continue;
         }
         let line = i + 2;
-        let key = (t.text(row, v).to_string(), t.text(row, d).to_string());
-        let k = match keys.iter().position(|x| *x == key) {
+        let (variant, deployment) = (t.text(row, v), t.text(row, d));
+        let k = match out
+            .iter()
+            .position(|b| b.variant == variant && b.deployment == deployment)
+        {
             Some(k) => k,
             None => {
-                keys.push(key);
-                data.push((Vec::new(), Default::default(), false));
-                keys.len() - 1
+                out.push(Band {
+                    variant: variant.to_string(),
+                    deployment: deployment.to_string(),
+                    hours: Vec::new(),
+                    q: Default::default(),
+                    readiness: false,
+                });
+                out.len() - 1
             }
         };
-        let (hs, qs, readiness) = &mut data[k];
+        let b = &mut out[k];
         let hours = t.req(row, h, line)?;
         let mut q = [0.0; 5];
         for (j, &c) in qc.iter().enumerate() {
             q[j] = t.req(row, c, line)?;
         }
         if state == "ready" && q.iter().any(|&x| x > 0.0) {
-            *readiness = true;
+            b.readiness = true;
         }
-        if hs.last() == Some(&hours) {
+        if b.hours.last() == Some(&hours) {
             for (j, x) in q.iter().enumerate() {
-                if let Some(last) = qs[j].last_mut() {
+                if let Some(last) = b.q[j].last_mut() {
                     *last += x;
                 }
             }
         } else {
-            hs.push(hours);
+            b.hours.push(hours);
             for (j, x) in q.iter().enumerate() {
-                qs[j].push(*x);
+                b.q[j].push(*x);
             }
         }
     }
-    Ok(labels(&keys)
-        .into_iter()
-        .zip(data)
-        .map(|(label, (hours, q, readiness))| Band {
-            label,
-            hours,
-            q,
-            readiness,
-        })
-        .collect())
+    Ok(out)
 }
 
 fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
@@ -623,16 +665,12 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
     ];
     let hits = t.col("issue_hits_p50")?;
     let front = t.col("pareto_blast").ok();
-    let keys: Vec<(String, String)> = t
-        .rows
-        .iter()
-        .map(|row| (t.text(row, v).to_string(), t.text(row, d).to_string()))
-        .collect();
     let mut out = Vec::new();
-    for ((i, row), label) in t.rows.iter().enumerate().zip(labels(&keys)) {
+    for (i, row) in t.rows.iter().enumerate() {
         let line = i + 2;
         out.push(Variant {
-            label,
+            variant: t.text(row, v).to_string(),
+            deployment: t.text(row, d).to_string(),
             h95: [
                 t.num(row, h[0], line)?,
                 t.num(row, h[1], line)?,
@@ -648,7 +686,8 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
 // ---------------------------------------------------------------------------------------------
 // Style
 
-/// Okabe–Ito, in the order series take them (yellow last: weak on white).
+/// Okabe–Ito, in the order series take them. Its yellow (#F0E442, 1.3:1 on white) is darkened
+/// to #A89500 (3.0:1, the WCAG minimum for graphics) and comes last.
 const SERIES: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2),
     RGBColor(0xE6, 0x9F, 0x00),
@@ -657,14 +696,25 @@ const SERIES: [RGBColor; 8] = [
     RGBColor(0xCC, 0x79, 0xA7),
     RGBColor(0x56, 0xB4, 0xE9),
     RGBColor(0x00, 0x00, 0x00),
-    RGBColor(0xF0, 0xE4, 0x42),
+    RGBColor(0xA8, 0x95, 0x00),
 ];
+/// Line patterns (dash and gap in px at 1200 px wide; `None`: solid) of series 1–8, 9–16, 17–24
+/// and 25–32: past 8 series the colours repeat with another pattern.
+const PATTERNS: [Option<(f64, f64)>; 4] =
+    [None, Some((14.0, 6.0)), Some((3.0, 5.0)), Some((30.0, 8.0))];
+/// The 95 % target line's pattern, unlike any series'.
+const TARGET_DASH: (f64, f64) = (10.0, 7.0);
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 const MUTED: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
 fn series_colour(i: usize) -> RGBColor {
     SERIES[i % SERIES.len()]
+}
+
+/// The line pattern of series `i` (see [`PATTERNS`]).
+fn series_dash(i: usize) -> Option<(f64, f64)> {
+    PATTERNS[(i / SERIES.len()) % PATTERNS.len()]
 }
 
 /// Stacking order (bottom first) and colour of the known client states: the goal states first
@@ -685,6 +735,22 @@ const OTHER_STATES: [RGBColor; 3] = [
     RGBColor(0x99, 0x99, 0x99),
     RGBColor(0x00, 0x00, 0x00),
     RGBColor(0x8C, 0x6D, 0x31),
+];
+
+/// Marker shapes, one per deployment in the Pareto chart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+}
+
+const SHAPES: [Shape; 4] = [
+    Shape::Circle,
+    Shape::Square,
+    Shape::Triangle,
+    Shape::Diamond,
 ];
 
 /// What the charts call the goal state, from which deployments are readiness tests.
@@ -764,19 +830,80 @@ impl Style {
     fn small_font(&self) -> TextStyle<'static> {
         self.font(17.5)
     }
-    fn caption(&self, what: &str) -> String {
-        match &self.title {
-            Some(t) if !t.is_empty() => format!("{t}: {what}"),
-            _ => what.to_string(),
+    fn stroke(&self, v: f64) -> u32 {
+        self.px(v).max(1) as u32
+    }
+    /// A dash pattern in pixels.
+    fn dash(&self, (on, off): (f64, f64)) -> (i32, i32) {
+        (self.px(on).max(1), self.px(off).max(1))
+    }
+    /// Width in pixels of `text` in `font` (measured with the embedded font).
+    fn measure(&self, font: &TextStyle, text: &str) -> f64 {
+        match font.font.box_size(text) {
+            Ok((w, _)) => w as f64,
+            Err(_) => text.chars().count() as f64 * font.font.get_size() * 0.6,
         }
     }
-    /// Rough width in pixels of `text` in the small font.
-    fn text_w(&self, text: &str) -> f64 {
-        text.chars().count() as f64 * 17.5 * 0.6 * self.s
+    /// `text` cut by `cut` (keeping as many characters as fit) to at most `max_px` wide.
+    fn fit(
+        &self,
+        font: &TextStyle,
+        text: &str,
+        max_px: f64,
+        cut: fn(&str, usize) -> String,
+    ) -> String {
+        if self.measure(font, text) <= max_px {
+            return text.to_string();
+        }
+        let (mut lo, mut hi) = (1, text.chars().count().saturating_sub(1).max(1));
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.measure(font, &cut(text, mid)) <= max_px {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        cut(text, lo)
+    }
+    /// The chart's caption (`title: what`) at most `max_px` wide: the title is shortened first,
+    /// then, if `what` alone is too long, the whole caption loses its middle.
+    fn caption(&self, what: &str, max_px: f64) -> String {
+        let f = self.title_font();
+        let title = match &self.title {
+            Some(t) if !t.is_empty() => t,
+            _ => return self.fit(&f, what, max_px, elide_middle),
+        };
+        let full = format!("{title}: {what}");
+        if self.measure(&f, &full) <= max_px {
+            return full;
+        }
+        let rest = format!(": {what}");
+        let room = max_px - self.measure(&f, &rest);
+        if room >= self.measure(&f, "mmmmmmmm") {
+            return format!("{}{rest}", self.fit(&f, title, room, elide_end));
+        }
+        self.fit(&f, &full, max_px, elide_middle)
+    }
+    /// `text` broken into lines at most `max_px` wide at spaces; a word longer than a line loses
+    /// its middle.
+    fn wrap(&self, font: &TextStyle, text: &str, max_px: f64) -> Vec<String> {
+        let mut lines: Vec<String> = Vec::new();
+        for word in text.split(' ') {
+            match lines.last_mut() {
+                Some(l) if self.measure(font, &format!("{l} {word}")) <= max_px => {
+                    l.push(' ');
+                    l.push_str(word);
+                }
+                _ => lines.push(self.fit(font, word, max_px, elide_middle)),
+            }
+        }
+        lines
     }
 }
 
 type Area<DB> = DrawingArea<DB, Shift>;
+type Cart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
@@ -790,7 +917,8 @@ fn tick(v: &f64) -> String {
     }
 }
 
-fn shorten(s: &str, max: usize) -> String {
+/// `s` with its end cut to at most `max` characters, `…` marking the cut.
+fn elide_end(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -800,66 +928,182 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` with its middle cut to at most `max` characters, `…` marking the cut: the start and the
+/// end stay, where names of variants and deployments usually differ.
+fn elide_middle(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max {
+        return s.to_string();
+    }
+    let keep = max.saturating_sub(1);
+    let tail = keep / 2;
+    let head = keep - tail;
+    let mut t: String = chars[..head].iter().collect();
+    t.push('…');
+    t.extend(&chars[chars.len() - tail..]);
+    t
+}
+
+/// A straight or broken line in pixels, solid or dashed.
+fn pixel_line<DB: DrawingBackend>(
+    area: &Area<DB>,
+    pts: Vec<(i32, i32)>,
+    style: ShapeStyle,
+    dash: Option<(i32, i32)>,
+) -> Result<(), String> {
+    match dash {
+        None => area.draw(&PathElement::new(pts, style)),
+        Some((on, off)) => area.draw(&DashedPathElement::new(pts, on, off, style)),
+    }
+    .map_err(err)
+}
+
+/// A line in chart coordinates, solid or dashed.
+fn chart_line<DB: DrawingBackend>(
+    c: &mut Cart<'_, DB>,
+    pts: Vec<(f64, f64)>,
+    style: ShapeStyle,
+    dash: Option<(i32, i32)>,
+) -> Result<(), String> {
+    match dash {
+        None => c.draw_series(LineSeries::new(pts, style)).map(|_| ()),
+        Some((on, off)) => c
+            .draw_series(DashedLineSeries::new(pts, on, off, style))
+            .map(|_| ()),
+    }
+    .map_err(err)
+}
+
+/// A marker of radius `r` centred on `(x, y)` (pixels in `area`): filled, or an outline over
+/// white.
+fn marker<DB: DrawingBackend>(
+    area: &Area<DB>,
+    (x, y): (i32, i32),
+    shape: Shape,
+    r: i32,
+    col: RGBColor,
+    filled: bool,
+    st: &Style,
+) -> Result<(), String> {
+    let outline = |c: &RGBColor| ShapeStyle::from(c).stroke_width(st.stroke(2.0));
+    let corners: Vec<(i32, i32)> = match shape {
+        Shape::Circle => Vec::new(),
+        Shape::Square => {
+            let h = r * 7 / 8;
+            vec![
+                (x - h, y - h),
+                (x + h, y - h),
+                (x + h, y + h),
+                (x - h, y + h),
+            ]
+        }
+        Shape::Triangle => vec![
+            (x, y - r - r / 8),
+            (x + r, y + r * 3 / 4),
+            (x - r, y + r * 3 / 4),
+        ],
+        Shape::Diamond => {
+            let d = r + r / 8;
+            vec![(x, y - d), (x + d, y), (x, y + d), (x - d, y)]
+        }
+    };
+    let layers: Vec<(RGBColor, bool)> = if filled {
+        vec![(col, true)]
+    } else {
+        vec![(WHITE, true), (col, false)]
+    };
+    for (c, fill) in layers {
+        if corners.is_empty() {
+            let style = if fill { c.filled() } else { outline(&c) };
+            area.draw(&Circle::new((x, y), r, style)).map_err(err)?;
+        } else if fill {
+            area.draw(&Polygon::new(corners.clone(), c.filled()))
+                .map_err(err)?;
+        } else {
+            let mut closed = corners.clone();
+            closed.push(corners[0]);
+            area.draw(&PathElement::new(closed, outline(&c)))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum Swatch {
-    Line,
-    Dashed,
-    Band,
+    /// A series' line, with its pattern.
+    Line(Option<(f64, f64)>),
+    /// The 95 % target line.
+    Target,
+    /// A median line over its bands, with the line's pattern.
+    Band(Option<(f64, f64)>),
     Fill,
-    Dot,
-    Ring,
+    /// A marker, filled or outlined.
+    Marker(Shape, bool),
     Ticks,
 }
 
-/// Splits off a legend panel on the right sized for `entries`, draws it, returns the plot area.
+/// Splits off a legend panel on the right sized for `header` (a line or more of text above the
+/// entries) and `entries`, draws it, returns the plot area. Labels too long for the panel
+/// (at most 35 % of the width) lose their middle.
 fn with_legend<DB: DrawingBackend>(
     area: &Area<DB>,
     st: &Style,
+    header: Option<&str>,
     entries: &[(String, RGBColor, Swatch)],
 ) -> Result<Area<DB>, String> {
     let (w, _) = area.dim_in_pixel();
+    let font = st.small_font();
+    let (x0, sw_w, gap) = (st.px(10.0), st.px(34.0), st.px(10.0));
+    let text_x = x0 + sw_w + gap;
     let longest = entries
         .iter()
-        .map(|(l, _, _)| l.chars().count().min(32))
-        .max()
-        .unwrap_or(0);
-    let lw = (st.text_w(&"m".repeat(longest)) + st.px(70.0) as f64)
-        .clamp(st.px(140.0) as f64, w as f64 * 0.35) as u32;
+        .map(|(l, _, _)| st.measure(&font, l) + text_x as f64)
+        .chain(header.map(|h| st.measure(&font, h) + x0 as f64))
+        .fold(0.0, f64::max);
+    let lw = (longest + st.px(16.0) as f64).clamp(st.px(140.0) as f64, w as f64 * 0.35) as u32;
     let (plot, legend) = area.split_horizontally(w.saturating_sub(lw));
-    let max_chars = ((lw as f64 - st.px(60.0) as f64) / (17.5 * 0.6 * st.s)).max(4.0) as usize;
+    let max_px = lw as f64 - text_x as f64 - st.px(6.0) as f64;
     let row = st.px(30.0);
-    let x0 = st.px(10.0);
     let mut y = st.px(40.0);
     let (_, lh) = legend.dim_in_pixel();
+    let bottom = lh as i32 - st.px(10.0);
+    if let Some(h) = header {
+        for line in st.wrap(&font, h, lw as f64 - x0 as f64 - st.px(6.0) as f64) {
+            if y + row > bottom {
+                break;
+            }
+            legend
+                .draw(&Text::new(
+                    line,
+                    (x0, y + row / 2),
+                    font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+                ))
+                .map_err(err)?;
+            y += row;
+        }
+    }
     for (k, (label, c, sw)) in entries.iter().enumerate() {
-        if y + row > lh as i32 - st.px(10.0) {
+        if y + row > bottom {
             let more = format!("… {} more", entries.len() - k);
             legend
-                .draw(&Text::new(more, (x0, y), st.small_font()))
+                .draw(&Text::new(more, (x0, y), font.clone()))
                 .map_err(err)?;
             break;
         }
-        let (sx, sy, sw_w) = (x0, y + row / 2, st.px(34.0));
+        let (sx, sy) = (x0, y + row / 2);
+        let line = |dash: Option<(f64, f64)>, width: f64| {
+            pixel_line(
+                &legend,
+                vec![(sx, sy), (sx + sw_w, sy)],
+                ShapeStyle::from(c).stroke_width(st.stroke(width)),
+                dash.map(|d| st.dash(d)),
+            )
+        };
         match sw {
-            Swatch::Line | Swatch::Dashed => {
-                let style = ShapeStyle::from(c).stroke_width(st.px(3.0).max(1) as u32);
-                if matches!(sw, Swatch::Dashed) {
-                    let seg = sw_w / 5;
-                    for i in [0, 2, 4] {
-                        legend
-                            .draw(&PathElement::new(
-                                vec![(sx + i * seg, sy), (sx + (i + 1) * seg, sy)],
-                                style,
-                            ))
-                            .map_err(err)?;
-                    }
-                } else {
-                    legend
-                        .draw(&PathElement::new(vec![(sx, sy), (sx + sw_w, sy)], style))
-                        .map_err(err)?;
-                }
-            }
-            Swatch::Band => {
+            Swatch::Line(dash) => line(*dash, 3.0)?,
+            Swatch::Target => line(Some(TARGET_DASH), 2.0)?,
+            Swatch::Band(dash) => {
                 let hh = st.px(9.0);
                 legend
                     .draw(&Rectangle::new(
@@ -873,12 +1117,7 @@ fn with_legend<DB: DrawingBackend>(
                         c.mix(0.3).filled(),
                     ))
                     .map_err(err)?;
-                legend
-                    .draw(&PathElement::new(
-                        vec![(sx, sy), (sx + sw_w, sy)],
-                        ShapeStyle::from(c).stroke_width(st.px(3.0).max(1) as u32),
-                    ))
-                    .map_err(err)?;
+                line(*dash, 3.0)?;
             }
             Swatch::Fill => {
                 let hh = st.px(9.0);
@@ -895,10 +1134,16 @@ fn with_legend<DB: DrawingBackend>(
                     ))
                     .map_err(err)?;
             }
-            Swatch::Dot => {
-                legend
-                    .draw(&Circle::new((sx + sw_w / 2, sy), st.px(8.0), c.filled()))
-                    .map_err(err)?;
+            Swatch::Marker(shape, filled) => {
+                marker(
+                    &legend,
+                    (sx + sw_w / 2, sy),
+                    *shape,
+                    st.px(7.0),
+                    *c,
+                    *filled,
+                    st,
+                )?;
             }
             Swatch::Ticks => {
                 for k in 0..3 {
@@ -906,26 +1151,17 @@ fn with_legend<DB: DrawingBackend>(
                     legend
                         .draw(&PathElement::new(
                             vec![(x, sy - st.px(8.0)), (x, sy + st.px(8.0))],
-                            ShapeStyle::from(c).stroke_width(st.px(2.0).max(1) as u32),
+                            ShapeStyle::from(c).stroke_width(st.stroke(2.0)),
                         ))
                         .map_err(err)?;
                 }
             }
-            Swatch::Ring => {
-                legend
-                    .draw(&Circle::new(
-                        (sx + sw_w / 2, sy),
-                        st.px(6.0),
-                        ShapeStyle::from(c).stroke_width(st.px(2.0).max(1) as u32),
-                    ))
-                    .map_err(err)?;
-            }
         }
         legend
             .draw(&Text::new(
-                shorten(label, max_chars),
-                (sx + sw_w + st.px(10.0), sy),
-                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+                st.fit(&font, label, max_px, elide_middle),
+                (text_x, sy),
+                font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(err)?;
         y += row;
@@ -1004,8 +1240,9 @@ fn draw<DB: DrawingBackend>(
 fn titled<DB: DrawingBackend>(root: &Area<DB>, st: &Style, what: &str) -> Result<Area<DB>, String> {
     let (w, _) = root.dim_in_pixel();
     let (head, body) = root.split_vertically(st.px(54.0).max(1) as u32);
+    let room = w as f64 - 2.0 * st.px(12.0) as f64;
     head.draw(&Text::new(
-        st.caption(what),
+        st.caption(what, room),
         ((w / 2) as i32, st.px(30.0)),
         st.title_font().pos(Pos::new(HPos::Center, VPos::Center)),
     ))
@@ -1013,48 +1250,55 @@ fn titled<DB: DrawingBackend>(root: &Area<DB>, st: &Style, what: &str) -> Result
     Ok(body)
 }
 
-/// A chart with days on x and 0–100 % on y, axis labels set.
-macro_rules! days_percent_chart {
-    ($area:expr, $st:expr, $xmax:expr, $ydesc:expr) => {{
-        let mut c = ChartBuilder::on($area)
-            .margin($st.px(12.0))
-            .margin_right($st.px(24.0))
-            .x_label_area_size($st.px(64.0))
-            .y_label_area_size($st.px(84.0))
-            .build_cartesian_2d(0f64..$xmax, 0f64..100f64)
-            .map_err(err)?;
-        c.configure_mesh()
-            .x_desc("Days since start")
-            .y_desc($ydesc)
-            .x_label_formatter(&tick)
-            .y_label_formatter(&|v| format!("{v:.0} %"))
-            .label_style($st.tick_font())
-            .axis_desc_style($st.label_font())
-            .bold_line_style(GRID)
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(err)?;
-        c
-    }};
+/// The coordinates of a chart with days on x and 0–100 % on y (nothing drawn yet). Its x
+/// mapping depends only on the area's width, not on its height.
+fn days_percent_coords<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    st: &Style,
+    xmax: f64,
+) -> Result<Cart<'a, DB>, String> {
+    ChartBuilder::on(area)
+        .margin(st.px(12.0))
+        .margin_right(st.px(24.0))
+        .x_label_area_size(st.px(64.0))
+        .y_label_area_size(st.px(84.0))
+        .build_cartesian_2d(0f64..xmax, 0f64..100f64)
+        .map_err(err)
+}
+
+/// A chart with days on x and 0–100 % on y, axes and grid drawn.
+fn days_percent_chart<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    st: &Style,
+    xmax: f64,
+    y_desc: &str,
+) -> Result<Cart<'a, DB>, String> {
+    let mut c = days_percent_coords(area, st, xmax)?;
+    c.configure_mesh()
+        .x_desc("Days since start")
+        .y_desc(y_desc)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&|v| format!("{v:.0} %"))
+        .label_style(st.tick_font())
+        .axis_desc_style(st.label_font())
+        .bold_line_style(GRID)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    Ok(c)
 }
 
 fn target_line<DB: DrawingBackend>(
-    c: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+    c: &mut Cart<'_, DB>,
     st: &Style,
     xmax: f64,
 ) -> Result<(), String> {
-    c.draw_series(DashedLineSeries::new(
+    chart_line(
+        c,
         vec![(0.0, 95.0), (xmax, 95.0)],
-        st.px(10.0),
-        st.px(7.0),
-        ShapeStyle::from(&INK).stroke_width(st.px(2.0).max(1) as u32),
-    ))
-    .map_err(err)?;
-    Ok(())
+        ShapeStyle::from(&INK).stroke_width(st.stroke(2.0)),
+        Some(st.dash(TARGET_DASH)),
+    )
 }
 
 fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
@@ -1066,14 +1310,11 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            (
-                goal_name(&s.name, s.readiness),
-                series_colour(i),
-                Swatch::Line,
-            )
+            let name = goal_name(&s.name, s.readiness);
+            (name, series_colour(i), Swatch::Line(series_dash(i)))
         })
         .collect();
-    entries.push(("95 % target".into(), INK, Swatch::Dashed));
+    entries.push(("95 % target".into(), INK, Swatch::Target));
     let marks = event_marks(d);
     let waves: Vec<(f64, usize)> = d
         .waves
@@ -1083,13 +1324,14 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
     if !waves.is_empty() {
         entries.push(("offer waves (ticks above)".into(), MUTED, Swatch::Ticks));
     }
-    let plot = with_legend(&area, st, &entries)?;
+    let plot = with_legend(&area, st, None, &entries)?;
     // Event lane above the plot: rows of coloured ticks (one per deployment) with the new
     // state's name; the lane's height comes from a layout with the estimated x scale.
     let row_h = st.px(26.0);
     let (pw, _) = plot.dim_in_pixel();
     let est_scale = (pw as f64 - st.px(120.0) as f64).max(1.0) / xmax;
-    let width = |m: &Mark| st.text_w(&m.state) + (m.deps.len() as f64 * 6.0 + 22.0) * st.s;
+    let font = st.small_font();
+    let width = |m: &Mark| st.measure(&font, &m.state) + (m.deps.len() as f64 * 6.0 + 22.0) * st.s;
     let est_x: Vec<f64> = marks.iter().map(|m| m.hours / 24.0 * est_scale).collect();
     let est = lane_rows(&marks, &est_x, width, 5);
     let rows = est.iter().flatten().max().map_or(0, |&r| r + 1);
@@ -1101,18 +1343,19 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         wave_h + rows.max(1) as i32 * row_h + st.px(8.0)
     };
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
-    let mut c = days_percent_chart!(&main, st, xmax, goal.y_desc());
+    let mut c = days_percent_chart(&main, st, xmax, &goal.y_desc())?;
     target_line(&mut c, st, xmax)?;
     for (i, s) in d.series.iter().enumerate() {
-        let col = series_colour(i);
-        c.draw_series(LineSeries::new(
+        chart_line(
+            &mut c,
             s.hours
                 .iter()
                 .zip(&s.goal)
-                .map(|(h, y)| (h / 24.0, y * 100.0)),
-            ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
-        ))
-        .map_err(err)?;
+                .map(|(h, y)| (h / 24.0, y * 100.0))
+                .collect(),
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
+            series_dash(i).map(|p| st.dash(p)),
+        )?;
     }
     // Markers: a dot on each curve at the change, and the ticks plus label in the lane.
     let (lane_x0, _) = lane.get_base_pixel();
@@ -1121,15 +1364,21 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .map(|m| (c.backend_coord(&(m.hours / 24.0, 0.0)).0 - lane_x0) as f64)
         .collect();
     let placed = lane_rows(&marks, &xs, width, rows.max(1));
+    // A tick per deployment, dashed like its line when the colours repeat.
+    let tick = |x: i32, y0: i32, y1: i32, i: usize, width: f64| {
+        pixel_line(
+            &lane,
+            vec![(x, y0), (x, y1)],
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(width)),
+            series_dash(i).map(|(on, off)| st.dash((on / 3.0, off / 3.0))),
+        )
+    };
     for &(h, i) in &waves {
         let px = c.backend_coord(&(h / 24.0, 0.0)).0 - lane_x0;
-        lane.draw(&PathElement::new(
-            vec![(px, st.px(4.0)), (px, wave_h)],
-            ShapeStyle::from(&series_colour(i)).stroke_width(st.px(2.0).max(1) as u32),
-        ))
-        .map_err(err)?;
+        tick(px, st.px(4.0), wave_h, i, 2.0)?;
     }
-    for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
+    // A dot on each curve at each change.
+    for m in &marks {
         for &i in &m.deps {
             let s = &d.series[i];
             let y = interpolate(&s.hours, &s.goal, m.hours) * 100.0;
@@ -1142,28 +1391,26 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             c.draw_series(std::iter::once(Circle::new(
                 (m.hours / 24.0, y),
                 st.px(6.0),
-                ShapeStyle::from(&WHITE).stroke_width(st.px(1.5).max(1) as u32),
+                ShapeStyle::from(&WHITE).stroke_width(st.stroke(1.5)),
             )))
             .map_err(err)?;
         }
+    }
+    for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
         // Without a free row the ticks go in the last row, unlabelled.
         let r = row.unwrap_or(rows.max(1) - 1);
         let px = px as i32;
         let y0 = wave_h + r as i32 * row_h + st.px(4.0);
         let mut x = px;
         for &i in &m.deps {
-            lane.draw(&PathElement::new(
-                vec![(x, y0), (x, y0 + row_h - st.px(4.0))],
-                ShapeStyle::from(&series_colour(i)).stroke_width(st.px(3.0).max(1) as u32),
-            ))
-            .map_err(err)?;
+            tick(x, y0, y0 + row_h - st.px(4.0), i, 3.0)?;
             x += st.px(6.0);
         }
         if row.is_some() {
             lane.draw(&Text::new(
                 m.state.clone(),
                 (x + st.px(2.0), y0 + (row_h - st.px(4.0)) / 2),
-                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+                font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(err)?;
         }
@@ -1293,12 +1540,12 @@ fn states<DB: DrawingBackend>(
     let area = titled(
         root,
         st,
-        &format!("device states of {}", shorten(&s.name, 40)),
+        &format!("device states of {}", elide_middle(&s.name, 60)),
     )?;
     let order = stack_order(s);
-    let plot = with_legend(&area, st, &state_entries(s))?;
+    let plot = with_legend(&area, st, None, &state_entries(s))?;
     let xmax = d.x_max_days();
-    let mut c = days_percent_chart!(&plot, st, xmax, "Devices (% of audience)");
+    let mut c = days_percent_chart(&plot, st, xmax, "Devices (% of audience)")?;
     let n = s.hours.len();
     let mut lower = vec![0.0f64; n];
     for &(k, col) in &order {
@@ -1470,24 +1717,28 @@ fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<
         st,
         &format!("share {} across replications", goal.word()),
     )?;
+    let pairs: Vec<(&str, &str)> = d
+        .bands
+        .iter()
+        .map(|b| (b.variant.as_str(), b.deployment.as_str()))
+        .collect();
+    let (labels, key) = variant_labels(&pairs, true);
     let mut entries: Vec<(String, RGBColor, Swatch)> = d
         .bands
         .iter()
+        .zip(labels)
         .enumerate()
-        .map(|(i, b)| {
-            (
-                goal_name(&b.label, b.readiness),
-                series_colour(i),
-                Swatch::Band,
-            )
+        .map(|(i, (b, l))| {
+            let label = goal_name(&l, b.readiness);
+            (label, series_colour(i), Swatch::Band(series_dash(i)))
         })
         .collect();
-    entries.push(("95 % target".into(), INK, Swatch::Dashed));
-    entries.push(("line: median".into(), MUTED, Swatch::Line));
-    entries.push(("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band));
-    let plot = with_legend(&area, st, &entries)?;
+    entries.push(("95 % target".into(), INK, Swatch::Target));
+    entries.push(("line: median".into(), MUTED, Swatch::Line(None)));
+    entries.push(("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band(None)));
+    let plot = with_legend(&area, st, key.as_deref(), &entries)?;
     let xmax = d.x_max_days();
-    let mut c = days_percent_chart!(&plot, st, xmax, goal.y_desc());
+    let mut c = days_percent_chart(&plot, st, xmax, &goal.y_desc())?;
     let poly = |b: &Band, lo: usize, hi: usize| -> Vec<(f64, f64)> {
         let mut pts: Vec<(f64, f64)> = b
             .hours
@@ -1519,15 +1770,16 @@ fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<
     }
     target_line(&mut c, st, xmax)?;
     for (i, b) in d.bands.iter().enumerate() {
-        let col = series_colour(i);
-        c.draw_series(LineSeries::new(
+        chart_line(
+            &mut c,
             b.hours
                 .iter()
                 .zip(&b.q[2])
-                .map(|(h, y)| (h / 24.0, y * 100.0)),
-            ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
-        ))
-        .map_err(err)?;
+                .map(|(h, y)| (h / 24.0, y * 100.0))
+                .collect(),
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
+            series_dash(i).map(|p| st.dash(p)),
+        )?;
     }
     Ok(())
 }
@@ -1550,19 +1802,33 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         data_max * 1.1
     }
     .max(1.0);
-    let longest = d
+    let pairs: Vec<(&str, &str)> = d
         .variants
         .iter()
-        .map(|v| v.label.chars().count().min(28))
-        .max()
-        .unwrap_or(4);
-    let (aw, _) = area.dim_in_pixel();
-    let label_w = (st.text_w(&"m".repeat(longest)) + st.px(24.0) as f64).min(aw as f64 * 0.4);
+        .map(|v| (v.variant.as_str(), v.deployment.as_str()))
+        .collect();
+    let (labels, key) = variant_labels(&pairs, true);
     let entries = vec![
-        ("median".to_string(), SERIES[0], Swatch::Dot),
-        ("p5–p95 of runs".to_string(), SERIES[0], Swatch::Line),
+        (
+            "median".to_string(),
+            SERIES[0],
+            Swatch::Marker(Shape::Circle, true),
+        ),
+        ("p5–p95 of runs".to_string(), SERIES[0], Swatch::Line(None)),
     ];
-    let plot = with_legend(&area, st, &entries)?;
+    let plot = with_legend(&area, st, None, &entries)?;
+    // The label column: as wide as the longest label, up to 40 % of the plot's width; the key
+    // (the parameters the labels show) is the axis description beside it.
+    let (pw, _) = plot.dim_in_pixel();
+    let font = st.tick_font();
+    let desc_w = if key.is_some() { st.px(34.0) } else { 0 } as f64;
+    let longest = labels
+        .iter()
+        .map(|l| st.measure(&font, l))
+        .fold(st.measure(&font, "0000"), f64::max);
+    let gap = st.px(10.0) as f64;
+    let label_w = (longest + desc_w + 2.0 * gap).min(pw as f64 * 0.4);
+    let label_room = label_w - desc_w - 2.0 * gap;
     let mut c = ChartBuilder::on(&plot)
         .margin(st.px(12.0))
         .margin_right(st.px(24.0))
@@ -1570,8 +1836,11 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .y_label_area_size(label_w as i32)
         .build_cartesian_2d(0f64..xmax, 0f64..n.max(1) as f64)
         .map_err(err)?;
-    c.configure_mesh()
-        .disable_y_mesh()
+    let mut mesh = c.configure_mesh();
+    if let Some(k) = &key {
+        mesh.y_desc(k);
+    }
+    mesh.disable_y_mesh()
         .x_desc("Days from start to 95 % of the audience compliant")
         .x_label_formatter(&tick)
         .y_label_formatter(&|_| String::new())
@@ -1583,9 +1852,9 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .draw()
         .map_err(err)?;
     let (bx, by) = plot.get_base_pixel();
-    let stroke = st.px(3.0).max(1) as u32;
+    let stroke = st.stroke(3.0);
     let cap = 0.18;
-    for (i, v) in d.variants.iter().enumerate() {
+    for (i, (v, label)) in d.variants.iter().zip(&labels).enumerate() {
         let y = n as f64 - i as f64 - 0.5;
         let col = series_colour(0);
         let lo = days(v.h95[0]);
@@ -1640,37 +1909,148 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         }
         let (px, py) = c.backend_coord(&(0.0, y));
         plot.draw(&Text::new(
-            shorten(&v.label, 28),
-            (px - bx - st.px(10.0), py - by),
-            st.tick_font().pos(Pos::new(HPos::Right, VPos::Center)),
+            st.fit(&font, label, label_room, elide_middle),
+            (px - bx - gap as i32, py - by),
+            font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
         ))
         .map_err(err)?;
     }
     Ok(())
 }
 
+/// Where the labels of points go (`points`: pixel centre, marker radius and the label's width
+/// and height, in priority order): to the first of right-above, right-below, left-above,
+/// left-below, right and left of its point that stays inside `bounds` (x0, y0, x1, y1) and
+/// overlaps no marker and no label placed before it; `None` (left out) when none is free.
+fn place_labels(
+    points: &[((f64, f64), f64, f64, f64)],
+    bounds: (f64, f64, f64, f64),
+    pad: f64,
+) -> Vec<Option<(f64, f64)>> {
+    type Rect = (f64, f64, f64, f64);
+    let overlaps = |a: &Rect, b: &Rect| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+    let mut taken: Vec<Rect> = points
+        .iter()
+        .map(|&((x, y), r, _, _)| (x - r, y - r, x + r, y + r))
+        .collect();
+    points
+        .iter()
+        .map(|&((x, y), r, w, h)| {
+            let (right, left) = (x + r + pad, x - r - pad - w);
+            let (above, below) = (y - r / 2.0 - h, y + r / 2.0);
+            let spots = [
+                (right, above),
+                (right, below),
+                (left, above),
+                (left, below),
+                (right, y - h / 2.0),
+                (left, y - h / 2.0),
+            ];
+            let free = spots
+                .into_iter()
+                .map(|(x0, y0)| (x0, y0, x0 + w, y0 + h))
+                .find(|b| {
+                    b.0 >= bounds.0
+                        && b.1 >= bounds.1
+                        && b.2 <= bounds.2
+                        && b.3 <= bounds.3
+                        && !taken.iter().any(|t| overlaps(t, b))
+                });
+            free.map(|b| {
+                taken.push(b);
+                (b.0, b.1)
+            })
+        })
+        .collect()
+}
+
+/// Per deployment (`pts`: variant, deployment, x, y), its points on the Pareto front in x order,
+/// each spot once: `pareto_blast` is computed per deployment, so each has a front of its own.
+fn front_lines(
+    pts: &[(usize, usize, f64, f64)],
+    front: impl Fn(usize) -> bool,
+    deployments: usize,
+) -> Vec<Vec<(f64, f64)>> {
+    (0..deployments)
+        .map(|k| {
+            let mut line: Vec<(f64, f64)> = pts
+                .iter()
+                .filter(|p| p.1 == k && front(p.0))
+                .map(|p| (p.2, p.3))
+                .collect();
+            line.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            line.dedup();
+            line
+        })
+        .collect()
+}
+
 fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
     let area = titled(root, st, "time to 95 % vs devices hit by issues")?;
-    let front_col = SERIES[3];
-    let entries = vec![
-        ("Pareto front".to_string(), front_col, Swatch::Dot),
-        ("other variants".to_string(), MUTED, Swatch::Ring),
-    ];
-    let plot = with_legend(&area, st, &entries)?;
-    let pts: Vec<(&Variant, f64, f64)> = d
+    // One colour and marker per deployment: fronts are computed per deployment.
+    let mut deps: Vec<&str> = Vec::new();
+    for v in &d.variants {
+        if !deps.contains(&v.deployment.as_str()) {
+            deps.push(&v.deployment);
+        }
+    }
+    let dep_of = |v: &Variant| deps.iter().position(|x| *x == v.deployment).unwrap_or(0);
+    let pairs: Vec<(&str, &str)> = d
         .variants
         .iter()
-        .filter_map(|v| Some((v, v.h95[1]? / 24.0, v.hits_p50?)))
+        .map(|v| (v.variant.as_str(), v.deployment.as_str()))
         .collect();
-    let missing: Vec<&str> = d
+    let (labels, key) = variant_labels(&pairs, false);
+    let many = deps.len() > 1;
+    let mut entries: Vec<(String, RGBColor, Swatch)> = Vec::new();
+    if many {
+        for (k, dep) in deps.iter().enumerate() {
+            let swatch = Swatch::Marker(SHAPES[k % SHAPES.len()], true);
+            entries.push((dep.to_string(), series_colour(k), swatch));
+        }
+    }
+    let key_col = if many { INK } else { series_colour(0) };
+    entries.push((
+        "Pareto front".into(),
+        key_col,
+        Swatch::Marker(Shape::Circle, true),
+    ));
+    entries.push((
+        "other variants".into(),
+        key_col,
+        Swatch::Marker(Shape::Circle, false),
+    ));
+    let header = key.map(|k| format!("labels: {k}"));
+    let plot = with_legend(&area, st, header.as_deref(), &entries)?;
+    // (variant index, deployment, x, y)
+    let pts: Vec<(usize, usize, f64, f64)> = d
+        .variants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((i, dep_of(v), v.h95[1]? / 24.0, v.hits_p50?)))
+        .collect();
+    // The note has room for the variants' names as they are.
+    let missing: Vec<String> = d
         .variants
         .iter()
         .filter(|v| v.h95[1].is_none() || v.hits_p50.is_none())
-        .map(|v| v.label.as_str())
+        .map(|v| {
+            if many {
+                format!("{} · {}", v.variant, v.deployment)
+            } else {
+                v.variant.clone()
+            }
+        })
         .collect();
-    let xmax = pts.iter().map(|p| p.1).fold(0.0f64, f64::max) * 1.15;
-    let ymax = pts.iter().map(|p| p.2).fold(0.0f64, f64::max) * 1.15;
-    let (xmax, ymax) = (xmax.max(1.0), ymax.max(1.0));
+    let xmax = (pts.iter().map(|p| p.2).fold(0.0f64, f64::max) * 1.15).max(1.0);
+    let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max) * 1.15;
+    // Device counts: whole numbers on the axis when every value is one.
+    let whole = pts.iter().all(|p| p.3.fract() == 0.0);
+    let ymax = if whole {
+        ymax.ceil().max(1.0)
+    } else {
+        ymax.max(1.0)
+    };
     let (_, ph) = plot.dim_in_pixel();
     let note_h = if missing.is_empty() { 0 } else { st.px(34.0) };
     let (main, note) = plot.split_vertically(ph.saturating_sub(note_h as u32));
@@ -1681,65 +2061,119 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
         .y_label_area_size(st.px(84.0))
         .build_cartesian_2d(0f64..xmax, 0f64..ymax)
         .map_err(err)?;
+    let y_labels = if whole {
+        (ymax as usize + 1).min(11)
+    } else {
+        10
+    };
     c.configure_mesh()
         .x_desc("Median days to 95 % compliant")
         .y_desc("Median devices hit by issues")
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
+        .y_labels(y_labels)
         .label_style(st.tick_font())
         .axis_desc_style(st.label_font())
         .bold_line_style(GRID)
         .light_line_style(WHITE)
         .draw()
         .map_err(err)?;
-    let mut front: Vec<(f64, f64)> = pts
-        .iter()
-        .filter(|p| p.0.front)
-        .map(|p| (p.1, p.2))
-        .collect();
-    front.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    if front.len() > 1 {
-        c.draw_series(DashedLineSeries::new(
-            front.clone(),
-            st.px(8.0),
-            st.px(6.0),
-            ShapeStyle::from(&front_col).stroke_width(st.px(2.0).max(1) as u32),
-        ))
-        .map_err(err)?;
+    let front = |v: usize| d.variants[v].front;
+    for (k, line) in front_lines(&pts, front, deps.len()).into_iter().enumerate() {
+        if line.len() > 1 {
+            chart_line(
+                &mut c,
+                line,
+                ShapeStyle::from(&series_colour(k)).stroke_width(st.stroke(2.0)),
+                Some(st.dash((8.0, 6.0))),
+            )?;
+        }
     }
     let (bx, by) = main.get_base_pixel();
-    for (v, x, y) in &pts {
-        if v.front {
-            c.draw_series(std::iter::once(Circle::new(
-                (*x, *y),
-                st.px(9.0),
-                ShapeStyle::from(&front_col).filled(),
-            )))
-            .map_err(err)?;
-        } else {
-            c.draw_series(std::iter::once(Circle::new(
-                (*x, *y),
-                st.px(7.0),
-                ShapeStyle::from(&MUTED).stroke_width(st.px(2.0).max(1) as u32),
-            )))
+    let at = |x: f64, y: f64| {
+        let (px, py) = c.backend_coord(&(x, y));
+        (px - bx, py - by)
+    };
+    let r = st.px(8.0);
+    // Other variants under the front's.
+    for on_front in [false, true] {
+        for &(_, k, x, y) in pts.iter().filter(|p| front(p.0) == on_front) {
+            let shape = SHAPES[k % SHAPES.len()];
+            marker(&main, at(x, y), shape, r, series_colour(k), on_front, st)?;
+        }
+    }
+    // One label per place: variants of a deployment drawn on the same spot share it.
+    let font = st.small_font();
+    struct Spot {
+        at: (i32, i32),
+        dep: usize,
+        front: bool,
+        variants: Vec<usize>,
+    }
+    let mut spots: Vec<Spot> = Vec::new();
+    for &(v, k, x, y) in &pts {
+        let p = at(x, y);
+        let near =
+            |s: &&mut Spot| s.dep == k && (s.at.0 - p.0).abs() <= 2 && (s.at.1 - p.1).abs() <= 2;
+        match spots.iter_mut().find(near) {
+            Some(s) => {
+                s.front |= front(v);
+                s.variants.push(v);
+            }
+            None => spots.push(Spot {
+                at: p,
+                dep: k,
+                front: front(v),
+                variants: vec![v],
+            }),
+        }
+    }
+    // Front points are labelled first, then left to right.
+    spots.sort_by_key(|s| (!s.front, s.at.0, s.at.1));
+    let (x_range, y_range) = c.plotting_area().get_pixel_range();
+    let bounds = (
+        (x_range.start - bx) as f64,
+        (y_range.start - by) as f64,
+        main.dim_in_pixel().0 as f64,
+        (y_range.end - by) as f64,
+    );
+    let max_w = (bounds.2 - bounds.0) * 0.45;
+    let h = font.font.get_size();
+    let texts: Vec<String> = spots
+        .iter()
+        .map(|s| {
+            let names: Vec<&str> = s.variants.iter().map(|&v| labels[v].as_str()).collect();
+            st.fit(&font, &names.join(" / "), max_w, elide_end)
+        })
+        .collect();
+    let boxes: Vec<((f64, f64), f64, f64, f64)> = spots
+        .iter()
+        .zip(&texts)
+        .map(|(s, t)| {
+            let c = (s.at.0 as f64, s.at.1 as f64);
+            (c, r as f64, st.measure(&font, t), h)
+        })
+        .collect();
+    for (t, spot) in texts
+        .iter()
+        .zip(place_labels(&boxes, bounds, st.px(4.0) as f64))
+    {
+        if let Some((x0, y0)) = spot {
+            main.draw(&Text::new(
+                t.clone(),
+                (x0.round() as i32, y0.round() as i32),
+                font.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
             .map_err(err)?;
         }
-        let (px, py) = c.backend_coord(&(*x, *y));
-        main.draw(&Text::new(
-            shorten(&v.label, 24),
-            (px - bx + st.px(12.0), py - by - st.px(10.0)),
-            st.small_font().pos(Pos::new(HPos::Left, VPos::Bottom)),
-        ))
-        .map_err(err)?;
     }
     if !missing.is_empty() {
+        let text = format!("Not shown (never reached 95 %): {}", missing.join(", "));
+        let (nw, _) = note.dim_in_pixel();
         note.draw(&Text::new(
-            shorten(
-                &format!("Not shown (never reached 95 %): {}", missing.join(", ")),
-                110,
-            ),
+            st.fit(&font, &text, nw as f64 - st.px(24.0) as f64, elide_end),
             (st.px(12.0), st.px(8.0)),
-            st.small_font(),
+            font.clone(),
         ))
         .map_err(err)?;
     }
@@ -2021,5 +2455,219 @@ base,1,t,r,ready,0.8,0.85,0.9,0.92,0.95,0.9
         let ready = STATES.iter().find(|(n, _)| *n == "ready").unwrap().1;
         let others = STATES.iter().filter(|(n, _)| *n != "ready").map(|x| x.1);
         assert!(others.chain(OTHER_STATES).all(|c| c != ready));
+    }
+
+    /// (variant, deployment) of every run of a shipped sweep, from the sweep file itself.
+    fn shipped_sweep(file: &str) -> Vec<(String, String)> {
+        let sweep = crate::batch::sweep::Sweep::load(Path::new(file)).expect("shipped sweep");
+        sweep
+            .variants
+            .iter()
+            .flat_map(|v| {
+                v.scenario
+                    .deployments
+                    .iter()
+                    .map(|d| (v.name.clone(), d.name.clone()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_sweeps_variant_labels_keep_the_values_that_tell_them_apart() {
+        let cases = [
+            (
+                "scenarios/sweeps/rollout-size.toml",
+                "threshold, devicesPerOffer",
+                vec![
+                    "5, 250", "5, 500", "5, 1000", "10, 250", "10, 500", "10, 1000",
+                ],
+            ),
+            (
+                "scenarios/sweeps/forced-reboot.toml",
+                "daysUntilForcedReboot · deployment",
+                vec![
+                    "0 · expedited",
+                    "0 · regular",
+                    "1 · expedited",
+                    "1 · regular",
+                    "2 · expedited",
+                    "2 · regular",
+                ],
+            ),
+        ];
+        for (file, key, want) in cases {
+            let runs = shipped_sweep(file);
+            let pairs: Vec<(&str, &str)> =
+                runs.iter().map(|(v, d)| (v.as_str(), d.as_str())).collect();
+            let (labels, k) = variant_labels(&pairs, true);
+            assert_eq!(labels, want, "{file}");
+            assert_eq!(k.as_deref(), Some(key), "{file}");
+            // Drawn in full, the key beside them, in the time-to-95 chart and the bands legend.
+            let mut csv = String::from(
+                "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast\n",
+            );
+            for (i, (v, d)) in runs.iter().enumerate() {
+                csv.push_str(&format!(
+                    "\"{v}\",{d},5,{},{},{},{i},true\n",
+                    30 + i,
+                    40 + i,
+                    50 + i
+                ));
+            }
+            let f = vec![("variants.csv", csv.into_bytes())];
+            let drawn = labels_of(&svg_of(&f, "time-to-95.svg", &ChartOptions::default()));
+            for l in want.iter().chain([&key]) {
+                assert!(
+                    drawn.iter().any(|x| x == l),
+                    "{file}: {l} not drawn: {drawn:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn named_variants_keep_their_names_and_a_label_cut_for_room_keeps_its_start_and_end() {
+        let pairs = [("rings-3-days", "d"), ("all-at-once", "d")];
+        let (labels, key) = variant_labels(&pairs, true);
+        assert_eq!(
+            (labels, key),
+            (vec!["rings-3-days".into(), "all-at-once".into()], None)
+        );
+        // Values with commas of their own are not a parameter list: the names stay whole.
+        let pairs = [("rings=[1, 2]", "d"), ("rings=[3, 4]", "d")];
+        assert_eq!(variant_labels(&pairs, false).0[0], "rings=[1, 2]");
+        assert_eq!(
+            elide_middle("threshold=10,devicesPerOffer=1000", 15),
+            "thresho…er=1000"
+        );
+        assert_eq!(elide_middle("short", 15), "short");
+        assert_eq!(elide_end("threshold=10", 6), "thres…");
+    }
+
+    /// A `variants.csv` of the forced-reboot sweep: the regular deployment's three variants on
+    /// one spot, all hits zero.
+    const FORCED: &str = "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast
+daysUntilForcedReboot=0,expedited,5,38,38.3753,39.0272,0,true
+daysUntilForcedReboot=0,regular,5,52,60.835,62.0153,0,true
+daysUntilForcedReboot=1,expedited,5,45,45.6478,46.0461,0,false
+daysUntilForcedReboot=1,regular,5,52,60.835,62.0153,0,true
+daysUntilForcedReboot=2,expedited,5,47,47.2667,48.3956,0,false
+daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true
+";
+
+    #[test]
+    fn the_pareto_chart_keeps_deployments_apart_and_counts_devices_in_whole_numbers() {
+        let f = vec![("variants.csv", FORCED.as_bytes().to_vec())];
+        let texts = svg_texts(&svg_of(&f, "pareto.svg", &ChartOptions::default()));
+        let has = |l: &str| texts.iter().any(|(t, _)| t == l);
+        for l in ["expedited", "regular", "Pareto front", "other variants"] {
+            assert!(has(l), "legend lacks {l}: {texts:?}");
+        }
+        assert!(has("labels: daysUntilForcedReboot"));
+        // The regular deployment's three coincident points share one label.
+        assert!(has("0 / 1 / 2"), "{texts:?}");
+        // The y axis (right-aligned tick labels) shows no fraction of a device.
+        let y_ticks: Vec<&str> = texts
+            .iter()
+            .filter(|(_, a)| a == "end")
+            .map(|(t, _)| t.as_str())
+            .collect();
+        assert_eq!(y_ticks, ["0", "1"]);
+        // One front per deployment, never joining points of two deployments.
+        let d = Inputs::parse(&f).unwrap();
+        let pts = [
+            (0, 0, 1.6, 0.0),
+            (1, 1, 2.5, 0.0),
+            (3, 1, 2.5, 0.0),
+            (5, 1, 2.5, 0.0),
+        ];
+        let lines = front_lines(&pts, |v| d.variants[v].front, 2);
+        assert_eq!(lines, [vec![(1.6, 0.0)], vec![(2.5, 0.0)]]);
+    }
+
+    #[test]
+    fn labels_of_crowded_points_never_overlap_each_other_or_a_point() {
+        // Twenty points on a tight diagonal, labels 60 × 16 px.
+        let points: Vec<_> = (0..20)
+            .map(|i| {
+                (
+                    (100.0 + 7.0 * i as f64, 300.0 - 5.0 * i as f64),
+                    8.0,
+                    60.0,
+                    16.0,
+                )
+            })
+            .collect();
+        let bounds = (0.0, 0.0, 600.0, 400.0);
+        let placed = place_labels(&points, bounds, 4.0);
+        let boxes: Vec<(f64, f64, f64, f64)> = placed
+            .iter()
+            .zip(&points)
+            .filter_map(|(p, pt)| p.map(|(x, y)| (x, y, x + pt.2, y + pt.3)))
+            .collect();
+        assert!(boxes.len() >= 5, "only {} labels placed", boxes.len());
+        let overlap = |a: &(f64, f64, f64, f64), b: &(f64, f64, f64, f64)| {
+            a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+        };
+        for (i, a) in boxes.iter().enumerate() {
+            assert!(a.0 >= 0.0 && a.2 <= 600.0 && a.1 >= 0.0 && a.3 <= 400.0);
+            assert!(boxes[i + 1..].iter().all(|b| !overlap(a, b)));
+            for ((x, y), r, _, _) in &points {
+                assert!(!overlap(a, &(x - r, y - r, x + r, y + r)));
+            }
+        }
+    }
+
+    /// WCAG contrast ratio of `c` on white.
+    fn contrast_on_white(c: RGBColor) -> f64 {
+        let lin = |v: u8| {
+            let v = v as f64 / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let l = 0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2);
+        1.05 / (l + 0.05)
+    }
+
+    #[test]
+    fn series_past_eight_differ_by_pattern_and_the_yellow_stands_out_on_white() {
+        let styles: Vec<(RGBColor, Option<(f64, f64)>)> = (0..32)
+            .map(|i| (series_colour(i), series_dash(i)))
+            .collect();
+        for (i, a) in styles.iter().enumerate() {
+            assert!(!styles[i + 1..].contains(a), "series {i} repeats");
+            assert_ne!(a.1, Some(TARGET_DASH), "series {i} looks like the target");
+        }
+        let yellow = SERIES[7];
+        assert!(
+            contrast_on_white(yellow) >= 3.0,
+            "{}",
+            contrast_on_white(yellow)
+        );
+        assert!(SERIES.iter().all(|&c| contrast_on_white(c) >= 2.0));
+    }
+
+    #[test]
+    fn a_long_title_is_shortened_to_the_chart_width() {
+        ensure_font().unwrap();
+        let title = "a-very-long-scenario-name-for-the-emea-security-rollout-of-january".repeat(2);
+        let st = Style::new(&ChartOptions::default(), Some(title.clone()));
+        let room = 1200.0 - 24.0;
+        let what = "device states of ring 1";
+        let c = st.caption(what, room);
+        assert!(st.measure(&st.title_font(), &c) <= room);
+        assert!(
+            c.starts_with("a-very-long") && c.ends_with(&format!("…: {what}")),
+            "{c}"
+        );
+        // A caption that fits is left alone; one whose own part is too long loses its middle.
+        let short = Style::new(&ChartOptions::default(), Some("fleet".into()));
+        assert_eq!(short.caption(what, room), format!("fleet: {what}"));
+        let huge = "w".repeat(300);
+        let c = short.caption(&huge, room);
+        assert!(st.measure(&st.title_font(), &c) <= room && c.contains('…'));
     }
 }
