@@ -11,6 +11,7 @@
 //!   legend name says "(ready)"), as the summary counts it. Deployment state changes
 //!   (`event = state_change`: scheduled, offering, paused…) are marked by a dot on the curve and
 //!   a tick in the deployment's colour with the new state's name in a lane above the plot;
+//!   changes without room for a label keep an unlabelled tick in a strip under the labels.
 //!   Offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
 //!   Other events are ignored.
 //! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
@@ -1326,21 +1327,23 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
     }
     let plot = with_legend(&area, st, None, &entries)?;
     // Event lane above the plot: rows of coloured ticks (one per deployment) with the new
-    // state's name; the lane's height comes from a layout with the estimated x scale.
-    let row_h = st.px(26.0);
-    let (pw, _) = plot.dim_in_pixel();
-    let est_scale = (pw as f64 - st.px(120.0) as f64).max(1.0) / xmax;
-    let font = st.small_font();
-    let width = |m: &Mark| st.measure(&font, &m.state) + (m.deps.len() as f64 * 6.0 + 22.0) * st.s;
-    let est_x: Vec<f64> = marks.iter().map(|m| m.hours / 24.0 * est_scale).collect();
-    let est = lane_rows(&marks, &est_x, width, 5);
-    let rows = est.iter().flatten().max().map_or(0, |&r| r + 1);
+    // state's name. The plot's x mapping does not depend on the lane's height, so the lane is
+    // laid out first, with the final x positions.
+    let (plot_x0, _) = plot.get_base_pixel();
+    let xs: Vec<f64> = {
+        let probe = days_percent_coords(&plot, st, xmax)?;
+        marks
+            .iter()
+            .map(|m| (probe.backend_coord(&(m.hours / 24.0, 0.0)).0 - plot_x0) as f64)
+            .collect()
+    };
     // Offer waves get a thin row of their own at the top of the lane, unlabelled.
     let wave_h = if waves.is_empty() { 0 } else { st.px(20.0) };
+    let layout = lane_layout(&marks, &xs, wave_h, st);
     let lane_h = if marks.is_empty() {
         wave_h + if waves.is_empty() { 0 } else { st.px(6.0) }
     } else {
-        wave_h + rows.max(1) as i32 * row_h + st.px(8.0)
+        layout.height + st.px(8.0)
     };
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
     let mut c = days_percent_chart(&main, st, xmax, &goal.y_desc())?;
@@ -1357,13 +1360,6 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             series_dash(i).map(|p| st.dash(p)),
         )?;
     }
-    // Markers: a dot on each curve at the change, and the ticks plus label in the lane.
-    let (lane_x0, _) = lane.get_base_pixel();
-    let xs: Vec<f64> = marks
-        .iter()
-        .map(|m| (c.backend_coord(&(m.hours / 24.0, 0.0)).0 - lane_x0) as f64)
-        .collect();
-    let placed = lane_rows(&marks, &xs, width, rows.max(1));
     // A tick per deployment, dashed like its line when the colours repeat.
     let tick = |x: i32, y0: i32, y1: i32, i: usize, width: f64| {
         pixel_line(
@@ -1374,7 +1370,7 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         )
     };
     for &(h, i) in &waves {
-        let px = c.backend_coord(&(h / 24.0, 0.0)).0 - lane_x0;
+        let px = c.backend_coord(&(h / 24.0, 0.0)).0 - plot_x0;
         tick(px, st.px(4.0), wave_h, i, 2.0)?;
     }
     // A dot on each curve at each change.
@@ -1396,26 +1392,79 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             .map_err(err)?;
         }
     }
-    for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
-        // Without a free row the ticks go in the last row, unlabelled.
-        let r = row.unwrap_or(rows.max(1) - 1);
-        let px = px as i32;
-        let y0 = wave_h + r as i32 * row_h + st.px(4.0);
-        let mut x = px;
-        for &i in &m.deps {
-            tick(x, y0, y0 + row_h - st.px(4.0), i, 3.0)?;
-            x += st.px(6.0);
-        }
-        if row.is_some() {
-            lane.draw(&Text::new(
-                m.state.clone(),
-                (x + st.px(2.0), y0 + (row_h - st.px(4.0)) / 2),
-                font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(err)?;
-        }
+    for &(x, y0, y1, i) in &layout.ticks {
+        tick(x, y0, y1, i, 3.0)?;
+    }
+    for (x, y, text) in &layout.labels {
+        lane.draw(&Text::new(
+            text.clone(),
+            (*x, *y),
+            st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
     }
     Ok(())
+}
+
+/// The event lane in pixels: x from the plot's left edge, y from the lane's top.
+struct Lane {
+    /// Bottom of the last row.
+    height: i32,
+    /// (x, y0, y1, deployment) per tick.
+    ticks: Vec<(i32, i32, i32, usize)>,
+    /// (x, vertical centre, text) per label, left-aligned.
+    labels: Vec<(i32, i32, String)>,
+}
+
+/// Lays out the lane's ticks and labels below `top` (the waves' row): groups of changes
+/// ([`lane_groups`]) in up to 5 labelled rows ([`lane_rows`]); the ticks of groups without room
+/// for a label go, unlabelled, into a thin strip under the rows, never over a label.
+fn lane_layout(marks: &[Mark], xs: &[f64], top: i32, st: &Style) -> Lane {
+    let font = st.small_font();
+    let groups = lane_groups(marks, xs, st.px(6.0) as f64, st.px(12.0) as f64);
+    let text_dx = st.px(8.0);
+    let spans: Vec<(f64, f64)> = groups
+        .iter()
+        .map(|g| {
+            let last = g.ticks.last().map_or(0.0, |t| t.0);
+            let end = last + text_dx as f64 + st.measure(&font, &g.state) + st.px(10.0) as f64;
+            (g.x0(), end)
+        })
+        .collect();
+    let placed = lane_rows(&spans, 5);
+    let rows = placed.iter().flatten().max().map_or(0, |&r| r + 1) as i32;
+    let row_h = st.px(26.0);
+    let strip_h = if placed.iter().any(Option::is_none) {
+        st.px(16.0)
+    } else {
+        0
+    };
+    let mut lane = Lane {
+        height: top + rows * row_h + strip_h,
+        ticks: Vec::new(),
+        labels: Vec::new(),
+    };
+    for (g, row) in groups.iter().zip(&placed) {
+        let (y0, y1) = match row {
+            Some(r) => {
+                let y0 = top + *r as i32 * row_h + st.px(4.0);
+                (y0, y0 + row_h - st.px(4.0))
+            }
+            None => {
+                let y0 = top + rows * row_h + st.px(4.0);
+                (y0, y0 + strip_h - st.px(4.0))
+            }
+        };
+        for &(x, i) in &g.ticks {
+            lane.ticks.push((x.round() as i32, y0, y1, i));
+        }
+        if row.is_some() {
+            let last = g.ticks.last().map_or(0.0, |t| t.0).round() as i32;
+            lane.labels
+                .push((last + text_dx, (y0 + y1) / 2, g.state.clone()));
+        }
+    }
+    lane
 }
 
 /// Deployment state changes at one time to one state, for one or more deployments.
@@ -1450,31 +1499,61 @@ fn event_marks(d: &Inputs) -> Vec<Mark> {
     marks
 }
 
-/// Greedy row layout (`xs`: each mark's x in pixels): each mark goes in the first row whose previous label ended left of it;
+/// Marks that share one label in the event lane: changes to the same state close together.
+#[derive(Debug, PartialEq)]
+struct LaneGroup {
+    state: String,
+    /// (x in pixels, deployment) of each tick, left to right.
+    ticks: Vec<(f64, usize)>,
+}
+
+impl LaneGroup {
+    fn x0(&self) -> f64 {
+        self.ticks.first().map_or(0.0, |t| t.0)
+    }
+}
+
+/// Groups consecutive marks (`xs`: each mark's x in pixels) to the same state whose ticks would
+/// come within `join` pixels of each other; ticks are at least `gap` pixels apart (a tick moves
+/// right when it would touch the previous one).
+fn lane_groups(marks: &[Mark], xs: &[f64], gap: f64, join: f64) -> Vec<LaneGroup> {
+    let mut out: Vec<LaneGroup> = Vec::new();
+    for (m, &x) in marks.iter().zip(xs) {
+        let joins = out
+            .last()
+            .is_some_and(|g| g.state == m.state && g.ticks.last().is_some_and(|t| x <= t.0 + join));
+        if !joins {
+            out.push(LaneGroup {
+                state: m.state.clone(),
+                ticks: Vec::new(),
+            });
+        }
+        let g = out.last_mut().expect("a group");
+        for &i in &m.deps {
+            let x = g.ticks.last().map_or(x, |t| x.max(t.0 + gap));
+            g.ticks.push((x, i));
+        }
+    }
+    out
+}
+
+/// Greedy row layout of lane labels (`spans`: each one's pixels from its first tick to the end
+/// of its label, in x order): each goes in the first row whose previous span ended left of it;
 /// `None` when all `max_rows` rows are taken there.
-fn lane_rows(
-    marks: &[Mark],
-    xs: &[f64],
-    width: impl Fn(&Mark) -> f64,
-    max_rows: usize,
-) -> Vec<Option<usize>> {
+fn lane_rows(spans: &[(f64, f64)], max_rows: usize) -> Vec<Option<usize>> {
     let mut ends: Vec<f64> = Vec::new();
-    marks
+    spans
         .iter()
-        .zip(xs)
-        .map(|(m, &x0)| {
-            let end = x0 + width(m);
-            match ends.iter().position(|&e| e < x0) {
-                Some(r) => {
-                    ends[r] = end;
-                    Some(r)
-                }
-                None if ends.len() < max_rows => {
-                    ends.push(end);
-                    Some(ends.len() - 1)
-                }
-                None => None,
+        .map(|&(x0, end)| match ends.iter().position(|&e| e < x0) {
+            Some(r) => {
+                ends[r] = end;
+                Some(r)
             }
+            None if ends.len() < max_rows => {
+                ends.push(end);
+                Some(ends.len() - 1)
+            }
+            None => None,
         })
         .collect()
 }
@@ -2327,14 +2406,8 @@ mod tests {
 
     #[test]
     fn event_labels_take_the_first_free_row_and_give_up_when_rows_run_out() {
-        let m = |h: f64| Mark {
-            hours: h,
-            state: "x".into(),
-            deps: vec![0],
-        };
-        let marks = [m(0.0), m(1.0), m(2.0), m(50.0)];
-        let xs = [0.0, 10.0, 20.0, 50.0];
-        let rows = lane_rows(&marks, &xs, |_| 30.0, 2);
+        let spans = [(0.0, 30.0), (10.0, 40.0), (20.0, 50.0), (50.0, 80.0)];
+        let rows = lane_rows(&spans, 2);
         assert_eq!(rows, [Some(0), Some(1), None, Some(0)]);
     }
 
@@ -2614,6 +2687,72 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true
             assert!(boxes[i + 1..].iter().all(|b| !overlap(a, b)));
             for ((x, y), r, _, _) in &points {
                 assert!(!overlap(a, &(x - r, y - r, x + r, y + r)));
+            }
+        }
+    }
+
+    #[test]
+    fn close_changes_to_one_state_share_a_label_and_their_ticks_stay_apart() {
+        let m = |h: f64, s: &str, d: usize| Mark {
+            hours: h,
+            state: s.into(),
+            deps: vec![d],
+        };
+        // Four deployments paused 3 px apart, then offering again far to the right.
+        let marks = [
+            m(6.0, "paused", 0),
+            m(9.0, "paused", 1),
+            m(12.0, "paused", 2),
+            m(40.0, "offering", 0),
+        ];
+        let xs = [100.0, 103.0, 106.0, 300.0];
+        let g = lane_groups(&marks, &xs, 6.0, 12.0);
+        assert_eq!(g.len(), 2);
+        assert_eq!(g[0].ticks, [(100.0, 0), (106.0, 1), (112.0, 2)]);
+        assert_eq!(g[1].ticks, [(300.0, 0)]);
+    }
+
+    #[test]
+    fn ticks_without_room_for_a_label_never_cross_a_label() {
+        ensure_font().unwrap();
+        let st = Style::new(&ChartOptions::default(), None);
+        // Alternating states every 10 px across 4 deployments: far more labels than 5 rows hold.
+        let states = ["paused", "offering"];
+        let marks: Vec<Mark> = (0..60)
+            .map(|k| Mark {
+                hours: k as f64,
+                state: states[k % 2].into(),
+                deps: vec![k % 4],
+            })
+            .collect();
+        let xs: Vec<f64> = (0..60).map(|k| 10.0 * k as f64).collect();
+        let lane = lane_layout(&marks, &xs, 20, &st);
+        let font = st.small_font();
+        let h = font.font.get_size();
+        let label_boxes: Vec<(f64, f64, f64, f64)> = lane
+            .labels
+            .iter()
+            .map(|(x, y, t)| {
+                let (x, y) = (*x as f64, *y as f64);
+                (x, y - h / 2.0, x + st.measure(&font, t), y + h / 2.0)
+            })
+            .collect();
+        assert!(label_boxes.len() < marks.len(), "the case should overflow");
+        assert_eq!(lane.ticks.len(), marks.len(), "every change keeps its tick");
+        for &(x, y0, y1, _) in &lane.ticks {
+            let (x, y0, y1) = (x as f64, y0 as f64, y1 as f64);
+            for b in &label_boxes {
+                let crosses = x + 1.5 > b.0 && x - 1.5 < b.2 && y1 > b.1 && y0 < b.3;
+                assert!(!crosses, "tick at {x} ({y0}–{y1}) crosses label box {b:?}");
+            }
+            assert!(y1 as i32 <= lane.height);
+        }
+        for (i, a) in label_boxes.iter().enumerate() {
+            for b in &label_boxes[i + 1..] {
+                assert!(
+                    !(a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3),
+                    "{a:?} {b:?}"
+                );
             }
         }
     }
