@@ -36,7 +36,8 @@
 //! once (see `variant_labels`). Style: the Okabe–Ito colour-blind-safe palette (yellow
 //! darkened), repeated with dash patterns past 8 series, labelled axes with units, legends in a
 //! panel to the right of the plot (never over the curves), text at ≥ 14 px for a 1200 × 700 chart,
-//! and titles and labels shortened with `…` to their room.
+//! titles and labels shortened with `…` to their room, and charts smaller than `MIN_LAYOUT`
+//! drawn at that size and scaled down (a thumbnail).
 //! Text uses DejaVu Sans, embedded in the binary (`assets/fonts/`, Bitstream Vera licence), so no
 //! system font is needed; it has no CJK glyphs, which PNGs show as boxes (SVGs use the viewer's
 //! fonts). Output is deterministic: no timestamps, ordered collections only.
@@ -797,19 +798,39 @@ fn goal_name(name: &str, readiness: bool) -> String {
     }
 }
 
+/// The smallest size the layout fits (text at half its size at 1200 × 700): a smaller chart is
+/// drawn at a size this big or more, with its aspect ratio, and scaled down (a thumbnail), so its
+/// text gets small but never overlaps.
+const MIN_LAYOUT: (u32, u32) = (480, 300);
+
 struct Style {
+    /// Size drawn at.
     w: u32,
     h: u32,
+    /// Size of the file written: the drawing scaled down when smaller than [`MIN_LAYOUT`].
+    out_w: u32,
+    out_h: u32,
+    /// Text and line scale: 1 at 1200 × 700, following the tighter of width and height.
     s: f64,
     title: Option<String>,
 }
 
 impl Style {
     fn new(o: &ChartOptions, title: Option<String>) -> Style {
+        let (out_w, out_h) = (o.width.max(200), o.height.max(150));
+        let k = (MIN_LAYOUT.0 as f64 / out_w as f64)
+            .max(MIN_LAYOUT.1 as f64 / out_h as f64)
+            .max(1.0);
+        let (w, h) = (
+            (out_w as f64 * k).round() as u32,
+            (out_h as f64 * k).round() as u32,
+        );
         Style {
-            w: o.width.max(200),
-            h: o.height.max(150),
-            s: (o.width as f64 / 1200.0).clamp(0.5, 4.0),
+            w,
+            h,
+            out_w,
+            out_h,
+            s: (w as f64 / 1200.0).min(h as f64 / 700.0).clamp(0.5, 4.0),
             title,
         }
     }
@@ -1193,7 +1214,10 @@ fn render(chart: Chart, f: Format, d: &Inputs, st: &Style) -> Result<Vec<u8>, St
                 draw(chart, &root, d, st)?;
                 root.present().map_err(err)?;
             }
-            Ok(s.into_bytes())
+            // A thumbnail: the viewBox keeps the drawing's size, the image gets the size asked.
+            let drawn = format!("<svg width=\"{w}\" height=\"{h}\" ");
+            let shown = format!("<svg width=\"{}\" height=\"{}\" ", st.out_w, st.out_h);
+            Ok(s.replacen(&drawn, &shown, 1).into_bytes())
         }
         Format::Png => {
             let mut buf = vec![0u8; w as usize * h as usize * 3];
@@ -1202,9 +1226,44 @@ fn render(chart: Chart, f: Format, d: &Inputs, st: &Style) -> Result<Vec<u8>, St
                 draw(chart, &root, d, st)?;
                 root.present().map_err(err)?;
             }
-            encode_png(&buf, w, h)
+            let (ow, oh) = (st.out_w, st.out_h);
+            if (ow, oh) == (w, h) {
+                encode_png(&buf, w, h)
+            } else {
+                encode_png(&shrink(&buf, (w, h), (ow, oh)), ow, oh)
+            }
         }
     }
+}
+
+/// An RGB image of size `from` scaled down to `to`: each pixel the mean of the pixels whose
+/// centres fall in it.
+fn shrink(rgb: &[u8], from: (u32, u32), to: (u32, u32)) -> Vec<u8> {
+    let span = |o: u32, n_from: u32, n_to: u32| {
+        let k = n_from as f64 / n_to as f64;
+        let a = ((o as f64 * k - 0.5).ceil().max(0.0) as usize).min(n_from as usize - 1);
+        let b = (((o + 1) as f64 * k - 0.5).ceil() as usize).clamp(a + 1, n_from as usize);
+        a..b
+    };
+    let mut out = Vec::with_capacity(to.0 as usize * to.1 as usize * 3);
+    for oy in 0..to.1 {
+        let ys = span(oy, from.1, to.1);
+        for ox in 0..to.0 {
+            let xs = span(ox, from.0, to.0);
+            let mut sum = [0u64; 3];
+            for y in ys.clone() {
+                for x in xs.clone() {
+                    let i = (y * from.0 as usize + x) * 3;
+                    for (c, s) in sum.iter_mut().enumerate() {
+                        *s += u64::from(rgb[i + c]);
+                    }
+                }
+            }
+            let n = (ys.len() * xs.len()) as u64;
+            out.extend(sum.iter().map(|s| ((s + n / 2) / n) as u8));
+        }
+    }
+    out
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
@@ -2808,5 +2867,32 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true
         let huge = "w".repeat(300);
         let c = short.caption(&huge, room);
         assert!(st.measure(&st.title_font(), &c) <= room && c.contains('…'));
+    }
+
+    #[test]
+    fn a_chart_smaller_than_its_layout_is_drawn_whole_and_scaled_down() {
+        let tiny = ChartOptions {
+            width: 200,
+            height: 150,
+            ..ChartOptions::default()
+        };
+        let out = render_files(&files(&[]), &tiny).unwrap();
+        let png = &out.iter().find(|(n, _)| n == "compliance.png").unwrap().1;
+        let mut reader = png::Decoder::new(png.as_slice()).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (200, 150));
+        // The SVG is the 480 × 360 drawing, shown at 200 × 150.
+        let svg = String::from_utf8(out[1].1.clone()).unwrap();
+        assert!(svg.starts_with("<svg width=\"200\" height=\"150\" viewBox=\"0 0 480 360\""));
+        let big = ChartOptions {
+            width: 480,
+            height: 360,
+            ..ChartOptions::default()
+        };
+        let same =
+            String::from_utf8(render_files(&files(&[]), &big).unwrap()[1].1.clone()).unwrap();
+        let body = |s: &str| s[s.find('>').unwrap()..].to_string();
+        assert_eq!(body(&svg), body(&same));
     }
 }
