@@ -5,37 +5,49 @@
 //! and/or SVG (see [`ChartOptions`]); a chart is skipped when its input file is absent.
 //!
 //! - `compliance.{png,svg}` (from `timeseries.csv` and `events.csv`): the share of each
-//!   deployment's audience that is compliant (y, 0–100 %) against days since the start (x), one
-//!   line per deployment, with a dashed line at the 95 % target. Deployment state changes
+//!   deployment's audience in its goal state (y, 0–100 %) against days since the start (x), one
+//!   line per deployment, with a dashed line at the 95 % target. The goal state is `compliant`,
+//!   or `ready` for a readiness test (a deployment with `ready` devices in some sample; its
+//!   legend name says "(ready)"), as the summary counts it. Deployment state changes
 //!   (`event = state_change`: scheduled, offering, paused…) are marked by a dot on the curve and
 //!   a tick in the deployment's colour with the new state's name in a lane above the plot;
-//!   offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
+//!   changes without room for a label keep an unlabelled tick in a strip under the labels.
+//!   Offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
 //!   Other events are ignored.
 //! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
-//!   the share of its devices in each client state (compliant at the bottom) over days. The file
-//!   name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
+//!   the share of its devices in each client state (the goal state at the bottom) over days. The
+//!   file name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
 //! - `restarts.{png,svg}` (from `restarts.csv`): two heatmaps of restarts by device-local hour of
 //!   day (x) and weekday (y), summed over deployments: forced restarts (after the deadline) on the
 //!   left, user and automatic restarts on the right, on one shared colour scale so the panels
 //!   compare. Dark cells in working hours mean disrupted users.
 //! - `bands.{png,svg}` (from a batch's `bands.csv`): per variant and deployment, the median share
-//!   compliant over days, with shaded p25–p75 and p5–p95 bands across replications, overlaid.
+//!   in the goal state over days, with shaded p25–p75 and p5–p95 bands across replications,
+//!   overlaid.
 //! - `time-to-95.{png,svg}` (from a batch's `variants.csv`): one row per variant and deployment, a
 //!   dot at the median days to 95 % compliant and a whisker from p5 to p95 (an open-ended whisker
 //!   when some runs never reached 95 %).
 //! - `pareto.{png,svg}` (from `variants.csv`): median days to 95 % (x) against median devices hit
-//!   by issues (y), one labelled point per variant; variants on the Pareto front
-//!   (`pareto_blast = true`) are highlighted and joined.
+//!   by issues (y), one labelled point per variant, a colour and marker per deployment; variants
+//!   on their deployment's Pareto front (`pareto_blast = true`) are filled and joined. Labels of
+//!   points on one spot are merged; a label with no free place around its point is left out.
 //!
-//! Style: the Okabe–Ito colour-blind-safe palette, labelled axes with units, legends in a panel
-//! to the right of the plot (never over the curves), and text at ≥ 14 px for a 1200 px wide chart.
+//! Variant labels of grid sweeps drop the parameter names shared by all variants and name them
+//! once (see `variant_labels`). Style: the Okabe–Ito colour-blind-safe palette (yellow
+//! darkened), repeated with dash patterns past 8 series, labelled axes with units, legends in a
+//! panel to the right of the plot (never over the curves), text at ≥ 14 px for a 1200 × 700 chart,
+//! titles and labels shortened with `…` to their room, and charts smaller than `MIN_LAYOUT`
+//! drawn at that size and scaled down (a thumbnail).
 //! Text uses DejaVu Sans, embedded in the binary (`assets/fonts/`, Bitstream Vera licence), so no
-//! system font is needed. Output is deterministic: no timestamps, ordered collections only.
+//! system font is needed; it has no CJK glyphs, which PNGs show as boxes (SVGs use the viewer's
+//! fonts). Output is deterministic: no timestamps, ordered collections only.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -222,6 +234,12 @@ struct Series {
     states: Vec<String>,
     /// `shares[state][sample]`, 0–1.
     shares: Vec<Vec<f64>>,
+    /// Share in the deployment's goal state per sample: `compliant` plus `ready` (a deployment
+    /// only ever has devices in one of them), as the summary counts it.
+    goal: Vec<f64>,
+    /// A readiness test (`isReadinessTest`): some sample has devices `ready`. `timeseries.csv`
+    /// lists every state for every deployment, so the state's presence alone tells nothing.
+    readiness: bool,
 }
 
 impl Series {
@@ -244,14 +262,18 @@ struct Restarts {
 }
 
 struct Band {
-    label: String,
+    variant: String,
+    deployment: String,
     hours: Vec<f64>,
-    /// p5, p25, p50, p75, p95 per sample (0–1).
+    /// p5, p25, p50, p75, p95 per sample (0–1) of the goal share (`compliant` + `ready`).
     q: [Vec<f64>; 5],
+    /// A readiness test: some `ready` quantile is above 0.
+    readiness: bool,
 }
 
 struct Variant {
-    label: String,
+    variant: String,
+    deployment: String,
     h95: [Option<f64>; 3],
     hits_p50: Option<f64>,
     front: bool,
@@ -480,6 +502,8 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
                     hours: Vec::new(),
                     states: Vec::new(),
                     shares: Vec::new(),
+                    goal: Vec::new(),
+                    readiness: false,
                 });
                 out.len() - 1
             }
@@ -507,25 +531,66 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
         for v in &mut ser.shares {
             v.resize(n, 0.0);
         }
+        let zeros = vec![0.0; n];
+        let compliant = ser.share("compliant").unwrap_or(&zeros);
+        let ready = ser.share("ready").unwrap_or(&zeros);
+        let goal = compliant.iter().zip(ready).map(|(c, r)| c + r).collect();
+        ser.readiness = ready.iter().any(|&v| v > 0.0);
+        ser.goal = goal;
     }
     Ok(out)
 }
 
-/// Label per (variant, deployment): the variant alone when there is one deployment.
-fn labels(pairs: &[(String, String)]) -> Vec<String> {
-    let one_dep = pairs
-        .iter()
-        .all(|(_, d)| Some(d) == pairs.first().map(|p| &p.1));
-    pairs
-        .iter()
-        .map(|(v, d)| {
-            if one_dep {
-                v.clone()
-            } else {
-                format!("{v} · {d}")
-            }
+/// The `key=value` parameters of a sweep's variant name (`threshold=5,devicesPerOffer=250`);
+/// `None` for a name that is not such a list (a named variant such as `rings-3-days`).
+fn parameters(variant: &str) -> Option<Vec<(&str, &str)>> {
+    variant
+        .split(',')
+        .map(|part| {
+            let (k, v) = part.split_once('=')?;
+            let ok = !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            ok.then_some((k, v))
         })
         .collect()
+}
+
+/// Short labels for (variant, deployment) pairs that keep what tells them apart, and the key
+/// naming what they show (`None` when the labels are the names themselves).
+///
+/// When every variant is a `key=value` list with the same keys (a `[grid]` sweep), the keys are
+/// dropped from the labels (`5, 250`) and named once in the key (`threshold, devicesPerOffer`).
+/// The deployment is added (`5, 250 · 24h2`) when `with_deployment` and there is more than one.
+fn variant_labels(pairs: &[(&str, &str)], with_deployment: bool) -> (Vec<String>, Option<String>) {
+    fn keys_of(v: &str) -> Option<Vec<&str>> {
+        parameters(v).map(|p| p.iter().map(|(k, _)| *k).collect())
+    }
+    let first_keys = pairs.first().and_then(|(v, _)| keys_of(v));
+    let grid = first_keys.is_some() && pairs.iter().all(|(v, _)| keys_of(v) == first_keys);
+    let many_deps = with_deployment
+        && pairs
+            .iter()
+            .any(|(_, d)| Some(d) != pairs.first().map(|p| &p.1));
+    let labels = pairs
+        .iter()
+        .map(|(v, d)| {
+            let v = match parameters(v) {
+                Some(p) if grid => p.iter().map(|(_, x)| *x).collect::<Vec<_>>().join(", "),
+                _ => v.to_string(),
+            };
+            if many_deps { format!("{v} · {d}") } else { v }
+        })
+        .collect();
+    let key = first_keys.filter(|_| grid).map(|k| {
+        let k = k.join(", ");
+        if many_deps {
+            format!("{k} · deployment")
+        } else {
+            k
+        }
+    });
+    (labels, key)
 }
 
 fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
@@ -542,32 +607,55 @@ fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
         t.col("p75")?,
         t.col("p95")?,
     ];
-    let mut keys: Vec<(String, String)> = Vec::new();
-    let mut data: Vec<(Vec<f64>, [Vec<f64>; 5])> = Vec::new();
+    let mut out: Vec<Band> = Vec::new();
     for (i, row) in t.rows.iter().enumerate() {
-        if t.text(row, s) != "compliant" {
+        // The goal state: `compliant`, or `ready` for a readiness test. A deployment has devices
+        // in only one of them in every run, so the quantiles of their sum are sums of quantiles.
+        let state = t.text(row, s);
+        if state != "compliant" && state != "ready" {
             continue;
         }
         let line = i + 2;
-        let key = (t.text(row, v).to_string(), t.text(row, d).to_string());
-        let k = match keys.iter().position(|x| *x == key) {
+        let (variant, deployment) = (t.text(row, v), t.text(row, d));
+        let k = match out
+            .iter()
+            .position(|b| b.variant == variant && b.deployment == deployment)
+        {
             Some(k) => k,
             None => {
-                keys.push(key);
-                data.push((Vec::new(), Default::default()));
-                keys.len() - 1
+                out.push(Band {
+                    variant: variant.to_string(),
+                    deployment: deployment.to_string(),
+                    hours: Vec::new(),
+                    q: Default::default(),
+                    readiness: false,
+                });
+                out.len() - 1
             }
         };
-        data[k].0.push(t.req(row, h, line)?);
+        let b = &mut out[k];
+        let hours = t.req(row, h, line)?;
+        let mut q = [0.0; 5];
         for (j, &c) in qc.iter().enumerate() {
-            data[k].1[j].push(t.req(row, c, line)?);
+            q[j] = t.req(row, c, line)?;
+        }
+        if state == "ready" && q.iter().any(|&x| x > 0.0) {
+            b.readiness = true;
+        }
+        if b.hours.last() == Some(&hours) {
+            for (j, x) in q.iter().enumerate() {
+                if let Some(last) = b.q[j].last_mut() {
+                    *last += x;
+                }
+            }
+        } else {
+            b.hours.push(hours);
+            for (j, x) in q.iter().enumerate() {
+                b.q[j].push(*x);
+            }
         }
     }
-    Ok(labels(&keys)
-        .into_iter()
-        .zip(data)
-        .map(|(label, (hours, q))| Band { label, hours, q })
-        .collect())
+    Ok(out)
 }
 
 fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
@@ -579,16 +667,12 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
     ];
     let hits = t.col("issue_hits_p50")?;
     let front = t.col("pareto_blast").ok();
-    let keys: Vec<(String, String)> = t
-        .rows
-        .iter()
-        .map(|row| (t.text(row, v).to_string(), t.text(row, d).to_string()))
-        .collect();
     let mut out = Vec::new();
-    for ((i, row), label) in t.rows.iter().enumerate().zip(labels(&keys)) {
+    for (i, row) in t.rows.iter().enumerate() {
         let line = i + 2;
         out.push(Variant {
-            label,
+            variant: t.text(row, v).to_string(),
+            deployment: t.text(row, d).to_string(),
             h95: [
                 t.num(row, h[0], line)?,
                 t.num(row, h[1], line)?,
@@ -604,7 +688,8 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
 // ---------------------------------------------------------------------------------------------
 // Style
 
-/// Okabe–Ito, in the order series take them (yellow last: weak on white).
+/// Okabe–Ito, in the order series take them. Its yellow (#F0E442, 1.3:1 on white) is darkened
+/// to #A89500 (3.0:1, the WCAG minimum for graphics) and comes last.
 const SERIES: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2),
     RGBColor(0xE6, 0x9F, 0x00),
@@ -613,8 +698,14 @@ const SERIES: [RGBColor; 8] = [
     RGBColor(0xCC, 0x79, 0xA7),
     RGBColor(0x56, 0xB4, 0xE9),
     RGBColor(0x00, 0x00, 0x00),
-    RGBColor(0xF0, 0xE4, 0x42),
+    RGBColor(0xA8, 0x95, 0x00),
 ];
+/// Line patterns (dash and gap in px at 1200 px wide; `None`: solid) of series 1–8, 9–16, 17–24
+/// and 25–32: past 8 series the colours repeat with another pattern.
+const PATTERNS: [Option<(f64, f64)>; 4] =
+    [None, Some((14.0, 6.0)), Some((3.0, 5.0)), Some((30.0, 8.0))];
+/// The 95 % target line's pattern, unlike any series'.
+const TARGET_DASH: (f64, f64) = (10.0, 7.0);
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 const MUTED: RGBColor = RGBColor(0x88, 0x88, 0x88);
@@ -623,9 +714,16 @@ fn series_colour(i: usize) -> RGBColor {
     SERIES[i % SERIES.len()]
 }
 
-/// Stacking order (bottom first) and colour of the known client states.
-const STATES: [(&str, RGBColor); 9] = [
+/// The line pattern of series `i` (see [`PATTERNS`]).
+fn series_dash(i: usize) -> Option<(f64, f64)> {
+    PATTERNS[(i / SERIES.len()) % PATTERNS.len()]
+}
+
+/// Stacking order (bottom first) and colour of the known client states: the goal states first
+/// (`compliant`, or `ready` for a readiness test).
+const STATES: [(&str, RGBColor); 10] = [
     ("compliant", RGBColor(0x00, 0x9E, 0x73)),
+    ("ready", RGBColor(0x00, 0x5F, 0x46)),
     ("pending_restart", RGBColor(0xE6, 0x9F, 0x00)),
     ("installing", RGBColor(0x00, 0x72, 0xB2)),
     ("downloading", RGBColor(0x56, 0xB4, 0xE9)),
@@ -641,19 +739,98 @@ const OTHER_STATES: [RGBColor; 3] = [
     RGBColor(0x8C, 0x6D, 0x31),
 ];
 
+/// Marker shapes, one per deployment in the Pareto chart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+}
+
+const SHAPES: [Shape; 4] = [
+    Shape::Circle,
+    Shape::Square,
+    Shape::Triangle,
+    Shape::Diamond,
+];
+
+/// What the charts call the goal state, from which deployments are readiness tests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Goal {
+    Compliant,
+    Ready,
+    Both,
+}
+
+impl Goal {
+    fn of(readiness: impl IntoIterator<Item = bool>) -> Goal {
+        let (mut any, mut all) = (false, true);
+        for r in readiness {
+            any |= r;
+            all &= r;
+        }
+        match (any, all) {
+            (false, _) => Goal::Compliant,
+            (true, true) => Goal::Ready,
+            (true, false) => Goal::Both,
+        }
+    }
+    /// The adjective: `compliant`, `ready` or `compliant or ready`.
+    fn word(self) -> &'static str {
+        match self {
+            Goal::Compliant => "compliant",
+            Goal::Ready => "ready",
+            Goal::Both => "compliant or ready",
+        }
+    }
+    fn y_desc(self) -> String {
+        format!("Devices {} (% of audience)", self.word())
+    }
+}
+
+/// A series' legend name: ` (ready)` added for a readiness test.
+fn goal_name(name: &str, readiness: bool) -> String {
+    if readiness {
+        format!("{name} (ready)")
+    } else {
+        name.to_string()
+    }
+}
+
+/// The smallest size the layout fits (text at half its size at 1200 × 700): a smaller chart is
+/// drawn at a size this big or more, with its aspect ratio, and scaled down (a thumbnail), so its
+/// text gets small but never overlaps.
+const MIN_LAYOUT: (u32, u32) = (480, 300);
+
 struct Style {
+    /// Size drawn at.
     w: u32,
     h: u32,
+    /// Size of the file written: the drawing scaled down when smaller than [`MIN_LAYOUT`].
+    out_w: u32,
+    out_h: u32,
+    /// Text and line scale: 1 at 1200 × 700, following the tighter of width and height.
     s: f64,
     title: Option<String>,
 }
 
 impl Style {
     fn new(o: &ChartOptions, title: Option<String>) -> Style {
+        let (out_w, out_h) = (o.width.max(200), o.height.max(150));
+        let k = (MIN_LAYOUT.0 as f64 / out_w as f64)
+            .max(MIN_LAYOUT.1 as f64 / out_h as f64)
+            .max(1.0);
+        let (w, h) = (
+            (out_w as f64 * k).round() as u32,
+            (out_h as f64 * k).round() as u32,
+        );
         Style {
-            w: o.width.max(200),
-            h: o.height.max(150),
-            s: (o.width as f64 / 1200.0).clamp(0.5, 4.0),
+            w,
+            h,
+            out_w,
+            out_h,
+            s: (w as f64 / 1200.0).min(h as f64 / 700.0).clamp(0.5, 4.0),
             title,
         }
     }
@@ -675,19 +852,80 @@ impl Style {
     fn small_font(&self) -> TextStyle<'static> {
         self.font(17.5)
     }
-    fn caption(&self, what: &str) -> String {
-        match &self.title {
-            Some(t) if !t.is_empty() => format!("{t}: {what}"),
-            _ => what.to_string(),
+    fn stroke(&self, v: f64) -> u32 {
+        self.px(v).max(1) as u32
+    }
+    /// A dash pattern in pixels.
+    fn dash(&self, (on, off): (f64, f64)) -> (i32, i32) {
+        (self.px(on).max(1), self.px(off).max(1))
+    }
+    /// Width in pixels of `text` in `font` (measured with the embedded font).
+    fn measure(&self, font: &TextStyle, text: &str) -> f64 {
+        match font.font.box_size(text) {
+            Ok((w, _)) => w as f64,
+            Err(_) => text.chars().count() as f64 * font.font.get_size() * 0.6,
         }
     }
-    /// Rough width in pixels of `text` in the small font.
-    fn text_w(&self, text: &str) -> f64 {
-        text.chars().count() as f64 * 17.5 * 0.6 * self.s
+    /// `text` cut by `cut` (keeping as many characters as fit) to at most `max_px` wide.
+    fn fit(
+        &self,
+        font: &TextStyle,
+        text: &str,
+        max_px: f64,
+        cut: fn(&str, usize) -> String,
+    ) -> String {
+        if self.measure(font, text) <= max_px {
+            return text.to_string();
+        }
+        let (mut lo, mut hi) = (1, text.chars().count().saturating_sub(1).max(1));
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.measure(font, &cut(text, mid)) <= max_px {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        cut(text, lo)
+    }
+    /// The chart's caption (`title: what`) at most `max_px` wide: the title is shortened first,
+    /// then, if `what` alone is too long, the whole caption loses its middle.
+    fn caption(&self, what: &str, max_px: f64) -> String {
+        let f = self.title_font();
+        let title = match &self.title {
+            Some(t) if !t.is_empty() => t,
+            _ => return self.fit(&f, what, max_px, elide_middle),
+        };
+        let full = format!("{title}: {what}");
+        if self.measure(&f, &full) <= max_px {
+            return full;
+        }
+        let rest = format!(": {what}");
+        let room = max_px - self.measure(&f, &rest);
+        if room >= self.measure(&f, "mmmmmmmm") {
+            return format!("{}{rest}", self.fit(&f, title, room, elide_end));
+        }
+        self.fit(&f, &full, max_px, elide_middle)
+    }
+    /// `text` broken into lines at most `max_px` wide at spaces; a word longer than a line loses
+    /// its middle.
+    fn wrap(&self, font: &TextStyle, text: &str, max_px: f64) -> Vec<String> {
+        let mut lines: Vec<String> = Vec::new();
+        for word in text.split(' ') {
+            match lines.last_mut() {
+                Some(l) if self.measure(font, &format!("{l} {word}")) <= max_px => {
+                    l.push(' ');
+                    l.push_str(word);
+                }
+                _ => lines.push(self.fit(font, word, max_px, elide_middle)),
+            }
+        }
+        lines
     }
 }
 
 type Area<DB> = DrawingArea<DB, Shift>;
+type Cart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
@@ -701,7 +939,8 @@ fn tick(v: &f64) -> String {
     }
 }
 
-fn shorten(s: &str, max: usize) -> String {
+/// `s` with its end cut to at most `max` characters, `…` marking the cut.
+fn elide_end(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -711,66 +950,182 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` with its middle cut to at most `max` characters, `…` marking the cut: the start and the
+/// end stay, where names of variants and deployments usually differ.
+fn elide_middle(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max {
+        return s.to_string();
+    }
+    let keep = max.saturating_sub(1);
+    let tail = keep / 2;
+    let head = keep - tail;
+    let mut t: String = chars[..head].iter().collect();
+    t.push('…');
+    t.extend(&chars[chars.len() - tail..]);
+    t
+}
+
+/// A straight or broken line in pixels, solid or dashed.
+fn pixel_line<DB: DrawingBackend>(
+    area: &Area<DB>,
+    pts: Vec<(i32, i32)>,
+    style: ShapeStyle,
+    dash: Option<(i32, i32)>,
+) -> Result<(), String> {
+    match dash {
+        None => area.draw(&PathElement::new(pts, style)),
+        Some((on, off)) => area.draw(&DashedPathElement::new(pts, on, off, style)),
+    }
+    .map_err(err)
+}
+
+/// A line in chart coordinates, solid or dashed.
+fn chart_line<DB: DrawingBackend>(
+    c: &mut Cart<'_, DB>,
+    pts: Vec<(f64, f64)>,
+    style: ShapeStyle,
+    dash: Option<(i32, i32)>,
+) -> Result<(), String> {
+    match dash {
+        None => c.draw_series(LineSeries::new(pts, style)).map(|_| ()),
+        Some((on, off)) => c
+            .draw_series(DashedLineSeries::new(pts, on, off, style))
+            .map(|_| ()),
+    }
+    .map_err(err)
+}
+
+/// A marker of radius `r` centred on `(x, y)` (pixels in `area`): filled, or an outline over
+/// white.
+fn marker<DB: DrawingBackend>(
+    area: &Area<DB>,
+    (x, y): (i32, i32),
+    shape: Shape,
+    r: i32,
+    col: RGBColor,
+    filled: bool,
+    st: &Style,
+) -> Result<(), String> {
+    let outline = |c: &RGBColor| ShapeStyle::from(c).stroke_width(st.stroke(2.0));
+    let corners: Vec<(i32, i32)> = match shape {
+        Shape::Circle => Vec::new(),
+        Shape::Square => {
+            let h = r * 7 / 8;
+            vec![
+                (x - h, y - h),
+                (x + h, y - h),
+                (x + h, y + h),
+                (x - h, y + h),
+            ]
+        }
+        Shape::Triangle => vec![
+            (x, y - r - r / 8),
+            (x + r, y + r * 3 / 4),
+            (x - r, y + r * 3 / 4),
+        ],
+        Shape::Diamond => {
+            let d = r + r / 8;
+            vec![(x, y - d), (x + d, y), (x, y + d), (x - d, y)]
+        }
+    };
+    let layers: Vec<(RGBColor, bool)> = if filled {
+        vec![(col, true)]
+    } else {
+        vec![(WHITE, true), (col, false)]
+    };
+    for (c, fill) in layers {
+        if corners.is_empty() {
+            let style = if fill { c.filled() } else { outline(&c) };
+            area.draw(&Circle::new((x, y), r, style)).map_err(err)?;
+        } else if fill {
+            area.draw(&Polygon::new(corners.clone(), c.filled()))
+                .map_err(err)?;
+        } else {
+            let mut closed = corners.clone();
+            closed.push(corners[0]);
+            area.draw(&PathElement::new(closed, outline(&c)))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum Swatch {
-    Line,
-    Dashed,
-    Band,
+    /// A series' line, with its pattern.
+    Line(Option<(f64, f64)>),
+    /// The 95 % target line.
+    Target,
+    /// A median line over its bands, with the line's pattern.
+    Band(Option<(f64, f64)>),
     Fill,
-    Dot,
-    Ring,
+    /// A marker, filled or outlined.
+    Marker(Shape, bool),
     Ticks,
 }
 
-/// Splits off a legend panel on the right sized for `entries`, draws it, returns the plot area.
+/// Splits off a legend panel on the right sized for `header` (a line or more of text above the
+/// entries) and `entries`, draws it, returns the plot area. Labels too long for the panel
+/// (at most 35 % of the width) lose their middle.
 fn with_legend<DB: DrawingBackend>(
     area: &Area<DB>,
     st: &Style,
+    header: Option<&str>,
     entries: &[(String, RGBColor, Swatch)],
 ) -> Result<Area<DB>, String> {
     let (w, _) = area.dim_in_pixel();
+    let font = st.small_font();
+    let (x0, sw_w, gap) = (st.px(10.0), st.px(34.0), st.px(10.0));
+    let text_x = x0 + sw_w + gap;
     let longest = entries
         .iter()
-        .map(|(l, _, _)| l.chars().count().min(32))
-        .max()
-        .unwrap_or(0);
-    let lw = (st.text_w(&"m".repeat(longest)) + st.px(70.0) as f64)
-        .clamp(st.px(140.0) as f64, w as f64 * 0.35) as u32;
+        .map(|(l, _, _)| st.measure(&font, l) + text_x as f64)
+        .chain(header.map(|h| st.measure(&font, h) + x0 as f64))
+        .fold(0.0, f64::max);
+    let lw = (longest + st.px(16.0) as f64).clamp(st.px(140.0) as f64, w as f64 * 0.35) as u32;
     let (plot, legend) = area.split_horizontally(w.saturating_sub(lw));
-    let max_chars = ((lw as f64 - st.px(60.0) as f64) / (17.5 * 0.6 * st.s)).max(4.0) as usize;
+    let max_px = lw as f64 - text_x as f64 - st.px(6.0) as f64;
     let row = st.px(30.0);
-    let x0 = st.px(10.0);
     let mut y = st.px(40.0);
     let (_, lh) = legend.dim_in_pixel();
+    let bottom = lh as i32 - st.px(10.0);
+    if let Some(h) = header {
+        for line in st.wrap(&font, h, lw as f64 - x0 as f64 - st.px(6.0) as f64) {
+            if y + row > bottom {
+                break;
+            }
+            legend
+                .draw(&Text::new(
+                    line,
+                    (x0, y + row / 2),
+                    font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+                ))
+                .map_err(err)?;
+            y += row;
+        }
+    }
     for (k, (label, c, sw)) in entries.iter().enumerate() {
-        if y + row > lh as i32 - st.px(10.0) {
+        if y + row > bottom {
             let more = format!("… {} more", entries.len() - k);
             legend
-                .draw(&Text::new(more, (x0, y), st.small_font()))
+                .draw(&Text::new(more, (x0, y), font.clone()))
                 .map_err(err)?;
             break;
         }
-        let (sx, sy, sw_w) = (x0, y + row / 2, st.px(34.0));
+        let (sx, sy) = (x0, y + row / 2);
+        let line = |dash: Option<(f64, f64)>, width: f64| {
+            pixel_line(
+                &legend,
+                vec![(sx, sy), (sx + sw_w, sy)],
+                ShapeStyle::from(c).stroke_width(st.stroke(width)),
+                dash.map(|d| st.dash(d)),
+            )
+        };
         match sw {
-            Swatch::Line | Swatch::Dashed => {
-                let style = ShapeStyle::from(c).stroke_width(st.px(3.0).max(1) as u32);
-                if matches!(sw, Swatch::Dashed) {
-                    let seg = sw_w / 5;
-                    for i in [0, 2, 4] {
-                        legend
-                            .draw(&PathElement::new(
-                                vec![(sx + i * seg, sy), (sx + (i + 1) * seg, sy)],
-                                style,
-                            ))
-                            .map_err(err)?;
-                    }
-                } else {
-                    legend
-                        .draw(&PathElement::new(vec![(sx, sy), (sx + sw_w, sy)], style))
-                        .map_err(err)?;
-                }
-            }
-            Swatch::Band => {
+            Swatch::Line(dash) => line(*dash, 3.0)?,
+            Swatch::Target => line(Some(TARGET_DASH), 2.0)?,
+            Swatch::Band(dash) => {
                 let hh = st.px(9.0);
                 legend
                     .draw(&Rectangle::new(
@@ -784,12 +1139,7 @@ fn with_legend<DB: DrawingBackend>(
                         c.mix(0.3).filled(),
                     ))
                     .map_err(err)?;
-                legend
-                    .draw(&PathElement::new(
-                        vec![(sx, sy), (sx + sw_w, sy)],
-                        ShapeStyle::from(c).stroke_width(st.px(3.0).max(1) as u32),
-                    ))
-                    .map_err(err)?;
+                line(*dash, 3.0)?;
             }
             Swatch::Fill => {
                 let hh = st.px(9.0);
@@ -806,10 +1156,16 @@ fn with_legend<DB: DrawingBackend>(
                     ))
                     .map_err(err)?;
             }
-            Swatch::Dot => {
-                legend
-                    .draw(&Circle::new((sx + sw_w / 2, sy), st.px(8.0), c.filled()))
-                    .map_err(err)?;
+            Swatch::Marker(shape, filled) => {
+                marker(
+                    &legend,
+                    (sx + sw_w / 2, sy),
+                    *shape,
+                    st.px(7.0),
+                    *c,
+                    *filled,
+                    st,
+                )?;
             }
             Swatch::Ticks => {
                 for k in 0..3 {
@@ -817,26 +1173,17 @@ fn with_legend<DB: DrawingBackend>(
                     legend
                         .draw(&PathElement::new(
                             vec![(x, sy - st.px(8.0)), (x, sy + st.px(8.0))],
-                            ShapeStyle::from(c).stroke_width(st.px(2.0).max(1) as u32),
+                            ShapeStyle::from(c).stroke_width(st.stroke(2.0)),
                         ))
                         .map_err(err)?;
                 }
             }
-            Swatch::Ring => {
-                legend
-                    .draw(&Circle::new(
-                        (sx + sw_w / 2, sy),
-                        st.px(6.0),
-                        ShapeStyle::from(c).stroke_width(st.px(2.0).max(1) as u32),
-                    ))
-                    .map_err(err)?;
-            }
         }
         legend
             .draw(&Text::new(
-                shorten(label, max_chars),
-                (sx + sw_w + st.px(10.0), sy),
-                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+                st.fit(&font, label, max_px, elide_middle),
+                (text_x, sy),
+                font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(err)?;
         y += row;
@@ -867,7 +1214,10 @@ fn render(chart: Chart, f: Format, d: &Inputs, st: &Style) -> Result<Vec<u8>, St
                 draw(chart, &root, d, st)?;
                 root.present().map_err(err)?;
             }
-            Ok(s.into_bytes())
+            // A thumbnail: the viewBox keeps the drawing's size, the image gets the size asked.
+            let drawn = format!("<svg width=\"{w}\" height=\"{h}\" ");
+            let shown = format!("<svg width=\"{}\" height=\"{}\" ", st.out_w, st.out_h);
+            Ok(s.replacen(&drawn, &shown, 1).into_bytes())
         }
         Format::Png => {
             let mut buf = vec![0u8; w as usize * h as usize * 3];
@@ -876,9 +1226,44 @@ fn render(chart: Chart, f: Format, d: &Inputs, st: &Style) -> Result<Vec<u8>, St
                 draw(chart, &root, d, st)?;
                 root.present().map_err(err)?;
             }
-            encode_png(&buf, w, h)
+            let (ow, oh) = (st.out_w, st.out_h);
+            if (ow, oh) == (w, h) {
+                encode_png(&buf, w, h)
+            } else {
+                encode_png(&shrink(&buf, (w, h), (ow, oh)), ow, oh)
+            }
         }
     }
+}
+
+/// An RGB image of size `from` scaled down to `to`: each pixel the mean of the pixels whose
+/// centres fall in it.
+fn shrink(rgb: &[u8], from: (u32, u32), to: (u32, u32)) -> Vec<u8> {
+    let span = |o: u32, n_from: u32, n_to: u32| {
+        let k = n_from as f64 / n_to as f64;
+        let a = ((o as f64 * k - 0.5).ceil().max(0.0) as usize).min(n_from as usize - 1);
+        let b = (((o + 1) as f64 * k - 0.5).ceil() as usize).clamp(a + 1, n_from as usize);
+        a..b
+    };
+    let mut out = Vec::with_capacity(to.0 as usize * to.1 as usize * 3);
+    for oy in 0..to.1 {
+        let ys = span(oy, from.1, to.1);
+        for ox in 0..to.0 {
+            let xs = span(ox, from.0, to.0);
+            let mut sum = [0u64; 3];
+            for y in ys.clone() {
+                for x in xs.clone() {
+                    let i = (y * from.0 as usize + x) * 3;
+                    for (c, s) in sum.iter_mut().enumerate() {
+                        *s += u64::from(rgb[i + c]);
+                    }
+                }
+            }
+            let n = (ys.len() * xs.len()) as u64;
+            out.extend(sum.iter().map(|s| ((s + n / 2) / n) as u8));
+        }
+    }
+    out
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
@@ -915,8 +1300,9 @@ fn draw<DB: DrawingBackend>(
 fn titled<DB: DrawingBackend>(root: &Area<DB>, st: &Style, what: &str) -> Result<Area<DB>, String> {
     let (w, _) = root.dim_in_pixel();
     let (head, body) = root.split_vertically(st.px(54.0).max(1) as u32);
+    let room = w as f64 - 2.0 * st.px(12.0) as f64;
     head.draw(&Text::new(
-        st.caption(what),
+        st.caption(what, room),
         ((w / 2) as i32, st.px(30.0)),
         st.title_font().pos(Pos::new(HPos::Center, VPos::Center)),
     ))
@@ -924,60 +1310,71 @@ fn titled<DB: DrawingBackend>(root: &Area<DB>, st: &Style, what: &str) -> Result
     Ok(body)
 }
 
-/// A chart with days on x and 0–100 % on y, axis labels set.
-macro_rules! days_percent_chart {
-    ($area:expr, $st:expr, $xmax:expr, $ydesc:expr) => {{
-        let mut c = ChartBuilder::on($area)
-            .margin($st.px(12.0))
-            .margin_right($st.px(24.0))
-            .x_label_area_size($st.px(64.0))
-            .y_label_area_size($st.px(84.0))
-            .build_cartesian_2d(0f64..$xmax, 0f64..100f64)
-            .map_err(err)?;
-        c.configure_mesh()
-            .x_desc("Days since start")
-            .y_desc($ydesc)
-            .x_label_formatter(&tick)
-            .y_label_formatter(&|v| format!("{v:.0} %"))
-            .label_style($st.tick_font())
-            .axis_desc_style($st.label_font())
-            .bold_line_style(GRID)
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(err)?;
-        c
-    }};
+/// The coordinates of a chart with days on x and 0–100 % on y (nothing drawn yet). Its x
+/// mapping depends only on the area's width, not on its height.
+fn days_percent_coords<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    st: &Style,
+    xmax: f64,
+) -> Result<Cart<'a, DB>, String> {
+    ChartBuilder::on(area)
+        .margin(st.px(12.0))
+        .margin_right(st.px(24.0))
+        .x_label_area_size(st.px(64.0))
+        .y_label_area_size(st.px(84.0))
+        .build_cartesian_2d(0f64..xmax, 0f64..100f64)
+        .map_err(err)
+}
+
+/// A chart with days on x and 0–100 % on y, axes and grid drawn.
+fn days_percent_chart<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    st: &Style,
+    xmax: f64,
+    y_desc: &str,
+) -> Result<Cart<'a, DB>, String> {
+    let mut c = days_percent_coords(area, st, xmax)?;
+    c.configure_mesh()
+        .x_desc("Days since start")
+        .y_desc(y_desc)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&|v| format!("{v:.0} %"))
+        .label_style(st.tick_font())
+        .axis_desc_style(st.label_font())
+        .bold_line_style(GRID)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    Ok(c)
 }
 
 fn target_line<DB: DrawingBackend>(
-    c: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+    c: &mut Cart<'_, DB>,
     st: &Style,
     xmax: f64,
 ) -> Result<(), String> {
-    c.draw_series(DashedLineSeries::new(
+    chart_line(
+        c,
         vec![(0.0, 95.0), (xmax, 95.0)],
-        st.px(10.0),
-        st.px(7.0),
-        ShapeStyle::from(&INK).stroke_width(st.px(2.0).max(1) as u32),
-    ))
-    .map_err(err)?;
-    Ok(())
+        ShapeStyle::from(&INK).stroke_width(st.stroke(2.0)),
+        Some(st.dash(TARGET_DASH)),
+    )
 }
 
 fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
-    let area = titled(root, st, "share of devices compliant")?;
+    let goal = Goal::of(d.series.iter().map(|s| s.readiness));
+    let area = titled(root, st, &format!("share of devices {}", goal.word()))?;
     let xmax = d.x_max_days();
     let mut entries: Vec<(String, RGBColor, Swatch)> = d
         .series
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.name.clone(), series_colour(i), Swatch::Line))
+        .map(|(i, s)| {
+            let name = goal_name(&s.name, s.readiness);
+            (name, series_colour(i), Swatch::Line(series_dash(i)))
+        })
         .collect();
-    entries.push(("95 % target".into(), INK, Swatch::Dashed));
+    entries.push(("95 % target".into(), INK, Swatch::Target));
     let marks = event_marks(d);
     let waves: Vec<(f64, usize)> = d
         .waves
@@ -987,58 +1384,59 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
     if !waves.is_empty() {
         entries.push(("offer waves (ticks above)".into(), MUTED, Swatch::Ticks));
     }
-    let plot = with_legend(&area, st, &entries)?;
+    let plot = with_legend(&area, st, None, &entries)?;
     // Event lane above the plot: rows of coloured ticks (one per deployment) with the new
-    // state's name; the lane's height comes from a layout with the estimated x scale.
-    let row_h = st.px(26.0);
-    let (pw, _) = plot.dim_in_pixel();
-    let est_scale = (pw as f64 - st.px(120.0) as f64).max(1.0) / xmax;
-    let width = |m: &Mark| st.text_w(&m.state) + (m.deps.len() as f64 * 6.0 + 22.0) * st.s;
-    let est_x: Vec<f64> = marks.iter().map(|m| m.hours / 24.0 * est_scale).collect();
-    let est = lane_rows(&marks, &est_x, width, 5);
-    let rows = est.iter().flatten().max().map_or(0, |&r| r + 1);
+    // state's name. The plot's x mapping does not depend on the lane's height, so the lane is
+    // laid out first, with the final x positions.
+    let (plot_x0, _) = plot.get_base_pixel();
+    let xs: Vec<f64> = {
+        let probe = days_percent_coords(&plot, st, xmax)?;
+        marks
+            .iter()
+            .map(|m| (probe.backend_coord(&(m.hours / 24.0, 0.0)).0 - plot_x0) as f64)
+            .collect()
+    };
     // Offer waves get a thin row of their own at the top of the lane, unlabelled.
     let wave_h = if waves.is_empty() { 0 } else { st.px(20.0) };
+    let layout = lane_layout(&marks, &xs, wave_h, st);
     let lane_h = if marks.is_empty() {
         wave_h + if waves.is_empty() { 0 } else { st.px(6.0) }
     } else {
-        wave_h + rows.max(1) as i32 * row_h + st.px(8.0)
+        layout.height + st.px(8.0)
     };
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
-    let mut c = days_percent_chart!(&main, st, xmax, "Devices compliant (% of audience)");
+    let mut c = days_percent_chart(&main, st, xmax, &goal.y_desc())?;
     target_line(&mut c, st, xmax)?;
     for (i, s) in d.series.iter().enumerate() {
-        let col = series_colour(i);
-        if let Some(v) = s.share("compliant") {
-            c.draw_series(LineSeries::new(
-                s.hours.iter().zip(v).map(|(h, y)| (h / 24.0, y * 100.0)),
-                ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
-            ))
-            .map_err(err)?;
-        }
+        chart_line(
+            &mut c,
+            s.hours
+                .iter()
+                .zip(&s.goal)
+                .map(|(h, y)| (h / 24.0, y * 100.0))
+                .collect(),
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
+            series_dash(i).map(|p| st.dash(p)),
+        )?;
     }
-    // Markers: a dot on each curve at the change, and the ticks plus label in the lane.
-    let (lane_x0, _) = lane.get_base_pixel();
-    let xs: Vec<f64> = marks
-        .iter()
-        .map(|m| (c.backend_coord(&(m.hours / 24.0, 0.0)).0 - lane_x0) as f64)
-        .collect();
-    let placed = lane_rows(&marks, &xs, width, rows.max(1));
+    // A tick per deployment, dashed like its line when the colours repeat.
+    let tick = |x: i32, y0: i32, y1: i32, i: usize, width: f64| {
+        pixel_line(
+            &lane,
+            vec![(x, y0), (x, y1)],
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(width)),
+            series_dash(i).map(|(on, off)| st.dash((on / 3.0, off / 3.0))),
+        )
+    };
     for &(h, i) in &waves {
-        let px = c.backend_coord(&(h / 24.0, 0.0)).0 - lane_x0;
-        lane.draw(&PathElement::new(
-            vec![(px, st.px(4.0)), (px, wave_h)],
-            ShapeStyle::from(&series_colour(i)).stroke_width(st.px(2.0).max(1) as u32),
-        ))
-        .map_err(err)?;
+        let px = c.backend_coord(&(h / 24.0, 0.0)).0 - plot_x0;
+        tick(px, st.px(4.0), wave_h, i, 2.0)?;
     }
-    for ((m, row), &px) in marks.iter().zip(placed).zip(&xs) {
+    // A dot on each curve at each change.
+    for m in &marks {
         for &i in &m.deps {
             let s = &d.series[i];
-            let y = s
-                .share("compliant")
-                .map_or(0.0, |v| interpolate(&s.hours, v, m.hours))
-                * 100.0;
+            let y = interpolate(&s.hours, &s.goal, m.hours) * 100.0;
             c.draw_series(std::iter::once(Circle::new(
                 (m.hours / 24.0, y),
                 st.px(6.0),
@@ -1048,33 +1446,84 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             c.draw_series(std::iter::once(Circle::new(
                 (m.hours / 24.0, y),
                 st.px(6.0),
-                ShapeStyle::from(&WHITE).stroke_width(st.px(1.5).max(1) as u32),
+                ShapeStyle::from(&WHITE).stroke_width(st.stroke(1.5)),
             )))
             .map_err(err)?;
         }
-        // Without a free row the ticks go in the last row, unlabelled.
-        let r = row.unwrap_or(rows.max(1) - 1);
-        let px = px as i32;
-        let y0 = wave_h + r as i32 * row_h + st.px(4.0);
-        let mut x = px;
-        for &i in &m.deps {
-            lane.draw(&PathElement::new(
-                vec![(x, y0), (x, y0 + row_h - st.px(4.0))],
-                ShapeStyle::from(&series_colour(i)).stroke_width(st.px(3.0).max(1) as u32),
-            ))
-            .map_err(err)?;
-            x += st.px(6.0);
-        }
-        if row.is_some() {
-            lane.draw(&Text::new(
-                m.state.clone(),
-                (x + st.px(2.0), y0 + (row_h - st.px(4.0)) / 2),
-                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(err)?;
-        }
+    }
+    for &(x, y0, y1, i) in &layout.ticks {
+        tick(x, y0, y1, i, 3.0)?;
+    }
+    for (x, y, text) in &layout.labels {
+        lane.draw(&Text::new(
+            text.clone(),
+            (*x, *y),
+            st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
     }
     Ok(())
+}
+
+/// The event lane in pixels: x from the plot's left edge, y from the lane's top.
+struct Lane {
+    /// Bottom of the last row.
+    height: i32,
+    /// (x, y0, y1, deployment) per tick.
+    ticks: Vec<(i32, i32, i32, usize)>,
+    /// (x, vertical centre, text) per label, left-aligned.
+    labels: Vec<(i32, i32, String)>,
+}
+
+/// Lays out the lane's ticks and labels below `top` (the waves' row): groups of changes
+/// ([`lane_groups`]) in up to 5 labelled rows ([`lane_rows`]); the ticks of groups without room
+/// for a label go, unlabelled, into a thin strip under the rows, never over a label.
+fn lane_layout(marks: &[Mark], xs: &[f64], top: i32, st: &Style) -> Lane {
+    let font = st.small_font();
+    let groups = lane_groups(marks, xs, st.px(6.0) as f64, st.px(12.0) as f64);
+    let text_dx = st.px(8.0);
+    let spans: Vec<(f64, f64)> = groups
+        .iter()
+        .map(|g| {
+            let last = g.ticks.last().map_or(0.0, |t| t.0);
+            let end = last + text_dx as f64 + st.measure(&font, &g.state) + st.px(10.0) as f64;
+            (g.x0(), end)
+        })
+        .collect();
+    let placed = lane_rows(&spans, 5);
+    let rows = placed.iter().flatten().max().map_or(0, |&r| r + 1) as i32;
+    let row_h = st.px(26.0);
+    let strip_h = if placed.iter().any(Option::is_none) {
+        st.px(16.0)
+    } else {
+        0
+    };
+    let mut lane = Lane {
+        height: top + rows * row_h + strip_h,
+        ticks: Vec::new(),
+        labels: Vec::new(),
+    };
+    for (g, row) in groups.iter().zip(&placed) {
+        let (y0, y1) = match row {
+            Some(r) => {
+                let y0 = top + *r as i32 * row_h + st.px(4.0);
+                (y0, y0 + row_h - st.px(4.0))
+            }
+            None => {
+                let y0 = top + rows * row_h + st.px(4.0);
+                (y0, y0 + strip_h - st.px(4.0))
+            }
+        };
+        for &(x, i) in &g.ticks {
+            lane.ticks.push((x.round() as i32, y0, y1, i));
+        }
+        if row.is_some() {
+            let last = g.ticks.last().map_or(0.0, |t| t.0).round() as i32;
+            lane.labels
+                .push((last + text_dx, (y0 + y1) / 2, g.state.clone()));
+        }
+    }
+    lane
 }
 
 /// Deployment state changes at one time to one state, for one or more deployments.
@@ -1109,31 +1558,61 @@ fn event_marks(d: &Inputs) -> Vec<Mark> {
     marks
 }
 
-/// Greedy row layout (`xs`: each mark's x in pixels): each mark goes in the first row whose previous label ended left of it;
+/// Marks that share one label in the event lane: changes to the same state close together.
+#[derive(Debug, PartialEq)]
+struct LaneGroup {
+    state: String,
+    /// (x in pixels, deployment) of each tick, left to right.
+    ticks: Vec<(f64, usize)>,
+}
+
+impl LaneGroup {
+    fn x0(&self) -> f64 {
+        self.ticks.first().map_or(0.0, |t| t.0)
+    }
+}
+
+/// Groups consecutive marks (`xs`: each mark's x in pixels) to the same state whose ticks would
+/// come within `join` pixels of each other; ticks are at least `gap` pixels apart (a tick moves
+/// right when it would touch the previous one).
+fn lane_groups(marks: &[Mark], xs: &[f64], gap: f64, join: f64) -> Vec<LaneGroup> {
+    let mut out: Vec<LaneGroup> = Vec::new();
+    for (m, &x) in marks.iter().zip(xs) {
+        let joins = out
+            .last()
+            .is_some_and(|g| g.state == m.state && g.ticks.last().is_some_and(|t| x <= t.0 + join));
+        if !joins {
+            out.push(LaneGroup {
+                state: m.state.clone(),
+                ticks: Vec::new(),
+            });
+        }
+        let g = out.last_mut().expect("a group");
+        for &i in &m.deps {
+            let x = g.ticks.last().map_or(x, |t| x.max(t.0 + gap));
+            g.ticks.push((x, i));
+        }
+    }
+    out
+}
+
+/// Greedy row layout of lane labels (`spans`: each one's pixels from its first tick to the end
+/// of its label, in x order): each goes in the first row whose previous span ended left of it;
 /// `None` when all `max_rows` rows are taken there.
-fn lane_rows(
-    marks: &[Mark],
-    xs: &[f64],
-    width: impl Fn(&Mark) -> f64,
-    max_rows: usize,
-) -> Vec<Option<usize>> {
+fn lane_rows(spans: &[(f64, f64)], max_rows: usize) -> Vec<Option<usize>> {
     let mut ends: Vec<f64> = Vec::new();
-    marks
+    spans
         .iter()
-        .zip(xs)
-        .map(|(m, &x0)| {
-            let end = x0 + width(m);
-            match ends.iter().position(|&e| e < x0) {
-                Some(r) => {
-                    ends[r] = end;
-                    Some(r)
-                }
-                None if ends.len() < max_rows => {
-                    ends.push(end);
-                    Some(ends.len() - 1)
-                }
-                None => None,
+        .map(|&(x0, end)| match ends.iter().position(|&e| e < x0) {
+            Some(r) => {
+                ends[r] = end;
+                Some(r)
             }
+            None if ends.len() < max_rows => {
+                ends.push(end);
+                Some(ends.len() - 1)
+            }
+            None => None,
         })
         .collect()
 }
@@ -1174,6 +1653,21 @@ fn stack_order(s: &Series) -> Vec<(usize, RGBColor)> {
     out
 }
 
+/// Legend entries of the states chart, top layer first: every state of `s` but the goal state
+/// the deployment does not use (`ready` unless it is a readiness test, `compliant` if it is
+/// one and has none).
+fn state_entries(s: &Series) -> Vec<(String, RGBColor, Swatch)> {
+    stack_order(s)
+        .iter()
+        .rev()
+        .filter(|&&(k, _)| {
+            let unused = |name: &str| s.states[k] == name && s.shares[k].iter().all(|&v| v == 0.0);
+            !(unused("ready") && !s.readiness || unused("compliant") && s.readiness)
+        })
+        .map(|&(k, c)| (s.states[k].replace('_', " "), c, Swatch::Fill))
+        .collect()
+}
+
 fn states<DB: DrawingBackend>(
     root: &Area<DB>,
     d: &Inputs,
@@ -1184,17 +1678,12 @@ fn states<DB: DrawingBackend>(
     let area = titled(
         root,
         st,
-        &format!("device states of {}", shorten(&s.name, 40)),
+        &format!("device states of {}", elide_middle(&s.name, 60)),
     )?;
     let order = stack_order(s);
-    let entries: Vec<_> = order
-        .iter()
-        .rev()
-        .map(|&(k, c)| (s.states[k].replace('_', " "), c, Swatch::Fill))
-        .collect();
-    let plot = with_legend(&area, st, &entries)?;
+    let plot = with_legend(&area, st, None, &state_entries(s))?;
     let xmax = d.x_max_days();
-    let mut c = days_percent_chart!(&plot, st, xmax, "Devices (% of audience)");
+    let mut c = days_percent_chart(&plot, st, xmax, "Devices (% of audience)")?;
     let n = s.hours.len();
     let mut lower = vec![0.0f64; n];
     for &(k, col) in &order {
@@ -1360,19 +1849,34 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
 }
 
 fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
-    let area = titled(root, st, "share compliant across replications")?;
+    let goal = Goal::of(d.bands.iter().map(|b| b.readiness));
+    let area = titled(
+        root,
+        st,
+        &format!("share {} across replications", goal.word()),
+    )?;
+    let pairs: Vec<(&str, &str)> = d
+        .bands
+        .iter()
+        .map(|b| (b.variant.as_str(), b.deployment.as_str()))
+        .collect();
+    let (labels, key) = variant_labels(&pairs, true);
     let mut entries: Vec<(String, RGBColor, Swatch)> = d
         .bands
         .iter()
+        .zip(labels)
         .enumerate()
-        .map(|(i, b)| (b.label.clone(), series_colour(i), Swatch::Band))
+        .map(|(i, (b, l))| {
+            let label = goal_name(&l, b.readiness);
+            (label, series_colour(i), Swatch::Band(series_dash(i)))
+        })
         .collect();
-    entries.push(("95 % target".into(), INK, Swatch::Dashed));
-    entries.push(("line: median".into(), MUTED, Swatch::Line));
-    entries.push(("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band));
-    let plot = with_legend(&area, st, &entries)?;
+    entries.push(("95 % target".into(), INK, Swatch::Target));
+    entries.push(("line: median".into(), MUTED, Swatch::Line(None)));
+    entries.push(("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band(None)));
+    let plot = with_legend(&area, st, key.as_deref(), &entries)?;
     let xmax = d.x_max_days();
-    let mut c = days_percent_chart!(&plot, st, xmax, "Devices compliant (% of audience)");
+    let mut c = days_percent_chart(&plot, st, xmax, &goal.y_desc())?;
     let poly = |b: &Band, lo: usize, hi: usize| -> Vec<(f64, f64)> {
         let mut pts: Vec<(f64, f64)> = b
             .hours
@@ -1404,15 +1908,16 @@ fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<
     }
     target_line(&mut c, st, xmax)?;
     for (i, b) in d.bands.iter().enumerate() {
-        let col = series_colour(i);
-        c.draw_series(LineSeries::new(
+        chart_line(
+            &mut c,
             b.hours
                 .iter()
                 .zip(&b.q[2])
-                .map(|(h, y)| (h / 24.0, y * 100.0)),
-            ShapeStyle::from(&col).stroke_width(st.px(3.0).max(1) as u32),
-        ))
-        .map_err(err)?;
+                .map(|(h, y)| (h / 24.0, y * 100.0))
+                .collect(),
+            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
+            series_dash(i).map(|p| st.dash(p)),
+        )?;
     }
     Ok(())
 }
@@ -1435,19 +1940,33 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         data_max * 1.1
     }
     .max(1.0);
-    let longest = d
+    let pairs: Vec<(&str, &str)> = d
         .variants
         .iter()
-        .map(|v| v.label.chars().count().min(28))
-        .max()
-        .unwrap_or(4);
-    let (aw, _) = area.dim_in_pixel();
-    let label_w = (st.text_w(&"m".repeat(longest)) + st.px(24.0) as f64).min(aw as f64 * 0.4);
+        .map(|v| (v.variant.as_str(), v.deployment.as_str()))
+        .collect();
+    let (labels, key) = variant_labels(&pairs, true);
     let entries = vec![
-        ("median".to_string(), SERIES[0], Swatch::Dot),
-        ("p5–p95 of runs".to_string(), SERIES[0], Swatch::Line),
+        (
+            "median".to_string(),
+            SERIES[0],
+            Swatch::Marker(Shape::Circle, true),
+        ),
+        ("p5–p95 of runs".to_string(), SERIES[0], Swatch::Line(None)),
     ];
-    let plot = with_legend(&area, st, &entries)?;
+    let plot = with_legend(&area, st, None, &entries)?;
+    // The label column: as wide as the longest label, up to 40 % of the plot's width; the key
+    // (the parameters the labels show) is the axis description beside it.
+    let (pw, _) = plot.dim_in_pixel();
+    let font = st.tick_font();
+    let desc_w = if key.is_some() { st.px(34.0) } else { 0 } as f64;
+    let longest = labels
+        .iter()
+        .map(|l| st.measure(&font, l))
+        .fold(st.measure(&font, "0000"), f64::max);
+    let gap = st.px(10.0) as f64;
+    let label_w = (longest + desc_w + 2.0 * gap).min(pw as f64 * 0.4);
+    let label_room = label_w - desc_w - 2.0 * gap;
     let mut c = ChartBuilder::on(&plot)
         .margin(st.px(12.0))
         .margin_right(st.px(24.0))
@@ -1455,8 +1974,11 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .y_label_area_size(label_w as i32)
         .build_cartesian_2d(0f64..xmax, 0f64..n.max(1) as f64)
         .map_err(err)?;
-    c.configure_mesh()
-        .disable_y_mesh()
+    let mut mesh = c.configure_mesh();
+    if let Some(k) = &key {
+        mesh.y_desc(k);
+    }
+    mesh.disable_y_mesh()
         .x_desc("Days from start to 95 % of the audience compliant")
         .x_label_formatter(&tick)
         .y_label_formatter(&|_| String::new())
@@ -1468,9 +1990,9 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .draw()
         .map_err(err)?;
     let (bx, by) = plot.get_base_pixel();
-    let stroke = st.px(3.0).max(1) as u32;
+    let stroke = st.stroke(3.0);
     let cap = 0.18;
-    for (i, v) in d.variants.iter().enumerate() {
+    for (i, (v, label)) in d.variants.iter().zip(&labels).enumerate() {
         let y = n as f64 - i as f64 - 0.5;
         let col = series_colour(0);
         let lo = days(v.h95[0]);
@@ -1525,37 +2047,148 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         }
         let (px, py) = c.backend_coord(&(0.0, y));
         plot.draw(&Text::new(
-            shorten(&v.label, 28),
-            (px - bx - st.px(10.0), py - by),
-            st.tick_font().pos(Pos::new(HPos::Right, VPos::Center)),
+            st.fit(&font, label, label_room, elide_middle),
+            (px - bx - gap as i32, py - by),
+            font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
         ))
         .map_err(err)?;
     }
     Ok(())
 }
 
+/// Where the labels of points go (`points`: pixel centre, marker radius and the label's width
+/// and height, in priority order): to the first of right-above, right-below, left-above,
+/// left-below, right and left of its point that stays inside `bounds` (x0, y0, x1, y1) and
+/// overlaps no marker and no label placed before it; `None` (left out) when none is free.
+fn place_labels(
+    points: &[((f64, f64), f64, f64, f64)],
+    bounds: (f64, f64, f64, f64),
+    pad: f64,
+) -> Vec<Option<(f64, f64)>> {
+    type Rect = (f64, f64, f64, f64);
+    let overlaps = |a: &Rect, b: &Rect| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+    let mut taken: Vec<Rect> = points
+        .iter()
+        .map(|&((x, y), r, _, _)| (x - r, y - r, x + r, y + r))
+        .collect();
+    points
+        .iter()
+        .map(|&((x, y), r, w, h)| {
+            let (right, left) = (x + r + pad, x - r - pad - w);
+            let (above, below) = (y - r / 2.0 - h, y + r / 2.0);
+            let spots = [
+                (right, above),
+                (right, below),
+                (left, above),
+                (left, below),
+                (right, y - h / 2.0),
+                (left, y - h / 2.0),
+            ];
+            let free = spots
+                .into_iter()
+                .map(|(x0, y0)| (x0, y0, x0 + w, y0 + h))
+                .find(|b| {
+                    b.0 >= bounds.0
+                        && b.1 >= bounds.1
+                        && b.2 <= bounds.2
+                        && b.3 <= bounds.3
+                        && !taken.iter().any(|t| overlaps(t, b))
+                });
+            free.map(|b| {
+                taken.push(b);
+                (b.0, b.1)
+            })
+        })
+        .collect()
+}
+
+/// Per deployment (`pts`: variant, deployment, x, y), its points on the Pareto front in x order,
+/// each spot once: `pareto_blast` is computed per deployment, so each has a front of its own.
+fn front_lines(
+    pts: &[(usize, usize, f64, f64)],
+    front: impl Fn(usize) -> bool,
+    deployments: usize,
+) -> Vec<Vec<(f64, f64)>> {
+    (0..deployments)
+        .map(|k| {
+            let mut line: Vec<(f64, f64)> = pts
+                .iter()
+                .filter(|p| p.1 == k && front(p.0))
+                .map(|p| (p.2, p.3))
+                .collect();
+            line.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            line.dedup();
+            line
+        })
+        .collect()
+}
+
 fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
     let area = titled(root, st, "time to 95 % vs devices hit by issues")?;
-    let front_col = SERIES[3];
-    let entries = vec![
-        ("Pareto front".to_string(), front_col, Swatch::Dot),
-        ("other variants".to_string(), MUTED, Swatch::Ring),
-    ];
-    let plot = with_legend(&area, st, &entries)?;
-    let pts: Vec<(&Variant, f64, f64)> = d
+    // One colour and marker per deployment: fronts are computed per deployment.
+    let mut deps: Vec<&str> = Vec::new();
+    for v in &d.variants {
+        if !deps.contains(&v.deployment.as_str()) {
+            deps.push(&v.deployment);
+        }
+    }
+    let dep_of = |v: &Variant| deps.iter().position(|x| *x == v.deployment).unwrap_or(0);
+    let pairs: Vec<(&str, &str)> = d
         .variants
         .iter()
-        .filter_map(|v| Some((v, v.h95[1]? / 24.0, v.hits_p50?)))
+        .map(|v| (v.variant.as_str(), v.deployment.as_str()))
         .collect();
-    let missing: Vec<&str> = d
+    let (labels, key) = variant_labels(&pairs, false);
+    let many = deps.len() > 1;
+    let mut entries: Vec<(String, RGBColor, Swatch)> = Vec::new();
+    if many {
+        for (k, dep) in deps.iter().enumerate() {
+            let swatch = Swatch::Marker(SHAPES[k % SHAPES.len()], true);
+            entries.push((dep.to_string(), series_colour(k), swatch));
+        }
+    }
+    let key_col = if many { INK } else { series_colour(0) };
+    entries.push((
+        "Pareto front".into(),
+        key_col,
+        Swatch::Marker(Shape::Circle, true),
+    ));
+    entries.push((
+        "other variants".into(),
+        key_col,
+        Swatch::Marker(Shape::Circle, false),
+    ));
+    let header = key.map(|k| format!("labels: {k}"));
+    let plot = with_legend(&area, st, header.as_deref(), &entries)?;
+    // (variant index, deployment, x, y)
+    let pts: Vec<(usize, usize, f64, f64)> = d
+        .variants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((i, dep_of(v), v.h95[1]? / 24.0, v.hits_p50?)))
+        .collect();
+    // The note has room for the variants' names as they are.
+    let missing: Vec<String> = d
         .variants
         .iter()
         .filter(|v| v.h95[1].is_none() || v.hits_p50.is_none())
-        .map(|v| v.label.as_str())
+        .map(|v| {
+            if many {
+                format!("{} · {}", v.variant, v.deployment)
+            } else {
+                v.variant.clone()
+            }
+        })
         .collect();
-    let xmax = pts.iter().map(|p| p.1).fold(0.0f64, f64::max) * 1.15;
-    let ymax = pts.iter().map(|p| p.2).fold(0.0f64, f64::max) * 1.15;
-    let (xmax, ymax) = (xmax.max(1.0), ymax.max(1.0));
+    let xmax = (pts.iter().map(|p| p.2).fold(0.0f64, f64::max) * 1.15).max(1.0);
+    let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max) * 1.15;
+    // Device counts: whole numbers on the axis when every value is one.
+    let whole = pts.iter().all(|p| p.3.fract() == 0.0);
+    let ymax = if whole {
+        ymax.ceil().max(1.0)
+    } else {
+        ymax.max(1.0)
+    };
     let (_, ph) = plot.dim_in_pixel();
     let note_h = if missing.is_empty() { 0 } else { st.px(34.0) };
     let (main, note) = plot.split_vertically(ph.saturating_sub(note_h as u32));
@@ -1566,65 +2199,119 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
         .y_label_area_size(st.px(84.0))
         .build_cartesian_2d(0f64..xmax, 0f64..ymax)
         .map_err(err)?;
+    let y_labels = if whole {
+        (ymax as usize + 1).min(11)
+    } else {
+        10
+    };
     c.configure_mesh()
         .x_desc("Median days to 95 % compliant")
         .y_desc("Median devices hit by issues")
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
+        .y_labels(y_labels)
         .label_style(st.tick_font())
         .axis_desc_style(st.label_font())
         .bold_line_style(GRID)
         .light_line_style(WHITE)
         .draw()
         .map_err(err)?;
-    let mut front: Vec<(f64, f64)> = pts
-        .iter()
-        .filter(|p| p.0.front)
-        .map(|p| (p.1, p.2))
-        .collect();
-    front.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    if front.len() > 1 {
-        c.draw_series(DashedLineSeries::new(
-            front.clone(),
-            st.px(8.0),
-            st.px(6.0),
-            ShapeStyle::from(&front_col).stroke_width(st.px(2.0).max(1) as u32),
-        ))
-        .map_err(err)?;
+    let front = |v: usize| d.variants[v].front;
+    for (k, line) in front_lines(&pts, front, deps.len()).into_iter().enumerate() {
+        if line.len() > 1 {
+            chart_line(
+                &mut c,
+                line,
+                ShapeStyle::from(&series_colour(k)).stroke_width(st.stroke(2.0)),
+                Some(st.dash((8.0, 6.0))),
+            )?;
+        }
     }
     let (bx, by) = main.get_base_pixel();
-    for (v, x, y) in &pts {
-        if v.front {
-            c.draw_series(std::iter::once(Circle::new(
-                (*x, *y),
-                st.px(9.0),
-                ShapeStyle::from(&front_col).filled(),
-            )))
-            .map_err(err)?;
-        } else {
-            c.draw_series(std::iter::once(Circle::new(
-                (*x, *y),
-                st.px(7.0),
-                ShapeStyle::from(&MUTED).stroke_width(st.px(2.0).max(1) as u32),
-            )))
+    let at = |x: f64, y: f64| {
+        let (px, py) = c.backend_coord(&(x, y));
+        (px - bx, py - by)
+    };
+    let r = st.px(8.0);
+    // Other variants under the front's.
+    for on_front in [false, true] {
+        for &(_, k, x, y) in pts.iter().filter(|p| front(p.0) == on_front) {
+            let shape = SHAPES[k % SHAPES.len()];
+            marker(&main, at(x, y), shape, r, series_colour(k), on_front, st)?;
+        }
+    }
+    // One label per place: variants of a deployment drawn on the same spot share it.
+    let font = st.small_font();
+    struct Spot {
+        at: (i32, i32),
+        dep: usize,
+        front: bool,
+        variants: Vec<usize>,
+    }
+    let mut spots: Vec<Spot> = Vec::new();
+    for &(v, k, x, y) in &pts {
+        let p = at(x, y);
+        let near =
+            |s: &&mut Spot| s.dep == k && (s.at.0 - p.0).abs() <= 2 && (s.at.1 - p.1).abs() <= 2;
+        match spots.iter_mut().find(near) {
+            Some(s) => {
+                s.front |= front(v);
+                s.variants.push(v);
+            }
+            None => spots.push(Spot {
+                at: p,
+                dep: k,
+                front: front(v),
+                variants: vec![v],
+            }),
+        }
+    }
+    // Front points are labelled first, then left to right.
+    spots.sort_by_key(|s| (!s.front, s.at.0, s.at.1));
+    let (x_range, y_range) = c.plotting_area().get_pixel_range();
+    let bounds = (
+        (x_range.start - bx) as f64,
+        (y_range.start - by) as f64,
+        main.dim_in_pixel().0 as f64,
+        (y_range.end - by) as f64,
+    );
+    let max_w = (bounds.2 - bounds.0) * 0.45;
+    let h = font.font.get_size();
+    let texts: Vec<String> = spots
+        .iter()
+        .map(|s| {
+            let names: Vec<&str> = s.variants.iter().map(|&v| labels[v].as_str()).collect();
+            st.fit(&font, &names.join(" / "), max_w, elide_end)
+        })
+        .collect();
+    let boxes: Vec<((f64, f64), f64, f64, f64)> = spots
+        .iter()
+        .zip(&texts)
+        .map(|(s, t)| {
+            let c = (s.at.0 as f64, s.at.1 as f64);
+            (c, r as f64, st.measure(&font, t), h)
+        })
+        .collect();
+    for (t, spot) in texts
+        .iter()
+        .zip(place_labels(&boxes, bounds, st.px(4.0) as f64))
+    {
+        if let Some((x0, y0)) = spot {
+            main.draw(&Text::new(
+                t.clone(),
+                (x0.round() as i32, y0.round() as i32),
+                font.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
             .map_err(err)?;
         }
-        let (px, py) = c.backend_coord(&(*x, *y));
-        main.draw(&Text::new(
-            shorten(&v.label, 24),
-            (px - bx + st.px(12.0), py - by - st.px(10.0)),
-            st.small_font().pos(Pos::new(HPos::Left, VPos::Bottom)),
-        ))
-        .map_err(err)?;
     }
     if !missing.is_empty() {
+        let text = format!("Not shown (never reached 95 %): {}", missing.join(", "));
+        let (nw, _) = note.dim_in_pixel();
         note.draw(&Text::new(
-            shorten(
-                &format!("Not shown (never reached 95 %): {}", missing.join(", ")),
-                110,
-            ),
+            st.fit(&font, &text, nw as f64 - st.px(24.0) as f64, elide_end),
             (st.px(12.0), st.px(8.0)),
-            st.small_font(),
+            font.clone(),
         ))
         .map_err(err)?;
     }
@@ -1778,14 +2465,434 @@ mod tests {
 
     #[test]
     fn event_labels_take_the_first_free_row_and_give_up_when_rows_run_out() {
-        let m = |h: f64| Mark {
-            hours: h,
-            state: "x".into(),
-            deps: vec![0],
-        };
-        let marks = [m(0.0), m(1.0), m(2.0), m(50.0)];
-        let xs = [0.0, 10.0, 20.0, 50.0];
-        let rows = lane_rows(&marks, &xs, |_| 30.0, 2);
+        let spans = [(0.0, 30.0), (10.0, 40.0), (20.0, 50.0), (50.0, 80.0)];
+        let rows = lane_rows(&spans, 2);
         assert_eq!(rows, [Some(0), Some(1), None, Some(0)]);
+    }
+
+    /// Text content of every `<text>` element of an SVG, with its `text-anchor`.
+    fn svg_texts(svg: &[u8]) -> Vec<(String, String)> {
+        let text = std::str::from_utf8(svg).expect("UTF-8");
+        let doc = roxmltree::Document::parse(text).expect("XML");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| {
+                let t = n.text()?.trim().to_string();
+                Some((t, n.attribute("text-anchor").unwrap_or("").to_string()))
+            })
+            .collect()
+    }
+
+    fn svg_of(files: &[(&'static str, Vec<u8>)], name: &str, opts: &ChartOptions) -> Vec<u8> {
+        let opts = ChartOptions {
+            formats: vec![Format::Svg],
+            ..opts.clone()
+        };
+        let out = render_files(files, &opts).expect("charts render");
+        out.into_iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} not rendered"))
+            .1
+    }
+
+    fn labels_of(svg: &[u8]) -> Vec<String> {
+        svg_texts(svg).into_iter().map(|(t, _)| t).collect()
+    }
+
+    /// A timeseries of a deployment `a` that installs and a readiness test `r`, as `rollsim run`
+    /// writes them: every state listed for both.
+    const TS_READY: &str = "hours,time,deployment,state,devices,share
+0,t,a,not_offered,10,1.000000
+0,t,a,compliant,0,0.000000
+0,t,a,ready,0,0.000000
+0,t,r,not_offered,10,1.000000
+0,t,r,compliant,0,0.000000
+0,t,r,ready,0,0.000000
+24,t,a,not_offered,5,0.500000
+24,t,a,compliant,5,0.500000
+24,t,a,ready,0,0.000000
+24,t,r,not_offered,0,0.000000
+24,t,r,compliant,0,0.000000
+24,t,r,ready,10,1.000000
+";
+
+    #[test]
+    fn a_readiness_test_is_charted_by_its_ready_devices_and_named_so() {
+        let t = Table::parse("timeseries.csv", TS_READY.as_bytes()).unwrap();
+        let s = parse_timeseries(&t).unwrap();
+        assert_eq!(
+            (s[0].readiness, s[0].goal.as_slice()),
+            (false, &[0.0, 0.5][..])
+        );
+        assert_eq!(
+            (s[1].readiness, s[1].goal.as_slice()),
+            (true, &[0.0, 1.0][..])
+        );
+        let f = vec![("timeseries.csv", TS_READY.as_bytes().to_vec())];
+        let labels = labels_of(&svg_of(&f, "compliance.svg", &small()));
+        for l in [
+            "a",
+            "r (ready)",
+            "Devices compliant or ready (% of audience)",
+        ] {
+            assert!(labels.iter().any(|x| x == l), "{l} missing: {labels:?}");
+        }
+        // The states legend names the goal state the deployment uses, and only that one.
+        let r = labels_of(&svg_of(&f, "states-r.svg", &small()));
+        assert!(r.iter().any(|x| x == "ready") && !r.iter().any(|x| x == "compliant"));
+        let a = labels_of(&svg_of(&f, "states-a.svg", &small()));
+        assert!(a.iter().any(|x| x == "compliant") && !a.iter().any(|x| x == "ready"));
+        // Only readiness tests: the chart says ready throughout.
+        let only_r = TS_READY
+            .lines()
+            .filter(|l| !l.contains(",a,"))
+            .collect::<Vec<_>>();
+        let f = vec![("timeseries.csv", only_r.join("\n").into_bytes())];
+        let labels = labels_of(&svg_of(&f, "compliance.svg", &small()));
+        assert!(labels.iter().any(|x| x == "Devices ready (% of audience)"));
+        assert!(labels.iter().any(|x| x.ends_with("share of devices ready")));
+    }
+
+    #[test]
+    fn bands_of_a_readiness_test_follow_its_ready_devices() {
+        let csv = "variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean
+base,0,t,r,not_offered,1,1,1,1,1,1
+base,0,t,r,compliant,0,0,0,0,0,0
+base,0,t,r,ready,0,0,0,0,0,0
+base,1,t,r,not_offered,0.1,0.1,0.1,0.1,0.1,0.1
+base,1,t,r,compliant,0,0,0,0,0,0
+base,1,t,r,ready,0.8,0.85,0.9,0.92,0.95,0.9
+";
+        let b = parse_bands(&Table::parse("bands.csv", csv.as_bytes()).unwrap()).unwrap();
+        assert_eq!(b.len(), 1);
+        assert!(b[0].readiness);
+        assert_eq!(b[0].hours, [0.0, 1.0]);
+        assert_eq!(b[0].q[2], [0.0, 0.9]);
+        assert_eq!(b[0].q[4], [0.0, 0.95]);
+        let f = vec![("bands.csv", csv.as_bytes().to_vec())];
+        let labels = labels_of(&svg_of(&f, "bands.svg", &small()));
+        assert!(labels.iter().any(|x| x == "base (ready)"), "{labels:?}");
+        assert!(labels.iter().any(|x| x == "Devices ready (% of audience)"));
+    }
+
+    #[test]
+    fn ready_is_stacked_at_the_bottom_with_a_colour_of_its_own() {
+        let t = Table::parse("timeseries.csv", TS_READY.as_bytes()).unwrap();
+        let s = parse_timeseries(&t).unwrap();
+        let order: Vec<&str> = stack_order(&s[1])
+            .iter()
+            .map(|&(k, _)| s[1].states[k].as_str())
+            .collect();
+        assert_eq!(order, ["compliant", "ready", "not_offered"]);
+        let ready = STATES.iter().find(|(n, _)| *n == "ready").unwrap().1;
+        let others = STATES.iter().filter(|(n, _)| *n != "ready").map(|x| x.1);
+        assert!(others.chain(OTHER_STATES).all(|c| c != ready));
+    }
+
+    /// (variant, deployment) of every run of a shipped sweep, from the sweep file itself.
+    fn shipped_sweep(file: &str) -> Vec<(String, String)> {
+        let sweep = crate::batch::sweep::Sweep::load(Path::new(file)).expect("shipped sweep");
+        sweep
+            .variants
+            .iter()
+            .flat_map(|v| {
+                v.scenario
+                    .deployments
+                    .iter()
+                    .map(|d| (v.name.clone(), d.name.clone()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_sweeps_variant_labels_keep_the_values_that_tell_them_apart() {
+        let cases = [
+            (
+                "scenarios/sweeps/rollout-size.toml",
+                "threshold, devicesPerOffer",
+                vec![
+                    "5, 250", "5, 500", "5, 1000", "10, 250", "10, 500", "10, 1000",
+                ],
+            ),
+            (
+                "scenarios/sweeps/forced-reboot.toml",
+                "daysUntilForcedReboot · deployment",
+                vec![
+                    "0 · expedited",
+                    "0 · regular",
+                    "1 · expedited",
+                    "1 · regular",
+                    "2 · expedited",
+                    "2 · regular",
+                ],
+            ),
+        ];
+        for (file, key, want) in cases {
+            let runs = shipped_sweep(file);
+            let pairs: Vec<(&str, &str)> =
+                runs.iter().map(|(v, d)| (v.as_str(), d.as_str())).collect();
+            let (labels, k) = variant_labels(&pairs, true);
+            assert_eq!(labels, want, "{file}");
+            assert_eq!(k.as_deref(), Some(key), "{file}");
+            // Drawn in full, the key beside them, in the time-to-95 chart and the bands legend.
+            let mut csv = String::from(
+                "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast\n",
+            );
+            for (i, (v, d)) in runs.iter().enumerate() {
+                csv.push_str(&format!(
+                    "\"{v}\",{d},5,{},{},{},{i},true\n",
+                    30 + i,
+                    40 + i,
+                    50 + i
+                ));
+            }
+            let f = vec![("variants.csv", csv.into_bytes())];
+            let drawn = labels_of(&svg_of(&f, "time-to-95.svg", &ChartOptions::default()));
+            for l in want.iter().chain([&key]) {
+                assert!(
+                    drawn.iter().any(|x| x == l),
+                    "{file}: {l} not drawn: {drawn:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn named_variants_keep_their_names_and_a_label_cut_for_room_keeps_its_start_and_end() {
+        let pairs = [("rings-3-days", "d"), ("all-at-once", "d")];
+        let (labels, key) = variant_labels(&pairs, true);
+        assert_eq!(
+            (labels, key),
+            (vec!["rings-3-days".into(), "all-at-once".into()], None)
+        );
+        // Values with commas of their own are not a parameter list: the names stay whole.
+        let pairs = [("rings=[1, 2]", "d"), ("rings=[3, 4]", "d")];
+        assert_eq!(variant_labels(&pairs, false).0[0], "rings=[1, 2]");
+        assert_eq!(
+            elide_middle("threshold=10,devicesPerOffer=1000", 15),
+            "thresho…er=1000"
+        );
+        assert_eq!(elide_middle("short", 15), "short");
+        assert_eq!(elide_end("threshold=10", 6), "thres…");
+    }
+
+    /// A `variants.csv` of the forced-reboot sweep: the regular deployment's three variants on
+    /// one spot, all hits zero.
+    const FORCED: &str = "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast
+daysUntilForcedReboot=0,expedited,5,38,38.3753,39.0272,0,true
+daysUntilForcedReboot=0,regular,5,52,60.835,62.0153,0,true
+daysUntilForcedReboot=1,expedited,5,45,45.6478,46.0461,0,false
+daysUntilForcedReboot=1,regular,5,52,60.835,62.0153,0,true
+daysUntilForcedReboot=2,expedited,5,47,47.2667,48.3956,0,false
+daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true
+";
+
+    #[test]
+    fn the_pareto_chart_keeps_deployments_apart_and_counts_devices_in_whole_numbers() {
+        let f = vec![("variants.csv", FORCED.as_bytes().to_vec())];
+        let texts = svg_texts(&svg_of(&f, "pareto.svg", &ChartOptions::default()));
+        let has = |l: &str| texts.iter().any(|(t, _)| t == l);
+        for l in ["expedited", "regular", "Pareto front", "other variants"] {
+            assert!(has(l), "legend lacks {l}: {texts:?}");
+        }
+        assert!(has("labels: daysUntilForcedReboot"));
+        // The regular deployment's three coincident points share one label.
+        assert!(has("0 / 1 / 2"), "{texts:?}");
+        // The y axis (right-aligned tick labels) shows no fraction of a device.
+        let y_ticks: Vec<&str> = texts
+            .iter()
+            .filter(|(_, a)| a == "end")
+            .map(|(t, _)| t.as_str())
+            .collect();
+        assert_eq!(y_ticks, ["0", "1"]);
+        // One front per deployment, never joining points of two deployments.
+        let d = Inputs::parse(&f).unwrap();
+        let pts = [
+            (0, 0, 1.6, 0.0),
+            (1, 1, 2.5, 0.0),
+            (3, 1, 2.5, 0.0),
+            (5, 1, 2.5, 0.0),
+        ];
+        let lines = front_lines(&pts, |v| d.variants[v].front, 2);
+        assert_eq!(lines, [vec![(1.6, 0.0)], vec![(2.5, 0.0)]]);
+    }
+
+    #[test]
+    fn labels_of_crowded_points_never_overlap_each_other_or_a_point() {
+        // Twenty points on a tight diagonal, labels 60 × 16 px.
+        let points: Vec<_> = (0..20)
+            .map(|i| {
+                (
+                    (100.0 + 7.0 * i as f64, 300.0 - 5.0 * i as f64),
+                    8.0,
+                    60.0,
+                    16.0,
+                )
+            })
+            .collect();
+        let bounds = (0.0, 0.0, 600.0, 400.0);
+        let placed = place_labels(&points, bounds, 4.0);
+        let boxes: Vec<(f64, f64, f64, f64)> = placed
+            .iter()
+            .zip(&points)
+            .filter_map(|(p, pt)| p.map(|(x, y)| (x, y, x + pt.2, y + pt.3)))
+            .collect();
+        assert!(boxes.len() >= 5, "only {} labels placed", boxes.len());
+        let overlap = |a: &(f64, f64, f64, f64), b: &(f64, f64, f64, f64)| {
+            a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+        };
+        for (i, a) in boxes.iter().enumerate() {
+            assert!(a.0 >= 0.0 && a.2 <= 600.0 && a.1 >= 0.0 && a.3 <= 400.0);
+            assert!(boxes[i + 1..].iter().all(|b| !overlap(a, b)));
+            for ((x, y), r, _, _) in &points {
+                assert!(!overlap(a, &(x - r, y - r, x + r, y + r)));
+            }
+        }
+    }
+
+    #[test]
+    fn close_changes_to_one_state_share_a_label_and_their_ticks_stay_apart() {
+        let m = |h: f64, s: &str, d: usize| Mark {
+            hours: h,
+            state: s.into(),
+            deps: vec![d],
+        };
+        // Four deployments paused 3 px apart, then offering again far to the right.
+        let marks = [
+            m(6.0, "paused", 0),
+            m(9.0, "paused", 1),
+            m(12.0, "paused", 2),
+            m(40.0, "offering", 0),
+        ];
+        let xs = [100.0, 103.0, 106.0, 300.0];
+        let g = lane_groups(&marks, &xs, 6.0, 12.0);
+        assert_eq!(g.len(), 2);
+        assert_eq!(g[0].ticks, [(100.0, 0), (106.0, 1), (112.0, 2)]);
+        assert_eq!(g[1].ticks, [(300.0, 0)]);
+    }
+
+    #[test]
+    fn ticks_without_room_for_a_label_never_cross_a_label() {
+        ensure_font().unwrap();
+        let st = Style::new(&ChartOptions::default(), None);
+        // Alternating states every 10 px across 4 deployments: far more labels than 5 rows hold.
+        let states = ["paused", "offering"];
+        let marks: Vec<Mark> = (0..60)
+            .map(|k| Mark {
+                hours: k as f64,
+                state: states[k % 2].into(),
+                deps: vec![k % 4],
+            })
+            .collect();
+        let xs: Vec<f64> = (0..60).map(|k| 10.0 * k as f64).collect();
+        let lane = lane_layout(&marks, &xs, 20, &st);
+        let font = st.small_font();
+        let h = font.font.get_size();
+        let label_boxes: Vec<(f64, f64, f64, f64)> = lane
+            .labels
+            .iter()
+            .map(|(x, y, t)| {
+                let (x, y) = (*x as f64, *y as f64);
+                (x, y - h / 2.0, x + st.measure(&font, t), y + h / 2.0)
+            })
+            .collect();
+        assert!(label_boxes.len() < marks.len(), "the case should overflow");
+        assert_eq!(lane.ticks.len(), marks.len(), "every change keeps its tick");
+        for &(x, y0, y1, _) in &lane.ticks {
+            let (x, y0, y1) = (x as f64, y0 as f64, y1 as f64);
+            for b in &label_boxes {
+                let crosses = x + 1.5 > b.0 && x - 1.5 < b.2 && y1 > b.1 && y0 < b.3;
+                assert!(!crosses, "tick at {x} ({y0}–{y1}) crosses label box {b:?}");
+            }
+            assert!(y1 as i32 <= lane.height);
+        }
+        for (i, a) in label_boxes.iter().enumerate() {
+            for b in &label_boxes[i + 1..] {
+                assert!(
+                    !(a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    /// WCAG contrast ratio of `c` on white.
+    fn contrast_on_white(c: RGBColor) -> f64 {
+        let lin = |v: u8| {
+            let v = v as f64 / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let l = 0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2);
+        1.05 / (l + 0.05)
+    }
+
+    #[test]
+    fn series_past_eight_differ_by_pattern_and_the_yellow_stands_out_on_white() {
+        let styles: Vec<(RGBColor, Option<(f64, f64)>)> = (0..32)
+            .map(|i| (series_colour(i), series_dash(i)))
+            .collect();
+        for (i, a) in styles.iter().enumerate() {
+            assert!(!styles[i + 1..].contains(a), "series {i} repeats");
+            assert_ne!(a.1, Some(TARGET_DASH), "series {i} looks like the target");
+        }
+        let yellow = SERIES[7];
+        assert!(
+            contrast_on_white(yellow) >= 3.0,
+            "{}",
+            contrast_on_white(yellow)
+        );
+        assert!(SERIES.iter().all(|&c| contrast_on_white(c) >= 2.0));
+    }
+
+    #[test]
+    fn a_long_title_is_shortened_to_the_chart_width() {
+        ensure_font().unwrap();
+        let title = "a-very-long-scenario-name-for-the-emea-security-rollout-of-january".repeat(2);
+        let st = Style::new(&ChartOptions::default(), Some(title.clone()));
+        let room = 1200.0 - 24.0;
+        let what = "device states of ring 1";
+        let c = st.caption(what, room);
+        assert!(st.measure(&st.title_font(), &c) <= room);
+        assert!(
+            c.starts_with("a-very-long") && c.ends_with(&format!("…: {what}")),
+            "{c}"
+        );
+        // A caption that fits is left alone; one whose own part is too long loses its middle.
+        let short = Style::new(&ChartOptions::default(), Some("fleet".into()));
+        assert_eq!(short.caption(what, room), format!("fleet: {what}"));
+        let huge = "w".repeat(300);
+        let c = short.caption(&huge, room);
+        assert!(st.measure(&st.title_font(), &c) <= room && c.contains('…'));
+    }
+
+    #[test]
+    fn a_chart_smaller_than_its_layout_is_drawn_whole_and_scaled_down() {
+        let tiny = ChartOptions {
+            width: 200,
+            height: 150,
+            ..ChartOptions::default()
+        };
+        let out = render_files(&files(&[]), &tiny).unwrap();
+        let png = &out.iter().find(|(n, _)| n == "compliance.png").unwrap().1;
+        let mut reader = png::Decoder::new(png.as_slice()).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (200, 150));
+        // The SVG is the 480 × 360 drawing, shown at 200 × 150.
+        let svg = String::from_utf8(out[1].1.clone()).unwrap();
+        assert!(svg.starts_with("<svg width=\"200\" height=\"150\" viewBox=\"0 0 480 360\""));
+        let big = ChartOptions {
+            width: 480,
+            height: 360,
+            ..ChartOptions::default()
+        };
+        let same =
+            String::from_utf8(render_files(&files(&[]), &big).unwrap()[1].1.clone()).unwrap();
+        let body = |s: &str| s[s.find('>').unwrap()..].to_string();
+        assert_eq!(body(&svg), body(&same));
     }
 }

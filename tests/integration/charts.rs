@@ -311,3 +311,63 @@ fn rollsim_plot_on_a_folder_without_outputs_is_a_usage_error() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("no rollsim output here"), "{stderr}");
 }
+
+#[test]
+fn a_readiness_test_is_charted_ready_as_the_summary_counts_it() {
+    let shipped = std::fs::read_to_string("scenarios/quality-update-office-fleet.toml")
+        .expect("shipped scenario");
+    let settings = "settings = { expedite = { isExpedited = true, isReadinessTest = true } }\n";
+    let at = shipped.find("[[deployments]]").expect("a deployment");
+    let end = shipped[at..]
+        .find("\n\n")
+        .map_or(shipped.len(), |i| at + i + 1);
+    let text = format!("{}{settings}{}", &shipped[..end], &shipped[end..]);
+    let case = Case::new(&text);
+    let out = case.run("out", &["--devices", "500"]);
+    let s = summary(&out);
+    let dep = &s["deployments"][0];
+    assert_eq!(dep["share_compliant"].as_f64(), Some(1.0), "{dep}");
+    let name = dep["name"].as_str().expect("name");
+    let compliance = svg_labels(&out.join("compliance.svg"));
+    assert!(
+        compliance.contains(&format!("{name} (ready)")),
+        "{compliance:?}"
+    );
+    assert!(
+        compliance
+            .iter()
+            .any(|l| l == "Devices ready (% of audience)")
+    );
+    let states = svg_labels(&out.join(format!("states-{name}.svg")));
+    assert!(states.iter().any(|l| l == "ready"), "{states:?}");
+    assert!(!states.iter().any(|l| l == "compliant"), "{states:?}");
+    // The line (not the lane's two-point ticks) reaches the top: its highest point is at the
+    // plot's 100 % tick.
+    let svg = std::fs::read_to_string(out.join("compliance.svg")).expect("svg");
+    let doc = roxmltree::Document::parse(&svg).expect("xml");
+    let top_of = |colour: &str| {
+        doc.descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(colour))
+            .map(|n| {
+                n.attribute("points")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .filter_map(|p| p.split(',').nth(1)?.parse::<f64>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|ys| ys.len() > 2)
+            .flatten()
+            .fold(f64::INFINITY, f64::min)
+    };
+    let hundred = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text") && n.text().map(str::trim) == Some("100 %"))
+        .filter_map(|n| n.attribute("y")?.parse::<f64>().ok())
+        .next()
+        .expect("a 100 % tick");
+    let top = top_of("#0072B2");
+    assert!(
+        (top - hundred).abs() <= 2.0,
+        "line tops at y {top}, 100 % at {hundred}"
+    );
+}
