@@ -79,7 +79,7 @@ pub struct RunResult {
 pub fn memory_estimate(sc: &Scenario) -> u64 {
     let samples = sc.horizon / sc.sample_interval.max(1) + 1;
     let per_device = 104 + 8 * sc.deployments.len() as u64;
-    sc.devices() * per_device + samples * sc.deployments.len() as u64 * 10 * 8 + (8 << 20)
+    sc.devices() * per_device + samples * sc.deployments.len() as u64 * N_STATES as u64 * 8 + (8 << 20)
 }
 
 /// Checks that `runs` simultaneous runs of `sc` fit in the memory available now (Linux
@@ -422,7 +422,7 @@ impl<'a> World<'a> {
             });
         }
         if run.ineligible.contains(dev) {
-            return Some(State::Failed);
+            return Some(State::Ineligible);
         }
         if self.service.held(dep, dev) {
             return Some(State::Held);

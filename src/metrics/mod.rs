@@ -34,11 +34,14 @@ pub enum State {
     Failed,
     /// Restarted into the new build and reverted to the old one.
     RolledBack,
+    /// Found ineligible for the content at a scan (an `ineligible` issue): the device never
+    /// attempts the install and never retries, so it is not a failed install.
+    Ineligible,
 }
 
 impl State {
     /// All states, in pipeline order (the order of rows in `timeseries.csv`).
-    pub const ALL: [State; 10] = [
+    pub const ALL: [State; 11] = [
         State::NotOffered,
         State::Held,
         State::Offered,
@@ -49,6 +52,7 @@ impl State {
         State::Ready,
         State::Failed,
         State::RolledBack,
+        State::Ineligible,
     ];
 
     /// Whether the state is the deployment's goal: compliant, or ready for a readiness test.
@@ -69,6 +73,7 @@ impl State {
             State::Ready => "ready",
             State::Failed => "failed",
             State::RolledBack => "rolled_back",
+            State::Ineligible => "ineligible",
         }
     }
 }

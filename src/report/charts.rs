@@ -721,7 +721,7 @@ fn series_dash(i: usize) -> Option<(f64, f64)> {
 
 /// Stacking order (bottom first) and colour of the known client states: the goal states first
 /// (`compliant`, or `ready` for a readiness test).
-const STATES: [(&str, RGBColor); 10] = [
+const STATES: [(&str, RGBColor); 11] = [
     ("compliant", RGBColor(0x00, 0x9E, 0x73)),
     ("ready", RGBColor(0x00, 0x5F, 0x46)),
     ("pending_restart", RGBColor(0xE6, 0x9F, 0x00)),
@@ -732,6 +732,7 @@ const STATES: [(&str, RGBColor); 10] = [
     ("not_offered", RGBColor(0xD4, 0xD4, 0xD4)),
     ("failed", RGBColor(0xD5, 0x5E, 0x00)),
     ("rolled_back", RGBColor(0xCC, 0x79, 0xA7)),
+    ("ineligible", RGBColor(0x7F, 0x3C, 0x8D)),
 ];
 const OTHER_STATES: [RGBColor; 3] = [
     RGBColor(0x99, 0x99, 0x99),

@@ -391,6 +391,37 @@ ineligible = true
     assert!(events.contains(",fallback,"), "{events}");
 }
 
+#[test]
+fn ineligible_devices_are_not_counted_as_failed_installs() {
+    // No install ever fails; 10 of 100 devices are ineligible. They never attempt the install,
+    // so they are `ineligible` in the time series, not `failed`, and no failure is counted.
+    let segments = segment("new", 90, r#"cpu = "new""#) + &segment("old", 10, r#"cpu = "old""#);
+    let rest = format!(
+        r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "old CPUs"
+content = "f"
+when = 'cpu = "old"'
+ineligible = true
+"#
+    );
+    let text = base(3, &segments, &rest).replace("[client]\n", "[client]\ninstall_failure = 0.0\n");
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(d["ineligible"], 10);
+    assert_eq!(d["install_failures"], 0);
+    let rows = timeseries(&out);
+    let last = |state: &str| series(&rows, "f", state).last().map(|&(_, n)| n);
+    assert_eq!(last("ineligible"), Some(10));
+    assert_eq!(last("failed"), Some(0));
+    assert_eq!(last("compliant"), Some(90));
+}
+
 /// 1000 devices in waves of 100 a day, 10 % of them rolling back for sure; the rollback rule
 /// with `threshold` % is added by a PATCH at P5D, halfway through the rollout.
 fn rule_added_later(threshold: u8) -> Value {
