@@ -308,7 +308,7 @@ impl<'a> World<'a> {
             // in one service event (joins the audience, then is offered) must count once.
             let before = self.cached(dep, x.dev);
             let after = self.state_for(dep, x.dev);
-            self.rec.transition(dep, t, before, after);
+            self.rec.touched(dep, x.dev, t, before, after);
             self.store(dep, x.dev, after);
             if x.offered_now {
                 self.rec.counters[dep].offered += 1;

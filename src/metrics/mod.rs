@@ -6,6 +6,8 @@
 //! before its time. Times to 50/90/95/99 % compliance are exact (the instant the count first reaches
 //! the threshold), not rounded to the sample grid.
 
+use std::collections::HashMap;
+
 use crate::client::{Restart, RestartKind};
 use crate::time::{Divisor, Secs, Time};
 
@@ -100,22 +102,25 @@ pub struct DeploymentCounters {
     pub user_restarts: u64,
     /// Forced or automatic restarts that happened inside active hours (user disruption).
     pub restarts_in_active_hours: u64,
-    /// Failed install attempts.
+    /// Failed install attempts: devices entering [`State::Failed`].
     pub install_failures: u64,
-    /// Rollbacks after restart.
+    /// Rollbacks after restart: devices entering [`State::RolledBack`].
     pub rollbacks: u64,
-    /// Times a device was put on hold by a safeguard.
+    /// Times a device was put on hold by a safeguard: devices entering [`State::Held`]. In all
+    /// three, a device rejoining the audience in the state it left in is no new event
+    /// ([`Recorder::touched`]).
     pub held: u64,
     /// Since when the compliant share has stayed at or above each of [`THRESHOLDS`].
     pub reached: [Option<Time>; 4],
 }
 
 impl DeploymentCounters {
-    /// Counts `n` devices entering state `s` (the counters kept per state).
+    /// Counts `n` devices entering state `s` as events: an install attempt that failed, a
+    /// rollback, a device put on hold. Compliance is a count of the present, kept apart
+    /// ([`Recorder::transition`]).
     #[inline]
     fn entered(&mut self, s: State, n: u64) {
         match s {
-            State::Compliant | State::Ready => self.compliant += n,
             State::RolledBack => self.rollbacks += n,
             State::Held => self.held += n,
             State::Failed => self.install_failures += n,
@@ -138,6 +143,9 @@ pub struct Recorder {
     pub counters: Vec<DeploymentCounters>,
     /// Per deployment.
     pub restarts: Vec<RestartGrid>,
+    /// The state each device was in when it left a deployment's audience (key: deployment ×
+    /// 2³² + device). Only `update_audience` actions make devices leave, so this stays small.
+    left: HashMap<u64, State>,
 }
 
 impl Recorder {
@@ -150,6 +158,7 @@ impl Recorder {
             deltas: vec![0; deployments * buckets * N_STATES],
             counters: vec![DeploymentCounters::default(); deployments],
             restarts: vec![[[[0; 3]; 24]; 7]; deployments],
+            left: HashMap::new(),
         }
     }
 
@@ -164,34 +173,88 @@ impl Recorder {
     }
 
     /// Records that, for deployment `dep`, a device moved from `from` to `to` at `t` (`None` = not
-    /// in the audience).
+    /// in the audience). Entering `failed`, `rolled_back` or `held` counts as an event, also for a
+    /// device joining the audience in that state (use [`Recorder::touched`] where devices may
+    /// rejoin).
     #[inline]
     pub fn transition(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>) {
+        self.record(dep, t, from, to, true);
+    }
+
+    /// [`Recorder::transition`] for device `dev`, touched by a service event that may have made it
+    /// leave or join the audience (an `update_audience` action). A device rejoining in the state
+    /// it left in is in the audience and the time series again, but its state is no new event:
+    /// no install failure, rollback or hold is counted again.
+    pub fn touched(
+        &mut self,
+        dep: usize,
+        dev: u32,
+        t: Time,
+        from: Option<State>,
+        to: Option<State>,
+    ) {
+        let key = ((dep as u64) << 32) | u64::from(dev);
+        match (from, to) {
+            (Some(s), None) => {
+                self.left.insert(key, s);
+            }
+            (None, Some(s)) if self.left.remove(&key) == Some(s) => {
+                self.record(dep, t, from, to, false);
+                return;
+            }
+            _ => {}
+        }
+        self.record(dep, t, from, to, true);
+    }
+
+    #[inline]
+    fn record(
+        &mut self,
+        dep: usize,
+        t: Time,
+        from: Option<State>,
+        to: Option<State>,
+        event: bool,
+    ) {
         if from == to {
             return;
         }
         let bucket = (self.sample.div_ceil(t) as usize).min(self.buckets - 1);
         let base = (dep * self.buckets + bucket) * N_STATES;
-        let c = &mut self.counters[dep];
         if let Some(f) = from {
             self.deltas[base + f as usize] -= 1;
-            if f.is_goal() {
-                c.compliant -= 1;
-            }
-        } else {
-            c.targeted += 1;
         }
         if let Some(s) = to {
             self.deltas[base + s as usize] += 1;
-            c.entered(s, 1);
-        } else {
-            c.targeted -= 1;
+            if event {
+                self.counters[dep].entered(s, 1);
+            }
         }
         // Most transitions (downloading → installing …) leave both counts alone, and then no
         // threshold can have been crossed.
         let goal = |s: Option<State>| s.is_some_and(State::is_goal);
         if from.is_some() && to.is_some() && goal(from) == goal(to) {
             return;
+        }
+        self.count(dep, t, from, to);
+    }
+
+    /// Moves deployment `dep`'s targeted and compliant counts for a transition at `t`, and the
+    /// times at which its compliant share reached each threshold. A device reaches the goal once
+    /// or twice a run, so this stays out of line and [`Recorder::transition`] (twice an event)
+    /// small.
+    #[inline(never)]
+    fn count(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>) {
+        let c = &mut self.counters[dep];
+        match from {
+            None => c.targeted += 1,
+            Some(f) if f.is_goal() => c.compliant -= 1,
+            Some(_) => {}
+        }
+        match to {
+            None => c.targeted -= 1,
+            Some(s) if s.is_goal() => c.compliant += 1,
+            Some(_) => {}
         }
         self.thresholds(dep, t);
     }
@@ -207,6 +270,9 @@ impl Recorder {
         for (&s, &n) in State::ALL.iter().zip(counts) {
             self.deltas[base + s as usize] += n as i64;
             c.targeted += n;
+            if s.is_goal() {
+                c.compliant += n;
+            }
             c.entered(s, n);
         }
         if counts.iter().any(|&n| n > 0) {
@@ -215,9 +281,7 @@ impl Recorder {
     }
 
     /// Moves the times at which deployment `dep`'s compliant share reached each threshold, after
-    /// a transition at `t` that changed its counts. A device reaches the goal once or twice a
-    /// run, so this stays out of line and [`Recorder::transition`] (twice an event) small.
-    #[inline(never)]
+    /// a transition at `t` that changed its counts.
     fn thresholds(&mut self, dep: usize, t: Time) {
         let c = &mut self.counters[dep];
         // The time from which the share has stayed at or above each threshold: devices joining
@@ -293,6 +357,48 @@ mod tests {
             assert_eq!(one_by_one.counters, bulk.counters, "{take} devices");
             assert_eq!(one_by_one.series(1), bulk.series(1), "{take} devices");
         }
+    }
+
+    #[test]
+    fn a_device_rejoining_the_audience_in_the_state_it_left_in_is_not_counted_again() {
+        let mut r = Recorder::new(1, 10, 100);
+        let (failed, rolled, held) = (1, 2, 3);
+        for dev in [failed, rolled, held] {
+            r.touched(0, dev, 0, None, Some(State::Offered));
+        }
+        r.transition(0, 5, Some(State::Offered), Some(State::Failed));
+        r.transition(0, 5, Some(State::Offered), Some(State::RolledBack));
+        r.transition(0, 5, Some(State::Offered), Some(State::Held));
+        let once = r.counters[0].clone();
+        assert_eq!(
+            (once.install_failures, once.rollbacks, once.held),
+            (1, 1, 1)
+        );
+        // Leave, rejoin in the same states: no new failure, rollback or hold.
+        for (dev, s) in [
+            (failed, State::Failed),
+            (rolled, State::RolledBack),
+            (held, State::Held),
+        ] {
+            r.touched(0, dev, 20, Some(s), None);
+        }
+        assert_eq!(r.counters[0].targeted, 0);
+        for (dev, s) in [
+            (failed, State::Failed),
+            (rolled, State::RolledBack),
+            (held, State::Held),
+        ] {
+            r.touched(0, dev, 40, None, Some(s));
+        }
+        assert_eq!(r.counters[0], once);
+        assert_eq!(r.series(0)[4], r.series(0)[1]);
+        // A device joining for the first time, or in another state than it left in, brings its
+        // state with it (a hold that covers it now is a hold of this deployment).
+        r.touched(0, held, 50, Some(State::Held), None);
+        r.touched(0, held, 60, None, Some(State::Failed));
+        r.touched(0, 9, 60, None, Some(State::Held));
+        assert_eq!(r.counters[0].install_failures, 2);
+        assert_eq!(r.counters[0].held, 2);
     }
 
     #[test]

@@ -133,14 +133,17 @@ pub struct DeploymentSummary {
     pub user_restarts: u64,
     /// Forced or automatic restarts inside active hours.
     pub restarts_in_active_hours: u64,
-    /// Failed install attempts.
+    /// Failed install attempts (devices of the audience entering `failed`; ineligible devices
+    /// attempt nothing and are not counted).
     pub install_failures: u64,
-    /// Rollbacks after restart.
+    /// Rollbacks after restart (devices of the audience entering `rolled_back`).
     pub rollbacks: u64,
     /// Distinct devices hit by the hidden issues of this deployment's content (failed install,
     /// rollback, incident or ineligible).
     pub issue_hits: u64,
-    /// Times a device of the audience was put on a safeguard hold.
+    /// Times a device of the audience was put on a safeguard hold (entered `held`). A device
+    /// leaving the audience and rejoining it in the state it left in (failed, rolled back, held)
+    /// is not counted again in this or the two counts above.
     pub held: u64,
     /// Devices found ineligible for the content.
     pub ineligible: u64,

@@ -422,6 +422,57 @@ ineligible = true
     assert_eq!(last("compliant"), Some(90));
 }
 
+#[test]
+fn leaving_and_rejoining_the_audience_counts_no_failure_rollback_or_hold_again() {
+    // Failures, rollbacks and likely-issue holds (from the start, never released) all happen
+    // in the first days; at P15D every device leaves the audience and at P16D it rejoins, in
+    // the state it left in. No device fails, rolls back or is put on hold again, so the counts
+    // are those of the run without the detour.
+    let segments = segment("a", 300, r#"model = ["X", "Y", "Z"]"#);
+    let rest = format!(
+        r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "flaky installs"
+content = "f"
+when = 'model = "Y"'
+install_failure = 0.5
+
+[[issues]]
+name = "bad driver"
+content = "f"
+when = 'model = "Z"'
+rollback = 0.5
+"#
+    );
+    let detour = r#"
+[[actions]]
+at = "P15D"
+deployment = "f"
+do = "update_audience"
+add_exclusions = ["a"]
+
+[[actions]]
+at = "P16D"
+deployment = "f"
+do = "update_audience"
+remove_exclusions = ["a"]
+"#;
+    let counts = |d: &Value| {
+        ["install_failures", "rollbacks", "held", "devices_targeted"].map(|k| d[k].clone())
+    };
+    let plain = run_summary(&base(5, &segments, &rest));
+    let churn = run_summary(&base(5, &segments, &(rest.clone() + detour)));
+    let (plain, churn) = (&plain["deployments"][0], &churn["deployments"][0]);
+    for k in ["install_failures", "rollbacks", "held"] {
+        assert!(plain[k].as_u64() > Some(0), "{k}: {plain}");
+    }
+    assert_eq!(counts(churn), counts(plain), "{churn}\n{plain}");
+}
+
 /// 1000 devices in waves of 100 a day, 10 % of them rolling back for sure; the rollback rule
 /// with `threshold` % is added by a PATCH at P5D, halfway through the rollout.
 fn rule_added_later(threshold: u8) -> Value {
