@@ -3,8 +3,10 @@
 //! Nothing here iterates over the fleet per time step (DESIGN.md §2 "Counters, not scans"): every
 //! device transition adds −1/+1 to the bucket of the sample that first sees it, and the series is
 //! the running sum of the buckets. Sample k (at k × interval) includes every transition at or
-//! before its time. Times to 50/90/95/99 % compliance are exact (the instant the count first reaches
-//! the threshold), not rounded to the sample grid.
+//! before its time. The time to 50/90/95/99 % compliance is the instant from which the compliant
+//! share stayed at or above the threshold until the end of the run (null when it is below at the
+//! end), exact, not rounded to the sample grid. The share is judged on the counts at the end of
+//! each instant, after all of its transitions, never on one between two of them.
 
 use std::collections::HashMap;
 
@@ -146,6 +148,9 @@ pub struct Recorder {
     /// The state each device was in when it left a deployment's audience (key: deployment ×
     /// 2³² + device). Only `update_audience` actions make devices leave, so this stays small.
     left: HashMap<u64, State>,
+    /// Per deployment: the last instant at which its targeted or compliant count changed, when
+    /// the thresholds have not been judged on the counts at its end yet.
+    unjudged: Vec<Option<Time>>,
 }
 
 impl Recorder {
@@ -159,6 +164,7 @@ impl Recorder {
             counters: vec![DeploymentCounters::default(); deployments],
             restarts: vec![[[[0; 3]; 24]; 7]; deployments],
             left: HashMap::new(),
+            unjudged: vec![None; deployments],
         }
     }
 
@@ -239,12 +245,23 @@ impl Recorder {
         self.count(dep, t, from, to);
     }
 
-    /// Moves deployment `dep`'s targeted and compliant counts for a transition at `t`, and the
-    /// times at which its compliant share reached each threshold. A device reaches the goal once
-    /// or twice a run, so this stays out of line and [`Recorder::transition`] (twice an event)
-    /// small.
+    /// Moves deployment `dep`'s targeted and compliant counts for a transition at `t`. A device
+    /// reaches the goal once or twice a run, so this stays out of line and
+    /// [`Recorder::transition`] (twice an event) small.
     #[inline(never)]
     fn count(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>) {
+        // The thresholds are judged on the counts at the end of an instant, after all its
+        // transitions: one service event adds and removes devices one at a time, and a share
+        // between two of them is no share the deployment ever had. An earlier instant still to
+        // be judged is judged now, before its counts change.
+        match self.unjudged[dep] {
+            Some(u) if u < t => {
+                self.thresholds(dep, u);
+                self.unjudged[dep] = Some(t);
+            }
+            Some(_) => {}
+            None => self.unjudged[dep] = Some(t),
+        }
         let c = &mut self.counters[dep];
         match from {
             None => c.targeted += 1,
@@ -256,14 +273,13 @@ impl Recorder {
             Some(s) if s.is_goal() => c.compliant += 1,
             Some(_) => {}
         }
-        self.thresholds(dep, t);
     }
 
     /// Records the states of deployment `dep`'s audience at t = 0, `counts[state]` devices in
     /// each: the same as a transition from "not in the audience" for every device, counted in
     /// one step (a million devices per deployment at the start of a run). The threshold times
-    /// come out the same because every one of those transitions is at t = 0: only the final
-    /// share decides whether a threshold is reached at 0.
+    /// come out the same because every one of those transitions is at t = 0, and only the counts
+    /// at the end of an instant decide a threshold.
     pub fn initial(&mut self, dep: usize, counts: &[u64; N_STATES]) {
         let base = dep * self.buckets * N_STATES;
         let c = &mut self.counters[dep];
@@ -276,12 +292,22 @@ impl Recorder {
             c.entered(s, n);
         }
         if counts.iter().any(|&n| n > 0) {
-            self.thresholds(dep, 0);
+            self.unjudged[dep].get_or_insert(0);
         }
     }
 
-    /// Moves the times at which deployment `dep`'s compliant share reached each threshold, after
-    /// a transition at `t` that changed its counts.
+    /// Judges the thresholds on the counts at the end of the last instant that changed them.
+    /// Called once after the run's last transition: the threshold times are final from then on.
+    pub fn finish(&mut self) {
+        for dep in 0..self.counters.len() {
+            if let Some(u) = self.unjudged[dep].take() {
+                self.thresholds(dep, u);
+            }
+        }
+    }
+
+    /// Moves the times at which deployment `dep`'s compliant share reached each threshold, on the
+    /// counts at the end of instant `t`.
     fn thresholds(&mut self, dep: usize, t: Time) {
         let c = &mut self.counters[dep];
         // The time from which the share has stayed at or above each threshold: devices joining
@@ -354,6 +380,8 @@ mod tests {
                 counts[s as usize] += 1;
             }
             bulk.initial(1, &counts);
+            one_by_one.finish();
+            bulk.finish();
             assert_eq!(one_by_one.counters, bulk.counters, "{take} devices");
             assert_eq!(one_by_one.series(1), bulk.series(1), "{take} devices");
         }
@@ -413,6 +441,7 @@ mod tests {
         assert_eq!(s[1][State::Downloading as usize], 1);
         assert_eq!(s[2][State::Compliant as usize], 1);
         assert_eq!(s[3][State::Compliant as usize], 1);
+        r.finish();
         assert_eq!(r.counters[0].reached, [Some(11); 4]);
     }
 
@@ -423,9 +452,33 @@ mod tests {
             r.transition(0, 0, None, Some(State::Offered));
         }
         r.transition(0, 5, Some(State::Offered), Some(State::Compliant));
-        assert_eq!(r.counters[0].reached[0], None);
         r.transition(0, 7, Some(State::Offered), Some(State::Compliant));
+        // Judged at 5 (1 of 4) when the counts move again at 7.
+        assert_eq!(r.counters[0].reached[0], None);
+        r.finish();
         assert_eq!(r.counters[0].reached[0], Some(7));
         assert_eq!(r.counters[0].reached[1], None);
+    }
+
+    #[test]
+    fn thresholds_are_judged_on_the_share_at_the_end_of_an_instant() {
+        // 2 of 4 compliant from t = 1. At t = 10 one service event adds a device and removes
+        // another: 2 of 5 between the two transitions, but 2 of 4 again at the end of the
+        // instant, so the share never left 50 %.
+        let mut r = Recorder::new(1, 10, 100);
+        for dev in 0..4 {
+            r.touched(0, dev, 0, None, Some(State::Offered));
+        }
+        r.transition(0, 1, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, 1, Some(State::Offered), Some(State::Compliant));
+        r.touched(0, 4, 10, None, Some(State::NotOffered));
+        r.touched(0, 3, 10, Some(State::Offered), None);
+        r.finish();
+        assert_eq!(r.counters[0].reached[0], Some(1));
+        // A dip that lasts beyond its instant still counts: the time runs from the next crossing.
+        r.touched(0, 5, 20, None, Some(State::NotOffered));
+        r.transition(0, 30, Some(State::NotOffered), Some(State::Compliant));
+        r.finish();
+        assert_eq!(r.counters[0].reached[0], Some(30));
     }
 }

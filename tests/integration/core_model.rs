@@ -343,3 +343,61 @@ settings = { expedite = { isExpedited = true }, userExperience = { daysUntilForc
         assert_eq!(d["auto_restarts"], 0);
     }
 }
+
+/// 80 always-online devices (a) and 20 never online (c) from the start; `action` is TOML
+/// spliced in.
+fn swap_audience(action: &str) -> String {
+    format!(
+        r##"
+[simulation]
+start = "2026-01-13T18:00:00Z"
+horizon = "P10D"
+seed = 1
+sample_interval = "PT1H"
+
+[[segments]]
+name = "a"
+devices = 80
+availability = {{ profile = "always_on" }}
+
+[[segments]]
+name = "b"
+devices = 80
+availability = {{ profile = "never" }}
+
+[[segments]]
+name = "c"
+devices = 20
+availability = {{ profile = "never" }}
+
+[[deployments]]
+name = "main"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-13T18:00:00Z" }}
+audience = {{ members = ["a", "c"] }}
+{action}
+"##
+    )
+}
+
+#[test]
+fn a_threshold_is_judged_on_the_share_after_all_changes_of_one_instant() {
+    // The share climbs to 80 of 100. At P5D one action adds b (80 never online) and removes c:
+    // 80 of 160 = 50 % after it, never below 50 % at any instant, though 80 of 180 = 44 % lay
+    // between the action's joins and its leaves.
+    let action = r#"
+[[actions]]
+at = "P5D"
+deployment = "main"
+do = "update_audience"
+add_members = ["b"]
+remove_members = ["c"]
+"#;
+    let case = Case::new(&swap_audience(action));
+    let swapped = summary(&case.run("swapped", &[]));
+    let case = Case::new(&swap_audience(""));
+    let plain = summary(&case.run("plain", &[]));
+    let (s, p) = (&swapped["deployments"][0], &plain["deployments"][0]);
+    assert_eq!(s["share_compliant"], 0.5);
+    assert!(p["hours_to_50"].as_f64() < Some(24.0), "{p}");
+    assert_eq!(s["hours_to_50"], p["hours_to_50"]);
+}
