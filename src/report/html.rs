@@ -269,7 +269,9 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     }
     if let Some(b) = find(files, "summary.csv") {
         h.push_str("<h2>Summary per deployment</h2>\n");
-        h.push_str("<p>Hours are since the start; an empty cell (–) means never reached.</p>\n");
+        h.push_str(
+            "<p>Hours are since the start; an empty cell (–) means never reached. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run: empty when it is below X % at the end.</p>\n",
+        );
         h.push_str(&table_html("summary.csv", b, None));
     }
     if !charts.is_empty() {

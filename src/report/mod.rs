@@ -117,13 +117,15 @@ pub struct DeploymentSummary {
     pub devices_compliant: u64,
     /// Share compliant at the end.
     pub share_compliant: f64,
-    /// Hours until 50 % of the audience was compliant (null when never).
+    /// Hours from which the compliant share of the audience stayed at or above 50 % until the
+    /// end of the run (the first crossing unless devices joining pushed it back below; null when
+    /// the share is below 50 % at the end).
     pub hours_to_50: Option<f64>,
-    /// Hours until 90 %.
+    /// The same for 90 %.
     pub hours_to_90: Option<f64>,
-    /// Hours until 95 %.
+    /// The same for 95 %.
     pub hours_to_95: Option<f64>,
-    /// Hours until 99 %.
+    /// The same for 99 %.
     pub hours_to_99: Option<f64>,
     /// Restarts forced after the effective deadline.
     pub forced_restarts: u64,
@@ -604,7 +606,9 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
         s.horizon_hours / 24.0,
         s.seed
     );
-    let h = |v: Option<f64>| v.map_or("never".to_string(), |x| format!("{x:.1} h"));
+    // A threshold time is the time from which the share stayed at or above it: none when the
+    // share is below it at the end, though it may have been above it before.
+    let h = |v: Option<f64>| v.map_or("not held at end".to_string(), |x| format!("{x:.1} h"));
     for d in &s.deployments {
         t.push_str(&format!(
             "  {}: {}/{} compliant ({:.1} %), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",

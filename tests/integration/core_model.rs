@@ -401,3 +401,29 @@ remove_members = ["c"]
     assert!(p["hours_to_50"].as_f64() < Some(24.0), "{p}");
     assert_eq!(s["hours_to_50"], p["hours_to_50"]);
 }
+
+#[test]
+fn a_threshold_the_share_fell_back_below_is_reported_as_not_held_at_end_not_as_never() {
+    // 80 of 100 compliant within a day; at P5D 80 never-online devices join: 80 of 180 = 44 %.
+    // The share was above 50 % for days, so "never" would be wrong: it is not held at the end.
+    let action = r#"
+[[actions]]
+at = "P5D"
+deployment = "main"
+do = "update_audience"
+add_members = ["b"]
+"#;
+    let case = Case::new(&swap_audience(action));
+    let run = case.run_command("out").assert().success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    let d = &summary(&case.out("out"))["deployments"][0];
+    assert!(d["hours_to_50"].is_null(), "{d}");
+    let rows = timeseries(&case.out("out"));
+    let above = series(&rows, "main", "compliant")
+        .iter()
+        .filter(|&&(h, n)| h < 120.0 && n >= 50)
+        .count();
+    assert!(above > 24, "above 50 % (of 100) for {above} hourly samples");
+    assert!(stdout.contains("50 % not held at end"), "{stdout}");
+    assert!(!stdout.contains("never"), "{stdout}");
+}
