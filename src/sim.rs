@@ -67,6 +67,8 @@ pub struct RunResult {
     pub issues: Vec<IssueStats>,
     /// Monitoring rules that fired.
     pub firings: Vec<RuleFiring>,
+    /// Per content: distinct devices hit by any of its hidden issues.
+    pub content_hits: Vec<u64>,
     /// Counts and timings.
     pub stats: RunStats,
 }
@@ -137,6 +139,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         replication,
         issues: world.service.issue_stats.clone(),
         firings: world.service.firings.clone(),
+        content_hits: world.service.content_hits.clone(),
         recorder: world.rec,
         state_changes: world.changes,
         stats,

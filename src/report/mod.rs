@@ -151,7 +151,8 @@ pub struct DeploymentSummary {
     pub ineligible: u64,
     /// Hours until the first monitoring rule fired (null when none did).
     pub rule_fired_hours: Option<f64>,
-    /// Devices hit by issues when the first rule fired (ground truth, null when none fired).
+    /// Distinct devices hit by the issues of this deployment's content when the first rule fired
+    /// (ground truth, null when none fired).
     pub issue_hits_at_rule: Option<u64>,
     /// Hours until a monitoring rule paused the deployment (null when none did).
     pub paused_by_monitoring_hours: Option<f64>,
@@ -232,7 +233,7 @@ pub struct RuleFiringOut {
     pub signals: u64,
     /// Denominator.
     pub denominator: u64,
-    /// Devices hit by issues by then (ground truth).
+    /// Distinct devices hit by the issues of the deployment's content by then (ground truth).
     pub issue_hits: u64,
 }
 
@@ -325,13 +326,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 restarts_in_active_hours: c.restarts_in_active_hours,
                 install_failures: c.install_failures,
                 rollbacks: c.rollbacks,
-                issue_hits: sc
-                    .issues
-                    .iter()
-                    .zip(&r.issues)
-                    .filter(|(i, _)| i.content == dep.content)
-                    .map(|(_, st)| st.hit)
-                    .sum(),
+                issue_hits: r.content_hits.get(dep.content as usize).copied().unwrap_or(0),
                 held: c.held,
                 ineligible: r
                     .issues

@@ -510,6 +510,9 @@ pub struct Service<'a> {
     issue_hit: Vec<DeviceSet>,
     /// Per-issue counters.
     pub issue_stats: Vec<IssueStats>,
+    /// Per content: distinct devices hit by any of its issues (a device hit by two issues of
+    /// the same content counts once).
+    pub content_hits: Vec<u64>,
     /// Whether each issue's safeguard hold is in place.
     hold_active: Vec<bool>,
     /// Per content: devices flagged by the likely-issue model (feature updates with issues).
@@ -576,6 +579,7 @@ impl<'a> Service<'a> {
             has_issues: Vec::new(),
             issue_hit: Vec::new(),
             issue_stats: Vec::new(),
+            content_hits: vec![0; contents.len()],
             hold_active: vec![false; issues.len()],
             likely: Vec::new(),
             likely_active: true,

@@ -164,7 +164,7 @@ pub struct RuleFiring {
     pub signals: u64,
     /// Denominator at the time.
     pub denominator: u64,
-    /// Devices hit by any issue of the deployment's content by then (ground truth).
+    /// Distinct devices hit by any issue of the deployment's content by then (ground truth).
     pub devices_hit: u64,
 }
 
@@ -342,6 +342,12 @@ impl Service<'_> {
     fn hit(&mut self, i: usize, dev: u32, t: Time) {
         if self.issue_hit[i].insert(dev) {
             self.issue_stats[i].hit += 1;
+            let c = self.issues[i].content;
+            let before = (0..self.issues.len())
+                .any(|j| j != i && self.issues[j].content == c && self.issue_hit[j].contains(dev));
+            if !before {
+                self.content_hits[c as usize] += 1;
+            }
             // `after_devices` counts devices, not reports: a device failing again must not count
             // again. Reports arrive a fixed delay after their events, in event order, so the K-th
             // distinct device hit is the K-th distinct device to report, and the hold is due when
@@ -496,11 +502,7 @@ impl Service<'_> {
                 continue;
             }
             self.deps[d].fired[ri] = true;
-            let c = self.defs[d].content;
-            let devices_hit = (0..self.issues.len())
-                .filter(|&i| self.issues[i].content == c)
-                .map(|i| self.issue_stats[i].hit)
-                .sum();
+            let devices_hit = self.content_hits[self.defs[d].content as usize];
             let (signal, action) = (
                 match rule.signal {
                     Signal::Rollback => "rollback",

@@ -473,6 +473,57 @@ remove_exclusions = ["a"]
     assert_eq!(counts(churn), counts(plain), "{churn}\n{plain}");
 }
 
+#[test]
+fn a_device_hit_by_two_issues_counts_once_in_issue_hits() {
+    // Two issues of the same content match every device and each makes it roll back: a device
+    // is hit by both, and is one device hit, in the summary, at the rule and in its event.
+    let segments = segment("a", 100, r#"model = "X", driver = "d1""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT6H"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 20, action = "alertError" }}] }} }}
+
+[[issues]]
+name = "by model"
+content = "f"
+when = 'model = "X"'
+rollback = 1.0
+
+[[issues]]
+name = "by driver"
+content = "f"
+when = 'driver = "d1"'
+rollback = 1.0
+"#
+    );
+    let case = Case::new(&base(4, &segments, &rest));
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    let d = &s["deployments"][0];
+    assert_eq!(d["issue_hits"], 100, "{d}");
+    for issue in s["issues"].as_array().expect("issues") {
+        assert_eq!(issue["devices_hit"], 100, "{issue}");
+    }
+    let at_rule = d["issue_hits_at_rule"].as_u64().expect("the rule fired");
+    assert!((20..100).contains(&at_rule), "{at_rule}");
+    assert_eq!(d["rule_firings"][0]["issue_hits"], at_rule);
+    let events = std::fs::read_to_string(out.join("events.csv")).expect("events");
+    let fired = events
+        .lines()
+        .find(|l| l.contains(",rule_fired,"))
+        .expect("rule_fired row");
+    assert!(
+        fired.contains(&format!("; {at_rule} devices hit by issues so far")),
+        "{fired}"
+    );
+}
+
 /// 1000 devices in waves of 100 a day, 10 % of them rolling back for sure; the rollback rule
 /// with `threshold` % is added by a PATCH at P5D, halfway through the rollout.
 fn rule_added_later(threshold: u8) -> Value {
