@@ -69,6 +69,8 @@ pub struct RunResult {
     pub firings: Vec<RuleFiring>,
     /// Per content: distinct devices hit by any of its hidden issues.
     pub content_hits: Vec<u64>,
+    /// Per content: distinct devices found ineligible for it.
+    pub content_ineligible: Vec<u64>,
     /// Counts and timings.
     pub stats: RunStats,
 }
@@ -81,7 +83,9 @@ pub struct RunResult {
 pub fn memory_estimate(sc: &Scenario) -> u64 {
     let samples = sc.horizon / sc.sample_interval.max(1) + 1;
     let per_device = 104 + 8 * sc.deployments.len() as u64;
-    sc.devices() * per_device + samples * sc.deployments.len() as u64 * N_STATES as u64 * 8 + (8 << 20)
+    sc.devices() * per_device
+        + samples * sc.deployments.len() as u64 * N_STATES as u64 * 8
+        + (8 << 20)
 }
 
 /// Checks that `runs` simultaneous runs of `sc` fit in the memory available now (Linux
@@ -140,6 +144,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         issues: world.service.issue_stats.clone(),
         firings: world.service.firings.clone(),
         content_hits: world.service.content_hits.clone(),
+        content_ineligible: world.service.content_ineligible.clone(),
         recorder: world.rec,
         state_changes: world.changes,
         stats,

@@ -214,14 +214,7 @@ impl Recorder {
     }
 
     #[inline]
-    fn record(
-        &mut self,
-        dep: usize,
-        t: Time,
-        from: Option<State>,
-        to: Option<State>,
-        event: bool,
-    ) {
+    fn record(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>, event: bool) {
         if from == to {
             return;
         }

@@ -147,7 +147,7 @@ pub struct DeploymentSummary {
     /// leaving the audience and rejoining it in the state it left in (failed, rolled back, held)
     /// is not counted again in this or the two counts above.
     pub held: u64,
-    /// Devices found ineligible for the content.
+    /// Distinct devices found ineligible for the content (by this or another deployment of it).
     pub ineligible: u64,
     /// Hours until the first monitoring rule fired (null when none did).
     pub rule_fired_hours: Option<f64>,
@@ -254,7 +254,7 @@ pub struct IssueOut {
     pub rolled_back: u64,
     /// Post-update incidents.
     pub incidents: u64,
-    /// Devices found ineligible.
+    /// Distinct devices found ineligible.
     pub ineligible: u64,
     /// Reports of affected devices received by the service.
     pub reported: u64,
@@ -326,15 +326,17 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 restarts_in_active_hours: c.restarts_in_active_hours,
                 install_failures: c.install_failures,
                 rollbacks: c.rollbacks,
-                issue_hits: r.content_hits.get(dep.content as usize).copied().unwrap_or(0),
+                issue_hits: r
+                    .content_hits
+                    .get(dep.content as usize)
+                    .copied()
+                    .unwrap_or(0),
                 held: c.held,
                 ineligible: r
-                    .issues
-                    .iter()
-                    .zip(&sc.issues)
-                    .filter(|(_, i)| i.content == dep.content)
-                    .map(|(st, _)| st.ineligible)
-                    .sum(),
+                    .content_ineligible
+                    .get(dep.content as usize)
+                    .copied()
+                    .unwrap_or(0),
                 rule_fired_hours: firings.first().map(|f| hours_f64(f.at)),
                 issue_hits_at_rule: firings.first().map(|f| f.devices_hit),
                 paused_by_monitoring_hours: firings

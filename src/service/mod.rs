@@ -513,6 +513,8 @@ pub struct Service<'a> {
     /// Per content: distinct devices hit by any of its issues (a device hit by two issues of
     /// the same content counts once).
     pub content_hits: Vec<u64>,
+    /// Per content: distinct devices found ineligible for it (by any deployment of it).
+    pub content_ineligible: Vec<u64>,
     /// Whether each issue's safeguard hold is in place.
     hold_active: Vec<bool>,
     /// Per content: devices flagged by the likely-issue model (feature updates with issues).
@@ -580,6 +582,7 @@ impl<'a> Service<'a> {
             issue_hit: Vec::new(),
             issue_stats: Vec::new(),
             content_hits: vec![0; contents.len()],
+            content_ineligible: vec![0; contents.len()],
             hold_active: vec![false; issues.len()],
             likely: Vec::new(),
             likely_active: true,

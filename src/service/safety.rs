@@ -135,7 +135,7 @@ pub struct IssueStats {
     pub rolled_back: u64,
     /// Post-update incidents.
     pub incidents: u64,
-    /// Devices found ineligible.
+    /// Distinct devices found ineligible.
     pub ineligible: u64,
     /// Affected devices' reports received by the service.
     pub reported: u64,
@@ -434,12 +434,21 @@ impl Service<'_> {
             return;
         }
         let c = self.defs[dep].content;
+        // Found once per deployment of the content that offers it; a device of the content.
+        let known = (0..self.deps.len()).any(|j| {
+            j != dep && self.defs[j].content == c && self.deps[j].ineligible.contains(dev)
+        });
+        if !known {
+            self.content_ineligible[c as usize] += 1;
+        }
         for i in 0..self.issues.len() {
             if self.issues[i].ineligible
                 && self.issues[i].content == c
                 && self.issue_match[i].contains(dev)
             {
-                self.issue_stats[i].ineligible += 1;
+                if !known {
+                    self.issue_stats[i].ineligible += 1;
+                }
                 self.hit(i, dev, t);
             }
         }

@@ -524,6 +524,44 @@ rollback = 1.0
     );
 }
 
+#[test]
+fn a_device_two_issues_make_ineligible_is_one_ineligible_device() {
+    // Two ineligibility issues match the same 10 devices; a second deployment of the same
+    // content finds them ineligible again. Still 10 devices, for the content and for each issue.
+    let segments = segment("new", 90, r#"cpu = "new""#) + &segment("old", 10, r#"cpu = "old""#);
+    let rest = format!(
+        r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[deployments]]
+name = "g"
+{FEATURE}
+
+[[issues]]
+name = "old CPUs"
+content = "f"
+when = 'cpu = "old"'
+ineligible = true
+
+[[issues]]
+name = "no TPM"
+content = "f"
+when = 'cpu = "old"'
+ineligible = true
+"#
+    );
+    let s = run_summary(&base(3, &segments, &rest));
+    for d in s["deployments"].as_array().expect("deployments") {
+        assert_eq!(d["ineligible"], 10, "{d}");
+        assert_eq!(d["issue_hits"], 10, "{d}");
+    }
+    for issue in s["issues"].as_array().expect("issues") {
+        assert_eq!(issue["ineligible"], 10, "{issue}");
+    }
+}
+
 /// 1000 devices in waves of 100 a day, 10 % of them rolling back for sure; the rollback rule
 /// with `threshold` % is added by a PATCH at P5D, halfway through the rollout.
 fn rule_added_later(threshold: u8) -> Value {
