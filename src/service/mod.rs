@@ -1025,21 +1025,38 @@ impl<'a> Service<'a> {
                         .collect()
                 };
                 let run = &self.deps[d as usize];
-                let (mut added, mut left) = (0, 0);
+                let (mut added, mut left, mut again) = (0, 0, 0);
                 for &(dev, was_in) in &before {
                     let now_in = run.in_audience(dev);
                     added += usize::from(!was_in && now_in);
                     left += usize::from(was_in && !now_in);
                     if was_in != now_in {
-                        out.touched.push(Touch::new(d, dev));
+                        // A device offered before it left has that offer again (it is not
+                        // offered, nor counted, twice), but it may have scanned while outside
+                        // the audience and gone idle: woken, its next scan sees the offer. A
+                        // held device is woken by its hold's release instead.
+                        let wake = now_in
+                            && run.offered.contains(dev)
+                            && run.offers_valid()
+                            && !self.held(d as usize, dev);
+                        again += usize::from(wake);
+                        out.touched.push(Touch {
+                            wake,
+                            ..Touch::new(d, dev)
+                        });
                     }
                 }
+                let again = if again > 0 {
+                    format!(" ({again} of them offered before: offered again)")
+                } else {
+                    String::new()
+                };
                 out.log.push((
                     d,
                     "action",
                     "",
                     String::new(),
-                    format!("update_audience: {added} devices joined, {left} left"),
+                    format!("update_audience: {added} devices joined{again}, {left} left"),
                 ));
                 if self.deps[d as usize].started {
                     self.enqueue(d, joined);
@@ -1610,6 +1627,47 @@ mod tests {
         assert_eq!(
             detail.map(|l| l.4.as_str()),
             Some("update_audience: 0 devices joined, 4 left")
+        );
+    }
+
+    #[test]
+    fn a_device_rejoining_after_its_offer_is_woken_not_offered_again() {
+        let c = contents();
+        let d = vec![dep(0, Settings::default())];
+        let everyone = || vec![Member::All];
+        let update = |at, add: Vec<Member>, remove: Vec<Member>| Action {
+            at,
+            deployment: 0,
+            kind: ActionKind::UpdateAudience {
+                add_members: add,
+                remove_members: remove,
+                add_exclusions: vec![],
+                remove_exclusions: vec![],
+            },
+        };
+        let actions = vec![
+            update(10, vec![], everyone()),
+            update(20, everyone(), vec![]),
+        ];
+        let f = fleet(4);
+        let mut s = Service::new(&c, &d, &[], &actions, &[], &SP, &f, RunKey::new(1, 0));
+        let outs = run_all(&mut s, 100);
+        let rejoin = outs.iter().find(|(t, _)| *t == 20).map(|(_, o)| o);
+        let touched = rejoin.map(|o| o.touched.clone()).unwrap_or_default();
+        assert_eq!(touched.len(), 4);
+        assert!(
+            touched.iter().all(|x| x.wake && !x.offered_now),
+            "{touched:?}"
+        );
+        assert_eq!(offered(&s, 4), vec![0, 1, 2, 3]);
+        assert_eq!(s.deps[0].offered_count, 4);
+        assert_eq!(
+            rejoin
+                .and_then(|o| o.log.iter().find(|l| l.1 == "action"))
+                .map(|l| l.4.as_str()),
+            Some(
+                "update_audience: 4 devices joined (4 of them offered before: offered again), 0 left"
+            )
         );
     }
 

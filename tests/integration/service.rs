@@ -743,3 +743,54 @@ settings = {{ userExperience = {{ offerAsOptional = false }} }}
         .cloned();
     assert_eq!(last.expect("a change")["reason"], "pausedByMonitoring");
 }
+
+#[test]
+fn a_device_that_leaves_and_rejoins_the_audience_is_offered_again() {
+    // All 100 devices are offered at 0 and leave the audience an hour later, before most of
+    // them scanned; the scans outside the audience find nothing. At P2D they rejoin: each is
+    // woken, its next scan sees the offer again, and it is one device offered, not two.
+    let text = service_scenario(
+        100,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "q"
+{QUALITY}
+audience = {{ members = ["fleet"] }}
+
+[[actions]]
+at = "PT1H"
+deployment = "q"
+do = "update_audience"
+remove_members = ["fleet"]
+
+[[actions]]
+at = "P2D"
+deployment = "q"
+do = "update_audience"
+add_members = ["fleet"]
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let d = &summary(&out)["deployments"][0];
+    assert_eq!(d["devices_targeted"], 100);
+    assert_eq!(d["devices_offered"], 100);
+    assert_eq!(d["devices_compliant"], 100, "{d}");
+    let rows = timeseries(&out);
+    let offered = series(&rows, "q", "offered");
+    assert_eq!(offered.last().map(|&(_, n)| n), Some(0));
+    let rejoin = events(&out)
+        .into_iter()
+        .find(|(h, e, _)| *h == 48.0 && e == "action")
+        .expect("the rejoin action");
+    assert!(
+        rejoin
+            .2
+            .contains("100 devices joined (100 of them offered before: offered again)"),
+        "{rejoin:?}"
+    );
+}
