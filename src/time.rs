@@ -154,6 +154,26 @@ pub fn hours(t: Time) -> f64 {
     t as f64 / HOUR as f64
 }
 
+/// A span for people: whole days as days ("1 day", "30 days"), the rest in hours with up to
+/// two decimals ("10 h", "1.5 h", "10 days 12 h"), or in seconds below that ("30 s"); never
+/// "0 days" for a span shorter than a day.
+pub fn fmt_span(secs: Secs) -> String {
+    let days = secs / DAY;
+    let rest = secs % DAY;
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} day{}", if days == 1 { "" } else { "s" }));
+    }
+    let h = format!("{:.2}", rest as f64 / HOUR as f64);
+    let h = h.trim_end_matches('0').trim_end_matches('.');
+    if h != "0" {
+        parts.push(format!("{h} h"));
+    } else if rest > 0 || days == 0 {
+        parts.push(format!("{rest} s"));
+    }
+    parts.join(" ")
+}
+
 /// Formats simulated time `t` as an RFC 3339 UTC instant.
 pub fn format_instant(start_unix: i64, t: Time) -> String {
     match Timestamp::from_second(start_unix + t as i64) {
@@ -214,6 +234,17 @@ impl Divisor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_shorter_than_a_day_is_shown_in_hours_not_as_0_days() {
+        assert_eq!(fmt_span(10 * HOUR), "10 h");
+        assert_eq!(fmt_span(90 * MINUTE), "1.5 h");
+        assert_eq!(fmt_span(DAY), "1 day");
+        assert_eq!(fmt_span(30 * DAY), "30 days");
+        assert_eq!(fmt_span(10 * DAY + 12 * HOUR), "10 days 12 h");
+        assert_eq!(fmt_span(DAY + 1), "1 day 1 s");
+        assert_eq!(fmt_span(0), "0 s");
+    }
 
     #[test]
     fn a_divisor_divides_exactly_at_the_edges_of_its_fast_range() {

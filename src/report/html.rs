@@ -255,10 +255,8 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
             facts.push(format!("start {}", escape(&v)));
         }
         if let Some(v) = j.get("horizon_hours").and_then(|v| v.as_f64()) {
-            facts.push(format!(
-                "horizon {} days",
-                escape(&format!("{:.1}", v / 24.0))
-            ));
+            let secs = (v * crate::time::HOUR as f64).round() as crate::time::Time;
+            facts.push(format!("horizon {}", escape(&crate::time::fmt_span(secs))));
         }
         if let Some(v) = field("seed") {
             facts.push(format!("seed {}", escape(&v)));

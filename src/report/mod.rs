@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::metrics::{State, THRESHOLDS};
 use crate::scenario::Scenario;
 use crate::sim::RunResult;
-use crate::time::{HOUR, Time, format_instant};
+use crate::time::{HOUR, Time, fmt_span, format_instant};
 
 /// Hours with up to four decimals and no trailing zeros (`0`, `1.5`, `0.0167`).
 pub fn fmt_hours(t: Time) -> String {
@@ -597,10 +597,10 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
 /// The short human summary printed after a run.
 pub fn terminal_summary(s: &Summary, out: &Path) -> String {
     let mut t = format!(
-        "{}: {} devices, {:.0} days, seed {}\n",
+        "{}: {} devices, {}, seed {}\n",
         s.scenario,
         s.devices,
-        s.horizon_hours / 24.0,
+        fmt_span((s.horizon_hours * HOUR as f64).round() as Time),
         s.seed
     );
     // A threshold time is the time from which the share stayed at or above it: none when the

@@ -1128,8 +1128,8 @@ impl Scenario {
                 c.fail(
                     format!("actions[{i}].at"),
                     format!(
-                        "is after the horizon ({} days): it would never happen",
-                        horizon / DAY
+                        "is after the horizon ({}): it would never happen",
+                        crate::time::fmt_span(horizon)
                     ),
                 );
             }

@@ -306,3 +306,29 @@ fn the_scenario_copy_shows_the_seed_and_fleet_size_given_on_the_command_line() {
         "{text}"
     );
 }
+
+#[test]
+fn a_horizon_shorter_than_a_day_is_printed_in_hours_not_as_0_days() {
+    let text = scenario(10, r#"availability = { profile = "always_on" }"#, "")
+        .replace(r#"horizon = "P30D""#, r#"horizon = "PT10H""#);
+    let case = Case::new(&text);
+    let run = case.run_command("out").assert().success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(stdout.contains(": 10 devices, 10 h, seed 7\n"), "{stdout}");
+    let late = Case::new(
+        &(text
+            + r#"
+[[actions]]
+at = "PT12H"
+deployment = "q"
+do = "pause"
+"#),
+    );
+    let refused = rollsim()
+        .arg("validate")
+        .arg(&late.scenario)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(stderr.contains("is after the horizon (10 h)"), "{stderr}");
+}
