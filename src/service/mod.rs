@@ -1066,6 +1066,7 @@ impl<'a> Service<'a> {
             }
             ActionKind::Settings { settings, rules } => {
                 let likely = self.likely_standing(d, settings.likely_issues_disabled);
+                let likely_before = self.likely_in_force(d as usize).is_some();
                 let run = &mut self.deps[d as usize];
                 let old_start = run.settings.start;
                 run.settings = (**settings).clone();
@@ -1090,6 +1091,17 @@ impl<'a> Service<'a> {
                 }
                 // Opting out of likely-issue holds releases the devices only they held, as a
                 // hold release does; opting in again holds them from now on.
+                match (likely_before, self.likely_in_force(d as usize)) {
+                    (true, None) => out.log.push((
+                        d,
+                        "hold_released",
+                        "",
+                        String::new(),
+                        "likely-issue safeguard holds released: the deployment opts out".into(),
+                    )),
+                    (false, Some(n)) => Self::log_likely_placed(d, n, out),
+                    _ => {}
+                }
                 self.touch_changed(likely, t, out);
                 return;
             }

@@ -264,11 +264,39 @@ impl Service<'_> {
             .collect();
     }
 
-    /// Service events of the safety model to schedule at the start.
+    /// How many devices deployment `d`'s likely-issue holds flag, when they are in force: its
+    /// content has flagged devices, the model's holds are not released and the deployment does
+    /// not opt out of them.
+    pub(super) fn likely_in_force(&self, d: usize) -> Option<usize> {
+        if !self.likely_active || self.deps[d].settings.likely_issues_disabled {
+            return None;
+        }
+        let flagged = self.likely.get(self.defs[d].content as usize)?.as_ref()?;
+        Some(flagged.iter().count())
+    }
+
+    /// The `hold_placed` log line of deployment `d`'s likely-issue holds, `n` devices flagged.
+    pub(super) fn log_likely_placed(d: u16, n: usize, out: &mut Outbox) {
+        out.log.push((
+            d,
+            "hold_placed",
+            "",
+            String::new(),
+            format!("likely-issue safeguard holds: {n} flagged devices"),
+        ));
+    }
+
+    /// Service events of the safety model to schedule at the start, and the likely-issue holds
+    /// in force from the start (in the log like any hold placed).
     pub(super) fn initial_safety(&self, out: &mut Outbox) {
         for (i, issue) in self.issues.iter().enumerate() {
             if let Some(Known::At(t)) = issue.known {
                 out.schedule.push((t, ServiceEvent::HoldPlaced(i as u16)));
+            }
+        }
+        for d in 0..self.defs.len() {
+            if let Some(n) = self.likely_in_force(d) {
+                Self::log_likely_placed(d as u16, n, out);
             }
         }
         if let Some(t) = self.safety.likely_release
@@ -696,13 +724,13 @@ impl Service<'_> {
                 before.extend(self.standing(c as u16, |dev| f.contains(dev)));
             }
         }
+        // Released where they were in force (and placed): not for a deployment that opts out.
+        let in_force: Vec<bool> = (0..self.defs.len())
+            .map(|d| self.likely_in_force(d).is_some())
+            .collect();
         self.likely_active = false;
-        for d in 0..self.defs.len() {
-            if self
-                .likely
-                .get(self.defs[d].content as usize)
-                .is_some_and(Option::is_some)
-            {
+        for (d, &was) in in_force.iter().enumerate() {
+            if was {
                 out.log.push((
                     d as u16,
                     "hold_released",

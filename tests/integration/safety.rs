@@ -169,6 +169,72 @@ rollback = 0.5
 }
 
 #[test]
+fn likely_issue_holds_in_force_from_the_start_are_logged_as_placed_and_released() {
+    // The likely-issue model holds "f" from the start; "g" opts out, so neither row. At P1D "f"
+    // opts out (its holds are released), at P2D "g" opts in (placed), and at P5D the model's
+    // holds are released where they are in force: for "g" only.
+    let segments = segment("main", 100, r#"driver = "ok""#) + &segment("y", 20, r#"driver = "y""#);
+    let opt_out = r#"contentApplicability = { safeguard = { disabledSafeguardProfiles = [{ category = "likelyIssues" }] } }"#;
+    let rest = format!(
+        r#"
+[safety]
+likely_issues = {{ precision = 1.0, recall = 1.0, release = "P5D" }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[deployments]]
+name = "g"
+{FEATURE}
+settings = {{ {opt_out} }}
+
+[[issues]]
+name = "unknown"
+content = "f"
+when = 'driver = "y"'
+rollback = 0.5
+
+[[actions]]
+at = "P1D"
+deployment = "f"
+do = "set"
+settings = {{ {opt_out} }}
+
+[[actions]]
+at = "P2D"
+deployment = "g"
+do = "set"
+settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles = [] }} }} }}
+"#
+    );
+    let case = Case::new(&base(4, &segments, &rest));
+    let out = case.run("out", &[]);
+    let mut r = csv::Reader::from_path(out.join("events.csv")).expect("events.csv");
+    let holds: Vec<(String, String, String)> = r
+        .records()
+        .map(|x| x.expect("record"))
+        .filter(|x| x[3].starts_with("hold_"))
+        .map(|x| (x[0].to_string(), x[2].to_string(), x[3].to_string()))
+        .collect();
+    let row = |h: &str, d: &str, e: &str| (h.to_string(), d.to_string(), e.to_string());
+    assert_eq!(
+        holds,
+        vec![
+            row("0", "f", "hold_placed"),
+            row("24", "f", "hold_released"),
+            row("48", "g", "hold_placed"),
+            row("120", "g", "hold_released"),
+        ]
+    );
+    let events = std::fs::read_to_string(out.join("events.csv")).expect("events");
+    assert!(
+        events.contains("likely-issue safeguard holds: 20 flagged devices"),
+        "{events}"
+    );
+}
+
+#[test]
 fn held_devices_are_not_offered_until_the_hold_is_released() {
     let segments = segment("x", 50, r#"driver = "x""#);
     let rest = format!(
