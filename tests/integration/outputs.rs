@@ -332,3 +332,38 @@ do = "pause"
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
     assert!(stderr.contains("is after the horizon (10 h)"), "{stderr}");
 }
+
+#[test]
+fn overlapping_deployments_of_one_content_each_count_the_same_restarts() {
+    // Documented behaviour (README, Outputs, "Overlapping deployments"): states and restarts are
+    // with respect to the content. "later" starts after the horizon and offers nothing, yet its
+    // audience is updated by "q", and it reports the same restarts and compliance.
+    let later = r##"
+[[deployments]]
+name = "later"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
+settings = { schedule = { startDateTime = "2026-03-01T00:00:00Z" } }
+"##;
+    let text = scenario(
+        200,
+        r#"availability = { profile = "always_on" }"#,
+        &format!("{INSTANT_CLIENT}{FORCE_AT_ONCE}{later}"),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    let (q, later) = (&s["deployments"][0], &s["deployments"][1]);
+    assert_eq!(q["devices_offered"], 200);
+    assert_eq!(later["devices_offered"], 0);
+    for k in ["devices_compliant", "forced_restarts", "hours_to_95"] {
+        assert_eq!(later[k], q[k], "{k}");
+    }
+    assert_eq!(q["forced_restarts"], 200);
+    // restarts.csv has both deployments' rows: 400 restarts for 200 devices.
+    let mut r = csv::Reader::from_path(out.join("restarts.csv")).expect("restarts.csv");
+    let total: u64 = r
+        .records()
+        .map(|x| x.expect("record")[4].parse::<u64>().expect("count"))
+        .sum();
+    assert_eq!(total, 400);
+}
