@@ -1059,6 +1059,19 @@ impl<'a> Service<'a> {
                     format!("update_audience: {added} devices joined{again}, {left} left"),
                 ));
                 if self.deps[d as usize].started {
+                    // A device that left before its wave and rejoins is still queued (or held
+                    // back): queued twice, it would count twice towards a wave's size.
+                    let run = &self.deps[d as usize];
+                    let joined = if joined.is_empty() {
+                        joined
+                    } else {
+                        let waiting: HashSet<u32> =
+                            run.queue.iter().chain(&run.held_back).copied().collect();
+                        joined
+                            .into_iter()
+                            .filter(|dev| !waiting.contains(dev))
+                            .collect()
+                    };
                     self.enqueue(d, joined);
                     self.offer_step(d, t, out);
                 }
@@ -1680,6 +1693,43 @@ mod tests {
             Some(
                 "update_audience: 4 devices joined (4 of them offered before: offered again), 0 left"
             )
+        );
+    }
+
+    #[test]
+    fn a_device_rejoining_before_its_wave_is_queued_once() {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.settings.rollout = Some(Rollout::Rate {
+            per_offer: 1,
+            interval: 100,
+        });
+        let d = vec![def];
+        let one = || {
+            vec![Member::Device {
+                segment: 0,
+                index: 3,
+            }]
+        };
+        let update = |at, add: Vec<Member>, remove: Vec<Member>| Action {
+            at,
+            deployment: 0,
+            kind: ActionKind::UpdateAudience {
+                add_members: vec![],
+                remove_members: vec![],
+                add_exclusions: add,
+                remove_exclusions: remove,
+            },
+        };
+        let actions = vec![update(10, one(), vec![]), update(20, vec![], one())];
+        let f = fleet(4);
+        let mut s = Service::new(&c, &d, &[], &actions, &[], &SP, &f, RunKey::new(1, 0));
+        run_all(&mut s, 50);
+        let queued: Vec<u32> = s.deps[0].queue.iter().copied().collect();
+        assert_eq!(
+            queued.iter().filter(|&&dev| dev == 3).count(),
+            1,
+            "{queued:?}"
         );
     }
 
