@@ -64,6 +64,12 @@ impl State {
         matches!(self, State::Compliant | State::Ready)
     }
 
+    /// Whether entering the state is an event the summary counts: an install attempt that
+    /// failed, a rollback, a device put on hold.
+    pub fn is_event(self) -> bool {
+        matches!(self, State::Failed | State::RolledBack | State::Held)
+    }
+
     /// Name used in outputs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -146,7 +152,8 @@ pub struct Recorder {
     /// Per deployment.
     pub restarts: Vec<RestartGrid>,
     /// The state each device was in when it left a deployment's audience (key: deployment ×
-    /// 2³² + device). Only `update_audience` actions make devices leave, so this stays small.
+    /// 2³² + device), when that state is an event ([`State::is_event`]): only `update_audience`
+    /// actions make devices leave, and most leave in another state, so this stays small.
     left: HashMap<u64, State>,
     /// Per deployment: the last instant at which its targeted or compliant count changed, when
     /// the thresholds have not been judged on the counts at its end yet.
@@ -201,7 +208,7 @@ impl Recorder {
     ) {
         let key = ((dep as u64) << 32) | u64::from(dev);
         match (from, to) {
-            (Some(s), None) => {
+            (Some(s), None) if s.is_event() => {
                 self.left.insert(key, s);
             }
             (None, Some(s)) if self.left.remove(&key) == Some(s) => {
