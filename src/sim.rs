@@ -683,7 +683,9 @@ impl<'a> World<'a> {
     }
 
     /// Counts the restart of a `Restarting` device for each deployment it is restart-pending
-    /// for, once the restart can no longer move: when it ends, or at the horizon.
+    /// for and that offered it its update (a deployment that never offered the device did not
+    /// cause the restart, though the device's state satisfies its content), once the restart can
+    /// no longer move: when it ends, or at the horizon.
     fn record_restart(&mut self, dev: u32) {
         let st = &self.devices[dev as usize];
         let clock = self.clocks[st.segment as usize];
@@ -692,7 +694,9 @@ impl<'a> World<'a> {
         let weekday = LocalClock::weekday(clock.day(at));
         let hour = (clock.time_of_day(at) / HOUR) as u8;
         for dep in 0..self.before.len() {
-            if self.cached(dep, dev) == Some(State::PendingRestart) {
+            if self.cached(dep, dev) == Some(State::PendingRestart)
+                && self.service.deps[dep].offered.contains(dev)
+            {
                 self.rec.restart(dep, restart, weekday, hour);
             }
         }

@@ -2610,9 +2610,9 @@ base,1,t,r,ready,0.8,0.85,0.9,0.92,0.95,0.9
         let cases = [
             (
                 "scenarios/sweeps/rollout-size.toml",
-                "threshold, devicesPerOffer",
+                "devicesPerOffer, threshold",
                 vec![
-                    "5, 250", "5, 500", "5, 1000", "10, 250", "10, 500", "10, 1000",
+                    "250, 5", "250, 10", "500, 5", "500, 10", "1000, 5", "1000, 10",
                 ],
             ),
             (

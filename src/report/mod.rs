@@ -128,9 +128,9 @@ pub struct DeploymentSummary {
     /// The same for 99 %.
     pub hours_to_99: Option<f64>,
     /// Restarts forced after the effective deadline. This and the other restart counts are of
-    /// devices restart-pending for this deployment's content, whichever deployment offered it:
-    /// deployments of the same content with overlapping audiences each count the same restart
-    /// (README, Outputs, "Overlapping deployments").
+    /// devices restart-pending for this deployment's content that this deployment offered the
+    /// update: deployments of the same content that both offered a device each count its
+    /// restart (README, Outputs, "Overlapping deployments").
     pub forced_restarts: u64,
     /// Automatic restarts outside active hours.
     pub auto_restarts: u64,

@@ -334,11 +334,16 @@ do = "pause"
 }
 
 #[test]
-fn overlapping_deployments_of_one_content_each_count_the_same_restarts() {
-    // Documented behaviour (README, Outputs, "Overlapping deployments"): states and restarts are
-    // with respect to the content. "later" starts after the horizon and offers nothing, yet its
-    // audience is updated by "q", and it reports the same restarts and compliance.
-    let later = r##"
+fn overlapping_deployments_share_states_by_content_but_restarts_only_where_they_offered() {
+    // README, Outputs, "Overlapping deployments": states are with respect to the content, and a
+    // restart is counted for each deployment that offered the device the update. "also" offers
+    // the same update to the same devices at the start; "later" starts after the horizon and
+    // offers nothing, yet its audience is updated by the others.
+    let others = r##"
+[[deployments]]
+name = "also"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
+
 [[deployments]]
 name = "later"
 content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
@@ -347,19 +352,27 @@ settings = { schedule = { startDateTime = "2026-03-01T00:00:00Z" } }
     let text = scenario(
         200,
         r#"availability = { profile = "always_on" }"#,
-        &format!("{INSTANT_CLIENT}{FORCE_AT_ONCE}{later}"),
+        &format!("{INSTANT_CLIENT}{FORCE_AT_ONCE}{others}"),
     );
     let case = Case::new(&text);
     let out = case.run("out", &[]);
     let s = summary(&out);
-    let (q, later) = (&s["deployments"][0], &s["deployments"][1]);
+    let (q, also, later) = (
+        &s["deployments"][0],
+        &s["deployments"][1],
+        &s["deployments"][2],
+    );
     assert_eq!(q["devices_offered"], 200);
+    assert_eq!(also["devices_offered"], 200);
     assert_eq!(later["devices_offered"], 0);
-    for k in ["devices_compliant", "forced_restarts", "hours_to_95"] {
+    for k in ["devices_compliant", "hours_to_95"] {
         assert_eq!(later[k], q[k], "{k}");
+        assert_eq!(also[k], q[k], "{k}");
     }
     assert_eq!(q["forced_restarts"], 200);
-    // restarts.csv has both deployments' rows: 400 restarts for 200 devices.
+    assert_eq!(also["forced_restarts"], 200);
+    assert_eq!(later["forced_restarts"], 0, "it offered nothing: {later}");
+    // restarts.csv has the rows of the two that offered: 400 restarts for 200 devices.
     let mut r = csv::Reader::from_path(out.join("restarts.csv")).expect("restarts.csv");
     let total: u64 = r
         .records()
