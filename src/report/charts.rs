@@ -26,7 +26,7 @@
 //!   overlaid.
 //! - `time-to-95.{png,svg}` (from a batch's `variants.csv`): one row per variant and deployment, a
 //!   dot at the median days to 95 % compliant and a whisker from p5 to p95 (an open-ended whisker
-//!   when some runs never reached 95 %).
+//!   when some runs did not hold 95 % at the end).
 //! - `pareto.{png,svg}` (from `variants.csv`): median days to 95 % (x) against median devices hit
 //!   by issues (y), one labelled point per variant, a colour and marker per deployment; variants
 //!   on their deployment's Pareto front (`pareto_blast = true`) are filled and joined. Labels of
@@ -2039,7 +2039,7 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             None => {
                 let (px, py) = c.backend_coord(&(0.0, y));
                 plot.draw(&Text::new(
-                    "median never reached 95 %",
+                    "median: 95 % not held at the end",
                     (px - bx + st.px(8.0), py - by),
                     st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
                 ))
@@ -2307,7 +2307,7 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
         }
     }
     if !missing.is_empty() {
-        let text = format!("Not shown (never reached 95 %): {}", missing.join(", "));
+        let text = format!("Not shown (95 % not held at the end): {}", missing.join(", "));
         let (nw, _) = note.dim_in_pixel();
         note.draw(&Text::new(
             st.fit(&font, &text, nw as f64 - st.px(24.0) as f64, elide_end),

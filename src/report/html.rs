@@ -191,11 +191,11 @@ fn base64(bytes: &[u8]) -> String {
 
 fn chart_caption(stem: &str) -> String {
     match stem {
-        "compliance" => "Share of each deployment's audience compliant over time; the dashed line is the 95 % target, dots and ticks mark deployment state changes.".into(),
+        "compliance" => "Share of each deployment's audience compliant (ready, for a readiness test) over time; the dashed line is the 95 % target, dots and ticks mark deployment state changes.".into(),
         "restarts" => "Restarts by device-local hour and weekday: forced restarts (left) against user and automatic ones (right).".into(),
-        "bands" => "Median share compliant per variant, with p25–p75 and p5–p95 bands across replications.".into(),
+        "bands" => "Median share compliant (ready, for a readiness test) per variant, with p25–p75 and p5–p95 bands across replications.".into(),
         "time-to-95" => "Days to 95 % compliant per variant: dot at the median, whiskers from p5 to p95.".into(),
-        "pareto" => "Median time to 95 % against median devices hit by issues; highlighted points form the Pareto front.".into(),
+        "pareto" => "Median time to 95 % against median devices hit by issues, one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front.".into(),
         s if s.starts_with("states-") => "Share of the deployment's devices in each client state over time (stacked).".into(),
         s => s.to_string(),
     }
@@ -268,7 +268,7 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     if let Some(b) = find(files, "summary.csv") {
         h.push_str("<h2>Summary per deployment</h2>\n");
         h.push_str(
-            "<p>Hours are since the start; an empty cell (–) means never reached. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run: empty when it is below X % at the end.</p>\n",
+            "<p>Hours are since the start; an empty cell (–) means not reached, or not held at the end. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run: empty when it is below X % at the end.</p>\n",
         );
         h.push_str(&table_html("summary.csv", b, None));
     }
