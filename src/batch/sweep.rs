@@ -72,6 +72,9 @@ pub struct Variant {
     pub scenario: Scenario,
 }
 
+/// Most variants a sweep may have (each holds a whole scenario).
+pub const MAX_VARIANTS: usize = 100_000;
+
 /// (line, column) in the sweep file.
 type Position = (usize, usize);
 
@@ -330,6 +333,23 @@ impl Sweep {
                     parameters.push(path.to_string());
                     axis_at.push((path.to_string(), at));
                     axes.push((path.to_string(), vals, at));
+                }
+                // Each variant holds a whole scenario: a grid whose axes multiply to more than a
+                // sweep can hold is refused before it is built (a range with a small step on
+                // each of two axes would otherwise ask for hundreds of millions).
+                let total: f64 = axes.iter().map(|(_, v, _)| v.len() as f64).product();
+                if total > MAX_VARIANTS as f64 {
+                    let sizes: Vec<String> =
+                        axes.iter().map(|(_, v, _)| v.len().to_string()).collect();
+                    c.fail(
+                        "grid",
+                        format!(
+                            "gives {} variants ({}); at most {MAX_VARIANTS}: use fewer values or larger steps, or split the sweep into several files",
+                            total,
+                            sizes.join(" × ")
+                        ),
+                    );
+                    axes.clear();
                 }
                 let mut combos: Vec<Vec<Set>> = vec![Vec::new()];
                 for (path, vals, at) in &axes {
@@ -675,6 +695,18 @@ mod tests {
             "{p:?}"
         );
         assert!(p[0].contains("(from 5.0 to 6.0 by step 1e-300)"), "{p:?}");
+    }
+
+    #[test]
+    fn a_grid_of_more_variants_than_a_sweep_holds_is_rejected_before_it_is_built() {
+        let p = problems(
+            "[grid]\n\"simulation.seed\" = { from = 1, to = 1000 }\n\"fleet.devices\" = { from = 100, to = 1099 }\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":2:1: grid: gives 1000000 variants (1000 × 1000); at most 100000"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -2307,7 +2307,10 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
         }
     }
     if !missing.is_empty() {
-        let text = format!("Not shown (95 % not held at the end): {}", missing.join(", "));
+        let text = format!(
+            "Not shown (95 % not held at the end): {}",
+            missing.join(", ")
+        );
         let (nw, _) = note.dim_in_pixel();
         note.draw(&Text::new(
             st.fit(&font, &text, nw as f64 - st.px(24.0) as f64, elide_end),
