@@ -552,10 +552,15 @@ impl<'a> World<'a> {
         if work == NONE || self.category(work) != Category::Quality {
             return;
         }
-        let supersedes = !self.service.satisfies(work, self.service.defs[dep].content);
+        let named = self.service.defs[dep].content;
+        if self.service.device_has(&self.devices[dev as usize], named) {
+            // The device runs the update already: its scan skips the expedite.
+            return;
+        }
         let avail = self.avail(dev);
         let mut r = self.rngs(dev);
         let timer = self.engine.timer(dev);
+        let policy = self.policy(dev);
         let st = &mut self.devices[dev as usize];
         let learn = if avail.is_online(t) {
             Some(t)
@@ -563,10 +568,15 @@ impl<'a> World<'a> {
             self.client.next_scan_at_or_after(st, &mut r, &avail, t)
         };
         if let Some(learn) = learn {
+            // What the expedite delivers when the device learns of it (`latestSecurity`: the
+            // newest security update released by then).
+            let delivered = self.service.delivered(dep, learn);
+            let supersedes = !self.service.satisfies(work, delivered);
             let change = self.client.expedite_busy(
                 st,
                 &mut r,
                 &avail,
+                policy,
                 Category::Quality,
                 supersedes,
                 grace,

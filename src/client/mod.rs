@@ -682,7 +682,17 @@ impl<'a> Client<'a> {
         policy: &Policy,
         category: Category,
     ) -> Time {
-        let pending = u64::from(st.pending_since);
+        self.deadline_if_pending_from(st, policy, category, u64::from(st.pending_since))
+    }
+
+    /// The effective deadline of the current work were it restart-pending from `pending`.
+    fn deadline_if_pending_from(
+        &self,
+        st: &DeviceState,
+        policy: &Policy,
+        category: Category,
+        pending: Time,
+    ) -> Time {
         if st.work_forced_after != UNSET {
             // Expedited terms (quality deadline 0, grace `daysUntilForcedReboot`) from the scan
             // that found them: the one that began the work, or a later one ([`Client::expedite_busy`]).
@@ -772,10 +782,11 @@ impl<'a> Client<'a> {
     /// when the push found it online, else at its next scan). `supersedes`: the expedited
     /// update is newer than the device's work, so it installs instead and the work's planned
     /// restart is cancelled. Otherwise the work already satisfies the expedite, and from
-    /// `learn` on it is under the expedite's terms (deadline 0, grace `grace` after the install):
-    /// a restart still pending is forced at the first online moment at or after
-    /// max(`learn`, install + `grace`) unless it was planned earlier. `timer` is the device's
-    /// pending timer (a planned restart's end: the restart keeps its drawn duration).
+    /// `learn` on its restart is also due under the expedite's terms (deadline 0, grace `grace`
+    /// after the install): forced at the first online moment at or after max(`learn`, install +
+    /// `grace`), unless the policy's terms or the planned restart come first (an expedite never
+    /// postpones a restart). `timer` is the device's pending timer: the install's end, or a
+    /// planned restart's end (the restart keeps its drawn duration).
     #[expect(
         clippy::too_many_arguments,
         reason = "the device's record, streams and surroundings, each needed once"
@@ -785,13 +796,24 @@ impl<'a> Client<'a> {
         st: &mut DeviceState,
         r: &mut DeviceRngs,
         avail: &Availability<'_>,
+        policy: &Policy,
         category: Category,
         supersedes: bool,
         grace: Secs,
         learn: Time,
         timer: Option<Time>,
     ) -> Expedited {
+        let installing = matches!(st.phase, Phase::Downloading | Phase::Installing);
         let planned = match st.phase {
+            // An install that ends before the device learns of the expedite goes ahead: its
+            // restart follows its plan and the scan after it takes the expedite (a device that
+            // is offline at the push and finishes its install first may so restart twice).
+            Phase::Downloading | Phase::Installing if supersedes => {
+                if timer.is_none_or(|end| end <= learn) {
+                    return Expedited::Unchanged;
+                }
+                None
+            }
             Phase::Downloading | Phase::Installing | Phase::PendingRestart => None,
             // A restart that begins before the device learns of the expedite is not moved; the
             // scan after it sees the offer.
@@ -811,20 +833,23 @@ impl<'a> Client<'a> {
             st.phase = Phase::Waiting;
             return Expedited::Superseded(learn);
         }
-        if st.work_forced_after != UNSET && st.work_forced_after <= t32(grace) {
-            // Already under expedited terms at least as strict, from an earlier scan.
-            return Expedited::Unchanged;
-        }
-        st.work_forced_after = t32(grace);
-        if matches!(st.phase, Phase::Downloading | Phase::Installing) {
-            // The restart is planned when the install ends, under these terms.
+        if installing {
+            // The restart is planned when the install ends (`timer`), under the stricter terms.
+            let Some(end) = timer else {
+                return Expedited::Unchanged;
+            };
+            let current = self.deadline_if_pending_from(st, policy, category, end);
+            if learn.max(end + grace) >= current {
+                return Expedited::Unchanged;
+            }
             st.first_seen = t32(learn);
+            st.work_forced_after = t32(grace);
             return Expedited::Terms(None);
         }
         let pending = u64::from(st.pending_since);
         let forced = avail.next_online(learn.max(pending + grace));
         let Some(forced) = forced.filter(|&f| planned.is_none_or(|p| f < p)) else {
-            return Expedited::Terms(None);
+            return Expedited::Unchanged;
         };
         let took = match (planned, timer) {
             (Some(p), Some(done)) => done.saturating_sub(p),
@@ -1150,6 +1175,7 @@ mod tests {
         let c = Client::new(&params);
         let p = DayModel::new(Profile::AlwaysOn);
         let a = avail(&p);
+        let pol = Policy::default_named("p");
         // Installed at 10 h, user restart planned for day 6 (ending 10 minutes later); the
         // expedite (grace 1 day) is learnt at 20 h: forced at 34 h, the same 10 minutes.
         let mut st = restart_pending(10 * HOUR, Some((6 * DAY, 6 * DAY + 600)));
@@ -1157,6 +1183,7 @@ mod tests {
             &mut st,
             &mut rngs(1),
             &a,
+            &pol,
             Category::Quality,
             false,
             DAY,
@@ -1175,12 +1202,14 @@ mod tests {
         let c = Client::new(&params);
         let p = DayModel::new(Profile::AlwaysOn);
         let a = avail(&p);
+        let pol = Policy::default_named("p");
         // No restart planned within the horizon (no deadline, no willing user).
         let mut st = restart_pending(HOUR, None);
         let change = c.expedite_busy(
             &mut st,
             &mut rngs(2),
             &a,
+            &pol,
             Category::Quality,
             false,
             0,
@@ -1200,12 +1229,14 @@ mod tests {
         let c = Client::new(&params);
         let p = DayModel::new(Profile::AlwaysOn);
         let a = avail(&p);
+        let pol = Policy::default_named("p");
         let mut st = restart_pending(HOUR, Some((5 * HOUR, 5 * HOUR + 600)));
         let before = st.clone();
         let change = c.expedite_busy(
             &mut st,
             &mut rngs(3),
             &a,
+            &pol,
             Category::Quality,
             false,
             DAY,
@@ -1214,19 +1245,20 @@ mod tests {
         );
         assert_eq!(change, Expedited::Unchanged);
         assert_eq!(st.restart_at(), before.restart_at());
-        // Planned at 20 h, before the forced restart at 25 h: kept, though under the new terms.
+        // Planned at 20 h, before the forced restart at 25 h: kept.
         let mut st = restart_pending(HOUR, Some((20 * HOUR, 20 * HOUR + 600)));
         let change = c.expedite_busy(
             &mut st,
             &mut rngs(3),
             &a,
+            &pol,
             Category::Quality,
             false,
             DAY,
             2 * HOUR,
             Some(20 * HOUR + 600),
         );
-        assert_eq!(change, Expedited::Terms(None));
+        assert_eq!(change, Expedited::Unchanged);
         assert_eq!(st.restart_at(), 20 * HOUR);
         assert_eq!(st.restart, RestartKind::User);
     }
@@ -1237,11 +1269,13 @@ mod tests {
         let c = Client::new(&params);
         let p = DayModel::new(Profile::AlwaysOn);
         let a = avail(&p);
+        let pol = Policy::default_named("p");
         let mut st = restart_pending(HOUR, Some((3 * DAY, 3 * DAY + 600)));
         let change = c.expedite_busy(
             &mut st,
             &mut rngs(4),
             &a,
+            &pol,
             Category::Quality,
             true,
             DAY,
@@ -1273,15 +1307,17 @@ mod tests {
         };
         let mut r = rngs(5);
         c.begin(&mut st, &mut r, &a, offer, HOUR);
+        // The install ends at 3 h.
         let change = c.expedite_busy(
             &mut st,
             &mut r,
             &a,
+            &pol,
             Category::Quality,
             false,
             2 * DAY,
             2 * HOUR,
-            None,
+            Some(3 * HOUR),
         );
         assert_eq!(change, Expedited::Terms(None));
         st.pending_since = t32(3 * HOUR);
@@ -1290,6 +1326,96 @@ mod tests {
             3 * HOUR + 2 * DAY,
             "the expedite's grace from the install, not the policy's 7-day deadline"
         );
+    }
+
+    #[test]
+    fn an_expedite_never_postpones_a_restart_the_policy_forces_sooner() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let pol = Policy {
+            quality_deadline: Some(0),
+            quality_grace: 0,
+            ..Policy::default_named("p")
+        };
+        let mut st = state();
+        let offer = Offer {
+            content: 0,
+            deployment: 0,
+            category: Category::Quality,
+            expedited: false,
+            forced_reboot_after: None,
+            optional: false,
+            hotpatch: false,
+        };
+        let mut r = rngs(6);
+        c.begin(&mut st, &mut r, &a, offer, HOUR);
+        let before = st.clone();
+        let change = c.expedite_busy(
+            &mut st,
+            &mut r,
+            &a,
+            &pol,
+            Category::Quality,
+            false,
+            2 * DAY,
+            2 * HOUR,
+            Some(5 * HOUR),
+        );
+        assert_eq!(change, Expedited::Unchanged);
+        assert_eq!(st.work_forced_after, before.work_forced_after);
+        st.pending_since = t32(5 * HOUR);
+        assert_eq!(c.effective_deadline(&st, &pol, Category::Quality), 5 * HOUR);
+    }
+
+    #[test]
+    fn an_older_install_that_ends_before_the_device_learns_of_a_newer_expedite_goes_ahead() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let pol = Policy::default_named("p");
+        let mut st = state();
+        let offer = Offer {
+            content: 0,
+            deployment: 0,
+            category: Category::Quality,
+            expedited: false,
+            forced_reboot_after: None,
+            optional: false,
+            hotpatch: false,
+        };
+        let mut r = rngs(7);
+        c.begin(&mut st, &mut r, &a, offer, HOUR);
+        // Learnt at 10 h, the install ending at 6 h: untouched.
+        let change = c.expedite_busy(
+            &mut st,
+            &mut r,
+            &a,
+            &pol,
+            Category::Quality,
+            true,
+            DAY,
+            10 * HOUR,
+            Some(6 * HOUR),
+        );
+        assert_eq!(change, Expedited::Unchanged);
+        assert_eq!(st.phase, Phase::Downloading);
+        // Learnt at 4 h: the newer update replaces it.
+        let change = c.expedite_busy(
+            &mut st,
+            &mut r,
+            &a,
+            &pol,
+            Category::Quality,
+            true,
+            DAY,
+            4 * HOUR,
+            Some(6 * HOUR),
+        );
+        assert_eq!(change, Expedited::Superseded(4 * HOUR));
+        assert_eq!(st.phase, Phase::Waiting);
     }
 
     #[test]

@@ -404,6 +404,41 @@ fn audience_json(
     .unwrap_or_default()
 }
 
+/// What orders feature versions: (Windows major version, year, half, the text when it names
+/// no `YYHn` release).
+type VersionKey = (u8, u32, u32, String);
+
+/// The release a feature version names: `24H2`, `Windows 11, version 24H2` and `Windows 10,
+/// version 22H2` give (11, 24, 2), (11, 24, 2) and (10, 22, 2). Without "Windows 10" the
+/// version is taken as Windows 11's (the deployment service offers Windows 11 feature
+/// updates; `deployment-service.md` §1); text without a `YYHn` release sorts by itself, after
+/// its major version's releases.
+fn version_key(v: &str) -> VersionKey {
+    let major = if v.contains("Windows 10") { 10 } else { 11 };
+    let b = v.as_bytes();
+    let release = (0..b.len().saturating_sub(3)).find_map(|i| {
+        let w = &b[i..i + 4];
+        let word_start = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+        let word_end = b.get(i + 4).is_none_or(|x| !x.is_ascii_alphanumeric());
+        (word_start
+            && word_end
+            && w[0].is_ascii_digit()
+            && w[1].is_ascii_digit()
+            && w[2].eq_ignore_ascii_case(&b'H')
+            && w[3].is_ascii_digit())
+        .then(|| {
+            (
+                u32::from(w[0] - b'0') * 10 + u32::from(w[1] - b'0'),
+                u32::from(w[3] - b'0'),
+            )
+        })
+    });
+    match release {
+        Some((year, half)) => (major, year, half, String::new()),
+        None => (major, u32::MAX, u32::MAX, v.to_string()),
+    }
+}
+
 /// Validates the service side and builds the deduplicated content table.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn service_side(
@@ -479,11 +514,12 @@ pub(super) fn service_side(
         };
         drafts.push(draft);
     }
-    // Feature levels follow the order of version strings (22H2 < 23H2 < 24H2).
-    let mut versions: Vec<&str> = drafts
+    // Feature levels follow the releases the versions name (22H2 < 23H2 < 24H2, Windows 10
+    // before Windows 11), so "24H2" and "Windows 11, version 24H2" are one update.
+    let mut versions: Vec<VersionKey> = drafts
         .iter()
         .filter(|d| d.category == Category::Feature)
-        .map(|d| d.version.as_str())
+        .map(|d| version_key(&d.version))
         .collect();
     versions.sort_unstable();
     versions.dedup();
@@ -506,7 +542,7 @@ pub(super) fn service_side(
                 format!("Windows feature update {}", draft.version),
                 versions
                     .iter()
-                    .position(|v| *v == draft.version)
+                    .position(|v| *v == version_key(&draft.version))
                     .unwrap_or(0) as i64,
                 draft.release_unix - start_unix,
             ),
@@ -522,10 +558,12 @@ pub(super) fn service_side(
         let deployable_until = draft
             .deployable_until
             .map(|u| (u - start_unix).max(0) as Time);
-        let idx = match contents
-            .iter()
-            .position(|x| x.category == draft.category && x.level == level)
-        {
+        // One record per update: deployments of the same release (or version) and
+        // classification share it. When it can no longer be deployed is the deployment's own
+        // (`deployableUntilDateTime` of the catalog entry it names), kept on the deployment.
+        let idx = match contents.iter().position(|x| {
+            x.category == draft.category && x.level == level && x.security == draft.security
+        }) {
             Some(x) => x,
             None => {
                 contents.push(Content {
@@ -534,7 +572,6 @@ pub(super) fn service_side(
                     level,
                     release,
                     security: draft.security,
-                    deployable_until,
                 });
                 contents.len() - 1
             }
@@ -606,6 +643,7 @@ pub(super) fn service_side(
             ordering,
             latest_security: draft.latest_security,
             requested: requested[i],
+            deployable_until,
         });
     }
     let actions = actions(
@@ -628,11 +666,16 @@ pub(super) fn service_side(
 
 /// Moves problems found in a Graph file's content or settings into a file error.
 fn report_file_problems(c: &mut Checker, file: Option<&str>, base: &Path, fc: Checker) {
+    let Some(rel) = file else { return };
+    let path = base.join(rel);
+    c.warnings.extend(
+        fc.warnings
+            .iter()
+            .map(|w| format!("{}: {w}", path.display())),
+    );
     if fc.problems.is_empty() {
         return;
     }
-    let Some(rel) = file else { return };
-    let path = base.join(rel);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let loc = super::locate::JsonLocator::new(&text);
     c.file_errors.push(InputError {
@@ -874,4 +917,20 @@ pub fn validate_graph_file(path: &Path) -> Result<String, crate::Error> {
         }));
     }
     Ok(described.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_key;
+
+    #[test]
+    fn feature_versions_order_by_the_release_they_name() {
+        assert_eq!(version_key("24H2"), version_key("Windows 11, version 24H2"));
+        assert!(version_key("Windows 11, version 22H2") < version_key("24H2"));
+        assert!(version_key("Windows 10, version 22H2") < version_key("Windows 11, version 21H2"));
+        assert!(version_key("23H2") < version_key("24h2"));
+        // Text naming no release sorts by itself, after the releases of its major version.
+        assert!(version_key("24H2") < version_key("Windows 11, next"));
+        assert!(version_key("Windows 11, next") < version_key("Windows 11, zzz"));
+    }
 }

@@ -485,7 +485,7 @@ pub(crate) fn settings(
                 // startDateTime belongs to scheduleSettings, one level up: in here it would
                 // schedule nothing.
                 if let Some(gm) = object(c, &gp, g, "gradualRolloutSettings", &GRADUAL_KEYS) {
-                    s.rollout = gradual(c, &gp, gm, start_unix, s.start);
+                    s.rollout = gradual(c, &gp, gm, start_unix, s.start, false);
                 }
             }
         }
@@ -513,7 +513,7 @@ pub(crate) fn settings(
             if let Some(t) = instant(c, &p, rm, "startDateTime", start_unix) {
                 s.start = offset(t);
             }
-            s.rollout = gradual(c, &p, rm, start_unix, s.start);
+            s.rollout = gradual(c, &p, rm, start_unix, s.start, true);
         }
     }
     if let Some(mv) = get(m, "monitoring") {
@@ -589,6 +589,12 @@ pub(crate) fn settings(
             &["isExpedited", "isReadinessTest"],
         ) {
             if let Some(b) = boolean(c, &p, em, "isExpedited") {
+                if !b && expedited_type {
+                    c.fail(
+                        join(&p, "isExpedited"),
+                        "is false, but the content is an expeditedQualityUpdateReference, which is always expedited: set true or use a qualityUpdateReference",
+                    );
+                }
                 s.expedited = b || expedited_type;
             }
             s.readiness = boolean(c, &p, em, "isReadinessTest").unwrap_or(false);
@@ -629,10 +635,22 @@ pub(crate) fn settings(
                     "applies to quality updates only, but the content is a feature update",
                 );
             }
+            if s.forced_reboot_after.is_some() && !s.expedited {
+                // Told, not failed: the property is valid Graph, but rollsim knows its effect
+                // only for expedites (client-timing.md §2); the policy's deadline and grace
+                // decide a regular deployment's restarts.
+                c.warnings.push(format!(
+                    "{}: applies to expedited deployments only in rollsim; this deployment is not expedited, so its restarts follow the device policy's deadline and grace (ignored)",
+                    join(&p, "daysUntilForcedReboot")
+                ));
+            }
         }
     }
     s
 }
+
+/// The type of the older `windowsDeploymentSettings.rollout` object.
+const LEGACY_ROLLOUT_TYPE: &str = "rolloutSettings";
 
 const ROLLOUT_TYPES: [&str; 3] = [
     "rateDrivenRolloutSettings",
@@ -656,9 +674,15 @@ fn gradual(
     m: &Map<String, Value>,
     start_unix: i64,
     start: u64,
+    legacy: bool,
 ) -> Option<Rollout> {
     let declared = if m.contains_key("@odata.type") {
-        Some(odata_type(c, path, m, &ROLLOUT_TYPES)?)
+        let mut allowed = ROLLOUT_TYPES.to_vec();
+        if legacy {
+            allowed.push(LEGACY_ROLLOUT_TYPE);
+        }
+        // The older shape's own type says nothing of the kind: its properties do.
+        Some(odata_type(c, path, m, &allowed)?).filter(|t| t != LEGACY_ROLLOUT_TYPE)
     } else {
         None
     };
@@ -688,7 +712,11 @@ fn gradual(
         }
         (Some(d), _) => d,
         (None, Some(p)) => p.to_string(),
-        (None, None) => return None, // nothing set: everyone at once
+        // Nothing set: everyone at once (a durationBetweenOffers given is still checked).
+        (None, None) => {
+            duration(c, path, m, "durationBetweenOffers");
+            return None;
+        }
     };
     let interval = duration(c, path, m, "durationBetweenOffers").unwrap_or(DAY);
     match kind.as_str() {
@@ -1073,6 +1101,71 @@ mod tests {
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].1.contains("two gradual-rollout kinds"));
         assert!(p[1].1.contains("requires isExpedited"));
+    }
+
+    #[test]
+    fn an_expedited_reference_marked_not_expedited_is_rejected_as_a_contradiction() {
+        let v: Value = serde_json::from_str(r##"{"expedite": {"isExpedited": false}}"##).unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Quality, true);
+        });
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.expedite.isExpedited");
+        assert!(p[0].1.contains("always expedited"), "{p:?}");
+    }
+
+    #[test]
+    fn a_bad_duration_between_offers_is_reported_even_without_a_rollout_kind() {
+        for j in [
+            r##"{"schedule": {"gradualRollout": {"durationBetweenOffers": "garbage"}}}"##,
+            r##"{"rollout": {"durationBetweenOffers": "garbage"}}"##,
+        ] {
+            let v: Value = serde_json::from_str(j).unwrap();
+            let p = problems(|c| {
+                settings(c, "s", Some(&v), 0, Category::Feature, false);
+            });
+            assert_eq!(p.len(), 1, "{j}: {p:?}");
+            assert!(p[0].0.ends_with(".durationBetweenOffers"), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn the_older_rollout_shape_accepts_its_own_type_name() {
+        let v: Value = serde_json::from_str(
+            r##"{"rollout": {"@odata.type": "#microsoft.graph.windowsUpdates.rolloutSettings", "devicesPerOffer": 100}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert!(s.rollout.is_some());
+        // Not inside the current gradualRollout, which names its kind.
+        let v: Value = serde_json::from_str(
+            r##"{"schedule": {"gradualRollout": {"@odata.type": "#microsoft.graph.windowsUpdates.rolloutSettings", "devicesPerOffer": 100}}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Feature, false);
+        });
+        assert_eq!(p.len(), 1, "{p:?}");
+    }
+
+    #[test]
+    fn days_until_forced_reboot_on_a_regular_deployment_is_a_warning_not_silence() {
+        let v: Value =
+            serde_json::from_str(r##"{"userExperience": {"daysUntilForcedReboot": 2}}"##).unwrap();
+        let mut c = Checker::default();
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("expedited deployments only"));
+        let v: Value = serde_json::from_str(
+            r##"{"userExperience": {"daysUntilForcedReboot": 2}, "expedite": {"isExpedited": true}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -54,8 +54,6 @@ pub struct Content {
     pub release: i64,
     /// Quality update classified `security` (what `latestSecurity` may substitute).
     pub security: bool,
-    /// `deployableUntilDateTime`, relative to the scenario start: afterwards deployments of it fault.
-    pub deployable_until: Option<Time>,
 }
 
 /// One entry of an audience's members or exclusions.
@@ -156,6 +154,9 @@ pub struct DeploymentDef {
     pub latest_security: bool,
     /// `state.requestedValue` of the request body that created the deployment.
     pub requested: Requested,
+    /// The `deployableUntilDateTime` of the catalog entry the deployment names, relative to the
+    /// scenario start: afterwards the deployment faults.
+    pub deployable_until: Option<Time>,
 }
 
 /// `requestedDeploymentStateValue`: what the admin asks of a deployment's state (§1).
@@ -750,7 +751,7 @@ impl<'a> Service<'a> {
         for (i, d) in self.defs.iter().enumerate() {
             out.schedule
                 .push((d.settings.start, ServiceEvent::Start(i as u16)));
-            if let Some(until) = self.contents[d.content as usize].deployable_until {
+            if let Some(until) = d.deployable_until {
                 out.schedule.push((until, ServiceEvent::Fault(i as u16)));
             }
             // A deployment created paused or archived never passes through a state change at
@@ -1149,6 +1150,21 @@ impl<'a> Service<'a> {
         run.offers_valid() && run.offered.contains(dev) && run.in_audience(dev)
     }
 
+    /// The content deployment `i` delivers to a device that scans at `t`: its own, or with
+    /// `latestSecurity` on an expedited security update the newest security update released by
+    /// then.
+    pub fn delivered(&self, i: usize, t: Time) -> u16 {
+        let d = &self.defs[i];
+        if self.deps[i].settings.expedited
+            && d.latest_security
+            && self.contents[d.content as usize].security
+        {
+            self.latest_security(d.content, t)
+        } else {
+            d.content
+        }
+    }
+
     /// The newest security quality update released by `t` at or above `c` (`latestSecurity`).
     fn latest_security(&self, c: u16, t: Time) -> u16 {
         let base = &self.contents[c as usize];
@@ -1205,11 +1221,7 @@ impl<'a> Service<'a> {
                     continue;
                 }
             }
-            let content = if s.expedited && d.latest_security && c.security {
-                self.latest_security(d.content, t)
-            } else {
-                d.content
-            };
+            let content = self.delivered(i, t);
             // Required before optional (an optional offer waits for the user, and must not hold
             // up what the device has to install), quality before feature, expedited first,
             // newest content.
@@ -1325,7 +1337,6 @@ mod tests {
             level,
             release,
             security: true,
-            deployable_until: None,
         };
         vec![q("jan", 1, 0), q("feb", 2, 100)]
     }
@@ -1342,6 +1353,7 @@ mod tests {
             ordering: Ordering::Fleet,
             latest_security: true,
             requested: Requested::None,
+            deployable_until: None,
         }
     }
 
@@ -1568,7 +1580,6 @@ mod tests {
             level: 1,
             release: 0,
             security: false,
-            deployable_until: None,
         });
         let d = vec![dep(0, Settings::default()), dep(2, Settings::default())];
         let issues = vec![IssueDef {
@@ -1832,7 +1843,6 @@ mod tests {
             level: 1,
             release: 0,
             security: false,
-            deployable_until: None,
         });
         let d = vec![dep(2, Settings::default())];
         let issues = vec![IssueDef {

@@ -794,3 +794,113 @@ add_members = ["fleet"]
         "{rejoin:?}"
     );
 }
+
+/// Two segments of always-online devices, an instant pipeline that restarts at once, and the
+/// deployments `deployments` (TOML).
+fn two_segments(deployments: &str) -> String {
+    format!(
+        r##"
+[simulation]
+start = "2026-01-12T00:00:00Z"
+horizon = "P10D"
+seed = 3
+sample_interval = "PT1H"
+
+[[segments]]
+name = "a"
+devices = 100
+availability = {{ profile = "always_on" }}
+
+[[segments]]
+name = "b"
+devices = 100
+availability = {{ profile = "always_on" }}
+
+[client]
+scan_jitter = "PT0S"
+[client.quality]
+download_time = "PT0S"
+install_time = "PT0S"
+restart_time = "PT0S"
+[client.feature]
+download_time = "PT0S"
+install_time = "PT0S"
+restart_time = "PT0S"
+rollback = 0.0
+
+[policies.default]
+quality_deadline = "P0D"
+quality_grace = "P0D"
+feature_deadline = "P0D"
+feature_grace = "P0D"
+
+{deployments}
+"##
+    )
+}
+
+#[test]
+fn a_catalog_entry_that_expires_faults_its_own_deployment_not_another_of_the_same_release() {
+    let plain = r##"
+[[deployments]]
+name = "plain"
+content = { "@odata.type" = "qualityUpdateReference", releaseDateTime = "2026-01-12T00:00:00Z", classification = "security" }
+audience = { members = ["a"] }
+"##;
+    let catalog = r##"
+[[deployments]]
+name = "catalog"
+content = { "@odata.type" = "catalogContent", catalogEntry = { "@odata.type" = "qualityUpdateCatalogEntry", releaseDateTime = "2026-01-12T00:00:00Z", deployableUntilDateTime = "2026-01-12T06:00:00Z", qualityUpdateClassification = "security" } }
+audience = { members = ["b"] }
+"##;
+    for text in [
+        two_segments(&format!("{plain}{catalog}")),
+        two_segments(&format!("{catalog}{plain}")),
+    ] {
+        let case = Case::new(&text);
+        let out = case.run("out", &[]);
+        let events = std::fs::read_to_string(out.join("events.csv")).expect("events.csv");
+        let faulted: Vec<&str> = events
+            .lines()
+            .filter(|l| l.contains("faultedByContentOutdated"))
+            .collect();
+        assert_eq!(faulted.len(), 1, "{faulted:?}");
+        assert!(faulted[0].contains(",catalog,"), "{faulted:?}");
+        let s = summary(&out);
+        let plain = s["deployments"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["name"] == "plain"))
+            .expect("plain");
+        assert_eq!(plain["devices_compliant"], 100, "{plain}");
+    }
+}
+
+#[test]
+fn feature_versions_are_ordered_by_the_release_they_name_not_as_text() {
+    // "Windows 11, version 22H2" sorts after "24H2" as text. Segment a takes 22H2 first; when
+    // 24H2 is offered to everyone on day 5, a's devices must install it (one restart each).
+    let text = two_segments(
+        r##"
+[[deployments]]
+name = "old"
+content = { "@odata.type" = "catalogContent", catalogEntry = { "@odata.type" = "featureUpdateCatalogEntry", version = "Windows 11, version 22H2" } }
+audience = { members = ["a"] }
+
+[[deployments]]
+name = "new"
+content = { "@odata.type" = "featureUpdateReference", version = "24H2" }
+settings = { schedule = { startDateTime = "2026-01-17T00:00:00Z" } }
+"##,
+    );
+    let case = Case::new(&text);
+    let s = summary(&case.run("out", &[]));
+    let new = &s["deployments"][1];
+    let restarts: u64 = ["forced_restarts", "auto_restarts", "user_restarts"]
+        .iter()
+        .map(|k| new[*k].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(restarts, 200, "every device restarts into 24H2: {new}");
+    assert_eq!(new["devices_compliant"], 200);
+    let old = &s["deployments"][0];
+    assert_eq!(old["devices_compliant"], 100, "24H2 satisfies 22H2: {old}");
+}
