@@ -599,6 +599,12 @@ pub(super) fn service_side(
                 draft.expedited_type,
             )
         };
+        if draft.expeditable == Some(false) && settings.expedited {
+            c.fail(
+                format!("{path}.settings.expedite.isExpedited"),
+                "the catalog entry says isExpeditable = false: the service refuses to expedite it (400)",
+            );
+        }
         let mut audience = Audience {
             members: vec![Member::All],
             exclusions: Vec::new(),

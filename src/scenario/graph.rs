@@ -260,6 +260,8 @@ pub(crate) struct ContentDraft {
     pub latest_security: bool,
     /// `deployableUntilDateTime` (Unix seconds).
     pub deployable_until: Option<i64>,
+    /// A quality catalog entry's `isExpeditable`, when given.
+    pub expeditable: Option<bool>,
 }
 
 /// Content types accepted in `content."@odata.type"`.
@@ -301,6 +303,7 @@ pub(crate) fn content(c: &mut Checker, path: &str, v: &Value, start_unix: i64) -
         security: true,
         latest_security: true,
         deployable_until: None,
+        expeditable: None,
     };
     let Some(m) = v.as_object() else {
         c.fail(
@@ -418,6 +421,23 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
             .and_then(Value::as_str)
             .is_some_and(is_placeholder)
     });
+    // Each kind of entry has properties of its own (deployment-service.md §4).
+    let (own, other): (&[&str], &[&str]) = if ty.as_deref() == Some("featureUpdateCatalogEntry") {
+        (&FEATURE_ENTRY_KEYS, &QUALITY_ENTRY_KEYS)
+    } else {
+        (&QUALITY_ENTRY_KEYS, &FEATURE_ENTRY_KEYS)
+    };
+    for k in other.iter().filter(|k| get(m, k).is_some()) {
+        let (this, that) = if own == FEATURE_ENTRY_KEYS {
+            ("featureUpdateCatalogEntry", "qualityUpdateCatalogEntry")
+        } else {
+            ("qualityUpdateCatalogEntry", "featureUpdateCatalogEntry")
+        };
+        c.fail(
+            join(path, k),
+            format!("is a property of a {that}, but this entry is a {this}"),
+        );
+    }
     if ty.as_deref() == Some("featureUpdateCatalogEntry") {
         d.category = Category::Feature;
         match string(c, path, m, "version") {
@@ -429,8 +449,35 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
         }
     } else {
         d.security = classification(c, path, m, "qualityUpdateClassification");
+        d.expeditable = boolean(c, path, m, "isExpeditable");
+        if let Some(s) = string(c, path, m, "qualityUpdateCadence")
+            && !is_placeholder(s)
+            && !CADENCES.contains(&s)
+        {
+            c.fail(
+                join(path, "qualityUpdateCadence"),
+                format!(
+                    "must be one of {}{}, found \"{s}\"",
+                    CADENCES.join(", "),
+                    suggest(s, &CADENCES)
+                ),
+            );
+        }
     }
 }
+
+/// Properties only a `featureUpdateCatalogEntry` has.
+const FEATURE_ENTRY_KEYS: [&str; 2] = ["version", "buildNumber"];
+/// Properties only a `qualityUpdateCatalogEntry` has.
+const QUALITY_ENTRY_KEYS: [&str; 5] = [
+    "isExpeditable",
+    "qualityUpdateClassification",
+    "qualityUpdateCadence",
+    "catalogName",
+    "shortName",
+];
+/// `qualityUpdateCadence` values.
+const CADENCES: [&str; 3] = ["monthly", "outOfBand", "unknownFutureValue"];
 
 const SETTINGS_KEYS: [&str; 6] = [
     "schedule",
@@ -1166,6 +1213,37 @@ mod tests {
         let mut c = Checker::default();
         settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn catalog_entries_are_checked_for_their_own_properties_and_values() {
+        let v: Value = serde_json::from_str(
+            r##"{"@odata.type": "catalogContent", "catalogEntry": {"@odata.type": "qualityUpdateCatalogEntry", "releaseDateTime": "2026-01-13T00:00:00Z", "isExpeditable": "yes", "qualityUpdateCadence": "weekly", "version": "24H2"}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            content(c, "content", &v, 0);
+        });
+        let fields: Vec<&str> = p.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "content.catalogEntry.version",
+                "content.catalogEntry.isExpeditable",
+                "content.catalogEntry.qualityUpdateCadence"
+            ],
+            "{p:?}"
+        );
+        assert!(p[0].1.contains("featureUpdateCatalogEntry"), "{p:?}");
+        assert!(p[2].1.contains("monthly, outOfBand"), "{p:?}");
+        let v: Value = serde_json::from_str(
+            r##"{"@odata.type": "catalogContent", "catalogEntry": {"@odata.type": "qualityUpdateCatalogEntry", "releaseDateTime": "2026-01-13T00:00:00Z", "isExpeditable": false, "qualityUpdateCadence": "outOfBand"}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let d = content(&mut c, "content", &v, 0);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(d.expeditable, Some(false));
     }
 
     #[test]
