@@ -1169,132 +1169,10 @@ mod tests {
         st
     }
 
-    #[test]
-    fn an_expedite_forces_a_pending_restart_its_grace_after_the_install() {
+    /// A device downloading a regular quality update it found at `t`.
+    fn downloading_from(t: Time) -> DeviceState {
         let params = ClientParams::default();
-        let c = Client::new(&params);
         let p = DayModel::new(Profile::AlwaysOn);
-        let a = avail(&p);
-        let pol = Policy::default_named("p");
-        // Installed at 10 h, user restart planned for day 6 (ending 10 minutes later); the
-        // expedite (grace 1 day) is learnt at 20 h: forced at 34 h, the same 10 minutes.
-        let mut st = restart_pending(10 * HOUR, Some((6 * DAY, 6 * DAY + 600)));
-        let change = c.expedite_busy(
-            &mut st,
-            &mut rngs(1),
-            &a,
-            &pol,
-            Category::Quality,
-            false,
-            DAY,
-            20 * HOUR,
-            Some(6 * DAY + 600),
-        );
-        assert_eq!(change, Expedited::Terms(Some(34 * HOUR + 600)));
-        assert_eq!(st.restart_at(), 34 * HOUR);
-        assert_eq!(st.restart, RestartKind::Forced);
-        assert_eq!(st.phase, Phase::Restarting);
-    }
-
-    #[test]
-    fn an_expedite_learnt_after_the_grace_forces_the_restart_at_once() {
-        let params = ClientParams::default();
-        let c = Client::new(&params);
-        let p = DayModel::new(Profile::AlwaysOn);
-        let a = avail(&p);
-        let pol = Policy::default_named("p");
-        // No restart planned within the horizon (no deadline, no willing user).
-        let mut st = restart_pending(HOUR, None);
-        let change = c.expedite_busy(
-            &mut st,
-            &mut rngs(2),
-            &a,
-            &pol,
-            Category::Quality,
-            false,
-            0,
-            3 * DAY,
-            None,
-        );
-        let Expedited::Terms(Some(end)) = change else {
-            panic!("expected a forced restart, got {change:?}");
-        };
-        assert_eq!(st.restart_at(), 3 * DAY);
-        assert!(end > 3 * DAY, "the restart's duration is drawn");
-    }
-
-    #[test]
-    fn a_restart_planned_before_the_expedite_is_learnt_or_forced_is_not_moved() {
-        let params = ClientParams::default();
-        let c = Client::new(&params);
-        let p = DayModel::new(Profile::AlwaysOn);
-        let a = avail(&p);
-        let pol = Policy::default_named("p");
-        let mut st = restart_pending(HOUR, Some((5 * HOUR, 5 * HOUR + 600)));
-        let before = st.clone();
-        let change = c.expedite_busy(
-            &mut st,
-            &mut rngs(3),
-            &a,
-            &pol,
-            Category::Quality,
-            false,
-            DAY,
-            6 * HOUR,
-            Some(5 * HOUR + 600),
-        );
-        assert_eq!(change, Expedited::Unchanged);
-        assert_eq!(st.restart_at(), before.restart_at());
-        // Planned at 20 h, before the forced restart at 25 h: kept.
-        let mut st = restart_pending(HOUR, Some((20 * HOUR, 20 * HOUR + 600)));
-        let change = c.expedite_busy(
-            &mut st,
-            &mut rngs(3),
-            &a,
-            &pol,
-            Category::Quality,
-            false,
-            DAY,
-            2 * HOUR,
-            Some(20 * HOUR + 600),
-        );
-        assert_eq!(change, Expedited::Unchanged);
-        assert_eq!(st.restart_at(), 20 * HOUR);
-        assert_eq!(st.restart, RestartKind::User);
-    }
-
-    #[test]
-    fn a_newer_expedited_update_supersedes_the_pending_one_and_cancels_its_restart() {
-        let params = ClientParams::default();
-        let c = Client::new(&params);
-        let p = DayModel::new(Profile::AlwaysOn);
-        let a = avail(&p);
-        let pol = Policy::default_named("p");
-        let mut st = restart_pending(HOUR, Some((3 * DAY, 3 * DAY + 600)));
-        let change = c.expedite_busy(
-            &mut st,
-            &mut rngs(4),
-            &a,
-            &pol,
-            Category::Quality,
-            true,
-            DAY,
-            2 * DAY,
-            Some(3 * DAY + 600),
-        );
-        assert_eq!(change, Expedited::Superseded(2 * DAY));
-        assert_eq!(st.phase, Phase::Waiting);
-        assert_eq!(st.work, NONE);
-        assert_eq!(st.quality, NONE, "nothing installed yet");
-    }
-
-    #[test]
-    fn an_expedite_learnt_while_downloading_sets_the_terms_of_the_restart_to_come() {
-        let params = ClientParams::default();
-        let c = Client::new(&params);
-        let p = DayModel::new(Profile::AlwaysOn);
-        let a = avail(&p);
-        let pol = Policy::default_named("p");
         let mut st = state();
         let offer = Offer {
             content: 0,
@@ -1305,20 +1183,98 @@ mod tests {
             optional: false,
             hotpatch: false,
         };
-        let mut r = rngs(5);
-        c.begin(&mut st, &mut r, &a, offer, HOUR);
-        // The install ends at 3 h.
-        let change = c.expedite_busy(
-            &mut st,
+        Client::new(&params).begin(&mut st, &mut rngs(5), &avail(&p), offer, t);
+        st
+    }
+
+    /// What an expedite (`supersedes`, `grace`) learnt at `learn` does to an always-online
+    /// device under `pol` whose pending timer is `timer`.
+    fn expedite(
+        st: &mut DeviceState,
+        pol: &Policy,
+        supersedes: bool,
+        grace: Secs,
+        learn: Time,
+        timer: Option<Time>,
+    ) -> Expedited {
+        let params = ClientParams::default();
+        let p = DayModel::new(Profile::AlwaysOn);
+        let c = Client::new(&params);
+        let a = avail(&p);
+        let mut r = rngs(1);
+        c.expedite_busy(
+            st,
             &mut r,
             &a,
-            &pol,
+            pol,
             Category::Quality,
-            false,
-            2 * DAY,
-            2 * HOUR,
-            Some(3 * HOUR),
-        );
+            supersedes,
+            grace,
+            learn,
+            timer,
+        )
+    }
+
+    #[test]
+    fn an_expedite_forces_a_pending_restart_its_grace_after_the_install() {
+        // Installed at 10 h, user restart planned for day 6 (ending 10 minutes later); the
+        // expedite (grace 1 day) is learnt at 20 h: forced at 34 h, the same 10 minutes.
+        let mut st = restart_pending(10 * HOUR, Some((6 * DAY, 6 * DAY + 600)));
+        let pol = Policy::default_named("p");
+        let change = expedite(&mut st, &pol, false, DAY, 20 * HOUR, Some(6 * DAY + 600));
+        assert_eq!(change, Expedited::Terms(Some(34 * HOUR + 600)));
+        assert_eq!(st.restart_at(), 34 * HOUR);
+        assert_eq!(st.restart, RestartKind::Forced);
+        assert_eq!(st.phase, Phase::Restarting);
+    }
+
+    #[test]
+    fn an_expedite_learnt_after_the_grace_forces_the_restart_at_once() {
+        // No restart planned within the horizon (no deadline, no willing user).
+        let mut st = restart_pending(HOUR, None);
+        let pol = Policy::default_named("p");
+        let change = expedite(&mut st, &pol, false, 0, 3 * DAY, None);
+        let Expedited::Terms(Some(end)) = change else {
+            panic!("expected a forced restart, got {change:?}");
+        };
+        assert_eq!(st.restart_at(), 3 * DAY);
+        assert!(end > 3 * DAY, "the restart's duration is drawn");
+    }
+
+    #[test]
+    fn a_restart_planned_before_the_expedite_is_learnt_or_forced_is_not_moved() {
+        let pol = Policy::default_named("p");
+        let mut st = restart_pending(HOUR, Some((5 * HOUR, 5 * HOUR + 600)));
+        let change = expedite(&mut st, &pol, false, DAY, 6 * HOUR, Some(5 * HOUR + 600));
+        assert_eq!(change, Expedited::Unchanged);
+        assert_eq!(st.restart_at(), 5 * HOUR);
+        // Planned at 20 h, before the forced restart at 25 h: kept.
+        let mut st = restart_pending(HOUR, Some((20 * HOUR, 20 * HOUR + 600)));
+        let change = expedite(&mut st, &pol, false, DAY, 2 * HOUR, Some(20 * HOUR + 600));
+        assert_eq!(change, Expedited::Unchanged);
+        assert_eq!(st.restart_at(), 20 * HOUR);
+        assert_eq!(st.restart, RestartKind::User);
+    }
+
+    #[test]
+    fn a_newer_expedited_update_supersedes_the_pending_one_and_cancels_its_restart() {
+        let pol = Policy::default_named("p");
+        let mut st = restart_pending(HOUR, Some((3 * DAY, 3 * DAY + 600)));
+        let change = expedite(&mut st, &pol, true, DAY, 2 * DAY, Some(3 * DAY + 600));
+        assert_eq!(change, Expedited::Superseded(2 * DAY));
+        assert_eq!(st.phase, Phase::Waiting);
+        assert_eq!(st.work, NONE);
+        assert_eq!(st.quality, NONE, "nothing installed yet");
+    }
+
+    #[test]
+    fn an_expedite_learnt_while_downloading_sets_the_terms_of_the_restart_to_come() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let pol = Policy::default_named("p");
+        let mut st = downloading_from(HOUR);
+        // The install ends at 3 h.
+        let change = expedite(&mut st, &pol, false, 2 * DAY, 2 * HOUR, Some(3 * HOUR));
         assert_eq!(change, Expedited::Terms(None));
         st.pending_since = t32(3 * HOUR);
         assert_eq!(
@@ -1332,37 +1288,14 @@ mod tests {
     fn an_expedite_never_postpones_a_restart_the_policy_forces_sooner() {
         let params = ClientParams::default();
         let c = Client::new(&params);
-        let p = DayModel::new(Profile::AlwaysOn);
-        let a = avail(&p);
         let pol = Policy {
             quality_deadline: Some(0),
             quality_grace: 0,
             ..Policy::default_named("p")
         };
-        let mut st = state();
-        let offer = Offer {
-            content: 0,
-            deployment: 0,
-            category: Category::Quality,
-            expedited: false,
-            forced_reboot_after: None,
-            optional: false,
-            hotpatch: false,
-        };
-        let mut r = rngs(6);
-        c.begin(&mut st, &mut r, &a, offer, HOUR);
+        let mut st = downloading_from(HOUR);
         let before = st.clone();
-        let change = c.expedite_busy(
-            &mut st,
-            &mut r,
-            &a,
-            &pol,
-            Category::Quality,
-            false,
-            2 * DAY,
-            2 * HOUR,
-            Some(5 * HOUR),
-        );
+        let change = expedite(&mut st, &pol, false, 2 * DAY, 2 * HOUR, Some(5 * HOUR));
         assert_eq!(change, Expedited::Unchanged);
         assert_eq!(st.work_forced_after, before.work_forced_after);
         st.pending_since = t32(5 * HOUR);
@@ -1371,49 +1304,14 @@ mod tests {
 
     #[test]
     fn an_older_install_that_ends_before_the_device_learns_of_a_newer_expedite_goes_ahead() {
-        let params = ClientParams::default();
-        let c = Client::new(&params);
-        let p = DayModel::new(Profile::AlwaysOn);
-        let a = avail(&p);
         let pol = Policy::default_named("p");
-        let mut st = state();
-        let offer = Offer {
-            content: 0,
-            deployment: 0,
-            category: Category::Quality,
-            expedited: false,
-            forced_reboot_after: None,
-            optional: false,
-            hotpatch: false,
-        };
-        let mut r = rngs(7);
-        c.begin(&mut st, &mut r, &a, offer, HOUR);
+        let mut st = downloading_from(HOUR);
         // Learnt at 10 h, the install ending at 6 h: untouched.
-        let change = c.expedite_busy(
-            &mut st,
-            &mut r,
-            &a,
-            &pol,
-            Category::Quality,
-            true,
-            DAY,
-            10 * HOUR,
-            Some(6 * HOUR),
-        );
+        let change = expedite(&mut st, &pol, true, DAY, 10 * HOUR, Some(6 * HOUR));
         assert_eq!(change, Expedited::Unchanged);
         assert_eq!(st.phase, Phase::Downloading);
         // Learnt at 4 h: the newer update replaces it.
-        let change = c.expedite_busy(
-            &mut st,
-            &mut r,
-            &a,
-            &pol,
-            Category::Quality,
-            true,
-            DAY,
-            4 * HOUR,
-            Some(6 * HOUR),
-        );
+        let change = expedite(&mut st, &pol, true, DAY, 4 * HOUR, Some(6 * HOUR));
         assert_eq!(change, Expedited::Superseded(4 * HOUR));
         assert_eq!(st.phase, Phase::Waiting);
     }
