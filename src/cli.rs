@@ -936,7 +936,10 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
             match rollsim::scenario::deployment::validate_graph_file(f) {
-                Ok(what) => println!("{}: ok ({what})", f.display()),
+                Ok((what, warnings)) => {
+                    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+                    println!("{}: ok ({what})", f.display());
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     bad = true;

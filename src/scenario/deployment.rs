@@ -858,8 +858,9 @@ fn actions(
 /// Checks a Graph request body on its own (`rollsim validate body.json`): a `POST .../deployments`
 /// body, or an `updateAudience`/`updateAudienceById` body (told apart by their properties). Ids
 /// cannot be resolved without a scenario, so only the shape is checked. Returns a one-line
-/// description of what the body asks for.
-pub fn validate_graph_file(path: &Path) -> Result<String, crate::Error> {
+/// description of what the body asks for, and the warnings the body gives (read-only properties
+/// of a response body, …), as a scenario that loads it would.
+pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::Error> {
     let base = path.parent().unwrap_or(Path::new("."));
     let rel = path.file_name().map(Path::new).unwrap_or(path);
     let mut c = Checker::default();
@@ -922,7 +923,7 @@ pub fn validate_graph_file(path: &Path) -> Result<String, crate::Error> {
             }],
         }));
     }
-    Ok(described.unwrap_or_default())
+    Ok((described.unwrap_or_default(), c.warnings))
 }
 
 #[cfg(test)]

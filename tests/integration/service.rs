@@ -499,6 +499,23 @@ fn validate_checks_a_graph_body_before_it_is_sent() {
 }
 
 #[test]
+fn validating_a_graph_response_body_on_its_own_prints_the_warnings_a_scenario_would() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let body = dir.path().join("response.json");
+    std::fs::write(
+        &body,
+        r##"{"@odata.type": "#microsoft.graph.windowsUpdates.deployment",
+ "state": {"value": "offering", "requestedValue": "none"},
+ "content": {"@odata.type": "#microsoft.graph.windowsUpdates.expeditedQualityUpdateReference", "releaseDate": "2026-01-13"}}"##,
+    )
+    .expect("write");
+    let out = rollsim().arg("validate").arg(&body).assert().success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("warning: "), "{err}");
+    assert!(err.contains("state.value: is read-only"), "{err}");
+}
+
+#[test]
 fn a_readiness_test_reports_ready_devices_and_delivers_nothing() {
     let text = service_scenario(
         300,
