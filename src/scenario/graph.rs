@@ -351,10 +351,24 @@ pub(crate) fn content(c: &mut Checker, path: &str, v: &Value, start_unix: i64) -
             };
             object(c, path, v, &format!("a {ty}"), allowed);
             d.expedited_type = expedited;
-            let key = if m.contains_key("releaseDateTime") {
-                "releaseDateTime"
-            } else {
-                "releaseDate"
+            let key = match (get(m, "releaseDateTime"), get(m, "releaseDate")) {
+                (Some(_), Some(_)) => {
+                    c.fail(
+                        join(path, "releaseDate"),
+                        "and releaseDateTime are both given: give one (they name the same release)",
+                    );
+                    "releaseDateTime"
+                }
+                (Some(_), None) => "releaseDateTime",
+                (None, Some(_)) => "releaseDate",
+                (None, None) => {
+                    // Told, not failed: a body may leave the release to the service.
+                    c.warnings.push(format!(
+                        "{}: no releaseDateTime or releaseDate: the update is taken as released at the scenario start (deferrals count from there)",
+                        if path.is_empty() { "content" } else { path }
+                    ));
+                    "releaseDateTime"
+                }
             };
             d.release_unix = instant(c, path, m, key, start_unix).unwrap_or(start_unix);
             d.security = classification(c, path, m, "classification");
@@ -1213,6 +1227,27 @@ mod tests {
         let mut c = Checker::default();
         settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_quality_reference_gives_one_release_or_is_told_it_takes_the_scenario_start() {
+        let both: Value = serde_json::from_str(
+            r##"{"@odata.type": "qualityUpdateReference", "releaseDate": "2026-01-13", "releaseDateTime": "2026-01-13T18:00:00Z"}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            content(c, "content", &both, 0);
+        });
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "content.releaseDate");
+        let none: Value =
+            serde_json::from_str(r##"{"@odata.type": "qualityUpdateReference"}"##).unwrap();
+        let mut c = Checker::default();
+        let d = content(&mut c, "content", &none, 1000);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(d.release_unix, 1000);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("scenario start"), "{:?}", c.warnings);
     }
 
     #[test]
