@@ -833,12 +833,7 @@ name = "b"
 devices = 100
 availability = {{ profile = "always_on" }}
 
-[client]
-scan_jitter = "PT0S"
-[client.quality]
-download_time = "PT0S"
-install_time = "PT0S"
-restart_time = "PT0S"
+{INSTANT_CLIENT}
 [client.feature]
 download_time = "PT0S"
 install_time = "PT0S"
