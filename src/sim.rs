@@ -414,6 +414,7 @@ impl<'a> World<'a> {
         if st.work != NONE && self.service.satisfies(st.work, content) {
             return Some(match st.phase {
                 Phase::Downloading => State::Downloading,
+                Phase::Downloaded => State::Downloaded,
                 Phase::Installing => State::Installing,
                 Phase::PendingRestart | Phase::Restarting => State::PendingRestart,
                 Phase::Waiting | Phase::Deferred | Phase::OptIn | Phase::Idle
@@ -607,9 +608,9 @@ impl<'a> World<'a> {
         let phase = self.devices[dev as usize].phase;
         match phase {
             // No timer: an idle device waits for an offer, a pending restart without a deadline
-            // for the user (a planned restart begins in the install's event, below), a download
-            // for the horizon's end (a planned install began in `catch_up` before this event).
-            Phase::Idle | Phase::PendingRestart | Phase::Downloading => return,
+            // for the user (a planned restart begins in the install's event, below). A
+            // download with its install planned has moved on in `catch_up` before this event.
+            Phase::Idle | Phase::PendingRestart => return,
             Phase::Waiting | Phase::OptIn => {
                 self.scan(dev, t);
                 return;
@@ -629,8 +630,20 @@ impl<'a> World<'a> {
             | Phase::Waiting
             | Phase::Deferred
             | Phase::OptIn
-            | Phase::PendingRestart
-            | Phase::Downloading => {}
+            | Phase::PendingRestart => {}
+            Phase::Downloading | Phase::Downloaded => {
+                // A download whose install waits for Automatic Maintenance ended, or the
+                // maintenance (or an expedite) begins the install.
+                let cat = self.category(work);
+                let st = &mut self.devices[dev as usize];
+                let next = if phase == Phase::Downloading {
+                    self.client.downloaded(st, &mut r, &avail, policy, cat, t)
+                } else {
+                    self.client.install_now(st, &mut r, &avail, cat, t)
+                };
+                self.keep(dev, &avail, &r);
+                self.set_or_clear(dev, next);
+            }
             Phase::Installing => {
                 let cat = self.category(work);
                 let fx = self.service.effects(dev, work);
@@ -763,6 +776,11 @@ impl<'a> World<'a> {
                         chosen
                     }
                 }
+            }
+            ScanAnswer::Install(offer, _) if policy.waits_for_maintenance(&offer) => {
+                // The download's end is an event of its own: the install waits for
+                // Automatic Maintenance (`Client::downloaded`).
+                self.client.begin(st, &mut r, &avail, offer, t)
             }
             ScanAnswer::Install(offer, _) => self
                 .client

@@ -16,6 +16,12 @@
 //! - **Deadlines** (§3, Windows 11 22H2+ clock): the deadline counts from the first scan that
 //!   discovered the update, the grace period from restart-pending; the effective deadline is the
 //!   later of the two. With a deadline set, download and install start as soon as offered.
+//! - **No deadline** (§3, `AllowAutoUpdate` = 2): the download starts as soon as offered, the
+//!   install waits for Automatic Maintenance: the first moment the device is online at or after
+//!   the policy's `maintenance_time` (local, 02:00 by default; a device off then runs the missed
+//!   maintenance when it is next on). Idle and AC power are not modelled, so maintenance never
+//!   fails and the documented two-day fallback ("install immediately") never comes into play.
+//!   An expedite, or the user's own choice of an optional update, installs at once.
 //! - **Restart before the effective deadline**: automatic restart outside active hours while the
 //!   device is online (unless the policy turns auto-restart off), or the user's shutdown at the end
 //!   of an online session completes the pending restart with probability
@@ -177,6 +183,9 @@ pub struct Policy {
     pub quality_pause_until: Time,
     /// Feature updates paused until then (relative to the scenario start; 0 = not paused).
     pub feature_pause_until: Time,
+    /// Automatic Maintenance's daily start, seconds after local midnight: when an update
+    /// without a deadline installs.
+    pub maintenance_time: Secs,
 }
 
 impl Policy {
@@ -196,6 +205,7 @@ impl Policy {
             auto_restart: true,
             quality_pause_until: 0,
             feature_pause_until: 0,
+            maintenance_time: 2 * HOUR,
         }
     }
 
@@ -213,6 +223,13 @@ impl Policy {
             Category::Quality => self.quality_deferral,
             Category::Feature => self.feature_deferral,
         }
+    }
+
+    /// Whether an offer's install waits for Automatic Maintenance: a regular offer under a
+    /// policy without a deadline for its category (an expedite installs at once, and so does
+    /// an optional update the user chose to install).
+    pub fn waits_for_maintenance(&self, offer: &Offer) -> bool {
+        !offer.expedited && !offer.optional && self.deadline(offer.category).0.is_none()
     }
 
     /// (deadline, grace) for a category.
@@ -252,8 +269,13 @@ pub enum Phase {
     /// regular scan, if that comes first.
     OptIn,
     /// Downloading `work` (its timer is the end of the install that follows: the install begins
-    /// without an event of its own, see [`Client::plan_install`]).
+    /// without an event of its own, see [`Client::plan_install`]). An install that waits for
+    /// Automatic Maintenance is not planned (`pending_since` unset): the timer is then the end
+    /// of the download ([`Client::downloaded`]).
     Downloading,
+    /// Downloaded `work`, waiting for Automatic Maintenance to install it (no deadline); its
+    /// timer is the start of the maintenance ([`Client::install_now`]).
+    Downloaded,
     /// Installing `work` (its timer is the end of the install).
     Installing,
     /// Installed, waiting for a restart the user has to make (no timer: a planned restart
@@ -475,8 +497,9 @@ pub enum Expedited {
     /// Nothing: the device restarts before it learns of the expedite, or its work is already
     /// under terms at least as strict.
     Unchanged,
-    /// The work goes on under the expedite's terms; `Some(end)`: its restart was brought
-    /// forward and now ends at `end`.
+    /// The work goes on under the expedite's terms; `Some(at)`: the device's timer moves to
+    /// `at` (a restart brought forward now ends then, or a downloaded update waiting for
+    /// Automatic Maintenance begins its install then).
     Terms(Option<Time>),
     /// A newer expedited quality update supersedes the work: it and its planned restart are
     /// dropped, and the device scans at the given instant.
@@ -630,6 +653,41 @@ impl<'a> Client<'a> {
         t: Time,
     ) -> Option<Time> {
         st.pending_since = t32(t);
+        let d = self.times(category).install.sample(r.pipeline());
+        avail.advance_online(t, d)
+    }
+
+    /// The download of work whose install waits for Automatic Maintenance completed at `t`:
+    /// returns when the install begins. Work that an expedite reached while it downloaded
+    /// installs at once ([`Client::expedite_busy`]), as an expedite does.
+    pub fn downloaded(
+        &self,
+        st: &mut DeviceState,
+        r: &mut DeviceRngs,
+        avail: &Availability<'_>,
+        policy: &Policy,
+        category: Category,
+        t: Time,
+    ) -> Option<Time> {
+        if st.work_forced_after != UNSET {
+            return self.install_now(st, r, avail, category, t);
+        }
+        st.phase = Phase::Downloaded;
+        maintenance_after(policy, avail, t)
+    }
+
+    /// The install of downloaded work begins at `t` (Automatic Maintenance, or an expedite);
+    /// returns when it completes.
+    pub fn install_now(
+        &self,
+        st: &mut DeviceState,
+        r: &mut DeviceRngs,
+        avail: &Availability<'_>,
+        category: Category,
+        t: Time,
+    ) -> Option<Time> {
+        st.phase = Phase::Installing;
+        st.pending_since = UNSET;
         let d = self.times(category).install.sample(r.pipeline());
         avail.advance_online(t, d)
     }
@@ -803,6 +861,11 @@ impl<'a> Client<'a> {
         learn: Time,
         timer: Option<Time>,
     ) -> Expedited {
+        if st.phase == Phase::Downloaded
+            || (st.phase == Phase::Downloading && st.pending_since == UNSET)
+        {
+            return self.expedite_waiting(st, avail, policy, supersedes, grace, learn, timer);
+        }
         let installing = matches!(st.phase, Phase::Downloading | Phase::Installing);
         let planned = match st.phase {
             // An install that ends before the device learns of the expedite goes ahead: its
@@ -814,7 +877,9 @@ impl<'a> Client<'a> {
                 }
                 None
             }
-            Phase::Downloading | Phase::Installing | Phase::PendingRestart => None,
+            Phase::Downloading | Phase::Downloaded | Phase::Installing | Phase::PendingRestart => {
+                None
+            }
             // A restart that begins before the device learns of the expedite is not moved; the
             // scan after it sees the offer.
             Phase::Restarting if st.restart_at() <= learn => return Expedited::Unchanged,
@@ -824,14 +889,7 @@ impl<'a> Client<'a> {
             }
         };
         if supersedes {
-            st.work = NONE;
-            st.work_deployment = NONE;
-            st.work_forced_after = UNSET;
-            st.first_seen = UNSET;
-            st.pending_since = UNSET;
-            st.hotpatch = false;
-            st.phase = Phase::Waiting;
-            return Expedited::Superseded(learn);
+            return supersede(st, learn);
         }
         if installing {
             // The restart is planned when the install ends (`timer`), under the stricter terms.
@@ -859,6 +917,53 @@ impl<'a> Client<'a> {
         st.phase = Phase::Restarting;
         st.set_restart_at(forced);
         Expedited::Terms(Some(forced + took))
+    }
+
+    /// [`Client::expedite_busy`] for work whose install waits for Automatic Maintenance
+    /// (downloading with no install planned, or downloaded): `timer` is the download's end or
+    /// the maintenance's start. An install that begins before the device learns of the
+    /// expedite goes ahead as one underway would (its end is not drawn until it begins, so
+    /// it is not judged by it); otherwise newer content supersedes the work, and content that
+    /// satisfies the expedite takes its terms and installs as soon as the device learns of it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the device's record, surroundings and the expedite's terms, each needed once"
+    )]
+    fn expedite_waiting(
+        &self,
+        st: &mut DeviceState,
+        avail: &Availability<'_>,
+        policy: &Policy,
+        supersedes: bool,
+        grace: Secs,
+        learn: Time,
+        timer: Option<Time>,
+    ) -> Expedited {
+        let downloaded = st.phase == Phase::Downloaded;
+        let begins = if downloaded {
+            timer
+        } else {
+            timer.and_then(|end| maintenance_after(policy, avail, end))
+        };
+        let begins_first = begins.is_some_and(|b| b <= learn);
+        if supersedes {
+            if begins_first {
+                return Expedited::Unchanged;
+            }
+            return supersede(st, learn);
+        }
+        if st.work_forced_after != UNSET {
+            // Terms an earlier expedite set already apply from when the device learnt them.
+            return Expedited::Unchanged;
+        }
+        st.first_seen = t32(learn);
+        st.work_forced_after = t32(grace);
+        if downloaded && !begins_first {
+            // The install begins now rather than at the maintenance ([`Client::install_now`]).
+            return Expedited::Terms(Some(learn));
+        }
+        // Downloading: the install begins when the download ends ([`Client::downloaded`]).
+        Expedited::Terms(None)
     }
 
     /// The record of the restart a `Restarting` device planned: who restarts it and whether it
@@ -909,6 +1014,28 @@ impl<'a> Client<'a> {
         }
         t >= u64::from(st.optional_at)
     }
+}
+
+/// Newer expedited content replaces the device's work at `learn`: the work and its planned
+/// restart are dropped and the device scans then.
+fn supersede(st: &mut DeviceState, learn: Time) -> Expedited {
+    st.work = NONE;
+    st.work_deployment = NONE;
+    st.work_forced_after = UNSET;
+    st.first_seen = UNSET;
+    st.pending_since = UNSET;
+    st.hotpatch = false;
+    st.phase = Phase::Waiting;
+    Expedited::Superseded(learn)
+}
+
+/// When Automatic Maintenance next runs on the device from `t` on: at the policy's daily
+/// maintenance time if the device is online then, else when it is next online (Windows runs a
+/// missed maintenance at the next opportunity).
+fn maintenance_after(policy: &Policy, avail: &Availability<'_>, t: Time) -> Option<Time> {
+    let tod = avail.clock.time_of_day(t);
+    let wait = (policy.maintenance_time + DAY - tod) % DAY;
+    avail.next_online(t + wait)
 }
 
 /// The first instant in [from, to) outside active hours, if any.
@@ -1169,8 +1296,17 @@ mod tests {
         st
     }
 
-    /// A device downloading a regular quality update it found at `t`.
+    /// A device downloading a regular quality update it found at `t`, its install planned to
+    /// begin half an hour later.
     fn downloading_from(t: Time) -> DeviceState {
+        let mut st = downloading_for_maintenance(t);
+        st.pending_since = t32(t + 30 * MINUTE);
+        st
+    }
+
+    /// A device downloading a regular quality update it found at `t`, its install left to
+    /// Automatic Maintenance (no install planned).
+    fn downloading_for_maintenance(t: Time) -> DeviceState {
         let params = ClientParams::default();
         let p = DayModel::new(Profile::AlwaysOn);
         let mut st = state();
@@ -1314,6 +1450,143 @@ mod tests {
         let change = expedite(&mut st, &pol, true, DAY, 4 * HOUR, Some(6 * HOUR));
         assert_eq!(change, Expedited::Superseded(4 * HOUR));
         assert_eq!(st.phase, Phase::Waiting);
+    }
+
+    /// A policy without a quality deadline, its maintenance at 02:00.
+    fn no_deadline() -> Policy {
+        Policy {
+            quality_deadline: None,
+            ..Policy::default_named("p")
+        }
+    }
+
+    /// A device that found a regular quality update under `no_deadline` at 10:00 on the
+    /// scenario's first day (a Monday) and whose download ended at 11:00.
+    fn downloaded_at_11(p: &DayModel) -> (DeviceState, Option<Time>) {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let mut st = downloading_for_maintenance(10 * HOUR);
+        let at = c.downloaded(
+            &mut st,
+            &mut rngs(2),
+            &avail(p),
+            &no_deadline(),
+            Category::Quality,
+            11 * HOUR,
+        );
+        (st, at)
+    }
+
+    #[test]
+    fn an_update_without_a_deadline_installs_at_the_next_automatic_maintenance() {
+        let p = DayModel::new(Profile::AlwaysOn);
+        let (st, at) = downloaded_at_11(&p);
+        assert_eq!(st.phase, Phase::Downloaded);
+        assert_eq!(at, Some(DAY + 2 * HOUR), "Tuesday 02:00");
+        let late = Policy {
+            maintenance_time: 23 * HOUR,
+            ..no_deadline()
+        };
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let mut st = downloading_for_maintenance(10 * HOUR);
+        let at = c.downloaded(
+            &mut st,
+            &mut rngs(2),
+            &avail(&p),
+            &late,
+            Category::Quality,
+            11 * HOUR,
+        );
+        assert_eq!(at, Some(23 * HOUR), "the same evening");
+    }
+
+    #[test]
+    fn a_device_off_at_the_maintenance_time_installs_when_it_is_next_on() {
+        let p = DayModel::new(Profile::Office {
+            start: 8 * HOUR,
+            end: 17 * HOUR,
+            jitter: 0,
+            absent_days: 0.0,
+            days: WEEKDAYS,
+        });
+        let (_, at) = downloaded_at_11(&p);
+        assert_eq!(at, Some(DAY + 8 * HOUR), "Tuesday when the office opens");
+    }
+
+    #[test]
+    fn the_maintenance_begins_the_install_and_its_duration_is_drawn_then() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let (mut st, at) = downloaded_at_11(&p);
+        let start = at.unwrap();
+        let end = c
+            .install_now(&mut st, &mut rngs(2), &avail(&p), Category::Quality, start)
+            .unwrap();
+        assert_eq!(st.phase, Phase::Installing);
+        assert!(end > start);
+        // The same draw as an install planned at the download's end (one stream, same order).
+        let mut planned = downloading_for_maintenance(10 * HOUR);
+        let planned_end = c
+            .plan_install(
+                &mut planned,
+                &mut rngs(2),
+                &avail(&p),
+                Category::Quality,
+                start,
+            )
+            .unwrap();
+        assert_eq!(end, planned_end);
+    }
+
+    #[test]
+    fn an_expedite_reaching_an_update_waiting_for_maintenance_installs_it_at_once() {
+        let p = DayModel::new(Profile::AlwaysOn);
+        let (mut st, at) = downloaded_at_11(&p);
+        let change = expedite(&mut st, &no_deadline(), false, DAY, 15 * HOUR, at);
+        assert_eq!(change, Expedited::Terms(Some(15 * HOUR)));
+        assert_eq!(
+            st.work_forced_after,
+            t32(DAY),
+            "the expedite's grace applies"
+        );
+        // Reached while still downloading: it installs when the download ends.
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let mut st = downloading_for_maintenance(10 * HOUR);
+        let change = expedite(
+            &mut st,
+            &no_deadline(),
+            false,
+            DAY,
+            10 * HOUR,
+            Some(11 * HOUR),
+        );
+        assert_eq!(change, Expedited::Terms(None));
+        c.downloaded(
+            &mut st,
+            &mut rngs(2),
+            &avail(&p),
+            &no_deadline(),
+            Category::Quality,
+            11 * HOUR,
+        );
+        assert_eq!(st.phase, Phase::Installing, "no wait for the maintenance");
+    }
+
+    #[test]
+    fn a_newer_expedite_supersedes_an_update_waiting_for_maintenance_unless_it_began_first() {
+        let p = DayModel::new(Profile::AlwaysOn);
+        let (mut st, at) = downloaded_at_11(&p);
+        let change = expedite(&mut st, &no_deadline(), true, DAY, 15 * HOUR, at);
+        assert_eq!(change, Expedited::Superseded(15 * HOUR));
+        assert_eq!((st.phase, st.work), (Phase::Waiting, NONE));
+        // Learnt only after the maintenance began the install: the install goes ahead.
+        let (mut st, at) = downloaded_at_11(&p);
+        let change = expedite(&mut st, &no_deadline(), true, DAY, DAY + 3 * HOUR, at);
+        assert_eq!(change, Expedited::Unchanged);
+        assert_eq!(st.phase, Phase::Downloaded);
     }
 
     #[test]

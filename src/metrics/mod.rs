@@ -25,6 +25,8 @@ pub enum State {
     Offered,
     /// Downloading.
     Downloading,
+    /// Downloaded, waiting for Automatic Maintenance to install it (a policy without a deadline).
+    Downloaded,
     /// Installing.
     Installing,
     /// Installed, waiting for (or doing) the restart.
@@ -45,11 +47,12 @@ pub enum State {
 
 impl State {
     /// All states, in pipeline order (the order of rows in `timeseries.csv`).
-    pub const ALL: [State; 11] = [
+    pub const ALL: [State; 12] = [
         State::NotOffered,
         State::Held,
         State::Offered,
         State::Downloading,
+        State::Downloaded,
         State::Installing,
         State::PendingRestart,
         State::Compliant,
@@ -76,6 +79,7 @@ impl State {
             State::NotOffered => "not_offered",
             State::Offered => "offered",
             State::Downloading => "downloading",
+            State::Downloaded => "downloaded",
             State::Installing => "installing",
             State::PendingRestart => "pending_restart",
             State::Compliant => "compliant",

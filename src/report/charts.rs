@@ -721,11 +721,12 @@ fn series_dash(i: usize) -> Option<(f64, f64)> {
 
 /// Stacking order (bottom first) and colour of the known client states: the goal states first
 /// (`compliant`, or `ready` for a readiness test).
-const STATES: [(&str, RGBColor); 11] = [
+const STATES: [(&str, RGBColor); 12] = [
     ("compliant", RGBColor(0x00, 0x9E, 0x73)),
     ("ready", RGBColor(0x00, 0x5F, 0x46)),
     ("pending_restart", RGBColor(0xE6, 0x9F, 0x00)),
     ("installing", RGBColor(0x00, 0x72, 0xB2)),
+    ("downloaded", RGBColor(0x3A, 0x93, 0xC3)),
     ("downloading", RGBColor(0x56, 0xB4, 0xE9)),
     ("offered", RGBColor(0xF0, 0xE4, 0x42)),
     ("held", RGBColor(0x55, 0x55, 0x55)),

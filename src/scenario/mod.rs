@@ -177,6 +177,7 @@ struct RawPolicy {
     quality_pause_until: Option<String>,
     #[serde(default, deserialize_with = "opt_instant_text")]
     feature_pause_until: Option<String>,
+    maintenance_time: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -634,6 +635,10 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
         ),
     };
     active_hours_span(c, &path, p, active_start, active_end);
+    let maintenance_time = match &p.maintenance_time {
+        None => base.maintenance_time,
+        Some(text) => c.time_of_day(&format!("{path}.maintenance_time"), text),
+    };
     Policy {
         name: name.to_string(),
         quality_deferral: max_days(c, "quality_deferral", qd, 30),
@@ -659,6 +664,7 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
             &p.feature_pause_until,
             start_unix,
         ),
+        maintenance_time,
     }
 }
 

@@ -427,3 +427,68 @@ add_members = ["b"]
     assert!(stdout.contains("50 % not held at end"), "{stdout}");
     assert!(!stdout.contains("never"), "{stdout}");
 }
+
+/// An always-online fleet with an instant pipeline and no quality deadline, Automatic
+/// Maintenance at `maintenance` (local, UTC here).
+fn maintenance_fleet(maintenance: &str) -> String {
+    let extra = format!(
+        "{INSTANT_CLIENT}\n[policies.default]\nquality_deadline = \"none\"\n{maintenance}\n"
+    );
+    scenario(2200, r#"availability = { profile = "always_on" }"#, &extra)
+}
+
+#[test]
+fn without_a_deadline_updates_install_at_the_next_automatic_maintenance() {
+    let case = Case::new(&maintenance_fleet(""));
+    let out = case.run("out", &[]);
+    let rows = timeseries(&out);
+    let compliant = series(&rows, "q", "compliant");
+    let downloaded = series(&rows, "q", "downloaded");
+    let at = |s: &[(f64, u64)], h: f64| s.iter().find(|(x, _)| *x == h).map_or(0, |p| p.1);
+    // First scans fall uniformly over the first 22 h; the 02:00 maintenance installs what the
+    // scans before it found, the next day's what the rest found, and each device then restarts
+    // at once (02:00 is outside active hours).
+    let early = at(&compliant, 3.0);
+    assert!(
+        (120..=280).contains(&early),
+        "about 2 h of 22 h scanned by 02:00: {early}"
+    );
+    assert_eq!(
+        at(&compliant, 25.0),
+        early,
+        "nothing installs between maintenances"
+    );
+    assert_eq!(at(&downloaded, 25.0), 2200 - early);
+    assert_eq!(at(&compliant, 27.0), 2200);
+    let restarts = std::fs::read_to_string(out.join("restarts.csv")).unwrap_or_default();
+    for line in restarts.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[2], "2", "every restart at the 02:00 maintenance: {line}");
+    }
+    // Moved to 20:00, the first maintenance installs what 20 h of scans found.
+    let case = Case::new(&maintenance_fleet("maintenance_time = \"20:00\""));
+    let out = case.run("out", &[]);
+    let compliant = series(&timeseries(&out), "q", "compliant");
+    let evening = at(&compliant, 21.0);
+    assert!(
+        (1900..=2100).contains(&evening),
+        "about 20 h of 22 h: {evening}"
+    );
+}
+
+#[test]
+fn with_a_deadline_updates_install_as_soon_as_downloaded() {
+    let extra = format!("{INSTANT_CLIENT}\n[policies.default]\nmaintenance_time = \"20:00\"\n");
+    let text = scenario(500, r#"availability = { profile = "always_on" }"#, &extra);
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let rows = timeseries(&out);
+    assert!(
+        series(&rows, "q", "downloaded")
+            .iter()
+            .all(|(_, n)| *n == 0)
+    );
+    // Installed at the scan, restarted automatically at 17:00 when active hours end.
+    let pending = series(&rows, "q", "pending_restart");
+    assert!(pending.iter().any(|(h, n)| *h == 12.0 && *n > 0));
+}
