@@ -124,6 +124,9 @@ pub struct DeploymentCounters {
     pub held: u64,
     /// Since when the compliant share has stayed at or above each of [`THRESHOLDS`].
     pub reached: [Option<Time>; 4],
+    /// Whether the share was ever at or above each threshold (at the end of an instant), so
+    /// that a threshold missed at the end tells "fell back below" from "never reached".
+    pub ever_reached: [bool; 4],
 }
 
 impl DeploymentCounters {
@@ -319,6 +322,7 @@ impl Recorder {
         // time counts from the next crossing.
         for (i, &pct) in THRESHOLDS.iter().enumerate() {
             let above = c.targeted > 0 && c.compliant * 100 >= u64::from(pct) * c.targeted;
+            c.ever_reached[i] |= above;
             match (c.reached[i], above) {
                 (None, true) => c.reached[i] = Some(t),
                 (Some(_), false) => c.reached[i] = None,

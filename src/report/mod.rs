@@ -127,6 +127,10 @@ pub struct DeploymentSummary {
     pub hours_to_95: Option<f64>,
     /// The same for 99 %.
     pub hours_to_99: Option<f64>,
+    /// Whether the share was at or above 50, 90, 95 and 99 % at some instant (for the terminal,
+    /// which says "not reached" or "not held at end" where an `hours_to_X` is null).
+    #[serde(skip)]
+    pub ever_reached: [bool; 4],
     /// Restarts forced after the effective deadline. This and the other restart counts are of
     /// devices restart-pending for this deployment's content that this deployment offered the
     /// update: deployments of the same content that both offered a device each count its
@@ -323,6 +327,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 hours_to_90: reached(90),
                 hours_to_95: reached(95),
                 hours_to_99: reached(99),
+                ever_reached: c.ever_reached,
                 forced_restarts: c.forced_restarts,
                 auto_restarts: c.auto_restarts,
                 user_restarts: c.user_restarts,
@@ -608,18 +613,22 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
     );
     // A threshold time is the time from which the share stayed at or above it: none when the
     // share is below it at the end, though it may have been above it before.
-    let h = |v: Option<f64>| v.map_or("not held at end".to_string(), |x| format!("{x:.1} h"));
     for d in &s.deployments {
+        let h = |i: usize, v: Option<f64>| match v {
+            Some(x) => format!("{x:.1} h"),
+            None if d.ever_reached[i] => "not held at end".to_string(),
+            None => "not reached".to_string(),
+        };
         t.push_str(&format!(
             "  {}: {}/{} compliant ({:.1} %), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
             d.name,
             d.devices_compliant,
             d.devices_targeted,
             d.share_compliant * 100.0,
-            h(d.hours_to_50),
-            h(d.hours_to_90),
-            h(d.hours_to_95),
-            h(d.hours_to_99),
+            h(0, d.hours_to_50),
+            h(1, d.hours_to_90),
+            h(2, d.hours_to_95),
+            h(3, d.hours_to_99),
         ));
         t.push_str(&format!(
             "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks\n",

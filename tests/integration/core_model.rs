@@ -426,6 +426,8 @@ add_members = ["b"]
     assert!(above > 24, "above 50 % (of 100) for {above} hourly samples");
     assert!(stdout.contains("50 % not held at end"), "{stdout}");
     assert!(!stdout.contains("never"), "{stdout}");
+    // 90 % was never reached: said so, not "not held".
+    assert!(stdout.contains("90 % not reached"), "{stdout}");
 }
 
 /// An always-online fleet with an instant pipeline and no quality deadline, Automatic
