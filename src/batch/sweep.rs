@@ -61,6 +61,41 @@ fn in_file_order(
     entries
 }
 
+/// A problem of the scenarios of one or more variants, found at the same place of the sweep.
+struct VariantProblem {
+    line: usize,
+    column: usize,
+    /// The sweep path that caused it.
+    culprit: String,
+    message: String,
+    /// Where in the variant's scenario (the first one found).
+    scenario_path: String,
+    variants: Vec<String>,
+}
+
+impl VariantProblem {
+    /// The problem as printed, naming its variants: all of them, or the first few.
+    fn problem(self, total: usize) -> Problem {
+        const SHOWN: usize = 3;
+        let n = self.variants.len();
+        let which = if n == 1 {
+            format!("variant {}", self.variants[0])
+        } else if n == total {
+            format!("all {n} variants")
+        } else if n <= SHOWN {
+            format!("variants {}", self.variants.join("; "))
+        } else {
+            format!("{n} variants ({}; …)", self.variants[..SHOWN].join("; "))
+        };
+        Problem {
+            line: self.line,
+            column: self.column,
+            path: self.culprit,
+            message: format!("{which}: {} ({})", self.message, self.scenario_path),
+        }
+    }
+}
+
 /// One variant of a sweep: its name, the overrides that define it, and the scenario they give.
 #[derive(Clone, Debug)]
 pub struct Variant {
@@ -413,6 +448,10 @@ impl Sweep {
         }
         let mut variants = Vec::new();
         let mut problems: Vec<Problem> = Vec::new();
+        let total = defs.len();
+        // A scenario problem that many variants share (typically every variant, when a grid
+        // path names a wrong property) is reported once, with the variants it concerns.
+        let mut shared: Vec<VariantProblem> = Vec::new();
         for (name, sets) in defs {
             let mut doc = base_doc.clone();
             let mut ok = true;
@@ -476,17 +515,32 @@ impl Sweep {
                                 sets.first().map_or((0, 0), |(_, _, at)| *at),
                             ),
                         };
-                        problems.push(Problem {
-                            line,
-                            column,
-                            path: culprit,
-                            message: format!("variant {name}: {} ({})", p.message, p.path),
+                        let at = shared.iter().position(|v| {
+                            (v.line, v.column, &v.culprit, &v.message)
+                                == (line, column, &culprit, &p.message)
                         });
+                        match at {
+                            Some(i) if shared[i].variants.last() != Some(&name) => {
+                                shared[i].variants.push(name.clone());
+                            }
+                            // The same problem again in the same variant, under another
+                            // scenario path (a settings patch repeats its deployment's).
+                            Some(_) => {}
+                            None => shared.push(VariantProblem {
+                                line,
+                                column,
+                                culprit,
+                                message: p.message,
+                                scenario_path: p.path,
+                                variants: vec![name.clone()],
+                            }),
+                        }
                     }
                 }
                 Err(other) => return Err(other),
             }
         }
+        problems.extend(shared.into_iter().map(|v| v.problem(total)));
         let names: Vec<&str> = base.deployments.iter().map(|d| d.name.as_str()).collect();
         let expect = expect::check(&mut c, "expect", &raw.expect, &names);
         let mut all = located(c.problems, |p| match p.strip_prefix("grid.") {
@@ -736,6 +790,28 @@ mod tests {
             [
                 "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"
             ]
+        );
+    }
+
+    #[test]
+    fn a_grid_path_wrong_in_every_variant_is_reported_once_naming_how_many_variants() {
+        let p = problems(
+            "[grid]\n\"deployments.expedited.settings.userExperience.daysUntilForcedRebot\" = [0, 1, 2]\n\"fleet.devices\" = [100, 200]\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("all 6 variants: unknown property"), "{p:?}");
+        assert!(
+            p[0].contains("daysUntilForcedReboot"),
+            "the suggestion: {p:?}"
+        );
+        // Values wrong in some variants name those variants, one problem per value.
+        let p = problems(
+            "[grid]\n\"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = [1, 40, 50]\n\"fleet.devices\" = [100, 200]\n",
+        );
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].contains("variants daysUntilForcedReboot=40,devices=100; daysUntilForcedReboot=40,devices=200: must be a whole number from 0 to 30, found 40"),
+            "{p:?}"
         );
     }
 }
