@@ -1,6 +1,6 @@
-//! Graph API objects: deployment request bodies, content, `deploymentSettings` and
-//! `updateAudience` bodies, checked the same way whether they come from a TOML table of the scenario
-//! or from a JSON file (`graph = "file.json"`, read as it is). Names and nesting follow
+//! Graph API objects: deployment request bodies (`POST` and `PATCH`), content,
+//! `deploymentSettings` and `updateAudience` bodies, checked the same way whether they come from
+//! a TOML table of the scenario or from a JSON file (`graph = "file.json"`, read as it is). Names and nesting follow
 //! `reference/deployment-service.md` §1–3; both the current `deploymentSettings` shape and the
 //! older `windowsDeploymentSettings` with `rollout` are accepted. `@odata.type` may be written with
 //! or without the leading `#` and the `microsoft.graph.windowsUpdates.` namespace.
@@ -137,8 +137,9 @@ fn odata_type(
         c.fail(
             join(path, "@odata.type"),
             format!(
-                "unknown type \"{s}\"{}; expected one of {}",
+                "unknown type \"{s}\"{}; expected {}{}",
                 suggest(short, allowed),
+                if allowed.len() > 1 { "one of " } else { "" },
                 allowed.join(", ")
             ),
         );
@@ -942,13 +943,12 @@ const REQUESTED_VALUES: [&str; 3] = ["none", "paused", "archived"];
 /// carries them.
 const STATE_READ_ONLY: [&str; 4] = ["effectiveValue", "value", "reasons", "effectiveSinceDate"];
 
-/// Checks `deployment.state`: only `requestedValue` is writable.
-fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
+/// Checks `deployment.state`: only `requestedValue` is writable. `None` when the state asks
+/// for nothing (no `requestedValue`, or not an object).
+fn state(c: &mut Checker, path: &str, v: &Value) -> Option<Requested> {
     let mut allowed = vec!["requestedValue"];
     allowed.extend(STATE_READ_ONLY);
-    let Some(m) = object(c, path, v, "a deploymentState", &allowed) else {
-        return Requested::None;
-    };
+    let m = object(c, path, v, "a deploymentState", &allowed)?;
     odata_type(c, path, m, &["deploymentState"]);
     for k in STATE_READ_ONLY.iter().filter(|k| get(m, k).is_some()) {
         // Told, not failed: the seed's response bodies carry these and must load as they are.
@@ -957,11 +957,11 @@ fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
             join(path, k)
         ));
     }
-    match string(c, path, m, "requestedValue") {
-        None | Some("none") => Requested::None,
-        Some("paused") => Requested::Paused,
-        Some("archived") => Requested::Archived,
-        Some(s) => {
+    match string(c, path, m, "requestedValue")? {
+        "none" => Some(Requested::None),
+        "paused" => Some(Requested::Paused),
+        "archived" => Some(Requested::Archived),
+        s => {
             c.fail(
                 join(path, "requestedValue"),
                 format!(
@@ -970,7 +970,7 @@ fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
                     REQUESTED_VALUES.join(", ")
                 ),
             );
-            Requested::None
+            None
         }
     }
 }
@@ -1000,8 +1000,92 @@ pub(crate) fn deployment_body<'v>(c: &mut Checker, path: &str, v: &'v Value) -> 
     DeploymentBody {
         content: get(m, "content"),
         settings: get(m, "settings"),
-        requested: get(m, "state").map_or(Requested::None, |sv| state(c, &join(path, "state"), sv)),
+        requested: get(m, "state")
+            .and_then(|sv| state(c, &join(path, "state"), sv))
+            .unwrap_or_default(),
     }
+}
+
+/// The parts of a `PATCH .../deployments/{id}` request body.
+#[derive(Debug, Default)]
+pub(crate) struct PatchBody<'v> {
+    /// `state.requestedValue`, when the body writes it.
+    pub requested: Option<Requested>,
+    /// `settings`: a JSON merge patch of the deployment's settings.
+    pub settings: Option<&'v Value>,
+}
+
+/// Properties of a `deployment` that the service sets and a response body carries.
+const DEPLOYMENT_READ_ONLY: [&str; 3] = ["id", "createdDateTime", "lastModifiedDateTime"];
+
+/// Checks a `PATCH .../deployments/{id}` request body. The service accepts only `state` and
+/// `settings` (deployment-service.md §1): content and audience are fixed at creation, so a body
+/// that tries to change them is refused, as the service refuses it; the read-only properties of
+/// a response body are ignored with a warning, as in a `POST` body's `state`.
+pub(crate) fn patch_body<'v>(c: &mut Checker, path: &str, v: &'v Value) -> PatchBody<'v> {
+    let Some(m) = v.as_object() else {
+        c.fail(
+            path,
+            format!(
+                "must be a deployment PATCH body (an object), found {}",
+                type_str(v)
+            ),
+        );
+        return PatchBody::default();
+    };
+    // Unknown properties are told with the two writable ones as the choice; the deployment's
+    // other properties get their own answer below.
+    let rest: Map<String, Value> = m
+        .iter()
+        .filter(|(k, _)| {
+            !["content", "audience"].contains(&k.as_str())
+                && !DEPLOYMENT_READ_ONLY.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    object(
+        c,
+        path,
+        &Value::Object(rest),
+        "a deployment PATCH body",
+        &["state", "settings"],
+    );
+    odata_type(c, path, m, &["deployment"]);
+    for (k, how) in [
+        (
+            "content",
+            "the content is fixed when the deployment is created: create another deployment for other content",
+        ),
+        (
+            "audience",
+            "the audience's members change with updateAudience (do = \"update_audience\"), not with a PATCH of the deployment",
+        ),
+    ] {
+        if m.contains_key(k) {
+            c.fail(
+                join(path, k),
+                format!("PATCH accepts only state and settings; {how}"),
+            );
+        }
+    }
+    for k in DEPLOYMENT_READ_ONLY.iter().filter(|k| get(m, k).is_some()) {
+        // Told, not failed: a response body sent back carries these, as with state's.
+        c.warnings.push(format!(
+            "{}: is read-only (the service sets it); ignored",
+            join(path, k)
+        ));
+    }
+    let body = PatchBody {
+        requested: get(m, "state").and_then(|sv| state(c, &join(path, "state"), sv)),
+        settings: get(m, "settings"),
+    };
+    if body.requested.is_none() && body.settings.is_none() && c.problems.is_empty() {
+        c.fail(
+            path,
+            "changes nothing: a deployment PATCH body needs state.requestedValue (none, paused, archived) or settings",
+        );
+    }
+    body
 }
 
 /// The kind of an updatable asset.
@@ -1405,6 +1489,44 @@ mod tests {
         );
         assert_eq!((r, p.len(), w.len()), (Requested::None, 0, 3), "{p:?}");
         assert!(w[0].contains("state.value: is read-only"), "{w:?}");
+    }
+
+    #[test]
+    fn a_patch_body_takes_state_and_settings_and_refuses_what_the_service_fixes_at_creation() {
+        let read = |j: &str| {
+            let v: Value = serde_json::from_str(j).unwrap();
+            let mut c = Checker::default();
+            let b = patch_body(&mut c, "", &v);
+            (b.requested, b.settings.cloned(), c.problems, c.warnings)
+        };
+        let (r, s, p, w) = read(
+            r##"{"@odata.type": "#microsoft.graph.windowsUpdates.deployment",
+                "state": {"@odata.type": "microsoft.graph.windowsUpdates.deploymentState", "requestedValue": "archived"},
+                "settings": {"monitoring": {"monitoringRules": []}}}"##,
+        );
+        assert_eq!(r, Some(Requested::Archived));
+        assert!(s.is_some());
+        assert!(p.is_empty() && w.is_empty(), "{p:?} {w:?}");
+        let (_, _, p, _) = read(
+            r##"{"content": {"@odata.type": "featureUpdateReference", "version": "24H2"}, "settings": {}}"##,
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "content");
+        assert!(p[0].1.contains("PATCH accepts only state and settings"));
+        // A state with read-only properties only asks for nothing: the body changes nothing.
+        let (r, _, p, w) = read(r##"{"id": "x", "state": {"effectiveValue": "paused"}}"##);
+        assert_eq!(r, None);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].1.contains("changes nothing"), "{p:?}");
+        let (_, _, p, _) = read(r##"{"setings": {}}"##);
+        assert_eq!(p[0].0, "setings");
+        assert!(
+            p[0].1
+                .contains("(did you mean \"settings\"?); expected one of state, settings"),
+            "{}",
+            p[0].1
+        );
     }
 
     #[test]
