@@ -587,6 +587,7 @@ pub(super) fn service_side(
                 start_unix,
                 draft.category,
                 draft.expedited_type,
+                draft.security,
             );
             report_file_problems(c, d.graph.as_deref(), base, fc);
             s
@@ -598,6 +599,7 @@ pub(super) fn service_side(
                 start_unix,
                 draft.category,
                 draft.expedited_type,
+                draft.security,
             )
         };
         if draft.expeditable == Some(false) && settings.expedited {
@@ -915,7 +917,11 @@ fn actions(
             .get("monitoring")
             .is_some_and(|m| !m.is_object() || m.get("monitoringRules").is_some());
         graph::merge_patch(&mut current[d], patch);
-        let (category, expedited) = (drafts[d].category, drafts[d].expedited_type);
+        let (category, expedited, security) = (
+            drafts[d].category,
+            drafts[d].expedited_type,
+            drafts[d].security,
+        );
         **s = match file {
             None => graph::settings(
                 c,
@@ -924,6 +930,7 @@ fn actions(
                 start_unix,
                 category,
                 expedited,
+                security,
             ),
             // Problems are located in the PATCH body, at the path they have there.
             Some(rel) => {
@@ -938,6 +945,7 @@ fn actions(
                     start_unix,
                     category,
                     expedited,
+                    security,
                 );
                 report_file_problems(c, Some(rel), base, fc);
                 s
@@ -975,7 +983,15 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
             let d = content
                 .map(|cv| graph::content(jc, "content", cv, 0))
                 .unwrap_or_else(|| graph::content(&mut Checker::default(), "", &Value::Null, 0));
-            let s = graph::settings(jc, "settings", settings, 0, d.category, d.expedited_type);
+            let s = graph::settings(
+                jc,
+                "settings",
+                settings,
+                0,
+                d.category,
+                d.expedited_type,
+                d.security,
+            );
             let what = match d.category {
                 Category::Feature => format!("feature update {}", d.version),
                 Category::Quality if s.expedited => "expedited quality update".to_string(),

@@ -147,6 +147,21 @@ fn odata_type(
     }
 }
 
+/// [`object`] for an object of one Graph type, `ty`: a settings object nested in
+/// `deploymentSettings`, whose `@odata.type` (optional, as the service infers it from the
+/// property) must name that type when given.
+fn typed<'v>(
+    c: &mut Checker,
+    path: &str,
+    v: &'v Value,
+    ty: &str,
+    allowed: &[&str],
+) -> Option<&'v Map<String, Value>> {
+    let m = object(c, path, v, ty, allowed)?;
+    odata_type(c, path, m, &[ty]);
+    Some(m)
+}
+
 fn get<'v>(m: &'v Map<String, Value>, k: &str) -> Option<&'v Value> {
     m.get(k).filter(|v| !v.is_null())
 }
@@ -503,7 +518,8 @@ const SETTINGS_KEYS: [&str; 6] = [
     "rollout",
 ];
 
-/// Checks `deployment.settings` for content of `category`.
+/// Checks `deployment.settings` for content of `category` (`security`: a quality update
+/// classified security or all; `expedited_type`: an `expeditedQualityUpdateReference`).
 pub(crate) fn settings(
     c: &mut Checker,
     path: &str,
@@ -511,6 +527,7 @@ pub(crate) fn settings(
     start_unix: i64,
     category: Category,
     expedited_type: bool,
+    security: bool,
 ) -> Settings {
     let mut s = Settings {
         expedited: expedited_type,
@@ -531,14 +548,13 @@ pub(crate) fn settings(
     let offset = |unix: i64| (unix - start_unix).max(0) as u64;
     if let Some(sv) = get(m, "schedule") {
         let p = join(path, "schedule");
-        if let Some(sm) = object(
+        if let Some(sm) = typed(
             c,
             &p,
             sv,
             "scheduleSettings",
             &["startDateTime", "gradualRollout"],
         ) {
-            odata_type(c, &p, sm, &["scheduleSettings"]);
             if let Some(t) = instant(c, &p, sm, "startDateTime", start_unix) {
                 s.start = offset(t);
             }
@@ -580,7 +596,7 @@ pub(crate) fn settings(
     }
     if let Some(mv) = get(m, "monitoring") {
         let p = join(path, "monitoring");
-        if let Some(mm) = object(c, &p, mv, "monitoringSettings", &["monitoringRules"])
+        if let Some(mm) = typed(c, &p, mv, "monitoringSettings", &["monitoringRules"])
             && let Some(rules) = get(mm, "monitoringRules")
         {
             let rp = join(&p, "monitoringRules");
@@ -598,52 +614,90 @@ pub(crate) fn settings(
     }
     if let Some(av) = get(m, "contentApplicability") {
         let p = join(path, "contentApplicability");
-        if let Some(am) = object(
+        if let Some(am) = typed(
             c,
             &p,
             av,
             "contentApplicabilitySettings",
             &["offerWhileRecommendedBy", "safeguard"],
-        ) && let Some(sg) = get(am, "safeguard")
-        {
-            let sp = join(&p, "safeguard");
-            if let Some(sgm) = object(
-                c,
-                &sp,
-                sg,
-                "safeguardSettings",
-                &["disabledSafeguardProfiles"],
-            ) && let Some(list) = get(sgm, "disabledSafeguardProfiles")
-            {
-                let lp = join(&sp, "disabledSafeguardProfiles");
-                for (i, prof) in list
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
+        ) {
+            // Vendor names (driver updates, not modelled): no effect, but a body the service
+            // would refuse is refused here too.
+            if let Some(list) = get(am, "offerWhileRecommendedBy") {
+                let lp = join(&p, "offerWhileRecommendedBy");
+                match list.as_array() {
+                    Some(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            if !item.is_string() {
+                                c.fail(
+                                    format!("{lp}[{i}]"),
+                                    format!(
+                                        "must be a string (a vendor name), found {}",
+                                        shown(item)
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    None => c.fail(
+                        lp,
+                        format!(
+                            "must be an array of strings (vendor names), found {}",
+                            shown(list)
+                        ),
+                    ),
+                }
+            }
+            if let Some(sg) = get(am, "safeguard") {
+                let sp = join(&p, "safeguard");
+                if let Some(sgm) = typed(
+                    c,
+                    &sp,
+                    sg,
+                    "safeguardSettings",
+                    &["disabledSafeguardProfiles"],
+                ) && let Some(list) = get(sgm, "disabledSafeguardProfiles")
                 {
-                    let pp = format!("{lp}[{i}]");
-                    if let Some(pm) = object(c, &pp, prof, "safeguardProfile", &["category"]) {
-                        match string(c, &pp, pm, "category") {
-                            Some("likelyIssues") => s.likely_issues_disabled = true,
+                    let lp = join(&sp, "disabledSafeguardProfiles");
+                    for (i, prof) in list
+                        .as_array()
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[])
+                        .iter()
+                        .enumerate()
+                    {
+                        let pp = format!("{lp}[{i}]");
+                        if let Some(pm) = typed(c, &pp, prof, "safeguardProfile", &["category"]) {
+                            match string(c, &pp, pm, "category") {
+                            Some("likelyIssues") => {
+                                s.likely_issues_disabled = true;
+                                if category == Category::Quality {
+                                    // Told, not failed: valid Graph, but in rollsim only
+                                    // feature updates have safeguard holds to disable.
+                                    c.warnings.push(format!(
+                                        "{}: likely-issue safeguard holds apply to feature updates only in rollsim, but the content is a quality update: no effect",
+                                        join(&pp, "category")
+                                    ));
+                                }
+                            }
                             Some(x) => c.fail(
                                 join(&pp, "category"),
                                 format!("unknown safeguard category \"{x}\"{}; the API can disable only likelyIssues", suggest(x, &["likelyIssues"])),
                             ),
                             None => c.fail(join(&pp, "category"), "is required (likelyIssues)"),
                         }
+                        }
                     }
-                }
-                if !list.is_array() {
-                    c.fail(lp, format!("must be an array, found {}", type_str(list)));
+                    if !list.is_array() {
+                        c.fail(lp, format!("must be an array, found {}", type_str(list)));
+                    }
                 }
             }
         }
     }
     if let Some(ev) = get(m, "expedite") {
         let p = join(path, "expedite");
-        if let Some(em) = object(
+        if let Some(em) = typed(
             c,
             &p,
             ev,
@@ -676,7 +730,7 @@ pub(crate) fn settings(
     }
     if let Some(uv) = get(m, "userExperience") {
         let p = join(path, "userExperience");
-        if let Some(um) = object(
+        if let Some(um) = typed(
             c,
             &p,
             uv,
@@ -691,11 +745,19 @@ pub(crate) fn settings(
                 integer(c, &p, um, "daysUntilForcedReboot", 0..=30).map(|d| d as u64 * DAY);
             s.optional = boolean(c, &p, um, "offerAsOptional").unwrap_or(false);
             s.hotpatch = boolean(c, &p, um, "isHotpatchEnabled").unwrap_or(false);
-            if s.hotpatch && category == Category::Feature {
-                c.fail(
-                    join(&p, "isHotpatchEnabled"),
-                    "applies to quality updates only, but the content is a feature update",
-                );
+            if s.hotpatch && (category == Category::Feature || !security) {
+                // Told, not failed: the property is valid Graph, but hotpatches exist only for
+                // monthly security updates (deployment-service.md §2), and the service applies
+                // none to other content: its devices restart as they would without it.
+                let found = if category == Category::Feature {
+                    "a feature update"
+                } else {
+                    "a nonSecurity quality update"
+                };
+                c.warnings.push(format!(
+                    "{}: applies to security quality updates only, but the content is {found}: no effect (its devices restart to install it)",
+                    join(&p, "isHotpatchEnabled")
+                ));
             }
             if s.forced_reboot_after.is_some() && !s.expedited {
                 // Told, not failed: the property is valid Graph, but rollsim knows its effect
@@ -1211,6 +1273,7 @@ mod tests {
                 1000,
                 d.category,
                 d.expedited_type,
+                d.security,
             );
             assert_eq!(s.forced_reboot_after, Some(2 * DAY));
             assert!(s.expedited);
@@ -1223,7 +1286,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r##"{"userExperience": {"daysUntilForcedRebot": 2}}"##).unwrap();
         let p = problems(|c| {
-            settings(c, "settings", Some(&v), 0, Category::Quality, false);
+            settings(c, "settings", Some(&v), 0, Category::Quality, false, true);
         });
         assert_eq!(p[0].0, "settings.userExperience.daysUntilForcedRebot");
         assert!(
@@ -1241,7 +1304,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, false);
+            settings(c, "s", Some(&v), 0, Category::Quality, false, true);
         });
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].1.contains("two gradual-rollout kinds"));
@@ -1252,7 +1315,7 @@ mod tests {
     fn an_expedited_reference_marked_not_expedited_is_rejected_as_a_contradiction() {
         let v: Value = serde_json::from_str(r##"{"expedite": {"isExpedited": false}}"##).unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, true);
+            settings(c, "s", Some(&v), 0, Category::Quality, true, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.expedite.isExpedited");
@@ -1267,7 +1330,7 @@ mod tests {
         ] {
             let v: Value = serde_json::from_str(j).unwrap();
             let p = problems(|c| {
-                settings(c, "s", Some(&v), 0, Category::Feature, false);
+                settings(c, "s", Some(&v), 0, Category::Feature, false, true);
             });
             assert_eq!(p.len(), 1, "{j}: {p:?}");
             assert!(p[0].0.ends_with(".durationBetweenOffers"), "{p:?}");
@@ -1281,7 +1344,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert!(s.rollout.is_some());
         // Not inside the current gradualRollout, which names its kind.
@@ -1290,7 +1353,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Feature, false);
+            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
     }
@@ -1300,7 +1363,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r##"{"userExperience": {"daysUntilForcedReboot": 2}}"##).unwrap();
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("expedited deployments only"));
@@ -1309,7 +1372,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
@@ -1370,7 +1433,7 @@ mod tests {
         let get = |j: &str| {
             let v: Value = serde_json::from_str(j).unwrap();
             let mut c = Checker::default();
-            let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+            let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
             assert!(c.problems.is_empty(), "{:?}", c.problems);
             s.rollout
         };
@@ -1408,7 +1471,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Feature, false);
+            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.schedule.gradualRollout.startDateTime");
@@ -1418,7 +1481,15 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&legacy), 0, Category::Feature, false);
+        let s = settings(
+            &mut c,
+            "s",
+            Some(&legacy),
+            0,
+            Category::Feature,
+            false,
+            true,
+        );
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.start, 2 * DAY);
     }
@@ -1430,7 +1501,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.rollout, None);
     }
@@ -1442,13 +1513,13 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, false);
+            settings(c, "s", Some(&v), 0, Category::Quality, false, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.monitoring.monitoringRules[0].signal");
         assert!(p[0].1.contains("feature updates only"), "{}", p[0].1);
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.monitoring.len(), 1);
     }
@@ -1527,6 +1598,153 @@ mod tests {
             "{}",
             p[0].1
         );
+    }
+
+    #[test]
+    fn a_nested_settings_object_of_the_wrong_type_is_an_error_naming_its_path_and_type() {
+        for (json, path, ty) in [
+            (
+                r##"{"schedule": {"@odata.type": "#microsoft.graph.windowsUpdates.scheduleSetting"}}"##,
+                "s.schedule.@odata.type",
+                "scheduleSettings",
+            ),
+            (
+                r##"{"monitoring": {"@odata.type": "monitoringRule", "monitoringRules": []}}"##,
+                "s.monitoring.@odata.type",
+                "monitoringSettings",
+            ),
+            (
+                r##"{"monitoring": {"monitoringRules": [{"@odata.type": "#microsoft.graph.windowsUpdates.monitoringSettings", "signal": "rollback", "threshold": 5, "action": "alertError"}]}}"##,
+                "s.monitoring.monitoringRules[0].@odata.type",
+                "monitoringRule",
+            ),
+            (
+                r##"{"expedite": {"@odata.type": "expediteSetting", "isExpedited": false}}"##,
+                "s.expedite.@odata.type",
+                "expediteSettings",
+            ),
+            (
+                r##"{"userExperience": {"@odata.type": "#microsoft.graph.windowsUpdates.expediteSettings"}}"##,
+                "s.userExperience.@odata.type",
+                "userExperienceSettings",
+            ),
+            (
+                r##"{"contentApplicability": {"@odata.type": "safeguardSettings"}}"##,
+                "s.contentApplicability.@odata.type",
+                "contentApplicabilitySettings",
+            ),
+            (
+                r##"{"contentApplicability": {"safeguard": {"@odata.type": "safeguardProfile"}}}"##,
+                "s.contentApplicability.safeguard.@odata.type",
+                "safeguardSettings",
+            ),
+            (
+                r##"{"contentApplicability": {"safeguard": {"disabledSafeguardProfiles": [{"@odata.type": "safeguardSettings", "category": "likelyIssues"}]}}}"##,
+                "s.contentApplicability.safeguard.disabledSafeguardProfiles[0].@odata.type",
+                "safeguardProfile",
+            ),
+        ] {
+            let v: Value = serde_json::from_str(json).unwrap();
+            let p = problems(|c| {
+                settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+            });
+            assert_eq!(p.len(), 1, "{json}: {p:?}");
+            assert_eq!(p[0].0, path, "{p:?}");
+            assert!(p[0].1.ends_with(&format!("expected {ty}")), "{p:?}");
+        }
+        // The right types load, in any of the three spellings.
+        let v: Value = serde_json::from_str(
+            r##"{"monitoring": {"@odata.type": "#microsoft.graph.windowsUpdates.monitoringSettings", "monitoringRules": []},
+                "expedite": {"@odata.type": "microsoft.graph.windowsUpdates.expediteSettings", "isExpedited": false},
+                "userExperience": {"@odata.type": "userExperienceSettings", "offerAsOptional": true},
+                "contentApplicability": {"@odata.type": "#microsoft.graph.windowsUpdates.contentApplicabilitySettings",
+                    "safeguard": {"@odata.type": "#microsoft.graph.windowsUpdates.safeguardSettings",
+                        "disabledSafeguardProfiles": [{"@odata.type": "#microsoft.graph.windowsUpdates.safeguardProfile", "category": "likelyIssues"}]}}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+        });
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn offer_while_recommended_by_must_be_a_list_of_vendor_names() {
+        let read = |list: &str| {
+            let v: Value = serde_json::from_str(&format!(
+                r##"{{"contentApplicability": {{"offerWhileRecommendedBy": {list}}}}}"##
+            ))
+            .unwrap();
+            let mut c = Checker::default();
+            let s = settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+            (s, c.problems)
+        };
+        let (s, p) = read(r#"["Microsoft", "Contoso"]"#);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(s, Settings::default(), "and it changes nothing");
+        let (_, p) = read(r#""Microsoft""#);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.contentApplicability.offerWhileRecommendedBy");
+        assert!(p[0].1.contains("an array of strings"), "{p:?}");
+        assert!(p[0].1.contains("\"Microsoft\""), "{p:?}");
+        let (_, p) = read(r#"["Microsoft", 3]"#);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.contentApplicability.offerWhileRecommendedBy[1]");
+        assert!(p[0].1.contains("found 3"), "{p:?}");
+    }
+
+    #[test]
+    fn a_hotpatch_on_content_that_is_not_a_security_quality_update_is_a_warning_of_no_effect() {
+        let v: Value =
+            serde_json::from_str(r##"{"userExperience": {"isHotpatchEnabled": true}}"##).unwrap();
+        for (category, security, found) in [
+            (Category::Feature, true, Some("a feature update")),
+            (
+                Category::Quality,
+                false,
+                Some("a nonSecurity quality update"),
+            ),
+            (Category::Quality, true, None),
+        ] {
+            let mut c = Checker::default();
+            settings(&mut c, "s", Some(&v), 0, category, false, security);
+            assert!(c.problems.is_empty(), "{:?}", c.problems);
+            match found {
+                Some(f) => {
+                    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+                    assert!(
+                        c.warnings[0].starts_with("s.userExperience.isHotpatchEnabled: ")
+                            && c.warnings[0].contains(f)
+                            && c.warnings[0].contains("no effect"),
+                        "{:?}",
+                        c.warnings
+                    );
+                }
+                None => assert!(c.warnings.is_empty(), "{:?}", c.warnings),
+            }
+        }
+    }
+
+    #[test]
+    fn disabling_likely_issue_holds_on_a_quality_update_is_a_warning_of_no_effect() {
+        let v: Value = serde_json::from_str(
+            r##"{"contentApplicability": {"safeguard": {"disabledSafeguardProfiles": [{"category": "likelyIssues"}]}}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with(
+                "s.contentApplicability.safeguard.disabledSafeguardProfiles[0].category: "
+            ) && c.warnings[0].contains("feature updates only"),
+            "{:?}",
+            c.warnings
+        );
+        let mut c = Checker::default();
+        settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -1289,7 +1289,9 @@ impl<'a> Service<'a> {
                     expedited: s.expedited,
                     forced_reboot_after: s.forced_reboot_after,
                     optional: s.optional,
-                    hotpatch: s.hotpatch && c.category == Category::Quality,
+                    // Hotpatches exist for security quality updates only (deployment-service.md
+                    // §2): on other content the setting has no effect (a load warning says so).
+                    hotpatch: s.hotpatch && c.category == Category::Quality && c.security,
                 };
                 best = Some((offer, rank));
             }

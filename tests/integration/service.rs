@@ -1126,3 +1126,70 @@ fn a_patch_body_settings_problem_is_located_in_the_body_and_read_only_properties
         assert!(err.contains(w), "{w} in {err}");
     }
 }
+
+#[test]
+fn a_hotpatch_on_a_non_security_or_feature_update_is_warned_about_and_changes_nothing() {
+    let non_security = QUALITY.replace(r#""security""#, r#""nonSecurity""#);
+    for content in [non_security.as_str(), FEATURE] {
+        let case = |settings: &str| {
+            Case::new(&service_scenario(
+                200,
+                0,
+                "",
+                &format!(
+                    "{FIXED_CLIENT}\n[[deployments]]\nname = \"q\"\n{content}\nsettings = {{ userExperience = {{ {settings} }} }}\n"
+                ),
+            ))
+        };
+        let (with, without) = (
+            case("isHotpatchEnabled = true"),
+            case("offerAsOptional = false"),
+        );
+        let out = rollsim()
+            .arg("validate")
+            .arg(&with.scenario)
+            .assert()
+            .success();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            err.contains(
+                "warning: deployments[0].settings.userExperience.isHotpatchEnabled: applies to security quality updates only"
+            ) && err.contains("no effect"),
+            "{content}: {err}"
+        );
+        let (a, b) = (with.run("out", &[]), without.run("out", &[]));
+        assert_same_outputs(&a, &b);
+        let d = &summary(&a)["deployments"][0];
+        let restarts = ["forced_restarts", "auto_restarts", "user_restarts"]
+            .iter()
+            .map(|k| d[k].as_u64().expect("count"))
+            .sum::<u64>();
+        assert!(restarts > 0, "{content}: the devices restart: {d}");
+    }
+}
+
+#[test]
+fn disabling_likely_issue_holds_on_a_quality_update_is_warned_about_by_validate() {
+    let case = Case::new(&service_scenario(
+        10,
+        0,
+        "",
+        &format!(
+            r#"[[deployments]]
+name = "q"
+{QUALITY}
+settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles = [{{ category = "likelyIssues" }}] }} }} }}
+"#
+        ),
+    ));
+    let out = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("warning: deployments[0].settings.contentApplicability.safeguard.disabledSafeguardProfiles[0].category: likely-issue safeguard holds apply to feature updates only"),
+        "{err}"
+    );
+}
