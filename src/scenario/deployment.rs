@@ -2,7 +2,8 @@
 //!
 //! A deployment's `content` and `settings` are the Graph objects of a `POST .../deployments`
 //! request body, written as TOML tables or read from a JSON file (`graph = "file.json"`); audience
-//! changes can be `updateAudience` request bodies. Both are checked by [`super::graph`].
+//! changes can be `updateAudience` request bodies, and `do = "patch"` actions
+//! `PATCH .../deployments/{id}` bodies. All are checked by [`super::graph`].
 //! Audience entries name `"all"`, a group of `[groups]`, a segment, or one device
 //! (`"<segment>-<n>"`, n counted from 1). Graph ids in JSON bodies are looked up in `[graph_ids]`
 //! first (id → rollsim name), then used as names.
@@ -586,6 +587,7 @@ pub(super) fn service_side(
                 start_unix,
                 draft.category,
                 draft.expedited_type,
+                draft.security,
             );
             report_file_problems(c, d.graph.as_deref(), base, fc);
             s
@@ -597,6 +599,7 @@ pub(super) fn service_side(
                 start_unix,
                 draft.category,
                 draft.expedited_type,
+                draft.security,
             )
         };
         if draft.expeditable == Some(false) && settings.expedited {
@@ -684,13 +687,32 @@ fn report_file_problems(c: &mut Checker, file: Option<&str>, base: &Path, fc: Ch
     }
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let loc = super::locate::JsonLocator::new(&text);
-    c.file_errors.push(InputError {
-        file: path.display().to_string(),
-        problems: super::located(fc.problems, |p| loc.position(p)),
-    });
+    let file = path.display().to_string();
+    let problems = super::located(fc.problems, |p| loc.position(p));
+    // One error per file, in file order: a PATCH body's settings are checked after the rest of
+    // the body, and both are worth telling at once; a body used by two actions tells its
+    // problem once.
+    match c.file_errors.iter_mut().find(|e| e.file == file) {
+        Some(e) => {
+            for p in problems {
+                if !e.problems.contains(&p) {
+                    e.problems.push(p);
+                }
+            }
+            e.problems.sort_by_key(|p| (p.line, p.column));
+        }
+        None => c.file_errors.push(InputError { file, problems }),
+    }
 }
 
-const ACTIONS: [&str; 5] = ["pause", "resume", "archive", "update_audience", "set"];
+const ACTIONS: [&str; 6] = [
+    "pause",
+    "resume",
+    "archive",
+    "update_audience",
+    "set",
+    "patch",
+];
 
 #[allow(clippy::too_many_arguments)]
 fn actions(
@@ -705,6 +727,9 @@ fn actions(
 ) -> Vec<Action> {
     let dep_names: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
     let mut out: Vec<(usize, Action)> = Vec::new();
+    // Each action's settings PATCH, as JSON, and the Graph file it came from (none: the TOML
+    // `settings` of a `set`).
+    let mut patches: Vec<Option<(Value, Option<&str>)>> = vec![None; raw.len()];
     for (i, a) in raw.iter().enumerate() {
         let path = format!("actions[{i}]");
         let when = at(c, &format!("{path}.at"), &a.at, start_unix);
@@ -720,11 +745,12 @@ fn actions(
             );
             continue;
         };
+        // `graph` is the body of the request the action makes: updateAudience or PATCH.
         let audience_fields = a.add_members.is_some()
             || a.remove_members.is_some()
             || a.add_exclusions.is_some()
             || a.remove_exclusions.is_some()
-            || a.graph.is_some();
+            || a.graph.is_some() && a.what != "patch";
         let kind = match a.what.as_str() {
             "pause" => ActionKind::Pause,
             "resume" => ActionKind::Resume,
@@ -777,16 +803,54 @@ fn actions(
                 }
             }
             "set" => {
-                if a.settings.is_none() {
-                    c.fail(
+                match &a.settings {
+                    Some(p) => patches[i] = Some((graph::toml_to_json(p), None)),
+                    None => c.fail(
                         format!("{path}.settings"),
                         "is required for do = \"set\": the deploymentSettings properties to change (a PATCH body)",
-                    );
+                    ),
                 }
                 // Placeholder; resolved below in time order.
                 ActionKind::Settings {
                     settings: Box::default(),
                     rules: false,
+                }
+            }
+            "patch" => {
+                let Some(file) = &a.graph else {
+                    c.fail(
+                        format!("{path}.graph"),
+                        "is required for do = \"patch\": a JSON file holding the PATCH .../deployments/{id} request body (state, settings or both)",
+                    );
+                    continue;
+                };
+                let Some((requested, settings)) =
+                    with_json(c, &format!("{path}.graph"), base, file, |jc, v| {
+                        let b = graph::patch_body(jc, "", v);
+                        (b.requested, b.settings.cloned())
+                    })
+                else {
+                    continue;
+                };
+                let has_settings = settings.is_some();
+                patches[i] = settings.map(|s| (s, Some(file.as_str())));
+                // A state-only PATCH is the request a pause, resume or archive action makes,
+                // and runs as one; settings are resolved below in time order, as for `set`.
+                match (requested, has_settings) {
+                    (Some(Requested::Paused), false) => ActionKind::Pause,
+                    (Some(Requested::None), false) => ActionKind::Resume,
+                    (Some(Requested::Archived), false) => ActionKind::Archive,
+                    (None, true) => ActionKind::Settings {
+                        settings: Box::default(),
+                        rules: false,
+                    },
+                    (Some(requested), true) => ActionKind::Patch {
+                        requested,
+                        settings: Box::default(),
+                        rules: false,
+                    },
+                    // The body changes nothing: already told.
+                    (None, false) => continue,
                 }
             }
             other => {
@@ -802,10 +866,15 @@ fn actions(
             }
         };
         if audience_fields && a.what != "update_audience" {
+            let also = if a.graph.is_some() {
+                " (graph also to do = \"patch\", as a PATCH body)"
+            } else {
+                ""
+            };
             c.fail(
                 &path,
                 format!(
-                    "audience fields apply only to do = \"update_audience\", not \"{}\"",
+                    "audience fields apply only to do = \"update_audience\"{also}, not \"{}\"",
                     a.what
                 ),
             );
@@ -832,25 +901,56 @@ fn actions(
         .map(|(_, s, _)| s.clone().unwrap_or(Value::Object(Default::default())))
         .collect();
     for (i, a) in out.iter_mut() {
-        if let ActionKind::Settings { settings: s, rules } = &mut a.kind
-            && let Some(patch) = &raw[*i].settings
-        {
-            let d = a.deployment as usize;
-            let patch = graph::toml_to_json(patch);
-            // Only a PATCH that writes the rules restarts them (fact sheet §7).
-            *rules = patch
-                .get("monitoring")
-                .is_some_and(|m| !m.is_object() || m.get("monitoringRules").is_some());
-            graph::merge_patch(&mut current[d], &patch);
-            **s = graph::settings(
+        let (ActionKind::Settings { settings: s, rules }
+        | ActionKind::Patch {
+            settings: s, rules, ..
+        }) = &mut a.kind
+        else {
+            continue;
+        };
+        let Some((patch, file)) = &patches[*i] else {
+            continue;
+        };
+        let d = a.deployment as usize;
+        // Only a PATCH that writes the rules restarts them (fact sheet §7).
+        *rules = patch
+            .get("monitoring")
+            .is_some_and(|m| !m.is_object() || m.get("monitoringRules").is_some());
+        graph::merge_patch(&mut current[d], patch);
+        let (category, expedited, security) = (
+            drafts[d].category,
+            drafts[d].expedited_type,
+            drafts[d].security,
+        );
+        **s = match file {
+            None => graph::settings(
                 c,
                 &format!("actions[{i}].settings"),
                 Some(&current[d]),
                 start_unix,
-                drafts[d].category,
-                drafts[d].expedited_type,
-            );
-        }
+                category,
+                expedited,
+                security,
+            ),
+            // Problems are located in the PATCH body, at the path they have there.
+            Some(rel) => {
+                let mut fc = Checker {
+                    inventory_failed: c.inventory_failed,
+                    ..Checker::default()
+                };
+                let s = graph::settings(
+                    &mut fc,
+                    "settings",
+                    Some(&current[d]),
+                    start_unix,
+                    category,
+                    expedited,
+                    security,
+                );
+                report_file_problems(c, Some(rel), base, fc);
+                s
+            }
+        };
     }
     out.into_iter().map(|(_, a)| a).collect()
 }
@@ -883,7 +983,15 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
             let d = content
                 .map(|cv| graph::content(jc, "content", cv, 0))
                 .unwrap_or_else(|| graph::content(&mut Checker::default(), "", &Value::Null, 0));
-            let s = graph::settings(jc, "settings", settings, 0, d.category, d.expedited_type);
+            let s = graph::settings(
+                jc,
+                "settings",
+                settings,
+                0,
+                d.category,
+                d.expedited_type,
+                d.security,
+            );
             let what = match d.category {
                 Category::Feature => format!("feature update {}", d.version),
                 Category::Quality if s.expedited => "expedited quality update".to_string(),

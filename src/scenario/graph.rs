@@ -1,6 +1,6 @@
-//! Graph API objects: deployment request bodies, content, `deploymentSettings` and
-//! `updateAudience` bodies, checked the same way whether they come from a TOML table of the scenario
-//! or from a JSON file (`graph = "file.json"`, read as it is). Names and nesting follow
+//! Graph API objects: deployment request bodies (`POST` and `PATCH`), content,
+//! `deploymentSettings` and `updateAudience` bodies, checked the same way whether they come from
+//! a TOML table of the scenario or from a JSON file (`graph = "file.json"`, read as it is). Names and nesting follow
 //! `reference/deployment-service.md` §1–3; both the current `deploymentSettings` shape and the
 //! older `windowsDeploymentSettings` with `rollout` are accepted. `@odata.type` may be written with
 //! or without the leading `#` and the `microsoft.graph.windowsUpdates.` namespace.
@@ -137,13 +137,29 @@ fn odata_type(
         c.fail(
             join(path, "@odata.type"),
             format!(
-                "unknown type \"{s}\"{}; expected one of {}",
+                "unknown type \"{s}\"{}; expected {}{}",
                 suggest(short, allowed),
+                if allowed.len() > 1 { "one of " } else { "" },
                 allowed.join(", ")
             ),
         );
         None
     }
+}
+
+/// [`object`] for an object of one Graph type, `ty`: a settings object nested in
+/// `deploymentSettings`, whose `@odata.type` (optional, as the service infers it from the
+/// property) must name that type when given.
+fn typed<'v>(
+    c: &mut Checker,
+    path: &str,
+    v: &'v Value,
+    ty: &str,
+    allowed: &[&str],
+) -> Option<&'v Map<String, Value>> {
+    let m = object(c, path, v, ty, allowed)?;
+    odata_type(c, path, m, &[ty]);
+    Some(m)
 }
 
 fn get<'v>(m: &'v Map<String, Value>, k: &str) -> Option<&'v Value> {
@@ -502,7 +518,8 @@ const SETTINGS_KEYS: [&str; 6] = [
     "rollout",
 ];
 
-/// Checks `deployment.settings` for content of `category`.
+/// Checks `deployment.settings` for content of `category` (`security`: a quality update
+/// classified security or all; `expedited_type`: an `expeditedQualityUpdateReference`).
 pub(crate) fn settings(
     c: &mut Checker,
     path: &str,
@@ -510,6 +527,7 @@ pub(crate) fn settings(
     start_unix: i64,
     category: Category,
     expedited_type: bool,
+    security: bool,
 ) -> Settings {
     let mut s = Settings {
         expedited: expedited_type,
@@ -530,14 +548,13 @@ pub(crate) fn settings(
     let offset = |unix: i64| (unix - start_unix).max(0) as u64;
     if let Some(sv) = get(m, "schedule") {
         let p = join(path, "schedule");
-        if let Some(sm) = object(
+        if let Some(sm) = typed(
             c,
             &p,
             sv,
             "scheduleSettings",
             &["startDateTime", "gradualRollout"],
         ) {
-            odata_type(c, &p, sm, &["scheduleSettings"]);
             if let Some(t) = instant(c, &p, sm, "startDateTime", start_unix) {
                 s.start = offset(t);
             }
@@ -579,7 +596,7 @@ pub(crate) fn settings(
     }
     if let Some(mv) = get(m, "monitoring") {
         let p = join(path, "monitoring");
-        if let Some(mm) = object(c, &p, mv, "monitoringSettings", &["monitoringRules"])
+        if let Some(mm) = typed(c, &p, mv, "monitoringSettings", &["monitoringRules"])
             && let Some(rules) = get(mm, "monitoringRules")
         {
             let rp = join(&p, "monitoringRules");
@@ -597,52 +614,90 @@ pub(crate) fn settings(
     }
     if let Some(av) = get(m, "contentApplicability") {
         let p = join(path, "contentApplicability");
-        if let Some(am) = object(
+        if let Some(am) = typed(
             c,
             &p,
             av,
             "contentApplicabilitySettings",
             &["offerWhileRecommendedBy", "safeguard"],
-        ) && let Some(sg) = get(am, "safeguard")
-        {
-            let sp = join(&p, "safeguard");
-            if let Some(sgm) = object(
-                c,
-                &sp,
-                sg,
-                "safeguardSettings",
-                &["disabledSafeguardProfiles"],
-            ) && let Some(list) = get(sgm, "disabledSafeguardProfiles")
-            {
-                let lp = join(&sp, "disabledSafeguardProfiles");
-                for (i, prof) in list
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
+        ) {
+            // Vendor names (driver updates, not modelled): no effect, but a body the service
+            // would refuse is refused here too.
+            if let Some(list) = get(am, "offerWhileRecommendedBy") {
+                let lp = join(&p, "offerWhileRecommendedBy");
+                match list.as_array() {
+                    Some(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            if !item.is_string() {
+                                c.fail(
+                                    format!("{lp}[{i}]"),
+                                    format!(
+                                        "must be a string (a vendor name), found {}",
+                                        shown(item)
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    None => c.fail(
+                        lp,
+                        format!(
+                            "must be an array of strings (vendor names), found {}",
+                            shown(list)
+                        ),
+                    ),
+                }
+            }
+            if let Some(sg) = get(am, "safeguard") {
+                let sp = join(&p, "safeguard");
+                if let Some(sgm) = typed(
+                    c,
+                    &sp,
+                    sg,
+                    "safeguardSettings",
+                    &["disabledSafeguardProfiles"],
+                ) && let Some(list) = get(sgm, "disabledSafeguardProfiles")
                 {
-                    let pp = format!("{lp}[{i}]");
-                    if let Some(pm) = object(c, &pp, prof, "safeguardProfile", &["category"]) {
-                        match string(c, &pp, pm, "category") {
-                            Some("likelyIssues") => s.likely_issues_disabled = true,
+                    let lp = join(&sp, "disabledSafeguardProfiles");
+                    for (i, prof) in list
+                        .as_array()
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[])
+                        .iter()
+                        .enumerate()
+                    {
+                        let pp = format!("{lp}[{i}]");
+                        if let Some(pm) = typed(c, &pp, prof, "safeguardProfile", &["category"]) {
+                            match string(c, &pp, pm, "category") {
+                            Some("likelyIssues") => {
+                                s.likely_issues_disabled = true;
+                                if category == Category::Quality {
+                                    // Told, not failed: valid Graph, but in rollsim only
+                                    // feature updates have safeguard holds to disable.
+                                    c.warnings.push(format!(
+                                        "{}: likely-issue safeguard holds apply to feature updates only in rollsim, but the content is a quality update: no effect",
+                                        join(&pp, "category")
+                                    ));
+                                }
+                            }
                             Some(x) => c.fail(
                                 join(&pp, "category"),
                                 format!("unknown safeguard category \"{x}\"{}; the API can disable only likelyIssues", suggest(x, &["likelyIssues"])),
                             ),
                             None => c.fail(join(&pp, "category"), "is required (likelyIssues)"),
                         }
+                        }
                     }
-                }
-                if !list.is_array() {
-                    c.fail(lp, format!("must be an array, found {}", type_str(list)));
+                    if !list.is_array() {
+                        c.fail(lp, format!("must be an array, found {}", type_str(list)));
+                    }
                 }
             }
         }
     }
     if let Some(ev) = get(m, "expedite") {
         let p = join(path, "expedite");
-        if let Some(em) = object(
+        if let Some(em) = typed(
             c,
             &p,
             ev,
@@ -675,7 +730,7 @@ pub(crate) fn settings(
     }
     if let Some(uv) = get(m, "userExperience") {
         let p = join(path, "userExperience");
-        if let Some(um) = object(
+        if let Some(um) = typed(
             c,
             &p,
             uv,
@@ -690,11 +745,19 @@ pub(crate) fn settings(
                 integer(c, &p, um, "daysUntilForcedReboot", 0..=30).map(|d| d as u64 * DAY);
             s.optional = boolean(c, &p, um, "offerAsOptional").unwrap_or(false);
             s.hotpatch = boolean(c, &p, um, "isHotpatchEnabled").unwrap_or(false);
-            if s.hotpatch && category == Category::Feature {
-                c.fail(
-                    join(&p, "isHotpatchEnabled"),
-                    "applies to quality updates only, but the content is a feature update",
-                );
+            if s.hotpatch && (category == Category::Feature || !security) {
+                // Told, not failed: the property is valid Graph, but hotpatches exist only for
+                // monthly security updates (deployment-service.md §2), and the service applies
+                // none to other content: its devices restart as they would without it.
+                let found = if category == Category::Feature {
+                    "a feature update"
+                } else {
+                    "a nonSecurity quality update"
+                };
+                c.warnings.push(format!(
+                    "{}: applies to security quality updates only, but the content is {found}: no effect (its devices restart to install it)",
+                    join(&p, "isHotpatchEnabled")
+                ));
             }
             if s.forced_reboot_after.is_some() && !s.expedited {
                 // Told, not failed: the property is valid Graph, but rollsim knows its effect
@@ -942,13 +1005,12 @@ const REQUESTED_VALUES: [&str; 3] = ["none", "paused", "archived"];
 /// carries them.
 const STATE_READ_ONLY: [&str; 4] = ["effectiveValue", "value", "reasons", "effectiveSinceDate"];
 
-/// Checks `deployment.state`: only `requestedValue` is writable.
-fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
+/// Checks `deployment.state`: only `requestedValue` is writable. `None` when the state asks
+/// for nothing (no `requestedValue`, or not an object).
+fn state(c: &mut Checker, path: &str, v: &Value) -> Option<Requested> {
     let mut allowed = vec!["requestedValue"];
     allowed.extend(STATE_READ_ONLY);
-    let Some(m) = object(c, path, v, "a deploymentState", &allowed) else {
-        return Requested::None;
-    };
+    let m = object(c, path, v, "a deploymentState", &allowed)?;
     odata_type(c, path, m, &["deploymentState"]);
     for k in STATE_READ_ONLY.iter().filter(|k| get(m, k).is_some()) {
         // Told, not failed: the seed's response bodies carry these and must load as they are.
@@ -957,11 +1019,11 @@ fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
             join(path, k)
         ));
     }
-    match string(c, path, m, "requestedValue") {
-        None | Some("none") => Requested::None,
-        Some("paused") => Requested::Paused,
-        Some("archived") => Requested::Archived,
-        Some(s) => {
+    match string(c, path, m, "requestedValue")? {
+        "none" => Some(Requested::None),
+        "paused" => Some(Requested::Paused),
+        "archived" => Some(Requested::Archived),
+        s => {
             c.fail(
                 join(path, "requestedValue"),
                 format!(
@@ -970,7 +1032,7 @@ fn state(c: &mut Checker, path: &str, v: &Value) -> Requested {
                     REQUESTED_VALUES.join(", ")
                 ),
             );
-            Requested::None
+            None
         }
     }
 }
@@ -1000,8 +1062,92 @@ pub(crate) fn deployment_body<'v>(c: &mut Checker, path: &str, v: &'v Value) -> 
     DeploymentBody {
         content: get(m, "content"),
         settings: get(m, "settings"),
-        requested: get(m, "state").map_or(Requested::None, |sv| state(c, &join(path, "state"), sv)),
+        requested: get(m, "state")
+            .and_then(|sv| state(c, &join(path, "state"), sv))
+            .unwrap_or_default(),
     }
+}
+
+/// The parts of a `PATCH .../deployments/{id}` request body.
+#[derive(Debug, Default)]
+pub(crate) struct PatchBody<'v> {
+    /// `state.requestedValue`, when the body writes it.
+    pub requested: Option<Requested>,
+    /// `settings`: a JSON merge patch of the deployment's settings.
+    pub settings: Option<&'v Value>,
+}
+
+/// Properties of a `deployment` that the service sets and a response body carries.
+const DEPLOYMENT_READ_ONLY: [&str; 3] = ["id", "createdDateTime", "lastModifiedDateTime"];
+
+/// Checks a `PATCH .../deployments/{id}` request body. The service accepts only `state` and
+/// `settings` (deployment-service.md §1): content and audience are fixed at creation, so a body
+/// that tries to change them is refused, as the service refuses it; the read-only properties of
+/// a response body are ignored with a warning, as in a `POST` body's `state`.
+pub(crate) fn patch_body<'v>(c: &mut Checker, path: &str, v: &'v Value) -> PatchBody<'v> {
+    let Some(m) = v.as_object() else {
+        c.fail(
+            path,
+            format!(
+                "must be a deployment PATCH body (an object), found {}",
+                type_str(v)
+            ),
+        );
+        return PatchBody::default();
+    };
+    // Unknown properties are told with the two writable ones as the choice; the deployment's
+    // other properties get their own answer below.
+    let rest: Map<String, Value> = m
+        .iter()
+        .filter(|(k, _)| {
+            !["content", "audience"].contains(&k.as_str())
+                && !DEPLOYMENT_READ_ONLY.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    object(
+        c,
+        path,
+        &Value::Object(rest),
+        "a deployment PATCH body",
+        &["state", "settings"],
+    );
+    odata_type(c, path, m, &["deployment"]);
+    for (k, how) in [
+        (
+            "content",
+            "the content is fixed when the deployment is created: create another deployment for other content",
+        ),
+        (
+            "audience",
+            "the audience's members change with updateAudience (do = \"update_audience\"), not with a PATCH of the deployment",
+        ),
+    ] {
+        if m.contains_key(k) {
+            c.fail(
+                join(path, k),
+                format!("PATCH accepts only state and settings; {how}"),
+            );
+        }
+    }
+    for k in DEPLOYMENT_READ_ONLY.iter().filter(|k| get(m, k).is_some()) {
+        // Told, not failed: a response body sent back carries these, as with state's.
+        c.warnings.push(format!(
+            "{}: is read-only (the service sets it); ignored",
+            join(path, k)
+        ));
+    }
+    let body = PatchBody {
+        requested: get(m, "state").and_then(|sv| state(c, &join(path, "state"), sv)),
+        settings: get(m, "settings"),
+    };
+    if body.requested.is_none() && body.settings.is_none() && c.problems.is_empty() {
+        c.fail(
+            path,
+            "changes nothing: a deployment PATCH body needs state.requestedValue (none, paused, archived) or settings",
+        );
+    }
+    body
 }
 
 /// The kind of an updatable asset.
@@ -1127,6 +1273,7 @@ mod tests {
                 1000,
                 d.category,
                 d.expedited_type,
+                d.security,
             );
             assert_eq!(s.forced_reboot_after, Some(2 * DAY));
             assert!(s.expedited);
@@ -1139,7 +1286,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r##"{"userExperience": {"daysUntilForcedRebot": 2}}"##).unwrap();
         let p = problems(|c| {
-            settings(c, "settings", Some(&v), 0, Category::Quality, false);
+            settings(c, "settings", Some(&v), 0, Category::Quality, false, true);
         });
         assert_eq!(p[0].0, "settings.userExperience.daysUntilForcedRebot");
         assert!(
@@ -1157,7 +1304,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, false);
+            settings(c, "s", Some(&v), 0, Category::Quality, false, true);
         });
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].1.contains("two gradual-rollout kinds"));
@@ -1168,7 +1315,7 @@ mod tests {
     fn an_expedited_reference_marked_not_expedited_is_rejected_as_a_contradiction() {
         let v: Value = serde_json::from_str(r##"{"expedite": {"isExpedited": false}}"##).unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, true);
+            settings(c, "s", Some(&v), 0, Category::Quality, true, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.expedite.isExpedited");
@@ -1183,7 +1330,7 @@ mod tests {
         ] {
             let v: Value = serde_json::from_str(j).unwrap();
             let p = problems(|c| {
-                settings(c, "s", Some(&v), 0, Category::Feature, false);
+                settings(c, "s", Some(&v), 0, Category::Feature, false, true);
             });
             assert_eq!(p.len(), 1, "{j}: {p:?}");
             assert!(p[0].0.ends_with(".durationBetweenOffers"), "{p:?}");
@@ -1197,7 +1344,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert!(s.rollout.is_some());
         // Not inside the current gradualRollout, which names its kind.
@@ -1206,7 +1353,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Feature, false);
+            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
     }
@@ -1216,7 +1363,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r##"{"userExperience": {"daysUntilForcedReboot": 2}}"##).unwrap();
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("expedited deployments only"));
@@ -1225,7 +1372,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Quality, false);
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
@@ -1286,7 +1433,7 @@ mod tests {
         let get = |j: &str| {
             let v: Value = serde_json::from_str(j).unwrap();
             let mut c = Checker::default();
-            let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+            let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
             assert!(c.problems.is_empty(), "{:?}", c.problems);
             s.rollout
         };
@@ -1324,7 +1471,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Feature, false);
+            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.schedule.gradualRollout.startDateTime");
@@ -1334,7 +1481,15 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&legacy), 0, Category::Feature, false);
+        let s = settings(
+            &mut c,
+            "s",
+            Some(&legacy),
+            0,
+            Category::Feature,
+            false,
+            true,
+        );
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.start, 2 * DAY);
     }
@@ -1346,7 +1501,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.rollout, None);
     }
@@ -1358,13 +1513,13 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, false);
+            settings(c, "s", Some(&v), 0, Category::Quality, false, true);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.monitoring.monitoringRules[0].signal");
         assert!(p[0].1.contains("feature updates only"), "{}", p[0].1);
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false);
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.monitoring.len(), 1);
     }
@@ -1405,6 +1560,191 @@ mod tests {
         );
         assert_eq!((r, p.len(), w.len()), (Requested::None, 0, 3), "{p:?}");
         assert!(w[0].contains("state.value: is read-only"), "{w:?}");
+    }
+
+    #[test]
+    fn a_patch_body_takes_state_and_settings_and_refuses_what_the_service_fixes_at_creation() {
+        let read = |j: &str| {
+            let v: Value = serde_json::from_str(j).unwrap();
+            let mut c = Checker::default();
+            let b = patch_body(&mut c, "", &v);
+            (b.requested, b.settings.cloned(), c.problems, c.warnings)
+        };
+        let (r, s, p, w) = read(
+            r##"{"@odata.type": "#microsoft.graph.windowsUpdates.deployment",
+                "state": {"@odata.type": "microsoft.graph.windowsUpdates.deploymentState", "requestedValue": "archived"},
+                "settings": {"monitoring": {"monitoringRules": []}}}"##,
+        );
+        assert_eq!(r, Some(Requested::Archived));
+        assert!(s.is_some());
+        assert!(p.is_empty() && w.is_empty(), "{p:?} {w:?}");
+        let (_, _, p, _) = read(
+            r##"{"content": {"@odata.type": "featureUpdateReference", "version": "24H2"}, "settings": {}}"##,
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "content");
+        assert!(p[0].1.contains("PATCH accepts only state and settings"));
+        // A state with read-only properties only asks for nothing: the body changes nothing.
+        let (r, _, p, w) = read(r##"{"id": "x", "state": {"effectiveValue": "paused"}}"##);
+        assert_eq!(r, None);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].1.contains("changes nothing"), "{p:?}");
+        let (_, _, p, _) = read(r##"{"setings": {}}"##);
+        assert_eq!(p[0].0, "setings");
+        assert!(
+            p[0].1
+                .contains("(did you mean \"settings\"?); expected one of state, settings"),
+            "{}",
+            p[0].1
+        );
+    }
+
+    #[test]
+    fn a_nested_settings_object_of_the_wrong_type_is_an_error_naming_its_path_and_type() {
+        for (json, path, ty) in [
+            (
+                r##"{"schedule": {"@odata.type": "#microsoft.graph.windowsUpdates.scheduleSetting"}}"##,
+                "s.schedule.@odata.type",
+                "scheduleSettings",
+            ),
+            (
+                r##"{"monitoring": {"@odata.type": "monitoringRule", "monitoringRules": []}}"##,
+                "s.monitoring.@odata.type",
+                "monitoringSettings",
+            ),
+            (
+                r##"{"monitoring": {"monitoringRules": [{"@odata.type": "#microsoft.graph.windowsUpdates.monitoringSettings", "signal": "rollback", "threshold": 5, "action": "alertError"}]}}"##,
+                "s.monitoring.monitoringRules[0].@odata.type",
+                "monitoringRule",
+            ),
+            (
+                r##"{"expedite": {"@odata.type": "expediteSetting", "isExpedited": false}}"##,
+                "s.expedite.@odata.type",
+                "expediteSettings",
+            ),
+            (
+                r##"{"userExperience": {"@odata.type": "#microsoft.graph.windowsUpdates.expediteSettings"}}"##,
+                "s.userExperience.@odata.type",
+                "userExperienceSettings",
+            ),
+            (
+                r##"{"contentApplicability": {"@odata.type": "safeguardSettings"}}"##,
+                "s.contentApplicability.@odata.type",
+                "contentApplicabilitySettings",
+            ),
+            (
+                r##"{"contentApplicability": {"safeguard": {"@odata.type": "safeguardProfile"}}}"##,
+                "s.contentApplicability.safeguard.@odata.type",
+                "safeguardSettings",
+            ),
+            (
+                r##"{"contentApplicability": {"safeguard": {"disabledSafeguardProfiles": [{"@odata.type": "safeguardSettings", "category": "likelyIssues"}]}}}"##,
+                "s.contentApplicability.safeguard.disabledSafeguardProfiles[0].@odata.type",
+                "safeguardProfile",
+            ),
+        ] {
+            let v: Value = serde_json::from_str(json).unwrap();
+            let p = problems(|c| {
+                settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+            });
+            assert_eq!(p.len(), 1, "{json}: {p:?}");
+            assert_eq!(p[0].0, path, "{p:?}");
+            assert!(p[0].1.ends_with(&format!("expected {ty}")), "{p:?}");
+        }
+        // The right types load, in any of the three spellings.
+        let v: Value = serde_json::from_str(
+            r##"{"monitoring": {"@odata.type": "#microsoft.graph.windowsUpdates.monitoringSettings", "monitoringRules": []},
+                "expedite": {"@odata.type": "microsoft.graph.windowsUpdates.expediteSettings", "isExpedited": false},
+                "userExperience": {"@odata.type": "userExperienceSettings", "offerAsOptional": true},
+                "contentApplicability": {"@odata.type": "#microsoft.graph.windowsUpdates.contentApplicabilitySettings",
+                    "safeguard": {"@odata.type": "#microsoft.graph.windowsUpdates.safeguardSettings",
+                        "disabledSafeguardProfiles": [{"@odata.type": "#microsoft.graph.windowsUpdates.safeguardProfile", "category": "likelyIssues"}]}}}"##,
+        )
+        .unwrap();
+        let p = problems(|c| {
+            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+        });
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn offer_while_recommended_by_must_be_a_list_of_vendor_names() {
+        let read = |list: &str| {
+            let v: Value = serde_json::from_str(&format!(
+                r##"{{"contentApplicability": {{"offerWhileRecommendedBy": {list}}}}}"##
+            ))
+            .unwrap();
+            let mut c = Checker::default();
+            let s = settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+            (s, c.problems)
+        };
+        let (s, p) = read(r#"["Microsoft", "Contoso"]"#);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(s, Settings::default(), "and it changes nothing");
+        let (_, p) = read(r#""Microsoft""#);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.contentApplicability.offerWhileRecommendedBy");
+        assert!(p[0].1.contains("an array of strings"), "{p:?}");
+        assert!(p[0].1.contains("\"Microsoft\""), "{p:?}");
+        let (_, p) = read(r#"["Microsoft", 3]"#);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "s.contentApplicability.offerWhileRecommendedBy[1]");
+        assert!(p[0].1.contains("found 3"), "{p:?}");
+    }
+
+    #[test]
+    fn a_hotpatch_on_content_that_is_not_a_security_quality_update_is_a_warning_of_no_effect() {
+        let v: Value =
+            serde_json::from_str(r##"{"userExperience": {"isHotpatchEnabled": true}}"##).unwrap();
+        for (category, security, found) in [
+            (Category::Feature, true, Some("a feature update")),
+            (
+                Category::Quality,
+                false,
+                Some("a nonSecurity quality update"),
+            ),
+            (Category::Quality, true, None),
+        ] {
+            let mut c = Checker::default();
+            settings(&mut c, "s", Some(&v), 0, category, false, security);
+            assert!(c.problems.is_empty(), "{:?}", c.problems);
+            match found {
+                Some(f) => {
+                    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+                    assert!(
+                        c.warnings[0].starts_with("s.userExperience.isHotpatchEnabled: ")
+                            && c.warnings[0].contains(f)
+                            && c.warnings[0].contains("no effect"),
+                        "{:?}",
+                        c.warnings
+                    );
+                }
+                None => assert!(c.warnings.is_empty(), "{:?}", c.warnings),
+            }
+        }
+    }
+
+    #[test]
+    fn disabling_likely_issue_holds_on_a_quality_update_is_a_warning_of_no_effect() {
+        let v: Value = serde_json::from_str(
+            r##"{"contentApplicability": {"safeguard": {"disabledSafeguardProfiles": [{"category": "likelyIssues"}]}}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with(
+                "s.contentApplicability.safeguard.disabledSafeguardProfiles[0].category: "
+            ) && c.warnings[0].contains("feature updates only"),
+            "{:?}",
+            c.warnings
+        );
+        let mut c = Checker::default();
+        settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -214,6 +214,16 @@ pub enum ActionKind {
         /// and a monitoring pause is reconsidered (§7); other PATCHes leave them as they stand.
         rules: bool,
     },
+    /// One `PATCH` of both `state.requestedValue` and `settings`: one request, so both take
+    /// effect in the same step and the deployment's state changes at most once.
+    Patch {
+        /// `state.requestedValue`, as [`ActionKind::Pause`], `Resume` or `Archive` request it.
+        requested: Requested,
+        /// As in [`ActionKind::Settings`].
+        settings: Box<Settings>,
+        /// As in [`ActionKind::Settings`].
+        rules: bool,
+    },
 }
 
 impl ActionKind {
@@ -225,6 +235,11 @@ impl ActionKind {
             ActionKind::Archive => "archive",
             ActionKind::UpdateAudience { .. } => "update_audience",
             ActionKind::Settings { .. } => "set",
+            ActionKind::Patch { requested, .. } => match requested {
+                Requested::Paused => "pause + set",
+                Requested::None => "resume + set",
+                Requested::Archived => "archive + set",
+            },
         }
     }
 }
@@ -1079,49 +1094,83 @@ impl<'a> Service<'a> {
                 return;
             }
             ActionKind::Settings { settings, rules } => {
-                let likely = self.likely_standing(d, settings.likely_issues_disabled);
-                let likely_before = self.likely_in_force(d as usize).is_some();
+                let (settings, rules) = ((**settings).clone(), *rules);
+                self.patch_settings(d, settings, rules, t, what, out);
+                return;
+            }
+            ActionKind::Patch {
+                requested,
+                settings,
+                rules,
+            } => {
+                let (settings, rules) = ((**settings).clone(), *rules);
+                // The request first, so that the settings' own state logging sees both.
                 let run = &mut self.deps[d as usize];
-                let old_start = run.settings.start;
-                run.settings = (**settings).clone();
-                if !run.started && run.settings.start != old_start {
-                    let at = run.settings.start.max(t);
-                    run.settings.start = at;
-                    out.schedule.push((at, ServiceEvent::Start(d)));
+                match requested {
+                    Requested::Paused => run.requested_pause = true,
+                    Requested::None => run.requested_pause = false,
+                    Requested::Archived => {
+                        run.archived = true;
+                        run.queue.clear();
+                    }
                 }
-                let started = run.started;
-                out.log
-                    .push((d, "action", "", String::new(), what.to_string()));
-                if *rules {
-                    self.rules_changed(d, t, out);
-                }
-                self.log_state(d, out, String::new());
-                if started {
-                    // A new rollout takes effect from its next wave.
-                    let run = &mut self.deps[d as usize];
-                    run.wave_gen += 1;
-                    run.wave_pending = false;
-                    self.offer_step(d, t, out);
-                }
-                // Opting out of likely-issue holds releases the devices only they held, as a
-                // hold release does; opting in again holds them from now on.
-                match (likely_before, self.likely_in_force(d as usize)) {
-                    (true, None) => out.log.push((
-                        d,
-                        "hold_released",
-                        "",
-                        String::new(),
-                        "likely-issue safeguard holds released: the deployment opts out".into(),
-                    )),
-                    (false, Some(n)) => Self::log_likely_placed(d, n, out),
-                    _ => {}
-                }
-                self.touch_changed(likely, t, out);
+                self.patch_settings(d, settings, rules, t, what, out);
                 return;
             }
         }
         out.log
             .push((d, "action", "", String::new(), what.to_string()));
+    }
+
+    /// Applies a settings PATCH (`settings`: the deployment's settings from now on), logged as
+    /// action `what`.
+    fn patch_settings(
+        &mut self,
+        d: u16,
+        settings: Settings,
+        rules: bool,
+        t: Time,
+        what: &str,
+        out: &mut Outbox,
+    ) {
+        let likely = self.likely_standing(d, settings.likely_issues_disabled);
+        let likely_before = self.likely_in_force(d as usize).is_some();
+        let run = &mut self.deps[d as usize];
+        let old_start = run.settings.start;
+        run.settings = settings;
+        if !run.started && run.settings.start != old_start {
+            let at = run.settings.start.max(t);
+            run.settings.start = at;
+            out.schedule.push((at, ServiceEvent::Start(d)));
+        }
+        let started = run.started;
+        out.log
+            .push((d, "action", "", String::new(), what.to_string()));
+        if rules {
+            self.rules_changed(d, t, out);
+        }
+        self.log_state(d, out, String::new());
+        if started {
+            // A new rollout takes effect from its next wave.
+            let run = &mut self.deps[d as usize];
+            run.wave_gen += 1;
+            run.wave_pending = false;
+            self.offer_step(d, t, out);
+        }
+        // Opting out of likely-issue holds releases the devices only they held, as a
+        // hold release does; opting in again holds them from now on.
+        match (likely_before, self.likely_in_force(d as usize)) {
+            (true, None) => out.log.push((
+                d,
+                "hold_released",
+                "",
+                String::new(),
+                "likely-issue safeguard holds released: the deployment opts out".into(),
+            )),
+            (false, Some(n)) => Self::log_likely_placed(d, n, out),
+            _ => {}
+        }
+        self.touch_changed(likely, t, out);
     }
 
     /// Whether installed content `installed` satisfies content `c`.
@@ -1240,7 +1289,9 @@ impl<'a> Service<'a> {
                     expedited: s.expedited,
                     forced_reboot_after: s.forced_reboot_after,
                     optional: s.optional,
-                    hotpatch: s.hotpatch && c.category == Category::Quality,
+                    // Hotpatches exist for security quality updates only (deployment-service.md
+                    // §2): on other content the setting has no effect (a load warning says so).
+                    hotpatch: s.hotpatch && c.category == Category::Quality && c.security,
                 };
                 best = Some((offer, rank));
             }

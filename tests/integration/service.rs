@@ -916,3 +916,280 @@ settings = { schedule = { startDateTime = "2026-01-17T00:00:00Z" } }
     let old = &s["deployments"][0];
     assert_eq!(old["devices_compliant"], 100, "24H2 satisfies 22H2: {old}");
 }
+
+/// Copies `tests/fixtures/graph/<name>` next to the case's scenario.
+fn copy_fixture(case: &Case, name: &str) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graph");
+    std::fs::copy(from.join(name), case.dir.path().join(name)).expect("copy fixture");
+}
+
+#[test]
+fn pausing_and_resuming_with_patch_bodies_gives_the_same_outputs_as_pause_and_resume_actions() {
+    let text = |pause: &str, resume: &str| {
+        service_scenario(
+            1000,
+            0,
+            "",
+            &format!(
+                r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }} }}
+
+[[actions]]
+at = "P2DT1H"
+deployment = "f"
+{pause}
+
+[[actions]]
+at = "2026-01-17T01:00:00Z"
+deployment = "f"
+{resume}
+"#
+            ),
+        )
+    };
+    let verbs = Case::new(&text(r#"do = "pause""#, r#"do = "resume""#));
+    let bodies = Case::new(&text(
+        r#"do = "patch"
+graph = "pause.json""#,
+        r#"do = "patch"
+graph = "resume.json""#,
+    ));
+    copy_fixture(&bodies, "pause.json");
+    copy_fixture(&bodies, "resume.json");
+    let a = verbs.run("out", &[]);
+    let b = bodies.run("out", &[]);
+    let s = summary(&a);
+    let states: Vec<&str> = s["deployments"][0]["state_changes"]
+        .as_array()
+        .expect("state changes")
+        .iter()
+        .map(|c| c["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(states, vec!["offering", "paused", "offering"]);
+    assert_eq!(
+        std::fs::read(a.join("summary.json")).expect("summary"),
+        std::fs::read(b.join("summary.json")).expect("summary"),
+        "summary.json differs"
+    );
+    assert_same_outputs(&a, &b);
+}
+
+#[test]
+fn a_patch_body_with_state_and_settings_lifts_a_request_and_a_monitoring_pause_in_one_step() {
+    let text = service_scenario(
+        1000,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }}, monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 5, action = "pauseDeployment" }}] }} }}
+
+[[issues]]
+name = "rb"
+content = "f"
+when = 'segment = "fleet"'
+rollback = 0.2
+
+[[actions]]
+at = "P10D"
+deployment = "f"
+do = "pause"
+
+[[actions]]
+at = "P12D"
+deployment = "f"
+do = "patch"
+graph = "lift.json"
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    std::fs::write(
+        case.dir.path().join("lift.json"),
+        r##"{"@odata.type": "#microsoft.graph.windowsUpdates.deployment",
+ "state": {"requestedValue": "none"},
+ "settings": {"monitoring": {"monitoringRules": []}}}"##,
+    )
+    .expect("write json");
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    let changes: Vec<(f64, &str, &str)> = s["deployments"][0]["state_changes"]
+        .as_array()
+        .expect("state changes")
+        .iter()
+        .map(|c| {
+            (
+                c["hours"].as_f64().unwrap_or(-1.0),
+                c["state"].as_str().unwrap_or(""),
+                c["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let before = changes
+        .iter()
+        .rfind(|c| c.0 < 288.0)
+        .expect("a state before the PATCH");
+    assert!(
+        before.2.contains("pausedByMonitoring") && before.2.contains("pausedByRequest"),
+        "both pauses are in force before the PATCH: {changes:?}"
+    );
+    let at_patch: Vec<_> = changes.iter().filter(|c| c.0 == 288.0).collect();
+    assert_eq!(
+        at_patch,
+        vec![&(288.0, "offering", "offeringByRequest")],
+        "one request, one state change: {changes:?}"
+    );
+    let action = events(&out)
+        .into_iter()
+        .find(|(h, e, _)| *h == 288.0 && e == "action")
+        .expect("the PATCH action");
+    assert_eq!(action.2, "resume + set");
+}
+
+/// Runs `validate` on a scenario whose only action PATCHes deployment "f" with `json`; returns
+/// (exit code, stderr).
+fn validate_patch(json: &str) -> (Option<i32>, String) {
+    let text = service_scenario(
+        10,
+        0,
+        "",
+        &format!(
+            "[[deployments]]\nname = \"f\"\n{FEATURE}\n\n[[actions]]\nat = \"P1D\"\ndeployment = \"f\"\ndo = \"patch\"\ngraph = \"patch.json\"\n"
+        ),
+    );
+    let case = Case::new(&text);
+    std::fs::write(case.dir.path().join("patch.json"), json).expect("write json");
+    let out = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn a_patch_body_that_changes_content_or_audience_or_nothing_is_refused_as_the_service_refuses_it() {
+    let (code, err) = validate_patch(
+        r##"{"@odata.type": "#microsoft.graph.windowsUpdates.deployment",
+ "content": {"@odata.type": "featureUpdateReference", "version": "25H2"},
+ "audience": {"id": "a"},
+ "state": {"requestedValue": "paused"}}"##,
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("patch.json:2:"), "{err}");
+    assert!(
+        err.contains("content: PATCH accepts only state and settings"),
+        "{err}"
+    );
+    assert!(
+        err.contains("audience: PATCH accepts only state and settings"),
+        "{err}"
+    );
+    let (code, err) = validate_patch(r##"{"state": {"effectiveValue": "paused"}}"##);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("changes nothing"), "{err}");
+    let (code, err) = validate_patch(r##"{"stat": {"requestedValue": "paused"}}"##);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("did you mean \"state\""), "{err}");
+}
+
+#[test]
+fn a_patch_body_settings_problem_is_located_in_the_body_and_read_only_properties_are_warnings() {
+    let (code, err) = validate_patch(
+        "{\"state\": {\"requestedValue\": \"paused\"},\n \"settings\": {\"schedule\": {\"gradualRollout\": {\"devicesPerOfer\": 10}}}}",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("patch.json:2:"), "{err}");
+    assert!(
+        err.contains("settings.schedule.gradualRollout.devicesPerOfer"),
+        "{err}"
+    );
+    // A response body sent back as it is: its read-only properties are told and ignored.
+    let (code, err) = validate_patch(
+        r##"{"id": "b5171742", "lastModifiedDateTime": "2026-01-12T00:00:00Z",
+ "state": {"value": "offering", "reasons": [], "requestedValue": "paused"}}"##,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    for w in [
+        "patch.json: id: is read-only",
+        "patch.json: state.value: is read-only",
+    ] {
+        assert!(err.contains(w), "{w} in {err}");
+    }
+}
+
+#[test]
+fn a_hotpatch_on_a_non_security_or_feature_update_is_warned_about_and_changes_nothing() {
+    let non_security = QUALITY.replace(r#""security""#, r#""nonSecurity""#);
+    for content in [non_security.as_str(), FEATURE] {
+        let case = |settings: &str| {
+            Case::new(&service_scenario(
+                200,
+                0,
+                "",
+                &format!(
+                    "{FIXED_CLIENT}\n[[deployments]]\nname = \"q\"\n{content}\nsettings = {{ userExperience = {{ {settings} }} }}\n"
+                ),
+            ))
+        };
+        let (with, without) = (
+            case("isHotpatchEnabled = true"),
+            case("offerAsOptional = false"),
+        );
+        let out = rollsim()
+            .arg("validate")
+            .arg(&with.scenario)
+            .assert()
+            .success();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            err.contains(
+                "warning: deployments[0].settings.userExperience.isHotpatchEnabled: applies to security quality updates only"
+            ) && err.contains("no effect"),
+            "{content}: {err}"
+        );
+        let (a, b) = (with.run("out", &[]), without.run("out", &[]));
+        assert_same_outputs(&a, &b);
+        let d = &summary(&a)["deployments"][0];
+        let restarts = ["forced_restarts", "auto_restarts", "user_restarts"]
+            .iter()
+            .map(|k| d[k].as_u64().expect("count"))
+            .sum::<u64>();
+        assert!(restarts > 0, "{content}: the devices restart: {d}");
+    }
+}
+
+#[test]
+fn disabling_likely_issue_holds_on_a_quality_update_is_warned_about_by_validate() {
+    let case = Case::new(&service_scenario(
+        10,
+        0,
+        "",
+        &format!(
+            r#"[[deployments]]
+name = "q"
+{QUALITY}
+settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles = [{{ category = "likelyIssues" }}] }} }} }}
+"#
+        ),
+    ));
+    let out = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("warning: deployments[0].settings.contentApplicability.safeguard.disabledSafeguardProfiles[0].category: likely-issue safeguard holds apply to feature updates only"),
+        "{err}"
+    );
+}
