@@ -142,8 +142,8 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
-    /// Check scenario or sweep files (.toml), Graph request bodies (.json: a deployment or an
-    /// updateAudience body) or fleet inventories (.csv) without running them; exit code 2 names
+    /// Check scenario or sweep files (.toml), Graph request bodies (.json: a deployment's POST
+    /// or PATCH body, or an updateAudience body) or fleet inventories (.csv) without running them; exit code 2 names
     /// every problem found.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate {

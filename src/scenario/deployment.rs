@@ -955,8 +955,66 @@ fn actions(
     out.into_iter().map(|(_, a)| a).collect()
 }
 
+/// Checks a `PATCH .../deployments/{id}` body on its own and describes it. Without the
+/// deployment it patches, its settings are checked under two deployments, a feature update and
+/// an expedited quality update: only what is wrong (or warned about) under both is reported, as
+/// it is wrong whatever the deployment (a monitoring rule on a quality update, for one, is the
+/// scenario's to refuse).
+fn patch_description(c: &mut Checker, v: &Value) -> String {
+    let body = graph::patch_body(c, "", v);
+    if let Some(settings) = body.settings {
+        let mut feature = Checker::default();
+        graph::settings(
+            &mut feature,
+            "settings",
+            Some(settings),
+            0,
+            Category::Feature,
+            false,
+            false,
+        );
+        let mut quality = Checker::default();
+        graph::settings(
+            &mut quality,
+            "settings",
+            Some(settings),
+            0,
+            Category::Quality,
+            true,
+            true,
+        );
+        c.problems.extend(
+            feature
+                .problems
+                .into_iter()
+                .filter(|p| quality.problems.contains(p)),
+        );
+        c.warnings.extend(
+            feature
+                .warnings
+                .into_iter()
+                .filter(|w| quality.warnings.contains(w)),
+        );
+    }
+    let state = match body.requested {
+        None => None,
+        Some(Requested::None) => Some("resume"),
+        Some(Requested::Paused) => Some("pause"),
+        Some(Requested::Archived) => Some("archive"),
+    };
+    let what: Vec<&str> = state
+        .into_iter()
+        .chain(body.settings.map(|_| "settings"))
+        .collect();
+    format!(
+        "deployment PATCH body: {} (apply it with do = \"patch\")",
+        what.join(" and ")
+    )
+}
+
 /// Checks a Graph request body on its own (`rollsim validate body.json`): a `POST .../deployments`
-/// body, or an `updateAudience`/`updateAudienceById` body (told apart by their properties). Ids
+/// body, a `PATCH .../deployments/{id}` body, or an `updateAudience`/`updateAudienceById` body
+/// (told apart by their properties). Ids
 /// cannot be resolved without a scenario, so only the shape is checked. Returns a one-line
 /// description of what the body asks for, and the warnings the body gives (read-only properties
 /// of a response body, …), as a scenario that loads it would.
@@ -968,6 +1026,11 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
         let is_audience = v.as_object().is_some_and(|m| {
             m.contains_key("memberEntityType") || AUDIENCE_LISTS.iter().any(|k| m.contains_key(*k))
         });
+        // A PATCH body writes state or settings only; a POST body has content (its absence
+        // there is an error the POST check reports).
+        let is_patch = v.as_object().is_some_and(|m| {
+            !m.contains_key("content") && (m.contains_key("state") || m.contains_key("settings"))
+        });
         if is_audience {
             let body = graph::audience_body(jc, "", v);
             let n: Vec<String> = AUDIENCE_LISTS
@@ -977,6 +1040,8 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
                 .map(|(k, l)| format!("{k} {}", l.len()))
                 .collect();
             format!("updateAudience body ({})", n.join(", "))
+        } else if is_patch {
+            patch_description(jc, v)
         } else {
             let b = graph::deployment_body(jc, "", v);
             let (content, settings) = (b.content, b.settings);

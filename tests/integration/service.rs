@@ -1193,3 +1193,36 @@ settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles
         "{err}"
     );
 }
+
+#[test]
+fn validate_checks_a_patch_body_on_its_own_reporting_only_what_is_wrong_for_any_deployment() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ok = rollsim()
+        .arg("validate")
+        .arg(root.join("tests/fixtures/graph/pause.json"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&ok.get_output().stdout).to_string();
+    assert!(stdout.contains("deployment PATCH body: pause"), "{stdout}");
+    let dir = tempfile::tempdir().expect("tmp");
+    // A fallback rule is fine on a feature update: not an error without the deployment.
+    let fallback = dir.path().join("fallback.json");
+    std::fs::write(
+        &fallback,
+        r#"{"settings": {"monitoring": {"monitoringRules": [{"signal": "ineligible", "threshold": 5, "action": "offerFallback"}]}}}"#,
+    )
+    .expect("write");
+    rollsim().arg("validate").arg(&fallback).assert().success();
+    // A misspelt signal is wrong for any deployment.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"settings": {"monitoring": {"monitoringRules": [{"signal": "rollbak", "threshold": 5, "action": "pauseDeployment"}]}}}"#,
+    )
+    .expect("write");
+    let out = rollsim().arg("validate").arg(&bad).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("monitoringRules[0].signal"), "{err}");
+    assert!(err.contains("did you mean \"rollback\""), "{err}");
+    assert!(!err.contains("content"), "not read as a POST body: {err}");
+}
