@@ -74,6 +74,9 @@ pub(super) struct RawAction {
 pub(super) struct ServiceSide {
     pub contents: Vec<Content>,
     pub deployments: Vec<DeploymentDef>,
+    /// Per deployment: its content could not be read (missing, or in a Graph file that failed),
+    /// so checks that depend on what the content is say nothing (its own error does).
+    pub content_unknown: Vec<bool>,
     pub groups: Vec<GroupDef>,
     pub actions: Vec<Action>,
 }
@@ -668,6 +671,7 @@ pub(super) fn service_side(
     ServiceSide {
         contents,
         deployments,
+        content_unknown: bodies.iter().map(|(v, _, _)| v.is_none()).collect(),
         groups,
         actions,
     }
@@ -917,6 +921,11 @@ fn actions(
             .get("monitoring")
             .is_some_and(|m| !m.is_object() || m.get("monitoringRules").is_some());
         graph::merge_patch(&mut current[d], patch);
+        if bodies[d].0.is_none() {
+            // The deployment's content could not be read (its own error says why): what the
+            // settings may hold depends on it, so they are not judged against a guess.
+            continue;
+        }
         let (category, expedited, security) = (
             drafts[d].category,
             drafts[d].expedited_type,

@@ -1123,6 +1123,7 @@ impl Scenario {
             &raw.issues,
             &side.deployments,
             &side.contents,
+            &side.content_unknown,
             &segments,
             start_unix,
         );

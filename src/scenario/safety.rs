@@ -123,6 +123,7 @@ pub(super) fn issues(
     raw: &[RawIssue],
     deployments: &[DeploymentDef],
     contents: &[Content],
+    content_unknown: &[bool],
     segments: &[SegmentSpec],
     start_unix: i64,
 ) -> Vec<IssueDef> {
@@ -196,7 +197,10 @@ pub(super) fn issues(
                     None
                 }
             });
-        if known.is_some() && contents[content as usize].category != Category::Feature {
+        if known.is_some()
+            && !content_unknown[dep]
+            && contents[content as usize].category != Category::Feature
+        {
             c.fail(
                 format!("{path}.known"),
                 "safeguard holds apply to feature updates only, but this issue affects a quality update",

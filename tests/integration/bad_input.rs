@@ -154,3 +154,45 @@ fn a_missing_inventory_is_reported_without_follow_on_unknown_names() {
     assert!(stderr.contains("cannot read inventory"), "{stderr}");
     assert!(!stderr.contains("no group, segment or device"), "{stderr}");
 }
+
+#[test]
+fn an_unreadable_graph_file_is_the_only_error_not_a_cascade_of_guesses_about_its_content() {
+    // The missing file holds a feature update: a safeguard hold and a fallback rule on it are
+    // fine, and must not be judged as if the content were a quality update.
+    let text = r#"
+[simulation]
+start = "2026-01-12T00:00:00Z"
+horizon = "P30D"
+
+[[segments]]
+name = "fleet"
+devices = 10
+attributes = { driver = "gfx-31.0" }
+
+[[deployments]]
+name = "24h2"
+graph = "missing/feature-24h2.json"
+
+[[issues]]
+name = "black screen"
+content = "24h2"
+when = 'driver = "gfx-31.0"'
+rollback = 0.6
+known = { after_devices = 5 }
+
+[[actions]]
+at = "P6D"
+deployment = "24h2"
+do = "set"
+settings = { monitoring = { monitoringRules = [{ signal = "ineligible", threshold = 5, action = "offerFallback" }] } }
+"#;
+    let case = Case::new(text);
+    let out = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("cannot read Graph JSON file"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one problem: {stderr}");
+}
