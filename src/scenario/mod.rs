@@ -1254,10 +1254,20 @@ fn improve_serde_message(m: &str) -> String {
             .split(['`', ',', ' '])
             .filter(|s| !s.is_empty() && *s != "one" && *s != "of" && *s != "or")
             .collect();
-        return format!(
-            "unknown field \"{field}\"{}; expected {expected}",
+        // The durations and rollback rate are per category; DESIGN's sketch put them in
+        // `[client]` itself, so say where they go.
+        let per_category = ["download_time", "install_time", "restart_time", "rollback"]
+            .contains(&field)
+            && names.contains(&"quality")
+            && names.contains(&"feature");
+        let hint = if per_category {
+            format!(
+                " ({field} is set per category: [client.quality] {field} = … and [client.feature] {field} = …)"
+            )
+        } else {
             suggest(field, &names)
-        );
+        };
+        return format!("unknown field \"{field}\"{hint}; expected {expected}");
     }
     // serde names Rust types; say what to write instead.
     m.replace("expected u64", "expected a whole number ≥ 0")
@@ -1345,6 +1355,20 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         assert_eq!(p.path, "segments[0].polcy");
         assert!(
             p.message.contains("did you mean \"policy\""),
+            "{}",
+            p.message
+        );
+    }
+
+    #[test]
+    fn a_pipeline_duration_written_in_client_itself_is_told_where_it_goes() {
+        let text = format!("{MINIMAL}\n[client]\ninstall_time = \"PT15M\"\n");
+        let p = &problems(&text)[0];
+        assert_eq!(p.path, "client.install_time");
+        assert!(
+            p.message.contains(
+                "set per category: [client.quality] install_time = … and [client.feature]"
+            ),
             "{}",
             p.message
         );
