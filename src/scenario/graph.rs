@@ -1059,6 +1059,13 @@ pub(crate) fn deployment_body<'v>(c: &mut Checker, path: &str, v: &'v Value) -> 
     if get(m, "content").is_none() {
         c.fail(join(path, "content"), "is required: the content to deploy");
     }
+    for k in DEPLOYMENT_READ_ONLY.iter().filter(|k| get(m, k).is_some()) {
+        // Told, not failed, as in a PATCH body: a response body sent back carries these.
+        c.warnings.push(format!(
+            "{}: is read-only (the service sets it); ignored",
+            join(path, k)
+        ));
+    }
     DeploymentBody {
         content: get(m, "content"),
         settings: get(m, "settings"),
@@ -1560,6 +1567,25 @@ mod tests {
         );
         assert_eq!((r, p.len(), w.len()), (Requested::None, 0, 3), "{p:?}");
         assert!(w[0].contains("state.value: is read-only"), "{w:?}");
+    }
+
+    #[test]
+    fn a_post_body_with_the_read_only_properties_of_a_response_loads_with_a_warning_for_each() {
+        let v: Value = serde_json::from_str(
+            r##"{"id": "b5f7", "createdDateTime": "2026-01-01T00:00:00Z", "lastModifiedDateTime": "2026-01-02T00:00:00Z",
+                "content": {"@odata.type": "featureUpdateReference", "version": "24H2"}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let b = deployment_body(&mut c, "", &v);
+        assert!(b.content.is_some());
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with("id: is read-only"),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]

@@ -447,6 +447,14 @@ fn malformed_graph_json_is_bad_input_with_its_line() {
 }
 
 #[test]
+fn a_deployment_body_without_content_is_bad_input_though_alone_it_would_read_as_a_patch() {
+    let (case, err) = graph_case("{\n  \"settings\": {}\n}\n");
+    assert!(err.contains("body.json:"), "{err}");
+    assert!(err.contains("content: is required"), "{err}");
+    assert!(!case.out("out").exists());
+}
+
+#[test]
 fn an_unknown_graph_property_is_bad_input_naming_its_json_path() {
     let (_, err) = graph_case(
         r##"{
