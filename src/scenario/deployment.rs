@@ -590,7 +590,7 @@ pub(super) fn service_side(
                 start_unix,
                 draft.category,
                 draft.expedited_type,
-                draft.security,
+                draft.hotpatch_refusal(),
             );
             report_file_problems(c, d.graph.as_deref(), base, fc);
             s
@@ -602,7 +602,7 @@ pub(super) fn service_side(
                 start_unix,
                 draft.category,
                 draft.expedited_type,
-                draft.security,
+                draft.hotpatch_refusal(),
             )
         };
         if draft.expeditable == Some(false) && settings.expedited {
@@ -926,10 +926,10 @@ fn actions(
             // settings may hold depends on it, so they are not judged against a guess.
             continue;
         }
-        let (category, expedited, security) = (
+        let (category, expedited, hotpatch) = (
             drafts[d].category,
             drafts[d].expedited_type,
-            drafts[d].security,
+            drafts[d].hotpatch_refusal(),
         );
         **s = match file {
             None => graph::settings(
@@ -939,7 +939,7 @@ fn actions(
                 start_unix,
                 category,
                 expedited,
-                security,
+                hotpatch,
             ),
             // Problems are located in the PATCH body, at the path they have there.
             Some(rel) => {
@@ -954,7 +954,7 @@ fn actions(
                     start_unix,
                     category,
                     expedited,
-                    security,
+                    hotpatch,
                 );
                 report_file_problems(c, Some(rel), base, fc);
                 s
@@ -980,7 +980,7 @@ fn patch_description(c: &mut Checker, v: &Value) -> String {
             0,
             Category::Feature,
             false,
-            false,
+            Some("a feature update"),
         );
         let mut quality = Checker::default();
         graph::settings(
@@ -990,7 +990,7 @@ fn patch_description(c: &mut Checker, v: &Value) -> String {
             0,
             Category::Quality,
             true,
-            true,
+            None,
         );
         c.problems.extend(
             feature
@@ -1064,7 +1064,7 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
                 0,
                 d.category,
                 d.expedited_type,
-                d.security,
+                d.hotpatch_refusal(),
             );
             let what = match d.category {
                 Category::Feature => format!("feature update {}", d.version),

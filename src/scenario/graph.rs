@@ -278,6 +278,21 @@ pub(crate) struct ContentDraft {
     pub deployable_until: Option<i64>,
     /// A quality catalog entry's `isExpeditable`, when given.
     pub expeditable: Option<bool>,
+    /// A quality catalog entry's `qualityUpdateCadence = outOfBand` (not a monthly update).
+    pub out_of_band: bool,
+}
+
+impl ContentDraft {
+    /// Why a hotpatch cannot apply to this content (`None`: it can): only monthly security
+    /// quality updates have hotpatches (deployment-service.md §2).
+    pub fn hotpatch_refusal(&self) -> Option<&'static str> {
+        match (self.category, self.security, self.out_of_band) {
+            (Category::Feature, _, _) => Some("a feature update"),
+            (Category::Quality, false, _) => Some("a nonSecurity quality update"),
+            (Category::Quality, true, true) => Some("an out-of-band quality update"),
+            (Category::Quality, true, false) => None,
+        }
+    }
 }
 
 /// Content types accepted in `content."@odata.type"`.
@@ -320,6 +335,7 @@ pub(crate) fn content(c: &mut Checker, path: &str, v: &Value, start_unix: i64) -
         latest_security: true,
         deployable_until: None,
         expeditable: None,
+        out_of_band: false,
     };
     let Some(m) = v.as_object() else {
         c.fail(
@@ -480,7 +496,9 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
     } else {
         d.security = classification(c, path, m, "qualityUpdateClassification");
         d.expeditable = boolean(c, path, m, "isExpeditable");
-        if let Some(s) = string(c, path, m, "qualityUpdateCadence")
+        let cadence = string(c, path, m, "qualityUpdateCadence");
+        d.out_of_band = cadence == Some("outOfBand");
+        if let Some(s) = cadence
             && !is_placeholder(s)
             && !CADENCES.contains(&s)
         {
@@ -518,8 +536,9 @@ const SETTINGS_KEYS: [&str; 6] = [
     "rollout",
 ];
 
-/// Checks `deployment.settings` for content of `category` (`security`: a quality update
-/// classified security or all; `expedited_type`: an `expeditedQualityUpdateReference`).
+/// Checks `deployment.settings` for content of `category` (`hotpatch_refusal`: why a hotpatch
+/// cannot apply to it, [`ContentDraft::hotpatch_refusal`]; `expedited_type`: an
+/// `expeditedQualityUpdateReference`).
 pub(crate) fn settings(
     c: &mut Checker,
     path: &str,
@@ -527,7 +546,7 @@ pub(crate) fn settings(
     start_unix: i64,
     category: Category,
     expedited_type: bool,
-    security: bool,
+    hotpatch_refusal: Option<&str>,
 ) -> Settings {
     let mut s = Settings {
         expedited: expedited_type,
@@ -745,17 +764,15 @@ pub(crate) fn settings(
                 integer(c, &p, um, "daysUntilForcedReboot", 0..=30).map(|d| d as u64 * DAY);
             s.optional = boolean(c, &p, um, "offerAsOptional").unwrap_or(false);
             s.hotpatch = boolean(c, &p, um, "isHotpatchEnabled").unwrap_or(false);
-            if s.hotpatch && (category == Category::Feature || !security) {
+            if s.hotpatch
+                && let Some(found) = hotpatch_refusal
+            {
                 // Told, not failed: the property is valid Graph, but hotpatches exist only for
                 // monthly security updates (deployment-service.md §2), and the service applies
                 // none to other content: its devices restart as they would without it.
-                let found = if category == Category::Feature {
-                    "a feature update"
-                } else {
-                    "a nonSecurity quality update"
-                };
+                s.hotpatch = false;
                 c.warnings.push(format!(
-                    "{}: applies to security quality updates only, but the content is {found}: no effect (its devices restart to install it)",
+                    "{}: applies to monthly security quality updates only, but the content is {found}: no effect (its devices restart to install it)",
                     join(&p, "isHotpatchEnabled")
                 ));
             }
@@ -1280,7 +1297,7 @@ mod tests {
                 1000,
                 d.category,
                 d.expedited_type,
-                d.security,
+                d.hotpatch_refusal(),
             );
             assert_eq!(s.forced_reboot_after, Some(2 * DAY));
             assert!(s.expedited);
@@ -1293,7 +1310,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r##"{"userExperience": {"daysUntilForcedRebot": 2}}"##).unwrap();
         let p = problems(|c| {
-            settings(c, "settings", Some(&v), 0, Category::Quality, false, true);
+            settings(c, "settings", Some(&v), 0, Category::Quality, false, None);
         });
         assert_eq!(p[0].0, "settings.userExperience.daysUntilForcedRebot");
         assert!(
@@ -1311,7 +1328,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, false, true);
+            settings(c, "s", Some(&v), 0, Category::Quality, false, None);
         });
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].1.contains("two gradual-rollout kinds"));
@@ -1322,7 +1339,7 @@ mod tests {
     fn an_expedited_reference_marked_not_expedited_is_rejected_as_a_contradiction() {
         let v: Value = serde_json::from_str(r##"{"expedite": {"isExpedited": false}}"##).unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, true, true);
+            settings(c, "s", Some(&v), 0, Category::Quality, true, None);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.expedite.isExpedited");
@@ -1337,7 +1354,15 @@ mod tests {
         ] {
             let v: Value = serde_json::from_str(j).unwrap();
             let p = problems(|c| {
-                settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+                settings(
+                    c,
+                    "s",
+                    Some(&v),
+                    0,
+                    Category::Feature,
+                    false,
+                    Some("a feature update"),
+                );
             });
             assert_eq!(p.len(), 1, "{j}: {p:?}");
             assert!(p[0].0.ends_with(".durationBetweenOffers"), "{p:?}");
@@ -1351,7 +1376,15 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
+        let s = settings(
+            &mut c,
+            "s",
+            Some(&v),
+            0,
+            Category::Feature,
+            false,
+            Some("a feature update"),
+        );
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert!(s.rollout.is_some());
         // Not inside the current gradualRollout, which names its kind.
@@ -1360,7 +1393,15 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+            settings(
+                c,
+                "s",
+                Some(&v),
+                0,
+                Category::Feature,
+                false,
+                Some("a feature update"),
+            );
         });
         assert_eq!(p.len(), 1, "{p:?}");
     }
@@ -1370,7 +1411,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r##"{"userExperience": {"daysUntilForcedReboot": 2}}"##).unwrap();
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, None);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("expedited deployments only"));
@@ -1379,7 +1420,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, None);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
@@ -1440,7 +1481,15 @@ mod tests {
         let get = |j: &str| {
             let v: Value = serde_json::from_str(j).unwrap();
             let mut c = Checker::default();
-            let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
+            let s = settings(
+                &mut c,
+                "s",
+                Some(&v),
+                0,
+                Category::Feature,
+                false,
+                Some("a feature update"),
+            );
             assert!(c.problems.is_empty(), "{:?}", c.problems);
             s.rollout
         };
@@ -1478,7 +1527,15 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+            settings(
+                c,
+                "s",
+                Some(&v),
+                0,
+                Category::Feature,
+                false,
+                Some("a feature update"),
+            );
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.schedule.gradualRollout.startDateTime");
@@ -1495,7 +1552,7 @@ mod tests {
             0,
             Category::Feature,
             false,
-            true,
+            Some("a feature update"),
         );
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.start, 2 * DAY);
@@ -1508,7 +1565,15 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
+        let s = settings(
+            &mut c,
+            "s",
+            Some(&v),
+            0,
+            Category::Feature,
+            false,
+            Some("a feature update"),
+        );
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.rollout, None);
     }
@@ -1520,13 +1585,21 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Quality, false, true);
+            settings(c, "s", Some(&v), 0, Category::Quality, false, None);
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.monitoring.monitoringRules[0].signal");
         assert!(p[0].1.contains("feature updates only"), "{}", p[0].1);
         let mut c = Checker::default();
-        let s = settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
+        let s = settings(
+            &mut c,
+            "s",
+            Some(&v),
+            0,
+            Category::Feature,
+            false,
+            Some("a feature update"),
+        );
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(s.monitoring.len(), 1);
     }
@@ -1672,7 +1745,15 @@ mod tests {
         ] {
             let v: Value = serde_json::from_str(json).unwrap();
             let p = problems(|c| {
-                settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+                settings(
+                    c,
+                    "s",
+                    Some(&v),
+                    0,
+                    Category::Feature,
+                    false,
+                    Some("a feature update"),
+                );
             });
             assert_eq!(p.len(), 1, "{json}: {p:?}");
             assert_eq!(p[0].0, path, "{p:?}");
@@ -1689,7 +1770,15 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            settings(c, "s", Some(&v), 0, Category::Feature, false, true);
+            settings(
+                c,
+                "s",
+                Some(&v),
+                0,
+                Category::Feature,
+                false,
+                Some("a feature update"),
+            );
         });
         assert!(p.is_empty(), "{p:?}");
     }
@@ -1702,7 +1791,7 @@ mod tests {
             ))
             .unwrap();
             let mut c = Checker::default();
-            let s = settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+            let s = settings(&mut c, "s", Some(&v), 0, Category::Quality, false, None);
             (s, c.problems)
         };
         let (s, p) = read(r#"["Microsoft", "Contoso"]"#);
@@ -1720,21 +1809,59 @@ mod tests {
     }
 
     #[test]
-    fn a_hotpatch_on_content_that_is_not_a_security_quality_update_is_a_warning_of_no_effect() {
+    fn a_hotpatch_on_content_that_is_not_a_monthly_security_update_is_a_warning_of_no_effect() {
         let v: Value =
             serde_json::from_str(r##"{"userExperience": {"isHotpatchEnabled": true}}"##).unwrap();
-        for (category, security, found) in [
-            (Category::Feature, true, Some("a feature update")),
+        let entry = |kind: &str, extra: &str| {
+            let j = format!(
+                r##"{{"@odata.type": "catalogContent", "catalogEntry": {{"@odata.type": "{kind}", "releaseDateTime": "2026-01-13T00:00:00Z"{extra}}}}}"##
+            );
+            content(
+                &mut Checker::default(),
+                "c",
+                &serde_json::from_str(&j).unwrap(),
+                0,
+            )
+        };
+        for (draft, found) in [
             (
-                Category::Quality,
-                false,
+                entry("featureUpdateCatalogEntry", r#", "version": "24H2""#),
+                Some("a feature update"),
+            ),
+            (
+                entry(
+                    "qualityUpdateCatalogEntry",
+                    r#", "qualityUpdateClassification": "nonSecurity""#,
+                ),
                 Some("a nonSecurity quality update"),
             ),
-            (Category::Quality, true, None),
+            (
+                entry(
+                    "qualityUpdateCatalogEntry",
+                    r#", "qualityUpdateCadence": "outOfBand""#,
+                ),
+                Some("an out-of-band quality update"),
+            ),
+            (
+                entry(
+                    "qualityUpdateCatalogEntry",
+                    r#", "qualityUpdateCadence": "monthly""#,
+                ),
+                None,
+            ),
         ] {
             let mut c = Checker::default();
-            settings(&mut c, "s", Some(&v), 0, category, false, security);
+            let s = settings(
+                &mut c,
+                "s",
+                Some(&v),
+                0,
+                draft.category,
+                false,
+                draft.hotpatch_refusal(),
+            );
             assert!(c.problems.is_empty(), "{:?}", c.problems);
+            assert_eq!(s.hotpatch, found.is_none(), "applies only where it may");
             match found {
                 Some(f) => {
                     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
@@ -1758,7 +1885,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, true);
+        settings(&mut c, "s", Some(&v), 0, Category::Quality, false, None);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(
@@ -1769,7 +1896,15 @@ mod tests {
             c.warnings
         );
         let mut c = Checker::default();
-        settings(&mut c, "s", Some(&v), 0, Category::Feature, false, true);
+        settings(
+            &mut c,
+            "s",
+            Some(&v),
+            0,
+            Category::Feature,
+            false,
+            Some("a feature update"),
+        );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 

@@ -1161,7 +1161,7 @@ fn a_hotpatch_on_a_non_security_or_feature_update_is_warned_about_and_changes_no
         let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         assert!(
             err.contains(
-                "warning: deployments[0].settings.userExperience.isHotpatchEnabled: applies to security quality updates only"
+                "warning: deployments[0].settings.userExperience.isHotpatchEnabled: applies to monthly security quality updates only"
             ) && err.contains("no effect"),
             "{content}: {err}"
         );
