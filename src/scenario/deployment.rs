@@ -904,6 +904,10 @@ fn actions(
         .iter()
         .map(|(_, s, _)| s.clone().unwrap_or(Value::Object(Default::default())))
         .collect();
+    // Per deployment, the warnings its settings have given so far (from `settings.` on): an
+    // action re-checks all of the merged settings, and what the deployment or an earlier action
+    // was already told about is not told again under the action's path.
+    let mut told: Vec<Option<Vec<String>>> = vec![None; bodies.len()];
     for (i, a) in out.iter_mut() {
         let (ActionKind::Settings { settings: s, rules }
         | ActionKind::Patch {
@@ -931,37 +935,59 @@ fn actions(
             drafts[d].expedited_type,
             drafts[d].hotpatch_refusal(),
         );
-        **s = match file {
-            None => graph::settings(
-                c,
-                &format!("actions[{i}].settings"),
-                Some(&current[d]),
+        let told = told[d].get_or_insert_with(|| {
+            let mut first = Checker::default();
+            graph::settings(
+                &mut first,
+                "settings",
+                bodies[d].1.as_ref(),
                 start_unix,
                 category,
                 expedited,
                 hotpatch,
-            ),
-            // Problems are located in the PATCH body, at the path they have there.
-            Some(rel) => {
-                let mut fc = Checker {
-                    inventory_failed: c.inventory_failed,
-                    ..Checker::default()
-                };
-                let s = graph::settings(
-                    &mut fc,
-                    "settings",
-                    Some(&current[d]),
-                    start_unix,
-                    category,
-                    expedited,
-                    hotpatch,
-                );
-                report_file_problems(c, Some(rel), base, fc);
-                s
-            }
+            );
+            first.warnings.iter().map(|w| settings_key(w)).collect()
+        });
+        let mut ac = Checker {
+            inventory_failed: c.inventory_failed,
+            ..Checker::default()
         };
+        **s = graph::settings(
+            &mut ac,
+            &match file {
+                None => format!("actions[{i}].settings"),
+                // Problems are located in the PATCH body, at the path they have there.
+                Some(_) => "settings".to_string(),
+            },
+            Some(&current[d]),
+            start_unix,
+            category,
+            expedited,
+            hotpatch,
+        );
+        ac.warnings.retain(|w| {
+            let key = settings_key(w);
+            let new = !told.contains(&key);
+            if new {
+                told.push(key);
+            }
+            new
+        });
+        match file {
+            None => {
+                c.problems.append(&mut ac.problems);
+                c.warnings.append(&mut ac.warnings);
+            }
+            Some(rel) => report_file_problems(c, Some(rel), base, ac),
+        }
     }
     out.into_iter().map(|(_, a)| a).collect()
+}
+
+/// A settings warning without the path before `settings.`, so that the same warning about a
+/// deployment's settings compares equal whether told for the deployment or for an action.
+fn settings_key(w: &str) -> String {
+    w.find("settings.").map_or(w, |i| &w[i..]).to_string()
 }
 
 /// Checks a `PATCH .../deployments/{id}` body on its own and describes it. Without the

@@ -1234,3 +1234,47 @@ fn validate_checks_a_patch_body_on_its_own_reporting_only_what_is_wrong_for_any_
     assert!(err.contains("did you mean \"rollback\""), "{err}");
     assert!(!err.contains("content"), "not read as a POST body: {err}");
 }
+
+#[test]
+fn a_settings_warning_is_told_once_not_again_for_every_action_that_patches_the_settings() {
+    let text = scenario(
+        10,
+        "",
+        r#"
+[[actions]]
+at = "P2D"
+deployment = "q"
+do = "set"
+settings = { monitoring = { monitoringRules = [] } }
+
+[[actions]]
+at = "P3D"
+deployment = "q"
+do = "set"
+settings = { userExperience = { daysUntilForcedReboot = 2 } }
+
+[[actions]]
+at = "P4D"
+deployment = "q"
+do = "set"
+settings = { userExperience = { offerAsOptional = false } }
+"#,
+    );
+    let case = Case::new(&text);
+    let out = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    // The warning comes with the action that set the value, and only then.
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("daysUntilForcedReboot"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("actions[1].settings.userExperience.daysUntilForcedReboot"),
+        "{err}"
+    );
+}
