@@ -658,8 +658,8 @@ impl<'a> Client<'a> {
     }
 
     /// The download of work whose install waits for Automatic Maintenance completed at `t`:
-    /// returns when the install begins. Work that an expedite reached while it downloaded
-    /// installs at once ([`Client::expedite_busy`]), as an expedite does.
+    /// returns when the install begins ([`install_start`]). Work an expedite reached installs
+    /// as soon as the device has learnt of it, unless the maintenance comes first.
     pub fn downloaded(
         &self,
         st: &mut DeviceState,
@@ -669,11 +669,12 @@ impl<'a> Client<'a> {
         category: Category,
         t: Time,
     ) -> Option<Time> {
-        if st.work_forced_after != UNSET {
+        let start = install_start(st, policy, avail, t);
+        if start == Some(t) {
             return self.install_now(st, r, avail, category, t);
         }
         st.phase = Phase::Downloaded;
-        maintenance_after(policy, avail, t)
+        start
     }
 
     /// The install of downloaded work begins at `t` (Automatic Maintenance, or an expedite);
@@ -861,8 +862,12 @@ impl<'a> Client<'a> {
         learn: Time,
         timer: Option<Time>,
     ) -> Expedited {
+        // Told apart from a download whose install is planned but ends after the horizon
+        // (`pending_since` unset too) by the policy: only work without a deadline waits.
         if st.phase == Phase::Downloaded
-            || (st.phase == Phase::Downloading && st.pending_since == UNSET)
+            || (st.phase == Phase::Downloading
+                && st.pending_since == UNSET
+                && policy.deadline(category).0.is_none())
         {
             return self.expedite_waiting(st, avail, policy, supersedes, grace, learn, timer);
         }
@@ -921,10 +926,13 @@ impl<'a> Client<'a> {
 
     /// [`Client::expedite_busy`] for work whose install waits for Automatic Maintenance
     /// (downloading with no install planned, or downloaded): `timer` is the download's end or
-    /// the maintenance's start. An install that begins before the device learns of the
-    /// expedite goes ahead as one underway would (its end is not drawn until it begins, so
-    /// it is not judged by it); otherwise newer content supersedes the work, and content that
-    /// satisfies the expedite takes its terms and installs as soon as the device learns of it.
+    /// the install's start ([`install_start`]). An install that begins before the device learns
+    /// of the expedite goes ahead as one underway would (its end is not drawn until it begins,
+    /// so it is not judged by it), under the expedite's terms from `learn` if it satisfies it;
+    /// otherwise newer content supersedes the work, and content that satisfies the expedite
+    /// takes its terms and installs as soon as it is downloaded and the device has learnt of
+    /// it. Of two expedites of content the work satisfies, the terms of the one the device
+    /// learns of first apply.
     #[expect(
         clippy::too_many_arguments,
         reason = "the device's record, surroundings and the expedite's terms, each needed once"
@@ -943,7 +951,7 @@ impl<'a> Client<'a> {
         let begins = if downloaded {
             timer
         } else {
-            timer.and_then(|end| maintenance_after(policy, avail, end))
+            timer.and_then(|done| install_start(st, policy, avail, done))
         };
         let begins_first = begins.is_some_and(|b| b <= learn);
         if supersedes {
@@ -952,17 +960,18 @@ impl<'a> Client<'a> {
             }
             return supersede(st, learn);
         }
-        if st.work_forced_after != UNSET {
-            // Terms an earlier expedite set already apply from when the device learnt them.
+        if st.work_forced_after != UNSET && u64::from(st.first_seen) <= learn {
+            // The terms of an expedite the device learns of no later already apply.
             return Expedited::Unchanged;
         }
         st.first_seen = t32(learn);
         st.work_forced_after = t32(grace);
         if downloaded && !begins_first {
-            // The install begins now rather than at the maintenance ([`Client::install_now`]).
+            // The install begins when the device learns of the expedite ([`Client::install_now`]).
             return Expedited::Terms(Some(learn));
         }
-        // Downloading: the install begins when the download ends ([`Client::downloaded`]).
+        // Downloading: the install begins when the download ends or the device learns of the
+        // expedite ([`Client::downloaded`]); or it began first, and the terms set its restart.
         Expedited::Terms(None)
     }
 
@@ -1027,6 +1036,25 @@ fn supersede(st: &mut DeviceState, learn: Time) -> Expedited {
     st.hotpatch = false;
     st.phase = Phase::Waiting;
     Expedited::Superseded(learn)
+}
+
+/// When the install of work waiting for Automatic Maintenance begins, its download having
+/// ended at `done`: at the maintenance, or, under an expedite's terms (learnt at `first_seen`),
+/// once the device has both the download and the expedite if that comes first. Both are
+/// online instants: the download progresses only online, and the device learns of an expedite
+/// at a push it is online for or at a scan.
+fn install_start(
+    st: &DeviceState,
+    policy: &Policy,
+    avail: &Availability<'_>,
+    done: Time,
+) -> Option<Time> {
+    let maintenance = maintenance_after(policy, avail, done);
+    if st.work_forced_after == UNSET {
+        return maintenance;
+    }
+    let expedite = done.max(u64::from(st.first_seen));
+    Some(maintenance.map_or(expedite, |m| m.min(expedite)))
 }
 
 /// When Automatic Maintenance next runs on the device from `t` on: at the policy's daily

@@ -639,6 +639,13 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
         None => base.maintenance_time,
         Some(text) => c.time_of_day(&format!("{path}.maintenance_time"), text),
     };
+    if p.maintenance_time.is_some() && qdl.is_some() && fdl.is_some() {
+        // Told, not failed: valid, but only an update without a deadline waits for the
+        // maintenance.
+        c.warnings.push(format!(
+            "{path}.maintenance_time: no effect, as the policy sets both deadlines (updates with a deadline install as soon as downloaded; set quality_deadline or feature_deadline = \"none\" to leave installs to Automatic Maintenance)"
+        ));
+    }
     Policy {
         name: name.to_string(),
         quality_deferral: max_days(c, "quality_deferral", qd, 30),
@@ -1372,6 +1379,23 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             "{}",
             p.message
         );
+    }
+
+    #[test]
+    fn a_maintenance_time_on_a_policy_with_both_deadlines_is_a_warning_of_no_effect() {
+        let with = format!("{MINIMAL}\n[policies.default]\nmaintenance_time = \"20:00\"\n");
+        let mut c = Checker::default();
+        let raw: RawPolicy = toml::from_str("maintenance_time = \"20:00\"").unwrap();
+        let p = policy(&mut c, "default", &raw, 0);
+        assert_eq!(p.maintenance_time, 20 * HOUR);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("no effect"), "{:?}", c.warnings);
+        let raw: RawPolicy =
+            toml::from_str("maintenance_time = \"20:00\"\nfeature_deadline = \"none\"").unwrap();
+        let mut c = Checker::default();
+        policy(&mut c, "default", &raw, 0);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert!(parse(&with).is_ok());
     }
 
     #[test]

@@ -494,3 +494,52 @@ fn with_a_deadline_updates_install_as_soon_as_downloaded() {
     let pending = series(&rows, "q", "pending_restart");
     assert!(pending.iter().any(|(h, n)| *h == 12.0 && *n > 0));
 }
+
+/// The non-zero states of `dep` at sample `hours`.
+fn states_at(dir: &std::path::Path, dep: &str, hours: f64) -> String {
+    timeseries(dir)
+        .into_iter()
+        .filter(|r| r.deployment == dep && r.hours == hours && r.devices > 0)
+        .map(|r| r.state)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One device (office hours 08–17 every day, no jitter) scans Mon 08:00 and is still
+/// downloading (10 h of online time) when an expedite of the same update is pushed Mon 20:00,
+/// while it is off: it learns of it at its next scan, Tue 14:00 (scan interval 30 h), so after
+/// its download ends Tue 09:00 it waits for the maintenance or that scan, whichever is first.
+#[test]
+fn an_expedite_learnt_after_the_download_ended_installs_when_learnt_not_before() {
+    let case = Case::new(include_str!(
+        "../fixtures/maintenance/expedite-learnt-after-download.toml"
+    ));
+    let out = case.run("out", &[]);
+    assert_eq!(states_at(&out, "q", 34.0), "downloaded", "Tue 10:00");
+    assert_eq!(states_at(&out, "q", 38.0), "installing", "Tue 14:00");
+}
+
+/// Downloaded Mon ~16:25, after Monday's 16:00 maintenance. x1 (the same update, expedited)
+/// is pushed Mon 20:00 while the device is off (it would learn at its next scan, Tue ~14:15);
+/// x2 (the same, expedited) Tue 09:00 while it is on: it learns of x2 first and installs then.
+#[test]
+fn of_two_expedites_the_one_learnt_first_starts_the_install() {
+    let case = Case::new(include_str!(
+        "../fixtures/maintenance/second-expedite-ignored.toml"
+    ));
+    let out = case.run("out", &[]);
+    assert_eq!(states_at(&out, "q", 34.0), "compliant", "Tue 10:00");
+}
+
+/// Downloading q (no deadline) when x1 (q, expedited) is pushed Mon 16:30 while the device is
+/// on: its install begins when the download ends, Tue ~08:05. x2 (newer, expedited) is pushed
+/// Mon 20:00 while it is off and learnt at its next scan, Tue 14:30, after that install began:
+/// the install goes ahead, as it does with a 7-day deadline.
+#[test]
+fn an_install_an_expedite_began_is_not_superseded_by_one_learnt_later() {
+    let case = Case::new(include_str!(
+        "../fixtures/maintenance/forced-install-superseded.toml"
+    ));
+    let out = case.run("out", &[]);
+    assert_eq!(states_at(&out, "q", 33.0), "compliant", "Tue 09:00");
+}

@@ -125,8 +125,15 @@ fn small_scenario() -> impl Strategy<Value = String> {
         0u64..5,
         any::<bool>(),
         0.0f64..0.5,
+        any::<bool>(),
     )
-        .prop_map(|(a, b, profile, rollout, pause_day, expedite, rollback)| {
+        .prop_map(|(a, b, profile, rollout, pause_day, expedite, rollback, no_deadline)| {
+            // Without deadlines, installs wait for Automatic Maintenance (`downloaded`).
+            let policy = if no_deadline {
+                "[policies.default]\nquality_deadline = \"none\"\nfeature_deadline = \"none\"\n"
+            } else {
+                ""
+            };
             let rollout = if rollout.is_empty() {
                 String::new()
             } else {
@@ -181,7 +188,8 @@ do = "pause"
 at = "P{resume}D"
 deployment = "f"
 do = "resume"
-"##,
+
+{policy}"##,
                 resume = pause_day + 2
             )
         })
