@@ -778,18 +778,19 @@ impl<'a> World<'a> {
                     }
                 }
             }
-            ScanAnswer::Install(offer, _) if policy.waits_for_maintenance(&offer) => {
-                // The download's end is an event of its own: the install waits for
-                // Automatic Maintenance (`Client::downloaded`).
-                self.client.begin(st, &mut r, &avail, offer, t)
+            ScanAnswer::Install(offer, _) => {
+                let done = self.client.begin(st, &mut r, &avail, offer, t);
+                if policy.waits_for_maintenance(&offer) {
+                    // The download's end is an event of its own: the install waits for
+                    // Automatic Maintenance (`Client::downloaded`).
+                    done
+                } else {
+                    done.and_then(|done| {
+                        self.client
+                            .plan_install(st, &mut r, &avail, offer.category, done)
+                    })
+                }
             }
-            ScanAnswer::Install(offer, _) => self
-                .client
-                .begin(st, &mut r, &avail, offer, t)
-                .and_then(|done| {
-                    self.client
-                        .plan_install(st, &mut r, &avail, offer.category, done)
-                }),
             ScanAnswer::NotBefore(at) => {
                 // The scans until `at` are drawn then (`resume_scans`), or when an offer comes.
                 st.phase = Phase::Deferred;
