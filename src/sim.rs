@@ -8,8 +8,9 @@
 //! Steps that nothing can interrupt and that draw nothing in between share one event: a scan that
 //! starts a download also plans the install after it (unless the install waits for Automatic
 //! Maintenance: then the download's end is an event, and so is the install's start), and an
-//! install's end also begins the planned restart. The intermediate step's transitions are still recorded at its own instant
-//! (`catch_up`, `record_restart`), so every output is that of one event per step.
+//! install's end also begins the planned restart. The intermediate step's transitions are still
+//! recorded at its own instant (`catch_up`, `record_restart`), so every output is that of one
+//! event per step.
 
 use std::time::Instant;
 
