@@ -1556,7 +1556,7 @@ mod tests {
     }
 
     #[test]
-    fn the_maintenance_begins_the_install_and_its_duration_is_drawn_then() {
+    fn the_maintenance_begins_the_install_with_the_draw_a_planned_install_makes() {
         let params = ClientParams::default();
         let c = Client::new(&params);
         let p = DayModel::new(Profile::AlwaysOn);

@@ -729,9 +729,10 @@ settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles
     assert_eq!(summary(&out)["deployments"][0]["devices_offered"], 100);
 }
 
-#[test]
-fn a_settings_patch_without_monitoring_rules_leaves_a_monitoring_pause_and_fired_rules_alone() {
-    let text = service_scenario(
+/// A rate-driven feature update (100 a day) with a 5 % rollback rule that pauses, and an issue
+/// that rolls back 20 % of the fleet, so the rule fires; `actions` are appended.
+fn monitored_rollout(actions: &str) -> String {
+    service_scenario(
         1000,
         0,
         "",
@@ -747,14 +748,21 @@ name = "rb"
 content = "f"
 when = 'segment = "fleet"'
 rollback = 0.2
+{actions}"#
+        ),
+    )
+}
 
+#[test]
+fn a_settings_patch_without_monitoring_rules_leaves_a_monitoring_pause_and_fired_rules_alone() {
+    let text = monitored_rollout(
+        r#"
 [[actions]]
 at = "P12D"
 deployment = "f"
 do = "set"
-settings = {{ userExperience = {{ offerAsOptional = false }} }}
-"#
-        ),
+settings = { userExperience = { offerAsOptional = false } }
+"#,
     );
     let case = Case::new(&text);
     let out = case.run("out", &[]);
@@ -987,23 +995,8 @@ graph = "resume.json""#,
 
 #[test]
 fn a_patch_body_with_state_and_settings_lifts_a_request_and_a_monitoring_pause_in_one_step() {
-    let text = service_scenario(
-        1000,
-        0,
-        "",
-        &format!(
-            r#"
-[[deployments]]
-name = "f"
-{FEATURE}
-settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 100 }} }}, monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 5, action = "pauseDeployment" }}] }} }}
-
-[[issues]]
-name = "rb"
-content = "f"
-when = 'segment = "fleet"'
-rollback = 0.2
-
+    let text = monitored_rollout(
+        r#"
 [[actions]]
 at = "P10D"
 deployment = "f"
@@ -1014,8 +1007,7 @@ at = "P12D"
 deployment = "f"
 do = "patch"
 graph = "lift.json"
-"#
-        ),
+"#,
     );
     let case = Case::new(&text);
     std::fs::write(
