@@ -157,7 +157,7 @@ fn whole(c: &mut Criterion) {
 /// segments (their profiles as the scenario sets them). Each question seeds the device-day's
 /// stream and draws the day, more than one day when nothing is left of it (a weekend, a laptop
 /// with no session after noon). A fourth level below the pipeline: the draws are a quarter of
-/// a run's time (README, performance).
+/// a run's time (docs/performance.md).
 fn day_draw(c: &mut Criterion) {
     const DEVICES: u64 = 1_000;
     const DAYS: u64 = 7;

@@ -1,7 +1,7 @@
 //! What a random memory access costs on this machine: the latency of dependent random loads
 //! (each load's value is the next address) over arrays of growing size. At a million devices
 //! each event touches one 64-byte device record at random in 64 MB, so where the cache ends and
-//! what a page walk adds decide how much the run's prefetches must hide (README, performance).
+//! what a page walk adds decide how much the run's prefetches must hide (docs/performance.md).
 //! Not a criterion benchmark: it characterises the host, so that figures measured on different
 //! days can be told apart. Run with `cargo bench --bench memory`.
 

@@ -899,7 +899,7 @@ fn plot(dir: &Path, opts: &report::charts::ChartOptions) -> Result<ExitCode, Err
 
 /// The process's CPU time so far, (user, kernel) in seconds (Linux; elsewhere `None`). The
 /// kernel's share is mostly first touches of fresh memory, which on a virtual machine whose host
-/// takes freed memory back can cost a tenth of a run (README, performance).
+/// takes freed memory back can cost a tenth of a run (docs/performance.md).
 fn cpu_times() -> Option<(f64, f64)> {
     #[cfg(target_os = "linux")]
     {

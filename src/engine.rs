@@ -40,7 +40,7 @@ const TIME_LIMIT: Time = 1 << (64 - SEQ_BITS);
 /// Setting a timer writes `live[id]` and appends an entry; cancelling clears `live[id]`; an entry
 /// whose key no longer matches `live[id]` is stale and is skipped when reached. So setting,
 /// moving and cancelling touch one slot per id and never search or re-link a queue — a device
-/// event costs one random memory access in the engine, not several (README, performance).
+/// event costs one random memory access in the engine, not several (docs/performance.md).
 ///
 /// Timers due after the current window wait in fixed-width buckets as bare ids, in the order
 /// they were set (4 bytes an entry, not the 16 of a key and id: at a million devices the buckets

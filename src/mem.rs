@@ -3,7 +3,7 @@
 //!
 //! At a million devices these arrays are tens of megabytes and each event touches one device at
 //! random, so the time of an event goes to cache and TLB misses as much as to instructions
-//! (README, performance). Two hints cut that: a prefetch of the next device's data a few events
+//! (docs/performance.md). Two hints cut that: a prefetch of the next device's data a few events
 //! ahead, and huge pages (2 MB instead of 4 KB) so that a random access needs no page walk.
 //! A third setting spares page faults: memory the run frees is kept for its next allocations.
 //! A fourth asks glibc to back its whole heap with huge pages ([`huge_page_heap`]). All of them
@@ -31,7 +31,7 @@ pub fn prefetch<T>(v: &[T], i: usize) {
 /// allocates megabytes as it goes (each timer bucket, a service event's device list), and by
 /// default glibc unmaps or trims them, so the next allocation faults fresh zeroed pages in
 /// again: at ten million devices about 120 MB more page faults, and on a virtual machine a
-/// first touch costs about 2 ms a megabyte (README, performance). Allocations above 32 MB
+/// first touch costs about 2 ms a megabyte (docs/performance.md). Allocations above 32 MB
 /// (the per-device arrays) are still mapped on their own. A process-wide choice, so the
 /// binary makes it, not the library.
 pub fn keep_freed_memory() {
@@ -54,7 +54,7 @@ pub fn keep_freed_memory() {
 /// Why: an event touches a dozen small heap blocks at random (timer buckets, device sets, the
 /// cached states), and on a virtual machine a TLB miss costs a nested page walk. Measured at a
 /// million devices, two runs side by side on the two cores: the heap in huge pages was faster
-/// in 13 of 15 pairs, by 9 % at the median (README, performance). Results never depend on it.
+/// in 13 of 15 pairs, by 9 % at the median (docs/performance.md). Results never depend on it.
 pub fn huge_page_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

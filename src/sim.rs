@@ -184,7 +184,7 @@ const PREFETCH_AHEAD: usize = 4;
 /// stay in the L2 cache between touches, so the prefetch loop over every deployment's sets is
 /// only work (without it a million devices ran 1.7 % faster, 8 of 8 side-by-side pairs, three
 /// million the same, 3 pairs); at ten million they paid (44 s without against 36–39 s with,
-/// interleaved runs; README, performance).
+/// interleaved runs; docs/performance.md).
 const SET_PREFETCH_DEVICES: usize = 4_000_000;
 
 /// How many device records ahead the first-states pass prefetches.

@@ -186,7 +186,7 @@ pub fn format_instant(start_unix: i64, t: Time) -> String {
 /// interval), by a multiplication and a shift instead of a hardware division. Every event sets
 /// a timer and counts its transitions, and each of those divided by a run-time value: a 64-bit
 /// division takes tens of cycles on many processors, on the path to the event's next memory
-/// access (README, performance). Exact: for a divisor d below 2^32 and m = ⌊2^64 / d⌋ + 1
+/// access (docs/performance.md). Exact: for a divisor d below 2^32 and m = ⌊2^64 / d⌋ + 1
 /// (⌊2^64 / d⌋ for a power of two), ⌊t·m / 2^64⌋ = ⌊t / d⌋ whenever t < 2^32, because the
 /// error t·(m − 2^64/d) / 2^64 is below 2^-32 ≤ 1/d. Other operands take the hardware division.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -615,7 +615,7 @@ impl<'a> Client<'a> {
     /// Starts the pipeline for `offer` at scan time `t`; returns when the download completes.
     // Inlined into the device events (a scan, an install's end): with the Automatic
     // Maintenance arms the event loop outgrew the inliner's budget, and these calls out of line
-    // cost 1.6 % more instructions at 50 000 devices (README, performance).
+    // cost 1.6 % more instructions at 50 000 devices (docs/performance.md).
     #[inline(always)]
     pub fn begin(
         &self,
@@ -687,7 +687,7 @@ impl<'a> Client<'a> {
     /// The install of downloaded work begins at `t` (Automatic Maintenance, or an expedite);
     /// returns when it completes. Out of line, as are [`Client::downloaded`] and
     /// `expedite_waiting`: only policies without a deadline come here, and the instruction
-    /// counts in the README (performance) were measured with them out of the event loop.
+    /// counts in docs/performance.md were measured with them out of the event loop.
     #[inline(never)]
     pub fn install_now(
         &self,

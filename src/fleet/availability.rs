@@ -113,7 +113,7 @@ fn exp_length(mean: Secs) -> Option<Exp<f64>> {
 /// interval ending after `from`, so it is also the answer for every `t` in `[from, end)` (with the
 /// start moved up to `t`). A device asks about the same interval several times while one update
 /// moves through download, install and restart planning; this memo answers those without
-/// drawing the day again (the draws are the costliest part of a run: README, performance).
+/// drawing the day again (the draws are the costliest part of a run: docs/performance.md).
 /// When the interval is the last of its local day, the memo says so (the top bit of `end`), so
 /// that the question "what comes after it?" starts drawing at the next day instead of drawing
 /// that day again.
@@ -376,7 +376,7 @@ impl Availability<'_> {
 /// Draws `n` sessions in [window_start, window_end) local time, each lasting `length` (none
 /// when there is no length law: a zero mean), then sorts and merges overlaps.
 // Inline in the day draw, as the profile-guided build does: 1.3 % faster at a million devices
-// (8 of 9 side-by-side pairs; README, performance).
+// (8 of 9 side-by-side pairs; docs/performance.md).
 #[inline(always)]
 fn sessions(
     rng: &mut impl Rng,

@@ -81,7 +81,7 @@ impl Attributes {
 
     fn combo_id(&mut self, combo: &[u32]) -> u32 {
         // Looked up by slice: a fleet has a handful of combinations and a million devices, so
-        // only a new combination is copied (README, performance: fleet generation).
+        // only a new combination is copied (docs/performance.md: the start of a run).
         if let Some(&id) = self.combo_ids.get(combo) {
             return id;
         }

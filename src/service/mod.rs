@@ -280,7 +280,7 @@ pub enum ServiceEvent {
 /// Many of a deployment's sets stay empty in a run (no exclusions, no readiness test, no
 /// ineligible device), and an empty set then costs no memory and no cache line a device event:
 /// at ten million devices each allocated set is 1.25 MB, and an event looks up its device's bit
-/// in every set (README, performance). Not comparable with `==`: a set never written and one
+/// in every set (docs/performance.md). Not comparable with `==`: a set never written and one
 /// emptied again hold the same devices but not the same words.
 #[derive(Clone, Debug, Default)]
 pub struct DeviceSet {
@@ -545,7 +545,7 @@ pub struct Service<'a> {
 impl<'a> Service<'a> {
     /// Asks the CPU to load what a coming event of device `dev` will look up: its bits in the
     /// deployments' and issues' device sets. With ten million devices each set is 1.25 MB, and a
-    /// dozen of them do not stay in cache (README, performance).
+    /// dozen of them do not stay in cache (docs/performance.md).
     pub fn prefetch(&self, dev: u32) {
         for run in &self.deps {
             for set in [

@@ -419,7 +419,7 @@ impl Service<'_> {
 
     /// `dev` finished the restart into `content` (offered by `dep`) at `t`: it rolled back, or it
     /// runs the update and perhaps had an incident.
-    // Inlined into a restart's end: see `Client::begin` (README, performance).
+    // Inlined into a restart's end: see `Client::begin` (docs/performance.md).
     #[inline(always)]
     pub fn restarted(
         &mut self,
