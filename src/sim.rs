@@ -80,14 +80,22 @@ pub struct RunResult {
 /// Memory a run of `sc` needs, in bytes: about 120 bytes per device for two deployments (the
 /// device record, its timer slot, its states per deployment, its place in the offer queues and
 /// in an expedite's lists, audience bitsets; measured 106 MB at a million devices and 0.95 GB at
-/// ten million, so the estimate errs on the safe side: README, performance) plus the time
-/// series.
+/// ten million, so the estimate errs on the safe side: README, performance), 4 bytes more a
+/// device and deployment when a policy's quality deadline counts from the offer (the offer
+/// times), plus the time series.
 pub fn memory_estimate(sc: &Scenario) -> u64 {
     let samples = sc.horizon / sc.sample_interval.max(1) + 1;
-    let per_device = 104 + 8 * sc.deployments.len() as u64;
+    let per_offer_time = if offer_clock(sc) { 4 } else { 0 };
+    let per_device = 104 + (8 + per_offer_time) * sc.deployments.len() as u64;
     sc.devices() * per_device
         + samples * sc.deployments.len() as u64 * N_STATES as u64 * 8
         + (8 << 20)
+}
+
+/// Whether a policy of `sc` counts its quality deadline from the offer, so that the service
+/// must keep when it offered each device.
+fn offer_clock(sc: &Scenario) -> bool {
+    sc.policies.iter().any(Policy::quality_deadline_from_offer)
 }
 
 /// Checks that `runs` simultaneous runs of `sc` fit in the memory available now (Linux
@@ -211,7 +219,7 @@ impl<'a> World<'a> {
                 &key.rng(Stream::Pipeline, i as u64),
             )
         });
-        let service = Service::new(
+        let mut service = Service::new(
             &sc.contents,
             &sc.deployments,
             &sc.groups,
@@ -221,6 +229,9 @@ impl<'a> World<'a> {
             fleet,
             key,
         );
+        if offer_clock(sc) {
+            service.keep_offer_times();
+        }
         let clocks = fleet
             .segments
             .iter()

@@ -162,13 +162,15 @@ pub struct Policy {
     pub name: String,
     /// Days after release before a quality update is taken.
     pub quality_deferral: Secs,
-    /// Quality deadline from first discovery; `None` = no deadline configured.
+    /// Quality deadline from the start of the deadline clock ([`DeadlineClock`]); `None` = no
+    /// deadline configured.
     pub quality_deadline: Option<Secs>,
     /// Quality grace period from restart-pending.
     pub quality_grace: Secs,
     /// Days after release before a feature update is taken.
     pub feature_deferral: Secs,
-    /// Feature deadline from first discovery; `None` = no deadline configured.
+    /// Feature deadline from the start of the deadline clock ([`DeadlineClock`]); `None` = no
+    /// deadline configured.
     pub feature_deadline: Option<Secs>,
     /// Feature grace period from restart-pending.
     pub feature_grace: Secs,
@@ -186,6 +188,36 @@ pub struct Policy {
     /// Automatic Maintenance's daily start, seconds after local midnight: when an update
     /// without a deadline installs.
     pub maintenance_time: Secs,
+    /// When the deadlines start counting.
+    pub deadline_clock: DeadlineClock,
+}
+
+/// When a policy's deadlines start counting (`reference/client-timing.md` §3, "How the clock
+/// runs"). Grace periods count from restart-pending under both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DeadlineClock {
+    /// Windows 11 22H2 and later: both deadlines count from the first scan that discovered the
+    /// update.
+    #[default]
+    Discovery,
+    /// Older clients (Windows 10, Windows 11 before 22H2): the quality deadline counts from the
+    /// offer (when the update became available to the device: the deployment offered it and
+    /// the policy's deferral and pause had passed), the feature deadline from restart-pending.
+    Offer,
+}
+
+impl DeadlineClock {
+    /// Names in scenario files, in the order of the variants.
+    pub const NAMES: [&'static str; 2] = ["discovery", "offer"];
+
+    /// The clock named `name` in a scenario file.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "discovery" => Some(DeadlineClock::Discovery),
+            "offer" => Some(DeadlineClock::Offer),
+            _ => None,
+        }
+    }
 }
 
 impl Policy {
@@ -206,7 +238,13 @@ impl Policy {
             quality_pause_until: 0,
             feature_pause_until: 0,
             maintenance_time: 2 * HOUR,
+            deadline_clock: DeadlineClock::Discovery,
         }
+    }
+
+    /// Whether the quality deadline counts from the offer rather than from its discovery.
+    pub fn quality_deadline_from_offer(&self) -> bool {
+        self.deadline_clock == DeadlineClock::Offer && self.quality_deadline.is_some()
     }
 
     /// Until when the policy pauses a category (0 = not paused).
@@ -327,6 +365,10 @@ pub struct Offer {
     pub optional: bool,
     /// `isHotpatchEnabled` on a quality update: applies without a restart.
     pub hotpatch: bool,
+    /// When the deadline clock of this offer starts should the device take it up: the scan
+    /// that finds it, or, under the offer clock of a quality update, when it was offered
+    /// ([`DeadlineClock`]).
+    pub deadline_from: Time,
 }
 
 /// The mutable state of one device, 64 bytes (a device event reads and writes only this record,
@@ -353,7 +395,8 @@ pub struct DeviceState {
     pub quality: u16,
     /// Installed feature content, or [`NONE`] for the baseline build.
     pub feature: u16,
-    /// When the current work was first discovered by a scan (deadline clock), or [`UNSET`].
+    /// When the deadline clock of the current work started (the scan that first discovered it,
+    /// or its offer: [`Offer::deadline_from`]), or [`UNSET`].
     /// While `Restarting`, when the planned restart begins ([`DeviceState::restart_at`]).
     pub first_seen: u32,
     /// When the current work became restart-pending (grace clock), or [`UNSET`]. While
@@ -626,7 +669,7 @@ impl<'a> Client<'a> {
         t: Time,
     ) -> Option<Time> {
         if st.work != offer.content {
-            st.first_seen = t32(t);
+            st.first_seen = t32(offer.deadline_from.min(t));
         }
         st.work = offer.content;
         st.work_deployment = offer.deployment;
@@ -770,7 +813,13 @@ impl<'a> Client<'a> {
             return u64::from(st.first_seen).max(pending + u64::from(st.work_forced_after));
         }
         match policy.deadline(category) {
-            (Some(deadline), grace) => (u64::from(st.first_seen) + deadline).max(pending + grace),
+            (Some(deadline), grace) => {
+                let from = match (policy.deadline_clock, category) {
+                    (DeadlineClock::Offer, Category::Feature) => pending,
+                    _ => u64::from(st.first_seen),
+                };
+                (from + deadline).max(pending + grace)
+            }
             (None, _) => NEVER,
         }
     }
@@ -1178,6 +1227,7 @@ mod tests {
             forced_reboot_after: None,
             optional: false,
             hotpatch: false,
+            deadline_from: HOUR,
         };
         let downloaded = c.begin(&mut st, &mut r, &a, offer, HOUR).unwrap();
         let installed = c
@@ -1214,6 +1264,7 @@ mod tests {
             forced_reboot_after: None,
             optional: false,
             hotpatch: false,
+            deadline_from: 0,
         };
         c.begin(&mut st, &mut rngs(4), &avail(&p), offer, 0);
         assert_eq!(Client::install_began(&mut st, 60 * DAY), None);
@@ -1237,6 +1288,42 @@ mod tests {
             c.effective_deadline(&st, &pol, Category::Quality),
             HOUR + 2 * DAY
         );
+    }
+
+    #[test]
+    fn under_the_offer_clock_the_feature_deadline_counts_from_restart_pending() {
+        let params = ClientParams::default();
+        let c = Client::new(&params);
+        let mut pol = Policy::default_named("p");
+        pol.feature_grace = 0;
+        let mut st = state();
+        st.first_seen = 0;
+        st.pending_since = t32(DAY);
+        // Discovery at 0, pending at 1 d, deadline 2 d: 2 d from discovery, or 3 d from pending.
+        assert_eq!(c.effective_deadline(&st, &pol, Category::Feature), 2 * DAY);
+        pol.deadline_clock = DeadlineClock::Offer;
+        assert_eq!(c.effective_deadline(&st, &pol, Category::Feature), 3 * DAY);
+        // The quality deadline still counts from `first_seen` (there the offer, set by `begin`).
+        assert_eq!(c.effective_deadline(&st, &pol, Category::Quality), 7 * DAY);
+    }
+
+    #[test]
+    fn under_the_offer_clock_a_quality_deadline_starts_at_the_offer_the_scan_reports() {
+        let params = ClientParams::default();
+        let p = DayModel::new(Profile::AlwaysOn);
+        let mut st = state();
+        let offer = Offer {
+            content: 0,
+            deployment: 0,
+            category: Category::Quality,
+            expedited: false,
+            forced_reboot_after: None,
+            optional: false,
+            hotpatch: false,
+            deadline_from: 2 * HOUR,
+        };
+        Client::new(&params).begin(&mut st, &mut rngs(5), &avail(&p), offer, 9 * HOUR);
+        assert_eq!(u64::from(st.first_seen), 2 * HOUR);
     }
 
     #[test]
@@ -1359,6 +1446,7 @@ mod tests {
             forced_reboot_after: None,
             optional: false,
             hotpatch: false,
+            deadline_from: t,
         };
         Client::new(&params).begin(&mut st, &mut rngs(5), &avail(&p), offer, t);
         st

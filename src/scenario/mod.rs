@@ -22,7 +22,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::client::{Category, CategoryParams, ClientParams, Dist, PAUSE_MAX, Policy};
+use crate::client::{
+    Category, CategoryParams, ClientParams, DeadlineClock, Dist, PAUSE_MAX, Policy,
+};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
@@ -178,6 +180,7 @@ struct RawPolicy {
     #[serde(default, deserialize_with = "opt_instant_text")]
     feature_pause_until: Option<String>,
     maintenance_time: Option<String>,
+    deadline_clock: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -646,6 +649,25 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
             "{path}.maintenance_time: no effect, as the policy sets both deadlines (updates with a deadline install as soon as downloaded; set quality_deadline or feature_deadline = \"none\" to leave installs to Automatic Maintenance)"
         ));
     }
+    let deadline_clock = match &p.deadline_clock {
+        None => base.deadline_clock,
+        Some(name) => DeadlineClock::from_name(name).unwrap_or_else(|| {
+            c.fail(
+                format!("{path}.deadline_clock"),
+                format!(
+                    "unknown deadline clock \"{name}\"{}; expected one of {} (discovery: Windows 11 22H2 and later; offer: Windows 10 and earlier Windows 11)",
+                    suggest(name, &DeadlineClock::NAMES),
+                    DeadlineClock::NAMES.join(", ")
+                ),
+            );
+            base.deadline_clock
+        }),
+    };
+    if p.deadline_clock.is_some() && qdl.is_none() && fdl.is_none() {
+        c.warnings.push(format!(
+            "{path}.deadline_clock: no effect, as the policy sets no deadline"
+        ));
+    }
     Policy {
         name: name.to_string(),
         quality_deferral: max_days(c, "quality_deferral", qd, 30),
@@ -672,6 +694,7 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
             start_unix,
         ),
         maintenance_time,
+        deadline_clock,
     }
 }
 
@@ -1396,6 +1419,24 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         policy(&mut c, "default", &raw, 0);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert!(parse(&with).is_ok());
+    }
+
+    #[test]
+    fn a_deadline_clock_is_read_and_on_a_policy_without_deadlines_is_a_warning_of_no_effect() {
+        let mut c = Checker::default();
+        let raw: RawPolicy = toml::from_str("deadline_clock = \"offer\"").unwrap();
+        let p = policy(&mut c, "default", &raw, 0);
+        assert_eq!(p.deadline_clock, DeadlineClock::Offer);
+        assert!(p.quality_deadline_from_offer());
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let raw: RawPolicy = toml::from_str(
+            "deadline_clock = \"offer\"\nquality_deadline = \"none\"\nfeature_deadline = \"none\"",
+        )
+        .unwrap();
+        let p = policy(&mut c, "default", &raw, 0);
+        assert!(!p.quality_deadline_from_offer());
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("no effect"), "{:?}", c.warnings);
     }
 
     #[test]

@@ -417,6 +417,10 @@ pub struct DeploymentRun {
     exclusion_entries: Vec<Member>,
     /// Devices offered so far.
     pub offered: DeviceSet,
+    /// When each device was offered (seconds; meaningful where `offered` holds it), kept only
+    /// when a policy's quality deadline counts from the offer ([`Service::keep_offer_times`]),
+    /// else empty: 4 bytes a device a deployment that most runs do not need.
+    offered_at: Vec<u32>,
     /// Readiness tests: devices that reported ready.
     pub ready: DeviceSet,
     /// Devices in the audience waiting for their offer, in offer order.
@@ -628,6 +632,7 @@ impl<'a> Service<'a> {
                 member_entries: d.audience.members.clone(),
                 exclusion_entries: d.audience.exclusions.clone(),
                 offered: DeviceSet::with_len(n),
+                offered_at: Vec::new(),
                 ready: DeviceSet::with_len(n),
                 queue: VecDeque::new(),
                 rank,
@@ -890,7 +895,7 @@ impl<'a> Service<'a> {
             }
             _ => {
                 let n = run.queue.len();
-                let offered = self.offer(d, n, out);
+                let offered = self.offer(d, n, t, out);
                 if offered > 0 {
                     out.log.push((
                         d,
@@ -905,7 +910,7 @@ impl<'a> Service<'a> {
     }
 
     /// Offers up to `n` queued devices still in the audience; returns how many.
-    fn offer(&mut self, d: u16, n: usize, out: &mut Outbox) -> usize {
+    fn offer(&mut self, d: u16, n: usize, t: Time, out: &mut Outbox) -> usize {
         // An expedite offers a whole fleet at once: its list sized once, not grown by doubling
         // (below 32 MB, about four million devices, each doubling copies through the heap;
         // with the engine's burst queue sized the same way, a million devices' peak 115 ->
@@ -928,6 +933,9 @@ impl<'a> Service<'a> {
             }
             let run = &mut self.deps[d as usize];
             run.offered.insert(dev);
+            if let Some(at) = run.offered_at.get_mut(dev as usize) {
+                *at = t.min(u64::from(u32::MAX)) as u32;
+            }
             run.offered_count += 1;
             out.touched.push(Touch {
                 offered_now: true,
@@ -960,7 +968,7 @@ impl<'a> Service<'a> {
             None => waiting.count(),
         };
         let size = r.wave_size(run.rollout_start, t, remaining);
-        let offered = self.offer(d, size, out);
+        let offered = self.offer(d, size, t, out);
         let run = &mut self.deps[d as usize];
         run.waves += 1;
         let waves = run.waves;
@@ -1231,6 +1239,30 @@ impl<'a> Service<'a> {
         best
     }
 
+    /// Keeps when each device is offered, for policies whose quality deadline counts from the
+    /// offer ([`crate::client::DeadlineClock::Offer`]). Called before the run starts.
+    pub fn keep_offer_times(&mut self) {
+        for run in &mut self.deps {
+            run.offered_at = vec![0; self.n];
+        }
+    }
+
+    /// When quality `content`, delivered by deployment `dep`, became available to `dev` under
+    /// `policy`: the deployment's offer of the device, the content's release and the end of the
+    /// policy's deferral and pause, whichever came last (`reference/client-timing.md` §3, older
+    /// clients: the quality deadline counts from the offer). Only for devices `dep` offered.
+    fn offer_time(&self, dep: usize, dev: u32, content: u16, policy: &Policy) -> Time {
+        let c = &self.contents[content as usize];
+        let offered = self.deps[dep]
+            .offered_at
+            .get(dev as usize)
+            .map_or(0, |&at| u64::from(at));
+        let eligible = (c.release + policy.deferral(c.category) as i64)
+            .max(policy.paused_until(c.category) as i64)
+            .max(0) as Time;
+        offered.max(eligible)
+    }
+
     /// What a scan by device `dev` (state `st`, policy `policy`) at `t` finds. Readiness tests
     /// offered to the device are answered (the device becomes ready) as a side effect.
     pub fn scan(&mut self, dev: u32, st: &DeviceState, policy: &Policy, t: Time) -> ScanAnswer {
@@ -1271,6 +1303,17 @@ impl<'a> Service<'a> {
                 }
             }
             let content = self.delivered(i, t);
+            // Only a regular quality update's deadline can count from the offer: an expedite's
+            // terms and an optional update's clock start at the scan that takes them up.
+            let from_offer = c.category == Category::Quality
+                && !s.expedited
+                && !s.optional
+                && policy.quality_deadline_from_offer();
+            let deadline_from = if from_offer {
+                self.offer_time(i, dev, content, policy).min(t)
+            } else {
+                t
+            };
             // Required before optional (an optional offer waits for the user, and must not hold
             // up what the device has to install), quality before feature, expedited first,
             // newest content.
@@ -1292,6 +1335,7 @@ impl<'a> Service<'a> {
                     // Hotpatches exist for security quality updates only (deployment-service.md
                     // §2): on other content the setting has no effect (a load warning says so).
                     hotpatch: s.hotpatch && c.category == Category::Quality && c.security,
+                    deadline_from,
                 };
                 best = Some((offer, rank));
             }

@@ -294,6 +294,36 @@ fn restart_waits_for_the_deadline(extra: &str) -> String {
 }
 
 #[test]
+fn under_the_offer_clock_the_quality_deadline_counts_from_the_offer_not_from_the_scan_that_found_it()
+ {
+    // Offered at 0 h, found at scans spread over the first 22 h, restart-pending at once:
+    // forced at the 7-day deadline. From the scan, the fleet's restarts spread over 168–190 h;
+    // from the offer (older clients) they all fall at 168 h.
+    let hours = |extra: &str| {
+        let case = Case::new(&restart_waits_for_the_deadline(extra));
+        let q = summary(&case.run("out", &[]))["deployments"][0].clone();
+        assert_eq!(q["forced_restarts"], 2000, "{q}");
+        let h = |k: &str| q[k].as_f64().expect("reached");
+        (h("hours_to_50"), h("hours_to_99"))
+    };
+    let (d50, d99) = hours("");
+    assert!(
+        (172.0..=186.0).contains(&d50),
+        "from the scan: 50 % at {d50} h"
+    );
+    assert!(d99 >= 189.0, "from the scan: 99 % at {d99} h");
+    let (o50, o99) = hours("deadline_clock = \"offer\"");
+    assert_eq!((o50, o99), (168.0, 168.0), "from the offer");
+    // A deferral moves the offer: 1 day after the release, then 7 days.
+    let (f50, f99) = hours("deadline_clock = \"offer\"\nquality_deferral = \"P1D\"");
+    assert_eq!(
+        (f50, f99),
+        (192.0, 192.0),
+        "from the offer after the deferral"
+    );
+}
+
+#[test]
 fn an_expedite_of_the_update_a_device_is_restart_pending_for_forces_the_restart_within_its_grace() {
     let expedite = r##"
 [[deployments]]

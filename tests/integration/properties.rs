@@ -125,14 +125,15 @@ fn small_scenario() -> impl Strategy<Value = String> {
         0u64..5,
         any::<bool>(),
         0.0f64..0.5,
-        any::<bool>(),
+        0u8..3,
     )
-        .prop_map(|(a, b, profile, rollout, pause_day, expedite, rollback, no_deadline)| {
-            // Without deadlines, installs wait for Automatic Maintenance (`downloaded`).
-            let policy = if no_deadline {
-                "[policies.default]\nquality_deadline = \"none\"\nfeature_deadline = \"none\"\n"
-            } else {
-                ""
+        .prop_map(|(a, b, profile, rollout, pause_day, expedite, rollback, deadlines)| {
+            let policy = match deadlines {
+                // Without deadlines, installs wait for Automatic Maintenance (`downloaded`).
+                1 => "[policies.default]\nquality_deadline = \"none\"\nfeature_deadline = \"none\"\n",
+                // Older clients' deadline clock: from the offer (quality), from pending (feature).
+                2 => "[policies.default]\ndeadline_clock = \"offer\"\n",
+                _ => "",
             };
             let rollout = if rollout.is_empty() {
                 String::new()
