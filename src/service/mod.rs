@@ -469,6 +469,13 @@ impl DeploymentRun {
             && !self.monitoring_pause
     }
 
+    /// Whether the deployment is paused (by request or by a monitoring rule): its offers are
+    /// withheld from devices that have not taken them up yet (the service's `ServicePaused`
+    /// substate, client-timing.md §5; approvals take effect at a device's next scan, §1).
+    pub fn paused(&self) -> bool {
+        self.requested_pause || self.monitoring_pause
+    }
+
     /// Whether standing offers are valid (the deployment exists and its content is deployable).
     pub fn offers_valid(&self) -> bool {
         !self.archived && !self.faulted
@@ -834,9 +841,31 @@ impl<'a> Service<'a> {
         let run = &mut self.deps[d as usize];
         let now = run.state();
         if now != run.last_state {
+            let resumed = run.last_state.0 == "paused" && now.0 != "paused";
             out.log
                 .push((d, "state_change", now.0, now.1.clone(), detail));
             run.last_state = now;
+            if resumed {
+                self.wake_offered(d, out);
+            }
+        }
+    }
+
+    /// A paused deployment's offers are withheld from devices that had not taken them up
+    /// ([`Service::has_offer`]); when it resumes, they stand again, and a device that scanned
+    /// meanwhile and went idle is woken so that its next scan sees the offer.
+    fn wake_offered(&self, d: u16, out: &mut Outbox) {
+        let run = &self.deps[d as usize];
+        if !run.offers_valid() {
+            return;
+        }
+        for dev in 0..self.n as u32 {
+            if run.offered.contains(dev) && run.in_audience(dev) && !self.held(d as usize, dev) {
+                out.touched.push(Touch {
+                    wake: true,
+                    ..Touch::new(d, dev)
+                });
+            }
         }
     }
 
@@ -1204,7 +1233,7 @@ impl<'a> Service<'a> {
     /// Whether device `dev` currently holds a valid offer of deployment `i`.
     pub fn has_offer(&self, i: usize, dev: u32) -> bool {
         let run = &self.deps[i];
-        run.offers_valid() && run.offered.contains(dev) && run.in_audience(dev)
+        run.offers_valid() && !run.paused() && run.offered.contains(dev) && run.in_audience(dev)
     }
 
     /// The content deployment `i` delivers to a device that scans at `t`: its own, or with

@@ -283,6 +283,60 @@ do = "resume"
 }
 
 #[test]
+fn a_pause_withholds_the_offer_from_devices_that_had_not_scanned_and_resuming_restores_it() {
+    // 1000 always-online devices offered a quality update at 0 h, each finding it at its first
+    // scan (uniform over 0–22 h) and compliant at once. Paused at 1 h, resumed at 72 h: only
+    // the devices that scanned in the first hour (about 1/22 of them) install before the
+    // resume; the rest, idle since their scan found nothing, are woken and install at their
+    // next scan, within 22 h of the resume.
+    let text = service_scenario(
+        1000,
+        0,
+        "",
+        &format!(
+            r#"
+{INSTANT_CLIENT}
+{FORCE_AT_ONCE}
+[[deployments]]
+name = "q"
+{QUALITY}
+
+[[actions]]
+at = "PT1H"
+deployment = "q"
+do = "pause"
+
+[[actions]]
+at = "P3D"
+deployment = "q"
+do = "resume"
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let compliant = series(&timeseries(&out), "q", "compliant");
+    let at = |h: f64| {
+        compliant
+            .iter()
+            .find(|x| x.0 == h)
+            .map(|x| x.1)
+            .expect("sample")
+    };
+    assert!(
+        (20..=75).contains(&at(1.0)),
+        "scanned in the first hour: {}",
+        at(1.0)
+    );
+    assert_eq!(at(72.0), at(1.0), "nothing installs while paused");
+    assert_eq!(
+        at(72.0 + 23.0),
+        1000,
+        "all install within a scan interval of the resume"
+    );
+}
+
+#[test]
 fn a_graph_body_created_with_requested_value_paused_offers_nothing_until_resumed() {
     let text = service_scenario(
         100,
