@@ -598,6 +598,12 @@ fn batch(
     quiet: bool,
 ) -> Result<ExitCode, Error> {
     let sweep = batch::sweep::Sweep::load(path)?;
+    if !quiet {
+        sweep
+            .warnings
+            .iter()
+            .for_each(|w| eprintln!("warning: {w}"));
+    }
     let reps = replications.unwrap_or(sweep.replications);
     let list = jobs_of(&sweep);
     let id = batch::batch_id(&sweep, reps);
@@ -963,12 +969,15 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
             .is_some_and(|t| t.contains_key("base"));
         if is_sweep {
             match batch::sweep::Sweep::load(f) {
-                Ok(s) => println!(
-                    "{}: ok (sweep: {} × {})",
-                    f.display(),
-                    count(s.variants.len() as u64, "variant"),
-                    count(s.replications, "replication")
-                ),
+                Ok(s) => {
+                    s.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+                    println!(
+                        "{}: ok (sweep: {} × {})",
+                        f.display(),
+                        count(s.variants.len() as u64, "variant"),
+                        count(s.replications, "replication")
+                    )
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     bad = true;

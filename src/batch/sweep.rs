@@ -76,23 +76,28 @@ struct VariantProblem {
 impl VariantProblem {
     /// The problem as printed, naming its variants: all of them, or the first few.
     fn problem(self, total: usize) -> Problem {
-        const SHOWN: usize = 3;
-        let n = self.variants.len();
-        let which = if n == 1 {
-            format!("variant {}", self.variants[0])
-        } else if n == total {
-            format!("all {n} variants")
-        } else if n <= SHOWN {
-            format!("variants {}", self.variants.join("; "))
-        } else {
-            format!("{n} variants ({}; …)", self.variants[..SHOWN].join("; "))
-        };
+        let which = which_variants(&self.variants, total);
         Problem {
             line: self.line,
             column: self.column,
             path: self.culprit,
             message: format!("{which}: {} ({})", self.message, self.scenario_path),
         }
+    }
+}
+
+/// Names `variants` of a sweep of `total`: all of them, or the first few.
+fn which_variants(variants: &[String], total: usize) -> String {
+    const SHOWN: usize = 3;
+    let n = variants.len();
+    if n == 1 {
+        format!("variant {}", variants[0])
+    } else if n == total {
+        format!("all {n} variants")
+    } else if n <= SHOWN {
+        format!("variants {}", variants.join("; "))
+    } else {
+        format!("{n} variants ({}; …)", variants[..SHOWN].join("; "))
     }
 }
 
@@ -157,6 +162,10 @@ pub struct Sweep {
     /// A hash of the sweep file's and the base scenario's text: what the runs depend on besides
     /// the replication count (see [`super::batch_id`]).
     pub fingerprint: u64,
+    /// The variants' scenario warnings, each once with the variants it concerns ("all 6
+    /// variants: …"), in the order first met: a setting a variant sweeps but that has no effect
+    /// must not pass in silence, as it does not for `rollsim run`.
+    pub warnings: Vec<String>,
 }
 
 fn show(v: &toml::Value) -> String {
@@ -452,6 +461,7 @@ impl Sweep {
         // A scenario problem that many variants share (typically every variant, when a grid
         // path names a wrong property) is reported once, with the variants it concerns.
         let mut shared: Vec<VariantProblem> = Vec::new();
+        let mut warned: Vec<(String, Vec<String>)> = Vec::new();
         for (name, sets) in defs {
             let mut doc = base_doc.clone();
             let mut ok = true;
@@ -489,6 +499,12 @@ impl Sweep {
                     // sweep's `seed` (the base scenario's when the sweep has none).
                     if !sets.iter().any(|(p, _, _)| p == SEED_PATH) {
                         sc.seed = raw.seed.unwrap_or(base.seed);
+                    }
+                    for w in &sc.warnings {
+                        match warned.iter_mut().find(|(x, _)| x == w) {
+                            Some((_, names)) => names.push(name.clone()),
+                            None => warned.push((w.clone(), vec![name.clone()])),
+                        }
                     }
                     variants.push(Variant {
                         name: name.clone(),
@@ -568,6 +584,10 @@ impl Sweep {
             variants,
             replications,
             expect,
+            warnings: warned
+                .into_iter()
+                .map(|(w, names)| format!("{}: {w}", which_variants(&names, total)))
+                .collect(),
         })
     }
 
@@ -812,6 +832,34 @@ mod tests {
         assert!(
             p[0].contains("variants daysUntilForcedReboot=40,devices=100; daysUntilForcedReboot=40,devices=200: must be a whole number from 0 to 30, found 40"),
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_warning_of_the_variants_is_kept_once_naming_the_variants_it_concerns() {
+        // `daysUntilForcedReboot` on the regular deployment has no effect: every variant warns.
+        let (_dir, s) = load(
+            "[grid]\n\"deployments.regular.settings.userExperience.daysUntilForcedReboot\" = [0, 2]\n",
+        );
+        let s = s.expect("loads");
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(
+            s.warnings[0].starts_with(
+                "all 2 variants: deployments[1].settings.userExperience.daysUntilForcedReboot"
+            ),
+            "{:?}",
+            s.warnings
+        );
+        // A warning of some variants names them.
+        let (_dir, s) = load(
+            "[[variants]]\nname = \"plain\"\nset = { \"fleet.devices\" = 100 }\n[[variants]]\nname = \"odd\"\nset = { \"deployments.regular.settings.userExperience.daysUntilForcedReboot\" = 1 }\n",
+        );
+        let s = s.expect("loads");
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(
+            s.warnings[0].starts_with("variant odd: "),
+            "{:?}",
+            s.warnings
         );
     }
 }

@@ -181,6 +181,34 @@ fn bad_sweep_input_is_rejected_naming_the_path() {
     }
 }
 
+#[test]
+fn a_sweep_over_a_setting_without_effect_warns_once_in_validate_and_batch() {
+    let (case, path) = sweep_case(
+        "base = \"case.toml\"\n[grid]\n\"deployments.q.settings.userExperience.daysUntilForcedReboot\" = [0, 2]\n",
+    );
+    let warned = |a: assert_cmd::assert::Assert| {
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(
+            lines[0].contains(
+                "all 2 variants: deployments[0].settings.userExperience.daysUntilForcedReboot"
+            ) && lines[0].contains("not expedited"),
+            "{err}"
+        );
+    };
+    warned(rollsim().arg("validate").arg(&path).assert().success());
+    warned(
+        rollsim()
+            .arg("batch")
+            .arg(&path)
+            .arg("--out")
+            .arg(case.out("b"))
+            .assert()
+            .success(),
+    );
+}
+
 const SWEEP: &str = "base = \"case.toml\"\nreplications = 4\n[grid]\n\"policies.default.quality_deadline\" = [\"P1D\", \"P7D\"]\n";
 
 fn batch_cmd(path: &Path, out: &Path, extra: &[&str]) {
