@@ -31,6 +31,10 @@
 //!   by issues (y), one labelled point per variant, a colour and marker per deployment; variants
 //!   on their deployment's Pareto front (`pareto_blast = true`) are filled and joined. Labels of
 //!   points on one spot are merged; a label with no free place around its point is left out.
+//!   Drawn only when some variant's median hits someone: with every median at 0 its front would
+//!   be "fastest wins".
+//! - `pareto-disruption.{png,svg}`: the same against median restarts in active hours
+//!   (`pareto_disruption`).
 //!
 //! Variant labels of grid sweeps drop the parameter names shared by all variants and name them
 //! once (see `variant_labels`). Style: the Okabe–Ito colour-blind-safe palette (yellow
@@ -159,7 +163,22 @@ pub fn render_files(
     }
     if !inputs.variants.is_empty() {
         charts.push(("time-to-95".into(), Chart::TimeTo95));
-        charts.push(("pareto".into(), Chart::Pareto));
+        // The blast-radius trade-off only where issues hit someone: with every median at 0 its
+        // front is "fastest wins" and calls the other variants dominated, whatever they cost in
+        // disrupted users, which the disruption chart shows.
+        if inputs
+            .variants
+            .iter()
+            .any(|v| v.hits_p50.is_some_and(|h| h > 0.0))
+        {
+            charts.push(("pareto".into(), Chart::Pareto(Tradeoff::Blast)));
+        }
+        if inputs.variants.iter().any(|v| v.disrupted_p50.is_some()) {
+            charts.push((
+                "pareto-disruption".into(),
+                Chart::Pareto(Tradeoff::Disruption),
+            ));
+        }
     }
     let mut out = Vec::new();
     for (name, chart) in &charts {
@@ -277,6 +296,28 @@ struct Variant {
     h95: [Option<f64>; 3],
     hits_p50: Option<f64>,
     front: bool,
+    /// Median restarts in active hours (`None` in `variants.csv` files of older versions).
+    disrupted_p50: Option<f64>,
+    front_disruption: bool,
+}
+
+/// What a Pareto chart trades time to 95 % against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tradeoff {
+    /// Devices hit by issues (`pareto_blast`).
+    Blast,
+    /// Restarts in active hours (`pareto_disruption`).
+    Disruption,
+}
+
+impl Variant {
+    /// The chart's y value and whether the variant is on that chart's front.
+    fn tradeoff(&self, t: Tradeoff) -> (Option<f64>, bool) {
+        match t {
+            Tradeoff::Blast => (self.hits_p50, self.front),
+            Tradeoff::Disruption => (self.disrupted_p50, self.front_disruption),
+        }
+    }
 }
 
 struct Inputs {
@@ -667,6 +708,8 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
     ];
     let hits = t.col("issue_hits_p50")?;
     let front = t.col("pareto_blast").ok();
+    let disrupted = t.col("restarts_in_active_hours_p50").ok();
+    let front_disruption = t.col("pareto_disruption").ok();
     let mut out = Vec::new();
     for (i, row) in t.rows.iter().enumerate() {
         let line = i + 2;
@@ -680,6 +723,12 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
             ],
             hits_p50: t.num(row, hits, line)?,
             front: front.is_some_and(|c| t.text(row, c).eq_ignore_ascii_case("true")),
+            disrupted_p50: match disrupted {
+                Some(c) => t.num(row, c, line)?,
+                None => None,
+            },
+            front_disruption: front_disruption
+                .is_some_and(|c| t.text(row, c).eq_ignore_ascii_case("true")),
         });
     }
     Ok(out)
@@ -1203,7 +1252,7 @@ enum Chart {
     Restarts,
     Bands,
     TimeTo95,
-    Pareto,
+    Pareto(Tradeoff),
 }
 
 fn render(chart: Chart, f: Format, d: &Inputs, st: &Style) -> Result<Vec<u8>, String> {
@@ -1295,7 +1344,7 @@ fn draw<DB: DrawingBackend>(
         Chart::Restarts => restarts(root, d, st),
         Chart::Bands => bands(root, d, st),
         Chart::TimeTo95 => time_to_95(root, d, st),
-        Chart::Pareto => pareto(root, d, st),
+        Chart::Pareto(t) => pareto(root, d, st, t),
     }
 }
 
@@ -2125,8 +2174,23 @@ fn front_lines(
         .collect()
 }
 
-fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
-    let area = titled(root, st, "time to 95 % vs devices hit by issues")?;
+fn pareto<DB: DrawingBackend>(
+    root: &Area<DB>,
+    d: &Inputs,
+    st: &Style,
+    trade: Tradeoff,
+) -> Result<(), String> {
+    let (title, y_desc) = match trade {
+        Tradeoff::Blast => (
+            "time to 95 % vs devices hit by issues",
+            "Median devices hit by issues",
+        ),
+        Tradeoff::Disruption => (
+            "time to 95 % vs restarts in active hours",
+            "Median restarts in active hours",
+        ),
+    };
+    let area = titled(root, st, title)?;
     // One colour and marker per deployment: fronts are computed per deployment.
     let mut deps: Vec<&str> = Vec::new();
     for v in &d.variants {
@@ -2167,13 +2231,13 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
         .variants
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| Some((i, dep_of(v), v.h95[1]? / 24.0, v.hits_p50?)))
+        .filter_map(|(i, v)| Some((i, dep_of(v), v.h95[1]? / 24.0, v.tradeoff(trade).0?)))
         .collect();
     // The note has room for the variants' names as they are.
     let missing: Vec<String> = d
         .variants
         .iter()
-        .filter(|v| v.h95[1].is_none() || v.hits_p50.is_none())
+        .filter(|v| v.h95[1].is_none() || v.tradeoff(trade).0.is_none())
         .map(|v| {
             if many {
                 format!("{} · {}", v.variant, v.deployment)
@@ -2208,7 +2272,7 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
     };
     c.configure_mesh()
         .x_desc("Median days to 95 % compliant")
-        .y_desc("Median devices hit by issues")
+        .y_desc(y_desc)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
         .y_labels(y_labels)
@@ -2218,7 +2282,7 @@ fn pareto<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result
         .light_line_style(WHITE)
         .draw()
         .map_err(err)?;
-    let front = |v: usize| d.variants[v].front;
+    let front = |v: usize| d.variants[v].tradeoff(trade).1;
     for (k, line) in front_lines(&pts, front, deps.len()).into_iter().enumerate() {
         if line.len() > 1 {
             chart_line(
@@ -2682,34 +2746,80 @@ base,1,t,r,ready,0.8,0.85,0.9,0.92,0.95,0.9
     }
 
     /// A `variants.csv` of the forced-reboot sweep: the regular deployment's three variants on
-    /// one spot, all hits zero.
-    const FORCED: &str = "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast
-daysUntilForcedReboot=0,expedited,5,38,38.3753,39.0272,0,true
-daysUntilForcedReboot=0,regular,5,52,60.835,62.0153,0,true
-daysUntilForcedReboot=1,expedited,5,45,45.6478,46.0461,0,false
-daysUntilForcedReboot=1,regular,5,52,60.835,62.0153,0,true
-daysUntilForcedReboot=2,expedited,5,47,47.2667,48.3956,0,false
-daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true
+    /// one spot, all hits zero; every variant on its disruption front.
+    const FORCED: &str = "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast,restarts_in_active_hours_p50,pareto_disruption
+daysUntilForcedReboot=0,expedited,5,38,38.3753,39.0272,0,true,3733,true
+daysUntilForcedReboot=0,regular,5,52,60.835,62.0153,0,true,12,true
+daysUntilForcedReboot=1,expedited,5,45,45.6478,46.0461,0,false,428,true
+daysUntilForcedReboot=1,regular,5,52,60.835,62.0153,0,true,12,true
+daysUntilForcedReboot=2,expedited,5,47,47.2667,48.3956,0,false,77,true
+daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true,12,true
 ";
 
     #[test]
-    fn the_pareto_chart_keeps_deployments_apart_and_counts_devices_in_whole_numbers() {
+    fn without_issue_hits_the_sweep_is_charted_against_disruption_not_blast_radius() {
         let f = vec![("variants.csv", FORCED.as_bytes().to_vec())];
-        let texts = svg_texts(&svg_of(&f, "pareto.svg", &ChartOptions::default()));
+        let opts = ChartOptions {
+            formats: vec![Format::Svg],
+            ..ChartOptions::default()
+        };
+        let names: Vec<String> = render_files(&f, &opts)
+            .expect("charts render")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert!(!names.iter().any(|n| n == "pareto.svg"), "{names:?}");
+        assert!(
+            names.iter().any(|n| n == "pareto-disruption.svg"),
+            "{names:?}"
+        );
+        // With a hit somewhere, both trade-offs are drawn.
+        let hit = FORCED.replacen(",0,false,428", ",3,false,428", 1);
+        let f = vec![("variants.csv", hit.into_bytes())];
+        let names: Vec<String> = render_files(&f, &opts)
+            .expect("charts render")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert!(names.iter().any(|n| n == "pareto.svg"), "{names:?}");
+        assert!(
+            names.iter().any(|n| n == "pareto-disruption.svg"),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn the_pareto_chart_keeps_deployments_apart_and_counts_in_whole_numbers() {
+        let f = vec![("variants.csv", FORCED.as_bytes().to_vec())];
+        let texts = svg_texts(&svg_of(
+            &f,
+            "pareto-disruption.svg",
+            &ChartOptions::default(),
+        ));
         let has = |l: &str| texts.iter().any(|(t, _)| t == l);
-        for l in ["expedited", "regular", "Pareto front", "other variants"] {
+        for l in [
+            "expedited",
+            "regular",
+            "Pareto front",
+            "other variants",
+            "Median restarts in active hours",
+        ] {
             assert!(has(l), "legend lacks {l}: {texts:?}");
         }
         assert!(has("labels: daysUntilForcedReboot"));
         // The regular deployment's three coincident points share one label.
         assert!(has("0 / 1 / 2"), "{texts:?}");
-        // The y axis (right-aligned tick labels) shows no fraction of a device.
+        // The y axis (right-aligned tick labels) shows no fraction of a restart.
         let y_ticks: Vec<&str> = texts
             .iter()
             .filter(|(_, a)| a == "end")
             .map(|(t, _)| t.as_str())
             .collect();
-        assert_eq!(y_ticks, ["0", "1"]);
+        assert!(!y_ticks.is_empty());
+        assert!(
+            y_ticks.iter().all(|t| t.parse::<u64>().is_ok()),
+            "{y_ticks:?}"
+        );
         // One front per deployment, never joining points of two deployments.
         let d = Inputs::parse(&f).unwrap();
         let pts = [

@@ -196,6 +196,7 @@ fn chart_caption(stem: &str) -> String {
         "bands" => "Median share compliant (ready, for a readiness test) per variant, with p25–p75 and p5–p95 bands across replications.".into(),
         "time-to-95" => "Days to 95 % compliant per variant: dot at the median, whiskers from p5 to p95.".into(),
         "pareto" => "Median time to 95 % against median devices hit by issues, one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front.".into(),
+        "pareto-disruption" => "Median time to 95 % against median restarts in active hours (forced and automatic), one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front.".into(),
         s if s.starts_with("states-") => "Share of the deployment's devices in each client state over time (stacked).".into(),
         s => s.to_string(),
     }
