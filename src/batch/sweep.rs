@@ -299,13 +299,18 @@ impl Sweep {
         let loc = crate::scenario::locate::Locator::new(&text);
         let raw: RawSweep = toml::from_str(&text).map_err(|e| {
             let (line, column) = e.span().map_or((0, 0), |s| loc.line_col(s.start));
+            let message = e.message().trim().to_string();
+            let message = match crate::scenario::other_kind_of_file(&text) {
+                Some(hint) => format!("{message} ({hint})"),
+                None => message,
+            };
             Error::Input(InputError {
                 file: shown.clone(),
                 problems: vec![Problem {
                     line,
                     column,
                     path: e.span().map(|s| loc.path_at(&s)).unwrap_or_default(),
-                    message: e.message().trim().to_string(),
+                    message,
                 }],
             })
         })?;

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::metrics::{State, THRESHOLDS};
 use crate::scenario::Scenario;
+use crate::service::Denominator;
 use crate::sim::RunResult;
 use crate::time::{HOUR, Time, fmt_span, format_instant};
 
@@ -240,6 +241,9 @@ pub struct RuleFiringOut {
     pub signals: u64,
     /// Denominator.
     pub denominator: u64,
+    /// What the denominator counts (`[safety] monitoring_denominator`), for the terminal.
+    #[serde(skip)]
+    pub counted: &'static str,
     /// Distinct devices hit by the issues of the deployment's content by then (ground truth).
     pub issue_hits: u64,
 }
@@ -360,6 +364,10 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                         action: f.action.to_string(),
                         signals: f.signals,
                         denominator: f.denominator,
+                        counted: match sc.safety.denominator {
+                            Denominator::Offered => "offered",
+                            Denominator::Installed => "installed",
+                        },
                         issue_hits: f.devices_hit,
                     })
                     .collect(),
@@ -642,8 +650,16 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
         }
         for f in &d.rule_firings {
             t.push_str(&format!(
-                "    rule {} {} % → {} fired at {:.1} h ({} of {}); {} devices hit by then\n",
-                f.signal, f.threshold, f.action, f.hours, f.signals, f.denominator, f.issue_hits
+                "    rule {} {} % → {} fired at {:.1} h ({} {} reports of {} devices {}); {} devices hit by issues by then\n",
+                f.signal,
+                f.threshold,
+                f.action,
+                f.hours,
+                f.signals,
+                f.signal,
+                f.denominator,
+                f.counted,
+                f.issue_hits
             ));
         }
     }

@@ -233,6 +233,7 @@ fn with_json<T>(
     };
     let mut jc = Checker {
         inventory_failed: c.inventory_failed,
+        json: true,
         ..Checker::default()
     };
     let out = check(&mut jc, &v);
@@ -509,7 +510,10 @@ pub(super) fn service_side(
                 graph::content(c, &format!("{path}.content"), v, start_unix)
             }
             Some(v) => {
-                let mut fc = Checker::default();
+                let mut fc = Checker {
+                    json: true,
+                    ..Checker::default()
+                };
                 let d = graph::content(&mut fc, "content", v, start_unix);
                 report_file_problems(c, raw[i].graph.as_deref(), base, fc);
                 d
@@ -582,7 +586,10 @@ pub(super) fn service_side(
         };
         let (_, settings_v, spath) = &bodies[i];
         let settings = if spath.is_empty() {
-            let mut fc = Checker::default();
+            let mut fc = Checker {
+                json: true,
+                ..Checker::default()
+            };
             let s = graph::settings(
                 &mut fc,
                 "settings",
@@ -998,7 +1005,10 @@ fn settings_key(w: &str) -> String {
 fn patch_description(c: &mut Checker, v: &Value) -> String {
     let body = graph::patch_body(c, "", v);
     if let Some(settings) = body.settings {
-        let mut feature = Checker::default();
+        let mut feature = Checker {
+            json: true,
+            ..Checker::default()
+        };
         graph::settings(
             &mut feature,
             "settings",
@@ -1008,7 +1018,10 @@ fn patch_description(c: &mut Checker, v: &Value) -> String {
             false,
             Some("a feature update"),
         );
-        let mut quality = Checker::default();
+        let mut quality = Checker {
+            json: true,
+            ..Checker::default()
+        };
         graph::settings(
             &mut quality,
             "settings",
@@ -1111,10 +1124,9 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
                 Requested::Paused => ", created paused",
                 Requested::Archived => ", created archived",
             };
-            format!(
-                "deployment body: {what}, {rollout}, {} monitoring rules{created}",
-                s.monitoring.len()
-            )
+            let n = s.monitoring.len();
+            let rules = if n == 1 { "rule" } else { "rules" };
+            format!("deployment body: {what}, {rollout}, {n} monitoring {rules}{created}")
         }
     });
     if let Some(e) = c.file_errors.into_iter().next() {

@@ -218,6 +218,20 @@ fn integer(
 /// A positive ISO 8601 duration.
 fn duration(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) -> Option<u64> {
     let s = string(c, path, m, k)?;
+    let iso = s
+        .trim()
+        .trim_start_matches(['-', '+'])
+        .starts_with(['P', 'p']);
+    if c.json && !iso {
+        // Graph's durations are `Edm.Duration`, ISO 8601: the service refuses "1 day".
+        c.fail(
+            join(path, k),
+            format!(
+                "must be an ISO 8601 duration such as \"P1D\" or \"PT12H\" in a Graph body (the friendly form is read in a scenario's TOML only), found \"{s}\""
+            ),
+        );
+        return None;
+    }
     match parse_duration_signed(s) {
         Ok(d) if d > 0 => Some(d as u64),
         Ok(_) => {

@@ -243,6 +243,9 @@ pub(crate) struct Checker {
     /// The fleet inventory could not be read: names it would define are unknown, so unknown
     /// names are not reported (the inventory's own error says what to fix).
     inventory_failed: bool,
+    /// Checking a Graph JSON body, where values must be what the service accepts (durations in
+    /// ISO 8601 only), not the friendlier forms a scenario's TOML may use.
+    pub(crate) json: bool,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -1042,6 +1045,24 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
         .collect()
 }
 
+/// What to do with `text` when it is not a scenario but another of rollsim's inputs: a sweep
+/// (it has `base`) or a Graph request body (JSON), which `rollsim run` is sometimes handed.
+pub fn other_kind_of_file(text: &str) -> Option<&'static str> {
+    if text.trim_start().starts_with('{') {
+        return Some(
+            "this is JSON, a Graph request body: name it in a scenario's deployment with graph = \"file.json\", or check it with `rollsim validate`",
+        );
+    }
+    let table: toml::Table = toml::from_str(text).ok()?;
+    if table.contains_key("base") && !table.contains_key("simulation") {
+        return Some("this is a sweep file (it has `base`): run it with `rollsim batch`");
+    }
+    if table.contains_key("simulation") && !table.contains_key("base") {
+        return Some("this is a scenario file: run it with `rollsim run`");
+    }
+    None
+}
+
 impl Scenario {
     /// Loads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, Error> {
@@ -1070,6 +1091,10 @@ impl Scenario {
             };
             let message = e.message().trim().to_string();
             let message = improve_serde_message(&message);
+            let message = match other_kind_of_file(text) {
+                Some(hint) => format!("{message} ({hint})"),
+                None => message,
+            };
             Error::Input(InputError {
                 file: file.to_string(),
                 problems: vec![Problem {

@@ -196,3 +196,42 @@ settings = { monitoring = { monitoringRules = [{ signal = "ineligible", threshol
     assert!(stderr.contains("cannot read Graph JSON file"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one problem: {stderr}");
 }
+
+#[test]
+fn a_sweep_a_scenario_or_a_graph_body_handed_to_the_wrong_command_says_which_command_takes_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = [
+        (
+            "run",
+            "sweeps/forced-reboot.toml",
+            "run it with `rollsim batch`",
+        ),
+        (
+            "batch",
+            "expedite-vs-regular.toml",
+            "run it with `rollsim run`",
+        ),
+        (
+            "run",
+            "graph/seed-003-deployment.json",
+            "check it with `rollsim validate`",
+        ),
+    ];
+    for (command, file, hint) in cases {
+        let out = tmp.path().join(command);
+        let a = rollsim()
+            .arg(command)
+            .arg(root.join(file))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(err.contains(hint), "{command} {file}: {err}");
+        assert!(
+            !out.exists(),
+            "{command} {file}: an output folder was created"
+        );
+    }
+}

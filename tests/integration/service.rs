@@ -558,6 +558,26 @@ fn validate_checks_a_graph_body_before_it_is_sent() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("bad.json:2:"), "{err}");
     assert!(err.contains("requires isExpedited"), "{err}");
+    // A Graph body's durations are ISO 8601, as the service takes them; the friendly form a
+    // scenario's TOML may use is refused there.
+    let body = |d: &str| {
+        format!(
+            r#"{{"content": {{"@odata.type": "featureUpdateReference", "version": "24H2"}},
+ "settings": {{"schedule": {{"gradualRollout": {{"devicesPerOffer": 100, "durationBetweenOffers": "{d}"}}}}}}}}"#
+        )
+    };
+    std::fs::write(&bad, body("1 day")).expect("write");
+    let out = rollsim().arg("validate").arg(&bad).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("durationBetweenOffers: must be an ISO 8601 duration")
+            && err.contains("\"1 day\""),
+        "{err}"
+    );
+    std::fs::write(&bad, body("P1D")).expect("write");
+    let ok = rollsim().arg("validate").arg(&bad).assert().success();
+    let stdout = String::from_utf8_lossy(&ok.get_output().stdout).to_string();
+    assert!(stdout.contains("0 monitoring rules"), "{stdout}");
 }
 
 #[test]
