@@ -290,6 +290,7 @@ fn run_scenario(
     // Replications and expectations: the same job as a one-variant batch.
     let reps = replications.unwrap_or(1);
     let mut outcomes = Vec::new();
+    let mut across = String::new();
     if reps > 1 || !sc.expect.is_empty() {
         let job = batch::Job {
             name: "base".into(),
@@ -303,6 +304,7 @@ fn run_scenario(
         if reps > 1 {
             files.push(("bands.csv", batch::bands_csv(&results)?));
             files.push(("runs.csv", batch::runs_csv(&results, &[])?));
+            across = batch::replication_lines(&results);
         }
         outcomes = batch::check(&results, &sc.expect);
         for o in &mut outcomes {
@@ -315,10 +317,11 @@ fn run_scenario(
     write_folder(&out, files)?;
     let write_secs = t.elapsed().as_secs_f64();
     if !quiet {
-        print!(
-            "{}",
-            report::terminal_summary(&report::summary(&sc, &result), &out)
-        );
+        let mut text = report::terminal_summary(&report::summary(&sc, &result), &out);
+        // The replications' spread before the closing "results in" line.
+        let end = text.rfind("  results in ").unwrap_or(text.len());
+        text.insert_str(end, &across);
+        print!("{text}");
         print!("{}", batch::outcome_lines(&outcomes));
     }
     if stats {

@@ -69,6 +69,38 @@ fn replications_give_the_same_bytes_with_one_or_two_jobs() {
 }
 
 #[test]
+fn replications_on_the_terminal_give_the_median_time_to_95_of_runs_csv() {
+    let case = Case::new(&random_scenario(""));
+    let out = case.out("r");
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--replications", "5"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(text.contains("across all 5 replications"), "{text}");
+    // The median of five is the third smallest.
+    let mut r = csv::Reader::from_path(out.join("runs.csv")).expect("runs.csv");
+    let mut h: Vec<f64> = r
+        .records()
+        .map(|x| {
+            x.expect("row")[10]
+                .parse::<f64>()
+                .expect("every run reaches 95 %")
+        })
+        .collect();
+    h.sort_by(f64::total_cmp);
+    let want = format!(
+        "q: 95 % at {:.1} h (median; p5 {:.1} h, p95 {:.1} h)",
+        h[2], h[0], h[4]
+    );
+    assert!(text.contains(&want), "{want} in {text}");
+}
+
+#[test]
 fn band_percentiles_are_ordered_and_equal_when_every_replication_is_the_same() {
     let check = |text: &str, equal: bool| {
         let case = Case::new(text);
