@@ -49,7 +49,8 @@ enum Command {
         /// Seed (overrides [simulation] seed).
         #[arg(long)]
         seed: Option<u64>,
-        /// Rescale the fleet to this many devices, keeping segment shares.
+        /// Rescale the fleet to this many devices, keeping segment shares (counts in the plan,
+        /// such as devicesPerOffer, stay as written).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
         devices: Option<u64>,
         /// Change one value of the scenario, as a dotted path like a sweep's (repeatable):
