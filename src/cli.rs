@@ -288,6 +288,22 @@ fn run_scenario(
         devices.is_some().then_some(&sc),
     );
     files.push(("scenario.toml", text));
+    // The Graph bodies and inventory it read, under the paths it names them by, so that the
+    // folder shows and reruns what produced it (`rollsim run DIR/scenario.toml`). A path that
+    // leaves the scenario's folder (`../x.json`, absolute) would not resolve from the copy the
+    // same way; it is left out rather than written elsewhere.
+    for (name, bytes) in &sc.inputs {
+        let inside = Path::new(name).components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+        let taken = files.iter().any(|(n, _)| Path::new(n) == Path::new(name));
+        if inside && !taken {
+            files.push((name.as_str(), bytes.clone()));
+        }
+    }
     // Replications and expectations: the same job as a one-variant batch.
     let reps = replications.unwrap_or(1);
     let mut outcomes = Vec::new();

@@ -586,6 +586,13 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
     fs::create_dir_all(&tmp).map_err(|e| write_err(&tmp, e))?;
     for (f, bytes) in files {
         let p = tmp.join(f);
+        // A scenario's inputs keep their relative paths (`graph/body.json`).
+        if let Some(d) = p.parent().filter(|d| *d != tmp)
+            && let Err(e) = fs::create_dir_all(d)
+        {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(write_err(d, e));
+        }
         if let Err(e) = fs::write(&p, bytes) {
             let _ = fs::remove_dir_all(&tmp);
             return Err(write_err(&p, e));

@@ -215,6 +215,9 @@ fn with_json<T>(
             return None;
         }
     };
+    if !c.inputs.iter().any(|(p, _)| p == rel) {
+        c.inputs.push((rel.to_string(), text.clone().into_bytes()));
+    }
     let shown = file.display().to_string();
     let v: Value = match serde_json::from_str(&text) {
         Ok(v) => v,

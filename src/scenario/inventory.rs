@@ -76,6 +76,9 @@ pub(super) fn load(
             return DeviceNames::new();
         }
     };
+    if !c.inputs.iter().any(|(p, _)| p == rel) {
+        c.inputs.push((rel.to_string(), text.clone().into_bytes()));
+    }
     let mut problems = Vec::new();
     let (specs, names) = parse(&text, segments, policies, &mut problems);
     if !problems.is_empty() {

@@ -72,6 +72,10 @@ pub struct Scenario {
     pub expect: Vec<crate::batch::expect::Expectation>,
     /// Warnings found while loading (printed, not fatal).
     pub warnings: Vec<String>,
+    /// The files the scenario read besides itself (Graph JSON bodies, the fleet inventory): each
+    /// path as written (relative to the scenario's folder) with the bytes read, so that an
+    /// output folder can hold what produced it.
+    pub inputs: Vec<(String, Vec<u8>)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,6 +250,8 @@ pub(crate) struct Checker {
     /// Checking a Graph JSON body, where values must be what the service accepts (durations in
     /// ISO 8601 only), not the friendlier forms a scenario's TOML may use.
     pub(crate) json: bool,
+    /// Files read besides the scenario: (path as written, bytes); see [`Scenario::inputs`].
+    pub(crate) inputs: Vec<(String, Vec<u8>)>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -1116,6 +1122,7 @@ impl Scenario {
                 return Err(Error::Input(e));
             }
             sc.warnings = c.warnings;
+            sc.inputs = c.inputs;
             return Ok(sc);
         }
         Err(Error::Input(InputError {
@@ -1214,6 +1221,7 @@ impl Scenario {
             safety,
             expect,
             warnings: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 

@@ -380,3 +380,35 @@ settings = { schedule = { startDateTime = "2026-03-01T00:00:00Z" } }
         .sum();
     assert_eq!(total, 400);
 }
+
+#[test]
+fn a_run_folder_holds_the_graph_bodies_it_read_and_reruns_from_its_copy() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("first");
+    rollsim()
+        .arg("run")
+        .arg(root.join("seed-003-expedite.toml"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .success();
+    for body in ["seed-003-deployment.json", "seed-003-update-audience.json"] {
+        assert_eq!(
+            std::fs::read(out.join("graph").join(body)).expect("copied"),
+            std::fs::read(root.join("graph").join(body)).expect("source"),
+            "{body}"
+        );
+    }
+    let again = tmp.path().join("again");
+    rollsim()
+        .arg("run")
+        .arg(out.join("scenario.toml"))
+        .arg("--out")
+        .arg(&again)
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert_same_outputs(&out, &again);
+}
