@@ -237,19 +237,44 @@ fn judge(
     ever_reached: &mut [bool; 4],
     t: Time,
 ) {
+    // The thresholds rise, so the share is at or above the first `above` of them, and `reached`
+    // holds a time for just the first ones the last judgement found above. Most instants move the
+    // share without crossing a threshold: the same count again changes nothing, not even
+    // `ever_reached`, which already has them.
+    let above = if targeted == 0 {
+        0
+    } else {
+        THRESHOLDS
+            .iter()
+            .filter(|&&pct| compliant * 100 >= u64::from(pct) * targeted)
+            .count()
+    };
+    let was = |i: usize| reached.get(i).is_some_and(Option::is_some);
+    if (above == 0 || was(above - 1)) && !was(above) {
+        return;
+    }
     // The time from which the share has stayed at or above each threshold: devices joining the
     // audience later (an update_audience action) can push it back below, and then the time
     // counts from the next crossing.
-    for (i, &pct) in THRESHOLDS.iter().enumerate() {
-        let above = targeted > 0 && compliant * 100 >= u64::from(pct) * targeted;
-        ever_reached[i] |= above;
-        match (reached[i], above) {
+    for i in 0..THRESHOLDS.len() {
+        let on = i < above;
+        ever_reached[i] |= on;
+        match (reached[i], on) {
             (None, true) => reached[i] = Some(t),
             (Some(_), false) => reached[i] = None,
             _ => {}
         }
     }
 }
+
+/// [`judge`] counts the thresholds a share is at or above as a prefix of [`THRESHOLDS`].
+const _: () = {
+    let mut i = 1;
+    while i < THRESHOLDS.len() {
+        assert!(THRESHOLDS[i - 1] < THRESHOLDS[i], "THRESHOLDS must rise");
+        i += 1;
+    }
+};
 
 /// Restart counts by local weekday (0 = Monday) × hour × kind.
 pub type RestartGrid = [[[u64; 3]; 24]; 7];
