@@ -37,8 +37,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write timeseries.csv, summary.json/csv, events.csv, restarts.csv, a copy
-    /// of the scenario, charts and report.html.
+    /// Run a scenario and write timeseries.csv, summary.json/csv, segments.csv, events.csv,
+    /// restarts.csv, a copy of the scenario, charts and report.html.
     #[command(after_help = RUN_EXAMPLES)]
     Run {
         /// The scenario file (TOML).

@@ -18,7 +18,7 @@ use crate::client::{Category, Client, DeviceRngs, DeviceState, Expedited, NONE, 
 use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, DayKey, Fleet};
 use crate::mem::{filled, prefetch};
-use crate::metrics::{N_STATES, Recorder, State};
+use crate::metrics::{N_STATES, Recorder, State, segment_rows};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
 use crate::service::{IssueStats, Outbox, RuleFiring, ScanAnswer, Service, ServiceEvent};
@@ -251,7 +251,12 @@ impl<'a> World<'a> {
             service,
             client: Client::new(&sc.client),
             clocks,
-            rec: Recorder::new(sc.deployments.len(), sc.sample_interval, sc.horizon),
+            rec: Recorder::new(
+                sc.deployments.len(),
+                segment_rows(sc.segments.iter().map(|s| s.name.as_str())).0,
+                sc.sample_interval,
+                sc.horizon,
+            ),
             changes: Vec::new(),
             before: vec![None; sc.deployments.len()],
             states: vec![NO_STATE; n * sc.deployments.len()],
@@ -260,23 +265,25 @@ impl<'a> World<'a> {
     }
 
     fn run(&mut self) {
-        // Counted per state and recorded in one step (`Recorder::initial`), in one pass over
-        // the device records.
-        let mut counts = vec![[0u64; N_STATES]; self.before.len()];
+        // Counted per segment row and state and recorded in one step (`Recorder::initial`), in
+        // one pass over the device records.
+        let rows = self.rec.segment_row_count();
+        let mut counts = vec![vec![[0u64; N_STATES]; rows]; self.before.len()];
         for dev in 0..self.fleet.len() as u32 {
             // A pass in order, but the hardware's prefetcher stops at each 4 KB page (64
             // records), where each new page's first record waited for memory.
             prefetch(&self.devices, dev as usize + FIRST_PASS_AHEAD);
-            for (dep, per_state) in counts.iter_mut().enumerate() {
+            let row = self.rec.row_of(self.devices[dev as usize].segment);
+            for (dep, per_row) in counts.iter_mut().enumerate() {
                 let s = self.state_for(dep, dev);
                 if let Some(s) = s {
-                    per_state[s as usize] += 1;
+                    per_row[row][s as usize] += 1;
                 }
                 self.store(dep, dev, s);
             }
         }
-        for (dep, per_state) in counts.iter().enumerate() {
-            self.rec.initial(dep, per_state);
+        for (dep, per_row) in counts.iter().enumerate() {
+            self.rec.initial(dep, per_row);
         }
         let out = self.service.initial();
         self.apply(out, 0);
@@ -331,7 +338,8 @@ impl<'a> World<'a> {
             // in one service event (joins the audience, then is offered) must count once.
             let before = self.cached(dep, x.dev);
             let after = self.state_for(dep, x.dev);
-            self.rec.touched(dep, x.dev, t, before, after);
+            let seg = self.devices[x.dev as usize].segment;
+            self.rec.touched(dep, (x.dev, seg), t, before, after);
             self.store(dep, x.dev, after);
             if x.offered_now {
                 self.rec.counters[dep].offered += 1;
@@ -475,10 +483,16 @@ impl<'a> World<'a> {
         let Some(at) = Client::install_began(&mut self.devices[dev as usize], t) else {
             return;
         };
+        let seg = self.devices[dev as usize].segment;
         for dep in 0..self.before.len() {
             if self.cached(dep, dev) == Some(State::Downloading) {
-                self.rec
-                    .transition(dep, at, Some(State::Downloading), Some(State::Installing));
+                self.rec.transition(
+                    dep,
+                    seg,
+                    at,
+                    Some(State::Downloading),
+                    Some(State::Installing),
+                );
                 self.store(dep, dev, Some(State::Installing));
             }
         }
@@ -491,9 +505,10 @@ impl<'a> World<'a> {
     }
 
     fn commit(&mut self, dev: u32, t: Time) {
+        let seg = self.devices[dev as usize].segment;
         for dep in 0..self.before.len() {
             let after = self.state_for(dep, dev);
-            self.rec.transition(dep, t, self.before[dep], after);
+            self.rec.transition(dep, seg, t, self.before[dep], after);
             self.store(dep, dev, after);
         }
     }

@@ -6,7 +6,8 @@
 //! before its time. The time to 50/90/95/99 % compliance is the instant from which the compliant
 //! share stayed at or above the threshold until the end of the run (null when it is below at the
 //! end), exact, not rounded to the sample grid. The share is judged on the counts at the end of
-//! each instant, after all of its transitions, never on one between two of them.
+//! each instant, after all of its transitions, never on one between two of them. The same counts
+//! and threshold times are kept per deployment and segment ([`SegmentCounters`], `segments.csv`).
 
 use std::collections::HashMap;
 
@@ -144,6 +145,137 @@ impl DeploymentCounters {
     }
 }
 
+/// Counts and threshold times of the devices of one segment in one deployment's audience (a row
+/// of `segments.csv`), by the same definitions as the deployment's ([`DeploymentCounters`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SegmentCounters {
+    /// Devices of the segment currently in the audience.
+    pub targeted: u64,
+    /// Of those, devices currently compliant.
+    pub compliant: u64,
+    /// Since when the segment's compliant share has stayed at or above each of [`THRESHOLDS`].
+    pub reached: [Option<Time>; 4],
+    /// Whether the segment's share was ever at or above each threshold.
+    pub ever_reached: [bool; 4],
+    /// The last instant at which the counts changed, when the thresholds have not been judged on
+    /// the counts at its end yet (next to the counts: one cache line for both).
+    unjudged: Option<Time>,
+}
+
+impl SegmentCounters {
+    /// Judges the thresholds on the counts at the end of the instant left unjudged, if any.
+    fn finish(&mut self) {
+        if let Some(u) = self.unjudged.take() {
+            judge(
+                self.targeted,
+                self.compliant,
+                &mut self.reached,
+                &mut self.ever_reached,
+                u,
+            );
+        }
+    }
+}
+
+/// The rows of `segments.csv` for segments named `names`, in scenario order: each segment's row,
+/// and each row's name in order of first appearance. Segments that share a name are one row: an
+/// inventory makes one segment per combination of a template's columns, all named after the
+/// template, and the user asked about the template.
+pub fn segment_rows<'a>(names: impl IntoIterator<Item = &'a str>) -> (Vec<u16>, Vec<&'a str>) {
+    let mut rows: Vec<&str> = Vec::new();
+    let of_segment = names
+        .into_iter()
+        .map(|n| match rows.iter().position(|&r| r == n) {
+            Some(i) => i as u16,
+            None => {
+                rows.push(n);
+                (rows.len() - 1) as u16
+            }
+        })
+        .collect();
+    (of_segment, rows)
+}
+
+/// Moves a targeted and a compliant count for a device going from `from` to `to`.
+#[inline]
+fn tally(targeted: &mut u64, compliant: &mut u64, from: Option<State>, to: Option<State>) {
+    match from {
+        None => *targeted += 1,
+        Some(f) if f.is_goal() => *compliant -= 1,
+        Some(_) => {}
+    }
+    match to {
+        None => *targeted -= 1,
+        Some(s) if s.is_goal() => *compliant += 1,
+        Some(_) => {}
+    }
+}
+
+/// Marks instant `t` as one whose counts are judged at its end, and returns the earlier instant
+/// still to be judged, which must be judged before the counts change.
+#[inline]
+fn unjudged_before(unjudged: &mut Option<Time>, t: Time) -> Option<Time> {
+    match *unjudged {
+        Some(u) if u < t => {
+            *unjudged = Some(t);
+            Some(u)
+        }
+        Some(_) => None,
+        None => {
+            *unjudged = Some(t);
+            None
+        }
+    }
+}
+
+/// Moves the times since which a share of `compliant` of `targeted` has stayed at or above each
+/// threshold, on the counts at the end of instant `t`.
+fn judge(
+    targeted: u64,
+    compliant: u64,
+    reached: &mut [Option<Time>; 4],
+    ever_reached: &mut [bool; 4],
+    t: Time,
+) {
+    // The thresholds rise, so the share is at or above the first `above` of them, and `reached`
+    // holds a time for just the first ones the last judgement found above. Most instants move the
+    // share without crossing a threshold: the same count again changes nothing, not even
+    // `ever_reached`, which already has them.
+    let above = if targeted == 0 {
+        0
+    } else {
+        THRESHOLDS
+            .iter()
+            .filter(|&&pct| compliant * 100 >= u64::from(pct) * targeted)
+            .count()
+    };
+    let was = |i: usize| reached.get(i).is_some_and(Option::is_some);
+    if (above == 0 || was(above - 1)) && !was(above) {
+        return;
+    }
+    // The time from which the share has stayed at or above each threshold: devices joining the
+    // audience later (an update_audience action) can push it back below, and then the time
+    // counts from the next crossing.
+    for i in 0..THRESHOLDS.len() {
+        let on = i < above;
+        ever_reached[i] |= on;
+        match (reached[i], on) {
+            (None, true) => reached[i] = Some(t),
+            (Some(_), false) => reached[i] = None,
+            _ => {}
+        }
+    }
+}
+
+/// [`judge`] counts the thresholds a share is at or above as a prefix of [`THRESHOLDS`].
+const _: () = {
+    let mut i = 1;
+    while i < THRESHOLDS.len() {
+        assert!(THRESHOLDS[i - 1] < THRESHOLDS[i], "THRESHOLDS must rise");
+        i += 1;
+    }
+};
+
 /// Restart counts by local weekday (0 = Monday) × hour × kind.
 pub type RestartGrid = [[[u64; 3]; 24]; 7];
 
@@ -165,12 +297,24 @@ pub struct Recorder {
     /// Per deployment: the last instant at which its targeted or compliant count changed, when
     /// the thresholds have not been judged on the counts at its end yet.
     unjudged: Vec<Option<Time>>,
+    /// Each segment's row in [`Recorder::segments`] ([`segment_rows`]).
+    row_of_segment: Vec<u16>,
+    /// Rows per deployment in [`Recorder::segments`].
+    rows: usize,
+    /// Per deployment and segment row (`dep × rows + row`).
+    pub segments: Vec<SegmentCounters>,
 }
 
 impl Recorder {
-    /// A recorder for `deployments` deployments, sampling every `sample` seconds up to `horizon`.
-    pub fn new(deployments: usize, sample: Secs, horizon: Time) -> Self {
+    /// A recorder for `deployments` deployments, sampling every `sample` seconds up to `horizon`,
+    /// with segment `s` counted in row `row_of_segment[s]` ([`segment_rows`]).
+    pub fn new(deployments: usize, row_of_segment: Vec<u16>, sample: Secs, horizon: Time) -> Self {
         let buckets = horizon.div_ceil(sample.max(1)) as usize + 1;
+        let rows = row_of_segment
+            .iter()
+            .map(|&r| usize::from(r) + 1)
+            .max()
+            .unwrap_or(0);
         Self {
             sample: Divisor::new(sample),
             buckets,
@@ -179,7 +323,25 @@ impl Recorder {
             restarts: vec![[[[0; 3]; 24]; 7]; deployments],
             left: HashMap::new(),
             unjudged: vec![None; deployments],
+            row_of_segment,
+            rows,
+            segments: vec![SegmentCounters::default(); deployments * rows],
         }
+    }
+
+    /// Number of segment rows ([`segment_rows`]).
+    pub fn segment_row_count(&self) -> usize {
+        self.rows
+    }
+
+    /// The row of segment `seg`.
+    pub fn row_of(&self, seg: u16) -> usize {
+        usize::from(self.row_of_segment[usize::from(seg)])
+    }
+
+    /// The counters of segment row `row` in deployment `dep` ([`segment_rows`]).
+    pub fn segment(&self, dep: usize, row: usize) -> &SegmentCounters {
+        &self.segments[dep * self.rows + row]
     }
 
     /// Number of samples (0, interval, 2 × interval, …, up to the horizon).
@@ -192,13 +354,20 @@ impl Recorder {
         self.sample.get()
     }
 
-    /// Records that, for deployment `dep`, a device moved from `from` to `to` at `t` (`None` = not
-    /// in the audience). Entering `failed`, `rolled_back` or `held` counts as an event, also for a
-    /// device joining the audience in that state (use [`Recorder::touched`] where devices may
-    /// rejoin).
+    /// Records that, for deployment `dep`, a device of segment `seg` moved from `from` to `to` at
+    /// `t` (`None` = not in the audience). Entering `failed`, `rolled_back` or `held` counts as an
+    /// event, also for a device joining the audience in that state (use [`Recorder::touched`]
+    /// where devices may rejoin).
     #[inline]
-    pub fn transition(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>) {
-        self.record(dep, t, from, to, true);
+    pub fn transition(
+        &mut self,
+        dep: usize,
+        seg: u16,
+        t: Time,
+        from: Option<State>,
+        to: Option<State>,
+    ) {
+        self.record(dep, seg, t, from, to, true);
     }
 
     /// [`Recorder::transition`] for device `dev`, touched by a service event that may have made it
@@ -208,7 +377,7 @@ impl Recorder {
     pub fn touched(
         &mut self,
         dep: usize,
-        dev: u32,
+        (dev, seg): (u32, u16),
         t: Time,
         from: Option<State>,
         to: Option<State>,
@@ -219,16 +388,24 @@ impl Recorder {
                 self.left.insert(key, s);
             }
             (None, Some(s)) if self.left.remove(&key) == Some(s) => {
-                self.record(dep, t, from, to, false);
+                self.record(dep, seg, t, from, to, false);
                 return;
             }
             _ => {}
         }
-        self.record(dep, t, from, to, true);
+        self.record(dep, seg, t, from, to, true);
     }
 
     #[inline]
-    fn record(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>, event: bool) {
+    fn record(
+        &mut self,
+        dep: usize,
+        seg: u16,
+        t: Time,
+        from: Option<State>,
+        to: Option<State>,
+        event: bool,
+    ) {
         if from == to {
             return;
         }
@@ -249,57 +426,64 @@ impl Recorder {
         if from.is_some() && to.is_some() && goal(from) == goal(to) {
             return;
         }
-        self.count(dep, t, from, to);
+        self.count(dep, seg, t, from, to);
     }
 
-    /// Moves deployment `dep`'s targeted and compliant counts for a transition at `t`. A device
-    /// reaches the goal once or twice a run, so this stays out of line and
-    /// [`Recorder::transition`] (twice an event) small.
+    /// Moves deployment `dep`'s targeted and compliant counts, and those of segment `seg` in it,
+    /// for a transition at `t`. A device reaches the goal once or twice a run, so this stays out
+    /// of line and [`Recorder::transition`] (twice an event) small.
     #[inline(never)]
-    fn count(&mut self, dep: usize, t: Time, from: Option<State>, to: Option<State>) {
+    fn count(&mut self, dep: usize, seg: u16, t: Time, from: Option<State>, to: Option<State>) {
         // The thresholds are judged on the counts at the end of an instant, after all its
         // transitions: one service event adds and removes devices one at a time, and a share
         // between two of them is no share the deployment ever had. An earlier instant still to
         // be judged is judged now, before its counts change.
-        match self.unjudged[dep] {
-            Some(u) if u < t => {
-                self.thresholds(dep, u);
-                self.unjudged[dep] = Some(t);
-            }
-            Some(_) => {}
-            None => self.unjudged[dep] = Some(t),
+        if let Some(u) = unjudged_before(&mut self.unjudged[dep], t) {
+            self.thresholds(dep, u);
         }
         let c = &mut self.counters[dep];
-        match from {
-            None => c.targeted += 1,
-            Some(f) if f.is_goal() => c.compliant -= 1,
-            Some(_) => {}
+        tally(&mut c.targeted, &mut c.compliant, from, to);
+        // A segment's share is judged the same way, on its own counts: its instants are the
+        // instants that change them.
+        let k = dep * self.rows + usize::from(self.row_of_segment[usize::from(seg)]);
+        let s = &mut self.segments[k];
+        if let Some(u) = unjudged_before(&mut s.unjudged, t) {
+            judge(
+                s.targeted,
+                s.compliant,
+                &mut s.reached,
+                &mut s.ever_reached,
+                u,
+            );
         }
-        match to {
-            None => c.targeted -= 1,
-            Some(s) if s.is_goal() => c.compliant += 1,
-            Some(_) => {}
-        }
+        tally(&mut s.targeted, &mut s.compliant, from, to);
     }
 
-    /// Records the states of deployment `dep`'s audience at t = 0, `counts[state]` devices in
-    /// each: the same as a transition from "not in the audience" for every device, counted in
-    /// one step (a million devices per deployment at the start of a run). The threshold times
-    /// come out the same because every one of those transitions is at t = 0, and only the counts
-    /// at the end of an instant decide a threshold.
-    pub fn initial(&mut self, dep: usize, counts: &[u64; N_STATES]) {
+    /// Records the states of deployment `dep`'s audience at t = 0, `counts[row][state]` devices
+    /// of segment row `row` in each: the same as a transition from "not in the audience" for
+    /// every device, counted in one step (a million devices per deployment at the start of a
+    /// run). The threshold times come out the same because every one of those transitions is at
+    /// t = 0, and only the counts at the end of an instant decide a threshold.
+    pub fn initial(&mut self, dep: usize, counts: &[[u64; N_STATES]]) {
         let base = dep * self.buckets * N_STATES;
-        let c = &mut self.counters[dep];
-        for (&s, &n) in State::ALL.iter().zip(counts) {
-            self.deltas[base + s as usize] += n as i64;
-            c.targeted += n;
-            if s.is_goal() {
-                c.compliant += n;
+        for (row, per_state) in counts.iter().enumerate() {
+            let k = dep * self.rows + row;
+            let c = &mut self.counters[dep];
+            let seg = &mut self.segments[k];
+            for (&s, &n) in State::ALL.iter().zip(per_state) {
+                self.deltas[base + s as usize] += n as i64;
+                c.targeted += n;
+                seg.targeted += n;
+                if s.is_goal() {
+                    c.compliant += n;
+                    seg.compliant += n;
+                }
+                c.entered(s, n);
             }
-            c.entered(s, n);
-        }
-        if counts.iter().any(|&n| n > 0) {
-            self.unjudged[dep].get_or_insert(0);
+            if per_state.iter().any(|&n| n > 0) {
+                self.unjudged[dep].get_or_insert(0);
+                seg.unjudged.get_or_insert(0);
+            }
         }
     }
 
@@ -311,24 +495,20 @@ impl Recorder {
                 self.thresholds(dep, u);
             }
         }
+        self.segments.iter_mut().for_each(SegmentCounters::finish);
     }
 
     /// Moves the times at which deployment `dep`'s compliant share reached each threshold, on the
     /// counts at the end of instant `t`.
     fn thresholds(&mut self, dep: usize, t: Time) {
         let c = &mut self.counters[dep];
-        // The time from which the share has stayed at or above each threshold: devices joining
-        // the audience later (an update_audience action) can push it back below, and then the
-        // time counts from the next crossing.
-        for (i, &pct) in THRESHOLDS.iter().enumerate() {
-            let above = c.targeted > 0 && c.compliant * 100 >= u64::from(pct) * c.targeted;
-            c.ever_reached[i] |= above;
-            match (c.reached[i], above) {
-                (None, true) => c.reached[i] = Some(t),
-                (Some(_), false) => c.reached[i] = None,
-                _ => {}
-            }
-        }
+        judge(
+            c.targeted,
+            c.compliant,
+            &mut c.reached,
+            &mut c.ever_reached,
+            t,
+        );
     }
 
     /// Records a restart of a device that was restart-pending for deployment `dep`, at local
@@ -379,32 +559,36 @@ mod tests {
             State::Ready,
             State::Compliant,
         ];
+        // Three segments, the first and the last sharing a row.
+        let rows = vec![0, 1, 0];
         for take in 0..=states.len() {
-            let mut one_by_one = Recorder::new(2, 60, 600);
-            let mut bulk = Recorder::new(2, 60, 600);
-            let mut counts = [0u64; N_STATES];
-            for &s in &states[..take] {
-                one_by_one.transition(1, 0, None, Some(s));
-                counts[s as usize] += 1;
+            let mut one_by_one = Recorder::new(2, rows.clone(), 60, 600);
+            let mut bulk = Recorder::new(2, rows.clone(), 60, 600);
+            let mut counts = [[0u64; N_STATES]; 2];
+            for (i, &s) in states[..take].iter().enumerate() {
+                let seg = (i % 3) as u16;
+                one_by_one.transition(1, seg, 0, None, Some(s));
+                counts[usize::from(rows[usize::from(seg)])][s as usize] += 1;
             }
             bulk.initial(1, &counts);
             one_by_one.finish();
             bulk.finish();
             assert_eq!(one_by_one.counters, bulk.counters, "{take} devices");
+            assert_eq!(one_by_one.segments, bulk.segments, "{take} devices");
             assert_eq!(one_by_one.series(1), bulk.series(1), "{take} devices");
         }
     }
 
     #[test]
     fn a_device_rejoining_the_audience_in_the_state_it_left_in_is_not_counted_again() {
-        let mut r = Recorder::new(1, 10, 100);
+        let mut r = Recorder::new(1, vec![0], 10, 100);
         let (failed, rolled, held) = (1, 2, 3);
         for dev in [failed, rolled, held] {
-            r.touched(0, dev, 0, None, Some(State::Offered));
+            r.touched(0, (dev, 0), 0, None, Some(State::Offered));
         }
-        r.transition(0, 5, Some(State::Offered), Some(State::Failed));
-        r.transition(0, 5, Some(State::Offered), Some(State::RolledBack));
-        r.transition(0, 5, Some(State::Offered), Some(State::Held));
+        r.transition(0, 0, 5, Some(State::Offered), Some(State::Failed));
+        r.transition(0, 0, 5, Some(State::Offered), Some(State::RolledBack));
+        r.transition(0, 0, 5, Some(State::Offered), Some(State::Held));
         let once = r.counters[0].clone();
         assert_eq!(
             (once.install_failures, once.rollbacks, once.held),
@@ -416,7 +600,7 @@ mod tests {
             (rolled, State::RolledBack),
             (held, State::Held),
         ] {
-            r.touched(0, dev, 20, Some(s), None);
+            r.touched(0, (dev, 0), 20, Some(s), None);
         }
         assert_eq!(r.counters[0].targeted, 0);
         for (dev, s) in [
@@ -424,25 +608,25 @@ mod tests {
             (rolled, State::RolledBack),
             (held, State::Held),
         ] {
-            r.touched(0, dev, 40, None, Some(s));
+            r.touched(0, (dev, 0), 40, None, Some(s));
         }
         assert_eq!(r.counters[0], once);
         assert_eq!(r.series(0)[4], r.series(0)[1]);
         // A device joining for the first time, or in another state than it left in, brings its
         // state with it (a hold that covers it now is a hold of this deployment).
-        r.touched(0, held, 50, Some(State::Held), None);
-        r.touched(0, held, 60, None, Some(State::Failed));
-        r.touched(0, 9, 60, None, Some(State::Held));
+        r.touched(0, (held, 0), 50, Some(State::Held), None);
+        r.touched(0, (held, 0), 60, None, Some(State::Failed));
+        r.touched(0, (9, 0), 60, None, Some(State::Held));
         assert_eq!(r.counters[0].install_failures, 2);
         assert_eq!(r.counters[0].held, 2);
     }
 
     #[test]
     fn a_transition_is_seen_from_the_first_sample_at_or_after_it() {
-        let mut r = Recorder::new(1, 10, 30);
-        r.transition(0, 0, None, Some(State::Offered));
-        r.transition(0, 10, Some(State::Offered), Some(State::Downloading));
-        r.transition(0, 11, Some(State::Downloading), Some(State::Compliant));
+        let mut r = Recorder::new(1, vec![0], 10, 30);
+        r.transition(0, 0, 0, None, Some(State::Offered));
+        r.transition(0, 0, 10, Some(State::Offered), Some(State::Downloading));
+        r.transition(0, 0, 11, Some(State::Downloading), Some(State::Compliant));
         let s = r.series(0);
         assert_eq!(s.len(), 4);
         assert_eq!(s[0][State::Offered as usize], 1);
@@ -455,12 +639,12 @@ mod tests {
 
     #[test]
     fn thresholds_follow_the_targeted_count() {
-        let mut r = Recorder::new(1, 10, 100);
+        let mut r = Recorder::new(1, vec![0], 10, 100);
         for _ in 0..4 {
-            r.transition(0, 0, None, Some(State::Offered));
+            r.transition(0, 0, 0, None, Some(State::Offered));
         }
-        r.transition(0, 5, Some(State::Offered), Some(State::Compliant));
-        r.transition(0, 7, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, 0, 5, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, 0, 7, Some(State::Offered), Some(State::Compliant));
         // Judged at 5 (1 of 4) when the counts move again at 7.
         assert_eq!(r.counters[0].reached[0], None);
         r.finish();
@@ -473,20 +657,76 @@ mod tests {
         // 2 of 4 compliant from t = 1. At t = 10 one service event adds a device and removes
         // another: 2 of 5 between the two transitions, but 2 of 4 again at the end of the
         // instant, so the share never left 50 %.
-        let mut r = Recorder::new(1, 10, 100);
+        let mut r = Recorder::new(1, vec![0], 10, 100);
         for dev in 0..4 {
-            r.touched(0, dev, 0, None, Some(State::Offered));
+            r.touched(0, (dev, 0), 0, None, Some(State::Offered));
         }
-        r.transition(0, 1, Some(State::Offered), Some(State::Compliant));
-        r.transition(0, 1, Some(State::Offered), Some(State::Compliant));
-        r.touched(0, 4, 10, None, Some(State::NotOffered));
-        r.touched(0, 3, 10, Some(State::Offered), None);
+        r.transition(0, 0, 1, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, 0, 1, Some(State::Offered), Some(State::Compliant));
+        r.touched(0, (4, 0), 10, None, Some(State::NotOffered));
+        r.touched(0, (3, 0), 10, Some(State::Offered), None);
         r.finish();
         assert_eq!(r.counters[0].reached[0], Some(1));
         // A dip that lasts beyond its instant still counts: the time runs from the next crossing.
-        r.touched(0, 5, 20, None, Some(State::NotOffered));
-        r.transition(0, 30, Some(State::NotOffered), Some(State::Compliant));
+        r.touched(0, (5, 0), 20, None, Some(State::NotOffered));
+        r.transition(0, 0, 30, Some(State::NotOffered), Some(State::Compliant));
         r.finish();
         assert_eq!(r.counters[0].reached[0], Some(30));
+    }
+
+    #[test]
+    fn segments_sharing_a_name_are_one_row() {
+        let (rows, names) = segment_rows(["office", "kiosks", "office", "laptops"]);
+        assert_eq!(rows, vec![0, 1, 0, 2]);
+        assert_eq!(names, vec!["office", "kiosks", "laptops"]);
+    }
+
+    #[test]
+    fn each_segment_reaches_its_thresholds_on_its_own_counts() {
+        use crate::time::HOUR;
+        // Segments 0 and 2 share row a, segment 1 is row b.
+        let mut r = Recorder::new(1, vec![0, 1, 0], 60, 100 * HOUR);
+        // Row a: ten devices (six of segment 0, four of segment 2), the k-th compliant at k h.
+        let a = |k: u32| if k <= 6 { 0 } else { 2 };
+        for k in 1..=10 {
+            r.touched(0, (k, a(k)), 0, None, Some(State::Offered));
+        }
+        // Row b: four devices, compliant at 20, 21, 22 and 23 h; a fifth joins at 30 h and is
+        // compliant at 40 h.
+        for k in 11..=14 {
+            r.touched(0, (k, 1), 0, None, Some(State::Offered));
+        }
+        let compliant = |r: &mut Recorder, seg, at| {
+            r.transition(0, seg, at, Some(State::Offered), Some(State::Compliant));
+        };
+        for k in 1..=10 {
+            compliant(&mut r, a(k), u64::from(k) * HOUR);
+        }
+        for h in 20..=23 {
+            compliant(&mut r, 1, h * HOUR);
+        }
+        r.touched(0, (15, 1), 30 * HOUR, None, Some(State::Offered));
+        compliant(&mut r, 1, 40 * HOUR);
+        r.finish();
+        let hours = |reached: [Option<Time>; 4]| reached.map(|t| t.map(|t| t / HOUR));
+        // Row a: 5 of 10 at 5 h, 9 at 9 h, all at 10 h.
+        let row_a = r.segment(0, 0);
+        assert_eq!((row_a.targeted, row_a.compliant), (10, 10));
+        assert_eq!(hours(row_a.reached), [Some(5), Some(9), Some(10), Some(10)]);
+        // Row b: 2 of 4 at 21 h, all at 23 h; 4 of 5 from 30 h is below 90 %, so 90, 95 and
+        // 99 % count from 40 h, when all five are.
+        let row_b = r.segment(0, 1);
+        assert_eq!((row_b.targeted, row_b.compliant), (5, 5));
+        assert_eq!(
+            hours(row_b.reached),
+            [Some(21), Some(40), Some(40), Some(40)]
+        );
+        assert_eq!(row_b.ever_reached, [true; 4]);
+        // The deployment: 7 of 14 at 7 h, 13 at 22 h, 14 at 23 h; 14 of 15 from 30 h stays above
+        // 90 % but not 95 %.
+        assert_eq!(
+            hours(r.counters[0].reached),
+            [Some(7), Some(22), Some(40), Some(40)]
+        );
     }
 }

@@ -62,11 +62,12 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// The CSV and JSON files charts and the report are made from.
-pub const INPUT_FILES: [&str; 9] = [
+pub const INPUT_FILES: [&str; 10] = [
     "timeseries.csv",
     "events.csv",
     "restarts.csv",
     "summary.csv",
+    "segments.csv",
     "summary.json",
     "bands.csv",
     "variants.csv",

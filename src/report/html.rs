@@ -2,7 +2,8 @@
 //! than read CSV.
 //!
 //! The page holds, in order: the scenario name and description, the per-deployment summary
-//! table (`summary.csv`, rendered generically from its header), the charts (SVGs inlined;
+//! table (`summary.csv`, rendered generically from its header), the per-segment table (a few
+//! columns of `segments.csv`, when it has more than one segment), the charts (SVGs inlined;
 //! PNG-only charts embedded as `data:` URIs), the expectations met or missed
 //! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present),
 //! and the parameters (the folder's `scenario.toml` when present, else the header fields of
@@ -82,12 +83,71 @@ fn table_html(file: &str, bytes: &[u8], status: Option<&str>) -> String {
         Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
     };
     let status_col = status.and_then(|s| t.header.iter().position(|h| h == s));
+    let header: Vec<String> = t.header.iter().map(|c| c.replace('_', " ")).collect();
+    rows_html(&header, &t.rows, status_col)
+}
+
+/// The columns of `segments.csv` in the report's per-segment table, with their headings: the
+/// few a ring plan is read from (the file has them all).
+const SEGMENT_COLUMNS: [(&str, &str); 6] = [
+    ("deployment", "deployment"),
+    ("segment", "segment"),
+    ("devices_targeted", "devices"),
+    ("devices_compliant", "compliant"),
+    ("hours_to_50", "hours to 50 %"),
+    ("hours_to_95", "hours to 95 %"),
+];
+
+/// The per-segment table from `segments.csv`; `None` when it names a single segment, whose
+/// rows would repeat the summary's.
+fn segments_html(bytes: &[u8]) -> Option<String> {
+    let t = match Table::parse("segments.csv", bytes) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("<p>{}</p>\n", escape(&e.to_string()))),
+    };
+    let mut cols = Vec::new();
+    for (name, _) in SEGMENT_COLUMNS {
+        match t.header.iter().position(|h| h == name) {
+            Some(i) => cols.push(i),
+            None => {
+                let m = format!("segments.csv: missing column `{name}`");
+                return Some(format!("<p>{}</p>\n", escape(&m)));
+            }
+        }
+    }
+    let mut names: Vec<&str> = t
+        .rows
+        .iter()
+        .filter_map(|r| r.get(cols[1]))
+        .map(|s| s.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() < 2 {
+        return None;
+    }
+    let header: Vec<String> = SEGMENT_COLUMNS.iter().map(|(_, h)| h.to_string()).collect();
+    let rows: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|&i| r.get(i).cloned().unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    Some(rows_html(&header, &rows, None))
+}
+
+/// An HTML table of `rows` under `header` (already worded for people); cells of column
+/// `status_col` that say `met` or `missed` get a class.
+fn rows_html(header: &[String], rows: &[Vec<String>], status_col: Option<usize>) -> String {
     let mut h = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
-    for c in &t.header {
-        h.push_str(&format!("<th>{}</th>", escape(&c.replace('_', " "))));
+    for c in header {
+        h.push_str(&format!("<th>{}</th>", escape(c)));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
-    for row in &t.rows {
+    for row in rows {
         h.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
             let v = unguard(cell);
@@ -273,6 +333,13 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
         );
         h.push_str(&table_html("summary.csv", b, None));
     }
+    if let Some(table) = find(files, "segments.csv").and_then(segments_html) {
+        h.push_str("<h2>Per segment</h2>\n");
+        h.push_str(
+            "<p>Each segment's devices in each deployment's audience at the end (all columns in <code>segments.csv</code>). The hours are those of the summary, on the segment's own devices: from when its compliant share stayed at or above 50 or 95 % until the end of the run.</p>\n",
+        );
+        h.push_str(&table);
+    }
     if !charts.is_empty() {
         h.push_str("<h2>Charts</h2>\n");
     }
@@ -415,5 +482,25 @@ mod tests {
         assert!(h.contains("<td class=\"met\">met</td>"));
         assert!(h.contains("<td class=\"missed\">missed</td>"));
         assert!(h.contains("&lt;= 200"));
+    }
+
+    #[test]
+    fn the_per_segment_table_shows_when_there_is_more_than_one_segment() {
+        let header = "deployment,segment,devices_targeted,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99\n";
+        let two = format!("{header}q,<ring>,10,10,1,1.5,2,2.25,3\nq,broad,90,80,0.888889,30,,,\n");
+        let h = report_html(&[("segments.csv", two.into_bytes())], &[]);
+        assert!(h.contains("<h2>Per segment</h2>"), "{h}");
+        assert!(h.contains("<th>hours to 95 %</th>"), "{h}");
+        assert!(h.contains("<td>&lt;ring&gt;</td>"), "{h}");
+        // 50 % and 95 % only; a threshold not held at the end is a dash.
+        assert!(
+            h.contains("<td class=\"num\">1.5</td><td class=\"num\">2.25</td>"),
+            "{h}"
+        );
+        assert!(h.contains("<td class=\"num\">30</td><td>–</td>"), "{h}");
+        assert!(!h.contains(">0.888889<"), "{h}");
+        let one = format!("{header}q,fleet,10,10,1,1.5,2,2.25,3\nr,fleet,10,10,1,1,1,1,1\n");
+        let h = report_html(&[("segments.csv", one.into_bytes())], &[]);
+        assert!(!h.contains("Per segment"), "{h}");
     }
 }

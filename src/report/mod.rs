@@ -1,5 +1,5 @@
-//! Outputs of a run: `timeseries.csv`, `summary.json`, `summary.csv`, `events.csv`,
-//! `restarts.csv`, and the short summary printed on the terminal.
+//! Outputs of a run: `timeseries.csv`, `summary.json`, `summary.csv`, `segments.csv`,
+//! `events.csv`, `restarts.csv`, and the short summary printed on the terminal.
 //!
 //! Exporters are pure functions from results to bytes (`reference/style-by-example.md` §2.10);
 //! [`write_run`] is the only place that touches the file system. It writes into a temporary sibling
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::metrics::{State, THRESHOLDS};
+use crate::metrics::{State, THRESHOLDS, segment_rows};
 use crate::scenario::Scenario;
 use crate::service::Denominator;
 use crate::sim::RunResult;
@@ -322,11 +322,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 devices_targeted: c.targeted,
                 devices_offered: c.offered,
                 devices_compliant: c.compliant,
-                share_compliant: if c.targeted > 0 {
-                    (c.compliant as f64 / c.targeted as f64 * 1e6).round() / 1e6
-                } else {
-                    0.0
-                },
+                share_compliant: share(c.compliant, c.targeted),
                 hours_to_50: reached(50),
                 hours_to_90: reached(90),
                 hours_to_95: reached(95),
@@ -480,6 +476,58 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// The compliant share of `targeted` devices, rounded as in `summary.json`.
+fn share(compliant: u64, targeted: u64) -> f64 {
+    if targeted > 0 {
+        (compliant as f64 / targeted as f64 * 1e6).round() / 1e6
+    } else {
+        0.0
+    }
+}
+
+/// `segments.csv`: per deployment and segment of its audience, the devices targeted and compliant
+/// at the end and the hours to 50/90/95/99 % by the definitions of `summary.csv`, so that rings
+/// made of segments can be read ring by ring. Segments without a device in the deployment's
+/// audience at the end have no row.
+pub fn segments_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
+    let (_, rows) = segment_rows(sc.segments.iter().map(|s| s.name.as_str()));
+    csv_bytes("segments.csv", |w| {
+        w.write_record([
+            "deployment",
+            "segment",
+            "devices_targeted",
+            "devices_compliant",
+            "share_compliant",
+            "hours_to_50",
+            "hours_to_90",
+            "hours_to_95",
+            "hours_to_99",
+        ])?;
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            for (row, name) in rows.iter().enumerate() {
+                let c = r.recorder.segment(d, row);
+                if c.targeted == 0 {
+                    continue;
+                }
+                let hours = c.reached.map(|t| opt(t.map(hours_f64)));
+                let [h50, h90, h95, h99] = hours;
+                w.write_record([
+                    csv_text(&dep.name),
+                    csv_text(name),
+                    c.targeted.to_string(),
+                    c.compliant.to_string(),
+                    share(c.compliant, c.targeted).to_string(),
+                    h50,
+                    h90,
+                    h95,
+                    h99,
+                ])?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// `events.csv`: deployment state changes in time order.
 pub fn events_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
     csv_bytes("events.csv", |w| {
@@ -541,6 +589,7 @@ pub fn run_files(sc: &Scenario, r: &RunResult) -> Result<Vec<(&'static str, Vec<
         ("timeseries.csv", timeseries_csv(sc, r)?),
         ("summary.json", summary_json(&s)),
         ("summary.csv", summary_csv(&s)?),
+        ("segments.csv", segments_csv(sc, r)?),
         ("events.csv", events_csv(sc, r)?),
         ("restarts.csv", restarts_csv(sc, r)?),
     ])

@@ -57,7 +57,13 @@ fn replications_give_the_same_bytes_with_one_or_two_jobs() {
     let case = Case::new(&random_scenario(""));
     let (a, _) = run_in(&case, "j1", &["--replications", "8", "--jobs", "1"]);
     let (b, _) = run_in(&case, "j2", &["--replications", "8", "--jobs", "2"]);
-    for f in ["bands.csv", "runs.csv", "timeseries.csv", "summary.json"] {
+    for f in [
+        "bands.csv",
+        "runs.csv",
+        "timeseries.csv",
+        "summary.json",
+        "segments.csv",
+    ] {
         assert_eq!(read(&a, f), read(&b, f), "{f}");
     }
     let runs = String::from_utf8(read(&a, "runs.csv")).expect("utf-8");

@@ -55,9 +55,10 @@ impl Case {
 }
 
 /// The files of a run that must be byte-identical between two runs of the same inputs.
-pub const RUN_FILES: [&str; 5] = [
+pub const RUN_FILES: [&str; 6] = [
     "timeseries.csv",
     "summary.json",
+    "segments.csv",
     "events.csv",
     "restarts.csv",
     "summary.csv",

@@ -48,6 +48,7 @@ fn the_shipped_scenarios_produce_their_golden_outputs() {
             "events.csv",
             "restarts.csv",
             "summary.json",
+            "segments.csv",
         ] {
             let bytes = std::fs::read(out.join(f)).expect("output file");
             text.push_str(&format!("{f} {}\n", fnv(&bytes)));

@@ -11,4 +11,5 @@ mod golden;
 mod outputs;
 mod properties;
 mod safety;
+mod segments;
 mod service;

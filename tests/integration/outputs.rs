@@ -13,6 +13,7 @@ fn a_run_writes_the_documented_files_columns_and_keys() {
         "timeseries.csv",
         "summary.json",
         "summary.csv",
+        "segments.csv",
         "events.csv",
         "restarts.csv",
     ] {
@@ -76,6 +77,7 @@ fn names_that_look_like_formulas_are_defused_in_every_csv() {
     for f in [
         "timeseries.csv",
         "summary.csv",
+        "segments.csv",
         "events.csv",
         "restarts.csv",
     ] {
