@@ -1332,17 +1332,6 @@ impl<'a> Service<'a> {
                 }
             }
             let content = self.delivered(i, t);
-            // Only a regular quality update's deadline can count from the offer: an expedite's
-            // terms and an optional update's clock start at the scan that takes them up.
-            let from_offer = c.category == Category::Quality
-                && !s.expedited
-                && !s.optional
-                && policy.quality_deadline_from_offer();
-            let deadline_from = if from_offer {
-                self.offer_time(i, dev, content, policy).min(t)
-            } else {
-                t
-            };
             // Required before optional (an optional offer waits for the user, and must not hold
             // up what the device has to install), quality before feature, expedited first,
             // newest content.
@@ -1364,9 +1353,24 @@ impl<'a> Service<'a> {
                     // Hotpatches exist for security quality updates only (deployment-service.md
                     // §2): on other content the setting has no effect (a load warning says so).
                     hotpatch: s.hotpatch && c.category == Category::Quality && c.security,
-                    deadline_from,
+                    // Under the offer clock, set below for the offer taken.
+                    deadline_from: t,
                 };
                 best = Some((offer, rank));
+            }
+        }
+        if let Some((o, _)) = &mut best {
+            // Only a regular quality update's deadline can count from the offer: an expedite's
+            // terms and an optional update's clock start at the scan that takes them up.
+            let s = &self.deps[o.deployment as usize].settings;
+            if o.category == Category::Quality
+                && !s.expedited
+                && !s.optional
+                && policy.quality_deadline_from_offer()
+            {
+                o.deadline_from = self
+                    .offer_time(o.deployment as usize, dev, o.content, policy)
+                    .min(t);
             }
         }
         match (best, later) {
