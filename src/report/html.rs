@@ -249,6 +249,20 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// How many replications `runs.csv` holds (distinct values of its `replication` column).
+fn replications(files: &[(&str, Vec<u8>)]) -> Option<usize> {
+    let b = find(files, "runs.csv")?;
+    let mut r = csv::Reader::from_reader(b);
+    let col = r.headers().ok()?.iter().position(|h| h == "replication")?;
+    let mut seen: Vec<String> = r
+        .records()
+        .filter_map(|x| x.ok().and_then(|x| x.get(col).map(str::to_string)))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    Some(seen.len())
+}
+
 fn chart_caption(stem: &str) -> String {
     match stem {
         "compliance" => "Share of each deployment's audience compliant (ready, for a readiness test) over time; the dashed line is the 95 % target, dots and ticks mark deployment state changes.".into(),
@@ -321,6 +335,12 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
         }
         if let Some(v) = field("seed") {
             facts.push(format!("seed {}", escape(&v)));
+        }
+        // `run --replications N`: the summary and charts but the bands are replication 0's.
+        if let Some(n) = replications(files).filter(|&n| n > 1 && !sweep) {
+            facts.push(format!(
+                "replication 0 of {n} (the band chart and <code>runs.csv</code> cover all {n})"
+            ));
         }
         if !facts.is_empty() {
             h.push_str(&format!("<p>{}</p>\n", facts.join(" · ")));
@@ -446,6 +466,20 @@ mod tests {
         assert!(inline_svg(b"<svg><img src=x onerror=alert(1)></svg>").is_none());
         assert!(inline_svg(b"<svg><rect onload=\"x\"/></svg>").is_none());
         assert!(inline_svg(b"<?xml version=\"1.0\"?><svg></svg>").is_some());
+    }
+
+    #[test]
+    fn a_run_with_replications_says_its_tables_are_replication_0_of_n() {
+        let summary = br#"{"scenario": "s", "devices": 10, "seed": 1}"#.to_vec();
+        let runs = "variant,replication,seed,deployment\nbase,0,1,q\nbase,1,1,q\nbase,2,1,q\n";
+        let files = vec![
+            ("summary.json", summary.clone()),
+            ("runs.csv", runs.as_bytes().to_vec()),
+        ];
+        assert!(report_html(&files, &[]).contains("replication 0 of 3"));
+        // A single run says nothing of replications.
+        let h = report_html(&[("summary.json", summary)], &[]);
+        assert!(!h.contains("replication 0 of"), "{h}");
     }
 
     #[test]
