@@ -1219,16 +1219,7 @@ mod tests {
         let a = avail(&p);
         let mut st = state();
         let mut r = rngs(3);
-        let offer = Offer {
-            content: 0,
-            deployment: 0,
-            category: Category::Quality,
-            expedited: false,
-            forced_reboot_after: None,
-            optional: false,
-            hotpatch: false,
-            deadline_from: HOUR,
-        };
+        let offer = quality_offer(HOUR);
         let downloaded = c.begin(&mut st, &mut r, &a, offer, HOUR).unwrap();
         let installed = c
             .plan_install(&mut st, &mut r, &a, Category::Quality, downloaded)
@@ -1312,16 +1303,7 @@ mod tests {
         let params = ClientParams::default();
         let p = DayModel::new(Profile::AlwaysOn);
         let mut st = state();
-        let offer = Offer {
-            content: 0,
-            deployment: 0,
-            category: Category::Quality,
-            expedited: false,
-            forced_reboot_after: None,
-            optional: false,
-            hotpatch: false,
-            deadline_from: 2 * HOUR,
-        };
+        let offer = quality_offer(2 * HOUR);
         Client::new(&params).begin(&mut st, &mut rngs(5), &avail(&p), offer, 9 * HOUR);
         assert_eq!(u64::from(st.first_seen), 2 * HOUR);
     }
@@ -1438,7 +1420,13 @@ mod tests {
         let params = ClientParams::default();
         let p = DayModel::new(Profile::AlwaysOn);
         let mut st = state();
-        let offer = Offer {
+        Client::new(&params).begin(&mut st, &mut rngs(5), &avail(&p), quality_offer(t), t);
+        st
+    }
+
+    /// A regular quality update of deployment 0, its deadline clock started at `deadline_from`.
+    fn quality_offer(deadline_from: Time) -> Offer {
+        Offer {
             content: 0,
             deployment: 0,
             category: Category::Quality,
@@ -1446,10 +1434,8 @@ mod tests {
             forced_reboot_after: None,
             optional: false,
             hotpatch: false,
-            deadline_from: t,
-        };
-        Client::new(&params).begin(&mut st, &mut rngs(5), &avail(&p), offer, t);
-        st
+            deadline_from,
+        }
     }
 
     /// What an expedite (`supersedes`, `grace`) learnt at `learn` does to an always-online
