@@ -505,6 +505,9 @@ impl Sweep {
                     if !sets.iter().any(|(p, _, _)| p == SEED_PATH) {
                         sc.seed = raw.seed.unwrap_or(base.seed);
                     }
+                    // A batch folder holds no run's inputs, and thousands of variants each
+                    // holding the bytes of the same inventory would add up.
+                    sc.inputs = Vec::new();
                     for w in &sc.warnings {
                         match warned.iter_mut().find(|(x, _)| x == w) {
                             Some((_, names)) => names.push(name.clone()),

@@ -462,11 +462,7 @@ impl DeploymentRun {
 
     /// Whether new offers may be made now.
     fn may_offer(&self) -> bool {
-        self.started
-            && !self.archived
-            && !self.faulted
-            && !self.requested_pause
-            && !self.monitoring_pause
+        self.started && !self.archived && !self.faulted && !self.paused()
     }
 
     /// Whether the deployment is paused (by request or by a monitoring rule): its offers are
