@@ -433,7 +433,19 @@ pub(crate) fn suggest(found: &str, candidates: &[&str]) -> String {
         .min();
     match best {
         Some((d, c)) if d <= 2.max(found.len() / 3) => format!(" (did you mean \"{c}\"?)"),
-        _ => String::new(),
+        // Too far apart letter by letter, but one is the other cut short or lengthened
+        // ("hours_to_95_percent", "expeditedQualityUpdate"): the longest such candidate.
+        _ => {
+            let f = found.to_lowercase();
+            candidates
+                .iter()
+                .filter(|c| {
+                    let c = c.to_lowercase();
+                    c.len().min(f.len()) >= 5 && (f.starts_with(&c) || c.starts_with(&f))
+                })
+                .max_by_key(|c| c.len())
+                .map_or(String::new(), |c| format!(" (did you mean \"{c}\"?)"))
+        }
     }
 }
 
@@ -1341,6 +1353,25 @@ fn improve_serde_message(m: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_name_cut_short_or_lengthened_is_suggested_though_many_letters_differ() {
+        let metrics = ["hours_to_50", "hours_to_95", "forced_restarts"];
+        assert_eq!(
+            super::suggest("hours_to_95_percent", &metrics),
+            " (did you mean \"hours_to_95\"?)"
+        );
+        assert_eq!(
+            super::suggest(
+                "expeditedQualityUpdate",
+                &["expeditedQualityUpdateReference"]
+            ),
+            " (did you mean \"expeditedQualityUpdateReference\"?)"
+        );
+        // Short prefixes say nothing.
+        assert_eq!(super::suggest("hou", &metrics), "");
+        assert_eq!(super::suggest("completely_else", &metrics), "");
+    }
+
     use super::*;
 
     const MINIMAL: &str = r##"
