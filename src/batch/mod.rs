@@ -459,7 +459,6 @@ fn percentile_label(q: f64) -> String {
     format!("p{}", (q * 100.0 * 1e6).round() / 1e6)
 }
 
-/// Terminal lines for expectations.
 /// The terminal's lines for the replications of one scenario (`rollsim run --replications`),
 /// which otherwise shows replication 0 alone: per deployment the spread of the time to 95 %, the
 /// median forced restarts and devices hit, and in how many runs a monitoring rule fired.
@@ -468,27 +467,12 @@ pub fn replication_lines(results: &[VariantResult]) -> String {
         return String::new();
     };
     let n = v.runs.len();
-    let at = |name: &str| report::METRICS.iter().position(|m| *m == name);
-    let (Some(h95), Some(forced), Some(hits), Some(fired)) = (
-        at("hours_to_95"),
-        at("forced_restarts"),
-        at("issue_hits"),
-        at("rule_fired_hours"),
-    ) else {
-        return String::new();
-    };
     let hours = |x: Option<f64>| x.map_or("never".into(), |h| format!("{h:.1} h"));
     let mut t = format!(
         "  the lines above are replication 0; across all {n} replications (runs.csv, bands.csv):\n"
     );
     for (d, name) in v.deployments.iter().enumerate() {
-        let values = |k: usize| -> Vec<Option<f64>> {
-            v.runs
-                .iter()
-                .map(|(_, m)| m.get(d).and_then(|m| m.get(k).copied().flatten()))
-                .collect()
-        };
-        let h = values(h95);
+        let h = v.values(d, "hours_to_95");
         let missed = h.iter().filter(|x| x.is_none()).count();
         let time = if missed == n {
             format!("95 % in none of {n}")
@@ -507,16 +491,20 @@ pub fn replication_lines(results: &[VariantResult]) -> String {
         };
         let mut line = format!(
             "    {name}: {time}; forced restarts {} (median)",
-            num(expect::quantile(&values(forced), 0.5)),
+            num(expect::quantile(&v.values(d, "forced_restarts"), 0.5)),
         );
-        let hit = values(hits);
+        let hit = v.values(d, "issue_hits");
         if hit.iter().any(|x| x.is_some_and(|x| x > 0.0)) {
             line.push_str(&format!(
                 "; devices hit by issues {} (median)",
                 num(expect::quantile(&hit, 0.5))
             ));
         }
-        let fired_in = values(fired).iter().filter(|x| x.is_some()).count();
+        let fired_in = v
+            .values(d, "rule_fired_hours")
+            .iter()
+            .filter(|x| x.is_some())
+            .count();
         if fired_in > 0 {
             line.push_str(&format!("; a monitoring rule fired in {fired_in} of {n}"));
         }
@@ -526,6 +514,7 @@ pub fn replication_lines(results: &[VariantResult]) -> String {
     t
 }
 
+/// Terminal lines for expectations.
 pub fn outcome_lines(outcomes: &[Outcome]) -> String {
     outcomes
         .iter()
