@@ -21,7 +21,7 @@ use crate::mem::{filled, prefetch};
 use crate::metrics::{N_STATES, Recorder, State, segment_rows};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
-use crate::service::{IssueStats, Outbox, RuleFiring, ScanAnswer, Service, ServiceEvent};
+use crate::service::{IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service, ServiceEvent};
 use crate::time::{HOUR, LocalClock, Time};
 
 /// A deployment log entry (for `events.csv`; state changes also go to `summary.json`).
@@ -69,6 +69,8 @@ pub struct RunResult {
     pub issues: Vec<IssueStats>,
     /// Monitoring rules that fired.
     pub firings: Vec<RuleFiring>,
+    /// Monitoring rules in force at the end that never fired, with how close they came.
+    pub rules_not_fired: Vec<RuleMiss>,
     /// Per content: distinct devices hit by any of its hidden issues.
     pub content_hits: Vec<u64>,
     /// Per content: distinct devices found ineligible for it.
@@ -153,6 +155,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         replication,
         issues: world.service.issue_stats.clone(),
         firings: world.service.firings.clone(),
+        rules_not_fired: world.service.rules_not_fired(),
         content_hits: world.service.content_hits.clone(),
         content_ineligible: world.service.content_ineligible.clone(),
         recorder: world.rec,

@@ -166,6 +166,10 @@ pub struct DeploymentSummary {
     pub paused_by_monitoring_hours: Option<f64>,
     /// Every rule firing.
     pub rule_firings: Vec<RuleFiringOut>,
+    /// The monitoring rules in force at the end that never fired, with the highest share their
+    /// signal reached (absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules_not_fired: Vec<RuleMissOut>,
     /// Deployment state changes.
     pub state_changes: Vec<StateChangeOut>,
 }
@@ -248,6 +252,28 @@ pub struct RuleFiringOut {
     pub issue_hits: u64,
 }
 
+/// A monitoring rule that never fired, in `summary.json`: how close it came.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct RuleMissOut {
+    /// `rollback` or `ineligible`.
+    pub signal: String,
+    /// Threshold in percent.
+    pub threshold: u8,
+    /// `alertError`, `pauseDeployment` or `offerFallback`.
+    pub action: String,
+    /// Hours since start when the signal's share of the denominator was highest (null when the
+    /// rule was never judged: no report came, or the denominator stayed below
+    /// `monitoring_min_devices`).
+    pub peak_hours: Option<f64>,
+    /// Signals counted then.
+    pub peak_signals: Option<u64>,
+    /// Denominator then.
+    pub peak_denominator: Option<u64>,
+    /// What the denominator counts, for the terminal.
+    #[serde(skip)]
+    pub counted: &'static str,
+}
+
 /// One hidden issue in `summary.json`.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct IssueOut {
@@ -309,6 +335,10 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 .iter()
                 .filter(|f| f.deployment as usize == d)
                 .collect();
+            let counted = match sc.safety.denominator {
+                Denominator::Offered => "offered",
+                Denominator::Installed => "installed",
+            };
             let reached = |pct: u32| {
                 THRESHOLDS
                     .iter()
@@ -360,11 +390,22 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                         action: f.action.to_string(),
                         signals: f.signals,
                         denominator: f.denominator,
-                        counted: match sc.safety.denominator {
-                            Denominator::Offered => "offered",
-                            Denominator::Installed => "installed",
-                        },
+                        counted,
                         issue_hits: f.devices_hit,
+                    })
+                    .collect(),
+                rules_not_fired: r
+                    .rules_not_fired
+                    .iter()
+                    .filter(|m| m.deployment as usize == d)
+                    .map(|m| RuleMissOut {
+                        signal: m.signal.to_string(),
+                        threshold: m.threshold,
+                        action: m.action.to_string(),
+                        peak_hours: m.peak.map(|p| hours_f64(p.at)),
+                        peak_signals: m.peak.map(|p| p.signals),
+                        peak_denominator: m.peak.map(|p| p.denominator),
+                        counted,
                     })
                     .collect(),
                 state_changes: r
@@ -716,6 +757,21 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
                 f.denominator,
                 f.counted,
                 f.issue_hits
+            ));
+        }
+        for m in &d.rules_not_fired {
+            let peak = match (m.peak_hours, m.peak_signals, m.peak_denominator) {
+                (Some(h), Some(sig), Some(den)) => format!(
+                    "highest {:.1} % at {h:.1} h ({sig} {} reports of {den} devices {})",
+                    share(sig, den) * 100.0,
+                    m.signal,
+                    m.counted
+                ),
+                _ => "never judged: no report, or too few devices counted".to_string(),
+            };
+            t.push_str(&format!(
+                "    rule {} {} % → {} did not fire; {peak}\n",
+                m.signal, m.threshold, m.action
             ));
         }
     }

@@ -37,7 +37,8 @@ use crate::rng::{RunKey, Stream, StreamRng};
 use crate::time::{Secs, Time};
 pub use rollout::{Ordering, Rollout};
 pub use safety::{
-    Denominator, IssueDef, IssueStats, Known, Release, Report, RuleFiring, SafetyParams,
+    Denominator, IssueDef, IssueStats, Known, Release, Report, RuleFiring, RuleMiss, RulePeak,
+    SafetyParams,
 };
 
 /// One piece of deployable content.
@@ -448,6 +449,9 @@ pub struct DeploymentRun {
     pub reported: [u64; 3],
     /// Per monitoring rule of the current settings: whether it has fired.
     fired: Vec<bool>,
+    /// Per monitoring rule of the current settings: the highest share its signal reached while
+    /// it had not fired, at moments it was judged (see [`RulePeak`]).
+    peaks: Vec<Option<RulePeak>>,
     /// Devices whose wave came while they were held; offered when the hold is released.
     held_back: Vec<u32>,
     /// Devices found ineligible for the content.
@@ -655,6 +659,7 @@ impl<'a> Service<'a> {
                 offered_count: 0,
                 reported: [0; 3],
                 fired: vec![false; d.settings.monitoring.len()],
+                peaks: vec![None; d.settings.monitoring.len()],
                 held_back: Vec::new(),
                 ineligible: DeviceSet::with_len(n),
             };
@@ -1900,6 +1905,51 @@ mod tests {
         let mut s = Service::new(&c, &d, &groups, &actions, &[], &SP, &f, RunKey::new(1, 0));
         run_all(&mut s, 200);
         assert_eq!(offered(&s, 4), vec![0, 2, 3]);
+    }
+
+    #[test]
+    fn a_rule_that_never_fires_reports_the_highest_share_its_signal_reached_and_when() {
+        let c = contents();
+        let rule = MonitoringRule {
+            signal: Signal::Rollback,
+            threshold: 30,
+            action: RuleAction::PauseDeployment,
+        };
+        let settings = Settings {
+            monitoring: vec![rule],
+            ..Settings::default()
+        };
+        let d = vec![dep(0, settings)];
+        let f = fleet(10);
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
+        run_all(&mut s, 0);
+        let never = s.rules_not_fired();
+        assert_eq!(never.len(), 1);
+        assert_eq!(never[0].peak, None, "no report yet: never judged");
+        // 10 offered: 1, 2, then 2 again (equal shares keep the first moment).
+        for (t, dev) in [(10, 0), (20, 1)] {
+            let mut out = Outbox::default();
+            s.handle(ServiceEvent::Report(0, dev, Report::Rollback), t, &mut out);
+        }
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Report(0, 2, Report::Ineligible), 30, &mut out);
+        let never = s.rules_not_fired();
+        assert_eq!(
+            never[0].peak,
+            Some(RulePeak {
+                at: 20,
+                signals: 2,
+                denominator: 10
+            })
+        );
+        assert_eq!((never[0].signal, never[0].threshold), ("rollback", 30));
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::Report(0, 3, Report::Rollback), 40, &mut out);
+        assert_eq!(s.firings.len(), 1, "3 of 10 reaches 30 %");
+        assert!(
+            s.rules_not_fired().is_empty(),
+            "a rule that fired is not listed"
+        );
     }
 
     #[test]

@@ -168,6 +168,51 @@ pub struct RuleFiring {
     pub devices_hit: u64,
 }
 
+/// The highest share a monitoring rule's signal reached while the rule had not fired, at the
+/// moments the rule was judged (a report arrived with at least `min_devices` in the
+/// denominator): how close the rule came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RulePeak {
+    /// When it was first reached.
+    pub at: Time,
+    /// Signals counted.
+    pub signals: u64,
+    /// Denominator then.
+    pub denominator: u64,
+}
+
+/// A monitoring rule in force at the end that never fired (since its settings were last
+/// written), with the highest share its signal reached.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleMiss {
+    /// Deployment index.
+    pub deployment: u16,
+    /// `signal`, `threshold`, `action` as written.
+    pub signal: &'static str,
+    /// Threshold in percent.
+    pub threshold: u8,
+    /// Action.
+    pub action: &'static str,
+    /// The highest share reached; none when the rule was never judged (no report came, or the
+    /// denominator stayed below `min_devices`).
+    pub peak: Option<RulePeak>,
+}
+
+fn signal_name(s: Signal) -> &'static str {
+    match s {
+        Signal::Rollback => "rollback",
+        Signal::Ineligible => "ineligible",
+    }
+}
+
+fn action_name(a: RuleAction) -> &'static str {
+    match a {
+        RuleAction::AlertError => "alertError",
+        RuleAction::PauseDeployment => "pauseDeployment",
+        RuleAction::OfferFallback => "offerFallback",
+    }
+}
+
 use super::{DeviceSet, Outbox, RuleAction, Service, ServiceEvent, Signal, Touch};
 use crate::client::Category;
 use crate::fleet::Fleet;
@@ -530,29 +575,28 @@ impl Service<'_> {
                 Signal::Rollback => self.deps[d].reported[0],
                 Signal::Ineligible => self.deps[d].reported[1],
             };
+            let judged = denominator > 0 && denominator >= self.safety.min_devices;
             let fires = if rule.action == RuleAction::OfferFallback {
                 signals > 0 // the threshold is ignored for offerFallback
             } else {
-                denominator > 0
-                    && denominator >= self.safety.min_devices
-                    && signals * 100 >= u64::from(rule.threshold) * denominator
+                judged && signals * 100 >= u64::from(rule.threshold) * denominator
             };
             if !fires {
+                if judged && let Some(peak) = self.deps[d].peaks.get_mut(ri) {
+                    // Cross-multiplied, so equal shares keep the first moment.
+                    if peak.is_none_or(|p| signals * p.denominator > p.signals * denominator) {
+                        *peak = Some(RulePeak {
+                            at: t,
+                            signals,
+                            denominator,
+                        });
+                    }
+                }
                 continue;
             }
             self.deps[d].fired[ri] = true;
             let devices_hit = self.content_hits[self.defs[d].content as usize];
-            let (signal, action) = (
-                match rule.signal {
-                    Signal::Rollback => "rollback",
-                    Signal::Ineligible => "ineligible",
-                },
-                match rule.action {
-                    RuleAction::AlertError => "alertError",
-                    RuleAction::PauseDeployment => "pauseDeployment",
-                    RuleAction::OfferFallback => "offerFallback",
-                },
-            );
+            let (signal, action) = (signal_name(rule.signal), action_name(rule.action));
             self.firings.push(RuleFiring {
                 deployment: dep,
                 rule: ri as u16,
@@ -594,11 +638,32 @@ impl Service<'_> {
         }
     }
 
+    /// The monitoring rules in force at the end that have not fired, per deployment in order.
+    pub fn rules_not_fired(&self) -> Vec<RuleMiss> {
+        let mut v = Vec::new();
+        for (d, dep) in self.deps.iter().enumerate() {
+            for (ri, rule) in dep.settings.monitoring.iter().enumerate() {
+                if dep.fired.get(ri).copied().unwrap_or(true) {
+                    continue;
+                }
+                v.push(RuleMiss {
+                    deployment: d as u16,
+                    signal: signal_name(rule.signal),
+                    threshold: rule.threshold,
+                    action: action_name(rule.action),
+                    peak: dep.peaks.get(ri).copied().flatten(),
+                });
+            }
+        }
+        v
+    }
+
     /// After a PATCH that writes the monitoring rules: they start afresh; a monitoring pause
     /// stays only if a pausing rule fires again at the current counts.
     pub(super) fn rules_changed(&mut self, dep: u16, t: Time, out: &mut Outbox) {
         let d = dep as usize;
         self.deps[d].fired = vec![false; self.deps[d].settings.monitoring.len()];
+        self.deps[d].peaks = vec![None; self.deps[d].settings.monitoring.len()];
         self.deps[d].monitoring_pause = false;
         self.evaluate_rules(dep, t, out);
     }

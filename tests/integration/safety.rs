@@ -432,6 +432,57 @@ fn the_shipped_safety_scenarios_show_rules_and_holds_at_work() {
 }
 
 #[test]
+fn a_rule_that_never_fired_says_how_close_it_came_on_the_terminal_and_in_the_summary() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/safety-false-alarm.toml");
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("run");
+    let run = rollsim()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    // The admin's PATCH replaces the first rule, which fired, with a 20 % rule that does not.
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("did not fire"))
+        .unwrap_or_else(|| panic!("no did-not-fire line in:\n{stdout}"));
+    assert!(
+        line.contains("rule rollback 20 % → pauseDeployment did not fire; highest "),
+        "{line}"
+    );
+    let s = summary(&out);
+    let miss = &s["deployments"][0]["rules_not_fired"][0];
+    assert_eq!(miss["threshold"], 20);
+    let (sig, den) = (
+        miss["peak_signals"].as_u64().expect("signals"),
+        miss["peak_denominator"].as_u64().expect("denominator"),
+    );
+    assert!(
+        den > 0 && sig * 100 < 20 * den,
+        "below the threshold: {sig}/{den}"
+    );
+    assert!(miss["peak_hours"].as_f64().is_some_and(|h| h > 0.0));
+    let none = dir.path().join("none");
+    rollsim()
+        .arg("run")
+        .arg(scenario.with_file_name("safety-driver-issue-no-rules.toml"))
+        .arg("--out")
+        .arg(&none)
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert!(
+        summary(&none)["deployments"][0]
+            .get("rules_not_fired")
+            .is_none(),
+        "a deployment without rules has no such list"
+    );
+}
+
+#[test]
 fn ineligible_devices_are_reported_and_an_offer_fallback_rule_fires() {
     let segments = segment("new", 90, r#"cpu = "new""#) + &segment("old", 10, r#"cpu = "old""#);
     let rest = format!(
