@@ -316,7 +316,7 @@ fn run_scenario(
             seed,
         };
         let bar = progress(reps, quiet || reps == 1);
-        let results = batch::run_all(&[job], reps, threads(jobs), &|| bar.inc(1), None, None)?;
+        let results = batch::run_all(&[job], reps, threads(jobs), &|_| bar.inc(1), None, None)?;
         bar.finish_and_clear();
         if reps > 1 {
             files.push(("bands.csv", batch::bands_csv(&results)?));
@@ -635,6 +635,13 @@ fn batch(
         sim::check_memory(&v.scenario, concurrent_runs(jobs, mine))?;
     }
     let bar = progress(mine, quiet);
+    let reused = std::sync::atomic::AtomicU64::new(0);
+    let tick = |from_record: bool| {
+        if from_record {
+            reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        bar.inc(1);
+    };
     let write_err = |p: &Path, e: std::io::Error| Error::Write {
         path: p.to_path_buf(),
         message: e.to_string(),
@@ -643,14 +650,7 @@ fn batch(
         // A shard (even 1/1) keeps its run records and a manifest; `merge` aggregates.
         let runs = out.join("runs");
         prepare_records(&runs, &id, resume)?;
-        batch::run_all(
-            &list,
-            reps,
-            threads(jobs),
-            &|| bar.inc(1),
-            Some(&runs),
-            Some(shard),
-        )?;
+        batch::run_all(&list, reps, threads(jobs), &tick, Some(&runs), Some(shard))?;
         bar.finish_and_clear();
         let sweep_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let manifest = serde_json::json!({
@@ -667,6 +667,9 @@ fn batch(
         std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
         let fin = out.join("manifest.json");
         std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))?;
+        if resume && !quiet {
+            println!("{}", reused_line(reused.into_inner(), mine, &runs));
+        }
         if !quiet {
             println!(
                 "{}: shard {}/{}: {mine} of {total} runs; records in {}",
@@ -681,16 +684,21 @@ fn batch(
     // Run records live beside the output folder: `--resume` reuses them after an interruption.
     let partial = PathBuf::from(format!("{}.runs", out.display()));
     prepare_records(&partial, &id, resume)?;
-    let results = batch::run_all(
-        &list,
-        reps,
-        threads(jobs),
-        &|| bar.inc(1),
-        Some(&partial),
-        None,
-    )?;
+    let results = batch::run_all(&list, reps, threads(jobs), &tick, Some(&partial), None)?;
     bar.finish_and_clear();
+    if resume && !quiet {
+        println!("{}", reused_line(reused.into_inner(), mine, &partial));
+    }
     batch_outputs(path, &sweep, &results, reps, &out, quiet)
+}
+
+/// What `--resume` took from the records folder `dir`.
+fn reused_line(reused: u64, runs: u64, dir: &Path) -> String {
+    format!(
+        "--resume: {reused} of {runs} runs reused from {}, {} run now",
+        dir.display(),
+        runs - reused.min(runs)
+    )
 }
 
 /// Name of the file in a records folder that holds the identity of the batch the records are of.
@@ -778,6 +786,7 @@ fn batch_outputs(
             count(reps, "replication"),
             out.display()
         );
+        print!("{}", batch::variant_lines(results));
         print!("{}", batch::outcome_lines(&outcomes));
     }
     Ok(gate(&outcomes))

@@ -89,12 +89,13 @@ impl Shard {
 /// Runs `reps` replications of every job (each with its seed) on `threads` threads. With
 /// `store`, each run's record is kept in that folder (written atomically) and runs whose record is
 /// already there are not run again (`--resume`); with a shard, only that shard's runs are run and
-/// nothing is aggregated (`merge` does it). `progress` is called after each run.
+/// nothing is aggregated (`merge` does it). `progress` is called after each run, told whether
+/// its record was reused from `store`.
 pub fn run_all(
     jobs_list: &[Job<'_>],
     reps: u64,
     threads: usize,
-    progress: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(bool) + Sync),
     store: Option<&std::path::Path>,
     shard: Option<Shard>,
 ) -> Result<Vec<VariantResult>, Error> {
@@ -116,17 +117,20 @@ pub fn run_all(
                     .map(|&r| {
                         let k = vi as u64 * reps + r;
                         let rec = match store.and_then(|d| record::load(d, k)) {
-                            Some(rec) => rec,
+                            Some(rec) => {
+                                progress(true);
+                                rec
+                            }
                             None => {
                                 let res = sim::run(sc, seed, r);
                                 let rec = RunRecord::from_run(k, seed, sc, &res);
                                 if let Some(d) = store {
                                     record::save(d, &rec)?;
                                 }
+                                progress(false);
                                 rec
                             }
                         };
-                        progress();
                         Ok(rec)
                     })
                     .collect()
@@ -460,58 +464,110 @@ fn percentile_label(q: f64) -> String {
 }
 
 /// The terminal's lines for the replications of one scenario (`rollsim run --replications`),
-/// which otherwise shows replication 0 alone: per deployment the spread of the time to 95 %, the
-/// median forced restarts and devices hit, and in how many runs a monitoring rule fired.
+/// which otherwise shows replication 0 alone: a line per deployment (see [`deployment_line`]).
 pub fn replication_lines(results: &[VariantResult]) -> String {
     let Some(v) = results.first() else {
         return String::new();
     };
-    let n = v.runs.len();
-    let hours = |x: Option<f64>| x.map_or("never".into(), |h| format!("{h:.1} h"));
     let mut t = format!(
-        "  the lines above are replication 0; across all {n} replications (runs.csv, bands.csv):\n"
+        "  the lines above are replication 0; across all {} replications (runs.csv, bands.csv):\n",
+        v.runs.len()
     );
-    for (d, name) in v.deployments.iter().enumerate() {
-        let h = v.values(d, "hours_to_95");
-        let missed = h.iter().filter(|x| x.is_none()).count();
-        let time = if missed == n {
-            format!("95 % in none of {n}")
-        } else {
-            format!(
-                "95 % at {} (median; p5 {}, p95 {}{})",
-                hours(expect::quantile(&h, 0.5)),
-                hours(expect::quantile(&h, 0.05)),
-                hours(expect::quantile(&h, 0.95)),
-                if missed > 0 {
-                    format!("; not held at the end in {missed} of {n}")
-                } else {
-                    String::new()
-                },
-            )
-        };
-        let mut line = format!(
-            "    {name}: {time}; forced restarts {} (median)",
-            num(expect::quantile(&v.values(d, "forced_restarts"), 0.5)),
-        );
-        let hit = v.values(d, "issue_hits");
-        if hit.iter().any(|x| x.is_some_and(|x| x > 0.0)) {
-            line.push_str(&format!(
-                "; devices hit by issues {} (median)",
-                num(expect::quantile(&hit, 0.5))
-            ));
-        }
-        let fired_in = v
-            .values(d, "rule_fired_hours")
-            .iter()
-            .filter(|x| x.is_some())
-            .count();
-        if fired_in > 0 {
-            line.push_str(&format!("; a monitoring rule fired in {fired_in} of {n}"));
-        }
-        t.push_str(&line);
-        t.push('\n');
+    for d in 0..v.deployments.len() {
+        t.push_str(&format!("    {}\n", deployment_line(v, d)));
     }
     t
+}
+
+/// Most variants the terminal lists after a batch; the rest are in `variants.csv`.
+const VARIANT_LINES: usize = 12;
+
+/// The terminal's answer after a batch: per variant a line per deployment (see
+/// [`deployment_line`]). A deployment whose line is the same in every variant (one the sweep
+/// does not vary: common random numbers make its runs identical) is listed once, after them.
+pub fn variant_lines(results: &[VariantResult]) -> String {
+    let Some(first) = results.first() else {
+        return String::new();
+    };
+    let lines: Vec<Vec<String>> = results
+        .iter()
+        .map(|v| {
+            (0..v.deployments.len())
+                .map(|d| deployment_line(v, d))
+                .collect()
+        })
+        .collect();
+    let same = |d: usize| results.len() > 1 && lines.iter().all(|l| l.get(d) == lines[0].get(d));
+    let mut t = String::new();
+    for (v, l) in results.iter().zip(&lines).take(VARIANT_LINES) {
+        t.push_str(&format!("  {}:\n", v.name));
+        for (d, line) in l.iter().enumerate() {
+            if !same(d) {
+                t.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    if results.len() > VARIANT_LINES {
+        t.push_str(&format!(
+            "  … and {} more variants in variants.csv\n",
+            results.len() - VARIANT_LINES
+        ));
+    }
+    for d in (0..first.deployments.len()).filter(|&d| same(d)) {
+        t.push_str(&format!("  the same in every variant: {}\n", lines[0][d]));
+    }
+    t
+}
+
+/// One deployment across a variant's runs: the spread of the time to 95 %, the median forced
+/// restarts and restarts in active hours, the median devices hit (when any run had a hit) and
+/// in how many runs a monitoring rule fired.
+fn deployment_line(v: &VariantResult, d: usize) -> String {
+    let n = v.runs.len();
+    let name = v.deployments.get(d).map_or("", String::as_str);
+    let hours = |x: Option<f64>| x.map_or("never".into(), |h| format!("{h:.1} h"));
+    let median = |metric: &str| num(expect::quantile(&v.values(d, metric), 0.5));
+    let h = v.values(d, "hours_to_95");
+    let missed = h.iter().filter(|x| x.is_none()).count();
+    let time = if missed == n {
+        format!("95 % in none of {n}")
+    } else if n == 1 {
+        format!("95 % at {}", hours(h[0]))
+    } else {
+        format!(
+            "95 % at {} (median; p5 {}, p95 {}{})",
+            hours(expect::quantile(&h, 0.5)),
+            hours(expect::quantile(&h, 0.05)),
+            hours(expect::quantile(&h, 0.95)),
+            if missed > 0 {
+                format!("; not held at the end in {missed} of {n}")
+            } else {
+                String::new()
+            },
+        )
+    };
+    let of = if n == 1 { "" } else { " (median)" };
+    let mut line = format!(
+        "{name}: {time}; forced restarts {}, restarts in active hours {}{of}",
+        median("forced_restarts"),
+        median("restarts_in_active_hours"),
+    );
+    let hit = v.values(d, "issue_hits");
+    if hit.iter().any(|x| x.is_some_and(|x| x > 0.0)) {
+        line.push_str(&format!(
+            "; devices hit by issues {}{of}",
+            median("issue_hits")
+        ));
+    }
+    let fired_in = v
+        .values(d, "rule_fired_hours")
+        .iter()
+        .filter(|x| x.is_some())
+        .count();
+    if fired_in > 0 {
+        line.push_str(&format!("; a monitoring rule fired in {fired_in} of {n}"));
+    }
+    line
 }
 
 /// Terminal lines for expectations.
@@ -549,6 +605,81 @@ mod tests {
         assert_eq!(percentile_label(0.999), "p99.9");
         assert_eq!(percentile_label(0.0), "p0");
         assert_eq!(percentile_label(1.0), "p100");
+    }
+
+    /// A variant whose runs give deployment `d` the metric values `metric_of(d, metric)`.
+    fn variant(
+        name: &str,
+        runs: u64,
+        metric_of: impl Fn(usize, &str) -> Option<f64>,
+    ) -> VariantResult {
+        let deployments = vec!["a".to_string(), "b".to_string()];
+        let per_dep = |d: usize| report::METRICS.iter().map(|m| metric_of(d, m)).collect();
+        VariantResult {
+            name: name.into(),
+            params: Vec::new(),
+            bands: Bands::new(2, 1),
+            runs: (0..runs)
+                .map(|r| (r, vec![per_dep(0), per_dep(1)]))
+                .collect(),
+            deployments,
+            start_unix: 0,
+            sample: 3600,
+            horizon: 3600,
+        }
+    }
+
+    #[test]
+    fn a_batch_lists_each_variant_and_a_deployment_the_sweep_does_not_change_once() {
+        let v = |name: &str, hours: f64| {
+            variant(name, 3, move |d, m| match (d, m) {
+                (0, "hours_to_95") => Some(hours),
+                (_, "hours_to_95") => Some(50.0),
+                (_, "rule_fired_hours") => None,
+                _ => Some(0.0),
+            })
+        };
+        let text = variant_lines(&[v("grace=0", 10.0), v("grace=2", 40.0)]);
+        assert_eq!(
+            text,
+            "  grace=0:\n    a: 95 % at 10.0 h (median; p5 10.0 h, p95 10.0 h); forced restarts 0, restarts in active hours 0 (median)\n  \
+             grace=2:\n    a: 95 % at 40.0 h (median; p5 40.0 h, p95 40.0 h); forced restarts 0, restarts in active hours 0 (median)\n  \
+             the same in every variant: b: 95 % at 50.0 h (median; p5 50.0 h, p95 50.0 h); forced restarts 0, restarts in active hours 0 (median)\n"
+        );
+        let many: Vec<_> = (0..VARIANT_LINES + 3)
+            .map(|i| v(&format!("v{i}"), i as f64))
+            .collect();
+        let text = variant_lines(&many);
+        assert!(
+            text.contains("  … and 3 more variants in variants.csv\n"),
+            "{text}"
+        );
+        assert!(!text.contains(&format!("v{VARIANT_LINES}:")), "{text}");
+    }
+
+    #[test]
+    fn a_deployment_line_counts_the_runs_a_rule_fired_in_and_the_runs_that_missed_95() {
+        let v = variant("x", 4, |_, m| match m {
+            "hours_to_95" => Some(5.0),
+            "rule_fired_hours" => Some(1.0),
+            "issue_hits" => Some(7.0),
+            _ => Some(2.0),
+        });
+        let mut v = v;
+        v.runs[3].1[0][report::METRICS
+            .iter()
+            .position(|m| *m == "hours_to_95")
+            .unwrap()] = None;
+        v.runs[3].1[0][report::METRICS
+            .iter()
+            .position(|m| *m == "rule_fired_hours")
+            .unwrap()] = None;
+        let line = deployment_line(&v, 0);
+        assert!(line.contains("; not held at the end in 1 of 4"), "{line}");
+        assert!(
+            line.ends_with("; devices hit by issues 7 (median); a monitoring rule fired in 3 of 4"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -307,6 +307,33 @@ fn three_shards_merged_give_the_bytes_of_the_unsharded_batch() {
 }
 
 #[test]
+fn a_batch_prints_each_variants_median_time_to_95_as_variants_csv_has_it() {
+    let (case, path) = sweep_case(SWEEP);
+    let out = case.out("b");
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    let mut r = csv::Reader::from_path(out.join("variants.csv")).expect("variants.csv");
+    let header = r.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (v, h) = (col("variant"), col("hours_to_95_p50"));
+    let mut seen = 0;
+    for row in r.records() {
+        let row = row.expect("row");
+        let hours: f64 = row[h].parse().expect("hours");
+        let expected = format!("  {}:\n    q: 95 % at {hours:.1} h (median;", &row[v]);
+        assert!(stdout.contains(&expected), "{expected:?} not in:\n{stdout}");
+        seen += 1;
+    }
+    assert_eq!(seen, 2, "one row per variant");
+}
+
+#[test]
 fn resume_after_losing_some_runs_reproduces_the_same_outputs() {
     let (case, path) = sweep_case(SWEEP);
     let out = case.out("b");
@@ -319,7 +346,19 @@ fn resume_after_losing_some_runs_reproduces_the_same_outputs() {
     for k in [1, 4, 6] {
         std::fs::remove_file(records.join(format!("run-{k:08}.bin"))).expect("record");
     }
-    batch_cmd(&path, &out, &["--resume"]);
+    let again = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .arg("--resume")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&again.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("--resume: 5 of 8 runs reused from ") && stdout.contains(", 3 run now"),
+        "{stdout}"
+    );
     for (f, b) in ["runs.csv", "bands.csv", "variants.csv"].iter().zip(before) {
         assert_eq!(read(&out, f), b, "{f}");
     }
