@@ -52,6 +52,7 @@ pub(super) struct RawGroup {
     filter: Option<String>,
     share: Option<f64>,
     devices: Option<Vec<String>>,
+    excluding: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -310,7 +311,8 @@ fn groups(
         graph_ids: &empty,
         inventory,
     };
-    raw.iter()
+    let defs: Vec<GroupDef> = raw
+        .iter()
         .map(|(name, g)| {
             let path = format!("groups.{name}");
             if seg_names.contains(&name.as_str()) || name == "all" {
@@ -369,6 +371,24 @@ fn groups(
                 }
                 def.share = Some(s);
             }
+            let group_names: Vec<&str> = raw.keys().map(String::as_str).collect();
+            for (i, x) in g.excluding.iter().flatten().enumerate() {
+                match group_names.iter().position(|n| n == x) {
+                    Some(k) if group_names[k] == name => c.fail(
+                        format!("{path}.excluding[{i}]"),
+                        format!("a group cannot exclude itself, found \"{x}\""),
+                    ),
+                    Some(k) => def.excluding.push(k as u16),
+                    None => c.fail(
+                        format!("{path}.excluding[{i}]"),
+                        format!(
+                            "no group named \"{x}\"{}; groups are {}",
+                            suggest(x, &group_names),
+                            group_names.join(", ")
+                        ),
+                    ),
+                }
+            }
             for (i, d) in g.devices.iter().flatten().enumerate() {
                 match names.device(d) {
                     Some(Member::Device { segment, index }) => def.devices.push((segment, index)),
@@ -380,7 +400,24 @@ fn groups(
             }
             def
         })
-        .collect()
+        .collect();
+    for (gi, g) in defs.iter().enumerate() {
+        if let Some(circle) = crate::service::exclusion_circle(&defs, gi) {
+            c.fail(
+                format!("groups.{}.excluding", g.name),
+                format!(
+                    "groups cannot exclude each other in a circle ({}): each is drawn after those it excludes",
+                    circle
+                        .iter()
+                        .map(|&k| defs[k].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                ),
+            );
+            break;
+        }
+    }
+    defs
 }
 
 fn member_list(c: &mut Checker, names: &Names<'_>, path: &str, list: &[String]) -> Vec<Member> {
@@ -678,12 +715,57 @@ pub(super) fn service_side(
         start_unix,
         base,
     );
+    warn_overlapping_draws(c, &groups, &deployments);
     ServiceSide {
         contents,
         deployments,
         content_unknown: bodies.iter().map(|(v, _, _)| v.is_none()).collect(),
         groups,
         actions,
+    }
+}
+
+/// Warns of two groups in one audience that each draw a random share of devices both could
+/// hold, neither excluding the other: drawn independently, they overlap (rings meant to be
+/// disjoint are not), by about the product of the shares.
+fn warn_overlapping_draws(c: &mut Checker, groups: &[GroupDef], deployments: &[DeploymentDef]) {
+    let mut told = Vec::new();
+    for (di, d) in deployments.iter().enumerate() {
+        let drawn: Vec<usize> = d
+            .audience
+            .members
+            .iter()
+            .filter_map(|m| match m {
+                Member::Group(g) => Some(*g as usize),
+                _ => None,
+            })
+            .filter(|&g| groups.get(g).is_some_and(|x| x.share.is_some()))
+            .collect();
+        for (i, &a) in drawn.iter().enumerate() {
+            for &b in &drawn[i + 1..] {
+                let (ga, gb) = (&groups[a], &groups[b]);
+                let shared_segments = ga.segments.is_empty()
+                    || gb.segments.is_empty()
+                    || ga.segments.iter().any(|s| gb.segments.contains(s));
+                let excluded =
+                    ga.excluding.contains(&(b as u16)) || gb.excluding.contains(&(a as u16));
+                if a == b || excluded || !shared_segments || told.contains(&(a.min(b), a.max(b))) {
+                    continue;
+                }
+                told.push((a.min(b), a.max(b)));
+                let (sa, sb) = (ga.share.unwrap_or(1.0), gb.share.unwrap_or(1.0));
+                c.warnings.push(format!(
+                    "deployments[{di}].audience.members: groups \"{}\" and \"{}\" each draw a random share ({} and {}) independently, so about {:.2} % of the devices both could hold are in both; to make them disjoint rings, add excluding = [\"{}\"] to group \"{}\"",
+                    ga.name,
+                    gb.name,
+                    sa,
+                    sb,
+                    sa * sb * 100.0,
+                    ga.name,
+                    gb.name,
+                ));
+            }
+        }
     }
 }
 

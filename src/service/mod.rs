@@ -185,6 +185,9 @@ pub struct GroupDef {
     pub share: Option<f64>,
     /// Explicit devices (segment, index); with these alone the group is exactly them.
     pub devices: Vec<(u16, u32)>,
+    /// Groups (indexes) whose devices are left out before the share is drawn, so that rings
+    /// drawn at random are disjoint.
+    pub excluding: Vec<u16>,
 }
 
 /// What an admin action does.
@@ -588,11 +591,7 @@ impl<'a> Service<'a> {
     ) -> Self {
         let n = fleet.len();
         let segments: Vec<(u32, u32)> = fleet.segments.iter().map(|s| (s.first, s.len)).collect();
-        let groups = groups
-            .iter()
-            .enumerate()
-            .map(|(gi, g)| resolve_group(g, gi, fleet, &segments, key))
-            .collect();
+        let groups = resolve_groups(groups, fleet, &segments, key);
         let mut s = Self {
             contents,
             defs,
@@ -1383,28 +1382,113 @@ impl<'a> Service<'a> {
 }
 
 /// The devices of a group, sorted.
+/// A circle of `excluding` references through group `gi` (the groups in order, `gi` first and
+/// last), if there is one.
+pub fn exclusion_circle(groups: &[GroupDef], gi: usize) -> Option<Vec<usize>> {
+    fn walk(groups: &[GroupDef], start: usize, at: usize, path: &mut Vec<usize>) -> bool {
+        let Some(g) = groups.get(at) else {
+            return false;
+        };
+        for &x in &g.excluding {
+            let x = x as usize;
+            if x == start {
+                path.push(x);
+                return true;
+            }
+            if !path.contains(&x) {
+                path.push(x);
+                if walk(groups, start, x, path) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
+    let mut path = vec![gi];
+    walk(groups, gi, gi, &mut path).then_some(path)
+}
+
+/// Resolves every group, each after the groups it excludes (the scenario refuses circles; one
+/// that got through would resolve with the excluded group empty rather than loop).
+fn resolve_groups(
+    groups: &[GroupDef],
+    fleet: &Fleet,
+    segments: &[(u32, u32)],
+    key: RunKey,
+) -> Vec<Vec<u32>> {
+    fn resolve(
+        gi: usize,
+        groups: &[GroupDef],
+        ctx: (&Fleet, &[(u32, u32)], RunKey),
+        done: &mut Vec<Option<Vec<u32>>>,
+        busy: &mut Vec<bool>,
+    ) {
+        if done[gi].is_some() || busy[gi] {
+            return;
+        }
+        busy[gi] = true;
+        for &x in &groups[gi].excluding {
+            if (x as usize) < groups.len() {
+                resolve(x as usize, groups, ctx, done, busy);
+            }
+        }
+        let mut excluded: Vec<u32> = groups[gi]
+            .excluding
+            .iter()
+            .filter_map(|&x| done.get(x as usize).and_then(Option::as_ref))
+            .flatten()
+            .copied()
+            .collect();
+        excluded.sort_unstable();
+        done[gi] = Some(resolve_group(
+            &groups[gi],
+            gi,
+            ctx.0,
+            ctx.1,
+            ctx.2,
+            &excluded,
+        ));
+    }
+    let mut done = vec![None; groups.len()];
+    let mut busy = vec![false; groups.len()];
+    for gi in 0..groups.len() {
+        resolve(gi, groups, (fleet, segments, key), &mut done, &mut busy);
+    }
+    done.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+/// The devices of group `g` (index `gi`, which keys its random draw), leaving out `excluded`
+/// (sorted: the devices of the groups it excludes) before the share is drawn.
 fn resolve_group(
     g: &GroupDef,
     gi: usize,
     fleet: &Fleet,
     segments: &[(u32, u32)],
     key: RunKey,
+    excluded: &[u32],
 ) -> Vec<u32> {
     let mut devs: Vec<u32> = Vec::new();
+    let mut matching = 0usize;
     if g.filter.is_some() || !g.segments.is_empty() || g.devices.is_empty() {
         let matches = g.filter.as_ref().map(|f| f.matches(fleet));
         for (id, d) in fleet.devices().enumerate() {
             let in_seg = g.segments.is_empty() || g.segments.contains(&d.segment);
             let in_filter = matches.as_ref().is_none_or(|m| m[id]);
             if in_seg && in_filter {
-                devs.push(id as u32);
+                matching += 1;
+                if excluded.binary_search(&(id as u32)).is_err() {
+                    devs.push(id as u32);
+                }
             }
         }
     }
     // The share samples the matching devices only: devices named explicitly are in the group
-    // whatever the draw.
+    // whatever the draw. It is a share of all the matching devices, excluded ones too, so that
+    // rings read as shares of the fleet (First 1 %, Fast 9 %, Broad 90 %), drawn from those
+    // left; the last ring of shares adding up to more takes what is left.
     if let Some(share) = g.share {
-        let keep = (share * devs.len() as f64).round() as usize;
+        let keep = ((share * matching as f64).round() as usize).min(devs.len());
         let mut rng = key.rng(Stream::Group, gi as u64);
         for i in (1..devs.len()).rev() {
             let j = rand::RngExt::random_range(&mut rng, 0..=i);
@@ -2079,5 +2163,60 @@ mod tests {
             assert!(g.contains(&3), "seed {seed}: {g:?}");
             assert!(g.len() == 10 || g.len() == 11, "seed {seed}: {g:?}");
         }
+    }
+
+    #[test]
+    fn rings_drawn_with_excluding_are_disjoint_shares_of_the_fleet_and_the_last_takes_what_is_left()
+    {
+        let c = contents();
+        let d = vec![dep(0, Settings::default())];
+        let ring = |share: f64, excluding: Vec<u16>| GroupDef {
+            share: Some(share),
+            excluding,
+            ..GroupDef::default()
+        };
+        // Listed out of order on purpose: each ring is drawn after those it excludes.
+        let groups = vec![
+            ring(0.9, vec![1, 2]),
+            ring(0.01, vec![]),
+            ring(0.09, vec![1]),
+            ring(0.5, vec![0, 1]),
+        ];
+        let f = fleet(1000);
+        for seed in 1..10 {
+            let s = Service::new(&c, &d, &groups, &[], &[], &SP, &f, RunKey::new(seed, 0));
+            let (broad, first, fast) = (s.group(0), s.group(1), s.group(2));
+            assert_eq!((first.len(), fast.len(), broad.len()), (10, 90, 900));
+            let mut all: Vec<u32> = [first, fast, broad].concat();
+            all.sort_unstable();
+            all.dedup();
+            assert_eq!(
+                all.len(),
+                1000,
+                "seed {seed}: the rings cover the fleet once"
+            );
+            assert!(s.group(3).iter().all(|d| fast.contains(d)));
+            assert_eq!(
+                s.group(3).len(),
+                90,
+                "500 asked, but only fast's 90 are left"
+            );
+        }
+    }
+
+    #[test]
+    fn an_exclusion_circle_is_found_through_every_group_on_it() {
+        let g = |excluding: Vec<u16>| GroupDef {
+            excluding,
+            ..GroupDef::default()
+        };
+        let groups = vec![g(vec![1]), g(vec![2]), g(vec![0]), g(vec![0])];
+        assert_eq!(exclusion_circle(&groups, 0), Some(vec![0, 1, 2, 0]));
+        assert_eq!(exclusion_circle(&groups, 2), Some(vec![2, 0, 1, 2]));
+        assert_eq!(
+            exclusion_circle(&groups, 3),
+            None,
+            "it points into the circle, not on it"
+        );
     }
 }

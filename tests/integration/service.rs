@@ -1344,3 +1344,49 @@ settings = { userExperience = { offerAsOptional = false } }
         "{err}"
     );
 }
+
+#[test]
+fn rings_drawn_at_random_overlap_with_a_warning_unless_the_later_ring_excludes_the_earlier() {
+    let rings = |early: &str| {
+        service_scenario(
+            2000,
+            0,
+            "",
+            &format!(
+                r#"[groups]
+pilot = {{ share = 0.05 }}
+early = {{ {early} }}
+
+[[deployments]]
+name = "q"
+{QUALITY}
+audience = {{ members = ["pilot", "early"] }}
+"#
+            ),
+        )
+    };
+    let overlapping = Case::new(&rings("share = 0.25"));
+    let out = rollsim()
+        .arg("validate")
+        .arg(&overlapping.scenario)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains(r#"groups "pilot" and "early" each draw a random share (0.05 and 0.25) independently, so about 1.25 % of the devices both could hold are in both; to make them disjoint rings, add excluding = ["pilot"] to group "early""#),
+        "{err}"
+    );
+    let disjoint = Case::new(&rings(r#"share = 0.25, excluding = ["pilot"]"#));
+    let dir = disjoint.out("run");
+    let out = rollsim()
+        .arg("run")
+        .arg(&disjoint.scenario)
+        .arg("--out")
+        .arg(&dir)
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert!(out.get_output().stderr.is_empty(), "no warning");
+    // 5 % and 25 % of the fleet, none in both: 100 + 500 devices.
+    assert_eq!(summary(&dir)["deployments"][0]["devices_targeted"], 600);
+}
