@@ -26,7 +26,7 @@ use toml::Spanned;
 
 use super::expect::{self, Expectation, RawExpect};
 use crate::error::{Error, InputError, Problem};
-use crate::scenario::overrides::set_path;
+use crate::scenario::overrides::{BodySet, Target, set_path};
 use crate::scenario::{Checker, Scenario, located};
 
 #[derive(Deserialize, Debug)]
@@ -332,17 +332,18 @@ impl Sweep {
         })?;
         // The base must be valid on its own; its errors are its own file's.
         let base = Scenario::load(&base_path)?;
-        let base_doc: toml::Table = toml::from_str(&base_text).map_err(|e| {
-            Error::Input(InputError {
-                file: base_path.display().to_string(),
-                problems: vec![Problem {
-                    line: 0,
-                    column: 0,
-                    path: String::new(),
-                    message: e.to_string(),
-                }],
-            })
-        })?;
+        let base_doc: toml_edit::DocumentMut =
+            base_text.parse().map_err(|e: toml_edit::TomlError| {
+                Error::Input(InputError {
+                    file: base_path.display().to_string(),
+                    problems: vec![Problem {
+                        line: 0,
+                        column: 0,
+                        path: String::new(),
+                        message: format!("cannot be edited for the variants: {}", e.message()),
+                    }],
+                })
+            })?;
         let mut c = Checker::default();
         let replications = match raw.replications {
             None => 1,
@@ -470,27 +471,40 @@ impl Sweep {
         for (name, sets) in defs {
             let mut doc = base_doc.clone();
             let mut ok = true;
+            // Paths under the settings or content of a deployment with a Graph body change the
+            // body as read.
+            let mut bodies = Vec::new();
             for (path, value, at) in &sets {
-                if let Err(m) = set_path(&mut doc, path, value) {
-                    let (line, column) = *at;
-                    problems.push(Problem {
-                        line,
-                        column,
-                        path: path.clone(),
-                        message: m,
-                    });
-                    ok = false;
+                match set_path(&mut doc, path, value) {
+                    Ok(Target::Toml(_)) => {}
+                    Ok(Target::Body { field, path }) => bodies.push(BodySet {
+                        field,
+                        path,
+                        value: crate::scenario::graph::toml_to_json(value),
+                        // Problems are told at the sweep's path (below).
+                        origin: None,
+                    }),
+                    Err(m) => {
+                        let (line, column) = *at;
+                        problems.push(Problem {
+                            line,
+                            column,
+                            path: path.clone(),
+                            message: m,
+                        });
+                        ok = false;
+                    }
                 }
             }
             if !ok {
                 continue;
             }
-            let generated = toml::to_string(&doc).unwrap_or_default();
+            let generated = doc.to_string();
             let stem = base_path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            match Scenario::parse(
+            match Scenario::parse_with(
                 &generated,
                 &format!("{shown} (variant {name})"),
                 &stem,
@@ -498,6 +512,7 @@ impl Sweep {
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_default(),
+                bodies,
             ) {
                 Ok(mut sc) => {
                     // A variant that sets `simulation.seed` runs with it; the others with the

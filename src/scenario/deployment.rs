@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::graph::{self, AUDIENCE_LISTS, AssetKind, ContentDraft};
+use super::overrides::{BodySet, edited, set_json};
 use super::{Checker, suggest};
 use crate::client::Category;
 use crate::error::{InputError, Problem};
@@ -216,13 +217,11 @@ fn with_json<T>(
             return None;
         }
     };
-    if !c.inputs.iter().any(|(p, _)| p == rel) {
-        c.inputs.push((rel.to_string(), text.clone().into_bytes()));
-    }
     let shown = file.display().to_string();
-    let v: Value = match serde_json::from_str(&text) {
+    let mut v: Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
+            keep_input(c, rel, text.as_bytes());
             c.file_errors.push(InputError {
                 file: shown,
                 problems: vec![Problem {
@@ -235,6 +234,30 @@ fn with_json<T>(
             return None;
         }
     };
+    // Changes given by --set or a sweep, made before the body is checked; the run's copy of the
+    // body is the changed one, so that its folder reruns as it ran.
+    let sets: Vec<BodySet> = c
+        .bodies
+        .iter()
+        .filter(|b| b.field == field)
+        .cloned()
+        .collect();
+    for s in &sets {
+        match set_json(&mut v, &s.path, &s.value) {
+            Ok(at) => c.body_edits.push((field.to_string(), at, s.origin.clone())),
+            Err(m) => match &s.origin {
+                Some(origin) => c.fail(field, format!("{origin}: {m}")),
+                None => c.fail(field, format!("{}: {m}", s.path)),
+            },
+        }
+    }
+    if sets.is_empty() {
+        keep_input(c, rel, text.as_bytes());
+    } else {
+        let mut changed = serde_json::to_string_pretty(&v).unwrap_or_default();
+        changed.push('\n');
+        keep_input(c, rel, changed.as_bytes());
+    }
     let mut jc = Checker {
         inventory_failed: c.inventory_failed,
         json: true,
@@ -244,13 +267,45 @@ fn with_json<T>(
     c.warnings
         .extend(jc.warnings.drain(..).map(|w| format!("{shown}: {w}")));
     if !jc.problems.is_empty() {
-        let loc = super::locate::JsonLocator::new(&text);
+        let problems = body_problems(c, field, &text, jc.problems);
         c.file_errors.push(InputError {
             file: shown,
-            problems: super::located(jc.problems, |p| loc.position(p)),
+            problems,
         });
     }
     Some(out)
+}
+
+/// Lists file `rel` with the `bytes` read among the scenario's inputs, once per version.
+fn keep_input(c: &mut Checker, rel: &str, bytes: &[u8]) {
+    if !c.inputs.iter().any(|(p, b)| p == rel && b == bytes) {
+        c.inputs.push((rel.to_string(), bytes.to_vec()));
+    }
+}
+
+/// Problems of the Graph body named at scenario field `field`, located in its file `text`; one in
+/// a value that a --set changed names the option instead of a line of the file.
+fn body_problems(
+    c: &Checker,
+    field: &str,
+    text: &str,
+    problems: Vec<(String, String)>,
+) -> Vec<Problem> {
+    let loc = super::locate::JsonLocator::new(text);
+    let mut out = super::located(problems, |p| loc.position(p));
+    for p in &mut out {
+        let edit = c
+            .body_edits
+            .iter()
+            .rev()
+            .find(|(f, at, _)| f == field && edited(&p.path, at, |x| loc.has(x)));
+        if let Some((_, _, Some(origin))) = edit {
+            (p.line, p.column) = (0, 0);
+            p.message = format!("{} (from {origin})", p.message);
+        }
+    }
+    out.sort_by_key(|p| (p.line, p.column));
+    out
 }
 
 /// An instant or a duration after the scenario start, as seconds after the start.
@@ -514,7 +569,10 @@ pub(super) fn service_side(
                 if d.content.is_some() || d.settings.is_some() {
                     c.fail(
                         format!("{path}.graph"),
-                        "conflicts with content/settings: take them from the Graph file or write them here, not both",
+                        format!(
+                            "conflicts with content/settings: take them from the Graph file or write them here, not both (to change a value of the file's for a run, --set deployments.{}.settings.PATH=VALUE changes the body as read, as does that path in a sweep)",
+                            d.name
+                        ),
                     );
                 }
                 let parts = with_json(c, &format!("{path}.graph"), base, file, |jc, v| {
@@ -555,7 +613,12 @@ pub(super) fn service_side(
                     ..Checker::default()
                 };
                 let d = graph::content(&mut fc, "content", v, start_unix);
-                report_file_problems(c, raw[i].graph.as_deref(), base, fc);
+                report_file_problems(
+                    c,
+                    (&format!("deployments[{i}].graph"), raw[i].graph.as_deref()),
+                    base,
+                    fc,
+                );
                 d
             }
             None => graph::content(&mut Checker::default(), "", &Value::Null, start_unix),
@@ -639,7 +702,7 @@ pub(super) fn service_side(
                 draft.expedited_type,
                 draft.hotpatch_refusal(),
             );
-            report_file_problems(c, d.graph.as_deref(), base, fc);
+            report_file_problems(c, (&format!("{path}.graph"), d.graph.as_deref()), base, fc);
             s
         } else {
             graph::settings(
@@ -769,8 +832,14 @@ fn warn_overlapping_draws(c: &mut Checker, groups: &[GroupDef], deployments: &[D
     }
 }
 
-/// Moves problems found in a Graph file's content or settings into a file error.
-fn report_file_problems(c: &mut Checker, file: Option<&str>, base: &Path, fc: Checker) {
+/// Moves problems found in a Graph file's content or settings into a file error; `field` names
+/// the file in the scenario (`deployments[0].graph`).
+fn report_file_problems(
+    c: &mut Checker,
+    (field, file): (&str, Option<&str>),
+    base: &Path,
+    fc: Checker,
+) {
     let Some(rel) = file else { return };
     let path = base.join(rel);
     c.warnings.extend(
@@ -782,9 +851,8 @@ fn report_file_problems(c: &mut Checker, file: Option<&str>, base: &Path, fc: Ch
         return;
     }
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let loc = super::locate::JsonLocator::new(&text);
     let file = path.display().to_string();
-    let problems = super::located(fc.problems, |p| loc.position(p));
+    let problems = body_problems(c, field, &text, fc.problems);
     // One error per file, in file order: a PATCH body's settings are checked after the rest of
     // the body, and both are worth telling at once; a body used by two actions tells its
     // problem once.
@@ -1070,7 +1138,9 @@ fn actions(
                 c.problems.append(&mut ac.problems);
                 c.warnings.append(&mut ac.warnings);
             }
-            Some(rel) => report_file_problems(c, Some(rel), base, ac),
+            Some(rel) => {
+                report_file_problems(c, (&format!("actions[{i}].graph"), Some(rel)), base, ac)
+            }
         }
     }
     out.into_iter().map(|(_, a)| a).collect()

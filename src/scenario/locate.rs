@@ -57,13 +57,30 @@ impl<'a> Locator<'a> {
         (line, col)
     }
 
+    /// Byte offset of 1-based (`line`, `column`), the inverse of [`Locator::line_col`].
+    pub fn offset(&self, line: usize, column: usize) -> usize {
+        let start: usize = self
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        (start + column.saturating_sub(1)).min(self.text.len())
+    }
+
     /// Span of the value at `path`, or of its closest existing ancestor.
     pub fn span_of(&self, path: &str) -> Option<Range<usize>> {
+        self.span_and_depth(path).map(|(span, _)| span)
+    }
+
+    /// [`Locator::span_of`] with how many of the path's segments were found (keys and indexes:
+    /// `segments[1].name` has three), so two texts can tell whether they found the same field.
+    pub fn span_and_depth(&self, path: &str) -> Option<(Range<usize>, usize)> {
         let root = self.root.as_ref()?;
         let mut table: Option<&DeTable<'_>> = Some(root.get_ref());
         let mut value: Option<&Spanned<DeValue<'_>>> = None;
         let mut best = None;
-        for seg in segments(path) {
+        for (depth, seg) in segments(path).into_iter().enumerate() {
             let next = match seg {
                 Seg::Key(k) => match (table, value) {
                     (Some(t), None) => t.get(k),
@@ -74,7 +91,7 @@ impl<'a> Locator<'a> {
             };
             match next {
                 Some(v) => {
-                    best = Some(v.span());
+                    best = Some((v.span(), depth + 1));
                     value = Some(v);
                     table = None;
                 }
@@ -82,6 +99,12 @@ impl<'a> Locator<'a> {
             }
         }
         best
+    }
+
+    /// Whether the text has a value at `path` itself (not only an ancestor of it).
+    pub fn has(&self, path: &str) -> bool {
+        self.span_and_depth(path)
+            .is_some_and(|(_, depth)| depth == segments(path).len())
     }
 
     /// (line, column) of the value at `path`, (0, 0) when it cannot be found.
@@ -241,6 +264,11 @@ impl<'a> JsonLocator<'a> {
                 Some(())
             }
         }
+    }
+
+    /// Whether the document has a key or value at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.at.contains_key(path)
     }
 
     /// (line, column) of the key or value at `path`, or of its closest existing ancestor.

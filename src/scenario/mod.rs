@@ -74,7 +74,9 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// The files the scenario read besides itself (Graph JSON bodies, the fleet inventory): each
     /// path as written (relative to the scenario's folder) with the bytes read, so that an
-    /// output folder can hold what produced it.
+    /// output folder can hold what produced it. A Graph body changed by `--set` is listed with
+    /// the changed body; a file read in two versions (changed for one deployment, not for
+    /// another) is listed once per version.
     pub inputs: Vec<(String, Vec<u8>)>,
 }
 
@@ -252,6 +254,11 @@ pub(crate) struct Checker {
     pub(crate) json: bool,
     /// Files read besides the scenario: (path as written, bytes); see [`Scenario::inputs`].
     pub(crate) inputs: Vec<(String, Vec<u8>)>,
+    /// Changes to the Graph bodies the scenario reads, applied as each is read.
+    pub(crate) bodies: Vec<overrides::BodySet>,
+    /// The changes applied: (field naming the body, path in the body as problems name it, what
+    /// asked for it), so a problem in a changed value names that instead of a line of the file.
+    pub(crate) body_edits: Vec<(String, String, Option<String>)>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -1099,6 +1106,19 @@ impl Scenario {
     /// Parses scenario text; `file` names it in errors, `stem` is the default name, `base` is the
     /// folder that relative paths in the file (Graph JSON bodies) are resolved against.
     pub fn parse(text: &str, file: &str, stem: &str, base: &Path) -> Result<Scenario, Error> {
+        Scenario::parse_with(text, file, stem, base, Vec::new())
+    }
+
+    /// [`Scenario::parse`] with changes to the Graph JSON bodies the scenario reads, made to each
+    /// body as read, before it is checked (see [`overrides::BodySet`]). The bytes of a changed
+    /// body in [`Scenario::inputs`] are the changed body.
+    pub fn parse_with(
+        text: &str,
+        file: &str,
+        stem: &str,
+        base: &Path,
+        bodies: Vec<overrides::BodySet>,
+    ) -> Result<Scenario, Error> {
         let loc = Locator::new(text);
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -1123,7 +1143,10 @@ impl Scenario {
                 }],
             })
         })?;
-        let mut c = Checker::default();
+        let mut c = Checker {
+            bodies,
+            ..Checker::default()
+        };
         let mut sc = Scenario::from_raw(&raw, stem, base, &mut c);
         // A broken inventory comes first: problems in the scenario may stem from it.
         if c.inventory_failed && !c.file_errors.is_empty() {

@@ -235,3 +235,125 @@ fn a_sweep_a_scenario_or_a_graph_body_handed_to_the_wrong_command_says_which_com
         );
     }
 }
+
+/// The error lines of `rollsim run` with `args` (no output folder may be left).
+fn run_errors(case: &Case, args: &[&str]) -> Vec<String> {
+    let a = case.run_command("out").args(args).assert().code(2);
+    assert!(!case.out("out").exists(), "an output folder was created");
+    String::from_utf8_lossy(&a.get_output().stderr)
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn an_error_in_the_file_is_located_in_the_file_when_set_adds_lines_before_it() {
+    // `simulation.name` is a new key: the edited text has a line more above the error than the
+    // file, which must not show (nor the segment's new `utc_offset` after the error's line).
+    for segment in [
+        r#"availability = { profile = "offce" }"#,
+        "polcy = \"default\"",
+    ] {
+        let case = Case::new(&scenario(10, segment, ""));
+        let validate = rollsim()
+            .arg("validate")
+            .arg(&case.scenario)
+            .assert()
+            .code(2);
+        let alone: Vec<String> = String::from_utf8_lossy(&validate.get_output().stderr)
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .map(String::from)
+            .collect();
+        assert_eq!(alone.len(), 1, "{alone:?}");
+        let sets = [
+            "--set",
+            "simulation.name=renamed",
+            "--set",
+            "segments.fleet.utc_offset=+01:00",
+        ];
+        assert_eq!(run_errors(&case, &sets), alone, "{segment}");
+    }
+}
+
+#[test]
+fn an_error_in_a_value_given_by_set_names_the_option_instead_of_a_line() {
+    let case = Case::new(&scenario(10, "", ""));
+    let errors = run_errors(
+        &case,
+        &[
+            "--set",
+            "simulation.horizon=P0D",
+            "--set",
+            "segments.fleet.availabilty.profile=office",
+        ],
+    );
+    let file = case.scenario.display().to_string();
+    assert_eq!(
+        errors,
+        [format!(
+            "error: {file}: segments[0].availabilty: unknown field \"availabilty\" (did you mean \"availability\"?); expected one of `name`, `devices`, `share`, `policy`, `utc_offset`, `availability`, `attributes` (this is a scenario file: run it with `rollsim run`) (from --set segments.fleet.availabilty.profile=office)"
+        )]
+    );
+    let errors = run_errors(&case, &["--set", "simulation.horizon=P0D"]);
+    assert_eq!(
+        errors,
+        [format!(
+            "error: {file}: simulation.horizon: must be longer than zero, found \"P0D\" (from --set simulation.horizon=P0D)"
+        )]
+    );
+    // A path that does not lead anywhere is told with the option, before anything is checked.
+    let errors = run_errors(&case, &["--set", "deployments.r.name=x"]);
+    assert_eq!(
+        errors,
+        [format!(
+            "error: {file}: --set deployments.r.name=x: \"deployments\" has no element named \"r\" (did you mean \"q\"?); elements are q (or an index from 0 to 0)"
+        )]
+    );
+}
+
+#[test]
+fn an_error_in_a_graph_body_value_given_by_set_is_told_in_the_body_with_the_option() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let case = Case::new("");
+    let run = |set: &str| {
+        let a = rollsim()
+            .arg("run")
+            .arg(root.join("seed-003-expedite.toml"))
+            .arg("--out")
+            .arg(case.out("out"))
+            .args(["--set", set])
+            .assert()
+            .code(2);
+        assert!(!case.out("out").exists());
+        String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+    };
+    let body = root
+        .join("graph/seed-003-deployment.json")
+        .display()
+        .to_string();
+    let set = "deployments.expedite-pilot.settings.userExperience.daysUntilForcedReboot=31";
+    let err = run(set);
+    assert!(
+        err.contains(&format!(
+            "error: {body}: settings.userExperience.daysUntilForcedReboot: must be a whole number from 0 to 30, found 31 (from --set {set})"
+        )),
+        "{err}"
+    );
+    // A misspelt property the option adds is the option's too.
+    let set = "deployments.expedite-pilot.settings.userExperiense.daysUntilForcedReboot=1";
+    let err = run(set);
+    assert!(
+        err.contains(&format!(
+            "error: {body}: settings.userExperiense: unknown property"
+        )) && err.contains(&format!("(from --set {set})")),
+        "{err}"
+    );
+    // A path through a value of the body that is not an object names the scenario's field.
+    let err = run("deployments.expedite-pilot.settings.userExperience.daysUntilForcedReboot.x=1");
+    assert!(
+        err.contains("seed-003-expedite.toml:42:9: deployments[0].graph: --set deployments.expedite-pilot.settings.userExperience.daysUntilForcedReboot.x=1: \"settings.userExperience.daysUntilForcedReboot\" is a number in the Graph file, not an object: it has no field \"x\""),
+        "{err}"
+    );
+}

@@ -861,3 +861,43 @@ fn plot_of_a_file_says_it_is_not_a_folder() {
     assert!(err.contains("not a folder"), "{err}");
     assert!(!err.contains("no such folder"), "{err}");
 }
+
+#[test]
+fn a_sweep_varies_a_setting_of_a_deployment_whose_body_is_a_graph_file() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/seed-003-expedite.toml");
+    let case = Case::new("");
+    let path = case.dir.path().join("sweep.toml");
+    let sweep = |values: &str| {
+        format!(
+            "base = {}\n[grid]\n\"deployments.expedite-pilot.settings.userExperience.daysUntilForcedReboot\" = {values}\n",
+            toml_string(&base.display().to_string())
+        )
+    };
+    std::fs::write(&path, sweep("[0, 2]")).expect("write sweep");
+    batch_cmd(&path, &case.out("b"), &[]);
+    let mut r = csv::Reader::from_path(case.out("b").join("variants.csv")).expect("variants");
+    let header = r.headers().expect("header").clone();
+    let col = header
+        .iter()
+        .position(|h| h == "forced_restarts_p50")
+        .expect("forced restarts column");
+    let forced: Vec<String> = r
+        .records()
+        .map(|x| x.expect("row")[col].to_string())
+        .collect();
+    // No grace restarts every pilot device by force; the body's own 2 days, a few.
+    assert_eq!(forced[0], "500");
+    assert_ne!(forced[1], "500");
+    std::fs::write(&path, sweep("[0, 31]")).expect("write sweep");
+    let a = rollsim().arg("validate").arg(&path).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("sweep.toml:3:1: deployments.expedite-pilot.settings.userExperience.daysUntilForcedReboot: variant daysUntilForcedReboot=31: must be a whole number from 0 to 30, found 31"),
+        "{err}"
+    );
+}
+
+/// `s` as a TOML string (a Windows path's backslashes escaped).
+fn toml_string(s: &str) -> String {
+    toml::Value::from(s).to_string()
+}

@@ -154,6 +154,130 @@ fn set_changes_one_value_of_the_scenario_and_the_copy_shows_it() {
 }
 
 #[test]
+fn the_copy_after_set_is_the_file_with_a_heading_and_only_the_values_set_changed() {
+    let file = std::fs::read_to_string("scenarios/quality-update-office-fleet.toml")
+        .expect("shipped scenario");
+    let case = Case::new(&file);
+    let out = case.run(
+        "out",
+        &[
+            "--devices",
+            "500",
+            "--set",
+            "simulation.horizon=P10D",
+            "--set",
+            "simulation.description=\"Shorter.\"",
+        ],
+    );
+    let copy = std::fs::read_to_string(out.join("scenario.toml")).expect("copy");
+    let (head, body) = copy.split_once('\n').expect("a heading line");
+    assert_eq!(
+        head,
+        "# as run with --set simulation.horizon=P10D --set simulation.description=\"Shorter.\" --devices 500"
+    );
+    // Comments, blank lines and the order of tables are the file's; the horizon and the
+    // description changed where they are written, and the devices took the shares' places.
+    let changed: Vec<(&str, &str)> = file
+        .lines()
+        .zip(body.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(body.lines().count(), file.lines().count(), "{copy}");
+    assert!(body.starts_with("# Question:"), "{copy}");
+    let description = file
+        .lines()
+        .find(|l| l.starts_with("description = "))
+        .expect("the file has a description");
+    assert_eq!(
+        changed,
+        [
+            (description, "description = \"Shorter.\""),
+            ("horizon = \"P30D\"", "horizon = \"P10D\""),
+            ("devices = 10000", "devices = 500"),
+            ("share = 0.6", "devices = 300"),
+            ("share = 0.3", "devices = 150"),
+            ("share = 0.1", "devices = 50"),
+        ]
+    );
+}
+
+#[test]
+fn a_set_under_a_graph_body_changes_the_body_as_read_and_its_folder_reruns_as_it_ran() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let run = |scenario: &std::path::Path, out: &str, extra: &[&str]| {
+        rollsim()
+            .arg("run")
+            .arg(scenario)
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .arg("--quiet")
+            .args(extra)
+            .assert()
+            .success();
+        tmp.path().join(out)
+    };
+    let as_filed = run(&root.join("seed-003-expedite.toml"), "as-filed", &[]);
+    let set = "deployments.expedite-pilot.settings.userExperience.daysUntilForcedReboot=0";
+    let changed = run(
+        &root.join("seed-003-expedite.toml"),
+        "changed",
+        &["--set", set],
+    );
+    // No grace: every pilot device is restarted by force (the body's 2 days let most restart
+    // on their own).
+    let forced = |dir: &std::path::Path| summary(dir)["deployments"][0]["forced_restarts"].clone();
+    assert_eq!(forced(&changed), 500);
+    assert!(
+        forced(&as_filed).as_u64() < Some(100),
+        "{}",
+        forced(&as_filed)
+    );
+    // The folder holds the body as it ran, the scenario as written under a heading.
+    let body = |dir: &std::path::Path| -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(dir.join("graph/seed-003-deployment.json")).expect("body copy");
+        serde_json::from_str(&text).expect("JSON")
+    };
+    let days = "/settings/userExperience/daysUntilForcedReboot";
+    assert_eq!(body(&changed).pointer(days), Some(&serde_json::json!(0)));
+    assert_eq!(body(&root).pointer(days), Some(&serde_json::json!(2)));
+    let copy = std::fs::read_to_string(changed.join("scenario.toml")).expect("copy");
+    let file = std::fs::read_to_string(root.join("seed-003-expedite.toml")).expect("file");
+    assert_eq!(copy, format!("# as run with --set {set}\n{file}"));
+    let again = run(&changed.join("scenario.toml"), "again", &[]);
+    assert_same_outputs(&changed, &again);
+}
+
+#[test]
+fn a_graph_body_changed_for_one_of_two_deployments_reading_it_is_not_copied() {
+    let body = r##"{"@odata.type": "#microsoft.graph.windowsUpdates.deployment", "content": {"@odata.type": "#microsoft.graph.windowsUpdates.qualityUpdateReference", "releaseDateTime": "2026-01-12"}}"##;
+    let both = "[[deployments]]\nname = \"again\"\ngraph = \"body.json\"\n";
+    let text = scenario(20, r#"availability = { profile = "always_on" }"#, both).replace(
+        "content = { \"@odata.type\" = \"#microsoft.graph.windowsUpdates.qualityUpdateReference\", releaseDateTime = \"2026-01-12\" }",
+        "graph = \"body.json\"",
+    );
+    let case = Case::new(&text);
+    std::fs::write(case.dir.path().join("body.json"), body).expect("body");
+    let plain = case.run("plain", &[]);
+    assert!(plain.join("body.json").exists());
+    let a = case
+        .run_command("one")
+        .args([
+            "--set",
+            "deployments.q.settings.schedule.startDateTime=2026-01-20T00:00:00Z",
+        ])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("body.json is read with different --set changes"),
+        "{stderr}"
+    );
+    assert!(!case.out("one").join("body.json").exists());
+}
+
+#[test]
 fn a_set_that_names_no_field_is_bad_input() {
     let case = Case::new(&scenario(50, "", ""));
     let out = case.out("out");
