@@ -300,10 +300,12 @@ impl Sweep {
         let raw: RawSweep = toml::from_str(&text).map_err(|e| {
             let (line, column) = e.span().map_or((0, 0), |s| loc.line_col(s.start));
             let message = e.message().trim().to_string();
-            let message = match crate::scenario::other_kind_of_file(&text) {
-                Some(hint) => format!("{message} ({hint})"),
-                None => message,
-            };
+            let message =
+                match crate::scenario::other_kind_of_file(&text, crate::scenario::InputKind::Sweep)
+                {
+                    Some(hint) => format!("{message} ({hint})"),
+                    None => message,
+                };
             Error::Input(InputError {
                 file: shown.clone(),
                 problems: vec![Problem {

@@ -1070,22 +1070,36 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
         .collect()
 }
 
-/// What to do with `text` when it is not a scenario but another of rollsim's inputs: a sweep
-/// (it has `base`) or a Graph request body (JSON), which `rollsim run` is sometimes handed.
-pub fn other_kind_of_file(text: &str) -> Option<&'static str> {
+/// Which of rollsim's TOML inputs a command expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// A scenario (`run`).
+    Scenario,
+    /// A sweep (`batch`).
+    Sweep,
+}
+
+/// What to do with `text`, handed to a command that expects `expected`, when it is another of
+/// rollsim's inputs: a sweep (it has `base`), a scenario (it has `[simulation]`) or a Graph
+/// request body (JSON). None when it looks like what was expected, so an ordinary mistake in
+/// the file gets no hint.
+pub fn other_kind_of_file(text: &str, expected: InputKind) -> Option<&'static str> {
     if text.trim_start().starts_with('{') {
         return Some(
             "this is JSON, a Graph request body: name it in a scenario's deployment with graph = \"file.json\", or check it with `rollsim validate`",
         );
     }
     let table: toml::Table = toml::from_str(text).ok()?;
-    if table.contains_key("base") && !table.contains_key("simulation") {
-        return Some("this is a sweep file (it has `base`): run it with `rollsim batch`");
+    let (sweep, scenario) = (table.contains_key("base"), table.contains_key("simulation"));
+    match expected {
+        InputKind::Scenario if sweep && !scenario => {
+            Some("this is a sweep file (it has `base`): run it with `rollsim batch`")
+        }
+        InputKind::Sweep if scenario && !sweep => {
+            Some("this is a scenario file: run it with `rollsim run`")
+        }
+        _ => None,
     }
-    if table.contains_key("simulation") && !table.contains_key("base") {
-        return Some("this is a scenario file: run it with `rollsim run`");
-    }
-    None
 }
 
 impl Scenario {
@@ -1129,7 +1143,7 @@ impl Scenario {
             };
             let message = e.message().trim().to_string();
             let message = improve_serde_message(&message);
-            let message = match other_kind_of_file(text) {
+            let message = match other_kind_of_file(text, InputKind::Scenario) {
                 Some(hint) => format!("{message} ({hint})"),
                 None => message,
             };

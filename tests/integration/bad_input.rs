@@ -234,6 +234,11 @@ fn a_sweep_a_scenario_or_a_graph_body_handed_to_the_wrong_command_says_which_com
             "{command} {file}: an output folder was created"
         );
     }
+    // A mistake in a scenario handed to `run` is only that: no hint to run it with `run`.
+    let case = Case::new(&scenario(10, "availabilty = { profile = \"office\" }", ""));
+    let err = run_errors(&case, &[]).join("\n");
+    assert!(err.contains("unknown field \"availabilty\""), "{err}");
+    assert!(!err.contains("run it with"), "{err}");
 }
 
 /// The error lines of `rollsim run` with `args` (no output folder may be left).
@@ -293,7 +298,7 @@ fn an_error_in_a_value_given_by_set_names_the_option_instead_of_a_line() {
     assert_eq!(
         errors,
         [format!(
-            "error: {file}: segments[0].availabilty: unknown field \"availabilty\" (did you mean \"availability\"?); expected one of `name`, `devices`, `share`, `policy`, `utc_offset`, `availability`, `attributes` (this is a scenario file: run it with `rollsim run`) (from --set segments.fleet.availabilty.profile=office)"
+            "error: {file}: segments[0].availabilty: unknown field \"availabilty\" (did you mean \"availability\"?); expected one of `name`, `devices`, `share`, `policy`, `utc_offset`, `availability`, `attributes` (from --set segments.fleet.availabilty.profile=office)"
         )]
     );
     let errors = run_errors(&case, &["--set", "simulation.horizon=P0D"]);
