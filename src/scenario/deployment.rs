@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::graph::{self, AUDIENCE_LISTS, AssetKind, ContentDraft};
+use super::locate::JsonLocator;
 use super::overrides::{BodySet, edited, set_json};
 use super::{Checker, suggest};
 use crate::client::Category;
@@ -264,8 +265,9 @@ fn with_json<T>(
         ..Checker::default()
     };
     let out = check(&mut jc, &v);
-    c.warnings
-        .extend(jc.warnings.drain(..).map(|w| format!("{shown}: {w}")));
+    let json = JsonLocator::new(&text);
+    super::locate_warnings(&mut jc.warnings, &shown, true, |p| json.position(p));
+    c.warnings.append(&mut jc.warnings);
     if !jc.problems.is_empty() {
         let problems = body_problems(c, field, &text, jc.problems);
         c.file_errors.push(InputError {
@@ -291,7 +293,7 @@ fn body_problems(
     text: &str,
     problems: Vec<(String, String)>,
 ) -> Vec<Problem> {
-    let loc = super::locate::JsonLocator::new(text);
+    let loc = JsonLocator::new(text);
     let mut out = super::located(problems, |p| loc.position(p));
     for p in &mut out {
         let edit = c
@@ -842,16 +844,15 @@ fn report_file_problems(
 ) {
     let Some(rel) = file else { return };
     let path = base.join(rel);
-    c.warnings.extend(
-        fc.warnings
-            .iter()
-            .map(|w| format!("{}: {w}", path.display())),
-    );
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let file = path.display().to_string();
+    let json = JsonLocator::new(&text);
+    let mut located = fc.warnings.clone();
+    super::locate_warnings(&mut located, &file, true, |p| json.position(p));
+    c.warnings.append(&mut located);
     if fc.problems.is_empty() {
         return;
     }
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let file = path.display().to_string();
     let problems = body_problems(c, field, &text, fc.problems);
     // One error per file, in file order: a PATCH body's settings are checked after the rest of
     // the body, and both are worth telling at once; a body used by two actions tells its

@@ -1070,6 +1070,30 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
         .collect()
 }
 
+/// Heads each warning that starts with a field path (`deployments[1].settings…: …`) with
+/// `file:line:column`, as errors are, where `position` finds the path ((0, 0): not found); the
+/// others with `file: ` when `always`, else not at all. Sweep variants' warnings are not located:
+/// one told for many variants is told once.
+pub(crate) fn locate_warnings(
+    warnings: &mut [String],
+    file: &str,
+    always: bool,
+    position: impl Fn(&str) -> (usize, usize),
+) {
+    for w in warnings {
+        let at = w
+            .split_once(": ")
+            .filter(|(head, _)| !head.contains(char::is_whitespace))
+            .map(|(head, _)| position(head))
+            .filter(|&(line, _)| line > 0);
+        match at {
+            Some((line, column)) => *w = format!("{file}:{line}:{column}: {w}"),
+            None if always => *w = format!("{file}: {w}"),
+            None => {}
+        }
+    }
+}
+
 /// Which of rollsim's TOML inputs a command expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputKind {
@@ -1120,7 +1144,10 @@ impl Scenario {
     /// Parses scenario text; `file` names it in errors, `stem` is the default name, `base` is the
     /// folder that relative paths in the file (Graph JSON bodies) are resolved against.
     pub fn parse(text: &str, file: &str, stem: &str, base: &Path) -> Result<Scenario, Error> {
-        Scenario::parse_with(text, file, stem, base, Vec::new())
+        let mut sc = Scenario::parse_with(text, file, stem, base, Vec::new())?;
+        let loc = Locator::new(text);
+        locate_warnings(&mut sc.warnings, file, false, |p| loc.position(p));
+        Ok(sc)
     }
 
     /// [`Scenario::parse`] with changes to the Graph JSON bodies the scenario reads, made to each

@@ -440,7 +440,17 @@ impl Scenario {
         }
         let changed = doc.to_string();
         match Scenario::parse_with(&changed, &shown, &stem, base, bodies) {
-            Ok(sc) => Ok((sc, changed.into_bytes())),
+            Ok(mut sc) => {
+                let (file, now) = (Locator::new(&text), Locator::new(&changed));
+                super::locate_warnings(&mut sc.warnings, &shown, false, |p| {
+                    match given.iter().any(|(f, _)| edited(p, f, |at| file.has(at))) {
+                        // A warning about a value --set gave has no line in the file.
+                        true => (0, 0),
+                        false => in_file(&file, &now, p, now.position(p)),
+                    }
+                });
+                Ok((sc, changed.into_bytes()))
+            }
             // Problems of the scenario itself (not of a Graph body or inventory it reads).
             Err(Error::Input(mut e)) if e.file == shown => {
                 let (file, now) = (Locator::new(&text), Locator::new(&changed));

@@ -1194,8 +1194,8 @@ fn a_patch_body_settings_problem_is_located_in_the_body_and_read_only_properties
     );
     assert_eq!(code, Some(0), "{err}");
     for w in [
-        "patch.json: id: is read-only",
-        "patch.json: state.value: is read-only",
+        "patch.json:1:2: id: is read-only",
+        "patch.json:2:12: state.value: is read-only",
     ] {
         assert!(err.contains(w), "{w} in {err}");
     }
@@ -1227,7 +1227,7 @@ fn a_hotpatch_on_a_non_security_or_feature_update_is_warned_about_and_changes_no
         let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         assert!(
             err.contains(
-                "warning: deployments[0].settings.userExperience.isHotpatchEnabled: applies to monthly security quality updates only"
+                "case.toml:29:53: deployments[0].settings.userExperience.isHotpatchEnabled: applies to monthly security quality updates only"
             ) && err.contains("no effect"),
             "{content}: {err}"
         );
@@ -1263,7 +1263,7 @@ settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles
         .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
-        err.contains("warning: deployments[0].settings.contentApplicability.safeguard.disabledSafeguardProfiles[0].category: likely-issue safeguard holds apply to feature updates only"),
+        err.contains("case.toml:19:95: deployments[0].settings.contentApplicability.safeguard.disabledSafeguardProfiles[0].category: likely-issue safeguard holds apply to feature updates only"),
         "{err}"
     );
 }
