@@ -266,7 +266,7 @@ fn replications(files: &[(&str, Vec<u8>)]) -> Option<usize> {
 fn chart_caption(stem: &str) -> String {
     match stem {
         "compliance" => "Share of each deployment's audience compliant (ready, for a readiness test) over time; the dashed line is the 95 % target, dots and ticks mark deployment state changes.".into(),
-        "restarts" => "Restarts by device-local hour and weekday: forced restarts (left) against user and automatic ones (right).".into(),
+        "restarts" => "Restarts by device-local hour and weekday: forced (left), automatic (middle) and by users (right), on one colour scale; the outline marks active hours. Forced and automatic restarts inside active hours disrupt users; restarts by users are their own and are not counted as disruptions.".into(),
         "bands" => "Median share compliant (ready, for a readiness test) per variant, with p25–p75 and p5–p95 bands across replications.".into(),
         "time-to-95" => "Days to 95 % compliant per variant: dot at the median, whiskers from p5 to p95.".into(),
         "pareto" => "Median time to 95 % against median devices hit by issues, one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front.".into(),
