@@ -772,7 +772,8 @@ fn batch_outputs(
         path: path.to_path_buf(),
         source,
     })?;
-    // The sweep as run (the base scenario's name, and --replications if it changed the count).
+    // The sweep as run (its name, the base scenario's, and --replications if it changed the
+    // count).
     let text = sweep.as_run(&text, reps);
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("runs.csv", batch::runs_csv(results, &sweep.parameters)?),

@@ -617,13 +617,21 @@ impl Sweep {
     }
 
     /// The sweep file's `text` as run with `reps` replications, for the copy in a batch's output
-    /// folder (`scenario.toml`, shown by report.html): headed by the base scenario's name (see
+    /// folder (`scenario.toml`, shown by report.html): headed by the sweep's name (its file's
+    /// stem, see [`crate::report::html::SWEEP_NAME_LINE`]), the base scenario's name (see
     /// [`crate::report::html::SWEEP_BASE_LINE`]) and, when `--replications` changed the count, by
     /// the option, with `replications` written as the count that ran. Otherwise the text is the
     /// file's, comments and all.
     pub fn as_run(&self, text: &str, reps: u64) -> Vec<u8> {
-        let name = self.base_name.replace(['\n', '\r'], " ");
-        let mut head = format!("{}{name}\n", crate::report::html::SWEEP_BASE_LINE);
+        use crate::report::html::{SWEEP_BASE_LINE, SWEEP_NAME_LINE};
+        let one_line = |s: &str| s.replace(['\n', '\r'], " ");
+        let stem = self
+            .file
+            .file_stem()
+            .map(|s| one_line(&s.to_string_lossy()))
+            .unwrap_or_default();
+        let name = one_line(&self.base_name);
+        let mut head = format!("{SWEEP_NAME_LINE}{stem}\n{SWEEP_BASE_LINE}{name}\n");
         let mut body = text.to_string();
         if reps != self.replications {
             head.push_str(&format!("# as run with --replications {reps}\n"));
@@ -671,7 +679,7 @@ mod tests {
     }
 
     #[test]
-    fn the_copy_of_a_sweep_as_run_names_the_base_and_the_replications_that_ran() {
+    fn the_copy_of_a_sweep_as_run_names_the_sweep_the_base_and_the_replications_that_ran() {
         let text = "replications = 20 # per variant\n[grid]\n\"fleet.devices\" = [100]\n";
         let (dir, sweep) = load(text);
         let sweep = sweep.expect("loads");
@@ -679,7 +687,7 @@ mod tests {
         let copy = String::from_utf8(sweep.as_run(&file, 5)).expect("utf-8");
         assert!(
             copy.starts_with(
-                "# base scenario: expedite-vs-regular\n# as run with --replications 5\n"
+                "# sweep: sweep\n# base scenario: expedite-vs-regular\n# as run with --replications 5\n"
             ),
             "{copy}"
         );
@@ -690,7 +698,7 @@ mod tests {
         let same = String::from_utf8(sweep.as_run(&file, 20)).expect("utf-8");
         assert_eq!(
             same,
-            format!("# base scenario: expedite-vs-regular\n{file}")
+            format!("# sweep: sweep\n# base scenario: expedite-vs-regular\n{file}")
         );
         // No count in the file (1): the one that ran is added.
         let (dir, sweep) = load("[grid]\n\"fleet.devices\" = [100]\n");

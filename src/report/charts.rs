@@ -17,10 +17,12 @@
 //! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
 //!   the share of its devices in each client state (the goal state at the bottom) over days. The
 //!   file name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
-//! - `restarts.{png,svg}` (from `restarts.csv`): two heatmaps of restarts by device-local hour of
-//!   day (x) and weekday (y), summed over deployments: forced restarts (after the deadline) on the
-//!   left, user and automatic restarts on the right, on one shared colour scale so the panels
-//!   compare. Dark cells in working hours mean disrupted users.
+//! - `restarts.{png,svg}` (from `restarts.csv` and `summary.json`): three heatmaps of restarts
+//!   by device-local hour of day (x) and weekday (y), summed over deployments: forced (after the
+//!   deadline), automatic and by users, on one shared colour scale so the panels compare. An
+//!   outline marks the active hours of the most devices (`summary.json`'s `active_hours`; the
+//!   key names the others'). Dark cells of the forced and automatic panels inside it are
+//!   disrupted users; restarts by users are their own and kept apart.
 //! - `bands.{png,svg}` (from a batch's `bands.csv`): per variant and deployment, the median share
 //!   in the goal state over days, with shaded p25–p75 and p5–p95 bands across replications,
 //!   overlaid.
@@ -275,10 +277,20 @@ struct Event {
     state: String,
 }
 
-/// Restarts by weekday (0 = Monday) and hour: forced, and user + automatic.
+/// Restarts by weekday (0 = Monday) and hour, by who restarted the device.
 struct Restarts {
     forced: [[u64; 24]; 7],
-    other: [[u64; 24]; 7],
+    auto: [[u64; 24]; 7],
+    user: [[u64; 24]; 7],
+}
+
+/// A window of active hours from `summary.json`: device-local start and end in hours (the end
+/// before the start when it wraps past midnight) and the devices whose policy has it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ActiveHours {
+    start: f64,
+    end: f64,
+    devices: u64,
 }
 
 struct Band {
@@ -329,6 +341,8 @@ struct Inputs {
     /// Offer waves (`event = wave`): (hours, deployment).
     waves: Vec<(f64, String)>,
     restarts: Option<Restarts>,
+    /// The policies' active hours, most devices first (empty in folders of older versions).
+    active_hours: Vec<ActiveHours>,
     bands: Vec<Band>,
     variants: Vec<Variant>,
 }
@@ -421,6 +435,21 @@ fn find<'a>(files: &'a [(&str, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
         .map(|(_, b)| b.as_slice())
 }
 
+/// An entry of `summary.json`'s `active_hours` (`{"start": "08:00", "end": "17:00",
+/// "devices": 10}`); `None` when it is not one.
+fn active_hours_of(v: &serde_json::Value) -> Option<ActiveHours> {
+    let hours = |k: &str| {
+        let (h, m) = v[k].as_str()?.split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h <= 24 && m < 60).then(|| f64::from(h) + f64::from(m) / 60.0)
+    };
+    Some(ActiveHours {
+        start: hours("start")?,
+        end: hours("end")?,
+        devices: v["devices"].as_u64()?,
+    })
+}
+
 fn weekday(s: &str) -> Option<usize> {
     ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         .iter()
@@ -436,6 +465,7 @@ impl Inputs {
             events: Vec::new(),
             waves: Vec::new(),
             restarts: None,
+            active_hours: Vec::new(),
             bands: Vec::new(),
             variants: Vec::new(),
         };
@@ -444,6 +474,10 @@ impl Inputs {
                 .map_err(|e| bad("summary.json", e.line(), e.to_string()))?;
             inputs.scenario = v["scenario"].as_str().map(str::to_string);
             inputs.horizon_hours = v["horizon_hours"].as_f64();
+            inputs.active_hours = v["active_hours"]
+                .as_array()
+                .map(|a| a.iter().filter_map(active_hours_of).collect())
+                .unwrap_or_default();
         }
         if let Some(b) = find(files, "timeseries.csv") {
             inputs.series = parse_timeseries(&Table::parse("timeseries.csv", b)?)?;
@@ -483,7 +517,8 @@ impl Inputs {
             );
             let mut r = Restarts {
                 forced: [[0; 24]; 7],
-                other: [[0; 24]; 7],
+                auto: [[0; 24]; 7],
+                user: [[0; 24]; 7],
             };
             for (i, row) in t.rows.iter().enumerate() {
                 let line = i + 2;
@@ -494,10 +529,13 @@ impl Inputs {
                     return Err(bad(&t.file, line, "hour must be 0–23"));
                 }
                 let count = t.req(row, n, line)?.max(0.0) as u64;
-                let cell = match t.text(row, k) {
-                    "forced" => &mut r.forced[wd][hour as usize],
-                    _ => &mut r.other[wd][hour as usize],
+                let grid = match t.text(row, k) {
+                    "forced" => &mut r.forced,
+                    "auto" => &mut r.auto,
+                    "user" => &mut r.user,
+                    _ => return Err(bad(&t.file, line, "kind must be forced, auto or user")),
                 };
+                let cell = &mut grid[wd][hour as usize];
                 *cell += count;
             }
             inputs.restarts = Some(r);
@@ -1778,42 +1816,97 @@ fn heat_colour(v: u64, max: u64) -> RGBColor {
     RGBColor(mix(lo.0, hi.0), mix(lo.1, hi.1), mix(lo.2, hi.2))
 }
 
+/// Okabe–Ito vermillion: the outline of active hours on the restarts chart, apart from the
+/// blues of its cells.
+const ACTIVE_HOURS_INK: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+
+/// `08:00` for 8.0 hours.
+fn hhmm(hours: f64) -> String {
+    let minutes = (hours * 60.0).round() as u32;
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The outline of active hours `a` on a heatmap of 24 hours (x) by 7 days (y): a box from start
+/// to end or, when the hours wrap past midnight, its two parts, open at the day's edges.
+fn active_hours_outline(a: &ActiveHours) -> Vec<Vec<(f64, f64)>> {
+    if a.start < a.end {
+        vec![vec![
+            (a.start, 0.0),
+            (a.start, 7.0),
+            (a.end, 7.0),
+            (a.end, 0.0),
+            (a.start, 0.0),
+        ]]
+    } else {
+        vec![
+            vec![(24.0, 7.0), (a.start, 7.0), (a.start, 0.0), (24.0, 0.0)],
+            vec![(0.0, 7.0), (a.end, 7.0), (a.end, 0.0), (0.0, 0.0)],
+        ]
+    }
+}
+
+/// What the outline on the restarts chart marks: the active hours of the most devices, and
+/// whether every device has them (else the others', up to two).
+fn active_hours_key(windows: &[ActiveHours]) -> Option<String> {
+    let span = |a: &ActiveHours| format!("{}–{}", hhmm(a.start), hhmm(a.end));
+    let a = windows.first()?;
+    if windows.len() == 1 {
+        return Some(format!("Active hours {} (every policy)", span(a)));
+    }
+    let total: u64 = windows.iter().map(|w| w.devices).sum();
+    let mut others: Vec<String> = windows[1..].iter().take(2).map(span).collect();
+    if windows.len() > 3 {
+        others.push("…".into());
+    }
+    Some(format!(
+        "Active hours {}, the policy of {} of {total} devices (others: {})",
+        span(a),
+        a.devices,
+        others.join(", ")
+    ))
+}
+
 fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
     let Some(r) = &d.restarts else {
         return Ok(());
     };
     let area = titled(root, st, "restarts by device-local hour and weekday")?;
     let (_, ah) = area.dim_in_pixel();
-    let bar_h = st.px(78.0) as u32;
+    let bar_h = st.px(112.0) as u32;
     let (panels, bar) = area.split_vertically(ah.saturating_sub(bar_h));
-    let (pw, _) = panels.dim_in_pixel();
-    let (left, right) = panels.split_horizontally(pw / 2);
-    let max = r
-        .forced
+    let grids = [
+        (&r.forced, "Forced restarts"),
+        (&r.auto, "Automatic restarts"),
+        (&r.user, "Restarts by users"),
+    ];
+    let max = grids
         .iter()
-        .chain(r.other.iter())
-        .flatten()
+        .flat_map(|(g, _)| g.iter().flatten())
         .copied()
         .max()
         .unwrap_or(0);
     let total = |g: &[[u64; 24]; 7]| g.iter().flatten().sum::<u64>();
+    let outline = d.active_hours.first().map(active_hours_outline);
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    for (panel, grid, name) in [
-        (&left, &r.forced, "Forced restarts (after deadline)"),
-        (&right, &r.other, "User and automatic restarts"),
-    ] {
+    for (panel, (grid, name)) in panels.split_evenly((1, 3)).iter().zip(grids) {
         let mut c = ChartBuilder::on(panel)
-            .margin(st.px(12.0))
+            .margin(st.px(10.0))
             .caption(format!("{name}: {}", total(grid)), st.label_font())
             .x_label_area_size(st.px(60.0))
-            .y_label_area_size(st.px(56.0))
+            .y_label_area_size(st.px(50.0))
             .build_cartesian_2d(0f64..24f64, 0f64..7f64)
             .map_err(err)?;
         c.configure_mesh()
             .disable_mesh()
-            .x_desc("Hour of day (device local time)")
+            .x_desc("Hour (device local time)")
             .x_labels(13)
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|v| {
+                if (v / 4.0).fract().abs() < 1e-9 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .y_label_formatter(&|_| String::new())
             .label_style(st.tick_font())
             .axis_desc_style(st.label_font())
@@ -1829,6 +1922,14 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
             }))
             .map_err(err)?;
         }
+        for part in outline.iter().flatten() {
+            chart_line(
+                &mut c,
+                part.clone(),
+                ShapeStyle::from(&ACTIVE_HOURS_INK).stroke_width(st.stroke(3.0)),
+                None,
+            )?;
+        }
         let (bx, by) = panel.get_base_pixel();
         for (wd, day) in DAYS.iter().enumerate() {
             let (px, py) = c.backend_coord(&(0.0, 6.5 - wd as f64));
@@ -1841,6 +1942,44 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
                 .map_err(err)?;
         }
     }
+    // The key: the active hours' outline, and what cells inside it mean.
+    let (bw, _) = bar.dim_in_pixel();
+    let (key_y, line) = (st.px(72.0), st.px(24.0));
+    let key_x = match active_hours_key(&d.active_hours) {
+        Some(key) => {
+            let (x, hh) = (st.px(12.0), st.px(8.0));
+            pixel_line(
+                &bar,
+                vec![
+                    (x, key_y - hh),
+                    (x + st.px(34.0), key_y - hh),
+                    (x + st.px(34.0), key_y + hh),
+                    (x, key_y + hh),
+                    (x, key_y - hh),
+                ],
+                ShapeStyle::from(&ACTIVE_HOURS_INK).stroke_width(st.stroke(3.0)),
+                None,
+            )?;
+            let key_x = st.px(56.0);
+            let room = bw as f64 - key_x as f64 - st.px(12.0) as f64;
+            bar.draw(&Text::new(
+                st.fit(&st.small_font(), &key, room, elide_middle),
+                (key_x, key_y),
+                st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+            key_x
+        }
+        None => st.px(12.0),
+    };
+    let note = "Forced and automatic restarts inside active hours disrupt users; restarts by users are their own.";
+    let room = bw as f64 - key_x as f64 - st.px(12.0) as f64;
+    bar.draw(&Text::new(
+        st.fit(&st.small_font(), note, room, elide_middle),
+        (key_x, key_y + line),
+        st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+    ))
+    .map_err(err)?;
     if max == 0 {
         bar.draw(&Text::new(
             "No restarts recorded",
@@ -1851,7 +1990,6 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
         return Ok(());
     }
     // Colour bar.
-    let (bw, _) = bar.dim_in_pixel();
     let x0 = (bw as f64 * 0.45) as i32;
     let x1 = (bw as f64 * 0.9) as i32;
     let y0 = st.px(10.0);
@@ -2470,6 +2608,95 @@ mod tests {
                 "states-a.svg"
             ]
         );
+    }
+
+    const RESTARTS: &str = "deployment,weekday,hour,kind,restarts
+a,mon,9,forced,2
+a,tue,18,auto,3
+a,wed,10,user,50
+";
+
+    /// `summary.json` with `active_hours` entries `windows` (start, end, devices).
+    fn with_active_hours(windows: &[(&str, &str, u64)]) -> String {
+        let entries: Vec<String> = windows
+            .iter()
+            .map(|(s, e, n)| {
+                format!(r#"{{"start": "{s}", "end": "{e}", "devices": {n}, "policies": ["p"]}}"#)
+            })
+            .collect();
+        format!(
+            r#"{{"scenario": "s", "active_hours": [{}]}}"#,
+            entries.join(", ")
+        )
+    }
+
+    /// The outlines (vermillion polylines) of a restarts chart: one per panel and part of the
+    /// active hours, plus the key's.
+    fn outlines(svg: &[u8]) -> usize {
+        let text = std::str::from_utf8(svg).expect("UTF-8");
+        text.matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#D55E00\"")
+            .count()
+    }
+
+    #[test]
+    fn restarts_by_users_have_a_panel_of_their_own_apart_from_forced_and_automatic_ones() {
+        let f = files(&[("restarts.csv", RESTARTS)]);
+        let labels = labels_of(&svg_of(&f, "restarts.svg", &ChartOptions::default()));
+        for l in [
+            "Forced restarts: 2",
+            "Automatic restarts: 3",
+            "Restarts by users: 50",
+            "Forced and automatic restarts inside active hours disrupt users; restarts by users are their own.",
+        ] {
+            assert!(labels.iter().any(|x| x == l), "{l}: {labels:?}");
+        }
+        assert!(!labels.iter().any(|x| x.contains("User and automatic")));
+        // A kind of restart rollsim does not write is an error, not a disruption.
+        let odd = "deployment,weekday,hour,kind,restarts\na,mon,9,other,1\n";
+        let e = render_files(&files(&[("restarts.csv", odd)]), &small()).unwrap_err();
+        assert!(
+            e.to_string().contains("kind must be forced, auto or user"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_restarts_chart_outlines_the_active_hours_of_the_most_devices_and_names_the_others() {
+        let chart = |summary: Option<String>| {
+            let mut f = files(&[("restarts.csv", RESTARTS)]);
+            if let Some(s) = summary {
+                f.push(("summary.json", s.into_bytes()));
+            }
+            svg_of(&f, "restarts.svg", &ChartOptions::default())
+        };
+        let one = chart(Some(with_active_hours(&[("08:00", "17:00", 10)])));
+        assert!(
+            labels_of(&one)
+                .iter()
+                .any(|l| l == "Active hours 08:00–17:00 (every policy)"),
+            "{:?}",
+            labels_of(&one)
+        );
+        assert_eq!(outlines(&one), 3 + 1);
+        // Several windows: the most devices' is marked, the others named; one wrapping past
+        // midnight is marked in two parts.
+        let two = chart(Some(with_active_hours(&[
+            ("22:00", "06:00", 7),
+            ("08:00", "17:00", 3),
+        ])));
+        let labels = labels_of(&two);
+        assert!(
+            labels.iter().any(|l| l
+                == "Active hours 22:00–06:00, the policy of 7 of 10 devices (others: 08:00–17:00)"),
+            "{labels:?}"
+        );
+        assert_eq!(outlines(&two), 3 * 2 + 1);
+        // A folder of an older version, without active hours: nothing marked.
+        assert_eq!(outlines(&chart(Some(r#"{"scenario": "s"}"#.into()))), 0);
+        assert_eq!(outlines(&chart(None)), 0);
+        // Deterministic, like every chart.
+        let again = chart(Some(with_active_hours(&[("08:00", "17:00", 10)])));
+        assert_eq!(one, again);
     }
 
     #[test]

@@ -2,13 +2,21 @@
 //! than read CSV.
 //!
 //! The page holds, in order: the scenario name and description, the per-deployment summary
-//! table (`summary.csv`, rendered generically from its header), the per-segment table (a few
+//! (`summary.csv` turned on its side: a row per column of the file, by theme, with a label for
+//! people and the column's name, and a column per deployment), the per-segment table (a few
 //! columns of `segments.csv`, when it has more than one segment), the charts (SVGs inlined;
 //! PNG-only charts embedded as `data:` URIs), the expectations met or missed
-//! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present),
-//! and the parameters (the folder's `scenario.toml` when present, else the header fields of
-//! `summary.json`). A batch's folder holds its sweep file as run, headed by the base scenario's
-//! name, which titles the page.
+//! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present:
+//! a row per variant and deployment, its quantile columns grouped under their metric, and the
+//! parameters each variant sets in a table of their own), and the parameters (the folder's
+//! `scenario.toml` when present, else the header fields of `summary.json`). A batch's folder
+//! holds its sweep file as run, headed by the sweep's name and the base scenario's, which title
+//! the page; the sweep file's leading comment (its question) is the page's description.
+//!
+//! Every table fits the page's width without sideways scrolling, on screen and in print: text
+//! cells wrap, numbers are short. Numbers are shown for people (the CSV files keep them exact,
+//! and each rounded cell carries the exact value as its `title`): shares in percent with one
+//! decimal, hours with one decimal, counts as whole numbers.
 //!
 //! It needs no network and no JavaScript: CSS is inline, images are inline. Every piece of text
 //! that comes from the inputs is HTML-escaped (`& < > " '`), and so is the text inside the SVGs
@@ -18,16 +26,72 @@
 use crate::report::charts::{Table, unguard};
 
 /// How the copy of a sweep in a batch's output folder (`scenario.toml`) starts: this, then the
-/// base scenario's name, the report's title (a sweep file has no name of its own).
+/// sweep's name (its file's stem), then [`SWEEP_BASE_LINE`]. The report is titled
+/// "NAME: sweep over BASE".
+pub const SWEEP_NAME_LINE: &str = "# sweep: ";
+
+/// The second line of a sweep copy (see [`SWEEP_NAME_LINE`]): this, then the base scenario's
+/// name.
 pub const SWEEP_BASE_LINE: &str = "# base scenario: ";
 
-/// The base scenario's name at the head of a sweep copy (see [`SWEEP_BASE_LINE`]).
-fn sweep_base_name(text: &str) -> Option<String> {
-    text.lines()
-        .take_while(|l| l.starts_with('#'))
-        .find_map(|l| l.strip_prefix(SWEEP_BASE_LINE))
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
+/// The line a sweep copy has under its names when `--replications` changed the count.
+const SWEEP_AS_RUN_LINE: &str = "# as run with ";
+
+/// A sweep copy's head (see [`SWEEP_NAME_LINE`]): the sweep's name, the base scenario's name,
+/// and the sweep file's leading comment (its question) as one paragraph.
+struct SweepHead {
+    name: Option<String>,
+    base: Option<String>,
+    question: Option<String>,
+}
+
+fn sweep_head(text: &str) -> SweepHead {
+    let mut lines = text.lines().peekable();
+    let (mut name, mut base) = (None, None);
+    while let Some(l) = lines.peek() {
+        let value = |p: &str| {
+            l.strip_prefix(p)
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+        };
+        if let Some(n) = value(SWEEP_NAME_LINE) {
+            name = Some(n);
+        } else if let Some(b) = value(SWEEP_BASE_LINE) {
+            base = Some(b);
+        } else if !l.starts_with(SWEEP_AS_RUN_LINE) {
+            break;
+        }
+        lines.next();
+    }
+    // `as_run` puts the count that ran above a file that had none.
+    if lines
+        .peek()
+        .is_some_and(|l| l.starts_with("replications ="))
+    {
+        lines.next();
+    }
+    let words: Vec<&str> = lines
+        .map_while(|l| l.trim_start().strip_prefix('#'))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    SweepHead {
+        name,
+        base,
+        question: (!words.is_empty()).then(|| words.join(" ")),
+    }
+}
+
+impl SweepHead {
+    /// The page's title: "rollout-size: sweep over safety-driver-issue-pause-rule".
+    fn title(&self) -> String {
+        match (&self.name, &self.base) {
+            (Some(n), Some(b)) => format!("{n}: sweep over {b}"),
+            (None, Some(b)) => format!("sweep over {b}"),
+            (Some(n), None) => format!("{n}: sweep"),
+            (None, None) => "rollsim sweep".into(),
+        }
+    }
 }
 
 /// Escapes `& < > " '` for HTML text and attribute values.
@@ -53,16 +117,35 @@ h1 { font-size: 1.8rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 p.description { font-size: 1.1rem; color: #444; margin-top: 0; }
 table { border-collapse: collapse; font-size: 0.95rem; margin: 0.5rem 0; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; }
-th { background: #f2f2f2; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; overflow-wrap: break-word; }
+th.name { overflow-wrap: anywhere; }
+th { background: #f2f2f2; text-align: left; vertical-align: bottom; }
+th.num { text-align: right; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.met { color: #006b4f; font-weight: bold; }
 td.missed { color: #b34700; font-weight: bold; }
-.scroll { overflow-x: auto; }
+tbody th { background: #fafafa; font-weight: normal; vertical-align: top; }
+tr.group th { background: #e6edf5; font-weight: bold; }
+td.csv { font-family: monospace; font-size: 0.9em; color: #555; }
+table.variants { font-size: 0.85rem; }
+table.variants th, table.variants td { padding: 0.25rem 0.4rem; }
+table.variants th { hyphens: none; }
 figure { margin: 1.2rem 0; }
 figure svg, figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; }
 pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8rem; overflow-x: auto; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  h2 { break-after: avoid; }
+  table { font-size: 8pt; }
+  table.variants { font-size: 7.5pt; }
+  th, td { padding: 0.1rem 0.2rem; }
+  table.variants th, table.variants td { padding: 0.1rem 0.2rem; }
+  table.variants th { hyphens: manual; }
+  thead { display: table-header-group; }
+  tr, figure { break-inside: avoid; }
+  pre { white-space: pre-wrap; overflow: visible; overflow-wrap: anywhere; font-size: 8pt; }
+}
 ";
 
 fn find<'a>(files: &'a [(&str, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
@@ -76,15 +159,431 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.parse::<f64>().is_ok()
 }
 
-/// A CSV file as an HTML table; `status` names a column whose `met`/`missed` cells get a class.
-fn table_html(file: &str, bytes: &[u8], status: Option<&str>) -> String {
-    let t = match Table::parse(file, bytes) {
+/// How the numbers of a column are shown (the CSV files keep them exact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A share of 0–1: a percent with one decimal.
+    Share,
+    /// Hours: one decimal.
+    Hours,
+    /// A count: whole numbers as they are, a median between two with one decimal.
+    Count,
+    /// `true` or `false`: yes or no.
+    Flag,
+    /// As written.
+    Text,
+}
+
+/// The metric a quantile column of `variants.csv` is of, and the quantile
+/// (`hours_to_95_p50` → `hours_to_95`, `50`); other columns are their own metric.
+fn metric_of(column: &str) -> (&str, Option<&str>) {
+    match column.rsplit_once("_p") {
+        Some((m, q))
+            if !m.is_empty()
+                && q.starts_with(|c: char| c.is_ascii_digit())
+                && q.chars().all(|c| c.is_ascii_digit() || c == '.') =>
+        {
+            (m, Some(q))
+        }
+        _ => (column, None),
+    }
+}
+
+/// How the numbers of column `column` (of `summary.csv`, `segments.csv` or `variants.csv`, or
+/// a metric's name) are shown.
+fn kind_of(column: &str) -> Kind {
+    let (m, _) = metric_of(column);
+    if m.starts_with("share") {
+        Kind::Share
+    } else if m.starts_with("pareto_") {
+        Kind::Flag
+    } else if m.starts_with("restarts") {
+        // `restarts_in_active_hours` counts restarts.
+        Kind::Count
+    } else if m.starts_with("hours") || m.ends_with("_hours") {
+        Kind::Hours
+    } else if m == "runs" || crate::report::METRICS.contains(&m) {
+        Kind::Count
+    } else {
+        Kind::Text
+    }
+}
+
+/// A share (0–1) as a percent with one decimal, as the terminal shows it; a share that is
+/// neither 0 nor 1 never shows as `0.0 %` or `100.0 %`.
+fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if p > 0.0 && p < 0.05 {
+        "< 0.1 %".into()
+    } else if (99.95..100.0).contains(&p) {
+        "> 99.9 %".into()
+    } else {
+        format!("{p:.1} %")
+    }
+}
+
+/// Cell text `v` (unguarded) as shown in a column of kind `kind`: an empty cell is `–`.
+fn shown(kind: Kind, v: &str) -> String {
+    if v.is_empty() {
+        return "–".into();
+    }
+    let x = v.parse::<f64>().ok().filter(|x| x.is_finite());
+    match (kind, x) {
+        (Kind::Share, Some(x)) => percent(x),
+        (Kind::Hours, Some(x)) => format!("{x:.1}"),
+        (Kind::Count, Some(x)) if x.fract() == 0.0 => format!("{x:.0}"),
+        (Kind::Count, Some(x)) => format!("{x:.1}"),
+        (Kind::Flag, _) => match v {
+            "true" => "yes".into(),
+            "false" => "no".into(),
+            _ => v.to_string(),
+        },
+        _ => v.to_string(),
+    }
+}
+
+/// Escaped text that may break after its commas (variant names such as `a=1,b=2`), where a
+/// browser would not break it on its own.
+fn breakable(s: &str) -> String {
+    escape(s).replace(',', ",<wbr>")
+}
+
+/// A table cell of CSV text `cell` shown as `kind`: numbers right-aligned, a rounded number
+/// with its exact value as the `title`; `extra` adds attributes (`rowspan`).
+fn td(kind: Kind, cell: &str, extra: &str) -> String {
+    let v = unguard(cell);
+    let text = shown(kind, v);
+    if is_number(v) {
+        let title = if text == v {
+            String::new()
+        } else {
+            format!(" title=\"{}\"", escape(v))
+        };
+        format!("<td class=\"num\"{title}{extra}>{}</td>", escape(&text))
+    } else if v.is_empty() && kind != Kind::Text {
+        // Not reached, in a column of numbers: the dash goes where the number would.
+        format!("<td class=\"num\"{extra}>{}</td>", escape(&text))
+    } else {
+        format!("<td{extra}>{}</td>", breakable(&text))
+    }
+}
+
+/// `expectations.csv` as an HTML table: met and missed marked, each value shown as its metric's
+/// numbers are.
+fn expectations_html(bytes: &[u8]) -> String {
+    let t = match Table::parse("expectations.csv", bytes) {
         Ok(t) => t,
         Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
     };
-    let status_col = status.and_then(|s| t.header.iter().position(|h| h == s));
-    let header: Vec<String> = t.header.iter().map(|c| c.replace('_', " ")).collect();
-    rows_html(&header, &t.rows, status_col)
+    let col = |n: &str| t.header.iter().position(|h| h == n);
+    let (status, metric, value) = (col("status"), col("metric"), col("value"));
+    let mut h = String::from("<table>\n<thead><tr>");
+    for c in &t.header {
+        h.push_str(&format!("<th>{}</th>", escape(&c.replace('_', " "))));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        h.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let v = unguard(cell);
+            if Some(i) == status && matches!(v, "met" | "missed") {
+                h.push_str(&format!("<td class=\"{v}\">{v}</td>"));
+                continue;
+            }
+            let kind = match (Some(i) == value, metric.and_then(|m| row.get(m))) {
+                (true, Some(m)) => kind_of(unguard(m)),
+                _ => Kind::Text,
+            };
+            h.push_str(&td(kind, cell, ""));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table>\n");
+    h
+}
+
+/// The rows of the report's summary, by theme: `summary.csv`'s columns with a label for people
+/// (the column's name is shown under it). A column not named here is shown under "Other".
+const SUMMARY_GROUPS: [(&str, &[(&str, &str)]); 4] = [
+    (
+        "Audience and compliance",
+        &[
+            ("devices_targeted", "Devices in the audience at the end"),
+            ("devices_offered", "Devices offered the update"),
+            ("devices_compliant", "Devices compliant at the end"),
+            ("share_compliant", "Share compliant at the end"),
+        ],
+    ),
+    (
+        "Time to compliance (hours since the start)",
+        &[
+            ("hours_to_50", "Hours to 50 % compliant"),
+            ("hours_to_90", "Hours to 90 % compliant"),
+            ("hours_to_95", "Hours to 95 % compliant"),
+            ("hours_to_99", "Hours to 99 % compliant"),
+        ],
+    ),
+    (
+        "Restarts",
+        &[
+            ("forced_restarts", "Forced restarts (after the deadline)"),
+            ("auto_restarts", "Automatic restarts (outside active hours)"),
+            ("user_restarts", "Restarts by users (not disruptions)"),
+            (
+                "restarts_in_active_hours",
+                "Forced or automatic restarts in active hours (disruptions)",
+            ),
+        ],
+    ),
+    (
+        "Failures and safety",
+        &[
+            ("install_failures", "Failed installs"),
+            ("rollbacks", "Rollbacks"),
+            ("issue_hits", "Devices hit by hidden issues"),
+            ("held", "Times a device was put on a safeguard hold"),
+            ("ineligible", "Devices found ineligible"),
+            (
+                "rule_fired_hours",
+                "Hours until a monitoring rule first fired",
+            ),
+            ("issue_hits_at_rule", "Devices hit by issues when it fired"),
+            (
+                "paused_by_monitoring_hours",
+                "Hours until a monitoring rule paused the deployment",
+            ),
+        ],
+    ),
+];
+
+/// Deployments side by side in one summary table; more get another table below, so that the
+/// page never scrolls sideways.
+const SUMMARY_DEPLOYMENTS_PER_TABLE: usize = 6;
+
+/// The summary from `summary.csv` on its side: a row per column of the file (by theme, labelled,
+/// with the column's name), a column per deployment.
+fn summary_html(bytes: &[u8]) -> String {
+    let t = match Table::parse("summary.csv", bytes) {
+        Ok(t) => t,
+        Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
+    };
+    let name_col = t.header.iter().position(|h| h == "deployment").unwrap_or(0);
+    let mut groups: Vec<(&str, Vec<(usize, String)>)> = Vec::new();
+    let mut placed = vec![false; t.header.len()];
+    placed[name_col] = true;
+    for (group, columns) in SUMMARY_GROUPS {
+        let rows: Vec<(usize, String)> = columns
+            .iter()
+            .filter_map(|(c, label)| {
+                let i = t.header.iter().position(|h| h == c)?;
+                placed[i] = true;
+                Some((i, label.to_string()))
+            })
+            .collect();
+        if !rows.is_empty() {
+            groups.push((group, rows));
+        }
+    }
+    let other: Vec<(usize, String)> = (0..t.header.len())
+        .filter(|&i| !placed[i])
+        .map(|i| (i, t.header[i].replace('_', " ")))
+        .collect();
+    if !other.is_empty() {
+        groups.push(("Other", other));
+    }
+    if t.rows.is_empty() {
+        return "<p>No deployments in <code>summary.csv</code>.</p>\n".into();
+    }
+    let mut h = String::new();
+    for chunk in t.rows.chunks(SUMMARY_DEPLOYMENTS_PER_TABLE) {
+        h.push_str("<table class=\"summary\">\n<thead><tr>");
+        h.push_str("<th scope=\"col\">metric</th><th scope=\"col\">column</th>");
+        for row in chunk {
+            let name = row.get(name_col).map_or("", |s| unguard(s));
+            h.push_str(&format!(
+                "<th scope=\"col\" class=\"num name\">{}</th>",
+                breakable(name)
+            ));
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for (group, rows) in &groups {
+            h.push_str(&format!(
+                "<tr class=\"group\"><th colspan=\"{}\">{}</th></tr>\n",
+                chunk.len() + 2,
+                escape(group)
+            ));
+            for (i, label) in rows {
+                let column = &t.header[*i];
+                h.push_str(&format!(
+                    "<tr><th scope=\"row\">{}</th><td class=\"csv\">{}</td>",
+                    escape(label),
+                    escape(column)
+                ));
+                let kind = kind_of(column);
+                for row in chunk {
+                    h.push_str(&td(kind, row.get(*i).map_or("", String::as_str), ""));
+                }
+                h.push_str("</tr>\n");
+            }
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    h
+}
+
+/// The columns of `variants.csv` that name a row rather than measure it.
+const VARIANT_KEYS: [&str; 3] = ["variant", "deployment", "runs"];
+
+/// A metric's name in a heading of the variants table (`hours_to_95` → "hours to 95 %").
+fn metric_heading(metric: &str) -> String {
+    if let Some(p) = metric.strip_prefix("hours_to_") {
+        return format!("hours to {p} %");
+    }
+    match metric {
+        "issue_hits" => "devices hit by issues".into(),
+        "forced_restarts" => "forced restarts".into(),
+        "restarts_in_active_hours" => "restarts in active hours".into(),
+        m => m.replace('_', " "),
+    }
+}
+
+/// `variants.csv` as two tables that fit the page: a row per variant and deployment with the
+/// quantile columns grouped under their metric (p5, p50, p95) and the Pareto flags, and,
+/// when the sweep has parameters, what each variant sets.
+fn variants_html(bytes: &[u8]) -> String {
+    let t = match Table::parse("variants.csv", bytes) {
+        Ok(t) => t,
+        Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
+    };
+    // Groups of adjacent measure columns: (heading, [(column, subheading)]).
+    let mut keys: Vec<usize> = Vec::new();
+    let mut groups: Vec<(String, Vec<(usize, String)>)> = Vec::new();
+    let mut params: Vec<usize> = Vec::new();
+    for (i, c) in t.header.iter().enumerate() {
+        let (heading, sub) = if VARIANT_KEYS.contains(&c.as_str()) {
+            keys.push(i);
+            continue;
+        } else if let (m, Some(q)) = metric_of(c) {
+            let sub = format!("p{q}");
+            (metric_heading(m), sub)
+        } else if let Some(rest) = c.strip_prefix("pareto_") {
+            let sub = match rest {
+                "blast" => "blast radius".to_string(),
+                // A soft hyphen, where print breaks it: the table fits a printed page.
+                "disruption" => "disrup\u{ad}tion".to_string(),
+                r => r.replace('_', " "),
+            };
+            ("on the Pareto front".to_string(), sub)
+        } else {
+            params.push(i);
+            continue;
+        };
+        match groups.last_mut() {
+            Some((g, cols)) if *g == heading => cols.push((i, sub)),
+            _ => groups.push((heading, vec![(i, sub)])),
+        }
+    }
+    let variant_col = t.header.iter().position(|h| h == "variant");
+    let mut h = String::from("<table class=\"variants\">\n<thead><tr>");
+    let span = if groups.is_empty() {
+        ""
+    } else {
+        " rowspan=\"2\""
+    };
+    for &i in &keys {
+        // A soft hyphen, where print breaks it: the table fits a printed page.
+        let heading = t.header[i].replace("deployment", "deploy\u{ad}ment");
+        h.push_str(&format!(
+            "<th{span} scope=\"col\">{}</th>",
+            escape(&heading)
+        ));
+    }
+    for (heading, cols) in &groups {
+        h.push_str(&format!(
+            "<th colspan=\"{}\" scope=\"colgroup\">{}</th>",
+            cols.len(),
+            escape(heading)
+        ));
+    }
+    if !groups.is_empty() {
+        h.push_str("</tr>\n<tr>");
+        for (i, sub) in groups.iter().flat_map(|(_, c)| c) {
+            // Headings of numbers sit over the numbers, right-aligned; yes/no stay left.
+            let class = match kind_of(&t.header[*i]) {
+                Kind::Flag => "",
+                _ => " class=\"num\"",
+            };
+            h.push_str(&format!(
+                "<th{class} scope=\"col\" title=\"{}\">{}</th>",
+                escape(&t.header[*i]),
+                escape(sub)
+            ));
+        }
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    let measures: Vec<usize> = groups
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|(i, _)| *i))
+        .collect();
+    let cell = |row: &[String], i: usize| row.get(i).map_or("", String::as_str).to_string();
+    for (r, row) in t.rows.iter().enumerate() {
+        h.push_str("<tr>");
+        for &i in &keys {
+            if Some(i) == variant_col {
+                // A variant's rows (one per deployment) share its name.
+                let same = |k: usize| t.rows[k].get(i) == row.get(i);
+                if r > 0 && same(r - 1) {
+                    continue;
+                }
+                let n = (r..t.rows.len()).take_while(|&k| same(k)).count();
+                let extra = if n > 1 {
+                    format!(" rowspan=\"{n}\"")
+                } else {
+                    String::new()
+                };
+                h.push_str(&td(Kind::Text, &cell(row, i), &extra));
+            } else {
+                h.push_str(&td(kind_of(&t.header[i]), &cell(row, i), ""));
+            }
+        }
+        for &i in &measures {
+            h.push_str(&td(kind_of(&t.header[i]), &cell(row, i), ""));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table>\n");
+    if params.is_empty() {
+        return h;
+    }
+    // What each variant sets, once per variant.
+    h.push_str("<p>What each variant sets:</p>\n<table class=\"variants\">\n<thead><tr>");
+    if let Some(v) = variant_col {
+        h.push_str(&format!("<th>{}</th>", escape(&t.header[v])));
+    }
+    for &i in &params {
+        h.push_str(&format!(
+            "<th>{}</th>",
+            escape(&t.header[i]).replace('.', ".<wbr>")
+        ));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    let mut seen: Vec<&str> = Vec::new();
+    for row in &t.rows {
+        if let Some(v) = variant_col {
+            let name = row.get(v).map_or("", String::as_str);
+            if seen.contains(&name) {
+                continue;
+            }
+            seen.push(name);
+        }
+        h.push_str("<tr>");
+        for &i in variant_col.iter().chain(&params) {
+            h.push_str(&td(Kind::Text, &cell(row, i), ""));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table>\n");
+    h
 }
 
 /// The columns of `segments.csv` in the report's per-segment table, with their headings: the
@@ -126,49 +625,20 @@ fn segments_html(bytes: &[u8]) -> Option<String> {
     if names.len() < 2 {
         return None;
     }
-    let header: Vec<String> = SEGMENT_COLUMNS.iter().map(|(_, h)| h.to_string()).collect();
-    let rows: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .map(|r| {
-            cols.iter()
-                .map(|&i| r.get(i).cloned().unwrap_or_default())
-                .collect()
-        })
-        .collect();
-    Some(rows_html(&header, &rows, None))
-}
-
-/// An HTML table of `rows` under `header` (already worded for people); cells of column
-/// `status_col` that say `met` or `missed` get a class.
-fn rows_html(header: &[String], rows: &[Vec<String>], status_col: Option<usize>) -> String {
-    let mut h = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
-    for c in header {
-        h.push_str(&format!("<th>{}</th>", escape(c)));
+    let mut h = String::from("<table>\n<thead><tr>");
+    for (_, heading) in SEGMENT_COLUMNS {
+        h.push_str(&format!("<th>{}</th>", escape(heading)));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
-    for row in rows {
+    for r in &t.rows {
         h.push_str("<tr>");
-        for (i, cell) in row.iter().enumerate() {
-            let v = unguard(cell);
-            let class = if Some(i) == status_col {
-                match v {
-                    "met" => " class=\"met\"",
-                    "missed" => " class=\"missed\"",
-                    _ => "",
-                }
-            } else if is_number(v) {
-                " class=\"num\""
-            } else {
-                ""
-            };
-            let shown = if v.is_empty() { "–" } else { v };
-            h.push_str(&format!("<td{class}>{}</td>", escape(shown)));
+        for (&i, (name, _)) in cols.iter().zip(SEGMENT_COLUMNS) {
+            h.push_str(&td(kind_of(name), r.get(i).map_or("", String::as_str), ""));
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</tbody></table></div>\n");
-    h
+    h.push_str("</tbody></table>\n");
+    Some(h)
 }
 
 /// An SVG from plotters ready to inline: the XML prolog dropped. `None` when it holds anything
@@ -266,7 +736,7 @@ fn replications(files: &[(&str, Vec<u8>)]) -> Option<usize> {
 fn chart_caption(stem: &str) -> String {
     match stem {
         "compliance" => "Share of each deployment's audience compliant (ready, for a readiness test) over time; the dashed line is the 95 % target, dots and ticks mark deployment state changes.".into(),
-        "restarts" => "Restarts by device-local hour and weekday: forced restarts (left) against user and automatic ones (right).".into(),
+        "restarts" => "Restarts by device-local hour and weekday: forced (left), automatic (middle) and by users (right), on one colour scale; the outline marks active hours. Forced and automatic restarts inside active hours disrupt users; restarts by users are their own and are not counted as disruptions.".into(),
         "bands" => "Median share compliant (ready, for a readiness test) per variant, with p25–p75 and p5–p95 bands across replications.".into(),
         "time-to-95" => "Days to 95 % compliant per variant: dot at the median, whiskers from p5 to p95.".into(),
         "pareto" => "Median time to 95 % against median devices hit by issues, one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front.".into(),
@@ -297,13 +767,16 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
             .and_then(|v| v.as_str())
             .map(str::to_string)
     };
-    // A sweep (a batch's folder) names its base scenario.
+    // A sweep (a batch's folder) names its base scenario, and its head names the sweep.
     let sweep = toml_value.as_ref().is_some_and(|t| t.contains_key("base"));
+    let head = toml_text.filter(|_| sweep).map(sweep_head);
     let name = from_json("scenario")
         .or_else(|| from_toml("name"))
-        .or_else(|| toml_text.filter(|_| sweep).and_then(sweep_base_name))
+        .or_else(|| head.as_ref().map(SweepHead::title))
         .unwrap_or_else(|| "rollsim results".into());
-    let description = from_json("description").or_else(|| from_toml("description"));
+    let description = from_json("description")
+        .or_else(|| from_toml("description"))
+        .or_else(|| head.and_then(|h| h.question));
 
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -349,9 +822,9 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     if let Some(b) = find(files, "summary.csv") {
         h.push_str("<h2>Summary per deployment</h2>\n");
         h.push_str(
-            "<p>Hours are since the start; an empty cell (–) means not reached, or not held at the end. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run: empty when it is below X % at the end.</p>\n",
+            "<p>One row per column of <code>summary.csv</code> (named in the second column), one column per deployment. Hours are since the start, with one decimal; shares in percent; point at a rounded number for its exact value. A dash (–) is a time not reached, or not held at the end, or a rule that never fired. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run.</p>\n",
         );
-        h.push_str(&table_html("summary.csv", b, None));
+        h.push_str(&summary_html(b));
     }
     if let Some(table) = find(files, "segments.csv").and_then(segments_html) {
         h.push_str("<h2>Per segment</h2>\n");
@@ -395,11 +868,14 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     }
     if let Some(b) = find(files, "expectations.csv") {
         h.push_str("<h2>Expectations</h2>\n");
-        h.push_str(&table_html("expectations.csv", b, Some("status")));
+        h.push_str(&expectations_html(b));
     }
     if let Some(b) = find(files, "variants.csv") {
         h.push_str("<h2>Variants</h2>\n");
-        h.push_str(&table_html("variants.csv", b, None));
+        h.push_str(
+            "<p>Per variant and deployment, across its runs: hours to 90 and 95 % compliant and devices hit by issues (p5, p50 = the median, p95), the median forced restarts and restarts in active hours, and whether the variant is on its deployment's Pareto front of median time to 95 % against devices hit (blast radius) or against restarts in active hours (disruption). Point at a heading for its column in <code>variants.csv</code>.</p>\n",
+        );
+        h.push_str(&variants_html(b));
     }
     h.push_str("<h2>Parameters</h2>\n");
     match (toml_text, &json) {
@@ -492,20 +968,201 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_report_is_titled_with_the_base_scenario_of_its_sweep() {
-        let sweep = "# base scenario: Ring <plan>\n# as run with --replications 5\nbase = \"x.toml\"\nreplications = 5\n";
+    fn a_batch_report_is_titled_as_a_sweep_over_its_base_and_asks_the_sweeps_question() {
+        let sweep = "# sweep: rollout <size>\n# base scenario: Ring <plan>\n# as run with --replications 5\n# Question: how big & how fast?\n#\n#   Ten runs each.\n\nbase = \"x.toml\"\nreplications = 5\n# not the question\n";
         let files = vec![("scenario.toml", sweep.as_bytes().to_vec())];
         let h = report_html(&files, &[]);
-        assert!(h.contains("<h1>Ring &lt;plan&gt;</h1>"), "{h}");
+        assert!(
+            h.contains("<h1>rollout &lt;size&gt;: sweep over Ring &lt;plan&gt;</h1>"),
+            "{h}"
+        );
+        assert!(
+            h.contains(
+                "<title>rollout &lt;size&gt;: sweep over Ring &lt;plan&gt; – rollsim report</title>"
+            ),
+            "{h}"
+        );
+        assert!(
+            h.contains(
+                "<p class=\"description\">Question: how big &amp; how fast? Ten runs each.</p>"
+            ),
+            "{h}"
+        );
         assert!(
             h.contains("The sweep file that produced these results, as run:"),
             "{h}"
         );
         assert!(h.contains("replications = 5"), "{h}");
+        // A copy written before sweeps were named says what it can; one without a question has
+        // no description.
+        let old = "# base scenario: Ring\nbase = \"x.toml\"\n";
+        let h = report_html(&[("scenario.toml", old.as_bytes().to_vec())], &[]);
+        assert!(h.contains("<h1>sweep over Ring</h1>"), "{h}");
+        assert!(!h.contains("class=\"description\""), "{h}");
         // A scenario whose comment looks the same is still named by its [simulation] name.
         let scenario = "# base scenario: not this\n[simulation]\nname = \"own\"\n";
         let h = report_html(&[("scenario.toml", scenario.as_bytes().to_vec())], &[]);
         assert!(h.contains("<h1>own</h1>"), "{h}");
+    }
+
+    /// `summary.csv` with `rows` (a deployment name and the values of [`crate::report::METRICS`]).
+    fn summary_csv(rows: &[(&str, [&str; 20])]) -> Vec<u8> {
+        let mut t = format!("deployment,{}\n", crate::report::METRICS.join(","));
+        for (name, values) in rows {
+            t.push_str(&format!("{name},{}\n", values.join(",")));
+        }
+        t.into_bytes()
+    }
+
+    const SAFETY_ROW: [&str; 20] = [
+        "8736", "8830", "8680", "0.0862", "4.0953", "", "558.3097", "", "0", "6378", "2417", "3",
+        "0", "100", "44", "1264", "0", "50.5547", "21", "72",
+    ];
+
+    #[test]
+    fn every_summary_column_is_in_the_report_without_scrolling() {
+        let files = vec![(
+            "summary.csv",
+            summary_csv(&[("24h2", SAFETY_ROW), ("<b>q</b>", SAFETY_ROW)]),
+        )];
+        let h = report_html(&files, &[]);
+        for c in crate::report::METRICS {
+            assert_eq!(
+                h.matches(&format!("<td class=\"csv\">{c}</td>")).count(),
+                1,
+                "{c}: {h}"
+            );
+        }
+        // The deployments head the columns; a row per metric holds both.
+        assert!(h.contains(">24h2</th>"), "{h}");
+        assert!(h.contains(">&lt;b&gt;q&lt;/b&gt;</th>"), "{h}");
+        let row = h
+            .lines()
+            .find(|l| l.contains("<td class=\"csv\">paused_by_monitoring_hours</td>"))
+            .expect("row");
+        assert_eq!(row.matches("<td").count(), 3, "{row}");
+        // Nothing needs a box that scrolls sideways.
+        assert!(!h.contains("scroll"), "{h}");
+    }
+
+    #[test]
+    fn more_deployments_than_fit_side_by_side_continue_in_another_table() {
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        let rows: Vec<(&str, [&str; 20])> = names.iter().map(|n| (*n, SAFETY_ROW)).collect();
+        let h = report_html(&[("summary.csv", summary_csv(&rows))], &[]);
+        assert_eq!(h.matches("<table class=\"summary\">").count(), 2, "{h}");
+        assert_eq!(h.matches("<td class=\"csv\">held</td>").count(), 2, "{h}");
+        for n in names {
+            assert_eq!(h.matches(&format!(">{n}</th>")).count(), 1, "{n}: {h}");
+        }
+    }
+
+    #[test]
+    fn a_share_renders_as_a_percent_with_one_decimal_and_keeps_its_exact_value() {
+        let mut all = SAFETY_ROW;
+        all[3] = "1";
+        let mut nearly = SAFETY_ROW;
+        nearly[3] = "0.99996";
+        let rows = [("x", SAFETY_ROW), ("y", all), ("z", nearly)];
+        let h = report_html(&[("summary.csv", summary_csv(&rows))], &[]);
+        assert!(
+            h.contains("<td class=\"num\" title=\"0.0862\">8.6 %</td>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<td class=\"num\" title=\"1\">100.0 %</td>"),
+            "{h}"
+        );
+        // Not everyone: never rounded up to 100 %.
+        assert!(
+            h.contains("<td class=\"num\" title=\"0.99996\">&gt; 99.9 %</td>"),
+            "{h}"
+        );
+        assert!(!h.contains(">0.0862<"), "{h}");
+        assert_eq!(percent(0.0), "0.0 %");
+        assert_eq!(percent(0.0004), "< 0.1 %");
+        assert_eq!(percent(0.95), "95.0 %");
+    }
+
+    #[test]
+    fn hours_render_with_one_decimal_and_counts_as_whole_numbers() {
+        let h = report_html(&[("summary.csv", summary_csv(&[("x", SAFETY_ROW)]))], &[]);
+        let row = |c: &str| {
+            h.lines()
+                .find(|l| l.contains(&format!("<td class=\"csv\">{c}</td>")))
+                .unwrap_or_else(|| panic!("{c}: {h}"))
+                .to_string()
+        };
+        assert!(row("hours_to_50").ends_with("<td class=\"num\" title=\"4.0953\">4.1</td></tr>"));
+        assert!(row("rule_fired_hours").ends_with("title=\"50.5547\">50.6</td></tr>"));
+        assert!(row("paused_by_monitoring_hours").ends_with("title=\"72\">72.0</td></tr>"));
+        // Not reached: a dash.
+        assert!(row("hours_to_90").ends_with("<td class=\"num\">–</td></tr>"));
+        // Counts stay whole, restarts in active hours included, and need no title.
+        assert!(row("devices_targeted").ends_with("<td class=\"num\">8736</td></tr>"));
+        assert!(row("restarts_in_active_hours").ends_with("<td class=\"num\">3</td></tr>"));
+        assert!(row("issue_hits_at_rule").ends_with("<td class=\"num\">21</td></tr>"));
+        assert_eq!(kind_of("hours_to_95_p50"), Kind::Hours);
+        assert_eq!(kind_of("restarts_in_active_hours_p50"), Kind::Count);
+        assert_eq!(shown(Kind::Count, "12.5"), "12.5");
+        assert_eq!(shown(Kind::Count, "12"), "12");
+    }
+
+    #[test]
+    fn the_variants_table_groups_quantiles_under_their_metric_and_lists_parameters_apart() {
+        let v = "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,forced_restarts_p50,pareto_blast,pareto_disruption,deployments.a.settings.x,ring_days\n\"x=1,y=2\",a,20,48,52.25,,12,true,false,1,3\n\"x=1,y=2\",b,20,40,41,42,0.5,false,true,1,3\nslow,a,20,90,98,110,8,true,true,2,7\n";
+        let h = report_html(&[("variants.csv", v.as_bytes().to_vec())], &[]);
+        assert!(
+            h.contains("<th colspan=\"3\" scope=\"colgroup\">hours to 95 %</th>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<th colspan=\"2\" scope=\"colgroup\">on the Pareto front</th>"),
+            "{h}"
+        );
+        // Every measure column is named where its heading is.
+        for c in [
+            "hours_to_95_p5",
+            "hours_to_95_p50",
+            "hours_to_95_p95",
+            "forced_restarts_p50",
+            "pareto_blast",
+            "pareto_disruption",
+        ] {
+            assert!(h.contains(&format!("title=\"{c}\"")), "{c}: {h}");
+        }
+        // A variant's rows share its name; its name may break after a comma.
+        assert!(h.contains("<td rowspan=\"2\">x=1,<wbr>y=2</td>"), "{h}");
+        assert!(h.contains("title=\"52.25\">52.2</td>"), "{h}");
+        assert!(h.contains("<td>yes</td><td>no</td>"), "{h}");
+        // A median of counts between two whole numbers keeps its half.
+        assert!(h.contains("<td class=\"num\">0.5</td>"), "{h}");
+        // Parameters are a table of their own, once per variant.
+        let (main, params) = h.split_once("What each variant sets").expect("parameters");
+        assert!(!main.contains("ring_days"), "{main}");
+        assert!(
+            params.contains("<th>deployments.<wbr>a.<wbr>settings.<wbr>x</th>"),
+            "{params}"
+        );
+        assert!(params.contains("<th>ring_days</th>"), "{params}");
+        assert_eq!(
+            params.matches("<td>x=1,<wbr>y=2</td>").count(),
+            1,
+            "{params}"
+        );
+        assert!(!h.contains("scroll"), "{h}");
+    }
+
+    #[test]
+    fn the_report_prints_every_table_whole_and_wraps_the_parameters() {
+        let h = report_html(&[("summary.csv", summary_csv(&[("x", SAFETY_ROW)]))], &[]);
+        let print = &h[h.find("@media print").expect("print styles")..];
+        assert!(print.contains("pre { white-space: pre-wrap;"), "{print}");
+        assert!(
+            print.contains("thead { display: table-header-group; }"),
+            "{print}"
+        );
+        assert!(!h.contains("scroll"), "{h}");
     }
 
     #[test]
@@ -521,17 +1178,20 @@ mod tests {
     #[test]
     fn the_per_segment_table_shows_when_there_is_more_than_one_segment() {
         let header = "deployment,segment,devices_targeted,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99\n";
-        let two = format!("{header}q,<ring>,10,10,1,1.5,2,2.25,3\nq,broad,90,80,0.888889,30,,,\n");
+        let two = format!("{header}q,<ring>,10,10,1,1.5,2,2.26,3\nq,broad,90,80,0.888889,30,,,\n");
         let h = report_html(&[("segments.csv", two.into_bytes())], &[]);
         assert!(h.contains("<h2>Per segment</h2>"), "{h}");
         assert!(h.contains("<th>hours to 95 %</th>"), "{h}");
         assert!(h.contains("<td>&lt;ring&gt;</td>"), "{h}");
         // 50 % and 95 % only; a threshold not held at the end is a dash.
         assert!(
-            h.contains("<td class=\"num\">1.5</td><td class=\"num\">2.25</td>"),
+            h.contains("<td class=\"num\">1.5</td><td class=\"num\" title=\"2.26\">2.3</td>"),
             "{h}"
         );
-        assert!(h.contains("<td class=\"num\">30</td><td>–</td>"), "{h}");
+        assert!(
+            h.contains("<td class=\"num\" title=\"30\">30.0</td><td class=\"num\">–</td>"),
+            "{h}"
+        );
         assert!(!h.contains(">0.888889<"), "{h}");
         let one = format!("{header}q,fleet,10,10,1,1.5,2,2.25,3\nr,fleet,10,10,1,1,1,1,1\n");
         let h = report_html(&[("segments.csv", one.into_bytes())], &[]);

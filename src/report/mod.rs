@@ -301,6 +301,65 @@ pub struct IssueOut {
     pub released_hours: Option<f64>,
 }
 
+/// One window of active hours in `summary.json` and the fleet's devices whose policy has it.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ActiveHoursOut {
+    /// Device-local start, `HH:MM`.
+    pub start: String,
+    /// Device-local end, `HH:MM`; earlier than `start` when the hours wrap past midnight.
+    pub end: String,
+    /// Devices of the fleet whose policy has these hours.
+    pub devices: u64,
+    /// Those policies' names, sorted.
+    pub policies: Vec<String>,
+}
+
+/// `HH:MM` of a time of day in seconds (`24:00` for the end of the day).
+fn fmt_time_of_day(secs: u64) -> String {
+    format!("{:02}:{:02}", secs / HOUR, secs % HOUR / 60)
+}
+
+/// The distinct active hours of the fleet's policies with their devices, most devices first
+/// (then earliest start); policies of no device are left out.
+pub fn active_hours(sc: &Scenario) -> Vec<ActiveHoursOut> {
+    let mut out: Vec<(u64, u64, ActiveHoursOut)> = Vec::new();
+    for (i, p) in sc.policies.iter().enumerate() {
+        let devices: u64 = sc
+            .segments
+            .iter()
+            .filter(|s| s.policy as usize == i)
+            .map(|s| u64::from(s.devices))
+            .sum();
+        if devices == 0 {
+            continue;
+        }
+        let key = (p.active_start, p.active_end);
+        match out.iter_mut().find(|(s, e, _)| (*s, *e) == key) {
+            Some((_, _, a)) => {
+                a.devices += devices;
+                a.policies.push(p.name.clone());
+            }
+            None => out.push((
+                key.0,
+                key.1,
+                ActiveHoursOut {
+                    start: fmt_time_of_day(key.0),
+                    end: fmt_time_of_day(key.1),
+                    devices,
+                    policies: vec![p.name.clone()],
+                },
+            )),
+        }
+    }
+    out.sort_by(|a, b| b.2.devices.cmp(&a.2.devices).then(a.0.cmp(&b.0)));
+    out.into_iter()
+        .map(|(_, _, mut a)| {
+            a.policies.sort();
+            a
+        })
+        .collect()
+}
+
 /// `summary.json`.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -316,6 +375,9 @@ pub struct Summary {
     pub replication: u64,
     /// Devices in the fleet.
     pub devices: usize,
+    /// The policies' active hours, one entry per distinct window, most devices first: what
+    /// `restarts_in_active_hours` is judged against and the restarts chart marks.
+    pub active_hours: Vec<ActiveHoursOut>,
     /// Per deployment.
     pub deployments: Vec<DeploymentSummary>,
     /// Per hidden issue.
@@ -428,6 +490,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
         seed: r.seed,
         replication: r.replication,
         devices: r.stats.devices,
+        active_hours: active_hours(sc),
         deployments,
         issues: sc
             .issues

@@ -818,9 +818,9 @@ fn merge_refuses_an_output_folder_that_is_or_holds_one_of_its_shards() {
 }
 
 #[test]
-fn a_batch_report_names_the_base_scenario_and_the_replications_that_ran() {
+fn a_batch_report_names_the_sweep_its_base_scenario_its_question_and_the_replications_that_ran() {
     let (case, path) = sweep_case(
-        "base = \"case.toml\"\nreplications = 4\n[[variants]]\nname = \"only\"\nset = { \"policies.default.quality_deadline\" = \"P1D\" }\n",
+        "# Question: does a one-day deadline do it?\nbase = \"case.toml\"\nreplications = 4\n[[variants]]\nname = \"only\"\nset = { \"policies.default.quality_deadline\" = \"P1D\" }\n",
     );
     let out = case.out("report");
     let a = rollsim()
@@ -838,14 +838,20 @@ fn a_batch_report_names_the_base_scenario_and_the_replications_that_ran() {
     );
     let copy = String::from_utf8(read(&out, "scenario.toml")).expect("utf-8");
     assert!(
-        copy.starts_with("# base scenario: case\n# as run with --replications 2\n"),
+        copy.starts_with(
+            "# sweep: sweep\n# base scenario: case\n# as run with --replications 2\n# Question:"
+        ),
         "{copy}"
     );
     assert!(copy.contains("\nreplications = 2\n"), "{copy}");
     let html = String::from_utf8(read(&out, "report.html")).expect("utf-8");
     assert!(
-        html.contains("<h1>case</h1>"),
-        "titled with the base scenario's name"
+        html.contains("<h1>sweep: sweep over case</h1>"),
+        "titled with the sweep file's stem and the base scenario's name"
+    );
+    assert!(
+        html.contains("<p class=\"description\">Question: does a one-day deadline do it?</p>"),
+        "the sweep's question describes it"
     );
     assert!(
         !html.contains("replications = 4"),

@@ -130,9 +130,22 @@ fn charts_are_produced_for_every_shipped_scenario_with_the_expected_size_and_ser
         }
         let restarts = svg_labels(&out.join("restarts.svg"));
         assert!(restarts.iter().any(|l| l.starts_with("Forced restarts")));
+        assert!(restarts.iter().any(|l| l.starts_with("Restarts by users")));
+        assert!(restarts.iter().any(|l| l.starts_with("Active hours ")));
         assert!(restarts.iter().any(|l| l == "Mon"));
         let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
         assert!(html.contains("<h2>Summary per deployment</h2>"));
+        // Every column of summary.csv is named in the report's summary, a row each: nothing
+        // hides past a sideways scroll.
+        let columns = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
+        for c in columns.lines().next().expect("header").split(',').skip(1) {
+            assert!(
+                html.contains(&format!("<td class=\"csv\">{c}</td>")),
+                "{}: {c}",
+                sc.display()
+            );
+        }
+        assert!(!html.contains("class=\"scroll\""));
         // The scenario is copied into the folder and shown, with its description.
         assert_eq!(
             std::fs::read(out.join("scenario.toml")).expect("scenario copy"),

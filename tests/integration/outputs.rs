@@ -538,3 +538,39 @@ fn a_run_folder_holds_the_graph_bodies_it_read_and_reruns_from_its_copy() {
         .success();
     assert_same_outputs(&out, &again);
 }
+
+#[test]
+fn summary_json_gives_each_window_of_active_hours_with_its_devices_most_first() {
+    let night = r#"
+[[segments]]
+name = "night-shift"
+devices = 30
+policy = "night"
+
+[policies.night]
+active_hours = { start = "22:00", end = "06:00" }
+"#;
+    let case = Case::new(&scenario(
+        50,
+        r#"availability = { profile = "always_on" }"#,
+        night,
+    ));
+    let out = case.run("out", &[]);
+    let s = summary(&out);
+    assert_eq!(
+        s["active_hours"],
+        serde_json::json!([
+            { "start": "08:00", "end": "17:00", "devices": 50, "policies": ["default"] },
+            { "start": "22:00", "end": "06:00", "devices": 30, "policies": ["night"] },
+        ]),
+        "{s}"
+    );
+    // The restarts chart marks the first and names the other.
+    let svg = std::fs::read_to_string(out.join("restarts.svg")).expect("restarts.svg");
+    assert!(
+        svg.contains(
+            "Active hours 08:00–17:00, the policy of 50 of 80 devices (others: 22:00–06:00)"
+        ),
+        "{svg}"
+    );
+}
