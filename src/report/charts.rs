@@ -36,7 +36,7 @@
 //!   Drawn only when some variant's median hits someone: with every median at 0 its front would
 //!   be "fastest wins".
 //! - `pareto-disruption.{png,svg}`: the same against median restarts in active hours
-//!   (`pareto_disruption`).
+//!   (`pareto_disruption`). Drawn only when some variant's median disrupts someone.
 //!
 //! Variant labels of grid sweeps drop the parameter names shared by all variants and name them
 //! once (see `variant_labels`). Style: the Okabe–Ito colour-blind-safe palette (yellow
@@ -176,7 +176,12 @@ pub fn render_files(
         {
             charts.push(("pareto".into(), Chart::Pareto(Tradeoff::Blast)));
         }
-        if inputs.variants.iter().any(|v| v.disrupted_p50.is_some()) {
+        // Likewise the disruption trade-off only where some variant disrupts users.
+        if inputs
+            .variants
+            .iter()
+            .any(|v| v.disrupted_p50.is_some_and(|h| h > 0.0))
+        {
             charts.push((
                 "pareto-disruption".into(),
                 Chart::Pareto(Tradeoff::Disruption),
@@ -3014,6 +3019,26 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true,12,true
             names.iter().any(|n| n == "pareto-disruption.svg"),
             "{names:?}"
         );
+        // Nobody disrupted and nobody hit: neither trade-off, time to 95 % alone decides.
+        let calm = FORCED
+            .lines()
+            .map(|l| {
+                let mut cells: Vec<&str> = l.split(',').collect();
+                if !l.starts_with("variant,") {
+                    cells[8] = "0";
+                }
+                cells.join(",")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let f = vec![("variants.csv", calm.into_bytes())];
+        let names: Vec<String> = render_files(&f, &opts)
+            .expect("charts render")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert!(!names.iter().any(|n| n.starts_with("pareto")), "{names:?}");
+        assert!(names.iter().any(|n| n == "time-to-95.svg"), "{names:?}");
     }
 
     #[test]
