@@ -1169,7 +1169,8 @@ impl Scenario {
                 (0, 0)
             };
             let message = e.message().trim().to_string();
-            let message = improve_serde_message(&message);
+            let path = loc.path_at(&span);
+            let message = improve_serde_message(&message) + &text_hint(&message, &path);
             let message = match other_kind_of_file(text, InputKind::Scenario) {
                 Some(hint) => format!("{message} ({hint})"),
                 None => message,
@@ -1179,7 +1180,7 @@ impl Scenario {
                 problems: vec![Problem {
                     line,
                     column,
-                    path: loc.path_at(&span),
+                    path,
                     message,
                 }],
             })
@@ -1415,8 +1416,47 @@ fn improve_serde_message(m: &str) -> String {
         .replace("expected u32", "expected a whole number ≥ 0")
 }
 
+/// What to write instead of a bare number where rollsim reads text: durations, instants and
+/// times of day are quoted (`horizon = 45` → `"P45D"`), by the field at `path`.
+fn text_hint(m: &str, path: &str) -> String {
+    let Some(n) = m
+        .strip_prefix("invalid type: integer `")
+        .or_else(|| m.strip_prefix("invalid type: floating point `"))
+        .filter(|_| m.ends_with("expected a string"))
+        .and_then(|r| r.split('`').next())
+    else {
+        return String::new();
+    };
+    let field = path.rsplit('.').next().unwrap_or(path);
+    let example = if path.contains("active_hours") {
+        "a time of day such as \"08:00\"".to_string()
+    } else if field == "start" {
+        "an RFC 3339 instant such as \"2026-01-13T18:00:00Z\"".to_string()
+    } else if field == "at" {
+        format!("a duration after the start such as \"P{n}D\", or an instant")
+    } else {
+        format!("an ISO 8601 duration such as \"P{n}D\" or \"PT{n}H\"")
+    };
+    format!(": write {example}, in quotes")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bare_number_where_text_belongs_is_told_what_to_write() {
+        let m = "invalid type: integer `45`, expected a string";
+        assert_eq!(
+            super::text_hint(m, "simulation.horizon"),
+            ": write an ISO 8601 duration such as \"P45D\" or \"PT45H\", in quotes"
+        );
+        assert!(super::text_hint(m, "policies.a.active_hours.start").contains("\"08:00\""));
+        assert!(super::text_hint(m, "simulation.start").contains("instant"));
+        assert_eq!(
+            super::text_hint("invalid type: string \"x\", expected u64", "fleet.devices"),
+            ""
+        );
+    }
+
     #[test]
     fn a_name_cut_short_or_lengthened_is_suggested_though_many_letters_differ() {
         let metrics = ["hours_to_50", "hours_to_95", "forced_restarts"];
