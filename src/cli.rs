@@ -16,7 +16,8 @@ const RUN_EXAMPLES: &str = "Examples:
 
 const BATCH_EXAMPLES: &str = "Examples:
   rollsim batch scenarios/sweeps/forced-reboot.toml
-  rollsim batch scenarios/sweeps/rollout-size.toml --jobs 2 --replications 50 --out output/sizes";
+  rollsim batch scenarios/sweeps/rollout-size.toml --jobs 2 --replications 50 --out output/sizes
+  rollsim batch scenarios/sweeps/rollout-size.toml --devices 100000 --set simulation.horizon=P60D";
 
 const PLOT_EXAMPLES: &str = "Examples:
   rollsim plot output/quality-update-office-fleet
@@ -89,6 +90,14 @@ enum Command {
         /// Replications per variant (overrides the sweep's `replications`).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         replications: Option<u64>,
+        /// Rescale every variant's fleet to this many devices, keeping segment shares (counts in
+        /// the plan, such as devicesPerOffer, stay as written).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
+        devices: Option<u64>,
+        /// Change one value of the base scenario for every variant (repeatable), as `run --set`
+        /// does; a variant that sets the same path keeps its own value.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
         /// Run only shard I of N (1-based, e.g. 2/3): runs whose number ≡ I−1 (mod N). Without
         /// it, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX with
         /// --shard-count select the shard. A shard (1/1 too) writes run records and a manifest;
@@ -195,6 +204,8 @@ pub fn run() -> Result<ExitCode, Error> {
             out,
             jobs,
             replications,
+            devices,
+            sets,
             shard,
             shard_count,
             resume,
@@ -204,7 +215,16 @@ pub fn run() -> Result<ExitCode, Error> {
             let shard = shard_of(shard.as_deref(), shard_count)?;
             let out = out.unwrap_or_else(|| default_out(&sweep));
             guard_out(&out, force)?;
-            batch(&sweep, out, jobs, replications, shard, resume, quiet)
+            let overrides = batch::sweep::Overrides { sets, devices };
+            batch(
+                &sweep,
+                &overrides,
+                out,
+                (jobs, replications),
+                shard,
+                resume,
+                quiet,
+            )
         }
         Command::Merge {
             dirs,
@@ -619,14 +639,14 @@ fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
 
 fn batch(
     path: &Path,
+    overrides: &batch::sweep::Overrides,
     out: PathBuf,
-    jobs: Option<usize>,
-    replications: Option<u64>,
+    (jobs, replications): (Option<usize>, Option<u64>),
     shard: Option<batch::Shard>,
     resume: bool,
     quiet: bool,
 ) -> Result<ExitCode, Error> {
-    let sweep = batch::sweep::Sweep::load(path)?;
+    let sweep = batch::sweep::Sweep::load_with(path, overrides)?;
     if !quiet {
         sweep
             .warnings
@@ -670,6 +690,8 @@ fn batch(
             "shard": shard.index,
             "shards": shard.count,
             "runs": mine,
+            "set": overrides.sets,
+            "devices": overrides.devices,
         });
         let tmp = out.join(".manifest.json.tmp");
         let text = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
@@ -839,13 +861,25 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode, Error> {
         if key(m) != first {
             return Err(bad(
                 d,
-                "belongs to another batch (sweep, replications, seed or shard count differ)".into(),
+                "belongs to another batch (sweep, replications, seed, shard count, --set or --devices differ)".into(),
             ));
         }
     }
     let (sweep_path, reps, _, _, id) = first;
     let sweep_path = PathBuf::from(sweep_path);
-    let sweep = batch::sweep::Sweep::load(&sweep_path)?;
+    // The shards' --set and --devices (none in older manifests).
+    let overrides = batch::sweep::Overrides {
+        sets: manifests[0]["set"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        devices: manifests[0]["devices"].as_u64(),
+    };
+    let sweep = batch::sweep::Sweep::load_with(&sweep_path, &overrides)?;
     let reps = reps.unwrap_or(sweep.replications);
     // Manifests of older versions carry no identity; theirs cannot be checked.
     if id.is_some_and(|id| id != batch::batch_id(&sweep, reps)) {

@@ -140,6 +140,26 @@ impl Variant {
     }
 }
 
+/// Changes the command line makes to every variant: `--set PATH=VALUE` edits the base scenario
+/// before the variants' own values (a variant that sets the same path wins), and `--devices N`
+/// rescales every variant's fleet as `rollsim run --devices` does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    pub sets: Vec<String>,
+    pub devices: Option<u64>,
+}
+
+impl Overrides {
+    /// The options as given, for the heading of a copy as run and for a shard's manifest.
+    pub fn options(&self) -> Vec<String> {
+        self.sets
+            .iter()
+            .map(|s| format!("--set {s}"))
+            .chain(self.devices.map(|n| format!("--devices {n}")))
+            .collect()
+    }
+}
+
 /// A checked sweep.
 #[derive(Clone, Debug)]
 pub struct Sweep {
@@ -162,6 +182,8 @@ pub struct Sweep {
     /// A hash of the sweep file's and the base scenario's text: what the runs depend on besides
     /// the replication count (see [`super::batch_id`]).
     pub fingerprint: u64,
+    /// The command line's changes to every variant (`rollsim batch --set/--devices`).
+    pub overrides: Overrides,
     /// The variants' scenario warnings, each once with the variants it concerns ("all 6
     /// variants: …"), in the order first met: a setting a variant sweeps but that has no effect
     /// must not pass in silence, as it does not for `rollsim run`.
@@ -291,6 +313,11 @@ fn find_key(text: &str, key: &str, from: usize, value: usize) -> (usize, usize) 
 impl Sweep {
     /// Loads and checks a sweep file, building every variant's scenario.
     pub fn load(file: &Path) -> Result<Sweep, Error> {
+        Sweep::load_with(file, &Overrides::default())
+    }
+
+    /// [`Sweep::load`] with the command line's `overrides` applied to every variant.
+    pub fn load_with(file: &Path, overrides: &Overrides) -> Result<Sweep, Error> {
         let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
             path: file.to_path_buf(),
             source,
@@ -332,9 +359,10 @@ impl Sweep {
                 }],
             })
         })?;
-        // The base must be valid on its own; its errors are its own file's.
-        let base = Scenario::load(&base_path)?;
-        let base_doc: toml_edit::DocumentMut =
+        // The base must be valid on its own (with the command line's --set); its errors are its
+        // own file's, or the option's.
+        let (base, _) = Scenario::load_with(&base_path, &overrides.sets)?;
+        let mut base_doc: toml_edit::DocumentMut =
             base_text.parse().map_err(|e: toml_edit::TomlError| {
                 Error::Input(InputError {
                     file: base_path.display().to_string(),
@@ -346,6 +374,22 @@ impl Sweep {
                     }],
                 })
             })?;
+        // The --set values, edited into the base as `Scenario::load_with` did (so they cannot
+        // fail now), and those that change a Graph body, for every variant's reading of it.
+        let mut base_bodies = Vec::new();
+        for s in &overrides.sets {
+            let Some((p, v)) = crate::scenario::overrides::parse_assignment(s) else {
+                continue;
+            };
+            if let Ok(Target::Body { field, path }) = set_path(&mut base_doc, &p, &v) {
+                base_bodies.push(BodySet {
+                    field,
+                    path,
+                    value: crate::scenario::graph::toml_to_json(&v),
+                    origin: Some(format!("--set {s}")),
+                });
+            }
+        }
         let mut c = Checker::default();
         let replications = match raw.replications {
             None => 1,
@@ -466,6 +510,44 @@ impl Sweep {
         let mut variants = Vec::new();
         let mut problems: Vec<Problem> = Vec::new();
         let total = defs.len();
+        // Options that every variant would undo, or that would undo the sweep.
+        let option = |path: &str, message: String| Problem {
+            line: 0,
+            column: 0,
+            path: path.to_string(),
+            message,
+        };
+        for s in &overrides.sets {
+            let Some((p, _)) = crate::scenario::overrides::parse_assignment(s) else {
+                continue;
+            };
+            if total > 0
+                && defs
+                    .iter()
+                    .all(|(_, sets)| sets.iter().any(|(k, _, _)| *k == p))
+            {
+                problems.push(option(
+                    &format!("--set {s}"),
+                    format!(
+                        "every variant sets {p}, so this option would change nothing: vary the value in the sweep, or leave the option out"
+                    ),
+                ));
+            }
+        }
+        if let Some(n) = overrides.devices {
+            let sized = |p: &&String| {
+                p.as_str() == "fleet.devices"
+                    || (p.starts_with("segments.") && p.ends_with(".devices"))
+            };
+            if let Some(p) = parameters.iter().find(sized) {
+                problems.push(option(
+                    "--devices",
+                    format!(
+                        "the sweep varies {p}, so every variant would run {n} devices: leave out the option, or the fleet size from the sweep"
+                    ),
+                ));
+            }
+        }
         // A scenario problem that many variants share (typically every variant, when a grid
         // path names a wrong property) is reported once, with the variants it concerns.
         let mut shared: Vec<VariantProblem> = Vec::new();
@@ -475,7 +557,7 @@ impl Sweep {
             let mut ok = true;
             // Paths under the settings or content of a deployment with a Graph body change the
             // body as read.
-            let mut bodies = Vec::new();
+            let mut bodies = base_bodies.clone();
             for (path, value, at) in &sets {
                 match set_path(&mut doc, path, value) {
                     Ok(Target::Toml(_)) => {}
@@ -521,6 +603,9 @@ impl Sweep {
                     // sweep's `seed` (the base scenario's when the sweep has none).
                     if !sets.iter().any(|(p, _, _)| p == SEED_PATH) {
                         sc.seed = raw.seed.unwrap_or(base.seed);
+                    }
+                    if let Some(n) = overrides.devices {
+                        sc.scale_devices(n);
                     }
                     // A batch folder holds no run's inputs, and thousands of variants each
                     // holding the bytes of the same inventory would add up.
@@ -600,8 +685,16 @@ impl Sweep {
                 problems: all,
             }));
         }
+        // The options are part of what the runs depend on (a resumed or merged batch must have
+        // had the same), and a sweep without any keeps the fingerprint it always had.
+        let mut hashed = vec![text.as_bytes(), base_text.as_bytes()];
+        let options = overrides.options().join("\n");
+        if !options.is_empty() {
+            hashed.push(options.as_bytes());
+        }
         Ok(Sweep {
-            fingerprint: super::fnv1a(&[text.as_bytes(), base_text.as_bytes()]),
+            fingerprint: super::fnv1a(&hashed),
+            overrides: overrides.clone(),
             file: file.to_path_buf(),
             parameters,
             seed: raw.seed.unwrap_or(base.seed),
@@ -633,8 +726,14 @@ impl Sweep {
         let name = one_line(&self.base_name);
         let mut head = format!("{SWEEP_NAME_LINE}{stem}\n{SWEEP_BASE_LINE}{name}\n");
         let mut body = text.to_string();
+        let mut options = self.overrides.options();
         if reps != self.replications {
-            head.push_str(&format!("# as run with --replications {reps}\n"));
+            options.push(format!("--replications {reps}"));
+        }
+        if !options.is_empty() {
+            head.push_str(&format!("# as run with {}\n", one_line(&options.join(" "))));
+        }
+        if reps != self.replications {
             let span = crate::scenario::locate::Locator::new(text).span_of("replications");
             match span {
                 Some(span) if text.get(span.clone()).is_some() => {

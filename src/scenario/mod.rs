@@ -1215,6 +1215,9 @@ impl Scenario {
             jiff::Timestamp::UNIX_EPOCH
         });
         let horizon = c.positive("simulation.horizon", Some(&s.horizon), DAY);
+        // A horizon that is not a duration stands at its default only so that checking goes on:
+        // nothing is judged against it (every action would be "after the horizon").
+        let horizon_read = parse_duration(&s.horizon).is_ok();
         if horizon > 3650 * DAY {
             c.fail(
                 "simulation.horizon",
@@ -1270,7 +1273,7 @@ impl Scenario {
         let dep_names: Vec<&str> = side.deployments.iter().map(|d| d.name.as_str()).collect();
         let expect = crate::batch::expect::check(c, "expect", &raw.expect, &dep_names);
         for (i, a) in side.actions.iter().enumerate() {
-            if a.at > horizon {
+            if horizon_read && a.at > horizon {
                 c.fail(
                     format!("actions[{i}].at"),
                     format!(
@@ -1532,6 +1535,23 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             "{}",
             p[0].message
         );
+    }
+
+    #[test]
+    fn a_horizon_that_is_no_duration_is_the_only_problem_not_every_action_after_it() {
+        let action = "\n[[actions]]\nat = \"P2D\"\ndeployment = \"q\"\ndo = \"pause\"\n";
+        let p = problems(&format!(
+            "{}{action}",
+            MINIMAL.replace("\"P10D\"", "\"P2\"")
+        ));
+        let paths: Vec<&str> = p.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["simulation.horizon"]);
+        // A horizon that is read still judges the actions.
+        let p = problems(&format!(
+            "{}{action}",
+            MINIMAL.replace("\"P10D\"", "\"P1D\"")
+        ));
+        assert_eq!(p[0].path, "actions[0].at");
     }
 
     #[test]

@@ -369,6 +369,95 @@ fn resume_after_losing_some_runs_reproduces_the_same_outputs() {
 }
 
 #[test]
+fn batch_set_and_devices_run_every_variant_as_a_base_scenario_edited_to_match() {
+    let (case, path) = sweep_case(SWEEP);
+    let opts = ["--devices", "150", "--set", "client.scan_interval=PT12H"];
+    batch_cmd(&path, &case.out("opts"), &opts);
+    // The same sweep over a base file that says so itself.
+    let edited = random_scenario("\n[client]\nscan_interval = \"PT12H\"\n")
+        .replace("devices = 300", "devices = 150");
+    std::fs::write(case.dir.path().join("edited.toml"), edited).expect("edited base");
+    let by_hand = case.dir.path().join("by-hand.toml");
+    std::fs::write(&by_hand, SWEEP.replace("case.toml", "edited.toml")).expect("sweep");
+    batch_cmd(&by_hand, &case.out("by-hand"), &[]);
+    for f in ["runs.csv", "bands.csv", "variants.csv"] {
+        assert_eq!(
+            read(&case.out("opts"), f),
+            read(&case.out("by-hand"), f),
+            "{f}"
+        );
+    }
+    let runs = String::from_utf8(read(&case.out("opts"), "runs.csv")).expect("utf-8");
+    assert!(runs.lines().skip(1).all(|l| l.contains(",150,")), "{runs}");
+    // The copy of the sweep says how it ran.
+    let copy = String::from_utf8(read(&case.out("opts"), "scenario.toml")).expect("utf-8");
+    assert!(
+        copy.contains("# as run with --set client.scan_interval=PT12H --devices 150\n"),
+        "{copy}"
+    );
+    // Shards run with the options merge into the same batch; their manifests carry them.
+    let dirs: Vec<_> = (1..=2)
+        .map(|i| {
+            let d = case.out(&format!("shard{i}"));
+            let mut args = vec!["--shard".to_string(), format!("{i}/2")];
+            args.extend(opts.iter().map(|s| s.to_string()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            batch_cmd(&path, &d, &args);
+            d
+        })
+        .collect();
+    merge_into(&dirs, &case.out("merged")).success();
+    assert_eq!(
+        read(&case.out("opts"), "runs.csv"),
+        read(&case.out("merged"), "runs.csv")
+    );
+    // A resume without the options is of another batch.
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(case.out("opts"))
+        .arg("--resume")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("another batch"), "{err}");
+}
+
+#[test]
+fn batch_options_that_the_sweep_would_undo_or_that_would_undo_it_are_refused() {
+    let (case, path) = sweep_case(SWEEP);
+    let refused = |args: &[&str], expected: &str| {
+        let a = rollsim()
+            .arg("batch")
+            .arg(&path)
+            .arg("--out")
+            .arg(case.out("x"))
+            .args(args)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(expected), "{expected:?} not in {err}");
+        assert!(!case.out("x").exists());
+    };
+    refused(
+        &["--set", "policies.default.quality_deadline=P3D"],
+        "every variant sets policies.default.quality_deadline, so this option would change nothing",
+    );
+    let sizes = "base = \"case.toml\"\n[grid]\n\"segments.fleet.devices\" = [100, 200]\n";
+    std::fs::write(&path, sizes).expect("sweep");
+    refused(
+        &["--devices", "50"],
+        "the sweep varies segments.fleet.devices, so every variant would run 50 devices",
+    );
+    // A --set value the base scenario refuses names the option.
+    refused(
+        &["--set", "client.scan_interval=22"],
+        "(from --set client.scan_interval=22)",
+    );
+}
+
+#[test]
 fn slurm_array_variables_select_the_shard() {
     let (case, path) = sweep_case(SWEEP);
     let d = case.out("slurm");
