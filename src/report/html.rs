@@ -748,6 +748,31 @@ fn chart_caption(stem: &str) -> String {
 
 /// `report.html` for an output folder: `files` are its CSV/JSON/TOML inputs (name, bytes),
 /// `charts` the rendered charts (file name, bytes) in display order.
+/// The monitoring rules of each deployment in `summary.json` that has any, fired or not, as a
+/// list in the terminal's words; `None` when no deployment has a rule.
+fn rules_html(json: &serde_json::Value) -> Option<String> {
+    use crate::report::{RuleFiringOut, RuleMissOut};
+    let mut items = String::new();
+    for d in json["deployments"].as_array()? {
+        let fired = d["rule_firings"].as_array().into_iter().flatten();
+        let missed = d["rules_not_fired"].as_array().into_iter().flatten();
+        let lines: Vec<String> = fired
+            .filter_map(|f| RuleFiringOut::from_json(f).map(|f| f.text()))
+            .chain(missed.filter_map(|m| RuleMissOut::from_json(m).map(|m| m.text())))
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let name = d["name"].as_str().unwrap_or_default();
+        items.push_str(&format!("<li><b>{}</b><ul>", escape(name)));
+        for l in lines {
+            items.push_str(&format!("<li>{}</li>", escape(&l)));
+        }
+        items.push_str("</ul></li>\n");
+    }
+    (!items.is_empty()).then(|| format!("<ul class=\"rules\">\n{items}</ul>\n"))
+}
+
 pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> String {
     let json: Option<serde_json::Value> =
         find(files, "summary.json").and_then(|b| serde_json::from_slice(b).ok());
@@ -825,6 +850,13 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
             "<p>One row per column of <code>summary.csv</code> (named in the second column), one column per deployment. Hours are since the start, with one decimal; shares in percent; point at a rounded number for its exact value. A dash (–) is a time not reached, or not held at the end, or a rule that never fired. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run.</p>\n",
         );
         h.push_str(&summary_html(b));
+    }
+    if let Some(list) = json.as_ref().and_then(rules_html) {
+        h.push_str("<h2>Monitoring rules</h2>\n");
+        h.push_str(
+            "<p>Each deployment's rules as the service judged them: when one fired, and for a rule in force at the end that never fired, the highest share its signal reached at a moment it was judged (<code>rule_firings</code> and <code>rules_not_fired</code> in <code>summary.json</code>).</p>\n",
+        );
+        h.push_str(&list);
     }
     if let Some(table) = find(files, "segments.csv").and_then(segments_html) {
         h.push_str("<h2>Per segment</h2>\n");
@@ -1082,6 +1114,57 @@ mod tests {
         assert_eq!(percent(0.0), "0.0 %");
         assert_eq!(percent(0.0004), "< 0.1 %");
         assert_eq!(percent(0.95), "95.0 %");
+    }
+
+    #[test]
+    fn monitoring_rules_fired_or_not_are_listed_per_deployment_in_the_terminals_words() {
+        let json = r#"{"scenario": "s", "deployments": [
+            {"name": "a<b", "rule_firings": [{"hours": 27.94, "signal": "rollback", "threshold": 5,
+              "action": "pauseDeployment", "signals": 6, "denominator": 120,
+              "denominator_counts": "offered", "issue_hits": 6}],
+             "rules_not_fired": [{"signal": "rollback", "threshold": 20, "action": "alertError",
+              "peak_hours": 260.5, "peak_signals": 3, "peak_denominator": 55,
+              "denominator_counts": "installed"},
+              {"signal": "ineligible", "threshold": 1, "action": "offerFallback",
+              "peak_hours": null, "peak_signals": null, "peak_denominator": null,
+              "denominator_counts": "offered"}]},
+            {"name": "quiet", "rule_firings": []}]}"#;
+        let h = report_html(&[("summary.json", json.as_bytes().to_vec())], &[]);
+        assert!(h.contains("<h2>Monitoring rules</h2>"), "{h}");
+        assert!(h.contains("<li><b>a&lt;b</b><ul><li>rule rollback 5 % → pauseDeployment fired at 27.9 h (6 rollback reports of 120 devices offered); 6 devices hit by issues by then</li><li>rule rollback 20 % → alertError did not fire; highest 5.5 % at 260.5 h (3 rollback reports of 55 devices installed)</li><li>rule ineligible 1 % → offerFallback did not fire; never judged: no report, or too few devices counted</li></ul></li>"), "{h}");
+        // A deployment without rules is not listed, and a folder without any has no section.
+        assert!(!h.contains("<b>quiet</b>"), "{h}");
+        let none = r#"{"scenario": "s", "deployments": [{"name": "quiet", "rule_firings": []}]}"#;
+        let h = report_html(&[("summary.json", none.as_bytes().to_vec())], &[]);
+        assert!(!h.contains("Monitoring rules"), "{h}");
+    }
+
+    #[test]
+    fn a_rule_read_back_from_summary_json_is_the_rule_written() {
+        use crate::report::{RuleFiringOut, RuleMissOut};
+        let f = RuleFiringOut {
+            hours: 1.5,
+            signal: "rollback".into(),
+            threshold: 5,
+            action: "pauseDeployment".into(),
+            signals: 3,
+            denominator: 40,
+            counted: "installed",
+            issue_hits: 2,
+        };
+        let v = serde_json::to_value(&f).expect("json");
+        assert_eq!(RuleFiringOut::from_json(&v), Some(f));
+        let m = RuleMissOut {
+            signal: "rollback".into(),
+            threshold: 20,
+            action: "alertError".into(),
+            peak_hours: Some(2.25),
+            peak_signals: Some(1),
+            peak_denominator: Some(9),
+            counted: "offered",
+        };
+        let v = serde_json::to_value(&m).expect("json");
+        assert_eq!(RuleMissOut::from_json(&v), Some(m));
     }
 
     #[test]

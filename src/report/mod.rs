@@ -245,8 +245,9 @@ pub struct RuleFiringOut {
     pub signals: u64,
     /// Denominator.
     pub denominator: u64,
-    /// What the denominator counts (`[safety] monitoring_denominator`), for the terminal.
-    #[serde(skip)]
+    /// What the denominator counts (`[safety] monitoring_denominator`: `offered` or
+    /// `installed`).
+    #[serde(rename = "denominator_counts")]
     pub counted: &'static str,
     /// Distinct devices hit by the issues of the deployment's content by then (ground truth).
     pub issue_hits: u64,
@@ -269,9 +270,95 @@ pub struct RuleMissOut {
     pub peak_signals: Option<u64>,
     /// Denominator then.
     pub peak_denominator: Option<u64>,
-    /// What the denominator counts, for the terminal.
-    #[serde(skip)]
+    /// What the denominator counts (`offered` or `installed`).
+    #[serde(rename = "denominator_counts")]
     pub counted: &'static str,
+}
+
+impl RuleFiringOut {
+    /// The firing in words, as the terminal and report.html tell it: `rule rollback 5 % →
+    /// pauseDeployment fired at 27.9 h (6 rollback reports of 120 devices offered); 6 devices hit
+    /// by issues by then`.
+    pub fn text(&self) -> String {
+        format!(
+            "rule {} {} % → {} fired at {:.1} h ({} {} reports of {} devices{}); {} devices hit by issues by then",
+            self.signal,
+            self.threshold,
+            self.action,
+            self.hours,
+            self.signals,
+            self.signal,
+            self.denominator,
+            counted_text(self.counted),
+            self.issue_hits
+        )
+    }
+
+    /// The firing as `summary.json` has it (report.html is drawn from the folder).
+    pub fn from_json(v: &serde_json::Value) -> Option<Self> {
+        Some(Self {
+            hours: v["hours"].as_f64()?,
+            signal: v["signal"].as_str()?.to_string(),
+            threshold: u8::try_from(v["threshold"].as_u64()?).ok()?,
+            action: v["action"].as_str()?.to_string(),
+            signals: v["signals"].as_u64()?,
+            denominator: v["denominator"].as_u64()?,
+            counted: counted_of(v),
+            issue_hits: v["issue_hits"].as_u64()?,
+        })
+    }
+}
+
+impl RuleMissOut {
+    /// The rule in words, as the terminal and report.html tell it: `rule rollback 20 % →
+    /// pauseDeployment did not fire; highest 5.5 % at 260.5 h (3 rollback reports of 55 devices
+    /// installed)`.
+    pub fn text(&self) -> String {
+        let peak = match (self.peak_hours, self.peak_signals, self.peak_denominator) {
+            (Some(h), Some(sig), Some(den)) => format!(
+                "highest {:.1} % at {h:.1} h ({sig} {} reports of {den} devices{})",
+                share(sig, den) * 100.0,
+                self.signal,
+                counted_text(self.counted)
+            ),
+            _ => "never judged: no report, or too few devices counted".to_string(),
+        };
+        format!(
+            "rule {} {} % → {} did not fire; {peak}",
+            self.signal, self.threshold, self.action
+        )
+    }
+
+    /// The rule as `summary.json` has it.
+    pub fn from_json(v: &serde_json::Value) -> Option<Self> {
+        Some(Self {
+            signal: v["signal"].as_str()?.to_string(),
+            threshold: u8::try_from(v["threshold"].as_u64()?).ok()?,
+            action: v["action"].as_str()?.to_string(),
+            peak_hours: v["peak_hours"].as_f64(),
+            peak_signals: v["peak_signals"].as_u64(),
+            peak_denominator: v["peak_denominator"].as_u64(),
+            counted: counted_of(v),
+        })
+    }
+}
+
+/// " offered" after "devices", or nothing when unknown.
+fn counted_text(counted: &str) -> String {
+    match counted {
+        "" => String::new(),
+        c => format!(" {c}"),
+    }
+}
+
+/// What a rule's denominator counts, from `summary.json` (a folder written before the field
+/// existed says nothing, and neither does the text).
+fn counted_of(v: &serde_json::Value) -> &'static str {
+    match v["denominator_counts"].as_str() {
+        Some("installed") => "installed",
+        Some("offered") => "offered",
+        _ => "",
+    }
 }
 
 /// One hidden issue in `summary.json`.
@@ -809,33 +896,10 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             ));
         }
         for f in &d.rule_firings {
-            t.push_str(&format!(
-                "    rule {} {} % → {} fired at {:.1} h ({} {} reports of {} devices {}); {} devices hit by issues by then\n",
-                f.signal,
-                f.threshold,
-                f.action,
-                f.hours,
-                f.signals,
-                f.signal,
-                f.denominator,
-                f.counted,
-                f.issue_hits
-            ));
+            t.push_str(&format!("    {}\n", f.text()));
         }
         for m in &d.rules_not_fired {
-            let peak = match (m.peak_hours, m.peak_signals, m.peak_denominator) {
-                (Some(h), Some(sig), Some(den)) => format!(
-                    "highest {:.1} % at {h:.1} h ({sig} {} reports of {den} devices {})",
-                    share(sig, den) * 100.0,
-                    m.signal,
-                    m.counted
-                ),
-                _ => "never judged: no report, or too few devices counted".to_string(),
-            };
-            t.push_str(&format!(
-                "    rule {} {} % → {} did not fire; {peak}\n",
-                m.signal, m.threshold, m.action
-            ));
+            t.push_str(&format!("    {}\n", m.text()));
         }
     }
     for i in &s.issues {
