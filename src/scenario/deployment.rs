@@ -717,6 +717,19 @@ pub(super) fn service_side(
                 draft.hotpatch_refusal(),
             )
         };
+        // The service expedites released content only (an expedite names an update by its
+        // release); one released after the deployment's start waits for it: the push comes
+        // on release day.
+        let mut settings = settings;
+        if settings.expedited && release > settings.start as i64 {
+            let at = crate::time::format_instant(draft.release_unix, 0);
+            c.warnings.push(format!(
+                "{path}.{}: the expedited update is released {} after the deployment starts ({at}): the service expedites released updates only, so the deployment starts at the release (set settings.schedule.startDateTime to say so)",
+                if spath.is_empty() { "graph" } else { "content" },
+                crate::time::fmt_span(release as Time - settings.start),
+            ));
+            settings.start = release as Time;
+        }
         if draft.expeditable == Some(false) && settings.expedited {
             c.fail(
                 format!("{path}.settings.expedite.isExpedited"),

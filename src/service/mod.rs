@@ -1322,14 +1322,18 @@ impl<'a> Service<'a> {
                 continue;
             }
             let c = &self.contents[d.content as usize];
-            if !s.expedited {
-                let eligible = (c.release + policy.deferral(c.category) as i64)
-                    .max(policy.paused_until(c.category) as i64);
-                if eligible > t as i64 {
-                    let at = eligible as Time;
-                    later = Some(later.map_or(at, |l| l.min(at)));
-                    continue;
-                }
+            // An expedite ignores the policy's deferral and pause, not the release: an update
+            // is installed once it exists (a deployment made expedited by a PATCH before the
+            // release; the scenario starts an expedite at its release).
+            let eligible = match s.expedited {
+                true => c.release,
+                false => (c.release + policy.deferral(c.category) as i64)
+                    .max(policy.paused_until(c.category) as i64),
+            };
+            if eligible > t as i64 {
+                let at = eligible as Time;
+                later = Some(later.map_or(at, |l| l.min(at)));
+                continue;
             }
             let content = self.delivered(i, t);
             // Required before optional (an optional offer waits for the user, and must not hold
@@ -1661,6 +1665,29 @@ mod tests {
         };
         assert_eq!(got(&mut s, 50), 0, "feb not released yet");
         assert_eq!(got(&mut s, 150), 1, "feb released at 100");
+    }
+
+    #[test]
+    fn an_expedited_update_is_not_installed_before_its_release() {
+        let c = contents();
+        let d = vec![dep(
+            1,
+            Settings {
+                expedited: true,
+                ..Settings::default()
+            },
+        )];
+        let f = fleet(1);
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
+        let mut pol = Policy::default_named("p");
+        // The policy's deferral does not hold an expedite back; the release does.
+        pol.quality_deferral = 1000;
+        run_all(&mut s, 0);
+        assert_eq!(s.scan(0, &st(), &pol, 50), ScanAnswer::NotBefore(100));
+        match s.scan(0, &st(), &pol, 100) {
+            ScanAnswer::Install(o, _) => assert_eq!(o.content, 1),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

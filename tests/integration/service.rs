@@ -1390,3 +1390,34 @@ audience = {{ members = ["pilot", "early"] }}
     // 5 % and 25 % of the fleet, none in both: 100 + 500 devices.
     assert_eq!(summary(&dir)["deployments"][0]["devices_targeted"], 600);
 }
+
+#[test]
+fn an_expedite_of_an_update_released_after_its_start_is_pushed_on_release_day() {
+    let text = service_scenario(
+        200,
+        0,
+        "",
+        r##"
+[[deployments]]
+name = "x"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.expeditedQualityUpdateReference", releaseDate = "2026-01-15", equivalentContent = "none" }
+settings = { userExperience = { daysUntilForcedReboot = 0 } }
+"##,
+    );
+    let case = Case::new(&text);
+    let a = case.run_command("o").assert().success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("case.toml:19:11: deployments[0].content: the expedited update is released 3 days after the deployment starts (2026-01-15T00:00:00Z)"),
+        "{err}"
+    );
+    let s = summary(&case.out("o"));
+    let d = &s["deployments"][0];
+    // Released at 72 h: always-on devices take the push then, and restart at once.
+    let h50 = d["hours_to_50"].as_f64().expect("reached");
+    assert!((72.0..73.0).contains(&h50), "{h50}");
+    assert_eq!(d["devices_compliant"], 200);
+    let first = &d["state_changes"][0];
+    assert_eq!(first["state"], "scheduled", "{d}");
+    assert_eq!(d["state_changes"][1]["hours"], 72.0, "{d}");
+}
