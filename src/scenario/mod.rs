@@ -996,6 +996,41 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
             }
         }
     }
+    // `[fleet] devices` is the fleet's size: shares divide it, and counts must agree with it.
+    let inventory = raw.fleet.as_ref().is_some_and(|f| f.inventory.is_some());
+    let counted: u64 = raw
+        .segments
+        .iter()
+        .zip(&counts)
+        .filter(|(s, _)| s.share.is_none())
+        .map(|(_, n)| n)
+        .sum();
+    if uses_share {
+        if let Some(i) = raw
+            .segments
+            .iter()
+            .position(|s| s.devices.is_some() && s.share.is_none())
+        {
+            c.fail(
+                format!("segments[{i}].devices"),
+                format!(
+                    "a count among segments that give shares: the shares divide all of [fleet] devices ({total_u}), so this segment's {} devices would come on top of the fleet's size; give it a share too",
+                    counts[i]
+                ),
+            );
+        }
+    } else if let Some(t) = total
+        && !inventory
+        && t >= 0
+        && t as u64 != counted
+    {
+        c.fail(
+            "fleet.devices",
+            format!(
+                "is {t}, but the segments' device counts add up to {counted}: give the segments shares (share = 0.3) to size them from [fleet] devices, or leave [fleet] devices out"
+            ),
+        );
+    }
     if uses_share {
         let assigned: u64 = raw
             .segments
