@@ -309,28 +309,18 @@ fn run_scenario(
     );
     files.push(("scenario.toml", text));
     // The Graph bodies and inventory it read, under the paths it names them by, so that the
-    // folder shows and reruns what produced it (`rollsim run DIR/scenario.toml`). A path that
-    // leaves the scenario's folder (`../x.json`, absolute) would not resolve from the copy the
-    // same way; it is left out rather than written elsewhere. So is a Graph body that --set
-    // changed for one deployment but not for another that reads it: no one copy reruns both.
-    let mut versioned: Vec<&str> = Vec::new();
-    for (name, bytes) in &sc.inputs {
-        let inside = Path::new(name).components().all(|c| {
-            matches!(
-                c,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
-        });
-        let taken = files.iter().any(|(n, _)| Path::new(n) == Path::new(name));
-        if sc.inputs.iter().filter(|(n, _)| n == name).count() > 1 {
-            if !quiet && !versioned.contains(&name.as_str()) {
-                eprintln!(
-                    "warning: {name} is read with different --set changes by different deployments: the output folder holds no copy of it, so its scenario.toml does not rerun as is"
-                );
-            }
-            versioned.push(name);
-        } else if inside && !taken {
-            files.push((name.as_str(), bytes.clone()));
+    // folder shows and reruns what produced it (`rollsim run DIR/scenario.toml`).
+    let (copies, versioned) = sc.inputs_to_copy();
+    for (name, bytes) in copies {
+        if !files.iter().any(|(n, _)| Path::new(n) == Path::new(name)) {
+            files.push((name, bytes.to_vec()));
+        }
+    }
+    if !quiet {
+        for name in versioned {
+            eprintln!(
+                "warning: {name} is read with different --set changes by different deployments: the output folder holds no copy of it, so its scenario.toml does not rerun as is"
+            );
         }
     }
     // Replications and expectations: the same job as a one-variant batch.
@@ -806,6 +796,7 @@ fn batch_outputs(
         ),
         ("scenario.toml", text),
     ];
+    files.extend(sweep.base_copy.iter().map(|(n, b)| (n.as_str(), b.clone())));
     if !outcomes.is_empty() {
         files.push(("expectations.csv", batch::expectations_csv(&outcomes)?));
     }

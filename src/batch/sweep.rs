@@ -121,6 +121,9 @@ type Position = (usize, usize);
 /// One override of a variant: (dotted path, value, where the path is written).
 type Set = (String, toml::Value, Position);
 
+/// The folder of a batch's output that holds its base scenario and the files that reads.
+pub const BASE_DIR: &str = "base";
+
 /// The path a variant sets to run with its own seed instead of the sweep's.
 const SEED_PATH: &str = "simulation.seed";
 
@@ -184,6 +187,10 @@ pub struct Sweep {
     pub fingerprint: u64,
     /// The command line's changes to every variant (`rollsim batch --set/--devices`).
     pub overrides: Overrides,
+    /// The base scenario as the variants start from it and the files it reads, as (path in a
+    /// batch's folder, bytes): the folder's copy of the sweep names it as its `base`, so that
+    /// the folder shows what ran and `rollsim batch DIR/scenario.toml` runs it again.
+    pub base_copy: Vec<(String, Vec<u8>)>,
     /// The variants' scenario warnings, each once with the variants it concerns ("all 6
     /// variants: …"), in the order first met: a setting a variant sweeps but that has no effect
     /// must not pass in silence, as it does not for `rollsim run`.
@@ -361,7 +368,7 @@ impl Sweep {
         })?;
         // The base must be valid on its own (with the command line's --set); its errors are its
         // own file's, or the option's.
-        let (base, _) = Scenario::load_with(&base_path, &overrides.sets)?;
+        let (base, base_as_loaded) = Scenario::load_with(&base_path, &overrides.sets)?;
         let mut base_doc: toml_edit::DocumentMut =
             base_text.parse().map_err(|e: toml_edit::TomlError| {
                 Error::Input(InputError {
@@ -686,15 +693,44 @@ impl Sweep {
             }));
         }
         // The options are part of what the runs depend on (a resumed or merged batch must have
-        // had the same), and a sweep without any keeps the fingerprint it always had.
+        // had the same), and so are the files the base reads (Graph bodies, an inventory).
         let mut hashed = vec![text.as_bytes(), base_text.as_bytes()];
         let options = overrides.options().join("\n");
         if !options.is_empty() {
             hashed.push(options.as_bytes());
         }
+        for (name, bytes) in &base.inputs {
+            hashed.push(name.as_bytes());
+            hashed.push(bytes);
+        }
+        // The base scenario as the variants start from it (--set and --devices applied, as a
+        // run's copy has them) and the files it reads, for the batch's folder.
+        let base_name = base_path
+            .file_name()
+            .map_or_else(|| "base.toml".into(), |n| n.to_string_lossy().into_owned());
+        let mut scaled = base.clone();
+        if let Some(n) = overrides.devices {
+            scaled.scale_devices(n);
+        }
+        let mut base_copy = vec![(
+            format!("{BASE_DIR}/{base_name}"),
+            crate::scenario::overrides::as_run(
+                &base_as_loaded,
+                &options.replace('\n', " "),
+                None,
+                overrides.devices.map(|_| &scaled),
+            ),
+        )];
+        let (inputs, _) = base.inputs_to_copy();
+        base_copy.extend(
+            inputs
+                .into_iter()
+                .map(|(n, b)| (format!("{BASE_DIR}/{n}"), b.to_vec())),
+        );
         Ok(Sweep {
             fingerprint: super::fnv1a(&hashed),
             overrides: overrides.clone(),
+            base_copy,
             file: file.to_path_buf(),
             parameters,
             seed: raw.seed.unwrap_or(base.seed),
@@ -733,14 +769,26 @@ impl Sweep {
         if !options.is_empty() {
             head.push_str(&format!("# as run with {}\n", one_line(&options.join(" "))));
         }
+        // Edits from the end of the text back, so that the earlier span still holds.
+        let loc = crate::scenario::locate::Locator::new(text);
+        let mut edits: Vec<(Range<usize>, String)> = Vec::new();
         if reps != self.replications {
-            let span = crate::scenario::locate::Locator::new(text).span_of("replications");
-            match span {
+            match loc.span_of("replications") {
                 Some(span) if text.get(span.clone()).is_some() => {
-                    body.replace_range(span, &reps.to_string());
+                    edits.push((span, reps.to_string()));
                 }
-                _ => body = format!("replications = {reps}\n{body}"),
+                _ => head.push_str(&format!("replications = {reps}\n")),
             }
+        }
+        // The base is the folder's copy.
+        if let (Some(span), Some((path, _))) = (loc.span_of("base"), self.base_copy.first())
+            && text.get(span.clone()).is_some()
+        {
+            edits.push((span, toml::Value::from(path.as_str()).to_string()));
+        }
+        edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+        for (span, new) in edits {
+            body.replace_range(span, &new);
         }
         format!("{head}{body}").into_bytes()
     }
@@ -793,11 +841,16 @@ mod tests {
         assert!(copy.contains("replications = 5 # per variant\n"), "{copy}");
         let t: toml::Table = copy.parse().expect("still TOML");
         assert_eq!(t["replications"].as_integer(), Some(5));
-        // The count in the file: the file as it is, under the name.
+        // The count in the file: the file as it is, under the name, but for its base, which is
+        // the folder's copy.
         let same = String::from_utf8(sweep.as_run(&file, 20)).expect("utf-8");
+        let base = file.lines().next().expect("base line");
         assert_eq!(
             same,
-            format!("# sweep: sweep\n# base scenario: expedite-vs-regular\n{file}")
+            format!(
+                "# sweep: sweep\n# base scenario: expedite-vs-regular\n{}",
+                file.replace(base, "base = \"base/expedite-vs-regular.toml\"")
+            )
         );
         // No count in the file (1): the one that ran is added.
         let (dir, sweep) = load("[grid]\n\"fleet.devices\" = [100]\n");

@@ -1340,6 +1340,31 @@ impl Scenario {
         }
     }
 
+    /// The files it read that a copy of it can sit beside (see [`Scenario::inputs`]), as (path,
+    /// bytes), and the paths read in two versions. A path that leaves the scenario's folder
+    /// (`../x.json`, absolute) would not resolve from the copy the same way; it is left out
+    /// rather than written elsewhere. So is a Graph body that `--set` changed for one deployment
+    /// but not for another that reads it: no one copy reruns both.
+    pub fn inputs_to_copy(&self) -> (Vec<(&str, &[u8])>, Vec<&str>) {
+        let (mut copy, mut versioned): (Vec<(&str, &[u8])>, Vec<&str>) = (Vec::new(), Vec::new());
+        for (name, bytes) in &self.inputs {
+            let inside = Path::new(name).components().all(|c| {
+                matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            });
+            if self.inputs.iter().filter(|(n, _)| n == name).count() > 1 {
+                if !versioned.contains(&name.as_str()) {
+                    versioned.push(name);
+                }
+            } else if inside {
+                copy.push((name, bytes));
+            }
+        }
+        (copy, versioned)
+    }
+
     /// Rescales the fleet to `total` devices, keeping each segment's share (largest remainder).
     pub fn scale_devices(&mut self, total: u64) {
         let old = self.devices().max(1) as f64;

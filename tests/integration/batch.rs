@@ -996,3 +996,75 @@ fn a_sweep_varies_a_setting_of_a_deployment_whose_body_is_a_graph_file() {
 fn toml_string(s: &str) -> String {
     toml::Value::from(s).to_string()
 }
+
+/// A sweep over a copy of the shipped seed-003 scenario, which reads two Graph bodies, in a
+/// folder of its own.
+fn graph_sweep_case() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    std::fs::create_dir(dir.path().join("graph")).expect("graph folder");
+    for f in [
+        "seed-003-expedite.toml",
+        "graph/seed-003-deployment.json",
+        "graph/seed-003-update-audience.json",
+    ] {
+        std::fs::copy(root.join(f), dir.path().join(f)).expect(f);
+    }
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"seed-003-expedite.toml\"\nreplications = 2\n[grid]\n\"client.scan_interval\" = [\"PT12H\", \"PT22H\"]\n",
+    )
+    .expect("sweep");
+    (dir, sweep)
+}
+
+#[test]
+fn a_batch_folder_holds_its_base_scenario_and_bodies_and_runs_again_to_the_same_bytes() {
+    let (dir, sweep) = graph_sweep_case();
+    let out = dir.path().join("out");
+    batch_cmd(&sweep, &out, &["--devices", "400"]);
+    for f in [
+        "base/seed-003-expedite.toml",
+        "base/graph/seed-003-deployment.json",
+        "base/graph/seed-003-update-audience.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let copy = String::from_utf8(read(&out, "scenario.toml")).expect("utf-8");
+    assert!(
+        copy.contains("base = \"base/seed-003-expedite.toml\"\n"),
+        "{copy}"
+    );
+    // The copy of the base has the fleet --devices gave it, so the folder runs again as is.
+    let again = dir.path().join("again");
+    batch_cmd(&out.join("scenario.toml"), &again, &[]);
+    for f in ["runs.csv", "bands.csv", "variants.csv"] {
+        assert_eq!(read(&out, f), read(&again, f), "{f}");
+    }
+}
+
+#[test]
+fn resume_refuses_records_run_before_a_graph_body_of_the_base_changed() {
+    let (dir, sweep) = graph_sweep_case();
+    let out = dir.path().join("out");
+    batch_cmd(&sweep, &out, &[]);
+    let body = dir.path().join("graph/seed-003-deployment.json");
+    let text = std::fs::read_to_string(&body).expect("body");
+    let changed = text.replace(
+        "\"daysUntilForcedReboot\": 2",
+        "\"daysUntilForcedReboot\": 1",
+    );
+    assert_ne!(text, changed, "the body sets daysUntilForcedReboot = 2");
+    std::fs::write(&body, changed).expect("edit body");
+    let a = rollsim()
+        .arg("batch")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(&out)
+        .arg("--resume")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("another batch"), "{err}");
+}
