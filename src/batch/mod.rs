@@ -432,25 +432,29 @@ pub fn check(results: &[VariantResult], expectations: &[Expectation]) -> Vec<Out
 pub fn expectations_csv(outcomes: &[Outcome]) -> Result<Vec<u8>, Error> {
     csv_bytes("expectations.csv", |w| {
         w.write_record([
+            "variant",
             "deployment",
             "metric",
             "quantile",
             "bound",
+            "limit",
             "value",
             "status",
         ])?;
         for o in outcomes {
-            let dep = if o.variant.is_empty() {
-                o.expect.deployment.clone()
-            } else {
-                format!("{}: {}", o.variant, o.expect.deployment)
+            let (bound, limit) = match o.expect.bound {
+                expect::Bound::AtMost(v) => ("at_most", v),
+                expect::Bound::AtLeast(v) => ("at_least", v),
             };
             w.write_record([
-                csv_text(&dep),
+                csv_text(&o.variant),
+                csv_text(&o.expect.deployment),
                 o.expect.metric.clone(),
                 o.expect.quantile.to_string(),
-                o.expect.bound_text(),
-                o.value.map_or("never".into(), |v| num(Some(v))),
+                bound.to_string(),
+                num(Some(limit)),
+                // Empty: never reached (a time), or missing (no rule fired).
+                num(o.value),
                 if o.met { "met" } else { "missed" }.to_string(),
             ])?;
         }

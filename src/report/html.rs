@@ -277,15 +277,26 @@ fn expectations_html(bytes: &[u8]) -> String {
     };
     let col = |n: &str| t.header.iter().position(|h| h == n);
     let (status, metric, value) = (col("status"), col("metric"), col("value"));
+    // A run's expectations have no variant: the column is left out.
+    let shown = |i: usize| {
+        Some(i) != col("variant")
+            || t.rows
+                .iter()
+                .any(|r| r.get(i).is_some_and(|c| !c.is_empty()))
+    };
     let mut h = String::from("<table>\n<thead><tr>");
-    for c in &t.header {
+    for (_, c) in t.header.iter().enumerate().filter(|(i, _)| shown(*i)) {
         h.push_str(&format!("<th>{}</th>", escape(&c.replace('_', " "))));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
     for row in &t.rows {
         h.push_str("<tr>");
-        for (i, cell) in row.iter().enumerate() {
+        for (i, cell) in row.iter().enumerate().filter(|(i, _)| shown(*i)) {
             let v = unguard(cell);
+            if Some(i) == value && v.is_empty() {
+                h.push_str("<td>never</td>");
+                continue;
+            }
             if Some(i) == status && matches!(v, "met" | "missed") {
                 h.push_str(&format!("<td class=\"{v}\">{v}</td>"));
                 continue;
@@ -1250,12 +1261,18 @@ mod tests {
 
     #[test]
     fn expectations_are_marked_met_or_missed() {
-        let e = "deployment,metric,quantile,bound,value,status\na,hours_to_95,p50,<= 200,150,met\na,forced_restarts,p50,<= 10,40,missed\n";
+        let e = "variant,deployment,metric,quantile,bound,limit,value,status\n,a,hours_to_95,0.5,at_most,200,150,met\n,a,forced_restarts,0.5,at_most,10,40,missed\n,<b>,hours_to_99,0.5,at_most,10,,missed\n";
         let files = vec![("expectations.csv", e.as_bytes().to_vec())];
         let h = report_html(&files, &[]);
         assert!(h.contains("<td class=\"met\">met</td>"));
         assert!(h.contains("<td class=\"missed\">missed</td>"));
-        assert!(h.contains("&lt;= 200"));
+        assert!(h.contains("<td>&lt;b&gt;</td>"), "{h}");
+        // A value never reached says so; a run's rows have no variant column.
+        assert!(h.contains("<td>never</td><td class=\"missed\">"), "{h}");
+        assert!(!h.contains("<th>variant</th>"), "{h}");
+        let batch = e.replace("\n,a,", "\nv1,a,");
+        let h = report_html(&[("expectations.csv", batch.into_bytes())], &[]);
+        assert!(h.contains("<th>variant</th>"), "{h}");
     }
 
     #[test]
