@@ -12,6 +12,7 @@
 
 pub mod deployment;
 pub mod graph;
+pub mod ids;
 pub mod inventory;
 pub mod locate;
 pub mod overrides;
