@@ -5,17 +5,21 @@
 //! changes can be `updateAudience` request bodies, and `do = "patch"` actions
 //! `PATCH .../deployments/{id}` bodies. All are checked by [`super::graph`].
 //! Audience entries name `"all"`, a group of `[groups]`, a segment, or one device
-//! (`"<segment>-<n>"`, n counted from 1). Graph ids in JSON bodies are looked up in `[graph_ids]`
-//! first (id → rollsim name), then used as names.
+//! (`"<segment>-<n>"`, n counted from 1, or an inventory name). Graph ids in JSON bodies are
+//! looked up in `[graph_ids]` first (id → rollsim name), then used as names. Device names and
+//! GUIDs compare as [`super::ids`] says; a `[graph_ids]` target is checked at its entry, so a
+//! mistake in it is told there, once, and not as a problem of every body that names the id.
 
-use std::collections::BTreeMap;
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::graph::{self, AUDIENCE_LISTS, AssetKind, ContentDraft};
-use super::locate::JsonLocator;
+use super::ids;
+use super::locate::{JsonLocator, quoted_key};
 use super::overrides::{BodySet, edited, set_json};
 use super::{Checker, suggest};
 use crate::client::Category;
@@ -84,17 +88,87 @@ pub(super) struct ServiceSide {
     pub actions: Vec<Action>,
 }
 
+/// What a `[graph_ids]` target names.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    /// A group of `[groups]`.
+    Group,
+    /// A segment (every segment of that name).
+    Segment,
+    /// One device.
+    Device,
+}
+
+/// A `[graph_ids]` entry, checked.
+struct GraphId {
+    /// The id as the scenario writes it (the entry's key).
+    id: String,
+    /// The scenario name it maps to.
+    target: String,
+    /// What the target names; None when it names nothing, which is reported at the entry, so a
+    /// body naming the id adds no second error about it.
+    names: Option<Target>,
+    /// A Graph body names the id; an entry none names is warned about.
+    used: Cell<bool>,
+}
+
+/// `[graph_ids]`, by the key of each id ([`ids::id_key`]: a GUID in any case or braces is one id).
+#[derive(Default)]
+struct GraphIds {
+    entries: Vec<GraphId>,
+    by_key: HashMap<String, usize>,
+}
+
+impl GraphIds {
+    /// The entry of Graph id `id`, marked as used.
+    fn get(&self, id: &str) -> Option<&GraphId> {
+        let g = &self.entries[*self.by_key.get(ids::id_key(id).as_ref())?];
+        g.used.set(true);
+        Some(g)
+    }
+}
+
+/// What an audience list does with a device, for the warning about one that is not in the fleet
+/// (indexed as [`AUDIENCE_LISTS`]).
+const LIST_EFFECT: [&str; 4] = [
+    "adds nothing to the audience",
+    "removes nothing from the audience",
+    "excludes nothing",
+    "lifts no exclusion",
+];
+
+/// How many name comparisons the did-you-mean hints for unknown devices may make in all: one
+/// unknown name costs one comparison per inventory device, and a body may name thousands.
+const HINT_BUDGET: usize = 1_000_000;
+
 /// Name lookup for audience entries.
 struct Names<'a> {
     segments: &'a [SegmentSpec],
     groups: Vec<String>,
-    graph_ids: &'a BTreeMap<String, String>,
+    graph_ids: GraphIds,
     inventory: &'a super::inventory::DeviceNames,
+    /// Comparisons left for did-you-mean hints on device names (see [`HINT_BUDGET`]).
+    hint_budget: Cell<usize>,
 }
 
-impl Names<'_> {
+impl<'a> Names<'a> {
+    fn new(
+        segments: &'a [SegmentSpec],
+        groups: Vec<String>,
+        inventory: &'a super::inventory::DeviceNames,
+    ) -> Self {
+        Names {
+            segments,
+            groups,
+            graph_ids: GraphIds::default(),
+            inventory,
+            hint_budget: Cell::new(HINT_BUDGET),
+        }
+    }
+
+    /// A device: an inventory name (compared by [`ids::device_key`]), or `"<segment>-<n>"`.
     fn device(&self, name: &str) -> Option<Member> {
-        if let Some(&(segment, index)) = self.inventory.get(name) {
+        if let Some(&(segment, index)) = self.inventory.get(ids::device_key(name).as_ref()) {
             return Some(Member::Device { segment, index });
         }
         let (seg, n) = name.rsplit_once('-')?;
@@ -106,19 +180,40 @@ impl Names<'_> {
         })
     }
 
+    /// A hint for `name`, which names no device: the devices of its segment when its number is
+    /// out of range, else the inventory name one or two characters away, if any (" (did you
+    /// mean …?)"); empty when there is none, or when the hints' budget is spent.
+    fn device_hint(&self, name: &str) -> String {
+        if let Some(h) = self.range_hint(name) {
+            return h;
+        }
+        let left = self.hint_budget.get();
+        if self.inventory.is_empty() || left < self.inventory.len() {
+            return String::new();
+        }
+        self.hint_budget.set(left - self.inventory.len());
+        let key = ids::device_key(name);
+        self.inventory
+            .keys()
+            .filter_map(|k| near(k, &key).map(|d| (d, k)))
+            .min()
+            .map_or(String::new(), |(_, k)| format!(" (did you mean \"{k}\"?)"))
+    }
+
     /// "all", a group, or every segment of that name (an inventory makes several segments
-    /// share a name).
+    /// share a name); a GUID in any case or braces names the group or segment it spells.
     fn set(&self, name: &str) -> Vec<Member> {
         if name == "all" {
             return vec![Member::All];
         }
-        if let Some(g) = self.groups.iter().position(|x| x == name) {
+        let key = ids::id_key(name);
+        if let Some(g) = self.groups.iter().position(|x| ids::id_key(x) == key) {
             return vec![Member::Group(g as u16)];
         }
         self.segments
             .iter()
             .enumerate()
-            .filter(|(_, x)| x.name == name)
+            .filter(|(_, x)| ids::id_key(&x.name) == key)
             .map(|(s, _)| Member::Segment(s as u16))
             .collect()
     }
@@ -134,6 +229,34 @@ impl Names<'_> {
         v
     }
 
+    /// A hint for `name`, which names nothing: the devices of its segment when it is
+    /// `"<segment>-<n>"` with `n` out of range, else a did-you-mean among groups and segments,
+    /// else among devices.
+    fn hint(&self, name: &str) -> String {
+        if let Some(h) = self.range_hint(name) {
+            return h;
+        }
+        let h = suggest(name, &self.candidates());
+        if h.is_empty() {
+            self.device_hint(name)
+        } else {
+            h
+        }
+    }
+
+    /// The devices of the segment `name` names when it is `"<segment>-<n>"`, n out of range.
+    fn range_hint(&self, name: &str) -> Option<String> {
+        let (seg, n) = name.rsplit_once('-')?;
+        n.parse::<u64>().ok()?;
+        let s = self.segments.iter().find(|x| x.name == seg)?;
+        (s.devices > 0).then(|| {
+            format!(
+                " (segment \"{seg}\" has devices {seg}-1 to {seg}-{})",
+                s.devices
+            )
+        })
+    }
+
     /// A scenario audience entry: "all", a group, a segment or a device.
     fn member(&self, c: &mut Checker, path: &str, name: &str) -> Vec<Member> {
         let mut m = self.set(name);
@@ -146,7 +269,7 @@ impl Names<'_> {
                 path,
                 format!(
                     "no group, segment or device named \"{name}\"{}; use \"all\", one of {}, or a device \"<segment>-<n>\"",
-                    suggest(name, &cands),
+                    self.hint(name),
                     cands[1..].join(", ")
                 ),
             );
@@ -154,16 +277,32 @@ impl Names<'_> {
         m
     }
 
-    /// A Graph updatable asset by id.
+    /// What `target`, a `[graph_ids]` target, names.
+    fn target(&self, target: &str) -> Option<Target> {
+        match self.set(target).first() {
+            _ if target == "all" => None,
+            Some(Member::Group(_)) => Some(Target::Group),
+            Some(_) => Some(Target::Segment),
+            None => self.device(target).map(|_| Target::Device),
+        }
+    }
+
+    /// A Graph updatable asset by id; `list` is the audience list it is in ([`AUDIENCE_LISTS`]).
     fn asset(
         &self,
         c: &mut Checker,
-        path: &str,
+        (path, list): (&str, usize),
         kind: AssetKind,
         id: &str,
         warnings: &mut Vec<String>,
     ) -> Vec<Member> {
-        let name = self.graph_ids.get(id).map_or(id, String::as_str);
+        let mapped = self.graph_ids.get(id);
+        let name = match mapped {
+            // A target that names nothing is reported at its [graph_ids] entry.
+            Some(g) if g.names.is_none() => return Vec::new(),
+            Some(g) => g.target.as_str(),
+            None => id,
+        };
         match kind {
             AssetKind::Group => {
                 let m: Vec<Member> = self
@@ -173,29 +312,117 @@ impl Names<'_> {
                     .collect();
                 if m.is_empty() {
                     let cands = self.candidates();
-                    c.fail_reference(
-                        path,
-                        format!(
+                    let message = match mapped {
+                        Some(g) => format!(
+                            "updatable asset group \"{id}\" is mapped in [graph_ids] to \"{}\", a device: an updatableAssetGroup names a group or segment (an azureADDevice names a device)",
+                            g.target
+                        ),
+                        None => format!(
                             "no updatable asset group \"{id}\"{}: name a [groups] entry or segment ({}), or map the id in [graph_ids]",
                             suggest(name, &cands),
                             cands[1..].join(", ")
                         ),
-                    );
+                    };
+                    c.fail_reference(path, message);
                 }
                 m
             }
             AssetKind::Device => {
                 let m = self.device(name);
                 if m.is_none() {
-                    // The service registers unknown devices on the fly (§3): not an error.
-                    warnings.push(format!(
-                        "{path}: device \"{id}\" is not in the fleet; the service registers it, but it runs no update"
-                    ));
+                    let effect = LIST_EFFECT[list.min(3)];
+                    // The service registers an id it does not know as a new device (§3), so
+                    // this is no error; but the entry does nothing, which is rarely what was
+                    // meant (an exclusion that excludes nobody), so say so plainly.
+                    warnings.push(match mapped {
+                        Some(g) => format!(
+                            "{path}: device \"{id}\" is mapped in [graph_ids] to \"{}\", a {}, not a device, so this entry {effect}",
+                            g.target,
+                            if g.names == Some(Target::Group) { "group" } else { "segment" }
+                        ),
+                        None => format!(
+                            "{path}: device \"{id}\" matches no device of the fleet{}, so this entry {effect}; {}",
+                            self.device_hint(id),
+                            ids::HOW_NAMES_COMPARE
+                        ),
+                    });
                 }
                 m.into_iter().collect()
             }
         }
     }
+}
+
+/// The edit distance between device keys `a` and `b` when it is at most 2, for did-you-mean
+/// hints: names of one length are compared character by character (a GUID with a digit off),
+/// others by Levenshtein distance (a character left out or doubled).
+fn near(a: &str, b: &str) -> Option<usize> {
+    let d = if a.len() == b.len() {
+        a.bytes()
+            .zip(b.bytes())
+            .filter(|(x, y)| x != y)
+            .take(3)
+            .count()
+    } else if a.len().abs_diff(b.len()) <= 2 {
+        strsim::levenshtein(a, b)
+    } else {
+        return None;
+    };
+    (d <= 2).then_some(d)
+}
+
+/// Checks `[graph_ids]`: each target must name a group, segment or device (reported at the
+/// entry, with a did-you-mean), and two keys that are one GUID must not map it to two names.
+fn graph_ids_checked(
+    c: &mut Checker,
+    raw: &BTreeMap<String, String>,
+    names: &Names<'_>,
+) -> GraphIds {
+    let mut out = GraphIds::default();
+    for (id, target) in raw {
+        let path = format!("graph_ids.{}", quoted_key(id));
+        let key = ids::id_key(id).into_owned();
+        if let Some(&k) = out.by_key.get(&key) {
+            let first = &out.entries[k];
+            if first.target != *target {
+                c.fail(
+                    &path,
+                    format!(
+                        "maps \"{id}\" to \"{target}\", but \"{}\", the same id (GUIDs compare ignoring case and braces), maps to \"{}\"",
+                        first.id, first.target
+                    ),
+                );
+            }
+            continue;
+        }
+        let what = names.target(target);
+        if what.is_none() {
+            let message = if target == "all" {
+                "maps the id to \"all\", which a Graph id cannot name: map it to a group, segment or device".to_string()
+            } else {
+                let cands = names.candidates();
+                format!(
+                    "maps the id to \"{target}\", which names no group, segment or device{}; name a group or segment ({}) or a device (\"<segment>-<n>\", n from 1{})",
+                    names.hint(target),
+                    cands[1..].join(", "),
+                    if names.inventory.is_empty() {
+                        ""
+                    } else {
+                        ", or an inventory name"
+                    }
+                )
+            };
+            c.fail_reference(&path, message);
+        }
+        out.by_key.insert(key, out.entries.len());
+        out.entries.push(GraphId {
+            id: id.clone(),
+            target: target.clone(),
+            names: what,
+            used: Cell::new(false),
+        });
+    }
+    out
 }
 
 /// Reads and parses a JSON file named at scenario field `field`; problems found by `check` are
@@ -361,21 +588,27 @@ fn groups(
         v.dedup();
         v
     };
-    let empty = BTreeMap::new();
-    let names = Names {
-        segments,
-        groups: Vec::new(),
-        graph_ids: &empty,
-        inventory,
-    };
+    let names = Names::new(segments, Vec::new(), inventory);
     let defs: Vec<GroupDef> = raw
         .iter()
         .map(|(name, g)| {
             let path = format!("groups.{name}");
-            if seg_names.contains(&name.as_str()) || name == "all" {
+            let key = ids::id_key(name);
+            if seg_names.iter().any(|s| ids::id_key(s) == key) || name == "all" {
                 c.fail(
                     &path,
                     format!("a group cannot be named \"{name}\": a segment (or \"all\") has that name"),
+                );
+            }
+            // A group named by its Graph id is found by it in any case or braces, so two
+            // spellings of one id would be one group twice.
+            if let Some(other) = raw
+                .keys()
+                .find(|o| *o < name && ids::id_key(o) == key)
+            {
+                c.fail(
+                    &path,
+                    format!("is the group \"{other}\" again: GUIDs compare ignoring case and braces"),
                 );
             }
             let mut def = GroupDef {
@@ -451,7 +684,11 @@ fn groups(
                     Some(Member::Device { segment, index }) => def.devices.push((segment, index)),
                     _ => c.fail_reference(
                         format!("{path}.devices[{i}]"),
-                        format!("no device named \"{d}\"; devices are named \"<segment>-<n>\", n from 1"),
+                        format!(
+                            "no device named \"{d}\"{}; devices are named \"<segment>-<n>\", n from 1{}",
+                            names.device_hint(d),
+                            if inventory.is_empty() { "" } else { ", or as in the inventory" }
+                        ),
                     ),
                 }
             }
@@ -495,10 +732,11 @@ fn audience_json(
     with_json(c, field, base, rel, |jc, v| {
         let body = graph::audience_body(jc, "", v);
         let mut warnings = Vec::new();
-        let lists = body.lists.map(|l| {
-            l.iter()
-                .flat_map(|(kind, id, p)| names.asset(jc, p, *kind, id, &mut warnings))
-                .collect::<Vec<Member>>()
+        let lists: [Vec<Member>; 4] = std::array::from_fn(|li| {
+            body.lists[li]
+                .iter()
+                .flat_map(|(kind, id, p)| names.asset(jc, (p, li), *kind, id, &mut warnings))
+                .collect()
         });
         jc.warnings.extend(warnings);
         lists
@@ -554,12 +792,12 @@ pub(super) fn service_side(
     base: &Path,
 ) -> ServiceSide {
     let groups = groups(c, raw_groups, segments, inventory);
-    let names = Names {
+    let mut names = Names::new(
         segments,
-        groups: groups.iter().map(|g| g.name.clone()).collect(),
-        graph_ids,
+        groups.iter().map(|g| g.name.clone()).collect(),
         inventory,
-    };
+    );
+    names.graph_ids = graph_ids_checked(c, graph_ids, &names);
     // Content and settings JSON per deployment, from TOML tables or a Graph file.
     let mut bodies: Vec<(Option<Value>, Option<Value>, String)> = Vec::new();
     // Only a Graph body has a state; a TOML deployment is created with requestedValue none.
@@ -794,6 +1032,17 @@ pub(super) fn service_side(
         base,
     );
     warn_overlapping_draws(c, &groups, &deployments);
+    // An entry no body names is harmless but is most likely a misspelt id, whose body entry
+    // then went unmapped (reported there), or an id left over from an older body.
+    for g in &names.graph_ids.entries {
+        if !g.used.get() && g.names.is_some() {
+            c.warnings.push(format!(
+                "graph_ids.{}: no Graph body names this id, so its mapping to \"{}\" is not used",
+                quoted_key(&g.id),
+                g.target
+            ));
+        }
+    }
     ServiceSide {
         contents,
         deployments,
@@ -1317,7 +1566,101 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
 
 #[cfg(test)]
 mod tests {
-    use super::version_key;
+    use super::{near, version_key};
+    use crate::error::{Error, Problem};
+    use crate::scenario::Scenario;
+
+    #[test]
+    fn a_device_name_is_near_another_one_or_two_characters_off_and_no_further() {
+        let g = "f18dd1ee-d77c-96c0-084f-3dd6415af341";
+        assert_eq!(near(g, &g.replace("f18d", "f18e")), Some(1));
+        assert_eq!(near(g, &g.replace("f18d", "e18e")), Some(2));
+        assert_eq!(near(g, &g.replace("f18d", "e19e")), None);
+        assert_eq!(near(g, &g[1..]), Some(1), "a character left out");
+        assert_eq!(near("pc-1", "pc-0001"), None);
+        assert_eq!(near(g, "5d5f576c-deb8-fc4c-7b29-7d0b0e5e18ba"), None);
+    }
+
+    const FLEET: &str = r##"
+[simulation]
+start = "2026-01-13T18:00:00Z"
+horizon = "P10D"
+
+[[segments]]
+name = "office"
+devices = 10
+
+[groups]
+pilot = { share = 0.5 }
+
+[[deployments]]
+name = "q"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-13T00:00:00Z" }
+"##;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match Scenario::parse(text, "t.toml", "t", std::path::Path::new(".")) {
+            Err(Error::Input(e)) => e.problems,
+            other => panic!("expected an input error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_graph_ids_target_that_names_nothing_is_an_error_at_its_entry_with_a_did_you_mean() {
+        let text = format!("{FLEET}\n[graph_ids]\n\"String (identifier)\" = \"pilott\"\n");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "graph_ids.\"String (identifier)\"");
+        assert_eq!((p[0].line, p[0].column), (18, 25));
+        assert!(
+            p[0].message.starts_with(
+                "maps the id to \"pilott\", which names no group, segment or device (did you mean \"pilot\"?)"
+            ),
+            "{p:?}"
+        );
+        let all = problems(&format!("{FLEET}\n[graph_ids]\nx = \"all\"\n"));
+        assert!(
+            all[0].message.contains("which a Graph id cannot name"),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn two_spellings_of_one_guid_in_graph_ids_cannot_map_it_to_two_names() {
+        let text = format!(
+            "{FLEET}\n[graph_ids]\n\"{{AAAAAAAA-0000-0000-0000-000000000001}}\" = \"pilot\"\n\"aaaaaaaa-0000-0000-0000-000000000001\" = \"office\"\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("the same id"), "{p:?}");
+    }
+
+    #[test]
+    fn a_graph_ids_entry_no_body_names_is_a_located_warning() {
+        let text = format!("{FLEET}\n[graph_ids]\nspare = \"office-3\"\n");
+        let sc = Scenario::parse(&text, "t.toml", "t", std::path::Path::new(".")).expect("loads");
+        assert_eq!(
+            sc.warnings,
+            [
+                "t.toml:18:9: graph_ids.spare: no Graph body names this id, so its mapping to \"office-3\" is not used"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_group_device_beyond_its_segment_is_told_the_segment_s_devices() {
+        let text = FLEET.replace(
+            "pilot = { share = 0.5 }",
+            "pilot = { devices = [\"office-11\"] }",
+        );
+        let p = problems(&text);
+        assert!(
+            p[0].message.starts_with(
+                "no device named \"office-11\" (segment \"office\" has devices office-1 to office-10)"
+            ),
+            "{p:?}"
+        );
+    }
 
     #[test]
     fn feature_versions_order_by_the_release_they_name() {

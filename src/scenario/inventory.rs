@@ -5,13 +5,17 @@
 //! ids), and optionally `segment` (a `[[segments]]` entry whose policy, UTC offset and availability
 //! are the row's defaults), `utc_offset`, `availability` (a profile name with its default
 //! parameters), `policy`; every other column is an attribute (an empty cell: the device lacks it).
+//! Those five column names compare ignoring case, `_`, `-` and spaces; device names compare as
+//! `ids::device_key` says, so two rows differing only in case are one device twice.
 //! Rows with the same segment, offset, availability, policy and attributes become one synthetic
 //! segment named after their `segment` (or `inventory`), so fleet generation is unchanged and a
-//! device is still a few bytes. Bad rows are reported with their line, all at once.
+//! device is still a few bytes. Bad rows are reported with their line, all at once, each with
+//! every problem it has.
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::ids::device_key;
 use super::{Checker, suggest};
 use crate::client::Policy;
 use crate::error::{Error, InputError, Problem};
@@ -20,6 +24,17 @@ use crate::time::{HOUR, parse_utc_offset};
 
 const PROFILES: [&str; 5] = ["always_on", "office", "laptop", "dormant", "never"];
 const RESERVED: [&str; 5] = ["name", "segment", "utc_offset", "availability", "policy"];
+
+/// A column name as it is compared with [`RESERVED`]: exports spell headers `Segment`,
+/// `UTC_Offset`, `utc-offset` or `UTC Offset`, and an export's capitals must not silently turn
+/// the segment or offset column into an attribute. Lower case, without `_`, `-` or spaces.
+fn column_key(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
 
 /// A profile by name, with its documented defaults.
 fn profile(name: &str) -> Option<Profile> {
@@ -51,7 +66,8 @@ fn profile(name: &str) -> Option<Profile> {
     })
 }
 
-/// Device name → (segment index, index within the segment).
+/// Device key ([`super::ids::device_key`]: a GUID in canonical form, a host name in lower case)
+/// → (segment index, index within the segment).
 pub type DeviceNames = HashMap<String, (u16, u32)>;
 
 /// Reads the inventory and appends its synthetic segments to `segments` (templates first).
@@ -154,7 +170,45 @@ fn parse(
             return (Vec::new(), HashMap::new());
         }
     };
-    let col = |n: &str| header.iter().position(|h| h == n);
+    // Each reserved column by its key; a second column with the same key is refused, as
+    // which of the two holds the device's value would be a guess.
+    let keys: Vec<String> = header.iter().map(|h| column_key(h)).collect();
+    let mut reserved: [Option<usize>; 5] = [None; 5];
+    let mut twice = false;
+    for (i, k) in keys.iter().enumerate() {
+        let Some(r) = RESERVED.iter().position(|x| column_key(x) == *k) else {
+            continue;
+        };
+        match reserved[r] {
+            None => reserved[r] = Some(i),
+            Some(first) => {
+                twice = true;
+                fail(
+                    1,
+                    i + 1,
+                    RESERVED[r],
+                    format!(
+                        "columns {} (\"{}\") and {} (\"{}\") are both the {} column: column names compare ignoring case, \"_\", \"-\" and spaces",
+                        first + 1,
+                        header[first],
+                        i + 1,
+                        header[i],
+                        RESERVED[r]
+                    ),
+                )
+            }
+        }
+    }
+    if twice {
+        problems.append(&mut found);
+        return (Vec::new(), HashMap::new());
+    }
+    let col = |n: &str| {
+        RESERVED
+            .iter()
+            .position(|x| *x == n)
+            .and_then(|r| reserved[r])
+    };
     let Some(name_col) = col("name") else {
         fail(
             1,
@@ -171,7 +225,7 @@ fn parse(
     let attrs: Vec<(usize, &str)> = header
         .iter()
         .enumerate()
-        .filter(|(_, h)| !RESERVED.contains(&h.as_str()))
+        .filter(|(i, _)| !reserved.contains(&Some(*i)))
         .map(|(i, h)| (i, h.as_str()))
         .collect();
     let seg_names: Vec<&str> = templates.iter().map(|s| s.name.as_str()).collect();
@@ -179,6 +233,8 @@ fn parse(
     let mut groups: Vec<(Key, SegmentSpec)> = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut names: HashMap<String, (usize, u32)> = HashMap::new();
+    // Rows repeating a device: (line, name as written, key).
+    let mut dups: Vec<(u64, String, String)> = Vec::new();
     for rec in rd.records() {
         let rec = match rec {
             Ok(r) => r,
@@ -194,18 +250,21 @@ fn parse(
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
         };
-        let Some(name) = get(Some(name_col)) else {
-            fail(line, name_col + 1, "name", "the device has no name".into());
-            continue;
-        };
-        if names.contains_key(name) {
-            fail(
-                line,
-                name_col + 1,
-                "name",
-                format!("device \"{name}\" appears twice"),
-            );
-            continue;
+        // Every problem of the row is told, not only its first; a row with any is left out.
+        let mut bad = false;
+        let name = get(Some(name_col));
+        let dkey = name.map(device_key);
+        match (name, &dkey) {
+            (None, _) => {
+                fail(line, name_col + 1, "name", "the device has no name".into());
+                bad = true;
+            }
+            (Some(n), Some(k)) if names.contains_key(k.as_ref()) => {
+                // Told once the rows are read, naming the row it repeats.
+                dups.push((line, n.to_string(), k.to_string()));
+                bad = true;
+            }
+            _ => {}
         }
         let template = match get(col("segment")) {
             None => None,
@@ -223,25 +282,24 @@ fn parse(
                             seg_names.join(", ")
                         ),
                     );
-                    continue;
+                    bad = true;
+                    None
                 }
             },
         };
         let t = template.as_ref().and_then(|(i, _)| templates.get(*i));
         let offset = match get(col("utc_offset")) {
             None => t.map_or(0, |t| t.utc_offset),
-            Some(o) => match parse_utc_offset(o) {
-                Ok(v) => v,
-                Err(e) => {
-                    fail(
-                        line,
-                        col("utc_offset").unwrap_or(0) + 1,
-                        "utc_offset",
-                        format!("{e}, found \"{o}\""),
-                    );
-                    continue;
-                }
-            },
+            Some(o) => parse_utc_offset(o).unwrap_or_else(|e| {
+                fail(
+                    line,
+                    col("utc_offset").unwrap_or(0) + 1,
+                    "utc_offset",
+                    format!("{e}, found \"{o}\""),
+                );
+                bad = true;
+                0
+            }),
         };
         let (avail_name, prof) = match get(col("availability")) {
             None => (
@@ -261,7 +319,8 @@ fn parse(
                             PROFILES.join(", ")
                         ),
                     );
-                    continue;
+                    bad = true;
+                    (String::new(), Profile::AlwaysOn)
                 }
             },
         };
@@ -287,9 +346,13 @@ fn parse(
                             pol_names.join(", ")
                         ),
                     );
-                    continue;
+                    bad = true;
+                    (String::new(), 0)
                 }
             },
+        };
+        let (false, Some(dkey)) = (bad, dkey) else {
+            continue;
         };
         let values: Vec<String> = attrs
             .iter()
@@ -325,9 +388,14 @@ fn parse(
             groups.len() - 1
         });
         let spec = &mut groups[g].1;
-        names.insert(name.to_string(), (g, spec.devices));
+        names.insert(dkey.into_owned(), (g, spec.devices));
         spec.devices += 1;
     }
+    for (line, message) in repeated(text, name_col, &dups) {
+        fail(line, name_col + 1, "name", message);
+    }
+    // Row problems in file order, a repeated name among the others of its row.
+    found.sort_by_key(|p| (p.line, p.column));
     problems.append(&mut found);
     let had_problems = !problems.is_empty();
     if names.is_empty() && !had_problems {
@@ -346,9 +414,149 @@ fn parse(
     (specs, names)
 }
 
+/// The messages for rows `dups` that repeat a device, naming the row each repeats, found by
+/// reading the rows again: done only when there are such rows, so a good inventory keeps no
+/// line or spelling per device.
+fn repeated(text: &str, name_col: usize, dups: &[(u64, String, String)]) -> Vec<(u64, String)> {
+    if dups.is_empty() {
+        return Vec::new();
+    }
+    let mut first: HashMap<&str, Option<(u64, String)>> =
+        dups.iter().map(|(_, _, k)| (k.as_str(), None)).collect();
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    for rec in rd.records().flatten() {
+        let Some(name) = rec.get(name_col).map(str::trim).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        if let Some(slot @ None) = first.get_mut(device_key(name).as_ref()) {
+            *slot = Some((rec.position().map_or(0, |p| p.line()), name.to_string()));
+        }
+    }
+    dups.iter()
+        .map(|(line, name, key)| {
+            let message = match first.get(key.as_str()) {
+                Some(Some((l, n))) if n == name => {
+                    format!("device \"{name}\" appears twice, first on line {l}")
+                }
+                Some(Some((l, n))) => format!(
+                    "device \"{name}\" appears twice, first as \"{n}\" on line {l}: {}",
+                    super::ids::HOW_NAMES_COMPARE
+                ),
+                _ => format!("device \"{name}\" appears twice"),
+            };
+            (*line, message)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `text` parsed against one template segment "office" (offset +01:00, office hours) and
+    /// the default policy: (segments, device keys, problems as "line:column: message").
+    fn read(text: &str) -> (Vec<SegmentSpec>, DeviceNames, Vec<String>) {
+        let office = SegmentSpec {
+            name: "office".into(),
+            devices: 0,
+            policy: 0,
+            utc_offset: 3600,
+            profile: profile("office").expect("a profile"),
+            attributes: Vec::new(),
+        };
+        let mut problems = Vec::new();
+        let (specs, names) = parse(
+            text,
+            &[office],
+            &[Policy::default_named("default")],
+            &mut problems,
+        );
+        let names = names
+            .into_iter()
+            .map(|(k, (s, i))| (k, (s as u16, i)))
+            .collect();
+        let problems = problems
+            .iter()
+            .map(|p| format!("{}:{}: {}", p.line, p.column, p.message))
+            .collect();
+        (specs, names, problems)
+    }
+
+    #[test]
+    fn reserved_columns_are_found_whatever_their_case_and_separators() {
+        let (specs, names, problems) = read(
+            "Name,Segment,UTC Offset,AVAILABILITY,Model\nPC-1,office,-05:00,laptop,L9\nPC-2,office,,,D1\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(names.len(), 2);
+        let pc1 = &specs[names["pc-1"].0 as usize];
+        assert_eq!(pc1.name, "office");
+        assert_eq!(pc1.utc_offset, -5 * 3600);
+        assert!(matches!(pc1.profile, Profile::Laptop { .. }));
+        // The one attribute is the model; no reserved column became one.
+        let keys: Vec<&str> = pc1.attributes.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["Model"]);
+        let pc2 = &specs[names["pc-2"].0 as usize];
+        assert_eq!(pc2.utc_offset, 3600, "the template's offset");
+        for header in ["utc_offset", "utc-offset", "UtcOffset", "UTC_OFFSET"] {
+            let (specs, _, problems) = read(&format!("name,{header}\nPC-1,+02:00\n"));
+            assert!(problems.is_empty(), "{header}: {problems:?}");
+            assert_eq!(specs[0].utc_offset, 7200, "{header}");
+            assert!(specs[0].attributes.is_empty(), "{header}");
+        }
+    }
+
+    #[test]
+    fn a_reserved_column_given_twice_is_refused_naming_both_columns() {
+        let (_, names, problems) = read("name,segment,model,Segment\nPC-1,office,A,office\n");
+        assert!(names.is_empty());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "1:4: columns 2 (\"segment\") and 4 (\"Segment\") are both the segment column"
+            ),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn two_names_that_differ_only_in_case_or_braces_are_one_device_told_with_both_rows() {
+        let g = "f18dd1ee-d77c-96c0-084f-3dd6415af341";
+        let text = format!("name\n{g}\nPC-1\n{{{}}}\npc-1\nPC-1\n", g.to_uppercase());
+        let (_, _, problems) = read(&text);
+        assert_eq!(
+            problems,
+            [
+                format!(
+                    "4:1: device \"{{{}}}\" appears twice, first as \"{g}\" on line 2: device names compare ignoring case, and a GUID also with or without braces",
+                    g.to_uppercase()
+                ),
+                "5:1: device \"pc-1\" appears twice, first as \"PC-1\" on line 3: device names compare ignoring case, and a GUID also with or without braces".to_string(),
+                "6:1: device \"PC-1\" appears twice, first on line 3".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn devices_are_found_by_their_key_whatever_case_the_inventory_writes() {
+        let (_, names, problems) =
+            read("name\nF18DD1EE-D77C-96C0-084F-3DD6415AF341\nDESKTOP-7Q2\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(names.contains_key("f18dd1ee-d77c-96c0-084f-3dd6415af341"));
+        assert!(names.contains_key("desktop-7q2"));
+    }
+
+    #[test]
+    fn every_problem_of_a_row_is_told_not_only_its_first() {
+        let (_, names, problems) = read(
+            "name,segment,utc_offset,availability,policy\nPC-1,ofice,UTC+1,offce,ring9\nPC-2,office,,,\n",
+        );
+        assert_eq!(names.len(), 1, "the bad row is left out, the good one kept");
+        let at: Vec<&str> = problems.iter().map(|p| &p[..4]).collect();
+        assert_eq!(at, ["2:2:", "2:3:", "2:4:", "2:5:"], "{problems:?}");
+    }
 
     #[test]
     fn the_validate_summary_is_singular_for_one_device_or_group() {

@@ -16,27 +16,62 @@ pub struct Locator<'a> {
 }
 
 enum Seg<'p> {
-    Key(&'p str),
+    Key(std::borrow::Cow<'p, str>),
     Index(usize),
 }
 
+/// The keys and indexes of a field path. A key that is no bare TOML key is written quoted, as
+/// in TOML (`graph_ids."String (identifier)"`; see [`quoted_key`]), so it may hold `.` and `[`.
 fn segments(path: &str) -> Vec<Seg<'_>> {
     let mut out = Vec::new();
-    for part in path.split('.') {
-        let (key, rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            out.push(Seg::Key(key));
-        }
-        for idx in rest.split('[').filter(|s| !s.is_empty()) {
-            if let Ok(i) = idx.trim_end_matches(']').parse() {
-                out.push(Seg::Index(i));
+    let b = path.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' => i += 1,
+            b'[' => {
+                let end = path[i..].find(']').map_or(b.len(), |e| i + e);
+                if let Ok(n) = path[i + 1..end].parse() {
+                    out.push(Seg::Index(n));
+                }
+                i = end + 1;
+            }
+            b'"' => {
+                let mut key = String::new();
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' && i + 1 < b.len() {
+                        i += 1;
+                    }
+                    let ch = path[i..].chars().next().unwrap_or('"');
+                    key.push(ch);
+                    i += ch.len_utf8();
+                }
+                i += 1;
+                out.push(Seg::Key(key.into()));
+            }
+            _ => {
+                let end = path[i..].find(['.', '[']).map_or(b.len(), |e| i + e);
+                out.push(Seg::Key(path[i..end].into()));
+                i = end;
             }
         }
     }
     out
+}
+
+/// `key` as it is written in a field path: bare when it is a bare TOML key (letters, digits,
+/// `_`, `-`), else quoted, so that a path can name any key of a table such as `[graph_ids]`.
+pub(crate) fn quoted_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
+        key.to_string()
+    } else {
+        format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }
 
 impl<'a> Locator<'a> {
@@ -83,8 +118,8 @@ impl<'a> Locator<'a> {
         for (depth, seg) in segments(path).into_iter().enumerate() {
             let next = match seg {
                 Seg::Key(k) => match (table, value) {
-                    (Some(t), None) => t.get(k),
-                    (_, Some(v)) => v.get_ref().get(k),
+                    (Some(t), None) => t.get(k.as_ref()),
+                    (_, Some(v)) => v.get_ref().get(k.as_ref()),
                     _ => None,
                 },
                 Seg::Index(i) => value.and_then(|v| v.get_ref().get(i)),
@@ -321,5 +356,22 @@ mod tests {
         let l = Locator::new(DOC);
         let at = DOC.find("\"offce\"").unwrap();
         assert_eq!(l.path_at(&(at..at + 7)), "segments[1].availability.profile");
+    }
+
+    #[test]
+    fn a_quoted_key_in_a_path_finds_a_key_that_is_no_bare_key() {
+        let doc =
+            "[graph_ids]\n\"String (identifier)\" = \"pilot\"\n\"a.b[0]\" = \"x\"\nplain = \"y\"\n";
+        let l = Locator::new(doc);
+        let path = format!("graph_ids.{}", quoted_key("String (identifier)"));
+        assert_eq!(path, "graph_ids.\"String (identifier)\"");
+        assert_eq!(l.position(&path), (2, 25));
+        assert_eq!(
+            l.position(&format!("graph_ids.{}", quoted_key("a.b[0]"))),
+            (3, 12)
+        );
+        assert_eq!(quoted_key("plain"), "plain");
+        assert_eq!(l.position("graph_ids.plain"), (4, 9));
+        assert!(!l.has("graph_ids.\"absent\""));
     }
 }

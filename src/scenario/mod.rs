@@ -12,6 +12,7 @@
 
 pub mod deployment;
 pub mod graph;
+pub mod ids;
 pub mod inventory;
 pub mod locate;
 pub mod overrides;
@@ -1116,17 +1117,31 @@ pub(crate) fn locate_warnings(
     position: impl Fn(&str) -> (usize, usize),
 ) {
     for w in warnings {
-        let at = w
-            .split_once(": ")
-            .filter(|(head, _)| !head.contains(char::is_whitespace))
-            .map(|(head, _)| position(head))
-            .filter(|&(line, _)| line > 0);
+        let at = path_head(w).map(&position).filter(|&(line, _)| line > 0);
         match at {
             Some((line, column)) => *w = format!("{file}:{line}:{column}: {w}"),
             None if always => *w = format!("{file}: {w}"),
             None => {}
         }
     }
+}
+
+/// The field path message `w` starts with (`path: message`), or None when it starts with words.
+/// A path has no whitespace, except inside a quoted key (`graph_ids."String (identifier)"`).
+fn path_head(w: &str) -> Option<&str> {
+    let b = w.as_bytes();
+    let (mut i, mut quoted) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b':' if !quoted && b.get(i + 1) == Some(&b' ') => return Some(&w[..i]),
+            x if !quoted && x.is_ascii_whitespace() => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Which of rollsim's TOML inputs a command expects.
@@ -1540,6 +1555,17 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_message_starts_with_a_path_even_when_a_quoted_key_in_it_has_spaces() {
+        assert_eq!(
+            path_head("graph_ids.\"String (identifier)\": no Graph body names this id"),
+            Some("graph_ids.\"String (identifier)\"")
+        );
+        assert_eq!(path_head("segments[1].name: x"), Some("segments[1].name"));
+        assert_eq!(path_head("groups \"a\" and \"b\": overlap"), None);
+        assert_eq!(path_head("no path here"), None);
+    }
 
     const MINIMAL: &str = r##"
 [simulation]

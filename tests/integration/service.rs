@@ -455,7 +455,13 @@ fn the_seed_003_request_bodies_load_unchanged_and_run() {
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    assert!(stderr.contains("is not in the fleet"), "{stderr}");
+    // The body's azureADDevice entries use the id mapped to the pilot group: they do nothing,
+    // and the warning says so rather than that the service takes care of them.
+    assert!(
+        stderr.contains("to \"pilot\", a group, not a device, so this entry adds nothing"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no Graph body names this id"), "{stderr}");
     let d = &summary(&out)["deployments"][0];
     assert_eq!(
         d["devices_targeted"], 500,
@@ -1420,4 +1426,197 @@ settings = { userExperience = { daysUntilForcedReboot = 0 } }
     let first = &d["state_changes"][0];
     assert_eq!(first["state"], "scheduled", "{d}");
     assert_eq!(d["state_changes"][1]["hours"], 72.0, "{d}");
+}
+
+/// An inventory of four devices named by lower-case GUIDs, with a deployment whose audience is
+/// the Graph body `aud.json`, in a temporary folder; returns the case and the GUIDs.
+fn guid_inventory_case(body: &str, graph_ids: &str) -> (Case, [&'static str; 4]) {
+    let ids = [
+        "f18dd1ee-d77c-96c0-084f-3dd6415af341",
+        "5d5f576c-deb8-fc4c-7b29-7d0b0e5e18ba",
+        "f0e642f4-3328-ad08-8ded-3c9691eb79fa",
+        "cd613e30-d8f1-6adf-91b7-584a2265b1f5",
+    ];
+    let case = Case::new(&format!(
+        r##"[simulation]
+start = "2026-02-10T18:00:00Z"
+horizon = "P5D"
+
+[fleet]
+inventory = "devices.csv"
+
+[[segments]]
+name = "office"
+
+{graph_ids}
+
+[[deployments]]
+name = "feb"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", classification = "security", releaseDateTime = "2026-02-10T18:00:00Z" }}
+audience = {{ graph = "aud.json" }}
+"##
+    ));
+    let mut csv = "name,segment,availability\n".to_string();
+    for id in ids {
+        csv.push_str(&format!("{id},office,always_on\n"));
+    }
+    std::fs::write(case.dir.path().join("devices.csv"), csv).expect("csv");
+    std::fs::write(case.dir.path().join("aud.json"), body).expect("body");
+    (case, ids)
+}
+
+/// An updateAudienceById body of azureADDevice ids.
+fn by_id(members: &[String], exclusions: &[String]) -> String {
+    serde_json::json!({
+        "memberEntityType": "#microsoft.graph.windowsUpdates.azureADDevice",
+        "addMembers": members,
+        "addExclusions": exclusions,
+    })
+    .to_string()
+}
+
+#[test]
+fn a_graph_exclusion_naming_a_fleet_device_in_upper_case_or_braces_excludes_that_device() {
+    let guids = guid_inventory_case("", "").1;
+    let members: Vec<String> = guids.iter().map(|g| g.to_uppercase()).collect();
+    for excluded in [
+        guids[0].to_uppercase(),
+        format!("{{{}}}", guids[0]),
+        format!("{{{}}}", guids[0].to_uppercase()),
+    ] {
+        let (case, _) = guid_inventory_case(&by_id(&members, std::slice::from_ref(&excluded)), "");
+        let run = case.run_command("out").assert().success();
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+        assert!(
+            !stderr.contains("matches no device"),
+            "{excluded}: {stderr}"
+        );
+        let d = &summary(&case.out("out"))["deployments"][0];
+        assert_eq!(d["devices_targeted"], 3, "{excluded} is excluded");
+    }
+}
+
+#[test]
+fn a_graph_device_one_character_off_a_fleet_device_is_warned_about_as_doing_nothing_with_a_did_you_mean()
+ {
+    let guids = guid_inventory_case("", "").1;
+    let members: Vec<String> = guids.iter().map(|g| g.to_string()).collect();
+    let typo = guids[1].replace("5d5f", "5d5e").to_uppercase();
+    let (case, _) = guid_inventory_case(&by_id(&members, std::slice::from_ref(&typo)), "");
+    let run = case.run_command("out").assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!(
+            "addExclusions[0]: device \"{typo}\" matches no device of the fleet (did you mean \"{}\"?), so this entry excludes nothing",
+            guids[1]
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ignoring case"), "{stderr}");
+    let d = &summary(&case.out("out"))["deployments"][0];
+    assert_eq!(d["devices_targeted"], 4, "the exclusion excludes nothing");
+}
+
+#[test]
+fn a_graph_ids_key_and_target_name_a_guid_in_any_case() {
+    let guids = guid_inventory_case("", "").1;
+    let members: Vec<String> = guids.iter().map(|g| g.to_string()).collect();
+    // The body names an id the scenario maps to a fleet device written in upper case.
+    let graph_ids = format!(
+        "[graph_ids]\n\"{{AAAAAAAA-0000-0000-0000-000000000001}}\" = \"{}\"\n",
+        guids[2].to_uppercase()
+    );
+    let body = by_id(
+        &members,
+        &["aaaaaaaa-0000-0000-0000-000000000001".to_string()],
+    );
+    let (case, _) = guid_inventory_case(&body, &graph_ids);
+    let run = case.run_command("out").assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let d = &summary(&case.out("out"))["deployments"][0];
+    assert_eq!(d["devices_targeted"], 3);
+}
+
+/// seed-003 in a temporary folder with its `[graph_ids]` table replaced by `graph_ids`; returns
+/// the case and `rollsim validate`'s exit code and stderr.
+fn seed_003_with(graph_ids: &str) -> (Case, Option<i32>, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let text = std::fs::read_to_string(root.join("seed-003-expedite.toml")).expect("seed 003");
+    let text = text.replace(
+        "[graph_ids]\n\"String (identifier)\" = \"pilot\"\n",
+        graph_ids,
+    );
+    let case = Case::new(&text);
+    std::fs::create_dir(case.dir.path().join("graph")).expect("mkdir");
+    for f in ["seed-003-deployment.json", "seed-003-update-audience.json"] {
+        std::fs::copy(
+            root.join("graph").join(f),
+            case.dir.path().join("graph").join(f),
+        )
+        .expect("copy body");
+    }
+    let out = rollsim()
+        .arg("validate")
+        .arg(&case.scenario)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (case, out.status.code(), stderr)
+}
+
+#[test]
+fn a_misspelt_graph_ids_target_is_reported_at_its_scenario_line_not_in_the_body_that_uses_it() {
+    let (case, code, stderr) = seed_003_with("[graph_ids]\n\"String (identifier)\" = \"pilott\"\n");
+    assert_eq!(code, Some(2), "{stderr}");
+    let line = std::fs::read_to_string(&case.scenario)
+        .expect("scenario")
+        .lines()
+        .position(|l| l.contains("\"pilott\""))
+        .expect("the entry")
+        + 1;
+    assert!(
+        stderr.contains(&format!(
+            "case.toml:{line}:25: graph_ids.\"String (identifier)\": maps the id to \"pilott\", which names no group, segment or device (did you mean \"pilot\"?)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("seed-003-update-audience.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_graph_ids_target_naming_a_device_beyond_its_segment_is_an_error_not_a_warning() {
+    let (_case, code, stderr) = seed_003_with(
+        "[graph_ids]\n\"String (identifier)\" = \"pilot\"\n\"dev-aaa\" = \"laptops-3000\"\n",
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("graph_ids.dev-aaa"), "{stderr}");
+    assert!(
+        stderr.contains("(segment \"laptops\" has devices laptops-1 to laptops-1500)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_graph_ids_entry_no_body_names_is_a_warning_at_its_line() {
+    let (case, code, stderr) = seed_003_with(
+        "[graph_ids]\n\"String (identifier)\" = \"pilot\"\n\"unused id\" = \"laptops-3\"\n",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let line = std::fs::read_to_string(&case.scenario)
+        .expect("scenario")
+        .lines()
+        .position(|l| l.contains("\"unused id\""))
+        .expect("the entry")
+        + 1;
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}:{line}:15: graph_ids.\"unused id\": no Graph body names this id, so its mapping to \"laptops-3\" is not used",
+            case.scenario.display()
+        )),
+        "{stderr}"
+    );
 }
