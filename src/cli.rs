@@ -261,6 +261,14 @@ pub fn run() -> Result<ExitCode, Error> {
     }
 }
 
+/// Prints an error, each of its problems on a line of its own starting with `error: `, so that
+/// a program reading stderr finds every problem the same way.
+pub fn print_error(e: &Error) {
+    for line in e.to_string().lines() {
+        eprintln!("error: {line}");
+    }
+}
+
 fn default_out(scenario: &Path) -> PathBuf {
     let stem = scenario
         .file_stem()
@@ -1011,7 +1019,7 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
                     println!("{}: ok ({what})", f.display());
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    print_error(&e);
                     bad = true;
                 }
             }
@@ -1021,7 +1029,7 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
             match rollsim::scenario::inventory::validate_file(f) {
                 Ok(what) => println!("{}: ok ({what})", f.display()),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    print_error(&e);
                     bad = true;
                 }
             }
@@ -1043,7 +1051,7 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
                     )
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    print_error(&e);
                     bad = true;
                 }
             }
@@ -1060,7 +1068,7 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
                 )
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                print_error(&e);
                 bad = true;
             }
         }

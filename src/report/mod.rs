@@ -110,6 +110,9 @@ pub struct DeploymentSummary {
     pub name: String,
     /// Content name.
     pub content: String,
+    /// The state the compliance figures count: `compliant`, or `ready` for a readiness test
+    /// (`isReadinessTest`: nothing is installed, devices that scan report ready).
+    pub goal_state: &'static str,
     /// Devices in the audience at the end.
     pub devices_targeted: u64,
     /// Devices offered at least once.
@@ -132,6 +135,10 @@ pub struct DeploymentSummary {
     /// which says "not reached" or "not held at end" where an `hours_to_X` is null).
     #[serde(skip)]
     pub ever_reached: [bool; 4],
+    /// The thresholds (50, 90, 95, 99) the compliant share reached at some instant but was
+    /// below at the end: why an `hours_to_X` is null though the share got there ("not held at
+    /// end" on the terminal), not never reached.
+    pub not_held_at_end: Vec<u32>,
     /// Restarts forced after the effective deadline. This and the other restart counts are of
     /// devices restart-pending for this deployment's content that this deployment offered the
     /// update: deployments of the same content that both offered a device each count its
@@ -368,6 +375,9 @@ pub struct IssueOut {
     pub name: String,
     /// Content it affects.
     pub content: String,
+    /// The deployments of that content (a deployment's `content` names the same update), so
+    /// an issue joins to its deployments by name.
+    pub deployments: Vec<String>,
     /// Devices matching its predicate.
     pub devices_matching: u64,
     /// Distinct devices hit.
@@ -498,6 +508,11 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
             DeploymentSummary {
                 name: dep.name.clone(),
                 content: sc.contents[dep.content as usize].name.clone(),
+                goal_state: if dep.settings.readiness {
+                    "ready"
+                } else {
+                    "compliant"
+                },
                 devices_targeted: c.targeted,
                 devices_offered: c.offered,
                 devices_compliant: c.compliant,
@@ -507,6 +522,12 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 hours_to_95: reached(95),
                 hours_to_99: reached(99),
                 ever_reached: c.ever_reached,
+                not_held_at_end: THRESHOLDS
+                    .iter()
+                    .zip(c.ever_reached)
+                    .filter(|&(&pct, ever)| ever && reached(pct).is_none())
+                    .map(|(&pct, _)| pct)
+                    .collect(),
                 forced_restarts: c.forced_restarts,
                 auto_restarts: c.auto_restarts,
                 user_restarts: c.user_restarts,
@@ -586,6 +607,12 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
             .map(|(i, st)| IssueOut {
                 name: i.name.clone(),
                 content: sc.contents[i.content as usize].name.clone(),
+                deployments: sc
+                    .deployments
+                    .iter()
+                    .filter(|d| d.content == i.content)
+                    .map(|d| d.name.clone())
+                    .collect(),
                 devices_matching: st.matching,
                 devices_hit: st.hit,
                 failed: st.failed,
@@ -875,10 +902,11 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             None => "not reached".to_string(),
         };
         t.push_str(&format!(
-            "  {}: {}/{} compliant ({:.1} %), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
+            "  {}: {}/{} {} ({:.1} %), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
             d.name,
             d.devices_compliant,
             d.devices_targeted,
+            d.goal_state,
             d.share_compliant * 100.0,
             h(0, d.hours_to_50),
             h(1, d.hours_to_90),

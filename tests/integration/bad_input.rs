@@ -362,3 +362,22 @@ fn an_error_in_a_graph_body_value_given_by_set_is_told_in_the_body_with_the_opti
         "{err}"
     );
 }
+
+#[test]
+fn every_problem_of_a_file_is_a_line_of_its_own_starting_with_error() {
+    let text = scenario(
+        10,
+        r#"availability = { profile = "offce" }"#,
+        "[client]\nscan_interval = \"-PT1H\"\n",
+    );
+    let case = Case::new(&text);
+    let a = case.run_command("out").assert().code(2);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() >= 2, "two problems: {stderr}");
+    assert!(lines.iter().all(|l| l.starts_with("error: ")), "{stderr}");
+    assert!(
+        stderr.contains("offce") && stderr.contains("-PT1H"),
+        "{stderr}"
+    );
+}

@@ -458,6 +458,8 @@ add_members = ["b"]
     assert!(!stdout.contains("never"), "{stdout}");
     // 90 % was never reached: said so, not "not held".
     assert!(stdout.contains("90 % not reached"), "{stdout}");
+    // summary.json tells the two apart as well.
+    assert_eq!(d["not_held_at_end"], serde_json::json!([50]), "{d}");
 }
 
 /// An always-online fleet with an instant pipeline and no quality deadline, Automatic

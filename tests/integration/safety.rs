@@ -110,6 +110,11 @@ rollback = 1.0
             Some(hits),
             "seed {seed}: no device is hit after the pause"
         );
+        // The issue names the deployments of the content it affects.
+        assert_eq!(
+            s["issues"][0]["deployments"],
+            serde_json::json!([d["name"]])
+        );
         let states: Vec<&str> = d["state_changes"]
             .as_array()
             .expect("changes")
