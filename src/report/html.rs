@@ -1142,7 +1142,7 @@ mod tests {
             {"name": "quiet", "rule_firings": []}]}"#;
         let h = report_html(&[("summary.json", json.as_bytes().to_vec())], &[]);
         assert!(h.contains("<h2>Monitoring rules</h2>"), "{h}");
-        assert!(h.contains("<li><b>a&lt;b</b><ul><li>rule rollback 5 % → pauseDeployment fired at 27.9 h (6 rollback reports of 120 devices offered); 6 devices hit by issues by then</li><li>rule rollback 20 % → alertError did not fire; highest 5.5 % at 260.5 h (3 rollback reports of 55 devices installed)</li><li>rule ineligible 1 % → offerFallback did not fire; never judged: no report, or too few devices counted</li></ul></li>"), "{h}");
+        assert!(h.contains("<li><b>a&lt;b</b><ul><li>rule rollback 5 % → pauseDeployment fired at 27.9 h (6 rollback reports of 120 devices offered); 6 devices hit by issues by then</li><li>rule rollback 20 % → alertError did not fire; highest 5.5 % at 260.5 h (3 rollback reports of 55 devices installed)</li><li>rule ineligible (threshold ignored) → offerFallback did not fire; never judged: no report, or too few devices counted</li></ul></li>"), "{h}");
         // A deployment without rules is not listed, and a folder without any has no section.
         assert!(!h.contains("<b>quiet</b>"), "{h}");
         let none = r#"{"scenario": "s", "deployments": [{"name": "quiet", "rule_firings": []}]}"#;

@@ -288,9 +288,9 @@ impl RuleFiringOut {
     /// by issues by then`.
     pub fn text(&self) -> String {
         format!(
-            "rule {} {} % → {} fired at {:.1} h ({} {} reports of {} devices{}); {} devices hit by issues by then",
+            "rule {} {} → {} fired at {:.1} h ({} {} reports of {} devices{}); {} devices hit by issues by then",
             self.signal,
-            self.threshold,
+            rule_threshold(self.threshold, &self.action),
             self.action,
             self.hours,
             self.signals,
@@ -331,8 +331,10 @@ impl RuleMissOut {
             _ => "never judged: no report, or too few devices counted".to_string(),
         };
         format!(
-            "rule {} {} % → {} did not fire; {peak}",
-            self.signal, self.threshold, self.action
+            "rule {} {} → {} did not fire; {peak}",
+            self.signal,
+            rule_threshold(self.threshold, &self.action),
+            self.action
         )
     }
 
@@ -347,6 +349,15 @@ impl RuleMissOut {
             peak_denominator: v["peak_denominator"].as_u64(),
             counted: counted_of(v),
         })
+    }
+}
+
+/// A rule's threshold as the terminal tells it: `5 %`, or for `offerFallback`, which ignores it
+/// (any ineligible report fires it), `(threshold ignored)`.
+fn rule_threshold(threshold: u8, action: &str) -> String {
+    match action {
+        "offerFallback" => "(threshold ignored)".into(),
+        _ => format!("{threshold} %"),
     }
 }
 
@@ -928,6 +939,16 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
         }
         for m in &d.rules_not_fired {
             t.push_str(&format!("    {}\n", m.text()));
+        }
+        // A deployment that ends anything but offering (paused, archived, faulted, or still
+        // scheduled) says so and why: a monitoring pause outlives a resume request.
+        if let Some(last) = d.state_changes.last()
+            && last.state != "offering"
+        {
+            t.push_str(&format!(
+                "    {} at the end since {:.1} h ({})\n",
+                last.state, last.hours, last.reason
+            ));
         }
     }
     for i in &s.issues {

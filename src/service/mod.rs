@@ -1023,9 +1023,17 @@ impl<'a> Service<'a> {
         match &a.kind {
             ActionKind::Pause => self.deps[d as usize].requested_pause = true,
             ActionKind::Resume => {
-                self.deps[d as usize].requested_pause = false;
-                out.log
-                    .push((d, "action", "", String::new(), what.to_string()));
+                let run = &mut self.deps[d as usize];
+                run.requested_pause = false;
+                // Clearing the request leaves a monitoring pause (deployment-service.md §7):
+                // said where the admin looks for the resume, not left to the state alone.
+                let detail = match run.monitoring_pause {
+                    true => format!(
+                        "{what}: no effect on the monitoring pause, which only a set or patch of monitoringRules lifts"
+                    ),
+                    false => what.to_string(),
+                };
+                out.log.push((d, "action", "", String::new(), detail));
                 self.log_state(d, out, String::new());
                 self.offer_step(d, t, out);
                 return;

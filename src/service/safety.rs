@@ -613,10 +613,17 @@ impl Service<'_> {
                 "rule_fired",
                 "",
                 String::new(),
-                format!(
-                    "{signal} {signals}/{denominator} ≥ {}% → {action}; {devices_hit} devices hit by issues so far",
-                    rule.threshold
-                ),
+                match rule.action {
+                    // Its threshold is ignored: any report fires it, and the log says so rather
+                    // than claim a comparison that did not hold.
+                    RuleAction::OfferFallback => format!(
+                        "{signal} {signals}/{denominator} (threshold ignored for {action}) → {action}; {devices_hit} devices hit by issues so far"
+                    ),
+                    _ => format!(
+                        "{signal} {signals}/{denominator} ≥ {}% → {action}; {devices_hit} devices hit by issues so far",
+                        rule.threshold
+                    ),
+                },
             ));
             match rule.action {
                 RuleAction::PauseDeployment => self.deps[d].monitoring_pause = true,

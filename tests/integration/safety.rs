@@ -508,7 +508,8 @@ ineligible = true
 "#
     );
     let case = Case::new(&base(3, &segments, &rest));
-    let out = case.run("out", &[]);
+    let a = case.run_command("out").assert().success();
+    let out = case.out("out");
     let s = summary(&out);
     let d = &s["deployments"][0];
     assert_eq!(d["ineligible"], 10);
@@ -516,6 +517,17 @@ ineligible = true
     assert_eq!(d["rule_firings"][0]["action"], "offerFallback");
     let events = std::fs::read_to_string(out.join("events.csv")).expect("events");
     assert!(events.contains(",fallback,"), "{events}");
+    // The threshold is ignored, and no text claims a comparison with it.
+    assert!(
+        events.contains("(threshold ignored for offerFallback) → offerFallback"),
+        "{events}"
+    );
+    assert!(!events.contains("≥"), "{events}");
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("rule ineligible (threshold ignored) → offerFallback fired at"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -866,6 +866,36 @@ settings = { userExperience = { offerAsOptional = false } }
 }
 
 #[test]
+fn a_resume_of_a_deployment_paused_by_monitoring_says_it_changed_nothing_and_the_end_says_paused() {
+    let text = monitored_rollout(
+        r#"
+[[actions]]
+at = "P12D"
+deployment = "f"
+do = "resume"
+"#,
+    );
+    let case = Case::new(&text);
+    let a = case.run_command("out").assert().success();
+    let ev = events(&case.out("out"));
+    let resume = ev.iter().find(|e| e.1 == "action").expect("the resume");
+    assert_eq!(
+        resume.2,
+        "resume: no effect on the monitoring pause, which only a set or patch of monitoringRules lifts"
+    );
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    let fired = summary(&case.out("out"))["deployments"][0]["paused_by_monitoring_hours"]
+        .as_f64()
+        .expect("paused");
+    assert!(
+        stdout.contains(&format!(
+            "    paused at the end since {fired:.1} h (pausedByMonitoring)\n"
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn a_device_that_leaves_and_rejoins_the_audience_is_offered_again() {
     // All 100 devices are offered at 0 and leave the audience an hour later, before most of
     // them scanned; the scans outside the audience find nothing. At P2D they rejoin: each is
