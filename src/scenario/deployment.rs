@@ -1347,6 +1347,7 @@ fn actions(
         *rules = patch
             .get("monitoring")
             .is_some_and(|m| !m.is_object() || m.get("monitoringRules").is_some());
+        graph::replace_rollout_of_another_kind(&mut current[d], patch);
         graph::merge_patch(&mut current[d], patch);
         if bodies[d].0.is_none() {
             // The deployment's content could not be read (its own error says why): what the

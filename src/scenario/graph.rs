@@ -65,6 +65,48 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// Prepares the deployment's `current` settings for a PATCH whose `schedule.gradualRollout`
+/// names another kind of rollout by its `@odata.type` than the current one (declared, or implied
+/// by its properties): the object is then replaced rather than merged, as an object of another
+/// derived type is another value, so a rate-driven rollout patched to a date-driven one does not
+/// keep its `devicesPerOffer` and set two kinds at once.
+pub(crate) fn replace_rollout_of_another_kind(current: &mut Value, patch: &Value) {
+    let kind_of = |m: &Map<String, Value>| -> Option<String> {
+        if let Some(t) = m.get("@odata.type").and_then(Value::as_str) {
+            return Some(t.trim_start_matches('#').trim_start_matches(NS).to_string());
+        }
+        [
+            ("devicesPerOffer", "rateDrivenRolloutSettings"),
+            ("endDateTime", "dateDrivenRolloutSettings"),
+            (
+                "durationUntilDeploymentEnd",
+                "durationDrivenRolloutSettings",
+            ),
+        ]
+        .iter()
+        .find(|(k, _)| m.get(*k).is_some_and(|v| !v.is_null()))
+        .map(|(_, t)| t.to_string())
+    };
+    let Some(new) = patch
+        .pointer("/schedule/gradualRollout")
+        .and_then(Value::as_object)
+        .filter(|m| m.contains_key("@odata.type"))
+        .and_then(kind_of)
+    else {
+        return;
+    };
+    let Some(schedule) = current.get_mut("schedule").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let old = schedule
+        .get("gradualRollout")
+        .and_then(Value::as_object)
+        .and_then(kind_of);
+    if old.is_some_and(|old| old != new) {
+        schedule.remove("gradualRollout");
+    }
+}
+
 fn type_str(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -1920,6 +1962,43 @@ mod tests {
             Some("a feature update"),
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_patch_naming_another_rollout_type_replaces_the_rollout_instead_of_merging_it() {
+        let date = serde_json::json!({"schedule": {"gradualRollout": {
+            "@odata.type": "#microsoft.graph.windowsUpdates.dateDrivenRolloutSettings",
+            "endDateTime": "2026-03-08T00:00:00Z"}}});
+        // A rate-driven rollout, its kind implied by its property.
+        let mut current = serde_json::json!({"schedule": {"gradualRollout": {
+            "devicesPerOffer": 200, "durationBetweenOffers": "P2D"}}, "monitoring": {}});
+        replace_rollout_of_another_kind(&mut current, &date);
+        merge_patch(&mut current, &date);
+        assert_eq!(
+            current["schedule"]["gradualRollout"],
+            date["schedule"]["gradualRollout"]
+        );
+        assert_eq!(
+            current["monitoring"],
+            serde_json::json!({}),
+            "the rest is merged"
+        );
+        // The same kind (declared or implied) merges as before.
+        let more = serde_json::json!({"schedule": {"gradualRollout": {
+            "@odata.type": "#microsoft.graph.windowsUpdates.rateDrivenRolloutSettings",
+            "devicesPerOffer": 300}}});
+        let mut current = serde_json::json!({"schedule": {"gradualRollout": {
+            "devicesPerOffer": 200, "durationBetweenOffers": "P2D"}}});
+        replace_rollout_of_another_kind(&mut current, &more);
+        merge_patch(&mut current, &more);
+        assert_eq!(
+            current["schedule"]["gradualRollout"]["durationBetweenOffers"],
+            "P2D"
+        );
+        assert_eq!(
+            current["schedule"]["gradualRollout"]["devicesPerOffer"],
+            300
+        );
     }
 
     #[test]

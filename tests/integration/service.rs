@@ -1658,3 +1658,51 @@ fn a_graph_ids_entry_no_body_names_is_a_warning_at_its_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_patch_to_another_rollout_kind_replaces_the_rollout_and_its_waves_follow_the_new_kind() {
+    // 200 a day from the start; a PATCH after the third wave switches to date-driven, ending 6
+    // days after the start: the 2 400 devices left are offered in the 3 waves before the end.
+    let text = service_scenario(
+        3000,
+        0,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 200 }} }} }}
+
+[[actions]]
+at = "P2DT1H"
+deployment = "f"
+do = "patch"
+graph = "switch.json"
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    std::fs::write(
+        case.dir.path().join("switch.json"),
+        r##"{ "settings": { "schedule": { "gradualRollout": { "@odata.type": "#microsoft.graph.windowsUpdates.dateDrivenRolloutSettings", "endDateTime": "2026-01-18T00:00:00Z" } } } }"##,
+    )
+    .expect("body");
+    let out = case.run("out", &[]);
+    let waves: Vec<(f64, u64)> = events(&out)
+        .iter()
+        .filter(|e| e.1 == "wave")
+        .map(|e| (e.0, offered_in(&e.2)))
+        .collect();
+    assert_eq!(
+        waves,
+        vec![
+            (0.0, 200),
+            (24.0, 200),
+            (48.0, 200),
+            (72.0, 800),
+            (96.0, 800),
+            (120.0, 800)
+        ]
+    );
+}
