@@ -24,6 +24,7 @@
 //! other than plotters' own elements).
 
 use crate::report::charts::{Table, unguard};
+use crate::report::percent;
 
 /// How the copy of a sweep in a batch's output folder (`scenario.toml`) starts: this, then the
 /// sweep's name (its file's stem), then [`SWEEP_BASE_LINE`]. The report is titled
@@ -206,19 +207,6 @@ fn kind_of(column: &str) -> Kind {
         Kind::Count
     } else {
         Kind::Text
-    }
-}
-
-/// A share (0–1) as a percent with one decimal, as the terminal shows it; a share that is
-/// neither 0 nor 1 never shows as `0.0 %` or `100.0 %`.
-fn percent(x: f64) -> String {
-    let p = x * 100.0;
-    if p > 0.0 && p < 0.05 {
-        "< 0.1 %".into()
-    } else if (99.95..100.0).contains(&p) {
-        "> 99.9 %".into()
-    } else {
-        format!("{p:.1} %")
     }
 }
 

@@ -361,6 +361,20 @@ fn rule_threshold(threshold: u8, action: &str) -> String {
     }
 }
 
+/// A share (0–1) as a percent with one decimal, for people (the terminal and report.html):
+/// a share that is neither 0 nor 1 never shows as `0.0 %` or `100.0 %`, but as `< 0.1 %` or
+/// `> 99.9 %`, so "everyone" is never said of 99.996 %.
+pub fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if p > 0.0 && p < 0.05 {
+        "< 0.1 %".into()
+    } else if (99.95..100.0).contains(&p) {
+        "> 99.9 %".into()
+    } else {
+        format!("{p:.1} %")
+    }
+}
+
 /// " offered" after "devices", or nothing when unknown.
 fn counted_text(counted: &str) -> String {
     match counted {
@@ -913,12 +927,12 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             None => "not reached".to_string(),
         };
         t.push_str(&format!(
-            "  {}: {}/{} {} ({:.1} %), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
+            "  {}: {}/{} {} ({}), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
             d.name,
             d.devices_compliant,
             d.devices_targeted,
             d.goal_state,
-            d.share_compliant * 100.0,
+            percent(d.share_compliant),
             h(0, d.hours_to_50),
             h(1, d.hours_to_90),
             h(2, d.hours_to_95),
@@ -974,6 +988,15 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_share_short_of_everyone_is_never_told_as_100_percent() {
+        assert_eq!(percent(0.99996), "> 99.9 %");
+        assert_eq!(percent(1.0), "100.0 %");
+        assert_eq!(percent(0.0004), "< 0.1 %");
+        assert_eq!(percent(0.0), "0.0 %");
+        assert_eq!(percent(0.954), "95.4 %");
+    }
 
     #[test]
     fn a_row_shorter_than_the_header_is_an_error_not_a_cut_off_file() {
