@@ -508,7 +508,18 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
     ) else {
         return;
     };
-    let ty = if m.contains_key("@odata.type") {
+    let named = m.get("@odata.type").and_then(Value::as_str).unwrap_or("");
+    let ty = if named.trim_start_matches('#').trim_start_matches(NS) == "driverUpdateCatalogEntry" {
+        // The service deploys drivers too (deployment-service.md §5); rollsim does not model them.
+        c.fail(
+            join(path, "@odata.type"),
+            format!(
+                "\"{named}\": driver updates are not simulated (rollsim models quality and feature updates); expected one of {}",
+                TYPES.join(", ")
+            ),
+        );
+        None
+    } else if m.contains_key("@odata.type") {
         odata_type(c, path, m, &TYPES)
     } else {
         c.fail(
@@ -518,6 +529,14 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
         None
     };
     d.release_unix = instant(c, path, m, "releaseDateTime", start_unix).unwrap_or(start_unix);
+    if get(m, "releaseDateTime").is_none() && ty.as_deref() == Some("qualityUpdateCatalogEntry") {
+        // Told, not failed, as for a qualityUpdateReference: an entry named by its id alone
+        // (as the Graph examples do) leaves its release to the catalog.
+        c.warnings.push(format!(
+            "{}: no releaseDateTime: the update is taken as released at the scenario start (deferrals count from there); copy the catalog entry's releaseDateTime into the body",
+            join(path, "releaseDateTime")
+        ));
+    }
     d.deployable_until = instant(c, path, m, "deployableUntilDateTime", start_unix).filter(|_| {
         !get(m, "deployableUntilDateTime")
             .and_then(Value::as_str)
@@ -1962,6 +1981,21 @@ mod tests {
             Some("a feature update"),
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_quality_catalog_entry_named_by_its_id_alone_is_warned_of_its_missing_release() {
+        let v: Value = serde_json::from_str(r##"{"@odata.type": "#microsoft.graph.windowsUpdates.catalogContent", "catalogEntry": {"@odata.type": "#microsoft.graph.windowsUpdates.qualityUpdateCatalogEntry", "id": "bd9554dc-2737-4e3c-b794-fa2b8b3f4a30"}}"##).unwrap();
+        let mut c = Checker::default();
+        let d = content(&mut c, "content", &v, 1000);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(d.release_unix, 1000, "the scenario start");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with("content.catalogEntry.releaseDateTime: no releaseDateTime"),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]
