@@ -339,11 +339,12 @@ impl Checker {
         }
     }
 
-    fn time_of_day(&mut self, path: &str, v: &str) -> Secs {
-        parse_time_of_day(v).unwrap_or_else(|e| {
-            self.fail(path, format!("{e}, found \"{v}\""));
-            0
-        })
+    /// A time of day; None (reported) when `v` is not one, so that checks comparing it with
+    /// another time say nothing more about the one mistake.
+    fn time_of_day(&mut self, path: &str, v: &str) -> Option<Secs> {
+        parse_time_of_day(v)
+            .map_err(|e| self.fail(path, format!("{e}, found \"{v}\"")))
+            .ok()
     }
 
     fn dist(&mut self, path: &str, v: Option<&RawDist>, default: Dist) -> Dist {
@@ -531,28 +532,30 @@ fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Pro
         Some(w) => {
             let s = c.time_of_day(&format!("{path}.window.start"), &w.start);
             let e = c.time_of_day(&format!("{path}.window.end"), &w.end);
-            if e <= s {
+            if let (Some(s), Some(e)) = (s, e)
+                && e <= s
+            {
                 c.fail(
                     format!("{path}.window.end"),
                     format!("must be after the window start, found \"{}\"", w.end),
                 );
             }
-            (s, e)
+            (s.unwrap_or(default.0), e.unwrap_or(default.1))
         }
     };
     match a.profile.as_str() {
         "always_on" => Profile::AlwaysOn,
         "never" => Profile::Never,
         "office" => {
-            let start = a
-                .start
-                .as_deref()
-                .map_or(8 * HOUR, |s| c.time_of_day(&format!("{path}.start"), s));
-            let end = a
-                .end
-                .as_deref()
-                .map_or(17 * HOUR, |s| c.time_of_day(&format!("{path}.end"), s));
-            if end <= start {
+            let start = a.start.as_deref().map_or(Some(8 * HOUR), |s| {
+                c.time_of_day(&format!("{path}.start"), s)
+            });
+            let end = a.end.as_deref().map_or(Some(17 * HOUR), |s| {
+                c.time_of_day(&format!("{path}.end"), s)
+            });
+            if let (Some(start), Some(end)) = (start, end)
+                && end <= start
+            {
                 c.fail(
                     format!("{path}.end"),
                     format!(
@@ -562,8 +565,8 @@ fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Pro
                 );
             }
             Profile::Office {
-                start,
-                end,
+                start: start.unwrap_or(8 * HOUR),
+                end: end.unwrap_or(17 * HOUR),
                 jitter: c.duration(&format!("{path}.jitter"), a.jitter.as_deref(), HOUR),
                 absent_days: c.probability(&format!("{path}.absent_days"), a.absent_days, 0.05),
                 days: parse_days(c, &format!("{path}.days"), a.days.as_ref(), WEEKDAYS),
@@ -660,16 +663,20 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
         base.feature_deadline,
     );
     let (active_start, active_end) = match &p.active_hours {
-        None => (base.active_start, base.active_end),
+        None => (Some(base.active_start), Some(base.active_end)),
         Some(h) => (
             c.time_of_day(&format!("{path}.active_hours.start"), &h.start),
             c.time_of_day(&format!("{path}.active_hours.end"), &h.end),
         ),
     };
-    active_hours_span(c, &path, p, active_start, active_end);
+    active_hours_span(c, &path, p, active_start.zip(active_end));
+    let active_start = active_start.unwrap_or(base.active_start);
+    let active_end = active_end.unwrap_or(base.active_end);
     let maintenance_time = match &p.maintenance_time {
         None => base.maintenance_time,
-        Some(text) => c.time_of_day(&format!("{path}.maintenance_time"), text),
+        Some(text) => c
+            .time_of_day(&format!("{path}.maintenance_time"), text)
+            .unwrap_or(base.maintenance_time),
     };
     if p.maintenance_time.is_some() && qdl.is_some() && fdl.is_some() {
         // Told, not failed: valid, but only an update without a deadline waits for the
@@ -760,8 +767,8 @@ const ACTIVE_HOURS_MAX_RANGE_LIMITS: std::ops::RangeInclusive<Secs> = 8 * HOUR..
 
 /// Windows refuses active hours longer than `ActiveHoursMaxRange`, and a window whose start equals
 /// its end has no hours at all; either would make the restart model answer a question Windows
-/// never asks.
-fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, start: Secs, end: Secs) {
+/// never asks. `hours` is None when the active hours could not be read (reported already).
+fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, hours: Option<(Secs, Secs)>) {
     let key = format!("{path}.active_hours_max_range");
     let max = c.duration(
         &key,
@@ -777,6 +784,7 @@ fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, start: Secs, en
         );
         return;
     }
+    let Some((start, end)) = hours else { return };
     // A window that wraps past midnight (22:00–06:00) runs into the next day.
     let span = if end >= start {
         end - start
@@ -1638,6 +1646,39 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             MINIMAL.replace("\"P10D\"", "\"P1D\"")
         ));
         assert_eq!(p[0].path, "actions[0].at");
+    }
+
+    #[test]
+    fn a_time_of_day_out_of_range_is_one_problem_not_also_an_order_problem() {
+        let laptop =
+            r#"availability = { profile = "laptop", window = { start = "07:00", end = "25:00" } }"#;
+        let office = r#"availability = { profile = "office", start = "25:00", end = "07:00" }"#;
+        for (line, bad) in [(laptop, "window.end"), (office, "start")] {
+            let p = problems(&MINIMAL.replace("devices = 10", &format!("devices = 10\n{line}")));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert_eq!(p[0].path, format!("segments[0].availability.{bad}"));
+            assert!(p[0].message.contains("hours must be 0–24"), "{p:?}");
+        }
+        // Active hours: neither a span of 0 h nor one over the maximum follows from a bad time.
+        for hours in [
+            r#"start = "25:00", end = "00:00""#,
+            r#"start = "25:00", end = "20:00""#,
+        ] {
+            let p = problems(&format!(
+                "{MINIMAL}\n[policies.default]\nactive_hours = {{ {hours} }}\n"
+            ));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert_eq!(p[0].path, "policies.default.active_hours.start");
+        }
+        // Both times read: the order is still judged.
+        let p = problems(&MINIMAL.replace(
+            "devices = 10",
+            "devices = 10\navailability = { profile = \"laptop\", window = { start = \"09:00\", end = \"08:00\" } }",
+        ));
+        assert!(
+            p[0].message.contains("must be after the window start"),
+            "{p:?}"
+        );
     }
 
     #[test]
