@@ -1226,9 +1226,7 @@ impl Scenario {
             } else {
                 (0, 0)
             };
-            let message = e.message().trim().to_string();
-            let path = loc.path_at(&span);
-            let message = improve_serde_message(&message) + &text_hint(&message, &path);
+            let (message, path) = serde_message(e.message().trim(), &loc.path_at(&span));
             let message = match other_kind_of_file(text, InputKind::Scenario) {
                 Some(hint) => format!("{message} ({hint})"),
                 None => message,
@@ -1465,6 +1463,151 @@ pub(super) fn opt_instant_text<'de, D: serde::Deserializer<'de>>(
     Option::<InstantText>::deserialize(d).map(|o| o.map(|t| t.0))
 }
 
+/// serde's message `m` about the value at field path `path`, in words that say what to write
+/// instead of the names of rollsim's types: the message, and the path of the field it is about.
+pub(crate) fn serde_message(m: &str, path: &str) -> (String, String) {
+    let (message, at) = match table_expected(m, path) {
+        Some((field, found)) => (format!("found {found} where a table belongs"), field),
+        None => (improve_serde_message(m), path.to_string()),
+    };
+    (message + &text_hint(m, path), at)
+}
+
+/// Fields whose value is a table (a `Raw*` struct), by their path as [`table_field`] writes it,
+/// with a table to write there.
+const TABLES: [(&str, &str); 20] = [
+    (
+        "simulation",
+        r#"{ start = "2026-01-13T18:00:00Z", horizon = "P30D" } (or a [simulation] section)"#,
+    ),
+    ("fleet", "{ devices = 10000 } (or a [fleet] section)"),
+    (
+        "client",
+        r#"{ scan_interval = "PT22H" } (or a [client] section)"#,
+    ),
+    ("client.quality", r#"{ install_time = "PT30M" }"#),
+    ("client.feature", r#"{ install_time = "PT1H" }"#),
+    (
+        "policies.*",
+        r#"{ quality_deadline = "P2D" } (or a [policies.NAME] section)"#,
+    ),
+    (
+        "policies.*.active_hours",
+        r#"{ start = "08:00", end = "17:00" }"#,
+    ),
+    (
+        "segments[]",
+        r#"{ name = "office", devices = 1000 } (or a [[segments]] section)"#,
+    ),
+    ("segments[].availability", r#"{ profile = "office" }"#),
+    (
+        "segments[].availability.window",
+        r#"{ start = "07:00", end = "23:00" }"#,
+    ),
+    ("groups.*", r#"{ segments = ["office"], share = 0.05 }"#),
+    (
+        "deployments[]",
+        r#"{ name = "f", content = { "@odata.type" = "featureUpdateReference", version = "24H2" } } (or a [[deployments]] section)"#,
+    ),
+    (
+        "deployments[].audience",
+        r#"{ members = ["office"], exclusions = ["pilot"] }"#,
+    ),
+    (
+        "actions[]",
+        r#"{ at = "P3D", deployment = "f", do = "pause" } (or an [[actions]] section)"#,
+    ),
+    (
+        "issues[]",
+        r#"{ name = "gfx", content = "f", when = 'driver = "gfx-31.0"', rollback = 0.1 } (or an [[issues]] section)"#,
+    ),
+    (
+        "issues[].known",
+        r#"{ at = "P10D" } or { after_devices = 50 }"#,
+    ),
+    (
+        "issues[].release",
+        r#"{ at = "P14D" } or { after = "P14D" }"#,
+    ),
+    (
+        "safety",
+        r#"{ signal_delay = "P1D" } (or a [safety] section)"#,
+    ),
+    ("safety.likely_issues", "{ precision = 0.5, recall = 0.5 }"),
+    (
+        "expect[]",
+        r#"{ deployment = "f", metric = "hours_to_95", at_most = 72 } (or an [[expect]] section)"#,
+    ),
+];
+
+/// Sweep fields whose value is a table, as [`TABLES`] lists the scenario's.
+const SWEEP_TABLES: [(&str, &str); 1] = [(
+    "variants[]",
+    r#"{ name = "cautious", set = { "simulation.seed" = 2 } } (or a [[variants]] section)"#,
+)];
+
+/// Field path `path` as [`TABLES`] lists it: indexes as `[]`, and the names of policies and
+/// groups, which the file chooses, as `*`.
+fn table_field(path: &str) -> String {
+    let mut out = String::new();
+    let mut chars = path.chars();
+    while let Some(ch) = chars.next() {
+        out.push(ch);
+        if ch == '[' {
+            for c in chars.by_ref() {
+                if c == ']' {
+                    out.push(']');
+                    break;
+                }
+            }
+        }
+    }
+    for named in ["policies.", "groups."] {
+        if let Some(rest) = out.strip_prefix(named) {
+            let tail = rest.find('.').map_or("", |i| &rest[i..]);
+            out = format!("{named}*{tail}");
+        }
+    }
+    out
+}
+
+/// When serde's message `m` about field path `path` says that a table belongs where something
+/// else was written: the path of the table's field and what was found there. serde names the
+/// table by rollsim's type (`expected struct RawHours`); and a list where a table belongs is read
+/// as the table's fields in order (TOML allows it), so the error is about its first element that
+/// does not fit (`audience[0]` for `audience = ["office"]`).
+fn table_expected(m: &str, path: &str) -> Option<(String, String)> {
+    if m.contains("expected struct ") {
+        let found = match m.strip_prefix("invalid type: ") {
+            _ if m.starts_with("invalid length ") => "a list".to_string(),
+            Some(rest) => {
+                let what = rest.rsplit_once(", expected ").map_or(rest, |(w, _)| w);
+                match what.split_once(' ') {
+                    Some(("string", v)) => format!("the string {v}"),
+                    Some(("integer" | "floating", v)) => {
+                        format!(
+                            "the number {}",
+                            v.trim_start_matches("point ").trim_matches('`')
+                        )
+                    }
+                    Some(("boolean", v)) => v.trim_matches('`').to_string(),
+                    _ if what == "sequence" => "a list".to_string(),
+                    _ => format!("a {what}"),
+                }
+            }
+            None => "another value".to_string(),
+        };
+        return Some((path.to_string(), found));
+    }
+    let parent = path.strip_suffix(']')?.rsplit_once('[')?.0;
+    let field = table_field(parent);
+    TABLES
+        .iter()
+        .chain(&SWEEP_TABLES)
+        .any(|(f, _)| *f == field)
+        .then(|| (parent.to_string(), "a list".to_string()))
+}
+
 /// Makes serde's wording friendlier where it is cryptic.
 fn improve_serde_message(m: &str) -> String {
     if m.starts_with("data did not match any variant of untagged enum RawDist") {
@@ -1496,15 +1639,49 @@ fn improve_serde_message(m: &str) -> String {
         return format!("unknown field \"{field}\"{hint}; expected {expected}");
     }
     // serde names Rust types; say what to write instead.
-    m.replace("expected u64", "expected a whole number ≥ 0")
+    m.replace("expected a sequence", "expected a list")
+        .replace("expected u64", "expected a whole number ≥ 0")
         .replace("expected i64", "expected a whole number")
         .replace("expected f64", "expected a number")
         .replace("expected u32", "expected a whole number ≥ 0")
 }
 
-/// What to write instead of a bare number where rollsim reads text: durations, instants and
-/// times of day are quoted (`horizon = 45` → `"P45D"`), by the field at `path`.
+/// What to write instead: a table where a table belongs (`window = "07:00-23:00"` → `{ start =
+/// "07:00", end = "23:00" }`), or text for a bare number where rollsim reads text (durations,
+/// instants and times of day are quoted: `horizon = 45` → `"P45D"`), by the field at `path`.
 fn text_hint(m: &str, path: &str) -> String {
+    if let Some((field, found)) = table_expected(m, path) {
+        let field = table_field(&field);
+        // Hours written as one range of text: the same hours as a table.
+        let range = found
+            .strip_prefix("the string \"")
+            .and_then(|v| v.strip_suffix('"'))
+            .and_then(|v| v.split_once(['-', '–']))
+            .map(|(a, b)| (a.trim(), b.trim()))
+            .filter(|(a, b)| parse_time_of_day(a).is_ok() && parse_time_of_day(b).is_ok());
+        return match (
+            range,
+            field.ends_with("window") || field.ends_with("active_hours"),
+        ) {
+            (Some((a, b)), true) => {
+                format!(": write a table such as {{ start = \"{a}\", end = \"{b}\" }}")
+            }
+            _ => TABLES
+                .iter()
+                .chain(&SWEEP_TABLES)
+                .find(|(f, _)| *f == field)
+                .map_or(String::new(), |(_, t)| {
+                    format!(": write a table such as {t}")
+                }),
+        };
+    }
+    // One name where a list of names belongs.
+    if let Some(v) = m
+        .strip_prefix("invalid type: string ")
+        .and_then(|r| r.strip_suffix(", expected a sequence"))
+    {
+        return format!(": write a list such as [{v}]");
+    }
     let Some(n) = m
         .strip_prefix("invalid type: integer `")
         .or_else(|| m.strip_prefix("invalid type: floating point `"))
@@ -1514,17 +1691,51 @@ fn text_hint(m: &str, path: &str) -> String {
         return String::new();
     };
     let field = path.rsplit('.').next().unwrap_or(path);
-    let example = if path.contains("active_hours") {
+    let time_of_day = path.contains("active_hours")
+        || path.contains(".window.")
+        || field == "maintenance_time"
+        || path.ends_with("availability.start")
+        || path.ends_with("availability.end");
+    let example = if time_of_day {
         "a time of day such as \"08:00\"".to_string()
     } else if field == "start" {
         "an RFC 3339 instant such as \"2026-01-13T18:00:00Z\"".to_string()
     } else if field == "at" {
         format!("a duration after the start such as \"P{n}D\", or an instant")
-    } else {
+    } else if field == "utc_offset" {
+        "a UTC offset such as \"+01:00\" or \"-05:00\"".to_string()
+    } else if DURATION_FIELDS.contains(&field) {
         format!("an ISO 8601 duration such as \"P{n}D\" or \"PT{n}H\"")
+    } else {
+        // A name or other text: "expected a string" says it.
+        return String::new();
     };
     format!(": write {example}, in quotes")
 }
+
+/// The scenario's fields that hold a duration (as text).
+const DURATION_FIELDS: [&str; 20] = [
+    "horizon",
+    "sample_interval",
+    "scan_interval",
+    "scan_jitter",
+    "median",
+    "mean",
+    "min",
+    "max",
+    "value",
+    "quality_deferral",
+    "feature_deferral",
+    "quality_deadline",
+    "feature_deadline",
+    "quality_grace",
+    "feature_grace",
+    "active_hours_max_range",
+    "jitter",
+    "session_length",
+    "after",
+    "signal_delay",
+];
 
 #[cfg(test)]
 mod tests {
@@ -1537,9 +1748,125 @@ mod tests {
         );
         assert!(super::text_hint(m, "policies.a.active_hours.start").contains("\"08:00\""));
         assert!(super::text_hint(m, "simulation.start").contains("instant"));
+        assert!(super::text_hint(m, "segments[0].availability.window.end").contains("\"08:00\""));
+        assert!(super::text_hint(m, "policies.a.quality_grace").contains("\"P45D\""));
+        // A number where a name belongs: "expected a string" says all there is to say.
+        assert_eq!(
+            super::text_hint(m, "deployments[0].audience.members[1]"),
+            ""
+        );
+        assert_eq!(super::text_hint(m, "segments[0].name"), "");
+        let one = "invalid type: string \"pilot\", expected a sequence";
+        assert_eq!(
+            super::serde_message(one, "deployments[0].audience.exclusions").0,
+            "invalid type: string \"pilot\", expected a list: write a list such as [\"pilot\"]"
+        );
         assert_eq!(
             super::text_hint("invalid type: string \"x\", expected u64", "fleet.devices"),
             ""
+        );
+    }
+
+    #[test]
+    fn a_value_where_a_table_belongs_is_told_what_table_to_write_never_a_type_name() {
+        let sim = "[simulation]\nstart = \"2026-01-13T18:00:00Z\"\nhorizon = \"P10D\"\n";
+        let deployment = r#"deployments = [{ name = "q", content = { "@odata.type" = "featureUpdateReference", version = "24H2" } }]"#;
+        let issue = r#"name = "i", content = "q", when = 'model = "x"'"#;
+        let cases = [
+            ("simulation = \"x\"".to_string(), "simulation"),
+            ("fleet = 3".into(), "fleet"),
+            ("client = \"x\"".into(), "client"),
+            ("client = { quality = \"x\" }".into(), "client.quality"),
+            ("client = { feature = 1 }".into(), "client.feature"),
+            ("policies = { a = \"x\" }".into(), "policies.a"),
+            ("policies = { a = { active_hours = \"x\" } }".into(), "policies.a.active_hours"),
+            ("segments = [\"a\"]".into(), "segments[0]"),
+            (
+                "segments = [{ name = \"a\", devices = 1, availability = \"office\" }]".into(),
+                "segments[0].availability",
+            ),
+            (
+                "segments = [{ name = \"a\", devices = 1, availability = { profile = \"laptop\", window = true } }]".into(),
+                "segments[0].availability.window",
+            ),
+            ("groups = { g = \"x\" }".into(), "groups.g"),
+            ("deployments = [\"a\"]".into(), "deployments[0]"),
+            (
+                "deployments = [{ name = \"q\", audience = \"x\" }]".into(),
+                "deployments[0].audience",
+            ),
+            (format!("actions = [2]\n{deployment}"), "actions[0]"),
+            ("issues = [\"a\"]".into(), "issues[0]"),
+            (format!("issues = [{{ {issue}, known = \"P3D\" }}]"), "issues[0].known"),
+            (format!("issues = [{{ {issue}, release = 1.5 }}]"), "issues[0].release"),
+            ("safety = \"x\"".into(), "safety"),
+            ("safety = { likely_issues = \"x\" }".into(), "safety.likely_issues"),
+            ("expect = [\"a\"]".into(), "expect[0]"),
+        ];
+        let mut covered = Vec::new();
+        for (line, path) in &cases {
+            let text = match path.starts_with("simulation") {
+                true => line.clone(),
+                false => format!("{line}\n{sim}"),
+            };
+            let p = problems(&text);
+            assert_eq!(p[0].path, *path, "{text}: {p:?}");
+            assert!(!p[0].message.contains("Raw"), "{p:?}");
+            assert!(
+                p[0].message
+                    .contains("where a table belongs: write a table such as {"),
+                "{p:?}"
+            );
+            covered.push(table_field(path));
+        }
+        let mut listed: Vec<String> = TABLES.iter().map(|(f, _)| f.to_string()).collect();
+        covered.sort();
+        listed.sort();
+        assert_eq!(covered, listed, "every table field is tried");
+    }
+
+    #[test]
+    fn a_list_where_a_table_belongs_is_reported_at_the_field_not_its_first_element() {
+        let text = MINIMAL.replace(
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }",
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }\naudience = [\"all\"]",
+        );
+        let p = problems(&text);
+        assert_eq!(p[0].path, "deployments[0].audience");
+        assert!(
+            p[0].message
+                .starts_with("found a list where a table belongs: write a table such as { members"),
+            "{p:?}"
+        );
+        // An element of a list that is a list is no table field.
+        let (m, at) = serde_message(
+            "invalid type: integer `1`, expected a string",
+            "deployments[0].audience.members[1]",
+        );
+        assert_eq!(
+            (m.as_str(), at.as_str()),
+            (
+                "invalid type: integer `1`, expected a string",
+                "deployments[0].audience.members[1]"
+            )
+        );
+    }
+
+    #[test]
+    fn hours_written_as_one_range_of_text_are_told_as_the_same_hours_in_a_table() {
+        let m = "invalid type: string \"07:00-22:30\", expected struct RawHours";
+        assert_eq!(
+            serde_message(m, "segments[1].availability.window"),
+            (
+                "found the string \"07:00-22:30\" where a table belongs: write a table such as { start = \"07:00\", end = \"22:30\" }".to_string(),
+                "segments[1].availability.window".to_string()
+            )
+        );
+        let m = "invalid type: string \"9 to 5\", expected struct RawHours";
+        assert!(
+            serde_message(m, "policies.ring1.active_hours")
+                .0
+                .ends_with("{ start = \"08:00\", end = \"17:00\" }")
         );
     }
 
