@@ -268,7 +268,7 @@ impl<'a> Names<'a> {
             c.fail_reference(
                 path,
                 format!(
-                    "no group, segment or device named \"{name}\"{}; use \"all\", one of {}, or a device \"<segment>-<n>\"",
+                    "no group, segment or device named \"{name}\"{}; use \"all\", one of {}, or a device \"<segment>-<n>\" (n from 1)",
                     self.hint(name),
                     cands[1..].join(", ")
                 ),
@@ -1660,6 +1660,23 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             ),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn device_numbers_start_at_1_and_a_member_numbered_0_is_told_the_range_not_the_segment() {
+        let with = |member: &str| format!("{FLEET}audience = {{ members = [\"{member}\"] }}\n");
+        let p = problems(&with("office-0"));
+        assert_eq!(p[0].path, "deployments[0].audience.members[0]");
+        assert!(
+            p[0].message.starts_with(
+                "no group, segment or device named \"office-0\" (segment \"office\" has devices office-1 to office-10);"
+            ) && p[0].message.ends_with("(n from 1)"),
+            "{p:?}"
+        );
+        assert!(!p[0].message.contains("did you mean"), "{p:?}");
+        for ok in ["office-1", "office-10"] {
+            Scenario::parse(&with(ok), "t.toml", "t", std::path::Path::new(".")).expect(ok);
+        }
     }
 
     #[test]
