@@ -260,6 +260,10 @@ pub(crate) struct Checker {
     /// The changes applied: (field naming the body, path in the body as problems name it, what
     /// asked for it), so a problem in a changed value names that instead of a line of the file.
     pub(crate) body_edits: Vec<(String, String, Option<String>)>,
+    /// The fields of the scenario's TOML that `--set` wrote (`segments[1].share`), so that a
+    /// problem of several fields (shares that do not add up) is told at one the option gave,
+    /// and so names the option.
+    pub(crate) set_fields: Vec<String>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -939,18 +943,39 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
     }
     let uses_share = raw.segments.iter().any(|s| s.share.is_some());
     if uses_share {
-        let sum: f64 = raw.segments.iter().filter_map(|s| s.share).sum();
-        if (sum - 1.0).abs() > 1e-6 {
-            let i = raw
-                .segments
+        let shares: Vec<(usize, f64)> = raw
+            .segments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.share.map(|f| (i, f)))
+            .collect();
+        let sum: f64 = shares.iter().map(|(_, f)| f).sum();
+        // A share out of range is its own problem (below), and the sum follows from it.
+        let in_range = shares.iter().all(|(_, f)| (0.0..=1.0).contains(f));
+        if in_range && (sum - 1.0).abs() > 1e-6 {
+            // A problem of every share, told once: at a share --set gave, when one did, so that
+            // it names the option; else at the first.
+            let field = |i: usize| format!("segments[{i}].share");
+            let i = shares
                 .iter()
-                .position(|s| s.share.is_some())
-                .unwrap_or(0);
+                .rev()
+                .map(|(i, _)| *i)
+                .find(|&i| c.set_fields.contains(&field(i)))
+                .unwrap_or(shares[0].0);
+            let mut terms: Vec<String> = shares
+                .iter()
+                .take(8)
+                .map(|(i, f)| format!("{} {f}", raw.segments[*i].name))
+                .collect();
+            if shares.len() > 8 {
+                terms.push("…".into());
+            }
             c.fail(
-                format!("segments[{i}].share"),
+                field(i),
                 format!(
-                    "segment shares must add up to 1, found a sum of {}",
-                    (sum * 1e9).round() / 1e9
+                    "segment shares must add up to 1, found a sum of {} ({})",
+                    (sum * 1e9).round() / 1e9,
+                    terms.join(" + ")
                 ),
             );
         }
@@ -1218,6 +1243,22 @@ impl Scenario {
         base: &Path,
         bodies: Vec<overrides::BodySet>,
     ) -> Result<Scenario, Error> {
+        let c = Checker {
+            bodies,
+            ..Checker::default()
+        };
+        Scenario::parse_checked(text, file, stem, base, c)
+    }
+
+    /// [`Scenario::parse_with`] with a checker prepared by the caller (the Graph bodies to
+    /// change, the fields `--set` wrote).
+    pub(crate) fn parse_checked(
+        text: &str,
+        file: &str,
+        stem: &str,
+        base: &Path,
+        mut c: Checker,
+    ) -> Result<Scenario, Error> {
         let loc = Locator::new(text);
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -1241,10 +1282,6 @@ impl Scenario {
                 }],
             })
         })?;
-        let mut c = Checker {
-            bodies,
-            ..Checker::default()
-        };
         let mut sc = Scenario::from_raw(&raw, stem, base, &mut c);
         // A broken inventory comes first: problems in the scenario may stem from it.
         if c.inventory_failed && !c.file_errors.is_empty() {
