@@ -1139,6 +1139,65 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
         .collect()
 }
 
+/// Rows of `timeseries.csv` above which a run is warned of the file's size.
+const TIMESERIES_ROWS: u64 = 10_000_000;
+
+/// Rows of `timeseries.csv`: a row per sample (from 0 to the horizon, the last at the horizon),
+/// deployment and state.
+fn timeseries_rows(horizon: Time, sample: Secs, deployments: usize) -> u64 {
+    (horizon.div_ceil(sample.max(1)) + 1)
+        .saturating_mul(deployments as u64)
+        .saturating_mul(crate::metrics::N_STATES as u64)
+}
+
+/// Warns when `timeseries.csv` would exceed [`TIMESERIES_ROWS`] (a sample interval of seconds over
+/// weeks writes gigabytes, and the report and its charts grow with it): how many rows, about how
+/// many bytes, and the shortest usual interval that keeps it under.
+fn warn_timeseries_size(
+    c: &mut Checker,
+    path: &str,
+    horizon: Time,
+    sample: Secs,
+    deployments: &[DeploymentDef],
+) {
+    let rows = timeseries_rows(horizon, sample, deployments.len());
+    if rows <= TIMESERIES_ROWS {
+        return;
+    }
+    // A row is the hours, the instant (20 bytes), the deployment, the state, a count and a
+    // share of 8 digits: about 52 bytes and the name (53 measured for a 2-letter name).
+    let name = deployments.iter().map(|d| d.name.len()).sum::<usize>() / deployments.len().max(1);
+    let bytes = rows as f64 * (52 + name) as f64;
+    let size = match bytes >= 1e9 {
+        true => format!("{:.1} GB", bytes / 1e9),
+        false => format!("{:.0} MB", bytes / 1e6),
+    };
+    let steps = [
+        (60, "PT1M"),
+        (5 * 60, "PT5M"),
+        (15 * 60, "PT15M"),
+        (30 * 60, "PT30M"),
+        (HOUR, "PT1H"),
+        (2 * HOUR, "PT2H"),
+        (6 * HOUR, "PT6H"),
+        (DAY, "P1D"),
+    ];
+    let larger = steps
+        .iter()
+        .find(|(step, _)| timeseries_rows(horizon, *step, deployments.len()) <= TIMESERIES_ROWS)
+        .map_or(String::new(), |(_, text)| {
+            format!(": a sample_interval of \"{text}\" or more keeps it under 10 million rows")
+        });
+    c.warnings.push(format!(
+        "{path}: timeseries.csv would have about {:.1} million rows ({} samples × {} deployment{} × {} states), about {size}{larger}",
+        rows as f64 / 1e6,
+        horizon.div_ceil(sample.max(1)) + 1,
+        deployments.len(),
+        if deployments.len() == 1 { "" } else { "s" },
+        crate::metrics::N_STATES,
+    ));
+}
+
 /// Heads each warning that starts with a field path (`deployments[1].settings…: …`) with
 /// `file:line:column`, as errors are, where `position` finds the path ((0, 0): not found); the
 /// others with `file: ` when `always`, else not at all. Sweep variants' warnings are not located:
@@ -1365,6 +1424,13 @@ impl Scenario {
         let safety = safety::safety(c, raw.safety.as_ref(), start_unix);
         let dep_names: Vec<&str> = side.deployments.iter().map(|d| d.name.as_str()).collect();
         let expect = crate::batch::expect::check(c, "expect", &raw.expect, &dep_names);
+        if horizon_read {
+            let path = match s.sample_interval {
+                Some(_) => "simulation.sample_interval",
+                None => "simulation",
+            };
+            warn_timeseries_size(c, path, horizon, sample_interval, &side.deployments);
+        }
         for (i, a) in side.actions.iter().enumerate() {
             if horizon_read && a.at > horizon {
                 c.fail(
@@ -2043,6 +2109,25 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             p[0].message.contains("must be after the window start"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_sample_interval_that_would_write_over_10_million_timeseries_rows_is_a_located_warning() {
+        let with = |lines: &str| {
+            let text = MINIMAL.replace("horizon = \"P10D\"", lines);
+            parse(&text).expect("loads").warnings
+        };
+        // 10 days at 1 s: 864 001 samples × 1 deployment × 12 states.
+        assert_eq!(
+            with("horizon = \"P10D\"\nsample_interval = \"PT1S\""),
+            [
+                "test.toml:5:19: simulation.sample_interval: timeseries.csv would have about 10.4 million rows (864001 samples × 1 deployment × 12 states), about 550 MB: a sample_interval of \"PT1M\" or more keeps it under 10 million rows"
+            ]
+        );
+        assert!(with("horizon = \"P10D\"\nsample_interval = \"PT2S\"").is_empty());
+        // The default interval stays under for one deployment over the longest horizon.
+        let w = with("horizon = \"P3650D\"");
+        assert!(w.is_empty(), "87 601 samples × 12 = 1 051 212 rows: {w:?}");
     }
 
     #[test]
