@@ -333,7 +333,8 @@ impl Sweep {
         let loc = crate::scenario::locate::Locator::new(&text);
         let raw: RawSweep = toml::from_str(&text).map_err(|e| {
             let (line, column) = e.span().map_or((0, 0), |s| loc.line_col(s.start));
-            let message = e.message().trim().to_string();
+            let at = e.span().map(|s| loc.path_at(&s)).unwrap_or_default();
+            let (message, path) = crate::scenario::serde_message(e.message().trim(), &at);
             let message =
                 match crate::scenario::other_kind_of_file(&text, crate::scenario::InputKind::Sweep)
                 {
@@ -345,7 +346,7 @@ impl Sweep {
                 problems: vec![Problem {
                     line,
                     column,
-                    path: e.span().map(|s| loc.path_at(&s)).unwrap_or_default(),
+                    path,
                     message,
                 }],
             })
@@ -931,6 +932,19 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].starts_with(":9:1: deployments.expedited"), "{p:?}");
         assert!(p[0].contains("variant bad"), "{p:?}");
+    }
+
+    #[test]
+    fn a_variant_that_is_no_table_is_told_what_to_write_not_a_type_name() {
+        let p = problems("variants = [\"cautious\"]\n");
+        assert!(
+            p[0].starts_with(":2:13: variants[0]: found the string \"cautious\" where a table belongs: write a table such as { name = "),
+            "{p:?}"
+        );
+        let p = problems(
+            "[grid]\n\"simulation.seed\" = [1]\n[[expect]]\ndeployment = \"x\"\nmetric = \"hours_to_95\"\nat_most = \"3\"\n",
+        );
+        assert!(p[0].ends_with("expected a number"), "{p:?}");
     }
 
     #[test]

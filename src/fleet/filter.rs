@@ -14,7 +14,11 @@
 
 use std::collections::HashMap;
 
-use super::Fleet;
+use super::{AttrChoice, Fleet, SegmentSpec};
+
+/// Most combinations of attribute values [`Filter::can_match`] tries in one segment; beyond, it
+/// answers that a device may match rather than spend the time to rule it out.
+const MAX_COMBINATIONS: usize = 100_000;
 
 /// A parsed filter.
 #[derive(Clone, Debug, PartialEq)]
@@ -262,6 +266,84 @@ impl Filter {
         }
     }
 
+    /// Whether the filter holds where `value` gives each attribute's value (None: the device
+    /// lacks it).
+    fn holds<'v>(&self, value: &impl Fn(&str) -> Option<&'v str>) -> bool {
+        match self {
+            Filter::And(a, b) => a.holds(value) && b.holds(value),
+            Filter::Or(a, b) => a.holds(value) || b.holds(value),
+            Filter::Not(a) => !a.holds(value),
+            Filter::In(name, vals) => value(name).is_some_and(|v| vals.iter().any(|x| x == v)),
+        }
+    }
+
+    /// Whether a device of `seg` can match, whatever the draw: whether some combination of the
+    /// values the segment can give the attributes the filter names (a value of weight 0 is never
+    /// drawn; an attribute the segment lacks has no value) satisfies it. Decided at load, from
+    /// the segment's definition; true when there are too many combinations to try.
+    pub fn can_match(&self, seg: &SegmentSpec) -> bool {
+        let mut names = self.names();
+        names.sort_unstable();
+        names.dedup();
+        let domains: Vec<Vec<Option<&str>>> = names
+            .iter()
+            .map(|n| {
+                if *n == "segment" {
+                    return vec![Some(seg.name.as_str())];
+                }
+                match seg.attributes.iter().find(|(k, _)| k == n).map(|(_, c)| c) {
+                    None => vec![None],
+                    Some(AttrChoice::Fixed(v)) => vec![Some(v.as_str())],
+                    Some(AttrChoice::Weighted(vs)) => vs
+                        .iter()
+                        .filter(|(_, w)| *w > 0.0)
+                        .map(|(v, _)| Some(v.as_str()))
+                        .collect(),
+                }
+            })
+            .collect();
+        let combinations = domains
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(d.len().max(1)));
+        if combinations.is_none_or(|n| n > MAX_COMBINATIONS) {
+            return true;
+        }
+        if domains.iter().any(Vec::is_empty) {
+            return false;
+        }
+        // Every combination, as the index of each attribute's value, counting like an odometer.
+        let mut at = vec![0usize; domains.len()];
+        loop {
+            let value = |name: &str| {
+                names
+                    .iter()
+                    .position(|n| *n == name)
+                    .and_then(|i| domains[i][at[i]])
+            };
+            if self.holds(&value) {
+                return true;
+            }
+            let mut i = 0;
+            loop {
+                if i == at.len() {
+                    return false;
+                }
+                at[i] += 1;
+                if at[i] < domains[i].len() {
+                    break;
+                }
+                at[i] = 0;
+                i += 1;
+            }
+        }
+    }
+
+    /// Whether every device of `seg` matches, whatever the draw (see [`Filter::can_match`];
+    /// false when there are too many combinations to try).
+    pub fn always_matches(&self, seg: &SegmentSpec) -> bool {
+        !Filter::Not(Box::new(self.clone())).can_match(seg)
+    }
+
     /// For every device, whether the filter holds (evaluated once per segment × combination).
     pub fn matches(&self, fleet: &Fleet) -> Vec<bool> {
         let mut cache: HashMap<(u16, u32), bool> = HashMap::new();
@@ -301,6 +383,63 @@ mod tests {
     #[test]
     fn not_in_and_inequality_parse() {
         assert!(Filter::parse(r#"model not in ["L7"] and (driver != "x")"#).is_ok());
+    }
+
+    fn segment(name: &str, attributes: Vec<(&str, AttrChoice)>) -> SegmentSpec {
+        SegmentSpec {
+            name: name.into(),
+            devices: 10,
+            policy: 0,
+            utc_offset: 0,
+            profile: crate::fleet::Profile::AlwaysOn,
+            attributes: attributes
+                .into_iter()
+                .map(|(k, c)| (k.to_string(), c))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn whether_a_segment_can_match_is_decided_from_the_values_it_can_draw() {
+        let weighted = |vs: &[(&str, f64)]| {
+            AttrChoice::Weighted(vs.iter().map(|(v, w)| (v.to_string(), *w)).collect())
+        };
+        let laptops = segment(
+            "laptops",
+            vec![
+                (
+                    "driver",
+                    weighted(&[("gfx-30", 0.7), ("gfx-31", 0.3), ("gfx-32", 0.0)]),
+                ),
+                ("maker", AttrChoice::Fixed("Fabrikam".into())),
+            ],
+        );
+        let f = |s: &str| Filter::parse(s).unwrap();
+        assert!(f(r#"driver = "gfx-31" and maker = "Fabrikam""#).can_match(&laptops));
+        assert!(!f(r#"driver = "gfx-31.5""#).can_match(&laptops));
+        // A value of weight 0 is never drawn.
+        assert!(!f(r#"driver = "gfx-32""#).can_match(&laptops));
+        assert!(!f(r#"driver = "gfx-31" and maker = "Contoso""#).can_match(&laptops));
+        // An attribute the segment lacks equals nothing, and differs from everything.
+        assert!(!f(r#"model = "L9""#).can_match(&laptops));
+        assert!(f(r#"model != "L9""#).can_match(&laptops));
+        assert!(f(r#"segment = "laptops""#).always_matches(&laptops));
+        assert!(f(r#"maker = "Fabrikam""#).always_matches(&laptops));
+        assert!(!f(r#"driver = "gfx-31""#).always_matches(&laptops));
+        assert!(f(r#"driver in ["gfx-30", "gfx-31"]"#).always_matches(&laptops));
+    }
+
+    #[test]
+    fn too_many_combinations_to_try_are_taken_as_possibly_matching() {
+        let many = |k: &str| {
+            let vs = (0..400).map(|i| (format!("{k}{i}"), 1.0)).collect();
+            (k.to_string(), AttrChoice::Weighted(vs))
+        };
+        let mut seg = segment("s", vec![]);
+        seg.attributes = vec![many("a"), many("b")];
+        let f = Filter::parse(r#"a = "x" and b = "y""#).unwrap();
+        assert!(f.can_match(&seg));
+        assert!(!f.always_matches(&seg));
     }
 
     #[test]

@@ -268,7 +268,7 @@ impl<'a> Names<'a> {
             c.fail_reference(
                 path,
                 format!(
-                    "no group, segment or device named \"{name}\"{}; use \"all\", one of {}, or a device \"<segment>-<n>\"",
+                    "no group, segment or device named \"{name}\"{}; use \"all\", one of {}, or a device \"<segment>-<n>\" (n from 1)",
                     self.hint(name),
                     cands[1..].join(", ")
                 ),
@@ -1032,6 +1032,9 @@ pub(super) fn service_side(
         base,
     );
     warn_overlapping_draws(c, &groups, &deployments);
+    if !c.inventory_failed {
+        warn_empty_audiences(c, raw, (&groups, segments), &deployments, &actions);
+    }
     // An entry no body names is harmless but is most likely a misspelt id, whose body entry
     // then went unmapped (reported there), or an id left over from an older body.
     for g in &names.graph_ids.entries {
@@ -1049,6 +1052,153 @@ pub(super) fn service_side(
         content_unknown: bodies.iter().map(|(v, _, _)| v.is_none()).collect(),
         groups,
         actions,
+    }
+}
+
+/// Which devices of one segment a set of audience entries holds, as far as it is known at load:
+/// none, some by index, or all.
+#[derive(Clone, Debug, PartialEq)]
+enum Cover {
+    None,
+    Some(std::collections::BTreeSet<u32>),
+    All,
+}
+
+impl Cover {
+    fn add(&mut self, index: u32) {
+        match self {
+            Cover::All => {}
+            Cover::Some(set) => {
+                set.insert(index);
+            }
+            Cover::None => *self = Cover::Some([index].into()),
+        }
+    }
+
+    /// Whether every device this covers, of a segment of `devices`, `other` covers too.
+    fn within(&self, other: &Cover, devices: u32) -> bool {
+        let full = |c: &Cover| match c {
+            Cover::All => true,
+            Cover::Some(set) => (0..devices).all(|i| set.contains(&i)),
+            Cover::None => devices == 0,
+        };
+        match (self, other) {
+            (Cover::None, _) | (_, Cover::All) => true,
+            (Cover::All, _) => full(other),
+            (Cover::Some(a), Cover::Some(b)) => a.is_subset(b),
+            (Cover::Some(a), Cover::None) => a.is_empty(),
+        }
+    }
+}
+
+/// The devices of each segment that `entries` hold, decided at load: those they may hold
+/// (`certain` false: a group's random share or attribute draw may take any device it could), or
+/// those they hold whatever the draw (`certain` true: a group drawn at random holds only the
+/// devices it names).
+fn reach(
+    entries: &[Member],
+    (groups, segments): (&[GroupDef], &[SegmentSpec]),
+    certain: bool,
+) -> Vec<Cover> {
+    let mut out = vec![Cover::None; segments.len()];
+    for m in entries {
+        match *m {
+            Member::All => out.fill(Cover::All),
+            Member::Segment(s) => {
+                if let Some(c) = out.get_mut(s as usize) {
+                    *c = Cover::All;
+                }
+            }
+            Member::Device { segment, index } => {
+                if let Some(c) = out.get_mut(segment as usize) {
+                    c.add(index);
+                }
+            }
+            Member::Group(g) => {
+                let Some(g) = groups.get(g as usize) else {
+                    continue;
+                };
+                for &(s, i) in &g.devices {
+                    if let Some(c) = out.get_mut(s as usize) {
+                        c.add(i);
+                    }
+                }
+                // As the service resolves a group: its segments' devices that match its filter,
+                // unless it names devices only (see `resolve_group`).
+                let drawn = g.filter.is_some() || !g.segments.is_empty() || g.devices.is_empty();
+                let whole = g.share.is_none_or(|x| x >= 1.0) && g.excluding.is_empty();
+                if !drawn || certain && !whole {
+                    continue;
+                }
+                for (s, spec) in segments.iter().enumerate() {
+                    let in_group = g.segments.is_empty() || g.segments.contains(&(s as u16));
+                    let matches = g.filter.as_ref().is_none_or(|f| match certain {
+                        true => f.always_matches(spec),
+                        false => f.can_match(spec),
+                    });
+                    if in_group && matches {
+                        out[s] = Cover::All;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Warns of a deployment whose audience holds no device at the start, whatever the draw, and
+/// gains none from actions (none adds members or removes exclusions): it offers nothing, which a
+/// run tells only as "0/0 compliant".
+fn warn_empty_audiences(
+    c: &mut Checker,
+    raw: &[RawDeployment],
+    fleet: (&[GroupDef], &[SegmentSpec]),
+    deployments: &[DeploymentDef],
+    actions: &[Action],
+) {
+    let segments = fleet.1;
+    if segments.iter().all(|s| s.devices == 0) {
+        return;
+    }
+    for (di, d) in deployments.iter().enumerate() {
+        let grows = actions.iter().any(|a| {
+            usize::from(a.deployment) == di
+                && matches!(&a.kind, ActionKind::UpdateAudience { add_members, remove_exclusions, .. }
+                    if !add_members.is_empty() || !remove_exclusions.is_empty())
+        });
+        if grows {
+            continue;
+        }
+        // An entry that is also an exclusion holds nothing, whatever its draw (one group is
+        // drawn once).
+        let (a, x) = (&d.audience.members, &d.audience.exclusions);
+        let kept: Vec<Member> = a.iter().filter(|m| !x.contains(m)).cloned().collect();
+        let may = reach(&kept, fleet, false);
+        let excluded = reach(x, fleet, true);
+        let empty = segments
+            .iter()
+            .enumerate()
+            .all(|(s, spec)| may[s].within(&excluded[s], spec.devices));
+        if !empty {
+            continue;
+        }
+        let all = reach(a, fleet, false);
+        let held = segments
+            .iter()
+            .enumerate()
+            .any(|(s, spec)| !all[s].within(&Cover::None, spec.devices));
+        let why = match (d.audience.members.is_empty(), held) {
+            (true, _) => "it lists no members",
+            (false, false) => "its members hold no device",
+            (false, true) => "every device its members hold is also excluded (exclusions win)",
+        };
+        let path = match raw.get(di).is_some_and(|r| r.audience.is_some()) {
+            true => format!("deployments[{di}].audience"),
+            false => format!("deployments[{di}]"),
+        };
+        c.warnings.push(format!(
+            "{path}: holds no device: {why}, and no action adds members, so the deployment offers nothing"
+        ));
     }
 }
 
@@ -1661,6 +1811,58 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             ),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn device_numbers_start_at_1_and_a_member_numbered_0_is_told_the_range_not_the_segment() {
+        let with = |member: &str| format!("{FLEET}audience = {{ members = [\"{member}\"] }}\n");
+        let p = problems(&with("office-0"));
+        assert_eq!(p[0].path, "deployments[0].audience.members[0]");
+        assert!(
+            p[0].message.starts_with(
+                "no group, segment or device named \"office-0\" (segment \"office\" has devices office-1 to office-10);"
+            ) && p[0].message.ends_with("(n from 1)"),
+            "{p:?}"
+        );
+        assert!(!p[0].message.contains("did you mean"), "{p:?}");
+        for ok in ["office-1", "office-10"] {
+            Scenario::parse(&with(ok), "t.toml", "t", std::path::Path::new(".")).expect(ok);
+        }
+    }
+
+    #[test]
+    fn an_audience_that_holds_no_device_whatever_the_draw_is_a_located_warning() {
+        let warnings = |audience: &str, action: &str| {
+            let text = format!("{FLEET}audience = {audience}\n{action}");
+            Scenario::parse(&text, "t.toml", "t", std::path::Path::new("."))
+                .expect("loads")
+                .warnings
+        };
+        let all_excluded = "t.toml:16:12: deployments[0].audience: holds no device: every device its members hold is also excluded (exclusions win), and no action adds members, so the deployment offers nothing";
+        for audience in [
+            r#"{ members = ["office"], exclusions = ["office"] }"#,
+            r#"{ members = ["all"], exclusions = ["office"] }"#,
+            r#"{ members = ["office-1", "office-2"], exclusions = ["office"] }"#,
+            // One group, drawn once: excluded, it takes all it holds with it.
+            r#"{ members = ["pilot"], exclusions = ["pilot"] }"#,
+        ] {
+            assert_eq!(warnings(audience, ""), [all_excluded], "{audience}");
+        }
+        assert_eq!(
+            warnings("{ members = [] }", ""),
+            [
+                "t.toml:16:12: deployments[0].audience: holds no device: it lists no members, and no action adds members, so the deployment offers nothing"
+            ]
+        );
+        for audience in [
+            r#"{ members = ["office"], exclusions = ["office-1"] }"#,
+            // A random draw may leave devices out of the exclusion: not decided at load.
+            r#"{ members = ["office"], exclusions = ["pilot"] }"#,
+        ] {
+            assert!(warnings(audience, "").is_empty(), "{audience}");
+        }
+        let adds = "[[actions]]\nat = \"P1D\"\ndeployment = \"q\"\ndo = \"update_audience\"\nremove_exclusions = [\"office\"]\n";
+        assert!(warnings(r#"{ members = ["office"], exclusions = ["office"] }"#, adds).is_empty());
     }
 
     #[test]

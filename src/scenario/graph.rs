@@ -316,6 +316,18 @@ fn instant(
     }
 }
 
+/// Warns of a `startDateTime` (`t`, Unix seconds) before the scenario start: valid, and the
+/// deployment starts at once, but a date in the past is often a copy of an older body.
+fn warn_start_before(c: &mut Checker, path: &str, t: i64, start_unix: i64) {
+    if t < start_unix {
+        c.warnings.push(format!(
+            "{path}: is {} before the scenario start ({}), so it is treated as starting at once",
+            crate::time::fmt_span((start_unix - t) as u64),
+            crate::time::format_instant(start_unix, 0)
+        ));
+    }
+}
+
 /// What a content object says.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ContentDraft {
@@ -650,6 +662,7 @@ pub(crate) fn settings(
             &["startDateTime", "gradualRollout"],
         ) {
             if let Some(t) = instant(c, &p, sm, "startDateTime", start_unix) {
+                warn_start_before(c, &join(&p, "startDateTime"), t, start_unix);
                 s.start = offset(t);
             }
             if let Some(g) = get(sm, "gradualRollout") {
@@ -683,6 +696,7 @@ pub(crate) fn settings(
             ],
         ) {
             if let Some(t) = instant(c, &p, rm, "startDateTime", start_unix) {
+                warn_start_before(c, &join(&p, "startDateTime"), t, start_unix);
                 s.start = offset(t);
             }
             s.rollout = gradual(c, &p, rm, start_unix, s.start, true);
@@ -1479,6 +1493,37 @@ mod tests {
             );
         });
         assert_eq!(p.len(), 1, "{p:?}");
+    }
+
+    #[test]
+    fn a_start_date_time_before_the_scenario_start_is_a_warning_and_starts_at_once() {
+        let start = 10 * 86_400;
+        let check = |body: &str| {
+            let v: Value = serde_json::from_str(body).unwrap();
+            let mut c = Checker::default();
+            let s = settings(&mut c, "s", Some(&v), start, Category::Feature, false, None);
+            assert!(c.problems.is_empty(), "{:?}", c.problems);
+            (s.start, c.warnings)
+        };
+        for body in [
+            r##"{"schedule": {"startDateTime": "1970-01-08T12:00:00Z"}}"##,
+            r##"{"rollout": {"startDateTime": "1970-01-08T12:00:00Z"}}"##,
+        ] {
+            let (at, w) = check(body);
+            assert_eq!(at, 0);
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert!(
+                w[0].ends_with(".startDateTime: is 2 days 12 h before the scenario start (1970-01-11T00:00:00Z), so it is treated as starting at once"),
+                "{w:?}"
+            );
+        }
+        // At the start, later, or a placeholder (the start): nothing to tell.
+        for when in ["1970-01-11T00:00:00Z", "1970-01-12T00:00:00Z", "YYYY-MM-DD"] {
+            let (_, w) = check(&format!(
+                r##"{{"schedule": {{"startDateTime": "{when}"}}}}"##
+            ));
+            assert!(w.is_empty(), "{when}: {w:?}");
+        }
     }
 
     #[test]

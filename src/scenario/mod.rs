@@ -260,6 +260,10 @@ pub(crate) struct Checker {
     /// The changes applied: (field naming the body, path in the body as problems name it, what
     /// asked for it), so a problem in a changed value names that instead of a line of the file.
     pub(crate) body_edits: Vec<(String, String, Option<String>)>,
+    /// The fields of the scenario's TOML that `--set` wrote (`segments[1].share`), so that a
+    /// problem of several fields (shares that do not add up) is told at one the option gave,
+    /// and so names the option.
+    pub(crate) set_fields: Vec<String>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -339,11 +343,12 @@ impl Checker {
         }
     }
 
-    fn time_of_day(&mut self, path: &str, v: &str) -> Secs {
-        parse_time_of_day(v).unwrap_or_else(|e| {
-            self.fail(path, format!("{e}, found \"{v}\""));
-            0
-        })
+    /// A time of day; None (reported) when `v` is not one, so that checks comparing it with
+    /// another time say nothing more about the one mistake.
+    fn time_of_day(&mut self, path: &str, v: &str) -> Option<Secs> {
+        parse_time_of_day(v)
+            .map_err(|e| self.fail(path, format!("{e}, found \"{v}\"")))
+            .ok()
     }
 
     fn dist(&mut self, path: &str, v: Option<&RawDist>, default: Dist) -> Dist {
@@ -531,28 +536,30 @@ fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Pro
         Some(w) => {
             let s = c.time_of_day(&format!("{path}.window.start"), &w.start);
             let e = c.time_of_day(&format!("{path}.window.end"), &w.end);
-            if e <= s {
+            if let (Some(s), Some(e)) = (s, e)
+                && e <= s
+            {
                 c.fail(
                     format!("{path}.window.end"),
                     format!("must be after the window start, found \"{}\"", w.end),
                 );
             }
-            (s, e)
+            (s.unwrap_or(default.0), e.unwrap_or(default.1))
         }
     };
     match a.profile.as_str() {
         "always_on" => Profile::AlwaysOn,
         "never" => Profile::Never,
         "office" => {
-            let start = a
-                .start
-                .as_deref()
-                .map_or(8 * HOUR, |s| c.time_of_day(&format!("{path}.start"), s));
-            let end = a
-                .end
-                .as_deref()
-                .map_or(17 * HOUR, |s| c.time_of_day(&format!("{path}.end"), s));
-            if end <= start {
+            let start = a.start.as_deref().map_or(Some(8 * HOUR), |s| {
+                c.time_of_day(&format!("{path}.start"), s)
+            });
+            let end = a.end.as_deref().map_or(Some(17 * HOUR), |s| {
+                c.time_of_day(&format!("{path}.end"), s)
+            });
+            if let (Some(start), Some(end)) = (start, end)
+                && end <= start
+            {
                 c.fail(
                     format!("{path}.end"),
                     format!(
@@ -562,8 +569,8 @@ fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Pro
                 );
             }
             Profile::Office {
-                start,
-                end,
+                start: start.unwrap_or(8 * HOUR),
+                end: end.unwrap_or(17 * HOUR),
                 jitter: c.duration(&format!("{path}.jitter"), a.jitter.as_deref(), HOUR),
                 absent_days: c.probability(&format!("{path}.absent_days"), a.absent_days, 0.05),
                 days: parse_days(c, &format!("{path}.days"), a.days.as_ref(), WEEKDAYS),
@@ -660,16 +667,20 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
         base.feature_deadline,
     );
     let (active_start, active_end) = match &p.active_hours {
-        None => (base.active_start, base.active_end),
+        None => (Some(base.active_start), Some(base.active_end)),
         Some(h) => (
             c.time_of_day(&format!("{path}.active_hours.start"), &h.start),
             c.time_of_day(&format!("{path}.active_hours.end"), &h.end),
         ),
     };
-    active_hours_span(c, &path, p, active_start, active_end);
+    active_hours_span(c, &path, p, active_start.zip(active_end));
+    let active_start = active_start.unwrap_or(base.active_start);
+    let active_end = active_end.unwrap_or(base.active_end);
     let maintenance_time = match &p.maintenance_time {
         None => base.maintenance_time,
-        Some(text) => c.time_of_day(&format!("{path}.maintenance_time"), text),
+        Some(text) => c
+            .time_of_day(&format!("{path}.maintenance_time"), text)
+            .unwrap_or(base.maintenance_time),
     };
     if p.maintenance_time.is_some() && qdl.is_some() && fdl.is_some() {
         // Told, not failed: valid, but only an update without a deadline waits for the
@@ -760,8 +771,8 @@ const ACTIVE_HOURS_MAX_RANGE_LIMITS: std::ops::RangeInclusive<Secs> = 8 * HOUR..
 
 /// Windows refuses active hours longer than `ActiveHoursMaxRange`, and a window whose start equals
 /// its end has no hours at all; either would make the restart model answer a question Windows
-/// never asks.
-fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, start: Secs, end: Secs) {
+/// never asks. `hours` is None when the active hours could not be read (reported already).
+fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, hours: Option<(Secs, Secs)>) {
     let key = format!("{path}.active_hours_max_range");
     let max = c.duration(
         &key,
@@ -777,6 +788,7 @@ fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, start: Secs, en
         );
         return;
     }
+    let Some((start, end)) = hours else { return };
     // A window that wraps past midnight (22:00–06:00) runs into the next day.
     let span = if end >= start {
         end - start
@@ -931,18 +943,39 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
     }
     let uses_share = raw.segments.iter().any(|s| s.share.is_some());
     if uses_share {
-        let sum: f64 = raw.segments.iter().filter_map(|s| s.share).sum();
-        if (sum - 1.0).abs() > 1e-6 {
-            let i = raw
-                .segments
+        let shares: Vec<(usize, f64)> = raw
+            .segments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.share.map(|f| (i, f)))
+            .collect();
+        let sum: f64 = shares.iter().map(|(_, f)| f).sum();
+        // A share out of range is its own problem (below), and the sum follows from it.
+        let in_range = shares.iter().all(|(_, f)| (0.0..=1.0).contains(f));
+        if in_range && (sum - 1.0).abs() > 1e-6 {
+            // A problem of every share, told once: at a share --set gave, when one did, so that
+            // it names the option; else at the first.
+            let field = |i: usize| format!("segments[{i}].share");
+            let i = shares
                 .iter()
-                .position(|s| s.share.is_some())
-                .unwrap_or(0);
+                .rev()
+                .map(|(i, _)| *i)
+                .find(|&i| c.set_fields.contains(&field(i)))
+                .unwrap_or(shares[0].0);
+            let mut terms: Vec<String> = shares
+                .iter()
+                .take(8)
+                .map(|(i, f)| format!("{} {f}", raw.segments[*i].name))
+                .collect();
+            if shares.len() > 8 {
+                terms.push("…".into());
+            }
             c.fail(
-                format!("segments[{i}].share"),
+                field(i),
                 format!(
-                    "segment shares must add up to 1, found a sum of {}",
-                    (sum * 1e9).round() / 1e9
+                    "segment shares must add up to 1, found a sum of {} ({})",
+                    (sum * 1e9).round() / 1e9,
+                    terms.join(" + ")
                 ),
             );
         }
@@ -1106,6 +1139,65 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
         .collect()
 }
 
+/// Rows of `timeseries.csv` above which a run is warned of the file's size.
+const TIMESERIES_ROWS: u64 = 10_000_000;
+
+/// Rows of `timeseries.csv`: a row per sample (from 0 to the horizon, the last at the horizon),
+/// deployment and state.
+fn timeseries_rows(horizon: Time, sample: Secs, deployments: usize) -> u64 {
+    (horizon.div_ceil(sample.max(1)) + 1)
+        .saturating_mul(deployments as u64)
+        .saturating_mul(crate::metrics::N_STATES as u64)
+}
+
+/// Warns when `timeseries.csv` would exceed [`TIMESERIES_ROWS`] (a sample interval of seconds over
+/// weeks writes gigabytes, and the report and its charts grow with it): how many rows, about how
+/// many bytes, and the shortest usual interval that keeps it under.
+fn warn_timeseries_size(
+    c: &mut Checker,
+    path: &str,
+    horizon: Time,
+    sample: Secs,
+    deployments: &[DeploymentDef],
+) {
+    let rows = timeseries_rows(horizon, sample, deployments.len());
+    if rows <= TIMESERIES_ROWS {
+        return;
+    }
+    // A row is the hours, the instant (20 bytes), the deployment, the state, a count and a
+    // share of 8 digits: about 52 bytes and the name (53 measured for a 2-letter name).
+    let name = deployments.iter().map(|d| d.name.len()).sum::<usize>() / deployments.len().max(1);
+    let bytes = rows as f64 * (52 + name) as f64;
+    let size = match bytes >= 1e9 {
+        true => format!("{:.1} GB", bytes / 1e9),
+        false => format!("{:.0} MB", bytes / 1e6),
+    };
+    let steps = [
+        (60, "PT1M"),
+        (5 * 60, "PT5M"),
+        (15 * 60, "PT15M"),
+        (30 * 60, "PT30M"),
+        (HOUR, "PT1H"),
+        (2 * HOUR, "PT2H"),
+        (6 * HOUR, "PT6H"),
+        (DAY, "P1D"),
+    ];
+    let larger = steps
+        .iter()
+        .find(|(step, _)| timeseries_rows(horizon, *step, deployments.len()) <= TIMESERIES_ROWS)
+        .map_or(String::new(), |(_, text)| {
+            format!(": a sample_interval of \"{text}\" or more keeps it under 10 million rows")
+        });
+    c.warnings.push(format!(
+        "{path}: timeseries.csv would have about {:.1} million rows ({} samples × {} deployment{} × {} states), about {size}{larger}",
+        rows as f64 / 1e6,
+        horizon.div_ceil(sample.max(1)) + 1,
+        deployments.len(),
+        if deployments.len() == 1 { "" } else { "s" },
+        crate::metrics::N_STATES,
+    ));
+}
+
 /// Heads each warning that starts with a field path (`deployments[1].settings…: …`) with
 /// `file:line:column`, as errors are, where `position` finds the path ((0, 0): not found); the
 /// others with `file: ` when `always`, else not at all. Sweep variants' warnings are not located:
@@ -1210,6 +1302,22 @@ impl Scenario {
         base: &Path,
         bodies: Vec<overrides::BodySet>,
     ) -> Result<Scenario, Error> {
+        let c = Checker {
+            bodies,
+            ..Checker::default()
+        };
+        Scenario::parse_checked(text, file, stem, base, c)
+    }
+
+    /// [`Scenario::parse_with`] with a checker prepared by the caller (the Graph bodies to
+    /// change, the fields `--set` wrote).
+    pub(crate) fn parse_checked(
+        text: &str,
+        file: &str,
+        stem: &str,
+        base: &Path,
+        mut c: Checker,
+    ) -> Result<Scenario, Error> {
         let loc = Locator::new(text);
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -1218,9 +1326,7 @@ impl Scenario {
             } else {
                 (0, 0)
             };
-            let message = e.message().trim().to_string();
-            let path = loc.path_at(&span);
-            let message = improve_serde_message(&message) + &text_hint(&message, &path);
+            let (message, path) = serde_message(e.message().trim(), &loc.path_at(&span));
             let message = match other_kind_of_file(text, InputKind::Scenario) {
                 Some(hint) => format!("{message} ({hint})"),
                 None => message,
@@ -1235,10 +1341,6 @@ impl Scenario {
                 }],
             })
         })?;
-        let mut c = Checker {
-            bodies,
-            ..Checker::default()
-        };
         let mut sc = Scenario::from_raw(&raw, stem, base, &mut c);
         // A broken inventory comes first: problems in the scenario may stem from it.
         if c.inventory_failed && !c.file_errors.is_empty() {
@@ -1322,6 +1424,13 @@ impl Scenario {
         let safety = safety::safety(c, raw.safety.as_ref(), start_unix);
         let dep_names: Vec<&str> = side.deployments.iter().map(|d| d.name.as_str()).collect();
         let expect = crate::batch::expect::check(c, "expect", &raw.expect, &dep_names);
+        if horizon_read {
+            let path = match s.sample_interval {
+                Some(_) => "simulation.sample_interval",
+                None => "simulation",
+            };
+            warn_timeseries_size(c, path, horizon, sample_interval, &side.deployments);
+        }
         for (i, a) in side.actions.iter().enumerate() {
             if horizon_read && a.at > horizon {
                 c.fail(
@@ -1457,6 +1566,151 @@ pub(super) fn opt_instant_text<'de, D: serde::Deserializer<'de>>(
     Option::<InstantText>::deserialize(d).map(|o| o.map(|t| t.0))
 }
 
+/// serde's message `m` about the value at field path `path`, in words that say what to write
+/// instead of the names of rollsim's types: the message, and the path of the field it is about.
+pub(crate) fn serde_message(m: &str, path: &str) -> (String, String) {
+    let (message, at) = match table_expected(m, path) {
+        Some((field, found)) => (format!("found {found} where a table belongs"), field),
+        None => (improve_serde_message(m), path.to_string()),
+    };
+    (message + &text_hint(m, path), at)
+}
+
+/// Fields whose value is a table (a `Raw*` struct), by their path as [`table_field`] writes it,
+/// with a table to write there.
+const TABLES: [(&str, &str); 20] = [
+    (
+        "simulation",
+        r#"{ start = "2026-01-13T18:00:00Z", horizon = "P30D" } (or a [simulation] section)"#,
+    ),
+    ("fleet", "{ devices = 10000 } (or a [fleet] section)"),
+    (
+        "client",
+        r#"{ scan_interval = "PT22H" } (or a [client] section)"#,
+    ),
+    ("client.quality", r#"{ install_time = "PT30M" }"#),
+    ("client.feature", r#"{ install_time = "PT1H" }"#),
+    (
+        "policies.*",
+        r#"{ quality_deadline = "P2D" } (or a [policies.NAME] section)"#,
+    ),
+    (
+        "policies.*.active_hours",
+        r#"{ start = "08:00", end = "17:00" }"#,
+    ),
+    (
+        "segments[]",
+        r#"{ name = "office", devices = 1000 } (or a [[segments]] section)"#,
+    ),
+    ("segments[].availability", r#"{ profile = "office" }"#),
+    (
+        "segments[].availability.window",
+        r#"{ start = "07:00", end = "23:00" }"#,
+    ),
+    ("groups.*", r#"{ segments = ["office"], share = 0.05 }"#),
+    (
+        "deployments[]",
+        r#"{ name = "f", content = { "@odata.type" = "featureUpdateReference", version = "24H2" } } (or a [[deployments]] section)"#,
+    ),
+    (
+        "deployments[].audience",
+        r#"{ members = ["office"], exclusions = ["pilot"] }"#,
+    ),
+    (
+        "actions[]",
+        r#"{ at = "P3D", deployment = "f", do = "pause" } (or an [[actions]] section)"#,
+    ),
+    (
+        "issues[]",
+        r#"{ name = "gfx", content = "f", when = 'driver = "gfx-31.0"', rollback = 0.1 } (or an [[issues]] section)"#,
+    ),
+    (
+        "issues[].known",
+        r#"{ at = "P10D" } or { after_devices = 50 }"#,
+    ),
+    (
+        "issues[].release",
+        r#"{ at = "P14D" } or { after = "P14D" }"#,
+    ),
+    (
+        "safety",
+        r#"{ signal_delay = "P1D" } (or a [safety] section)"#,
+    ),
+    ("safety.likely_issues", "{ precision = 0.5, recall = 0.5 }"),
+    (
+        "expect[]",
+        r#"{ deployment = "f", metric = "hours_to_95", at_most = 72 } (or an [[expect]] section)"#,
+    ),
+];
+
+/// Sweep fields whose value is a table, as [`TABLES`] lists the scenario's.
+const SWEEP_TABLES: [(&str, &str); 1] = [(
+    "variants[]",
+    r#"{ name = "cautious", set = { "simulation.seed" = 2 } } (or a [[variants]] section)"#,
+)];
+
+/// Field path `path` as [`TABLES`] lists it: indexes as `[]`, and the names of policies and
+/// groups, which the file chooses, as `*`.
+fn table_field(path: &str) -> String {
+    let mut out = String::new();
+    let mut chars = path.chars();
+    while let Some(ch) = chars.next() {
+        out.push(ch);
+        if ch == '[' {
+            for c in chars.by_ref() {
+                if c == ']' {
+                    out.push(']');
+                    break;
+                }
+            }
+        }
+    }
+    for named in ["policies.", "groups."] {
+        if let Some(rest) = out.strip_prefix(named) {
+            let tail = rest.find('.').map_or("", |i| &rest[i..]);
+            out = format!("{named}*{tail}");
+        }
+    }
+    out
+}
+
+/// When serde's message `m` about field path `path` says that a table belongs where something
+/// else was written: the path of the table's field and what was found there. serde names the
+/// table by rollsim's type (`expected struct RawHours`); and a list where a table belongs is read
+/// as the table's fields in order (TOML allows it), so the error is about its first element that
+/// does not fit (`audience[0]` for `audience = ["office"]`).
+fn table_expected(m: &str, path: &str) -> Option<(String, String)> {
+    if m.contains("expected struct ") {
+        let found = match m.strip_prefix("invalid type: ") {
+            _ if m.starts_with("invalid length ") => "a list".to_string(),
+            Some(rest) => {
+                let what = rest.rsplit_once(", expected ").map_or(rest, |(w, _)| w);
+                match what.split_once(' ') {
+                    Some(("string", v)) => format!("the string {v}"),
+                    Some(("integer" | "floating", v)) => {
+                        format!(
+                            "the number {}",
+                            v.trim_start_matches("point ").trim_matches('`')
+                        )
+                    }
+                    Some(("boolean", v)) => v.trim_matches('`').to_string(),
+                    _ if what == "sequence" => "a list".to_string(),
+                    _ => format!("a {what}"),
+                }
+            }
+            None => "another value".to_string(),
+        };
+        return Some((path.to_string(), found));
+    }
+    let parent = path.strip_suffix(']')?.rsplit_once('[')?.0;
+    let field = table_field(parent);
+    TABLES
+        .iter()
+        .chain(&SWEEP_TABLES)
+        .any(|(f, _)| *f == field)
+        .then(|| (parent.to_string(), "a list".to_string()))
+}
+
 /// Makes serde's wording friendlier where it is cryptic.
 fn improve_serde_message(m: &str) -> String {
     if m.starts_with("data did not match any variant of untagged enum RawDist") {
@@ -1488,15 +1742,49 @@ fn improve_serde_message(m: &str) -> String {
         return format!("unknown field \"{field}\"{hint}; expected {expected}");
     }
     // serde names Rust types; say what to write instead.
-    m.replace("expected u64", "expected a whole number ≥ 0")
+    m.replace("expected a sequence", "expected a list")
+        .replace("expected u64", "expected a whole number ≥ 0")
         .replace("expected i64", "expected a whole number")
         .replace("expected f64", "expected a number")
         .replace("expected u32", "expected a whole number ≥ 0")
 }
 
-/// What to write instead of a bare number where rollsim reads text: durations, instants and
-/// times of day are quoted (`horizon = 45` → `"P45D"`), by the field at `path`.
+/// What to write instead: a table where a table belongs (`window = "07:00-23:00"` → `{ start =
+/// "07:00", end = "23:00" }`), or text for a bare number where rollsim reads text (durations,
+/// instants and times of day are quoted: `horizon = 45` → `"P45D"`), by the field at `path`.
 fn text_hint(m: &str, path: &str) -> String {
+    if let Some((field, found)) = table_expected(m, path) {
+        let field = table_field(&field);
+        // Hours written as one range of text: the same hours as a table.
+        let range = found
+            .strip_prefix("the string \"")
+            .and_then(|v| v.strip_suffix('"'))
+            .and_then(|v| v.split_once(['-', '–']))
+            .map(|(a, b)| (a.trim(), b.trim()))
+            .filter(|(a, b)| parse_time_of_day(a).is_ok() && parse_time_of_day(b).is_ok());
+        return match (
+            range,
+            field.ends_with("window") || field.ends_with("active_hours"),
+        ) {
+            (Some((a, b)), true) => {
+                format!(": write a table such as {{ start = \"{a}\", end = \"{b}\" }}")
+            }
+            _ => TABLES
+                .iter()
+                .chain(&SWEEP_TABLES)
+                .find(|(f, _)| *f == field)
+                .map_or(String::new(), |(_, t)| {
+                    format!(": write a table such as {t}")
+                }),
+        };
+    }
+    // One name where a list of names belongs.
+    if let Some(v) = m
+        .strip_prefix("invalid type: string ")
+        .and_then(|r| r.strip_suffix(", expected a sequence"))
+    {
+        return format!(": write a list such as [{v}]");
+    }
     let Some(n) = m
         .strip_prefix("invalid type: integer `")
         .or_else(|| m.strip_prefix("invalid type: floating point `"))
@@ -1506,17 +1794,51 @@ fn text_hint(m: &str, path: &str) -> String {
         return String::new();
     };
     let field = path.rsplit('.').next().unwrap_or(path);
-    let example = if path.contains("active_hours") {
+    let time_of_day = path.contains("active_hours")
+        || path.contains(".window.")
+        || field == "maintenance_time"
+        || path.ends_with("availability.start")
+        || path.ends_with("availability.end");
+    let example = if time_of_day {
         "a time of day such as \"08:00\"".to_string()
     } else if field == "start" {
         "an RFC 3339 instant such as \"2026-01-13T18:00:00Z\"".to_string()
     } else if field == "at" {
         format!("a duration after the start such as \"P{n}D\", or an instant")
-    } else {
+    } else if field == "utc_offset" {
+        "a UTC offset such as \"+01:00\" or \"-05:00\"".to_string()
+    } else if DURATION_FIELDS.contains(&field) {
         format!("an ISO 8601 duration such as \"P{n}D\" or \"PT{n}H\"")
+    } else {
+        // A name or other text: "expected a string" says it.
+        return String::new();
     };
     format!(": write {example}, in quotes")
 }
+
+/// The scenario's fields that hold a duration (as text).
+const DURATION_FIELDS: [&str; 20] = [
+    "horizon",
+    "sample_interval",
+    "scan_interval",
+    "scan_jitter",
+    "median",
+    "mean",
+    "min",
+    "max",
+    "value",
+    "quality_deferral",
+    "feature_deferral",
+    "quality_deadline",
+    "feature_deadline",
+    "quality_grace",
+    "feature_grace",
+    "active_hours_max_range",
+    "jitter",
+    "session_length",
+    "after",
+    "signal_delay",
+];
 
 #[cfg(test)]
 mod tests {
@@ -1529,9 +1851,125 @@ mod tests {
         );
         assert!(super::text_hint(m, "policies.a.active_hours.start").contains("\"08:00\""));
         assert!(super::text_hint(m, "simulation.start").contains("instant"));
+        assert!(super::text_hint(m, "segments[0].availability.window.end").contains("\"08:00\""));
+        assert!(super::text_hint(m, "policies.a.quality_grace").contains("\"P45D\""));
+        // A number where a name belongs: "expected a string" says all there is to say.
+        assert_eq!(
+            super::text_hint(m, "deployments[0].audience.members[1]"),
+            ""
+        );
+        assert_eq!(super::text_hint(m, "segments[0].name"), "");
+        let one = "invalid type: string \"pilot\", expected a sequence";
+        assert_eq!(
+            super::serde_message(one, "deployments[0].audience.exclusions").0,
+            "invalid type: string \"pilot\", expected a list: write a list such as [\"pilot\"]"
+        );
         assert_eq!(
             super::text_hint("invalid type: string \"x\", expected u64", "fleet.devices"),
             ""
+        );
+    }
+
+    #[test]
+    fn a_value_where_a_table_belongs_is_told_what_table_to_write_never_a_type_name() {
+        let sim = "[simulation]\nstart = \"2026-01-13T18:00:00Z\"\nhorizon = \"P10D\"\n";
+        let deployment = r#"deployments = [{ name = "q", content = { "@odata.type" = "featureUpdateReference", version = "24H2" } }]"#;
+        let issue = r#"name = "i", content = "q", when = 'model = "x"'"#;
+        let cases = [
+            ("simulation = \"x\"".to_string(), "simulation"),
+            ("fleet = 3".into(), "fleet"),
+            ("client = \"x\"".into(), "client"),
+            ("client = { quality = \"x\" }".into(), "client.quality"),
+            ("client = { feature = 1 }".into(), "client.feature"),
+            ("policies = { a = \"x\" }".into(), "policies.a"),
+            ("policies = { a = { active_hours = \"x\" } }".into(), "policies.a.active_hours"),
+            ("segments = [\"a\"]".into(), "segments[0]"),
+            (
+                "segments = [{ name = \"a\", devices = 1, availability = \"office\" }]".into(),
+                "segments[0].availability",
+            ),
+            (
+                "segments = [{ name = \"a\", devices = 1, availability = { profile = \"laptop\", window = true } }]".into(),
+                "segments[0].availability.window",
+            ),
+            ("groups = { g = \"x\" }".into(), "groups.g"),
+            ("deployments = [\"a\"]".into(), "deployments[0]"),
+            (
+                "deployments = [{ name = \"q\", audience = \"x\" }]".into(),
+                "deployments[0].audience",
+            ),
+            (format!("actions = [2]\n{deployment}"), "actions[0]"),
+            ("issues = [\"a\"]".into(), "issues[0]"),
+            (format!("issues = [{{ {issue}, known = \"P3D\" }}]"), "issues[0].known"),
+            (format!("issues = [{{ {issue}, release = 1.5 }}]"), "issues[0].release"),
+            ("safety = \"x\"".into(), "safety"),
+            ("safety = { likely_issues = \"x\" }".into(), "safety.likely_issues"),
+            ("expect = [\"a\"]".into(), "expect[0]"),
+        ];
+        let mut covered = Vec::new();
+        for (line, path) in &cases {
+            let text = match path.starts_with("simulation") {
+                true => line.clone(),
+                false => format!("{line}\n{sim}"),
+            };
+            let p = problems(&text);
+            assert_eq!(p[0].path, *path, "{text}: {p:?}");
+            assert!(!p[0].message.contains("Raw"), "{p:?}");
+            assert!(
+                p[0].message
+                    .contains("where a table belongs: write a table such as {"),
+                "{p:?}"
+            );
+            covered.push(table_field(path));
+        }
+        let mut listed: Vec<String> = TABLES.iter().map(|(f, _)| f.to_string()).collect();
+        covered.sort();
+        listed.sort();
+        assert_eq!(covered, listed, "every table field is tried");
+    }
+
+    #[test]
+    fn a_list_where_a_table_belongs_is_reported_at_the_field_not_its_first_element() {
+        let text = MINIMAL.replace(
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }",
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }\naudience = [\"all\"]",
+        );
+        let p = problems(&text);
+        assert_eq!(p[0].path, "deployments[0].audience");
+        assert!(
+            p[0].message
+                .starts_with("found a list where a table belongs: write a table such as { members"),
+            "{p:?}"
+        );
+        // An element of a list that is a list is no table field.
+        let (m, at) = serde_message(
+            "invalid type: integer `1`, expected a string",
+            "deployments[0].audience.members[1]",
+        );
+        assert_eq!(
+            (m.as_str(), at.as_str()),
+            (
+                "invalid type: integer `1`, expected a string",
+                "deployments[0].audience.members[1]"
+            )
+        );
+    }
+
+    #[test]
+    fn hours_written_as_one_range_of_text_are_told_as_the_same_hours_in_a_table() {
+        let m = "invalid type: string \"07:00-22:30\", expected struct RawHours";
+        assert_eq!(
+            serde_message(m, "segments[1].availability.window"),
+            (
+                "found the string \"07:00-22:30\" where a table belongs: write a table such as { start = \"07:00\", end = \"22:30\" }".to_string(),
+                "segments[1].availability.window".to_string()
+            )
+        );
+        let m = "invalid type: string \"9 to 5\", expected struct RawHours";
+        assert!(
+            serde_message(m, "policies.ring1.active_hours")
+                .0
+                .ends_with("{ start = \"08:00\", end = \"17:00\" }")
         );
     }
 
@@ -1638,6 +2076,58 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             MINIMAL.replace("\"P10D\"", "\"P1D\"")
         ));
         assert_eq!(p[0].path, "actions[0].at");
+    }
+
+    #[test]
+    fn a_time_of_day_out_of_range_is_one_problem_not_also_an_order_problem() {
+        let laptop =
+            r#"availability = { profile = "laptop", window = { start = "07:00", end = "25:00" } }"#;
+        let office = r#"availability = { profile = "office", start = "25:00", end = "07:00" }"#;
+        for (line, bad) in [(laptop, "window.end"), (office, "start")] {
+            let p = problems(&MINIMAL.replace("devices = 10", &format!("devices = 10\n{line}")));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert_eq!(p[0].path, format!("segments[0].availability.{bad}"));
+            assert!(p[0].message.contains("hours must be 0–24"), "{p:?}");
+        }
+        // Active hours: neither a span of 0 h nor one over the maximum follows from a bad time.
+        for hours in [
+            r#"start = "25:00", end = "00:00""#,
+            r#"start = "25:00", end = "20:00""#,
+        ] {
+            let p = problems(&format!(
+                "{MINIMAL}\n[policies.default]\nactive_hours = {{ {hours} }}\n"
+            ));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert_eq!(p[0].path, "policies.default.active_hours.start");
+        }
+        // Both times read: the order is still judged.
+        let p = problems(&MINIMAL.replace(
+            "devices = 10",
+            "devices = 10\navailability = { profile = \"laptop\", window = { start = \"09:00\", end = \"08:00\" } }",
+        ));
+        assert!(
+            p[0].message.contains("must be after the window start"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_sample_interval_that_would_write_over_10_million_timeseries_rows_is_a_located_warning() {
+        let with = |lines: &str| {
+            let text = MINIMAL.replace("horizon = \"P10D\"", lines);
+            parse(&text).expect("loads").warnings
+        };
+        // 10 days at 1 s: 864 001 samples × 1 deployment × 12 states.
+        assert_eq!(
+            with("horizon = \"P10D\"\nsample_interval = \"PT1S\""),
+            [
+                "test.toml:5:19: simulation.sample_interval: timeseries.csv would have about 10.4 million rows (864001 samples × 1 deployment × 12 states), about 550 MB: a sample_interval of \"PT1M\" or more keeps it under 10 million rows"
+            ]
+        );
+        assert!(with("horizon = \"P10D\"\nsample_interval = \"PT2S\"").is_empty());
+        // The default interval stays under for one deployment over the longest horizon.
+        let w = with("horizon = \"P3650D\"");
+        assert!(w.is_empty(), "87 601 samples × 12 = 1 051 212 rows: {w:?}");
     }
 
     #[test]

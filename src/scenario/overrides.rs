@@ -439,7 +439,12 @@ impl Scenario {
             }
         }
         let changed = doc.to_string();
-        match Scenario::parse_with(&changed, &shown, &stem, base, bodies) {
+        let c = super::Checker {
+            bodies,
+            set_fields: given.iter().map(|(f, _)| f.clone()).collect(),
+            ..super::Checker::default()
+        };
+        match Scenario::parse_checked(&changed, &shown, &stem, base, c) {
             Ok(mut sc) => {
                 let (file, now) = (Locator::new(&text), Locator::new(&changed));
                 super::locate_warnings(&mut sc.warnings, &shown, false, |p| {

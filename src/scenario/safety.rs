@@ -6,8 +6,8 @@ use serde::Deserialize;
 use super::deployment::at;
 use super::{Checker, suggest};
 use crate::client::Category;
-use crate::fleet::SegmentSpec;
 use crate::fleet::filter::Filter;
+use crate::fleet::{AttrChoice, SegmentSpec};
 use crate::service::{Content, Denominator, DeploymentDef, IssueDef, Known, Release, SafetyParams};
 use crate::time::DAY;
 
@@ -117,6 +117,50 @@ pub(super) fn safety(c: &mut Checker, raw: Option<&RawSafety>, start_unix: i64) 
     }
 }
 
+/// Warns when no device of the fleet can match issue filter `f`, whatever the draw (a value no
+/// segment has, or values no one segment combines): the issue affects nothing, which a run tells
+/// only as "0 of 0 matching". Names the values the fleet has for the attributes it names.
+fn warn_matching_nothing(c: &mut Checker, path: &str, f: &Filter, segments: &[SegmentSpec]) {
+    let populated: Vec<&SegmentSpec> = segments.iter().filter(|s| s.devices > 0).collect();
+    if populated.is_empty() || populated.iter().any(|s| f.can_match(s)) {
+        return;
+    }
+    let mut names = f.names();
+    names.sort_unstable();
+    names.dedup();
+    let values: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let mut vs: Vec<&str> = populated
+                .iter()
+                .flat_map(|s| -> Vec<&str> {
+                    if *n == "segment" {
+                        return vec![s.name.as_str()];
+                    }
+                    match s.attributes.iter().find(|(k, _)| k == n).map(|(_, c)| c) {
+                        None => vec![],
+                        Some(AttrChoice::Fixed(v)) => vec![v.as_str()],
+                        Some(AttrChoice::Weighted(vs)) => vs
+                            .iter()
+                            .filter(|(_, w)| *w > 0.0)
+                            .map(|(v, _)| v.as_str())
+                            .collect(),
+                    }
+                })
+                .collect();
+            vs.sort_unstable();
+            vs.dedup();
+            let shown = vs.len().min(10);
+            let more = if vs.len() > shown { ", …" } else { "" };
+            format!("{n} {}{more}", vs[..shown].join(", "))
+        })
+        .collect();
+    c.warnings.push(format!(
+        "{path}: matches no device of the fleet (its values there: {}), so the issue affects nothing",
+        values.join("; ")
+    ));
+}
+
 /// Validates `[[issues]]`.
 pub(super) fn issues(
     c: &mut Checker,
@@ -153,6 +197,10 @@ pub(super) fn issues(
         let content = deployments[dep].content;
         let filter = match Filter::parse(&r.when) {
             Ok(f) => {
+                let known = f.names().iter().all(|n| attrs.contains(n));
+                if known && !c.inventory_failed {
+                    warn_matching_nothing(c, &format!("{path}.when"), &f, segments);
+                }
                 for n in f.names() {
                     if !attrs.contains(&n) {
                         c.fail(
@@ -252,4 +300,63 @@ pub(super) fn issues(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+
+    const FLEET: &str = r##"
+[simulation]
+start = "2026-01-13T18:00:00Z"
+horizon = "P10D"
+
+[[segments]]
+name = "office"
+devices = 10
+attributes = { maker = "Contoso", driver = { values = ["gfx-30", "gfx-31"], weights = [1, 0] } }
+
+[[segments]]
+name = "laptops"
+devices = 10
+attributes = { maker = "Fabrikam", driver = "gfx-31" }
+
+[[segments]]
+name = "spare"
+devices = 0
+attributes = { maker = "Contoso", driver = "gfx-31" }
+
+[[deployments]]
+name = "f"
+content = { "@odata.type" = "featureUpdateReference", version = "24H2" }
+
+[[issues]]
+name = "gfx"
+content = "f"
+"##;
+
+    fn warnings(when: &str) -> Vec<String> {
+        let text = format!("{FLEET}when = '{when}'\n");
+        Scenario::parse(&text, "t.toml", "t", std::path::Path::new("."))
+            .expect("loads")
+            .warnings
+    }
+
+    #[test]
+    fn an_issue_whose_filter_no_device_can_match_is_a_located_warning_naming_the_fleets_values() {
+        assert_eq!(
+            warnings(r#"driver = "gfx-31.5""#),
+            [
+                "t.toml:28:8: issues[0].when: matches no device of the fleet (its values there: driver gfx-30, gfx-31), so the issue affects nothing"
+            ]
+        );
+        // Values that no one segment combines: gfx-31 has weight 0 in office, and the empty
+        // segment that combines them has no device.
+        assert_eq!(
+            warnings(r#"driver = "gfx-31" and maker = "Contoso""#).len(),
+            1
+        );
+        assert!(warnings(r#"driver = "gfx-31" and maker = "Fabrikam""#).is_empty());
+        assert!(warnings(r#"segment = "office""#).is_empty());
+    }
 }

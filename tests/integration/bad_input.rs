@@ -253,6 +253,47 @@ fn run_errors(case: &Case, args: &[&str]) -> Vec<String> {
 }
 
 #[test]
+fn shares_that_no_longer_add_up_after_set_are_told_at_the_share_set_gave_naming_the_option() {
+    let text = r#"[simulation]
+start = "2026-03-02T14:00:00Z"
+horizon = "P10D"
+
+[fleet]
+devices = 100
+
+[[segments]]
+name = "office"
+share = 0.6
+
+[[segments]]
+name = "laptops"
+share = 0.4
+
+[[deployments]]
+name = "q"
+content = { "@odata.type" = "featureUpdateReference", version = "24H2" }
+"#;
+    let case = Case::new(text);
+    let file = case.scenario.display().to_string();
+    let set = "segments.laptops.share=0.5";
+    assert_eq!(
+        run_errors(&case, &["--set", set]),
+        [format!(
+            "error: {file}: segments[1].share: segment shares must add up to 1, found a sum of 1.1 (office 0.6 + laptops 0.5) (from --set {set})"
+        )]
+    );
+    // The same sum written in the file is told at its first share, with every share.
+    let case = Case::new(&text.replace("share = 0.4", "share = 0.5"));
+    let file = case.scenario.display().to_string();
+    assert_eq!(
+        run_errors(&case, &[]),
+        [format!(
+            "error: {file}:10:9: segments[0].share: segment shares must add up to 1, found a sum of 1.1 (office 0.6 + laptops 0.5)"
+        )]
+    );
+}
+
+#[test]
 fn an_error_in_the_file_is_located_in_the_file_when_set_adds_lines_before_it() {
     // `simulation.name` is a new key: the edited text has a line more above the error than the
     // file, which must not show (nor the segment's new `utc_offset` after the error's line).
