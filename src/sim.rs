@@ -21,7 +21,9 @@ use crate::mem::{filled, prefetch};
 use crate::metrics::{N_STATES, Recorder, State, segment_rows};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
-use crate::service::{IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service, ServiceEvent};
+use crate::service::{
+    EventNumbers, IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service, ServiceEvent,
+};
 use crate::time::{HOUR, LocalClock, Time};
 
 /// A deployment log entry (for `events.csv`; state changes also go to `summary.json`).
@@ -39,6 +41,8 @@ pub struct StateChange {
     pub reason: String,
     /// Free text, e.g. how many devices were offered.
     pub detail: String,
+    /// The numbers the detail holds (`events.csv`'s numeric columns).
+    pub numbers: EventNumbers,
 }
 
 /// Counts and timings of one run.
@@ -355,14 +359,15 @@ impl<'a> World<'a> {
         for (at, ev) in out.schedule {
             self.engine.schedule(at.max(t), ev);
         }
-        for (d, event, state, reason, detail) in out.log {
+        for l in out.log {
             self.changes.push(StateChange {
                 at: t,
-                deployment: d,
-                event,
-                state,
-                reason,
-                detail,
+                deployment: l.deployment,
+                event: l.event,
+                state: l.state,
+                reason: l.reason,
+                detail: l.detail,
+                numbers: l.numbers,
             });
         }
     }

@@ -2766,6 +2766,34 @@ a,wed,10,user,50
     }
 
     #[test]
+    fn events_with_the_numeric_columns_read_as_the_same_marks_as_events_without_them() {
+        let old = "hours,time,deployment,event,state,reason,detail
+0,t,a,state_change,offering,r,
+0,t,a,wave,,,wave 1: 10 devices offered
+24,t,a,wave,,,wave 2: 10 devices offered
+30,t,a,rule_fired,,,rollback 1/5 ≥ 5% → pauseDeployment; 2 devices hit by issues so far
+30,t,a,state_change,paused,pausedByMonitoring,
+";
+        let new = "hours,time,deployment,event,state,reason,detail,wave,devices,devices_removed,signals,denominator,threshold,issue_hits
+0,t,a,state_change,offering,r,,,,,,,,
+0,t,a,wave,,,wave 1: 10 devices offered,1,10,,,,,
+24,t,a,wave,,,wave 2: 10 devices offered,2,10,,,,,
+30,t,a,rule_fired,,,rollback 1/5 ≥ 5% → pauseDeployment; 2 devices hit by issues so far,,,,1,5,5,2
+30,t,a,state_change,paused,pausedByMonitoring,,,,,,,,
+";
+        let read = |text: &str| {
+            let d = Inputs::parse(&files(&[("events.csv", text)])).unwrap();
+            let marks: Vec<(f64, String)> = event_marks(&d)
+                .into_iter()
+                .map(|m| (m.hours, m.state))
+                .collect();
+            (d.waves, marks)
+        };
+        assert_eq!(read(new), read(old));
+        assert_eq!(read(new).0.len(), 2);
+    }
+
+    #[test]
     fn event_labels_take_the_first_free_row_and_give_up_when_rows_run_out() {
         let spans = [(0.0, 30.0), (10.0, 40.0), (20.0, 50.0), (50.0, 80.0)];
         let rows = lane_rows(&spans, 2);

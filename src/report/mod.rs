@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::metrics::{State, THRESHOLDS, segment_rows};
 use crate::scenario::Scenario;
-use crate::service::Denominator;
+use crate::service::{Denominator, EventNumbers};
 use crate::sim::RunResult;
 use crate::time::{HOUR, Time, fmt_span, format_instant};
 
@@ -771,10 +771,13 @@ pub fn segments_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// `events.csv`: deployment state changes in time order.
+/// `events.csv`: the deployment log in time order: state changes, offers and waves, actions,
+/// rule firings, holds; each row's numbers also in columns after its free-text `detail`.
 pub fn events_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
     csv_bytes("events.csv", |w| {
-        w.write_record([
+        // The numeric columns come after `detail`, so that readers of the earlier columns by
+        // position still find them where they were.
+        let head = [
             "hours",
             "time",
             "deployment",
@@ -782,9 +785,10 @@ pub fn events_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
             "state",
             "reason",
             "detail",
-        ])?;
+        ];
+        w.write_record(head.into_iter().chain(EventNumbers::COLUMNS))?;
         for c in &r.state_changes {
-            w.write_record([
+            let text = [
                 fmt_hours(c.at),
                 format_instant(sc.start_unix, c.at),
                 csv_text(&sc.deployments[c.deployment as usize].name),
@@ -792,7 +796,8 @@ pub fn events_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
                 c.state.to_string(),
                 c.reason.to_string(),
                 csv_text(&c.detail),
-            ])?;
+            ];
+            w.write_record(text.into_iter().chain(c.numbers.cells()))?;
         }
         Ok(())
     })

@@ -25,6 +25,7 @@
 //! satisfies older (`equivalentContent = latestSecurity`), and an expedited security update
 //! delivers the newest security update released by the time of the scan.
 
+pub mod log;
 pub mod rollout;
 pub mod safety;
 
@@ -35,6 +36,7 @@ use crate::fleet::Fleet;
 use crate::fleet::filter::Filter;
 use crate::rng::{RunKey, Stream, StreamRng};
 use crate::time::{Secs, Time};
+pub use log::{EventNumbers, LogLine};
 pub use rollout::{Ordering, Rollout};
 pub use safety::{
     Denominator, IssueDef, IssueStats, Known, Release, Report, RuleFiring, RuleMiss, RulePeak,
@@ -401,8 +403,8 @@ pub struct Outbox {
     pub touched: Vec<Touch>,
     /// Service events to schedule.
     pub schedule: Vec<(Time, ServiceEvent)>,
-    /// Deployment log lines: (deployment, event, state, reason, detail).
-    pub log: Vec<(u16, &'static str, &'static str, String, String)>,
+    /// Deployment log lines.
+    pub log: Vec<LogLine>,
 }
 
 /// Run-time state of one deployment.
@@ -785,8 +787,12 @@ impl<'a> Service<'a> {
             // its start, so its first state is logged here, like a scheduled one's.
             if d.settings.start > 0 || d.requested != Requested::None {
                 let (state, reason) = self.deps[i].state();
-                out.log
-                    .push((i as u16, "state_change", state, reason, String::new()));
+                out.log.push(LogLine::state_change(
+                    i as u16,
+                    state,
+                    reason,
+                    String::new(),
+                ));
             }
         }
         for (i, a) in self.actions.iter().enumerate() {
@@ -843,7 +849,7 @@ impl<'a> Service<'a> {
         if now != run.last_state {
             let resumed = run.last_state.0 == "paused" && now.0 != "paused";
             out.log
-                .push((d, "state_change", now.0, now.1.clone(), detail));
+                .push(LogLine::state_change(d, now.0, now.1.clone(), detail));
             run.last_state = now;
             if resumed {
                 self.wake_offered(d, out);
@@ -926,13 +932,7 @@ impl<'a> Service<'a> {
                 let n = run.queue.len();
                 let offered = self.offer(d, n, t, out);
                 if offered > 0 {
-                    out.log.push((
-                        d,
-                        "offer",
-                        "",
-                        String::new(),
-                        format!("{offered} devices offered"),
-                    ));
+                    out.log.push(LogLine::offer(d, offered));
                 }
             }
         }
@@ -1001,13 +1001,7 @@ impl<'a> Service<'a> {
         let run = &mut self.deps[d as usize];
         run.waves += 1;
         let waves = run.waves;
-        out.log.push((
-            d,
-            "wave",
-            "",
-            String::new(),
-            format!("wave {waves}: {offered} devices offered"),
-        ));
+        out.log.push(LogLine::wave(d, waves, offered));
         if !run.queue.is_empty() {
             run.wave_gen += 1;
             run.wave_pending = true;
@@ -1033,7 +1027,7 @@ impl<'a> Service<'a> {
                     ),
                     false => what.to_string(),
                 };
-                out.log.push((d, "action", "", String::new(), detail));
+                out.log.push(LogLine::action(d, detail));
                 self.log_state(d, out, String::new());
                 self.offer_step(d, t, out);
                 return;
@@ -1107,18 +1101,8 @@ impl<'a> Service<'a> {
                         });
                     }
                 }
-                let again = if again > 0 {
-                    format!(" ({again} of them offered before: offered again)")
-                } else {
-                    String::new()
-                };
-                out.log.push((
-                    d,
-                    "action",
-                    "",
-                    String::new(),
-                    format!("update_audience: {added} devices joined{again}, {left} left"),
-                ));
+                out.log
+                    .push(LogLine::update_audience(d, added, again, left));
                 if self.deps[d as usize].started {
                     // A device that left before its wave and rejoins is still queued (or held
                     // back): queued twice, it would count twice towards a wave's size.
@@ -1163,8 +1147,7 @@ impl<'a> Service<'a> {
                 return;
             }
         }
-        out.log
-            .push((d, "action", "", String::new(), what.to_string()));
+        out.log.push(LogLine::action(d, what.to_string()));
     }
 
     /// Applies a settings PATCH (`settings`: the deployment's settings from now on), logged as
@@ -1189,8 +1172,7 @@ impl<'a> Service<'a> {
             out.schedule.push((at, ServiceEvent::Start(d)));
         }
         let started = run.started;
-        out.log
-            .push((d, "action", "", String::new(), what.to_string()));
+        out.log.push(LogLine::action(d, what.to_string()));
         if rules {
             self.rules_changed(d, t, out);
         }
@@ -1205,11 +1187,8 @@ impl<'a> Service<'a> {
         // Opting out of likely-issue holds releases the devices only they held, as a
         // hold release does; opting in again holds them from now on.
         match (likely_before, self.likely_in_force(d as usize)) {
-            (true, None) => out.log.push((
+            (true, None) => out.log.push(LogLine::hold_released(
                 d,
-                "hold_released",
-                "",
-                String::new(),
                 "likely-issue safeguard holds released: the deployment opts out".into(),
             )),
             (false, Some(n)) => Self::log_likely_placed(d, n, out),
@@ -1770,7 +1749,12 @@ mod tests {
         assert_eq!(offers, vec![0, 50, 60]);
         let states: Vec<&str> = outs
             .iter()
-            .flat_map(|(_, o)| o.log.iter().filter(|l| l.1 == "state_change").map(|l| l.2))
+            .flat_map(|(_, o)| {
+                o.log
+                    .iter()
+                    .filter(|l| l.event == "state_change")
+                    .map(|l| l.state)
+            })
             .collect();
         assert_eq!(states, vec!["offering", "paused", "offering"]);
     }
@@ -1801,8 +1785,8 @@ mod tests {
             .flat_map(|o| {
                 o.log
                     .iter()
-                    .filter(|l| l.1 == "state_change")
-                    .map(|l| (l.2, l.3.as_str()))
+                    .filter(|l| l.event == "state_change")
+                    .map(|l| (l.state, l.reason.as_str()))
             })
             .collect();
         assert_eq!(
@@ -1917,9 +1901,9 @@ mod tests {
         let detail = outs
             .iter()
             .flat_map(|(_, o)| &o.log)
-            .find(|l| l.1 == "action");
+            .find(|l| l.event == "action");
         assert_eq!(
-            detail.map(|l| l.4.as_str()),
+            detail.map(|l| l.detail.as_str()),
             Some("update_audience: 0 devices joined, 4 left")
         );
     }
@@ -1957,8 +1941,8 @@ mod tests {
         assert_eq!(s.deps[0].offered_count, 4);
         assert_eq!(
             rejoin
-                .and_then(|o| o.log.iter().find(|l| l.1 == "action"))
-                .map(|l| l.4.as_str()),
+                .and_then(|o| o.log.iter().find(|l| l.event == "action"))
+                .map(|l| l.detail.as_str()),
             Some(
                 "update_audience: 4 devices joined (4 of them offered before: offered again), 0 left"
             )

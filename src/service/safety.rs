@@ -213,7 +213,7 @@ fn action_name(a: RuleAction) -> &'static str {
     }
 }
 
-use super::{DeviceSet, Outbox, RuleAction, Service, ServiceEvent, Signal, Touch};
+use super::{DeviceSet, LogLine, Outbox, RuleAction, Service, ServiceEvent, Signal, Touch};
 use crate::client::Category;
 use crate::fleet::Fleet;
 use crate::rng::{RunKey, Stream};
@@ -322,13 +322,7 @@ impl Service<'_> {
 
     /// The `hold_placed` log line of deployment `d`'s likely-issue holds, `n` devices flagged.
     pub(super) fn log_likely_placed(d: u16, n: usize, out: &mut Outbox) {
-        out.log.push((
-            d,
-            "hold_placed",
-            "",
-            String::new(),
-            format!("likely-issue safeguard holds: {n} flagged devices"),
-        ));
+        out.log.push(LogLine::likely_holds_placed(d, n));
     }
 
     /// Service events of the safety model to schedule at the start, and the likely-issue holds
@@ -608,39 +602,22 @@ impl Service<'_> {
                 denominator,
                 devices_hit,
             });
-            out.log.push((
+            // An offerFallback rule's threshold is ignored (any report fires it): no threshold
+            // is logged for it.
+            let threshold = (rule.action != RuleAction::OfferFallback).then_some(rule.threshold);
+            out.log.push(LogLine::rule_fired(
                 dep,
-                "rule_fired",
-                "",
-                String::new(),
-                match rule.action {
-                    // Its threshold is ignored: any report fires it, and the log says so rather
-                    // than claim a comparison that did not hold.
-                    RuleAction::OfferFallback => format!(
-                        "{signal} {signals}/{denominator} (threshold ignored for {action}) → {action}; {devices_hit} devices hit by issues so far"
-                    ),
-                    _ => format!(
-                        "{signal} {signals}/{denominator} ≥ {}% → {action}; {devices_hit} devices hit by issues so far",
-                        rule.threshold
-                    ),
-                },
+                signal,
+                action,
+                threshold,
+                signals,
+                denominator,
+                devices_hit,
             ));
             match rule.action {
                 RuleAction::PauseDeployment => self.deps[d].monitoring_pause = true,
-                RuleAction::AlertError => out.log.push((
-                    dep,
-                    "alert",
-                    "",
-                    String::new(),
-                    format!("{signal} above {}%", rule.threshold),
-                )),
-                RuleAction::OfferFallback => out.log.push((
-                    dep,
-                    "fallback",
-                    "",
-                    String::new(),
-                    "ineligible devices are offered the fallback (Windows 10 22H2)".into(),
-                )),
+                RuleAction::AlertError => out.log.push(LogLine::alert(dep, signal, rule.threshold)),
+                RuleAction::OfferFallback => out.log.push(LogLine::fallback(dep)),
             }
         }
     }
@@ -742,16 +719,8 @@ impl Service<'_> {
         let held = self.issue_stats[i].matching;
         for d in 0..self.defs.len() {
             if self.defs[d].content == content {
-                out.log.push((
-                    d as u16,
-                    "hold_placed",
-                    "",
-                    String::new(),
-                    format!(
-                        "safeguard hold for \"{}\": {held} matching devices",
-                        issue.name
-                    ),
-                ));
+                out.log
+                    .push(LogLine::hold_placed(d as u16, &issue.name, held));
             }
         }
         match issue.release {
@@ -779,11 +748,8 @@ impl Service<'_> {
         self.issue_stats[i].released_at = Some(t);
         for d in 0..self.defs.len() {
             if self.defs[d].content == content {
-                out.log.push((
+                out.log.push(LogLine::hold_released(
                     d as u16,
-                    "hold_released",
-                    "",
-                    String::new(),
                     format!("safeguard hold for \"{}\" released", self.issues[i].name),
                 ));
             }
@@ -805,11 +771,8 @@ impl Service<'_> {
         self.likely_active = false;
         for (d, &was) in in_force.iter().enumerate() {
             if was {
-                out.log.push((
+                out.log.push(LogLine::hold_released(
                     d as u16,
-                    "hold_released",
-                    "",
-                    String::new(),
                     "likely-issue safeguard holds released".into(),
                 ));
             }
