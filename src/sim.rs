@@ -75,10 +75,11 @@ pub struct RunResult {
     pub firings: Vec<RuleFiring>,
     /// Monitoring rules in force at the end that never fired, with how close they came.
     pub rules_not_fired: Vec<RuleMiss>,
-    /// Per content: distinct devices hit by any of its hidden issues.
-    pub content_hits: Vec<u64>,
-    /// Per content: distinct devices found ineligible for it.
-    pub content_ineligible: Vec<u64>,
+    /// Per deployment: distinct devices hit by an issue of its content that it offered the
+    /// content to or held in its audience at their first hit.
+    pub issue_hits: Vec<u64>,
+    /// Per deployment: distinct devices it found ineligible.
+    pub ineligible: Vec<u64>,
     /// Counts and timings.
     pub stats: RunStats,
 }
@@ -160,8 +161,13 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         issues: world.service.issue_stats.clone(),
         firings: world.service.firings.clone(),
         rules_not_fired: world.service.rules_not_fired(),
-        content_hits: world.service.content_hits.clone(),
-        content_ineligible: world.service.content_ineligible.clone(),
+        issue_hits: world.service.deps.iter().map(|d| d.issue_hits).collect(),
+        ineligible: world
+            .service
+            .deps
+            .iter()
+            .map(|d| d.ineligible_count)
+            .collect(),
         recorder: world.rec,
         state_changes: world.changes,
         stats,

@@ -559,17 +559,9 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 restarts_in_active_hours: c.restarts_in_active_hours,
                 install_failures: c.install_failures,
                 rollbacks: c.rollbacks,
-                issue_hits: r
-                    .content_hits
-                    .get(dep.content as usize)
-                    .copied()
-                    .unwrap_or(0),
+                issue_hits: r.issue_hits.get(d).copied().unwrap_or(0),
                 held: c.held,
-                ineligible: r
-                    .content_ineligible
-                    .get(dep.content as usize)
-                    .copied()
-                    .unwrap_or(0),
+                ineligible: r.ineligible.get(d).copied().unwrap_or(0),
                 rule_fired_hours: firings.first().map(|f| hours_f64(f.at)),
                 issue_hits_at_rule: firings.first().map(|f| f.devices_hit),
                 paused_by_monitoring_hours: firings

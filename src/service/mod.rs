@@ -461,6 +461,11 @@ pub struct DeploymentRun {
     held_back: Vec<u32>,
     /// Devices found ineligible for the content.
     pub ineligible: DeviceSet,
+    /// Distinct devices hit by an issue of the content while this deployment offered it to them
+    /// or held them in its audience (counted at a device's first hit for the content).
+    pub issue_hits: u64,
+    /// Distinct devices this deployment found ineligible (the size of `ineligible`).
+    pub ineligible_count: u64,
 }
 
 impl DeploymentRun {
@@ -542,11 +547,6 @@ pub struct Service<'a> {
     issue_hit: Vec<DeviceSet>,
     /// Per-issue counters.
     pub issue_stats: Vec<IssueStats>,
-    /// Per content: distinct devices hit by any of its issues (a device hit by two issues of
-    /// the same content counts once).
-    pub content_hits: Vec<u64>,
-    /// Per content: distinct devices found ineligible for it (by any deployment of it).
-    pub content_ineligible: Vec<u64>,
     /// Whether each issue's safeguard hold is in place.
     hold_active: Vec<bool>,
     /// Per content: devices flagged by the likely-issue model (feature updates with issues).
@@ -609,8 +609,6 @@ impl<'a> Service<'a> {
             has_issues: Vec::new(),
             issue_hit: Vec::new(),
             issue_stats: Vec::new(),
-            content_hits: vec![0; contents.len()],
-            content_ineligible: vec![0; contents.len()],
             hold_active: vec![false; issues.len()],
             likely: Vec::new(),
             likely_active: true,
@@ -663,6 +661,8 @@ impl<'a> Service<'a> {
                 peaks: vec![None; d.settings.monitoring.len()],
                 held_back: Vec::new(),
                 ineligible: DeviceSet::with_len(n),
+                issue_hits: 0,
+                ineligible_count: 0,
             };
             run.last_state = run.state();
             s.deps.push(run);

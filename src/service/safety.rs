@@ -405,15 +405,23 @@ impl Service<'_> {
         e
     }
 
-    /// `dev` was hit by issue `i` at `t`; every caller reports the event `signal_delay` later.
-    fn hit(&mut self, i: usize, dev: u32, t: Time) {
+    /// `dev` was hit by issue `i` at `t`, installing the content deployment `dep` offered it;
+    /// every caller reports the event `signal_delay` later.
+    fn hit(&mut self, i: usize, dev: u32, t: Time, dep: usize) {
         if self.issue_hit[i].insert(dev) {
             self.issue_stats[i].hit += 1;
             let c = self.issues[i].content;
             let before = (0..self.issues.len())
                 .any(|j| j != i && self.issues[j].content == c && self.issue_hit[j].contains(dev));
             if !before {
-                self.content_hits[c as usize] += 1;
+                // A deployment counts the devices hit that it offered the content to or holds in
+                // its audience, as it counts their rollbacks (README, "Overlapping deployments"):
+                // a pilot whose audience no issue matches reports none of the broad ring's hits.
+                for j in 0..self.deps.len() {
+                    if self.defs[j].content == c && (j == dep || self.deps[j].in_audience(dev)) {
+                        self.deps[j].issue_hits += 1;
+                    }
+                }
             }
             // `after_devices` counts devices, not reports: a device failing again must not count
             // again. Reports arrive a fixed delay after their events, in event order, so the K-th
@@ -447,7 +455,7 @@ impl Service<'_> {
                 && self.issue_match[i].contains(dev)
             {
                 self.issue_stats[i].failed += 1;
-                self.hit(i, dev, t);
+                self.hit(i, dev, t, dep as usize);
                 any = true;
             }
         }
@@ -477,11 +485,11 @@ impl Service<'_> {
             }
             if rolled_back && issue.rollback > 0.0 {
                 self.issue_stats[i].rolled_back += 1;
-                self.hit(i, dev, t);
+                self.hit(i, dev, t, dep as usize);
             }
             if incident && issue.incident > 0.0 {
                 self.issue_stats[i].incidents += 1;
-                self.hit(i, dev, t);
+                self.hit(i, dev, t, dep as usize);
                 issue_hit = true;
             }
         }
@@ -502,14 +510,12 @@ impl Service<'_> {
         if !self.deps[dep].ineligible.insert(dev) {
             return;
         }
+        self.deps[dep].ineligible_count += 1;
         let c = self.defs[dep].content;
         // Found once per deployment of the content that offers it; a device of the content.
         let known = (0..self.deps.len()).any(|j| {
             j != dep && self.defs[j].content == c && self.deps[j].ineligible.contains(dev)
         });
-        if !known {
-            self.content_ineligible[c as usize] += 1;
-        }
         for i in 0..self.issues.len() {
             if self.issues[i].ineligible
                 && self.issues[i].content == c
@@ -518,7 +524,7 @@ impl Service<'_> {
                 if !known {
                     self.issue_stats[i].ineligible += 1;
                 }
-                self.hit(i, dev, t);
+                self.hit(i, dev, t, dep);
             }
         }
         self.report_later(t, dep as u16, dev, Report::Ineligible);
@@ -589,7 +595,7 @@ impl Service<'_> {
                 continue;
             }
             self.deps[d].fired[ri] = true;
-            let devices_hit = self.content_hits[self.defs[d].content as usize];
+            let devices_hit = self.deps[d].issue_hits;
             let (signal, action) = (signal_name(rule.signal), action_name(rule.action));
             self.firings.push(RuleFiring {
                 deployment: dep,

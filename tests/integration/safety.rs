@@ -812,3 +812,49 @@ fn one_device_failing_again_and_again_does_not_count_as_three_affected_devices()
         "the third device's first report arrives 6 h after its first failure: {hold} h"
     );
 }
+
+#[test]
+fn each_deployment_counts_only_the_issue_hits_of_its_own_audience() {
+    // Two deployments of one content with disjoint audiences: `pilot` (segment good, which no
+    // issue matches) and `rest` (segment bad, every device of which rolls back). The pilot
+    // reports no device hit, neither in the summary nor at a rule's firing; the rest reports
+    // every one of its devices, as the issue does.
+    let segments =
+        segment("good", 200, r#"driver = "ok""#) + &segment("bad", 100, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT1H"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "pilot"
+{FEATURE}
+audience = {{ members = ["good"] }}
+settings = {{ monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 100, action = "alertError" }}] }} }}
+
+[[deployments]]
+name = "rest"
+{FEATURE}
+audience = {{ members = ["bad"] }}
+settings = {{ monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 50, action = "alertError" }}] }} }}
+
+[[issues]]
+name = "bad driver"
+content = "pilot"
+when = 'driver = "x"'
+rollback = 1.0
+"#
+    );
+    let s = run_summary(&base(3, &segments, &rest));
+    let (pilot, rest) = (&s["deployments"][0], &s["deployments"][1]);
+    assert_eq!(pilot["rollbacks"], 0, "{pilot}");
+    assert_eq!(pilot["issue_hits"], 0, "{pilot}");
+    assert_eq!(rest["rollbacks"], 100, "{rest}");
+    assert_eq!(rest["issue_hits"], 100, "{rest}");
+    assert_eq!(s["issues"][0]["devices_hit"], 100);
+    // The rest's rule fired on its own devices' reports: the hits it names are its own.
+    let hits_at_rule = rest["issue_hits_at_rule"].as_u64().expect("the rule fired");
+    assert!((50..=100).contains(&hits_at_rule), "{rest}");
+    assert!(pilot["rule_fired_hours"].is_null(), "{pilot}");
+}
