@@ -796,3 +796,483 @@ pub(crate) fn is_catalog_response(v: &Value) -> bool {
         m.contains_key("value") && m.keys().all(|k| k == "value" || k.starts_with("@odata."))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::client::Category;
+    use crate::error::{Error, InputError};
+    use crate::scenario::Scenario;
+
+    const FEATURE_ID: &str = "f341705b-0b15-4ce3-aaf2-6a1681d78606";
+    const QUALITY_ID: &str = "bd9554dc-2737-4e3c-b794-fa2b8b3f4a30";
+
+    /// A scenario starting 2026-01-12 whose deployments `f` and `q` name a feature and a quality
+    /// entry by id alone, as Graph documents it; `more` is TOML spliced in after them.
+    fn by_id(feature_id: &str, quality_id: &str, more: &str) -> String {
+        format!(
+            r##"
+[simulation]
+start = "2026-01-12T00:00:00Z"
+horizon = "P10D"
+
+[[segments]]
+name = "office"
+devices = 10
+
+[[deployments]]
+name = "f"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.catalogContent", catalogEntry = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateCatalogEntry", id = "{feature_id}" }} }}
+
+[[deployments]]
+name = "q"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.catalogContent", catalogEntry = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateCatalogEntry", id = "{quality_id}" }} }}
+{more}"##
+        )
+    }
+
+    fn table() -> String {
+        format!(
+            r##"
+[catalog."{FEATURE_ID}"]
+version = "Windows 11, version 24H2"
+releaseDateTime = 2026-01-13T18:00:00Z
+
+[catalog."{QUALITY_ID}"]
+"@odata.type" = "qualityUpdateCatalogEntry"
+releaseDateTime = "2026-01-15T00:00:00Z"
+deployableUntilDateTime = "2026-01-20T00:00:00Z"
+qualityUpdateClassification = "nonSecurity"
+"##
+        )
+    }
+
+    fn parse_in(dir: &Path, text: &str) -> Result<Scenario, Error> {
+        Scenario::parse(text, "t.toml", "t", dir)
+    }
+
+    fn parse(text: &str) -> Result<Scenario, Error> {
+        parse_in(Path::new("."), text)
+    }
+
+    fn error(text: &str) -> InputError {
+        match parse(text) {
+            Err(Error::Input(e)) => e,
+            other => panic!("expected an input error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_body_naming_entries_by_id_alone_takes_version_release_and_more_from_the_catalog() {
+        let sc = parse(&by_id(FEATURE_ID, QUALITY_ID, &table())).expect("loads");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+        let f = &sc.contents[sc.deployments[0].content as usize];
+        assert_eq!(f.category, Category::Feature);
+        assert_eq!(f.name, "Windows feature update Windows 11, version 24H2");
+        assert_eq!(f.release, 42 * 3600, "2026-01-13T18:00:00Z");
+        let q = &sc.contents[sc.deployments[1].content as usize];
+        assert_eq!(q.category, Category::Quality);
+        assert_eq!(q.release, 3 * 86_400, "released on day 3");
+        assert!(!q.security, "the catalog's nonSecurity classification");
+        assert_eq!(sc.deployments[1].deployable_until, Some(8 * 86_400));
+    }
+
+    #[test]
+    fn an_id_matches_its_entry_in_any_case_and_with_or_without_braces() {
+        let upper = format!("{{{}}}", FEATURE_ID.to_uppercase());
+        let sc = parse(&by_id(&upper, &QUALITY_ID.to_uppercase(), &table())).expect("loads");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+        assert_eq!(sc.contents[0].category, Category::Feature);
+    }
+
+    #[test]
+    fn a_property_the_body_and_the_catalog_both_give_must_agree_and_the_error_names_both_places() {
+        let text = by_id(FEATURE_ID, QUALITY_ID, &table()).replace(
+            &format!("id = \"{QUALITY_ID}\""),
+            &format!("id = \"{QUALITY_ID}\", releaseDateTime = \"2026-01-16T00:00:00Z\""),
+        );
+        let e = error(&text);
+        assert_eq!(e.problems.len(), 1, "{e}");
+        let p = &e.problems[0];
+        assert_eq!(
+            p.path,
+            "deployments[1].content.catalogEntry.releaseDateTime"
+        );
+        assert_eq!(p.line, 16, "{e}");
+        assert!(
+            p.message.starts_with(&format!(
+                "is \"2026-01-16T00:00:00Z\", but the catalog entry \"{QUALITY_ID}\" gives releaseDateTime = \"2026-01-15T00:00:00Z\" (catalog.{QUALITY_ID}.releaseDateTime, t.toml:24:19)"
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn instants_and_versions_agree_by_what_they_mean_not_how_they_are_written() {
+        let text = by_id(FEATURE_ID, QUALITY_ID, &table())
+            .replace(
+                &format!("id = \"{FEATURE_ID}\""),
+                &format!("id = \"{FEATURE_ID}\", version = \"24H2\", releaseDateTime = \"2026-01-13T19:00:00+01:00\""),
+            )
+            .replace(
+                &format!("id = \"{QUALITY_ID}\""),
+                // A placeholder copied from the documentation takes the catalog's value.
+                &format!("id = \"{QUALITY_ID}\", releaseDateTime = \"String (timestamp)\""),
+            );
+        let sc = parse(&text).expect("agrees");
+        assert_eq!(
+            sc.contents[0].name, "Windows feature update 24H2",
+            "the body's spelling"
+        );
+        assert_eq!(sc.contents[1].release, 3 * 86_400, "not the scenario start");
+    }
+
+    #[test]
+    fn the_kind_of_entry_the_body_names_must_be_the_catalog_s() {
+        // The quality entry's id under a feature body.
+        let e = error(&by_id(QUALITY_ID, QUALITY_ID, &table()));
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert_eq!(
+            e.problems[0].path,
+            "deployments[0].content.catalogEntry.@odata.type"
+        );
+        assert!(
+            e.problems[0].message.starts_with(&format!(
+                "is a featureUpdateCatalogEntry, but the catalog entry \"{QUALITY_ID}\" is a qualityUpdateCatalogEntry (catalog.{QUALITY_ID}.\"@odata.type\", t.toml:23:17)"
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_entry_s_kind_may_be_implied_by_its_properties_but_not_by_properties_of_both_kinds() {
+        // The feature entry of table() has no @odata.type: its version makes it a feature
+        // entry, which a quality body cannot name.
+        let e = error(&by_id(FEATURE_ID, FEATURE_ID, &table()));
+        assert!(
+            e.problems[0].message.contains(&format!(
+                "is a featureUpdateCatalogEntry (catalog.{FEATURE_ID}.version, t.toml:19:11)"
+            )),
+            "{e}"
+        );
+        let both = format!(
+            "{}\nisExpeditable = true\n",
+            table().split("\n\n").next().unwrap_or("")
+        );
+        let e = error(&by_id(FEATURE_ID, QUALITY_ID, &both));
+        assert!(
+            e.to_string().contains(&format!(": catalog.{FEATURE_ID}.isExpeditable: is a property of a qualityUpdateCatalogEntry, but version (a property of a featureUpdateCatalogEntry) is given too")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_feature_entry_missing_from_the_catalog_is_told_to_add_one_with_the_closest_id() {
+        let near = FEATURE_ID.replace("06", "07");
+        let e = error(&by_id(&near, QUALITY_ID, &table()));
+        assert_eq!(e.problems.len(), 1, "{e}");
+        let p = &e.problems[0];
+        assert_eq!(p.path, "deployments[0].content.catalogEntry.version");
+        assert!(
+            p.message.starts_with(&format!(
+                "is required for a feature update entry: the body names entry \"{near}\" by its id alone, and the scenario's catalog has no entry of that id (did you mean \"{FEATURE_ID}\"?); add one: [catalog.{near}] with version"
+            )),
+            "{e}"
+        );
+        // Without any catalog the message says where a version can come from.
+        let e = error(&by_id(FEATURE_ID, QUALITY_ID, ""));
+        assert!(e.problems[0].message.contains("[catalog."), "{e}");
+    }
+
+    #[test]
+    fn a_quality_entry_missing_from_the_catalog_is_a_warning_that_points_to_the_catalog() {
+        let sc = parse(&by_id(
+            FEATURE_ID,
+            QUALITY_ID,
+            &table().replace(QUALITY_ID, "other"),
+        ))
+        .expect("loads");
+        assert_eq!(sc.contents[1].release, 0, "the scenario start");
+        let w: Vec<&String> = sc
+            .warnings
+            .iter()
+            .filter(|w| w.contains("no releaseDateTime"))
+            .collect();
+        assert_eq!(w.len(), 1, "{:?}", sc.warnings);
+        assert!(
+            w[0].starts_with("t.toml:16:")
+                && w[0].contains(&format!(
+                    "the scenario's catalog has no entry \"{QUALITY_ID}\"; give its releaseDateTime in [catalog.{QUALITY_ID}]"
+                )),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn a_table_entry_no_body_names_is_a_located_warning() {
+        let more = format!("{}\n[catalog.spare]\nversion = \"23H2\"\n", table());
+        let sc = parse(&by_id(FEATURE_ID, QUALITY_ID, &more)).expect("loads");
+        assert_eq!(
+            sc.warnings,
+            [
+                "t.toml:28:1: catalog.spare: no deployment's content names this catalog entry, so it is not used"
+            ]
+        );
+    }
+
+    #[test]
+    fn two_spellings_of_one_id_in_the_table_are_an_error() {
+        let more = format!(
+            "{}\n[catalog.\"{}\"]\nversion = \"23H2\"\n",
+            table(),
+            FEATURE_ID.to_uppercase()
+        );
+        let e = error(&by_id(FEATURE_ID, QUALITY_ID, &more));
+        assert!(
+            e.to_string().contains(&format!(
+                "is the same id as catalog.{} (GUIDs compare ignoring case and braces)",
+                FEATURE_ID.to_uppercase()
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_properties_of_an_entry_are_told_with_the_graph_name() {
+        let more = format!(
+            "[catalog.\"{FEATURE_ID}\"]\ntype = \"feature\"\nversion = \"24H2\"\nrelease = 2026-01-13\nid = \"{FEATURE_ID}\"\n"
+        );
+        let e = error(&by_id(FEATURE_ID, QUALITY_ID, &more)).to_string();
+        assert!(
+            e.contains("type: unknown property \"type\": the kind of entry is its \"@odata.type\""),
+            "{e}"
+        );
+        assert!(e.contains("release: unknown property \"release\" of a catalog entry (did you mean \"releaseDateTime\"?)"), "{e}");
+        assert!(e.contains(".id: is the entry's key"), "{e}");
+    }
+
+    #[test]
+    fn an_entry_that_may_not_be_expedited_cannot_be_by_a_body_naming_it() {
+        let more = format!("{}isExpeditable = false\n", table());
+        let text = by_id(FEATURE_ID, QUALITY_ID, &more).replace(
+            &format!("id = \"{QUALITY_ID}\" }} }}"),
+            &format!(
+                "id = \"{QUALITY_ID}\" }} }}\nsettings = {{ expedite = {{ isExpedited = true }} }}"
+            ),
+        );
+        let e = error(&text);
+        assert_eq!(
+            e.problems[0].path,
+            "deployments[1].settings.expedite.isExpedited"
+        );
+    }
+
+    const CATALOG_FILE: &str = r##"{
+  "@odata.context": "https://graph.microsoft.com/beta/$metadata#admin/windows/updates/catalog/entries",
+  "value": [
+    {
+      "@odata.type": "#microsoft.graph.windowsUpdates.featureUpdateCatalogEntry",
+      "id": "f341705b-0b15-4ce3-aaf2-6a1681d78606",
+      "displayName": "Windows 11, version 24H2",
+      "releaseDateTime": "2026-01-13T18:00:00Z",
+      "deployableUntilDateTime": null,
+      "version": "Windows 11, version 24H2",
+      "buildNumber": "26100"
+    },
+    {
+      "@odata.type": "#microsoft.graph.windowsUpdates.qualityUpdateCatalogEntry",
+      "id": "BD9554DC-2737-4E3C-B794-FA2B8B3F4A30",
+      "displayName": "2026.01 B SecurityUpdate for Windows 10 and later",
+      "releaseDateTime": "2026-01-15T00:00:00Z",
+      "deployableUntilDateTime": null,
+      "isExpeditable": true,
+      "qualityUpdateClassification": "security",
+      "qualityUpdateCadence": "monthly",
+      "catalogName": "2026-01 Cumulative Update for Windows 10 and later",
+      "shortName": "2026.01 B",
+      "cveSeverityInformation": {"maxSeverityLevel": "critical", "maxBaseScore": 9.8, "exploitedCves": []}
+    },
+    {
+      "@odata.type": "#microsoft.graph.windowsUpdates.driverUpdateCatalogEntry",
+      "id": "5d6dede684ba5c4a731d62d9c9c2a99db12c5e6015e9f8ad00f3e9387588cd0b",
+      "displayName": "Microsoft - Display - 1.0.0.1",
+      "version": "1.0.0.1",
+      "manufacturer": "Microsoft",
+      "driverClass": "Display"
+    }
+  ]
+}
+"##;
+
+    fn with_file(json: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("catalog.json"), json).expect("catalog file");
+        dir
+    }
+
+    #[test]
+    fn a_catalog_file_as_the_service_returns_it_is_read_and_kept_among_the_inputs() {
+        let dir = with_file(CATALOG_FILE);
+        let text = by_id(
+            FEATURE_ID,
+            QUALITY_ID,
+            "[catalog]\nfile = \"catalog.json\"\n",
+        );
+        let sc = parse_in(dir.path(), &text).expect("loads");
+        // Entries no body names (the driver) are not warned of: an export holds them all.
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+        assert_eq!(sc.contents[0].release, 42 * 3600);
+        assert_eq!(sc.contents[1].release, 3 * 86_400);
+        let (copy, _) = sc.inputs_to_copy();
+        assert_eq!(copy, [("catalog.json", CATALOG_FILE.as_bytes())]);
+    }
+
+    #[test]
+    fn a_table_entry_is_laid_over_the_file_s_entry_of_the_same_id() {
+        let dir = with_file(CATALOG_FILE);
+        let more = format!(
+            "[catalog]\nfile = \"catalog.json\"\n\n[catalog.\"{}\"]\nreleaseDateTime = 2026-01-17\n",
+            QUALITY_ID
+        );
+        let sc = parse_in(dir.path(), &by_id(FEATURE_ID, QUALITY_ID, &more)).expect("loads");
+        assert_eq!(sc.contents[1].release, 5 * 86_400, "the table's release");
+        assert!(sc.contents[1].security, "the file's classification");
+        // …but not of another kind.
+        let more = format!(
+            "[catalog]\nfile = \"catalog.json\"\n\n[catalog.\"{}\"]\nversion = \"24H2\"\n",
+            QUALITY_ID
+        );
+        let e = match parse_in(dir.path(), &by_id(FEATURE_ID, QUALITY_ID, &more)) {
+            Err(Error::Input(e)) => e.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            e.contains("makes the entry a featureUpdateCatalogEntry, but the catalog file gives it as a qualityUpdateCatalogEntry (value[1].\"@odata.type\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_problem_in_a_catalog_file_is_located_in_it_and_bodies_naming_its_ids_are_told_nothing_more()
+     {
+        let broken = CATALOG_FILE
+            .replace("\"2026-01-13T18:00:00Z\"", "\"2026-13-13\"")
+            .replace("\"monthly\"", "\"weekly\"")
+            .replace(
+                "\"value\"",
+                "\"@odata.nextLink\": \"https://graph.microsoft.com/beta/next\",\n  \"value\"",
+            );
+        let dir = with_file(&broken);
+        let text = by_id(
+            FEATURE_ID,
+            QUALITY_ID,
+            "[catalog]\nfile = \"catalog.json\"\n",
+        );
+        let e = match parse_in(dir.path(), &text) {
+            Err(Error::Input(e)) => e,
+            other => panic!("{other:?}"),
+        };
+        assert!(e.file.ends_with("catalog.json"), "{e}");
+        let paths: Vec<(usize, &str)> = e
+            .problems
+            .iter()
+            .map(|p| (p.line, p.path.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                (9, "value[0].releaseDateTime"),
+                (22, "value[1].qualityUpdateCadence")
+            ],
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_catalog_file_with_a_next_link_is_warned_of_the_pages_it_lacks() {
+        let paged = CATALOG_FILE.replace(
+            "\"value\"",
+            "\"@odata.nextLink\": \"https://graph.microsoft.com/beta/next\",\n  \"value\"",
+        );
+        let dir = with_file(&paged);
+        let text = by_id(
+            FEATURE_ID,
+            QUALITY_ID,
+            "[catalog]\nfile = [\"catalog.json\"]\n",
+        );
+        let sc = parse_in(dir.path(), &text).expect("loads");
+        assert_eq!(sc.warnings.len(), 1, "{:?}", sc.warnings);
+        assert!(
+            sc.warnings[0].contains(
+                "catalog.json:3:3: @odata.nextLink: the service had more entries on further pages"
+            ),
+            "{:?}",
+            sc.warnings
+        );
+    }
+
+    #[test]
+    fn a_catalog_file_that_cannot_be_read_is_an_error_at_the_field_naming_it() {
+        let e = error(&by_id(
+            FEATURE_ID,
+            QUALITY_ID,
+            "[catalog]\nfile = \"missing.json\"\n",
+        ));
+        assert_eq!(
+            e.problems.len(),
+            1,
+            "only the file, not the ids it might hold: {e}"
+        );
+        assert_eq!(e.problems[0].path, "catalog.file");
+        assert!(
+            e.problems[0]
+                .message
+                .starts_with("cannot read catalog file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_catalog_file_is_validated_on_its_own_and_a_body_naming_a_feature_entry_by_id_too() {
+        let dir = with_file(CATALOG_FILE);
+        let (what, warnings) =
+            crate::scenario::deployment::validate_graph_file(&dir.path().join("catalog.json"))
+                .expect("valid");
+        assert_eq!(
+            what,
+            "catalog: 3 entries: 1 driver (not simulated), 1 feature, 1 quality"
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let body = dir.path().join("body.json");
+        std::fs::write(
+            &body,
+            format!(
+                r##"{{"content": {{"@odata.type": "#microsoft.graph.windowsUpdates.catalogContent", "catalogEntry": {{"@odata.type": "#microsoft.graph.windowsUpdates.featureUpdateCatalogEntry", "id": "{FEATURE_ID}"}}}}}}"##
+            ),
+        )
+        .expect("body");
+        let (what, warnings) =
+            crate::scenario::deployment::validate_graph_file(&body).expect("valid");
+        assert!(
+            what.starts_with(&format!(
+                "deployment body: feature update of catalog entry {FEATURE_ID}"
+            )),
+            "{what}"
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_catalog_that_is_no_table_says_how_to_write_one() {
+        let e = error(&by_id(
+            FEATURE_ID,
+            QUALITY_ID,
+            "[catalog]\n\"x\" = \"catalog.json\"\n",
+        ));
+        assert!(
+            e.to_string().contains("t.toml:18:7: catalog.x: must be a table of the entry's Graph properties ([catalog.x] with version = …, releaseDateTime = …), found string; a catalog file is named by [catalog] file = \"catalog.json\""),
+            "{e}"
+        );
+    }
+}
