@@ -18,7 +18,7 @@
 //! A body's entry takes the catalog's properties it does not give itself; one it gives too must
 //! agree (an error at the body, naming where the catalog says otherwise), as a body that says one
 //! thing while the service's catalog says another is most likely a copy of another entry. Ids
-//! compare as [`super::ids::id_key`] says: a GUID in any case or braces is one id.
+//! compare as `ids::id_key` says: a GUID in any case or braces is one id.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};

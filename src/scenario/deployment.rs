@@ -9,6 +9,8 @@
 //! looked up in `[graph_ids]` first (id → rollsim name), then used as names. Device names and
 //! GUIDs compare as [`super::ids`] says; a `[graph_ids]` target is checked at its entry, so a
 //! mistake in it is told there, once, and not as a problem of every body that names the id.
+//! A catalog entry that a body's content names by id is looked up in `[catalog]` (see
+//! [`super::catalog`]), which gives what the body leaves out.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};

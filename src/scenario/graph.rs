@@ -6,6 +6,8 @@
 //! or without the leading `#` and the `microsoft.graph.windowsUpdates.` namespace.
 //!
 //! Every unknown property or type is an error naming its path, with the closest valid name.
+//! A `catalogEntry` named by id takes what the scenario's `[catalog]` says of the entry
+//! (`catalog::resolve`) before it is checked.
 
 use serde_json::{Map, Value};
 

@@ -74,7 +74,8 @@ pub struct Scenario {
     pub expect: Vec<crate::batch::expect::Expectation>,
     /// Warnings found while loading (printed, not fatal).
     pub warnings: Vec<String>,
-    /// The files the scenario read besides itself (Graph JSON bodies, the fleet inventory): each
+    /// The files the scenario read besides itself (Graph JSON bodies, the fleet inventory,
+    /// catalog files of `[catalog]`): each
     /// path as written (relative to the scenario's folder) with the bytes read, so that an
     /// output folder can hold what produced it. A Graph body changed by `--set` is listed with
     /// the changed body; a file read in two versions (changed for one deployment, not for
