@@ -9,6 +9,8 @@
 //! looked up in `[graph_ids]` first (id → rollsim name), then used as names. Device names and
 //! GUIDs compare as [`super::ids`] says; a `[graph_ids]` target is checked at its entry, so a
 //! mistake in it is told there, once, and not as a problem of every body that names the id.
+//! A catalog entry that a body's content names by id is looked up in `[catalog]` (see
+//! [`super::catalog`]), which gives what the body leaves out.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +19,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::catalog::Catalog;
 use super::graph::{self, AUDIENCE_LISTS, AssetKind, ContentDraft};
 use super::ids;
 use super::locate::{JsonLocator, quoted_key};
@@ -174,7 +177,8 @@ impl<'a> Names<'a> {
         let (seg, n) = name.rsplit_once('-')?;
         let s = self.segments.iter().position(|x| x.name == seg)?;
         let n: u32 = n.parse().ok()?;
-        // Lazily: `n - 1` of a member numbered 0 would overflow (a panic in a debug build).
+        // `then`, not `then_some`: the index is worked out only for a number in range, as
+        // `n - 1` of a member numbered 0 overflows (a panic in a debug build).
         (n >= 1 && n <= self.segments[s].devices).then(|| Member::Device {
             segment: s as u16,
             index: n - 1,
@@ -507,7 +511,7 @@ fn with_json<T>(
 }
 
 /// Lists file `rel` with the `bytes` read among the scenario's inputs, once per version.
-fn keep_input(c: &mut Checker, rel: &str, bytes: &[u8]) {
+pub(super) fn keep_input(c: &mut Checker, rel: &str, bytes: &[u8]) {
     if !c.inputs.iter().any(|(p, b)| p == rel && b == bytes) {
         c.inputs.push((rel.to_string(), bytes.to_vec()));
     }
@@ -747,14 +751,14 @@ fn audience_json(
 
 /// What orders feature versions: (Windows major version, year, half, the text when it names
 /// no `YYHn` release).
-type VersionKey = (u8, u32, u32, String);
+pub(super) type VersionKey = (u8, u32, u32, String);
 
 /// The release a feature version names: `24H2`, `Windows 11, version 24H2` and `Windows 10,
 /// version 22H2` give (11, 24, 2), (11, 24, 2) and (10, 22, 2). Without "Windows 10" the
 /// version is taken as Windows 11's (the deployment service offers Windows 11 feature
 /// updates; `deployment-service.md` §1); text without a `YYHn` release sorts by itself, after
 /// its major version's releases.
-fn version_key(v: &str) -> VersionKey {
+pub(super) fn version_key(v: &str) -> VersionKey {
     let major = if v.contains("Windows 10") { 10 } else { 11 };
     let b = v.as_bytes();
     let release = (0..b.len().saturating_sub(3)).find_map(|i| {
@@ -787,7 +791,7 @@ pub(super) fn service_side(
     raw: &[RawDeployment],
     raw_groups: &BTreeMap<String, RawGroup>,
     raw_actions: &[RawAction],
-    graph_ids: &BTreeMap<String, String>,
+    (graph_ids, catalog): (&BTreeMap<String, String>, &Catalog),
     (segments, inventory): (&[SegmentSpec], &super::inventory::DeviceNames),
     start_unix: i64,
     base: &Path,
@@ -846,14 +850,14 @@ pub(super) fn service_side(
     for (i, (content, _, path)) in bodies.iter().enumerate() {
         let draft = match content {
             Some(v) if !path.is_empty() => {
-                graph::content(c, &format!("{path}.content"), v, start_unix)
+                graph::content(c, &format!("{path}.content"), v, start_unix, Some(catalog))
             }
             Some(v) => {
                 let mut fc = Checker {
                     json: true,
                     ..Checker::default()
                 };
-                let d = graph::content(&mut fc, "content", v, start_unix);
+                let d = graph::content(&mut fc, "content", v, start_unix, Some(catalog));
                 report_file_problems(
                     c,
                     (&format!("deployments[{i}].graph"), raw[i].graph.as_deref()),
@@ -862,7 +866,13 @@ pub(super) fn service_side(
                 );
                 d
             }
-            None => graph::content(&mut Checker::default(), "", &Value::Null, start_unix),
+            None => graph::content(
+                &mut Checker::default(),
+                "",
+                &Value::Null,
+                start_unix,
+                Some(catalog),
+            ),
         };
         drafts.push(draft);
     }
@@ -1632,11 +1642,19 @@ fn patch_description(c: &mut Checker, v: &Value) -> String {
 
 /// Checks a Graph request body on its own (`rollsim validate body.json`): a `POST .../deployments`
 /// body, a `PATCH .../deployments/{id}` body, or an `updateAudience`/`updateAudienceById` body
-/// (told apart by their properties). Ids
+/// (told apart by their properties), or a catalog file (`GET .../catalog/entries` response). Ids
 /// cannot be resolved without a scenario, so only the shape is checked. Returns a one-line
 /// description of what the body asks for, and the warnings the body gives (read-only properties
 /// of a response body, …), as a scenario that loads it would.
 pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::Error> {
+    // A catalog export (`[catalog] file = …`) is JSON too: checked as what a scenario reads.
+    let response = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .is_some_and(|v| super::catalog::is_catalog_response(&v));
+    if response {
+        return super::catalog::describe_file(path);
+    }
     let base = path.parent().unwrap_or(Path::new("."));
     let rel = path.file_name().map(Path::new).unwrap_or(path);
     let mut c = Checker::default();
@@ -1664,8 +1682,10 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
             let b = graph::deployment_body(jc, "", v);
             let (content, settings) = (b.content, b.settings);
             let d = content
-                .map(|cv| graph::content(jc, "content", cv, 0))
-                .unwrap_or_else(|| graph::content(&mut Checker::default(), "", &Value::Null, 0));
+                .map(|cv| graph::content(jc, "content", cv, 0, None))
+                .unwrap_or_else(|| {
+                    graph::content(&mut Checker::default(), "", &Value::Null, 0, None)
+                });
             let s = graph::settings(
                 jc,
                 "settings",
@@ -1675,10 +1695,14 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
                 d.expedited_type,
                 d.hotpatch_refusal(),
             );
-            let what = match d.category {
-                Category::Feature => format!("feature update {}", d.version),
-                Category::Quality if s.expedited => "expedited quality update".to_string(),
-                Category::Quality => "quality update".to_string(),
+            let what = match (d.category, &d.catalog_id) {
+                // Named by id alone: the scenario's [catalog] gives the version.
+                (Category::Feature, Some(id)) if d.version.is_empty() => {
+                    format!("feature update of catalog entry {id}")
+                }
+                (Category::Feature, _) => format!("feature update {}", d.version),
+                (Category::Quality, _) if s.expedited => "expedited quality update".to_string(),
+                (Category::Quality, _) => "quality update".to_string(),
             };
             let rollout = match s.rollout {
                 None => "offered at once",

@@ -6,17 +6,21 @@
 //! or without the leading `#` and the `microsoft.graph.windowsUpdates.` namespace.
 //!
 //! Every unknown property or type is an error naming its path, with the closest valid name.
+//! A `catalogEntry` named by id takes what the scenario's `[catalog]` says of the entry
+//! (`catalog::resolve`) before it is checked.
 
 use serde_json::{Map, Value};
 
+use super::catalog::{self, Catalog, Lookup};
+use super::locate::quoted_key;
 use super::{Checker, suggest};
 use crate::client::Category;
 use crate::service::{MonitoringRule, Requested, Rollout, RuleAction, Settings, Signal};
 use crate::time::{DAY, parse_duration_signed, parse_instant};
 
-const NS: &str = "microsoft.graph.windowsUpdates.";
+pub(super) const NS: &str = "microsoft.graph.windowsUpdates.";
 
-fn join(path: &str, key: &str) -> String {
+pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -107,7 +111,7 @@ pub(crate) fn replace_rollout_of_another_kind(current: &mut Value, patch: &Value
     }
 }
 
-fn type_str(v: &Value) -> &'static str {
+pub(super) fn type_str(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -118,7 +122,7 @@ fn type_str(v: &Value) -> &'static str {
     }
 }
 
-fn shown(v: &Value) -> String {
+pub(super) fn shown(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 60 {
         format!("{}…", &s[..57])
@@ -128,7 +132,7 @@ fn shown(v: &Value) -> String {
 }
 
 /// `v` as an object whose properties are all in `allowed` (`@odata.type` is always allowed).
-fn object<'v>(
+pub(super) fn object<'v>(
     c: &mut Checker,
     path: &str,
     v: &'v Value,
@@ -158,7 +162,7 @@ fn object<'v>(
 }
 
 /// The object's `@odata.type` without `#` and namespace, checked against `allowed`.
-fn odata_type(
+pub(super) fn odata_type(
     c: &mut Checker,
     path: &str,
     m: &Map<String, Value>,
@@ -204,11 +208,16 @@ fn typed<'v>(
     Some(m)
 }
 
-fn get<'v>(m: &'v Map<String, Value>, k: &str) -> Option<&'v Value> {
+pub(super) fn get<'v>(m: &'v Map<String, Value>, k: &str) -> Option<&'v Value> {
     m.get(k).filter(|v| !v.is_null())
 }
 
-fn string<'v>(c: &mut Checker, path: &str, m: &'v Map<String, Value>, k: &str) -> Option<&'v str> {
+pub(super) fn string<'v>(
+    c: &mut Checker,
+    path: &str,
+    m: &'v Map<String, Value>,
+    k: &str,
+) -> Option<&'v str> {
     let v = get(m, k)?;
     let s = v.as_str();
     if s.is_none() {
@@ -220,7 +229,12 @@ fn string<'v>(c: &mut Checker, path: &str, m: &'v Map<String, Value>, k: &str) -
     s
 }
 
-fn boolean(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) -> Option<bool> {
+pub(super) fn boolean(
+    c: &mut Checker,
+    path: &str,
+    m: &Map<String, Value>,
+    k: &str,
+) -> Option<bool> {
     let v = get(m, k)?;
     let b = v.as_bool();
     if b.is_none() {
@@ -290,7 +304,7 @@ fn duration(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) -> Opt
     }
 }
 
-fn is_placeholder(s: &str) -> bool {
+pub(super) fn is_placeholder(s: &str) -> bool {
     s.contains("YYYY") || s.starts_with("String (")
 }
 
@@ -348,6 +362,8 @@ pub(crate) struct ContentDraft {
     pub expeditable: Option<bool>,
     /// A quality catalog entry's `qualityUpdateCadence = outOfBand` (not a monthly update).
     pub out_of_band: bool,
+    /// The id of the catalog entry the content names, when it names one.
+    pub catalog_id: Option<String>,
 }
 
 impl ContentDraft {
@@ -371,7 +387,7 @@ pub(crate) const CONTENT_TYPES: [&str; 4] = [
     "catalogContent",
 ];
 
-const CLASSIFICATIONS: [&str; 3] = ["security", "nonSecurity", "all"];
+pub(super) const CLASSIFICATIONS: [&str; 3] = ["security", "nonSecurity", "all"];
 
 fn classification(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) -> bool {
     match string(c, path, m, k) {
@@ -392,8 +408,16 @@ fn classification(c: &mut Checker, path: &str, m: &Map<String, Value>, k: &str) 
     }
 }
 
-/// Checks a content object (`deployment.content`).
-pub(crate) fn content(c: &mut Checker, path: &str, v: &Value, start_unix: i64) -> ContentDraft {
+/// Checks a content object (`deployment.content`). A catalog entry it names by id takes what
+/// `catalog` (the scenario's `[catalog]`) says of it; None: no scenario to look in (a body checked
+/// on its own), so an id stands for an entry the scenario's catalog will give.
+pub(crate) fn content(
+    c: &mut Checker,
+    path: &str,
+    v: &Value,
+    start_unix: i64,
+    catalog: Option<&Catalog>,
+) -> ContentDraft {
     let mut d = ContentDraft {
         category: Category::Quality,
         release_unix: start_unix,
@@ -404,6 +428,7 @@ pub(crate) fn content(c: &mut Checker, path: &str, v: &Value, start_unix: i64) -
         deployable_until: None,
         expeditable: None,
         out_of_band: false,
+        catalog_id: None,
     };
     let Some(m) = v.as_object() else {
         c.fail(
@@ -491,13 +516,20 @@ pub(crate) fn content(c: &mut Checker, path: &str, v: &Value, start_unix: i64) -
                 c.fail(p, "is required: the catalog entry to deploy");
                 return d;
             };
-            catalog_entry(c, &p, e, start_unix, &mut d);
+            catalog_entry(c, &p, e, start_unix, &mut d, catalog);
         }
     }
     d
 }
 
-fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mut ContentDraft) {
+fn catalog_entry(
+    c: &mut Checker,
+    path: &str,
+    v: &Value,
+    start_unix: i64,
+    d: &mut ContentDraft,
+    catalog: Option<&Catalog>,
+) {
     const TYPES: [&str; 2] = ["featureUpdateCatalogEntry", "qualityUpdateCatalogEntry"];
     let Some(m) = object(
         c,
@@ -540,14 +572,36 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
         );
         None
     };
+    // What the service's catalog says of the entry the body names by id (module catalog):
+    // the rest of the checks read the body's properties laid over the catalog's.
+    let (lookup, merged) = catalog::resolve(c, path, m, ty.as_deref(), catalog);
+    let m = merged.as_ref().unwrap_or(m);
+    d.catalog_id = get(m, "id").and_then(Value::as_str).map(str::to_string);
     d.release_unix = instant(c, path, m, "releaseDateTime", start_unix).unwrap_or(start_unix);
-    if get(m, "releaseDateTime").is_none() && ty.as_deref() == Some("qualityUpdateCatalogEntry") {
-        // Told, not failed, as for a qualityUpdateReference: an entry named by its id alone
-        // (as the Graph examples do) leaves its release to the catalog.
-        c.warnings.push(format!(
-            "{}: no releaseDateTime: the update is taken as released at the scenario start (deferrals count from there); copy the catalog entry's releaseDateTime into the body",
-            join(path, "releaseDateTime")
-        ));
+    if get(m, "releaseDateTime").is_none() && ty.as_deref() == Some(catalog::QUALITY) {
+        // Told, not failed, as for a qualityUpdateReference: the update can be simulated, but
+        // its deferrals then count from the start, which is likely not what the catalog says.
+        let why = match &lookup {
+            Lookup::NoScenario | Lookup::Told => None,
+            Lookup::Found(e) if e.broken => None,
+            Lookup::NoId => Some(
+                "give it in the body, or name the entry by its id and give its releaseDateTime in the scenario's [catalog]".to_string(),
+            ),
+            Lookup::Missing { id, hint } => Some(format!(
+                "the scenario's catalog has no entry \"{id}\"{hint}; give its releaseDateTime in [catalog.{}] (or the body)",
+                quoted_key(id)
+            )),
+            Lookup::Found(e) => Some(format!(
+                "the catalog entry of this id ({}) gives none either; add releaseDateTime there",
+                e.place
+            )),
+        };
+        if let Some(why) = why {
+            c.warnings.push(format!(
+                "{}: no releaseDateTime: the update is taken as released at the scenario start (deferrals count from there); {why}",
+                join(path, "releaseDateTime")
+            ));
+        }
     }
     d.deployable_until = instant(c, path, m, "deployableUntilDateTime", start_unix).filter(|_| {
         !get(m, "deployableUntilDateTime")
@@ -571,14 +625,32 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
             format!("is a property of a {that}, but this entry is a {this}"),
         );
     }
-    if ty.as_deref() == Some("featureUpdateCatalogEntry") {
+    if ty.as_deref() == Some(catalog::FEATURE) {
         d.category = Category::Feature;
         match string(c, path, m, "version") {
             Some(s) if !s.is_empty() => d.version = s.to_string(),
-            _ => c.fail(
-                join(path, "version"),
-                "is required for a feature update entry (e.g. \"Windows 11, version 24H2\")",
-            ),
+            found => {
+                let why = match &lookup {
+                    // Given by the scenario's catalog when there is one.
+                    Lookup::NoScenario if found.is_none() => None,
+                    Lookup::Told => None,
+                    Lookup::Found(e) if e.broken => None,
+                    Lookup::NoScenario | Lookup::NoId => Some(
+                        "is required for a feature update entry (e.g. \"Windows 11, version 24H2\"): give it in the body, or name the entry by its id and give its version in the scenario's [catalog]".to_string(),
+                    ),
+                    Lookup::Missing { id, hint } => Some(format!(
+                        "is required for a feature update entry: the body names entry \"{id}\" by its id alone, and the scenario's catalog has no entry of that id{hint}; add one: [catalog.{}] with version = \"Windows 11, version 24H2\" and releaseDateTime (or [catalog] file = \"catalog.json\", the entries as GET .../catalog/entries returns them)",
+                        quoted_key(id)
+                    )),
+                    Lookup::Found(e) => Some(format!(
+                        "is required for a feature update entry: the catalog entry of this id ({}) gives no version; add version there (e.g. \"Windows 11, version 24H2\")",
+                        e.place
+                    )),
+                };
+                if let Some(why) = why {
+                    c.fail(join(path, "version"), why);
+                }
+            }
         }
     } else {
         d.security = classification(c, path, m, "qualityUpdateClassification");
@@ -602,9 +674,9 @@ fn catalog_entry(c: &mut Checker, path: &str, v: &Value, start_unix: i64, d: &mu
 }
 
 /// Properties only a `featureUpdateCatalogEntry` has.
-const FEATURE_ENTRY_KEYS: [&str; 2] = ["version", "buildNumber"];
+pub(super) const FEATURE_ENTRY_KEYS: [&str; 2] = ["version", "buildNumber"];
 /// Properties only a `qualityUpdateCatalogEntry` has.
-const QUALITY_ENTRY_KEYS: [&str; 5] = [
+pub(super) const QUALITY_ENTRY_KEYS: [&str; 5] = [
     "isExpeditable",
     "qualityUpdateClassification",
     "qualityUpdateCadence",
@@ -612,7 +684,7 @@ const QUALITY_ENTRY_KEYS: [&str; 5] = [
     "shortName",
 ];
 /// `qualityUpdateCadence` values.
-const CADENCES: [&str; 3] = ["monthly", "outOfBand", "unknownFutureValue"];
+pub(super) const CADENCES: [&str; 3] = ["monthly", "outOfBand", "unknownFutureValue"];
 
 const SETTINGS_KEYS: [&str; 6] = [
     "schedule",
@@ -1377,7 +1449,13 @@ mod tests {
             let b = deployment_body(c, "", &body);
             let (content_v, settings_v) = (b.content, b.settings);
             assert_eq!(b.requested, Requested::None);
-            let d = content(c, "content", content_v.unwrap(), 1000);
+            let d = content(
+                c,
+                "content",
+                content_v.unwrap(),
+                1000,
+                Some(&Catalog::default()),
+            );
             assert!(d.expedited_type && d.security && d.release_unix == 1000);
             let s = settings(
                 c,
@@ -1551,14 +1629,14 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            content(c, "content", &both, 0);
+            content(c, "content", &both, 0, Some(&Catalog::default()));
         });
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "content.releaseDate");
         let none: Value =
             serde_json::from_str(r##"{"@odata.type": "qualityUpdateReference"}"##).unwrap();
         let mut c = Checker::default();
-        let d = content(&mut c, "content", &none, 1000);
+        let d = content(&mut c, "content", &none, 1000, Some(&Catalog::default()));
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(d.release_unix, 1000);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
@@ -1572,7 +1650,7 @@ mod tests {
         )
         .unwrap();
         let p = problems(|c| {
-            content(c, "content", &v, 0);
+            content(c, "content", &v, 0, Some(&Catalog::default()));
         });
         let fields: Vec<&str> = p.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(
@@ -1591,7 +1669,7 @@ mod tests {
         )
         .unwrap();
         let mut c = Checker::default();
-        let d = content(&mut c, "content", &v, 0);
+        let d = content(&mut c, "content", &v, 0, Some(&Catalog::default()));
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(d.expeditable, Some(false));
     }
@@ -1941,6 +2019,7 @@ mod tests {
                 "c",
                 &serde_json::from_str(&j).unwrap(),
                 0,
+                Some(&Catalog::default()),
             )
         };
         for (draft, found) in [
@@ -2032,7 +2111,7 @@ mod tests {
     fn a_quality_catalog_entry_named_by_its_id_alone_is_warned_of_its_missing_release() {
         let v: Value = serde_json::from_str(r##"{"@odata.type": "#microsoft.graph.windowsUpdates.catalogContent", "catalogEntry": {"@odata.type": "#microsoft.graph.windowsUpdates.qualityUpdateCatalogEntry", "id": "bd9554dc-2737-4e3c-b794-fa2b8b3f4a30"}}"##).unwrap();
         let mut c = Checker::default();
-        let d = content(&mut c, "content", &v, 1000);
+        let d = content(&mut c, "content", &v, 1000, Some(&Catalog::default()));
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(d.release_unix, 1000, "the scenario start");
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);

@@ -10,6 +10,7 @@
 //! e.g. `content."@odata.type"`, `settings.userExperience.daysUntilForcedReboot`); rollsim's own
 //! settings are snake_case. The README documents every field.
 
+pub mod catalog;
 pub mod deployment;
 pub mod graph;
 pub mod ids;
@@ -73,7 +74,8 @@ pub struct Scenario {
     pub expect: Vec<crate::batch::expect::Expectation>,
     /// Warnings found while loading (printed, not fatal).
     pub warnings: Vec<String>,
-    /// The files the scenario read besides itself (Graph JSON bodies, the fleet inventory): each
+    /// The files the scenario read besides itself (Graph JSON bodies, the fleet inventory,
+    /// catalog files of `[catalog]`): each
     /// path as written (relative to the scenario's folder) with the bytes read, so that an
     /// output folder can hold what produced it. A Graph body changed by `--set` is listed with
     /// the changed body; a file read in two versions (changed for one deployment, not for
@@ -102,6 +104,9 @@ struct RawScenario {
     actions: Vec<deployment::RawAction>,
     #[serde(default)]
     graph_ids: BTreeMap<String, String>,
+    /// Read by hand ([`catalog::load`]): its keys are `file` and entry ids, whose tables say
+    /// more about a mistake than serde could.
+    catalog: Option<toml::Value>,
     #[serde(default)]
     issues: Vec<safety::RawIssue>,
     safety: Option<safety::RawSafety>,
@@ -264,6 +269,9 @@ pub(crate) struct Checker {
     /// problem of several fields (shares that do not add up) is told at one the option gave,
     /// and so names the option.
     pub(crate) set_fields: Vec<String>,
+    /// The scenario's file name and text, for a message that names a place in it from another
+    /// file (a Graph body that disagrees with the scenario's `[catalog]`).
+    pub(crate) source: Option<(String, String)>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -1341,6 +1349,7 @@ impl Scenario {
                 }],
             })
         })?;
+        c.source = Some((file.to_string(), text.to_string()));
         let mut sc = Scenario::from_raw(&raw, stem, base, &mut c);
         // A broken inventory comes first: problems in the scenario may stem from it.
         if c.inventory_failed && !c.file_errors.is_empty() {
@@ -1402,16 +1411,18 @@ impl Scenario {
         }
         let client = client(c, raw.client.as_ref());
         let start_unix = start.as_second();
+        let catalog = catalog::load(c, raw.catalog.as_ref(), base);
         let side = deployment::service_side(
             c,
             &raw.deployments,
             &raw.groups,
             &raw.actions,
-            &raw.graph_ids,
+            (&raw.graph_ids, &catalog),
             (&segments, &inventory),
             start_unix,
             base,
         );
+        catalog.warn_unused(c);
         let issues = safety::issues(
             c,
             &raw.issues,

@@ -57,7 +57,16 @@ pub struct BodySet {
 /// created (as dotted keys inside an existing table, `settings.schedule.x = 1`, or as a new table
 /// at the end of the document). Returns where the value went.
 pub fn set_path(doc: &mut DocumentMut, path: &str, value: &toml::Value) -> Result<Target, String> {
-    let parts: Vec<&str> = path.split('.').collect();
+    // A key may be quoted as TOML quotes it (`catalog."f341705b-…".version`): the quotes are
+    // not part of the key, and kept they would add a key no one looks up.
+    let parts: Vec<&str> = path
+        .split('.')
+        .map(|p| {
+            p.strip_prefix('"')
+                .and_then(|p| p.strip_suffix('"'))
+                .unwrap_or(p)
+        })
+        .collect();
     walk(Node::Table(doc.as_table_mut(), true), &parts, 0, "", value)
 }
 

@@ -4,6 +4,7 @@
 mod bad_corpus;
 mod bad_input;
 mod batch;
+mod catalog;
 mod charts;
 mod common;
 mod core_model;
