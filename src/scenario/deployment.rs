@@ -174,7 +174,8 @@ impl<'a> Names<'a> {
         let (seg, n) = name.rsplit_once('-')?;
         let s = self.segments.iter().position(|x| x.name == seg)?;
         let n: u32 = n.parse().ok()?;
-        (n >= 1 && n <= self.segments[s].devices).then_some(Member::Device {
+        // `then`, not `then_some`: the index of `<segment>-0` must not be computed (0 − 1).
+        (n >= 1 && n <= self.segments[s].devices).then(|| Member::Device {
             segment: s as u16,
             index: n - 1,
         })
