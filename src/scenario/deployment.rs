@@ -1630,6 +1630,31 @@ fn patch_description(c: &mut Checker, v: &Value) -> String {
     )
 }
 
+/// Whether a property of a JSON body read on its own marks it as an `updateAudience` body: one of
+/// its properties, or a near miss of one (`addMember`) that is no near miss of a deployment
+/// body's property. Without the near misses a misspelt audience body was checked as a
+/// deployment, and its typo reported as "content is required" instead of "did you mean".
+fn audience_like(key: &str) -> bool {
+    const DEPLOYMENT: [&str; 7] = [
+        "content",
+        "settings",
+        "state",
+        "id",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "@odata.type",
+    ];
+    let audience: Vec<&str> = AUDIENCE_LISTS
+        .iter()
+        .copied()
+        .chain(["memberEntityType"])
+        .collect();
+    audience.contains(&key)
+        || (!DEPLOYMENT.contains(&key)
+            && !suggest(key, &audience).is_empty()
+            && suggest(key, &DEPLOYMENT).is_empty())
+}
+
 /// Checks a Graph request body on its own (`rollsim validate body.json`): a `POST .../deployments`
 /// body, a `PATCH .../deployments/{id}` body, or an `updateAudience`/`updateAudienceById` body
 /// (told apart by their properties). Ids
@@ -1641,9 +1666,12 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
     let rel = path.file_name().map(Path::new).unwrap_or(path);
     let mut c = Checker::default();
     let described = with_json(&mut c, "", base, &rel.display().to_string(), |jc, v| {
-        let is_audience = v.as_object().is_some_and(|m| {
-            m.contains_key("memberEntityType") || AUDIENCE_LISTS.iter().any(|k| m.contains_key(*k))
-        });
+        let is_audience = v
+            .as_object()
+            .is_some_and(|m| m.keys().any(|k| audience_like(k)));
+        let by_id = v
+            .as_object()
+            .is_some_and(|m| m.contains_key("memberEntityType"));
         // A PATCH body writes state or settings only; a POST body has content (its absence
         // there is an error the POST check reports).
         let is_patch = v.as_object().is_some_and(|m| {
@@ -1657,7 +1685,12 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
                 .filter(|(_, l)| !l.is_empty())
                 .map(|(k, l)| format!("{k} {}", l.len()))
                 .collect();
-            format!("updateAudience body ({})", n.join(", "))
+            let kind = if by_id {
+                "updateAudienceById"
+            } else {
+                "updateAudience"
+            };
+            format!("{kind} body ({})", n.join(", "))
         } else if is_patch {
             patch_description(jc, v)
         } else {
@@ -1718,7 +1751,7 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
 
 #[cfg(test)]
 mod tests {
-    use super::{near, version_key};
+    use super::{audience_like, near, validate_graph_file, version_key};
     use crate::error::{Error, Problem};
     use crate::scenario::Scenario;
 
@@ -1731,6 +1764,46 @@ mod tests {
         assert_eq!(near(g, &g[1..]), Some(1), "a character left out");
         assert_eq!(near("pc-1", "pc-0001"), None);
         assert_eq!(near(g, "5d5f576c-deb8-fc4c-7b29-7d0b0e5e18ba"), None);
+    }
+
+    #[test]
+    fn a_body_with_a_near_miss_of_an_audience_list_is_read_as_an_updateaudience_body() {
+        assert!(audience_like("addMember") && audience_like("removeExclusion"));
+        assert!(audience_like("memberEntityType") && audience_like("addmembers"));
+        // A deployment's properties, and their near misses, stay a deployment's.
+        for key in [
+            "content",
+            "settings",
+            "contnt",
+            "setings",
+            "state",
+            "id",
+            "@odata.type",
+        ] {
+            assert!(!audience_like(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn validate_names_an_audience_body_by_id_updateaudiencebyid_and_tells_its_typo() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let by_id = dir.path().join("by-id.json");
+        std::fs::write(
+            &by_id,
+            r##"{"memberEntityType": "#microsoft.graph.windowsUpdates.azureADDevice", "addMembers": ["a", "b"]}"##,
+        )
+        .expect("write");
+        let (what, _) = validate_graph_file(&by_id).expect("valid");
+        assert_eq!(what, "updateAudienceById body (addMembers 2)");
+        let typo = dir.path().join("typo.json");
+        std::fs::write(
+            &typo,
+            r##"{"addMember": [{"@odata.type": "#microsoft.graph.windowsUpdates.azureADDevice", "id": "x"}]}"##,
+        )
+        .expect("write");
+        let err = validate_graph_file(&typo).expect_err("a typo").to_string();
+        assert!(err.contains("did you mean \"addMembers\""), "{err}");
+        assert!(!err.contains("content"), "{err}");
     }
 
     const FLEET: &str = r##"
