@@ -1038,7 +1038,11 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
         let is_sweep = std::fs::read_to_string(f)
             .ok()
             .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
-            .is_some_and(|t| t.contains_key("base"));
+            .is_some_and(|t| {
+                rollsim::scenario::SWEEP_KEYS
+                    .iter()
+                    .any(|k| t.contains_key(*k))
+            });
         if is_sweep {
             match batch::sweep::Sweep::load(f) {
                 Ok(s) => {

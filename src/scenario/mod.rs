@@ -1245,27 +1245,95 @@ pub enum InputKind {
     Sweep,
 }
 
-/// What to do with `text`, handed to a command that expects `expected`, when it is another of
-/// rollsim's inputs: a sweep (it has `base`), a scenario (it has `[simulation]`) or a Graph
-/// request body (JSON). None when it looks like what was expected, so an ordinary mistake in
-/// the file gets no hint.
-pub fn other_kind_of_file(text: &str, expected: InputKind) -> Option<&'static str> {
-    if text.trim_start().starts_with('{') {
-        return Some(
-            "this is JSON, a Graph request body: name it in a scenario's deployment with graph = \"file.json\", or check it with `rollsim validate`",
-        );
+/// Top-level keys only a sweep has: a file with one of them is a sweep (a top-level `seed` or
+/// `replications` is not counted, since a scenario may carry one by mistake).
+pub const SWEEP_KEYS: [&str; 3] = ["base", "grid", "variants"];
+
+/// Top-level tables only a scenario has.
+const SCENARIO_KEYS: [&str; 11] = [
+    "simulation",
+    "fleet",
+    "segments",
+    "deployments",
+    "groups",
+    "actions",
+    "issues",
+    "policies",
+    "client",
+    "safety",
+    "graph_ids",
+];
+
+/// The problem of `text` (the file `file`), handed to a command that expects `expected`, when it
+/// is another of rollsim's inputs: a sweep (it has `base`, `[grid]` or `[[variants]]`), a
+/// scenario (it has `[simulation]`, `[fleet]`, `[[segments]]`, … and no sweep key) or a Graph
+/// request body (JSON: named `.json`, or starting with `{`). It is told alone, before the file
+/// is parsed, since every parse error of the wrong kind of file ("unknown field", "invalid
+/// key-value pair") only hides what is wrong. None when it looks like what was expected, so an
+/// ordinary mistake in the file gets no hint.
+pub fn other_kind_of_file(text: &str, file: &str, expected: InputKind) -> Option<Problem> {
+    let loc = Locator::new(text);
+    let not = match expected {
+        InputKind::Scenario => "not a scenario",
+        InputKind::Sweep => "not a sweep",
+    };
+    let name = Path::new(file)
+        .file_name()
+        .map_or(file.to_string(), |n| n.to_string_lossy().into_owned());
+    let json = Path::new(file)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json || text.trim_start().starts_with('{') {
+        let (line, column) = loc.line_col(text.len() - text.trim_start().len());
+        return Some(Problem {
+            line,
+            column,
+            path: String::new(),
+            message: format!(
+                "this is JSON, a Graph request body, {not}: a scenario reads it with graph = \"{name}\" in a [[deployments]] entry (a POST .../deployments body) or an [[actions]] entry (do = \"patch\" for a PATCH body, do = \"update_audience\" for an updateAudience body); check it on its own with `rollsim validate {file}`"
+            ),
+        });
     }
     let table: toml::Table = toml::from_str(text).ok()?;
-    let (sweep, scenario) = (table.contains_key("base"), table.contains_key("simulation"));
-    match expected {
-        InputKind::Scenario if sweep && !scenario => {
-            Some("this is a sweep file (it has `base`): run it with `rollsim batch`")
-        }
-        InputKind::Sweep if scenario && !sweep => {
-            Some("this is a scenario file: run it with `rollsim run`")
-        }
-        _ => None,
-    }
+    // The key that tells the kind, first in the file.
+    let first = |keys: &[&'static str]| -> Option<((usize, usize), &'static str)> {
+        keys.iter()
+            .filter(|k| table.contains_key(**k))
+            .map(|k| (loc.position(k), *k))
+            .min()
+    };
+    // As the file writes it: `[simulation]`, `[[segments]]`, `base`.
+    let shown = |k: &str| match table.get(k) {
+        Some(toml::Value::Table(_)) => format!("[{k}]"),
+        Some(toml::Value::Array(a)) if a.iter().all(toml::Value::is_table) => format!("[[{k}]]"),
+        _ => format!("`{k}`"),
+    };
+    let (sweep, scenario) = (first(&SWEEP_KEYS), first(&SCENARIO_KEYS));
+    let (((line, column), _), message) = match (expected, sweep, scenario) {
+        (InputKind::Scenario, Some(at), None) => (
+            at,
+            format!(
+                "this is a sweep file (it has {}), {not}: run it with `rollsim batch`",
+                shown(at.1)
+            ),
+        ),
+        (InputKind::Sweep, None, Some(at)) => (
+            at,
+            format!(
+                "this is a scenario file (it has {}), {not}: run it with `rollsim run`, or name it as a sweep's `base`",
+                shown(at.1)
+            ),
+        ),
+        _ => return None,
+    };
+    // The message names the key that tells the kind; as a field path it would read as the
+    // field at fault.
+    Some(Problem {
+        line,
+        column,
+        path: String::new(),
+        message,
+    })
 }
 
 impl Scenario {
@@ -1318,6 +1386,12 @@ impl Scenario {
         base: &Path,
         mut c: Checker,
     ) -> Result<Scenario, Error> {
+        if let Some(p) = other_kind_of_file(text, file, InputKind::Scenario) {
+            return Err(Error::Input(InputError {
+                file: file.to_string(),
+                problems: vec![p],
+            }));
+        }
         let loc = Locator::new(text);
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -1327,10 +1401,6 @@ impl Scenario {
                 (0, 0)
             };
             let (message, path) = serde_message(e.message().trim(), &loc.path_at(&span));
-            let message = match other_kind_of_file(text, InputKind::Scenario) {
-                Some(hint) => format!("{message} ({hint})"),
-                None => message,
-            };
             Error::Input(InputError {
                 file: file.to_string(),
                 problems: vec![Problem {
