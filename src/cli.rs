@@ -692,9 +692,9 @@ fn batch(
             "devices": overrides.devices,
         });
         let tmp = out.join(".manifest.json.tmp");
-        let text = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-        std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
         let fin = out.join("manifest.json");
+        let text = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+        std::fs::write(&tmp, text).map_err(|e| write_err(&fin, e))?;
         std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))?;
         if resume && !quiet {
             println!("{}", reused_line(reused.into_inner(), mine, &runs));
@@ -772,9 +772,9 @@ fn prepare_records(dir: &Path, id: &str, resume: bool) -> Result<(), Error> {
     }
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let tmp = dir.join(format!(".{BATCH_FILE}.tmp"));
-    let text = serde_json::to_vec_pretty(&serde_json::json!({ "batch": id })).unwrap_or_default();
-    std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
     let fin = dir.join(BATCH_FILE);
+    let text = serde_json::to_vec_pretty(&serde_json::json!({ "batch": id })).unwrap_or_default();
+    std::fs::write(&tmp, text).map_err(|e| write_err(&fin, e))?;
     std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))
 }
 
