@@ -1445,6 +1445,21 @@ impl Scenario {
                 "simulation.horizon",
                 format!("must be at most 10 years, found \"{}\"", s.horizon),
             );
+        } else if horizon_read
+            && start.as_second() + horizon as i64 > jiff::Timestamp::MAX.as_second()
+        {
+            // Outputs write every instant as RFC 3339 with a four-digit year; past the last
+            // instant that can be written, the `time` column read `+518400s`. The start is
+            // told, since a horizon of at most 10 years is ordinary and a start in 9999 is not.
+            c.fail(
+                "simulation.start",
+                format!(
+                    "with the horizon (\"{}\") must end by {}, the last instant rollsim can write, found \"{}\"",
+                    s.horizon,
+                    jiff::Timestamp::MAX.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    s.start
+                ),
+            );
         }
         let sample_interval = c.positive(
             "simulation.sample_interval",
@@ -2146,6 +2161,23 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             MINIMAL.replace("\"P10D\"", "\"P1D\"")
         ));
         assert_eq!(p[0].path, "actions[0].at");
+    }
+
+    #[test]
+    fn a_run_that_would_end_past_the_year_9999_is_refused_at_its_start() {
+        let late = MINIMAL.replace("2026-01-13T18:00:00Z", "9999-12-25T00:00:00Z");
+        let p = problems(&late);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].path.as_str(), p[0].line), ("simulation.start", 3));
+        assert!(
+            p[0].message
+                .contains("(\"P10D\") must end by 9999-12-30T22:00:00Z")
+                && p[0].message.contains("found \"9999-12-25T00:00:00Z\""),
+            "{p:?}"
+        );
+        // Ending at the last instant that can be written is fine.
+        let last = MINIMAL.replace("2026-01-13T18:00:00Z", "9999-12-20T22:00:00Z");
+        assert!(parse(&last).is_ok());
     }
 
     #[test]
