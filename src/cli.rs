@@ -47,8 +47,8 @@ enum Command {
         /// Output folder [default: output/<scenario stem>/].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Seed (overrides [simulation] seed).
-        #[arg(long)]
+        /// Seed (overrides [simulation] seed): 0 to 9223372036854775807.
+        #[arg(long, value_parser = parse_seed)]
         seed: Option<u64>,
         /// Rescale the fleet to this many devices, keeping segment shares (counts in the plan,
         /// such as devicesPerOffer, stay as written).
@@ -266,6 +266,17 @@ pub fn run() -> Result<ExitCode, Error> {
 pub fn print_error(e: &Error) {
     for line in e.to_string().lines() {
         eprintln!("error: {line}");
+    }
+}
+
+/// `--seed`: a seed a scenario file can hold. TOML integers are 64-bit signed, so a larger
+/// seed could not be written as the output's `simulation.seed`, and the folder would not rerun
+/// as it ran.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let range = "must be a whole number from 0 to 9223372036854775807 (2^63 − 1, the largest TOML integer, so that the output's scenario.toml reruns with it)";
+    match s.trim().parse::<u64>() {
+        Ok(n) if i64::try_from(n).is_ok() => Ok(n),
+        _ => Err(format!("{range}, found \"{s}\"")),
     }
 }
 
@@ -1192,6 +1203,20 @@ mod tests {
             e.contains("SLURM_ARRAY_TASK_ID") && e.contains("(4)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_seed_is_one_a_toml_integer_can_hold() {
+        assert_eq!(parse_seed("0"), Ok(0));
+        assert_eq!(parse_seed("9223372036854775807"), Ok(i64::MAX as u64));
+        for bad in ["9223372036854775808", "18446744073709551615", "-1", "7.5"] {
+            let e = parse_seed(bad).expect_err(bad);
+            assert!(
+                e.contains("from 0 to 9223372036854775807")
+                    && e.contains(&format!("found \"{bad}\"")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

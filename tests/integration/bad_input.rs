@@ -466,3 +466,37 @@ fn every_problem_of_a_file_is_a_line_of_its_own_starting_with_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_seed_above_the_largest_toml_integer_is_refused_and_the_largest_reruns_from_the_folder() {
+    let case = Case::new(&scenario(10, "", ""));
+    let a = case
+        .run_command("big")
+        .args(["--seed", "9223372036854775808"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.starts_with("error: ") && err.contains("from 0 to 9223372036854775807"),
+        "{err}"
+    );
+    assert!(!case.out("big").exists(), "an output folder was created");
+    // The largest seed is written into the copy, which reruns with it.
+    let out = case.run("max", &["--seed", "9223372036854775807"]);
+    let copy = std::fs::read_to_string(out.join("scenario.toml")).expect("copy");
+    assert!(copy.contains("seed = 9223372036854775807"), "{copy}");
+    assert!(!copy.contains("note:"), "{copy}");
+    let rerun = case.out("rerun");
+    rollsim()
+        .arg("run")
+        .arg(out.join("scenario.toml"))
+        .args(["--quiet", "--out"])
+        .arg(&rerun)
+        .assert()
+        .success();
+    // The same run: the same seed and the same time series (the name is the file's stem).
+    let read = |d: &std::path::Path| std::fs::read(d.join("timeseries.csv")).expect("series");
+    assert_eq!(read(&out), read(&rerun));
+    let seed = |d: &std::path::Path| summary(d)["seed"].as_u64();
+    assert_eq!(seed(&rerun), Some(i64::MAX as u64));
+}
