@@ -917,8 +917,30 @@ fn attributes(
                     if let Some(w) = weights.iter().find(|w| !(**w >= 0.0 && w.is_finite())) {
                         c.fail(format!("{p}.weights"), format!("weights must be ≥ 0, found {w}"));
                     }
-                    if weights.iter().sum::<f64>() <= 0.0 {
+                    let sum = weights.iter().sum::<f64>();
+                    let valid = values.len() == weights.len()
+                        && weights.iter().all(|w| *w >= 0.0 && w.is_finite());
+                    if sum <= 0.0 {
                         c.fail(format!("{p}.weights"), "weights must not all be zero");
+                    } else if valid && (sum - 1.0).abs() > 1e-6 {
+                        // Weights are shares of the segment's devices, checked as segment
+                        // shares are: a sum of 1.1 was silently scaled down, so no value got
+                        // the share written.
+                        let terms: Vec<String> = values
+                            .iter()
+                            .zip(weights)
+                            .take(8)
+                            .map(|(v, w)| format!("{v} {w}"))
+                            .chain((values.len() > 8).then(|| "…".to_string()))
+                            .collect();
+                        c.fail(
+                            format!("{p}.weights"),
+                            format!(
+                                "weights must add up to 1, found a sum of {} ({})",
+                                (sum * 1e9).round() / 1e9,
+                                terms.join(" + ")
+                            ),
+                        );
                     }
                     AttrChoice::Weighted(values.iter().cloned().zip(weights.iter().map(|w| w.max(0.0))).collect())
                 }
@@ -2161,6 +2183,31 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             MINIMAL.replace("\"P10D\"", "\"P1D\"")
         ));
         assert_eq!(p[0].path, "actions[0].at");
+    }
+
+    #[test]
+    fn attribute_weights_that_do_not_add_up_to_1_are_refused_with_the_sum_as_shares_are() {
+        let with = |weights: &str| {
+            MINIMAL.replace(
+                "devices = 10",
+                &format!(
+                    "devices = 10\nattributes = {{ driver = {{ values = [\"a\", \"b\"], weights = {weights} }} }}"
+                ),
+            )
+        };
+        let p = problems(&with("[0.7, 0.4]"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "segments[0].attributes.driver.weights");
+        assert_eq!(
+            p[0].message,
+            "weights must add up to 1, found a sum of 1.1 (a 0.7 + b 0.4)"
+        );
+        // Within rounding, and a weight of 0, are fine; all zero is its own problem, told once.
+        assert!(parse(&with("[0.1, 0.9000000001]")).is_ok());
+        assert!(parse(&with("[1, 0]")).is_ok());
+        let p = problems(&with("[0, 0]"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("must not all be zero"), "{p:?}");
     }
 
     #[test]
