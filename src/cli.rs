@@ -310,6 +310,18 @@ fn run_scenario(
     let seed_given = seed;
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
+    if !quiet {
+        // Known only now that the fleet is drawn; replication 0's, told once for the run.
+        let shown = path.display().to_string();
+        let text = String::from_utf8_lossy(&text);
+        let empty = rollsim::scenario::deployment::empty_audience_warnings(
+            &sc,
+            &result.start_audiences,
+            seed,
+            (&shown, &text),
+        );
+        empty.iter().for_each(|w| eprintln!("warning: {w}"));
+    }
     let t = std::time::Instant::now();
     let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result)?;
     // The scenario as run (given, or with --set, --seed and --devices applied), so report.html

@@ -1147,6 +1147,47 @@ fn reach(
     out
 }
 
+/// Whether an action grows the audience of deployment `di` (adds members or removes exclusions).
+fn audience_grows(actions: &[Action], di: usize) -> bool {
+    actions.iter().any(|a| {
+        usize::from(a.deployment) == di
+            && matches!(&a.kind, ActionKind::UpdateAudience { add_members, remove_exclusions, .. }
+                if !add_members.is_empty() || !remove_exclusions.is_empty())
+    })
+}
+
+/// Why `audience` holds no device at the start whatever the draw, or None when a draw (or the
+/// fleet's size) may give it devices.
+fn empty_whatever_the_draw(
+    audience: &Audience,
+    fleet: (&[GroupDef], &[SegmentSpec]),
+) -> Option<&'static str> {
+    let segments = fleet.1;
+    // An entry that is also an exclusion holds nothing, whatever its draw (one group is
+    // drawn once).
+    let (a, x) = (&audience.members, &audience.exclusions);
+    let kept: Vec<Member> = a.iter().filter(|m| !x.contains(m)).cloned().collect();
+    let may = reach(&kept, fleet, false);
+    let excluded = reach(x, fleet, true);
+    let empty = segments
+        .iter()
+        .enumerate()
+        .all(|(s, spec)| may[s].within(&excluded[s], spec.devices));
+    if !empty {
+        return None;
+    }
+    let all = reach(a, fleet, false);
+    let held = segments
+        .iter()
+        .enumerate()
+        .any(|(s, spec)| !all[s].within(&Cover::None, spec.devices));
+    Some(match (a.is_empty(), held) {
+        (true, _) => "it lists no members",
+        (false, false) => "its members hold no device",
+        (false, true) => "every device its members hold is also excluded (exclusions win)",
+    })
+}
+
 /// Warns of a deployment whose audience holds no device at the start, whatever the draw, and
 /// gains none from actions (none adds members or removes exclusions): it offers nothing, which a
 /// run tells only as "0/0 compliant".
@@ -1162,36 +1203,11 @@ fn warn_empty_audiences(
         return;
     }
     for (di, d) in deployments.iter().enumerate() {
-        let grows = actions.iter().any(|a| {
-            usize::from(a.deployment) == di
-                && matches!(&a.kind, ActionKind::UpdateAudience { add_members, remove_exclusions, .. }
-                    if !add_members.is_empty() || !remove_exclusions.is_empty())
-        });
-        if grows {
+        if audience_grows(actions, di) {
             continue;
         }
-        // An entry that is also an exclusion holds nothing, whatever its draw (one group is
-        // drawn once).
-        let (a, x) = (&d.audience.members, &d.audience.exclusions);
-        let kept: Vec<Member> = a.iter().filter(|m| !x.contains(m)).cloned().collect();
-        let may = reach(&kept, fleet, false);
-        let excluded = reach(x, fleet, true);
-        let empty = segments
-            .iter()
-            .enumerate()
-            .all(|(s, spec)| may[s].within(&excluded[s], spec.devices));
-        if !empty {
+        let Some(why) = empty_whatever_the_draw(&d.audience, fleet) else {
             continue;
-        }
-        let all = reach(a, fleet, false);
-        let held = segments
-            .iter()
-            .enumerate()
-            .any(|(s, spec)| !all[s].within(&Cover::None, spec.devices));
-        let why = match (d.audience.members.is_empty(), held) {
-            (true, _) => "it lists no members",
-            (false, false) => "its members hold no device",
-            (false, true) => "every device its members hold is also excluded (exclusions win)",
         };
         let path = match raw.get(di).is_some_and(|r| r.audience.is_some()) {
             true => format!("deployments[{di}].audience"),
@@ -1201,6 +1217,66 @@ fn warn_empty_audiences(
             "{path}: holds no device: {why}, and no action adds members, so the deployment offers nothing"
         ));
     }
+}
+
+/// The warnings, once the fleet is generated, of the deployments whose audience holds no device
+/// as the run starts (`start`, from replication 0 of `seed`) and that no action adds members to,
+/// when loading could not tell it: a group's random share or an attribute filter on drawn
+/// attributes emptied it (`pilot = { share = 0.01 }` of 10 devices draws none). Those loading
+/// warned of are not told again. Located in `text`, the scenario as run, as `file`'s warnings
+/// are; each names the groups of the audience and what they hold in this fleet.
+pub fn empty_audience_warnings(
+    sc: &crate::scenario::Scenario,
+    start: &crate::service::StartAudiences,
+    seed: u64,
+    (file, text): (&str, &str),
+) -> Vec<String> {
+    let fleet = (sc.groups.as_slice(), sc.segments.as_slice());
+    if sc.segments.iter().all(|s| s.devices == 0) {
+        return Vec::new();
+    }
+    let loc = super::locate::Locator::new(text);
+    let mut out: Vec<String> = Vec::new();
+    for (di, d) in sc.deployments.iter().enumerate() {
+        let empty = start.empty.get(di).copied().unwrap_or(false);
+        if !empty
+            || audience_grows(&sc.actions, di)
+            || empty_whatever_the_draw(&d.audience, fleet).is_some()
+        {
+            continue;
+        }
+        let group = |m: &Member, role: &str| match *m {
+            Member::Group(g) => sc.groups.get(usize::from(g)).map(|def| {
+                let n = start.group_sizes.get(usize::from(g)).copied().unwrap_or(0);
+                let s = if n == 1 { "" } else { "s" };
+                format!("{role}group \"{}\" holds {n} device{s}", def.name)
+            }),
+            _ => None,
+        };
+        let groups: Vec<String> = (d.audience.members.iter().filter_map(|m| group(m, "")))
+            .chain(
+                d.audience
+                    .exclusions
+                    .iter()
+                    .filter_map(|m| group(m, "excluded ")),
+            )
+            .collect();
+        let groups = match groups.is_empty() {
+            true => String::new(),
+            false => format!(": {}", groups.join(", ")),
+        };
+        let path = format!("deployments[{di}].audience");
+        let path = if loc.has(&path) {
+            path
+        } else {
+            format!("deployments[{di}]")
+        };
+        out.push(format!(
+            "{path}: holds no device in this fleet (seed {seed}, replication 0){groups}; no action adds members, so the deployment offers nothing (groups' random shares and the attributes drawn decide it: another seed or fleet size may differ)"
+        ));
+    }
+    super::locate_warnings(&mut out, file, false, |p| loc.position(p));
+    out
 }
 
 /// Warns of two groups in one audience that each draw a random share of devices both could
