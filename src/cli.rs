@@ -153,8 +153,8 @@ enum Command {
         title: Option<String>,
     },
     /// Check scenario or sweep files (.toml), Graph request bodies (.json: a deployment's POST
-    /// or PATCH body, or an updateAudience body) or fleet inventories (.csv) without running them; exit code 2 names
-    /// every problem found.
+    /// or PATCH body, or an updateAudience or updateAudienceById body) or fleet inventories (.csv)
+    /// without running them; exit code 2 names every problem found.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate {
         /// Files to check.
