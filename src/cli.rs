@@ -47,8 +47,8 @@ enum Command {
         /// Output folder [default: output/<scenario stem>/].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Seed (overrides [simulation] seed).
-        #[arg(long)]
+        /// Seed (overrides [simulation] seed): 0 to 9223372036854775807.
+        #[arg(long, value_parser = parse_seed)]
         seed: Option<u64>,
         /// Rescale the fleet to this many devices, keeping segment shares (counts in the plan,
         /// such as devicesPerOffer, stay as written).
@@ -153,8 +153,8 @@ enum Command {
         title: Option<String>,
     },
     /// Check scenario or sweep files (.toml), Graph request bodies (.json: a deployment's POST
-    /// or PATCH body, or an updateAudience body) or fleet inventories (.csv) without running them; exit code 2 names
-    /// every problem found.
+    /// or PATCH body, or an updateAudience or updateAudienceById body) or fleet inventories (.csv)
+    /// without running them; exit code 2 names every problem found.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate {
         /// Files to check.
@@ -269,6 +269,17 @@ pub fn print_error(e: &Error) {
     }
 }
 
+/// `--seed`: a seed a scenario file can hold. TOML integers are 64-bit signed, so a larger
+/// seed could not be written as the output's `simulation.seed`, and the folder would not rerun
+/// as it ran.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let range = "must be a whole number from 0 to 9223372036854775807 (2^63 − 1, the largest TOML integer, so that the output's scenario.toml reruns with it)";
+    match s.trim().parse::<u64>() {
+        Ok(n) if i64::try_from(n).is_ok() => Ok(n),
+        _ => Err(format!("{range}, found \"{s}\"")),
+    }
+}
+
 fn default_out(scenario: &Path) -> PathBuf {
     let stem = scenario
         .file_stem()
@@ -299,6 +310,18 @@ fn run_scenario(
     let seed_given = seed;
     let seed = seed.unwrap_or(sc.seed);
     let result = sim::run(&sc, seed, 0);
+    if !quiet {
+        // Known only now that the fleet is drawn; replication 0's, told once for the run.
+        let shown = path.display().to_string();
+        let text = String::from_utf8_lossy(&text);
+        let empty = rollsim::scenario::deployment::empty_audience_warnings(
+            &sc,
+            &result.start_audiences,
+            seed,
+            (&shown, &text),
+        );
+        empty.iter().for_each(|w| eprintln!("warning: {w}"));
+    }
     let t = std::time::Instant::now();
     let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result)?;
     // The scenario as run (given, or with --set, --seed and --devices applied), so report.html
@@ -692,9 +715,9 @@ fn batch(
             "devices": overrides.devices,
         });
         let tmp = out.join(".manifest.json.tmp");
-        let text = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-        std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
         let fin = out.join("manifest.json");
+        let text = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+        std::fs::write(&tmp, text).map_err(|e| write_err(&fin, e))?;
         std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))?;
         if resume && !quiet {
             println!("{}", reused_line(reused.into_inner(), mine, &runs));
@@ -772,9 +795,9 @@ fn prepare_records(dir: &Path, id: &str, resume: bool) -> Result<(), Error> {
     }
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let tmp = dir.join(format!(".{BATCH_FILE}.tmp"));
-    let text = serde_json::to_vec_pretty(&serde_json::json!({ "batch": id })).unwrap_or_default();
-    std::fs::write(&tmp, text).map_err(|e| write_err(&tmp, e))?;
     let fin = dir.join(BATCH_FILE);
+    let text = serde_json::to_vec_pretty(&serde_json::json!({ "batch": id })).unwrap_or_default();
+    std::fs::write(&tmp, text).map_err(|e| write_err(&fin, e))?;
     std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))
 }
 
@@ -1038,7 +1061,11 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Error> {
         let is_sweep = std::fs::read_to_string(f)
             .ok()
             .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
-            .is_some_and(|t| t.contains_key("base"));
+            .is_some_and(|t| {
+                rollsim::scenario::SWEEP_KEYS
+                    .iter()
+                    .any(|k| t.contains_key(*k))
+            });
         if is_sweep {
             match batch::sweep::Sweep::load(f) {
                 Ok(s) => {
@@ -1188,6 +1215,20 @@ mod tests {
             e.contains("SLURM_ARRAY_TASK_ID") && e.contains("(4)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_seed_is_one_a_toml_integer_can_hold() {
+        assert_eq!(parse_seed("0"), Ok(0));
+        assert_eq!(parse_seed("9223372036854775807"), Ok(i64::MAX as u64));
+        for bad in ["9223372036854775808", "18446744073709551615", "-1", "7.5"] {
+            let e = parse_seed(bad).expect_err(bad);
+            assert!(
+                e.contains("from 0 to 9223372036854775807")
+                    && e.contains(&format!("found \"{bad}\"")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

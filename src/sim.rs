@@ -82,6 +82,8 @@ pub struct RunResult {
     pub ineligible: Vec<u64>,
     /// Counts and timings.
     pub stats: RunStats,
+    /// The audiences as the run started, before any action.
+    pub start_audiences: crate::service::StartAudiences,
 }
 
 /// Memory a run of `sc` needs, in bytes: about 120 bytes per device for two deployments (the
@@ -146,6 +148,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
     let generate_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let mut world = World::new(sc, &fleet, key);
+    let start_audiences = world.service.start_audiences();
     world.run();
     // The compliance thresholds of the run's last instant are judged on its final counts.
     world.rec.finish();
@@ -171,6 +174,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         recorder: world.rec,
         state_changes: world.changes,
         stats,
+        start_audiences,
     }
 }
 

@@ -151,7 +151,7 @@ pub fn save(dir: &Path, rec: &RunRecord) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
     let final_path = path(dir, rec.index);
     let tmp = dir.join(format!(".run-{:08}.tmp", rec.index));
-    std::fs::write(&tmp, rec.encode()).map_err(|e| err(&tmp, e))?;
+    std::fs::write(&tmp, rec.encode()).map_err(|e| err(&final_path, e))?;
     std::fs::rename(&tmp, &final_path).map_err(|e| err(&final_path, e))
 }
 

@@ -27,7 +27,7 @@ use toml::Spanned;
 use super::expect::{self, Expectation, RawExpect};
 use crate::error::{Error, InputError, Problem};
 use crate::scenario::overrides::{BodySet, Target, set_path};
-use crate::scenario::{Checker, Scenario, located};
+use crate::scenario::{Checker, InputKind, Scenario, located};
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -330,17 +330,19 @@ impl Sweep {
             source,
         })?;
         let shown = file.display().to_string();
+        // A scenario or a Graph body given to `batch`: what it is, alone.
+        let wrong = crate::scenario::other_kind_of_file(&text, &shown, InputKind::Sweep);
+        if let Some(p) = wrong {
+            return Err(Error::Input(InputError {
+                file: shown,
+                problems: vec![p],
+            }));
+        }
         let loc = crate::scenario::locate::Locator::new(&text);
         let raw: RawSweep = toml::from_str(&text).map_err(|e| {
             let (line, column) = e.span().map_or((0, 0), |s| loc.line_col(s.start));
             let at = e.span().map(|s| loc.path_at(&s)).unwrap_or_default();
             let (message, path) = crate::scenario::serde_message(e.message().trim(), &at);
-            let message =
-                match crate::scenario::other_kind_of_file(&text, crate::scenario::InputKind::Sweep)
-                {
-                    Some(hint) => format!("{message} ({hint})"),
-                    None => message,
-                };
             Error::Input(InputError {
                 file: shown.clone(),
                 problems: vec![Problem {

@@ -5,12 +5,14 @@
 //! expr  := and ("or" and)*
 //! and   := unary ("and" unary)*
 //! unary := "not" unary | "(" expr ")" | cmp
-//! cmp   := NAME ("=" | "==" | "!=") STRING
+//! cmp   := NAME ("=" | "!=") STRING
 //!        | NAME ["not"] "in" "[" STRING ("," STRING)* "]"
 //! ```
 //!
 //! `NAME` is an attribute name from the segments, or `segment` for the segment's name. A device
-//! without the attribute never equals a value (and so is `!=` every value).
+//! without the attribute never equals a value (and so is `!=` every value). `==` is refused
+//! with a hint to write `=`: the README documents one syntax, and a second spelling accepted
+//! silently would let filters drift from it.
 
 use std::collections::HashMap;
 
@@ -67,9 +69,15 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, String> {
                 ));
                 i += 1;
             }
+            '=' if b.get(i + 1) == Some(&b'=') => {
+                return Err(format!(
+                    "'==' at character {}: write '=' (a filter compares with one '=', as in model = \"L9\")",
+                    i + 1
+                ));
+            }
             '=' => {
                 out.push((i, Tok::Eq));
-                i += if b.get(i + 1) == Some(&b'=') { 2 } else { 1 };
+                i += 1;
             }
             '!' if b.get(i + 1) == Some(&b'=') => {
                 out.push((i, Tok::Ne));
@@ -378,6 +386,17 @@ mod tests {
                 ))
             )
         );
+    }
+
+    #[test]
+    fn a_double_equals_sign_is_refused_with_where_it_is_and_a_hint_to_write_one() {
+        let e = Filter::parse(r#"model = "L7" and driver == "gfx-31.0""#).unwrap_err();
+        assert_eq!(
+            e,
+            "'==' at character 25: write '=' (a filter compares with one '=', as in model = \"L9\")"
+        );
+        // Inside a value it is text, not an operator.
+        assert!(Filter::parse(r#"model = "a==b""#).is_ok());
     }
 
     #[test]

@@ -871,8 +871,15 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
             }
         }
     }
+    // Errors name the folder the user asked for and its files, never the temporary folder: its
+    // name (`.out.tmp-7483`) means nothing to them.
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    fs::create_dir_all(&tmp).map_err(|e| write_err(&tmp, e))?;
+    fs::create_dir_all(&tmp).map_err(|e| {
+        write_err(
+            dir,
+            format!("cannot create a folder in {}: {e}", parent.display()),
+        )
+    })?;
     for (f, bytes) in files {
         let p = tmp.join(f);
         // A scenario's inputs keep their relative paths (`graph/body.json`).
@@ -880,11 +887,11 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
             && let Err(e) = fs::create_dir_all(d)
         {
             let _ = fs::remove_dir_all(&tmp);
-            return Err(write_err(d, e));
+            return Err(write_err(&dir.join(d.strip_prefix(&tmp).unwrap_or(d)), e));
         }
         if let Err(e) = fs::write(&p, bytes) {
             let _ = fs::remove_dir_all(&tmp);
-            return Err(write_err(&p, e));
+            return Err(write_err(&dir.join(f), e));
         }
     }
     // Swap: move the old folder aside, move the new one in, then delete the old one.
@@ -1015,6 +1022,35 @@ mod tests {
     fn formula_like_text_is_defused_in_csv() {
         assert_eq!(csv_text("=cmd()"), "'=cmd()");
         assert_eq!(csv_text("pilot"), "pilot");
+    }
+
+    #[test]
+    fn a_failed_atomic_write_names_the_folder_asked_for_and_its_file_not_the_temporary_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        // `a` is a file, so the folder `a/` cannot be made in the temporary folder.
+        let files = [("a", b"1".to_vec()), ("a/b.txt", b"2".to_vec())];
+        let err = write_dir_atomic(&out, &files).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("cannot write {}: ", out.join("a").display())),
+            "{err}"
+        );
+        assert!(!err.contains(".tmp-"), "{err}");
+        assert!(!out.exists(), "nothing half-written");
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 0, "the temporary folder is removed");
+        // A folder no folder can be made in (Linux: /proc, even for root).
+        if cfg!(target_os = "linux") {
+            let out = Path::new("/proc/rollsim-forbidden");
+            let err = write_dir_atomic(out, &files[..1]).unwrap_err().to_string();
+            assert!(
+                err.starts_with(
+                    "cannot write /proc/rollsim-forbidden: cannot create a folder in /proc: "
+                ),
+                "{err}"
+            );
+            assert!(!err.contains(".tmp-"), "{err}");
+        }
     }
 
     #[test]

@@ -1157,6 +1157,47 @@ fn reach(
     out
 }
 
+/// Whether an action grows the audience of deployment `di` (adds members or removes exclusions).
+fn audience_grows(actions: &[Action], di: usize) -> bool {
+    actions.iter().any(|a| {
+        usize::from(a.deployment) == di
+            && matches!(&a.kind, ActionKind::UpdateAudience { add_members, remove_exclusions, .. }
+                if !add_members.is_empty() || !remove_exclusions.is_empty())
+    })
+}
+
+/// Why `audience` holds no device at the start whatever the draw, or None when a draw (or the
+/// fleet's size) may give it devices.
+fn empty_whatever_the_draw(
+    audience: &Audience,
+    fleet: (&[GroupDef], &[SegmentSpec]),
+) -> Option<&'static str> {
+    let segments = fleet.1;
+    // An entry that is also an exclusion holds nothing, whatever its draw (one group is
+    // drawn once).
+    let (a, x) = (&audience.members, &audience.exclusions);
+    let kept: Vec<Member> = a.iter().filter(|m| !x.contains(m)).cloned().collect();
+    let may = reach(&kept, fleet, false);
+    let excluded = reach(x, fleet, true);
+    let empty = segments
+        .iter()
+        .enumerate()
+        .all(|(s, spec)| may[s].within(&excluded[s], spec.devices));
+    if !empty {
+        return None;
+    }
+    let all = reach(a, fleet, false);
+    let held = segments
+        .iter()
+        .enumerate()
+        .any(|(s, spec)| !all[s].within(&Cover::None, spec.devices));
+    Some(match (a.is_empty(), held) {
+        (true, _) => "it lists no members",
+        (false, false) => "its members hold no device",
+        (false, true) => "every device its members hold is also excluded (exclusions win)",
+    })
+}
+
 /// Warns of a deployment whose audience holds no device at the start, whatever the draw, and
 /// gains none from actions (none adds members or removes exclusions): it offers nothing, which a
 /// run tells only as "0/0 compliant".
@@ -1172,36 +1213,11 @@ fn warn_empty_audiences(
         return;
     }
     for (di, d) in deployments.iter().enumerate() {
-        let grows = actions.iter().any(|a| {
-            usize::from(a.deployment) == di
-                && matches!(&a.kind, ActionKind::UpdateAudience { add_members, remove_exclusions, .. }
-                    if !add_members.is_empty() || !remove_exclusions.is_empty())
-        });
-        if grows {
+        if audience_grows(actions, di) {
             continue;
         }
-        // An entry that is also an exclusion holds nothing, whatever its draw (one group is
-        // drawn once).
-        let (a, x) = (&d.audience.members, &d.audience.exclusions);
-        let kept: Vec<Member> = a.iter().filter(|m| !x.contains(m)).cloned().collect();
-        let may = reach(&kept, fleet, false);
-        let excluded = reach(x, fleet, true);
-        let empty = segments
-            .iter()
-            .enumerate()
-            .all(|(s, spec)| may[s].within(&excluded[s], spec.devices));
-        if !empty {
+        let Some(why) = empty_whatever_the_draw(&d.audience, fleet) else {
             continue;
-        }
-        let all = reach(a, fleet, false);
-        let held = segments
-            .iter()
-            .enumerate()
-            .any(|(s, spec)| !all[s].within(&Cover::None, spec.devices));
-        let why = match (d.audience.members.is_empty(), held) {
-            (true, _) => "it lists no members",
-            (false, false) => "its members hold no device",
-            (false, true) => "every device its members hold is also excluded (exclusions win)",
         };
         let path = match raw.get(di).is_some_and(|r| r.audience.is_some()) {
             true => format!("deployments[{di}].audience"),
@@ -1211,6 +1227,66 @@ fn warn_empty_audiences(
             "{path}: holds no device: {why}, and no action adds members, so the deployment offers nothing"
         ));
     }
+}
+
+/// The warnings, once the fleet is generated, of the deployments whose audience holds no device
+/// as the run starts (`start`, from replication 0 of `seed`) and that no action adds members to,
+/// when loading could not tell it: a group's random share or an attribute filter on drawn
+/// attributes emptied it (`pilot = { share = 0.01 }` of 10 devices draws none). Those loading
+/// warned of are not told again. Located in `text`, the scenario as run, as `file`'s warnings
+/// are; each names the groups of the audience and what they hold in this fleet.
+pub fn empty_audience_warnings(
+    sc: &crate::scenario::Scenario,
+    start: &crate::service::StartAudiences,
+    seed: u64,
+    (file, text): (&str, &str),
+) -> Vec<String> {
+    let fleet = (sc.groups.as_slice(), sc.segments.as_slice());
+    if sc.segments.iter().all(|s| s.devices == 0) {
+        return Vec::new();
+    }
+    let loc = super::locate::Locator::new(text);
+    let mut out: Vec<String> = Vec::new();
+    for (di, d) in sc.deployments.iter().enumerate() {
+        let empty = start.empty.get(di).copied().unwrap_or(false);
+        if !empty
+            || audience_grows(&sc.actions, di)
+            || empty_whatever_the_draw(&d.audience, fleet).is_some()
+        {
+            continue;
+        }
+        let group = |m: &Member, role: &str| match *m {
+            Member::Group(g) => sc.groups.get(usize::from(g)).map(|def| {
+                let n = start.group_sizes.get(usize::from(g)).copied().unwrap_or(0);
+                let s = if n == 1 { "" } else { "s" };
+                format!("{role}group \"{}\" holds {n} device{s}", def.name)
+            }),
+            _ => None,
+        };
+        let groups: Vec<String> = (d.audience.members.iter().filter_map(|m| group(m, "")))
+            .chain(
+                d.audience
+                    .exclusions
+                    .iter()
+                    .filter_map(|m| group(m, "excluded ")),
+            )
+            .collect();
+        let groups = match groups.is_empty() {
+            true => String::new(),
+            false => format!(": {}", groups.join(", ")),
+        };
+        let path = format!("deployments[{di}].audience");
+        let path = if loc.has(&path) {
+            path
+        } else {
+            format!("deployments[{di}]")
+        };
+        out.push(format!(
+            "{path}: holds no device in this fleet (seed {seed}, replication 0){groups}; no action adds members, so the deployment offers nothing (groups' random shares and the attributes drawn decide it: another seed or fleet size may differ)"
+        ));
+    }
+    super::locate_warnings(&mut out, file, false, |p| loc.position(p));
+    out
 }
 
 /// Warns of two groups in one audience that each draw a random share of devices both could
@@ -1640,6 +1716,31 @@ fn patch_description(c: &mut Checker, v: &Value) -> String {
     )
 }
 
+/// Whether a property of a JSON body read on its own marks it as an `updateAudience` body: one of
+/// its properties, or a near miss of one (`addMember`) that is no near miss of a deployment
+/// body's property. Without the near misses a misspelt audience body was checked as a
+/// deployment, and its typo reported as "content is required" instead of "did you mean".
+fn audience_like(key: &str) -> bool {
+    const DEPLOYMENT: [&str; 7] = [
+        "content",
+        "settings",
+        "state",
+        "id",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "@odata.type",
+    ];
+    let audience: Vec<&str> = AUDIENCE_LISTS
+        .iter()
+        .copied()
+        .chain(["memberEntityType"])
+        .collect();
+    audience.contains(&key)
+        || (!DEPLOYMENT.contains(&key)
+            && !suggest(key, &audience).is_empty()
+            && suggest(key, &DEPLOYMENT).is_empty())
+}
+
 /// Checks a Graph request body on its own (`rollsim validate body.json`): a `POST .../deployments`
 /// body, a `PATCH .../deployments/{id}` body, or an `updateAudience`/`updateAudienceById` body
 /// (told apart by their properties), or a catalog file (`GET .../catalog/entries` response). Ids
@@ -1659,9 +1760,12 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
     let rel = path.file_name().map(Path::new).unwrap_or(path);
     let mut c = Checker::default();
     let described = with_json(&mut c, "", base, &rel.display().to_string(), |jc, v| {
-        let is_audience = v.as_object().is_some_and(|m| {
-            m.contains_key("memberEntityType") || AUDIENCE_LISTS.iter().any(|k| m.contains_key(*k))
-        });
+        let is_audience = v
+            .as_object()
+            .is_some_and(|m| m.keys().any(|k| audience_like(k)));
+        let by_id = v
+            .as_object()
+            .is_some_and(|m| m.contains_key("memberEntityType"));
         // A PATCH body writes state or settings only; a POST body has content (its absence
         // there is an error the POST check reports).
         let is_patch = v.as_object().is_some_and(|m| {
@@ -1675,7 +1779,12 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
                 .filter(|(_, l)| !l.is_empty())
                 .map(|(k, l)| format!("{k} {}", l.len()))
                 .collect();
-            format!("updateAudience body ({})", n.join(", "))
+            let kind = if by_id {
+                "updateAudienceById"
+            } else {
+                "updateAudience"
+            };
+            format!("{kind} body ({})", n.join(", "))
         } else if is_patch {
             patch_description(jc, v)
         } else {
@@ -1742,7 +1851,7 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
 
 #[cfg(test)]
 mod tests {
-    use super::{near, version_key};
+    use super::{audience_like, near, validate_graph_file, version_key};
     use crate::error::{Error, Problem};
     use crate::scenario::Scenario;
 
@@ -1755,6 +1864,46 @@ mod tests {
         assert_eq!(near(g, &g[1..]), Some(1), "a character left out");
         assert_eq!(near("pc-1", "pc-0001"), None);
         assert_eq!(near(g, "5d5f576c-deb8-fc4c-7b29-7d0b0e5e18ba"), None);
+    }
+
+    #[test]
+    fn a_body_with_a_near_miss_of_an_audience_list_is_read_as_an_updateaudience_body() {
+        assert!(audience_like("addMember") && audience_like("removeExclusion"));
+        assert!(audience_like("memberEntityType") && audience_like("addmembers"));
+        // A deployment's properties, and their near misses, stay a deployment's.
+        for key in [
+            "content",
+            "settings",
+            "contnt",
+            "setings",
+            "state",
+            "id",
+            "@odata.type",
+        ] {
+            assert!(!audience_like(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn validate_names_an_audience_body_by_id_updateaudiencebyid_and_tells_its_typo() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let by_id = dir.path().join("by-id.json");
+        std::fs::write(
+            &by_id,
+            r##"{"memberEntityType": "#microsoft.graph.windowsUpdates.azureADDevice", "addMembers": ["a", "b"]}"##,
+        )
+        .expect("write");
+        let (what, _) = validate_graph_file(&by_id).expect("valid");
+        assert_eq!(what, "updateAudienceById body (addMembers 2)");
+        let typo = dir.path().join("typo.json");
+        std::fs::write(
+            &typo,
+            r##"{"addMember": [{"@odata.type": "#microsoft.graph.windowsUpdates.azureADDevice", "id": "x"}]}"##,
+        )
+        .expect("write");
+        let err = validate_graph_file(&typo).expect_err("a typo").to_string();
+        assert!(err.contains("did you mean \"addMembers\""), "{err}");
+        assert!(!err.contains("content"), "{err}");
     }
 
     const FLEET: &str = r##"

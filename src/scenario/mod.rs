@@ -925,8 +925,30 @@ fn attributes(
                     if let Some(w) = weights.iter().find(|w| !(**w >= 0.0 && w.is_finite())) {
                         c.fail(format!("{p}.weights"), format!("weights must be ≥ 0, found {w}"));
                     }
-                    if weights.iter().sum::<f64>() <= 0.0 {
+                    let sum = weights.iter().sum::<f64>();
+                    let valid = values.len() == weights.len()
+                        && weights.iter().all(|w| *w >= 0.0 && w.is_finite());
+                    if sum <= 0.0 {
                         c.fail(format!("{p}.weights"), "weights must not all be zero");
+                    } else if valid && (sum - 1.0).abs() > 1e-6 {
+                        // Weights are shares of the segment's devices, checked as segment
+                        // shares are: a sum of 1.1 was silently scaled down, so no value got
+                        // the share written.
+                        let terms: Vec<String> = values
+                            .iter()
+                            .zip(weights)
+                            .take(8)
+                            .map(|(v, w)| format!("{v} {w}"))
+                            .chain((values.len() > 8).then(|| "…".to_string()))
+                            .collect();
+                        c.fail(
+                            format!("{p}.weights"),
+                            format!(
+                                "weights must add up to 1, found a sum of {} ({})",
+                                (sum * 1e9).round() / 1e9,
+                                terms.join(" + ")
+                            ),
+                        );
                     }
                     AttrChoice::Weighted(values.iter().cloned().zip(weights.iter().map(|w| w.max(0.0))).collect())
                 }
@@ -1253,27 +1275,95 @@ pub enum InputKind {
     Sweep,
 }
 
-/// What to do with `text`, handed to a command that expects `expected`, when it is another of
-/// rollsim's inputs: a sweep (it has `base`), a scenario (it has `[simulation]`) or a Graph
-/// request body (JSON). None when it looks like what was expected, so an ordinary mistake in
-/// the file gets no hint.
-pub fn other_kind_of_file(text: &str, expected: InputKind) -> Option<&'static str> {
-    if text.trim_start().starts_with('{') {
-        return Some(
-            "this is JSON, a Graph request body: name it in a scenario's deployment with graph = \"file.json\", or check it with `rollsim validate`",
-        );
+/// Top-level keys only a sweep has: a file with one of them is a sweep (a top-level `seed` or
+/// `replications` is not counted, since a scenario may carry one by mistake).
+pub const SWEEP_KEYS: [&str; 3] = ["base", "grid", "variants"];
+
+/// Top-level tables only a scenario has.
+const SCENARIO_KEYS: [&str; 11] = [
+    "simulation",
+    "fleet",
+    "segments",
+    "deployments",
+    "groups",
+    "actions",
+    "issues",
+    "policies",
+    "client",
+    "safety",
+    "graph_ids",
+];
+
+/// The problem of `text` (the file `file`), handed to a command that expects `expected`, when it
+/// is another of rollsim's inputs: a sweep (it has `base`, `[grid]` or `[[variants]]`), a
+/// scenario (it has `[simulation]`, `[fleet]`, `[[segments]]`, … and no sweep key) or a Graph
+/// request body (JSON: named `.json`, or starting with `{`). It is told alone, before the file
+/// is parsed, since every parse error of the wrong kind of file ("unknown field", "invalid
+/// key-value pair") only hides what is wrong. None when it looks like what was expected, so an
+/// ordinary mistake in the file gets no hint.
+pub fn other_kind_of_file(text: &str, file: &str, expected: InputKind) -> Option<Problem> {
+    let loc = Locator::new(text);
+    let not = match expected {
+        InputKind::Scenario => "not a scenario",
+        InputKind::Sweep => "not a sweep",
+    };
+    let name = Path::new(file)
+        .file_name()
+        .map_or(file.to_string(), |n| n.to_string_lossy().into_owned());
+    let json = Path::new(file)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json || text.trim_start().starts_with('{') {
+        let (line, column) = loc.line_col(text.len() - text.trim_start().len());
+        return Some(Problem {
+            line,
+            column,
+            path: String::new(),
+            message: format!(
+                "this is JSON, a Graph request body, {not}: a scenario reads it with graph = \"{name}\" in a [[deployments]] entry (a POST .../deployments body) or an [[actions]] entry (do = \"patch\" for a PATCH body, do = \"update_audience\" for an updateAudience body); check it on its own with `rollsim validate {file}`"
+            ),
+        });
     }
     let table: toml::Table = toml::from_str(text).ok()?;
-    let (sweep, scenario) = (table.contains_key("base"), table.contains_key("simulation"));
-    match expected {
-        InputKind::Scenario if sweep && !scenario => {
-            Some("this is a sweep file (it has `base`): run it with `rollsim batch`")
-        }
-        InputKind::Sweep if scenario && !sweep => {
-            Some("this is a scenario file: run it with `rollsim run`")
-        }
-        _ => None,
-    }
+    // The key that tells the kind, first in the file.
+    let first = |keys: &[&'static str]| -> Option<((usize, usize), &'static str)> {
+        keys.iter()
+            .filter(|k| table.contains_key(**k))
+            .map(|k| (loc.position(k), *k))
+            .min()
+    };
+    // As the file writes it: `[simulation]`, `[[segments]]`, `base`.
+    let shown = |k: &str| match table.get(k) {
+        Some(toml::Value::Table(_)) => format!("[{k}]"),
+        Some(toml::Value::Array(a)) if a.iter().all(toml::Value::is_table) => format!("[[{k}]]"),
+        _ => format!("`{k}`"),
+    };
+    let (sweep, scenario) = (first(&SWEEP_KEYS), first(&SCENARIO_KEYS));
+    let (((line, column), _), message) = match (expected, sweep, scenario) {
+        (InputKind::Scenario, Some(at), None) => (
+            at,
+            format!(
+                "this is a sweep file (it has {}), {not}: run it with `rollsim batch`",
+                shown(at.1)
+            ),
+        ),
+        (InputKind::Sweep, None, Some(at)) => (
+            at,
+            format!(
+                "this is a scenario file (it has {}), {not}: run it with `rollsim run`, or name it as a sweep's `base`",
+                shown(at.1)
+            ),
+        ),
+        _ => return None,
+    };
+    // The message names the key that tells the kind; as a field path it would read as the
+    // field at fault.
+    Some(Problem {
+        line,
+        column,
+        path: String::new(),
+        message,
+    })
 }
 
 impl Scenario {
@@ -1326,6 +1416,12 @@ impl Scenario {
         base: &Path,
         mut c: Checker,
     ) -> Result<Scenario, Error> {
+        if let Some(p) = other_kind_of_file(text, file, InputKind::Scenario) {
+            return Err(Error::Input(InputError {
+                file: file.to_string(),
+                problems: vec![p],
+            }));
+        }
         let loc = Locator::new(text);
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -1335,10 +1431,6 @@ impl Scenario {
                 (0, 0)
             };
             let (message, path) = serde_message(e.message().trim(), &loc.path_at(&span));
-            let message = match other_kind_of_file(text, InputKind::Scenario) {
-                Some(hint) => format!("{message} ({hint})"),
-                None => message,
-            };
             Error::Input(InputError {
                 file: file.to_string(),
                 problems: vec![Problem {
@@ -1383,6 +1475,21 @@ impl Scenario {
             c.fail(
                 "simulation.horizon",
                 format!("must be at most 10 years, found \"{}\"", s.horizon),
+            );
+        } else if horizon_read
+            && start.as_second() + horizon as i64 > jiff::Timestamp::MAX.as_second()
+        {
+            // Outputs write every instant as RFC 3339 with a four-digit year; past the last
+            // instant that can be written, the `time` column read `+518400s`. The start is
+            // told, since a horizon of at most 10 years is ordinary and a start in 9999 is not.
+            c.fail(
+                "simulation.start",
+                format!(
+                    "with the horizon (\"{}\") must end by {}, the last instant rollsim can write, found \"{}\"",
+                    s.horizon,
+                    jiff::Timestamp::MAX.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    s.start
+                ),
             );
         }
         let sample_interval = c.positive(
@@ -2087,6 +2194,48 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             MINIMAL.replace("\"P10D\"", "\"P1D\"")
         ));
         assert_eq!(p[0].path, "actions[0].at");
+    }
+
+    #[test]
+    fn attribute_weights_that_do_not_add_up_to_1_are_refused_with_the_sum_as_shares_are() {
+        let with = |weights: &str| {
+            MINIMAL.replace(
+                "devices = 10",
+                &format!(
+                    "devices = 10\nattributes = {{ driver = {{ values = [\"a\", \"b\"], weights = {weights} }} }}"
+                ),
+            )
+        };
+        let p = problems(&with("[0.7, 0.4]"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "segments[0].attributes.driver.weights");
+        assert_eq!(
+            p[0].message,
+            "weights must add up to 1, found a sum of 1.1 (a 0.7 + b 0.4)"
+        );
+        // Within rounding, and a weight of 0, are fine; all zero is its own problem, told once.
+        assert!(parse(&with("[0.1, 0.9000000001]")).is_ok());
+        assert!(parse(&with("[1, 0]")).is_ok());
+        let p = problems(&with("[0, 0]"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("must not all be zero"), "{p:?}");
+    }
+
+    #[test]
+    fn a_run_that_would_end_past_the_year_9999_is_refused_at_its_start() {
+        let late = MINIMAL.replace("2026-01-13T18:00:00Z", "9999-12-25T00:00:00Z");
+        let p = problems(&late);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].path.as_str(), p[0].line), ("simulation.start", 3));
+        assert!(
+            p[0].message
+                .contains("(\"P10D\") must end by 9999-12-30T22:00:00Z")
+                && p[0].message.contains("found \"9999-12-25T00:00:00Z\""),
+            "{p:?}"
+        );
+        // Ending at the last instant that can be written is fine.
+        let last = MINIMAL.replace("2026-01-13T18:00:00Z", "9999-12-20T22:00:00Z");
+        assert!(parse(&last).is_ok());
     }
 
     #[test]

@@ -407,6 +407,15 @@ pub struct Outbox {
     pub log: Vec<LogLine>,
 }
 
+/// The audiences as a run starts ([`Service::start_audiences`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StartAudiences {
+    /// Per deployment: its audience holds no device.
+    pub empty: Vec<bool>,
+    /// Per group of the scenario: the devices it holds in this fleet.
+    pub group_sizes: Vec<u64>,
+}
+
 /// Run-time state of one deployment.
 #[derive(Clone, Debug)]
 pub struct DeploymentRun {
@@ -668,6 +677,20 @@ impl<'a> Service<'a> {
             s.deps.push(run);
         }
         s
+    }
+
+    /// What the audiences hold as the run starts, before any action: per deployment whether its
+    /// audience holds no device, and each group's size. A group's random share and an attribute
+    /// filter are decided only by the fleet's draw, so the scenario cannot tell this at load.
+    pub fn start_audiences(&self) -> StartAudiences {
+        StartAudiences {
+            empty: self
+                .deps
+                .iter()
+                .map(|r| r.members.iter().all(|dev| r.exclusions.contains(dev)))
+                .collect(),
+            group_sizes: self.groups.iter().map(|g| g.len() as u64).collect(),
+        }
     }
 
     /// Calls `f` for every device of audience entry `m`.

@@ -215,7 +215,12 @@ fn a_sweep_a_scenario_or_a_graph_body_handed_to_the_wrong_command_says_which_com
         (
             "run",
             "graph/seed-003-deployment.json",
-            "check it with `rollsim validate`",
+            "check it on its own with `rollsim validate",
+        ),
+        (
+            "batch",
+            "graph/seed-003-deployment.json",
+            "not a sweep: a scenario reads it with graph = \"seed-003-deployment.json\"",
         ),
     ];
     for (command, file, hint) in cases {
@@ -229,11 +234,50 @@ fn a_sweep_a_scenario_or_a_graph_body_handed_to_the_wrong_command_says_which_com
             .code(2);
         let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
         assert!(err.contains(hint), "{command} {file}: {err}");
+        // The hint alone: a parse error of the wrong kind of file only hides it.
+        assert_eq!(err.lines().count(), 1, "{command} {file}: {err}");
+        assert!(
+            !err.contains("unknown field") && !err.contains("key-value"),
+            "{command} {file}: {err}"
+        );
         assert!(
             !out.exists(),
             "{command} {file}: an output folder was created"
         );
     }
+    // A scenario with actions (whose `[[actions]]` a sweep reader took for the first unknown
+    // field), and a JSON body that does not start with `{`, are told what they are too.
+    let vendor = Case::new(&format!(
+        "{}\n[[actions]]\nat = \"P1D\"\ndeployment = \"q\"\ndo = \"pause\"\n",
+        scenario(10, "", "")
+    ));
+    let a = rollsim()
+        .arg("batch")
+        .arg(&vendor.scenario)
+        .arg("--out")
+        .arg(vendor.out("b"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.starts_with("error: ")
+            && err.contains("case.toml:")
+            && err.contains("this is a scenario file (it has [simulation]), not a sweep"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let body = vendor.dir.path().join("list.json");
+    std::fs::write(&body, "[1, 2]").expect("write");
+    let a = rollsim()
+        .arg("run")
+        .arg(&body)
+        .arg("--out")
+        .arg(vendor.out("r"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("list.json:1:1: this is JSON"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
     // A mistake in a scenario handed to `run` is only that: no hint to run it with `run`.
     let case = Case::new(&scenario(10, "availabilty = { profile = \"office\" }", ""));
     let err = run_errors(&case, &[]).join("\n");
@@ -421,4 +465,38 @@ fn every_problem_of_a_file_is_a_line_of_its_own_starting_with_error() {
         stderr.contains("offce") && stderr.contains("-PT1H"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_seed_above_the_largest_toml_integer_is_refused_and_the_largest_reruns_from_the_folder() {
+    let case = Case::new(&scenario(10, "", ""));
+    let a = case
+        .run_command("big")
+        .args(["--seed", "9223372036854775808"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.starts_with("error: ") && err.contains("from 0 to 9223372036854775807"),
+        "{err}"
+    );
+    assert!(!case.out("big").exists(), "an output folder was created");
+    // The largest seed is written into the copy, which reruns with it.
+    let out = case.run("max", &["--seed", "9223372036854775807"]);
+    let copy = std::fs::read_to_string(out.join("scenario.toml")).expect("copy");
+    assert!(copy.contains("seed = 9223372036854775807"), "{copy}");
+    assert!(!copy.contains("note:"), "{copy}");
+    let rerun = case.out("rerun");
+    rollsim()
+        .arg("run")
+        .arg(out.join("scenario.toml"))
+        .args(["--quiet", "--out"])
+        .arg(&rerun)
+        .assert()
+        .success();
+    // The same run: the same seed and the same time series (the name is the file's stem).
+    let read = |d: &std::path::Path| std::fs::read(d.join("timeseries.csv")).expect("series");
+    assert_eq!(read(&out), read(&rerun));
+    let seed = |d: &std::path::Path| summary(d)["seed"].as_u64();
+    assert_eq!(seed(&rerun), Some(i64::MAX as u64));
 }

@@ -103,6 +103,27 @@ fn names_that_look_like_formulas_are_defused_in_every_csv() {
     );
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn an_out_folder_that_cannot_be_written_is_named_as_given_with_the_reason_and_exit_1() {
+    // No folder can be made in /proc, even by root.
+    let case = Case::new(&scenario(10, "", ""));
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .args(["--out", "/proc/rollsim-forbidden", "--quiet"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.starts_with(
+            "error: cannot write /proc/rollsim-forbidden: cannot create a folder in /proc: "
+        ),
+        "{err}"
+    );
+    assert!(!err.contains(".tmp-"), "{err}");
+}
+
 #[test]
 fn a_folder_rollsim_did_not_write_is_not_replaced_without_force() {
     let case = Case::new(&scenario(

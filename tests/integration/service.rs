@@ -1706,3 +1706,69 @@ graph = "switch.json"
         ]
     );
 }
+
+#[test]
+fn an_audience_a_random_draw_leaves_empty_is_warned_once_after_the_fleet_is_drawn() {
+    // 1 % of 10 devices rounds to none: loading cannot tell (a share may draw devices), the
+    // drawn fleet can. The all-excluded audience is told at load, and not again.
+    let text = scenario(
+        10,
+        "",
+        r##"[groups]
+pilot = { share = 0.01 }
+half = { share = 0.5 }
+
+[[deployments]]
+name = "pilot"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
+audience = { members = ["pilot"] }
+
+[[deployments]]
+name = "none"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
+audience = { members = ["fleet"], exclusions = ["fleet"] }
+
+[[deployments]]
+name = "half"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
+audience = { members = ["half"] }
+"##,
+    );
+    let line = text
+        .lines()
+        .position(|l| l == r#"audience = { members = ["pilot"] }"#)
+        .expect("audience line")
+        + 1;
+    let case = Case::new(&text);
+    let a = case
+        .run_command("out")
+        .args(["--replications", "3", "--jobs", "1"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let empty: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("holds no device"))
+        .collect();
+    assert_eq!(empty.len(), 2, "one for the draw, one from loading: {err}");
+    let drawn = format!(
+        "warning: {}:{line}:12: deployments[1].audience: holds no device in this fleet (seed 7, replication 0): group \"pilot\" holds 0 devices; no action adds members, so the deployment offers nothing",
+        case.scenario.display()
+    );
+    assert!(empty.iter().any(|l| l.starts_with(&drawn)), "{err}");
+    assert!(
+        empty
+            .iter()
+            .any(|l| l.contains("deployments[2].audience: holds no device: every device")),
+        "{err}"
+    );
+    assert!(!err.contains("deployments[3]"), "{err}");
+    // An action that adds members may fill it: no warning.
+    let adds = format!(
+        "{text}\n[[actions]]\nat = \"P1D\"\ndeployment = \"pilot\"\ndo = \"update_audience\"\nadd_members = [\"fleet-1\"]\n"
+    );
+    let case = Case::new(&adds);
+    let a = case.run_command("out").assert().success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(!err.contains("in this fleet"), "{err}");
+}
