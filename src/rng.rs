@@ -23,11 +23,12 @@ pub enum Stream {
     Pipeline = 3,
     /// A device's availability on one local day (further keyed by the day number).
     Day = 4,
-    /// Service-level decisions (wave ordering and the like), keyed by deployment index.
+    /// Service-level decisions (wave ordering and the like), keyed by deployment name.
     Service = 5,
-    /// Updatable asset groups' random shares, keyed by group index.
+    /// Updatable asset groups' random shares, keyed by group name.
     Group = 6,
-    /// Ground-truth issues and safeguards, keyed by issue index.
+    /// Ground-truth issues and safeguards: the likely-issue model's flags, keyed by the content's
+    /// name.
     Issue = 7,
 }
 
@@ -62,6 +63,23 @@ impl RunKey {
     pub fn rng(&self, stream: Stream, id: u64) -> StreamRng {
         rng_from_key(self.key(stream, id))
     }
+
+    /// A fresh generator for (stream kind, a name unique within the kind): a group's share, a
+    /// deployment's wave order. Keyed by the name rather than the position, so that adding,
+    /// removing or reordering the others (groups are read in name order) leaves its draws as they
+    /// were, and variants of a plan compare like for like.
+    pub fn rng_named(&self, stream: Stream, name: &str) -> StreamRng {
+        self.rng(stream, name_id(name))
+    }
+}
+
+/// A stable 64-bit id of a name (FNV-1a, then mixed): the same on every platform and version.
+pub fn name_id(name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    mix(h)
 }
 
 /// A generator for an already-derived key, further split by `sub` (e.g. a day number).

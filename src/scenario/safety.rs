@@ -8,8 +8,10 @@ use super::{Checker, suggest};
 use crate::client::Category;
 use crate::fleet::filter::Filter;
 use crate::fleet::{AttrChoice, SegmentSpec};
-use crate::service::{Content, Denominator, DeploymentDef, IssueDef, Known, Release, SafetyParams};
-use crate::time::DAY;
+use crate::service::{
+    Content, Denominator, DeploymentDef, IssueDef, Known, LikelyRelease, Release, SafetyParams,
+};
+use crate::time::{DAY, parse_duration_signed, parse_instant};
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -88,7 +90,8 @@ pub(super) fn safety(c: &mut Checker, raw: Option<&RawSafety>, start_unix: i64) 
             0
         }
     };
-    let (mut precision, mut recall, mut release) = (d.likely_precision, d.likely_recall, None);
+    let (mut precision, mut recall, mut release) =
+        (d.likely_precision, d.likely_recall, d.likely_release);
     if let Some(l) = &r.likely_issues {
         precision = l.precision.unwrap_or(precision);
         if !(precision > 0.0 && precision <= 1.0) {
@@ -98,10 +101,24 @@ pub(super) fn safety(c: &mut Checker, raw: Option<&RawSafety>, start_unix: i64) 
             );
         }
         recall = c.probability("safety.likely_issues.recall", l.recall, recall);
-        release = l
-            .release
-            .as_deref()
-            .map(|t| at(c, "safety.likely_issues.release", t, start_unix));
+        release = match l.release.as_deref() {
+            None => release,
+            Some("with_issues") => LikelyRelease::WithIssues,
+            Some("never") => LikelyRelease::Never,
+            Some(t) if parse_duration_signed(t).is_ok() || parse_instant(t).is_ok() => {
+                LikelyRelease::At(at(c, "safety.likely_issues.release", t, start_unix))
+            }
+            Some(t) => {
+                c.fail(
+                    "safety.likely_issues.release",
+                    format!(
+                        "must be \"with_issues\" (the default: when the content's issues' holds are released), \"never\", a duration after the start (\"P20D\") or an instant (\"2026-01-16T09:00:00Z\"), found \"{t}\"{}",
+                        suggest(t, &["with_issues", "never"])
+                    ),
+                );
+                release
+            }
+        };
     }
     SafetyParams {
         signal_delay: c.duration(

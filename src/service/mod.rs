@@ -39,8 +39,8 @@ use crate::time::{Secs, Time};
 pub use log::{EventNumbers, LogLine};
 pub use rollout::{Ordering, Rollout};
 pub use safety::{
-    Denominator, IssueDef, IssueStats, Known, Release, Report, RuleFiring, RuleMiss, RulePeak,
-    SafetyParams,
+    Denominator, IssueDef, IssueStats, Known, LikelyRelease, Release, Report, RuleFiring, RuleMiss,
+    RulePeak, SafetyParams,
 };
 
 /// One piece of deployable content.
@@ -558,9 +558,9 @@ pub struct Service<'a> {
     pub issue_stats: Vec<IssueStats>,
     /// Whether each issue's safeguard hold is in place.
     hold_active: Vec<bool>,
-    /// Per content: devices flagged by the likely-issue model (feature updates with issues).
+    /// Per content: devices flagged by the likely-issue model (feature updates with issues);
+    /// `None` once its holds are released.
     likely: Vec<Option<DeviceSet>>,
-    likely_active: bool,
     /// Monitoring rules that fired.
     pub firings: Vec<RuleFiring>,
     /// Service events raised by device-side calls, for the simulation to schedule.
@@ -620,7 +620,6 @@ impl<'a> Service<'a> {
             issue_stats: Vec::new(),
             hold_active: vec![false; issues.len()],
             likely: Vec::new(),
-            likely_active: true,
             firings: Vec::new(),
             pending: Vec::new(),
         };
@@ -663,7 +662,7 @@ impl<'a> Service<'a> {
                 archived: d.requested == Requested::Archived,
                 faulted: false,
                 last_state: ("", String::new()),
-                rng: key.rng(Stream::Service, s.deps.len() as u64),
+                rng: key.rng_named(Stream::Service, &d.name),
                 offered_count: 0,
                 reported: [0; 3],
                 fired: vec![false; d.settings.monitoring.len()],
@@ -783,7 +782,7 @@ impl<'a> Service<'a> {
             .get(self.defs[d as usize].content as usize)
             .and_then(Option::as_ref);
         match flagged {
-            Some(f) if self.likely_active && run.settings.likely_issues_disabled != disabled => f
+            Some(f) if run.settings.likely_issues_disabled != disabled => f
                 .iter()
                 .filter(|&dev| run.in_audience(dev))
                 .map(|dev| (d as usize, dev, self.held(d as usize, dev)))
@@ -1465,14 +1464,7 @@ fn resolve_groups(
             .copied()
             .collect();
         excluded.sort_unstable();
-        done[gi] = Some(resolve_group(
-            &groups[gi],
-            gi,
-            ctx.0,
-            ctx.1,
-            ctx.2,
-            &excluded,
-        ));
+        done[gi] = Some(resolve_group(&groups[gi], ctx.0, ctx.1, ctx.2, &excluded));
     }
     let mut done = vec![None; groups.len()];
     let mut busy = vec![false; groups.len()];
@@ -1482,11 +1474,10 @@ fn resolve_groups(
     done.into_iter().map(Option::unwrap_or_default).collect()
 }
 
-/// The devices of group `g` (index `gi`, which keys its random draw), leaving out `excluded`
-/// (sorted: the devices of the groups it excludes) before the share is drawn.
+/// The devices of group `g` (whose name keys its random draw), leaving out `excluded` (sorted:
+/// the devices of the groups it excludes) before the share is drawn.
 fn resolve_group(
     g: &GroupDef,
-    gi: usize,
     fleet: &Fleet,
     segments: &[(u32, u32)],
     key: RunKey,
@@ -1513,7 +1504,7 @@ fn resolve_group(
     // left; the last ring of shares adding up to more takes what is left.
     if let Some(share) = g.share {
         let keep = ((share * matching as f64).round() as usize).min(devs.len());
-        let mut rng = key.rng(Stream::Group, gi as u64);
+        let mut rng = key.rng_named(Stream::Group, &g.name);
         for i in (1..devs.len()).rev() {
             let j = rand::RngExt::random_range(&mut rng, 0..=i);
             devs.swap(i, j);
@@ -2215,6 +2206,35 @@ mod tests {
             assert!(g.contains(&3), "seed {seed}: {g:?}");
             assert!(g.len() == 10 || g.len() == 11, "seed {seed}: {g:?}");
         }
+    }
+
+    #[test]
+    fn a_random_group_draws_the_same_devices_whatever_other_groups_the_scenario_adds() {
+        let c = contents();
+        let d = vec![dep(0, Settings::default())];
+        let group = |name: &str, share: f64| GroupDef {
+            name: name.into(),
+            share: Some(share),
+            ..GroupDef::default()
+        };
+        let f = fleet(1000);
+        let key = RunKey::new(7, 0);
+        let alone = [group("it", 0.02)];
+        let s = Service::new(&c, &d, &alone, &[], &[], &SP, &f, key);
+        let it = s.group(0).to_vec();
+        assert_eq!(it.len(), 20);
+        // Groups are read in name order: "aaa" comes before "it", "zzz" after it.
+        for other in ["aaa", "zzz"] {
+            let mut groups = vec![group(other, 0.5), group("it", 0.02)];
+            groups.sort_by(|a, b| a.name.cmp(&b.name));
+            let s = Service::new(&c, &d, &groups, &[], &[], &SP, &f, key);
+            let at = groups.iter().position(|g| g.name == "it").expect("it");
+            assert_eq!(s.group(at), it.as_slice(), "with a group {other:?}");
+        }
+        // Another name is another draw.
+        let renamed = [group("it-ring", 0.02)];
+        let s = Service::new(&c, &d, &renamed, &[], &[], &SP, &f, key);
+        assert_ne!(s.group(0), it.as_slice());
     }
 
     #[test]

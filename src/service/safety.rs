@@ -90,8 +90,23 @@ pub struct SafetyParams {
     pub likely_precision: f64,
     /// Likely-issue model: share of at-risk devices that are flagged.
     pub likely_recall: f64,
-    /// When likely-issue holds are released (None: never within the horizon).
-    pub likely_release: Option<Time>,
+    /// When likely-issue holds are released.
+    pub likely_release: LikelyRelease,
+}
+
+/// When the likely-issue model's holds on a content end. client-timing.md §7: they "last while
+/// Microsoft investigates"; in rollsim an investigation ends when the issue's known-issue hold
+/// is released (a validated fix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LikelyRelease {
+    /// With the content's issues: once every issue of the content that puts devices at risk has
+    /// had its known-issue hold released (an issue that never becomes known, or whose hold is
+    /// never released, keeps them).
+    WithIssues,
+    /// At an instant, for every content.
+    At(Time),
+    /// Never within the horizon.
+    Never,
 }
 
 impl Default for SafetyParams {
@@ -103,7 +118,7 @@ impl Default for SafetyParams {
             // Assumptions: Microsoft publishes no figures for its model.
             likely_precision: 0.5,
             likely_recall: 0.5,
-            likely_release: None,
+            likely_release: LikelyRelease::WithIssues,
         }
     }
 }
@@ -274,13 +289,7 @@ impl Service<'_> {
                 }
                 // At risk = matching an issue that harms the device; ineligibility is a hardware
                 // requirement the service checks, not a risk the model predicts.
-                let related: Vec<usize> = (0..self.issues.len())
-                    .filter(|&i| {
-                        let x = &self.issues[i];
-                        usize::from(x.content) == c
-                            && (x.rollback > 0.0 || x.install_failure > 0.0 || x.incident > 0.0)
-                    })
-                    .collect();
+                let related: Vec<usize> = self.at_risk_issues(c as u16).collect();
                 if related.is_empty() {
                     return None;
                 }
@@ -296,7 +305,7 @@ impl Service<'_> {
                 let r = self.safety.likely_recall.clamp(0.0, 1.0);
                 let tp = (r * risk.len() as f64).round() as usize;
                 let fp = (tp as f64 * (1.0 - p) / p).round() as usize;
-                let mut rng = key.rng(Stream::Issue, 1_000_000 + c as u64);
+                let mut rng = key.rng_named(Stream::Issue, &self.contents[c].name);
                 let mut flagged = DeviceSet::with_len(self.n);
                 for d in sample(risk, tp, &mut rng)
                     .into_iter()
@@ -313,7 +322,7 @@ impl Service<'_> {
     /// content has flagged devices, the model's holds are not released and the deployment does
     /// not opt out of them.
     pub(super) fn likely_in_force(&self, d: usize) -> Option<usize> {
-        if !self.likely_active || self.deps[d].settings.likely_issues_disabled {
+        if self.deps[d].settings.likely_issues_disabled {
             return None;
         }
         let flagged = self.likely.get(self.defs[d].content as usize)?.as_ref()?;
@@ -338,7 +347,7 @@ impl Service<'_> {
                 Self::log_likely_placed(d as u16, n, out);
             }
         }
-        if let Some(t) = self.safety.likely_release
+        if let LikelyRelease::At(t) = self.safety.likely_release
             && self.likely.iter().any(Option::is_some)
         {
             out.schedule.push((t, ServiceEvent::LikelyRelease));
@@ -360,8 +369,7 @@ impl Service<'_> {
             self.hold_active[i] && issue.content == c && self.issue_match[i].contains(dev)
         });
         known
-            || (self.likely_active
-                && !self.deps[dep].settings.likely_issues_disabled
+            || (!self.deps[dep].settings.likely_issues_disabled
                 && self
                     .likely
                     .get(c as usize)
@@ -761,20 +769,43 @@ impl Service<'_> {
             }
         }
         self.touch_changed(before, t, out);
+        if self.safety.likely_release == LikelyRelease::WithIssues
+            && self
+                .at_risk_issues(content)
+                .all(|j| self.issue_stats[j].released_at.is_some())
+        {
+            self.release_likely_of(content as usize, t, out);
+        }
     }
 
+    /// The issues of `content` that put devices at risk (what the likely-issue model predicts).
+    fn at_risk_issues(&self, content: u16) -> impl Iterator<Item = usize> + '_ {
+        (0..self.issues.len()).filter(move |&i| {
+            let x = &self.issues[i];
+            x.content == content
+                && (x.rollback > 0.0 || x.install_failure > 0.0 || x.incident > 0.0)
+        })
+    }
+
+    /// Releases the likely-issue holds of every content (`release` at an instant).
     pub(super) fn release_likely(&mut self, t: Time, out: &mut Outbox) {
-        let mut before = Vec::new();
-        for (c, flagged) in self.likely.iter().enumerate() {
-            if let Some(f) = flagged {
-                before.extend(self.standing(c as u16, |dev| f.contains(dev)));
-            }
+        for c in 0..self.likely.len() {
+            self.release_likely_of(c, t, out);
         }
+    }
+
+    /// Releases the likely-issue holds of content `c`, if it has any.
+    fn release_likely_of(&mut self, c: usize, t: Time, out: &mut Outbox) {
+        let Some(f) = self.likely.get(c).and_then(Option::as_ref) else {
+            return;
+        };
+        let before = self.standing(c as u16, |dev| f.contains(dev));
         // Released where they were in force (and placed): not for a deployment that opts out.
         let in_force: Vec<bool> = (0..self.defs.len())
             .map(|d| self.likely_in_force(d).is_some())
             .collect();
-        self.likely_active = false;
+        // No flags, no holds: the question every device event asks finds none from now on.
+        self.likely[c] = None;
         for (d, &was) in in_force.iter().enumerate() {
             if was {
                 out.log.push(LogLine::hold_released(

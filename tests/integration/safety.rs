@@ -858,3 +858,88 @@ rollback = 1.0
     assert!((50..=100).contains(&hits_at_rule), "{rest}");
     assert!(pilot["rule_fired_hours"].is_null(), "{pilot}");
 }
+
+#[test]
+fn likely_issue_holds_end_with_the_investigation_of_their_content_s_issues_unless_told_never() {
+    // Every device of segment y matches an issue that rolls it back half the time; the model
+    // flags them all (precision and recall 1). The issue is known at P2D and its hold released
+    // P3D later: by default the likely-issue holds end with it, at 120 h, and every device is
+    // compliant at the end; with `release = "never"` the flagged devices stay held.
+    let segments = segment("main", 100, r#"driver = "ok""#) + &segment("y", 20, r#"driver = "y""#);
+    let rest = |release: &str| {
+        format!(
+            r#"
+[safety]
+likely_issues = {{ precision = 1.0, recall = 1.0{release} }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "black screen"
+content = "f"
+when = 'driver = "y"'
+rollback = 0.5
+known = {{ at = "P2D" }}
+release = {{ after = "P3D" }}
+"#
+        )
+    };
+    let holds = |out: &Path| -> Vec<(String, String)> {
+        let mut r = csv::Reader::from_path(out.join("events.csv")).expect("events.csv");
+        r.records()
+            .map(|x| x.expect("record"))
+            .filter(|x| x[3].starts_with("hold_"))
+            .map(|x| (x[0].to_string(), x[6].to_string()))
+            .collect()
+    };
+    let row = |h: &str, d: &str| (h.to_string(), d.to_string());
+    let case = Case::new(&base(2, &segments, &rest("")));
+    let out = case.run("out", &[]);
+    assert_eq!(
+        holds(&out),
+        vec![
+            row("0", "likely-issue safeguard holds: 20 flagged devices"),
+            row(
+                "48",
+                "safeguard hold for \"black screen\": 20 matching devices"
+            ),
+            row("120", "safeguard hold for \"black screen\" released"),
+            row("120", "likely-issue safeguard holds released"),
+        ]
+    );
+    let s = summary(&out);
+    assert_eq!(s["deployments"][0]["devices_compliant"], 120, "{s}");
+
+    let case = Case::new(&base(2, &segments, &rest(", release = \"never\"")));
+    let out = case.run("out", &[]);
+    assert_eq!(holds(&out).len(), 3, "no release: {:?}", holds(&out));
+    let s = summary(&out);
+    assert_eq!(s["deployments"][0]["devices_compliant"], 100, "{s}");
+}
+
+#[test]
+fn a_likely_issue_release_that_is_neither_a_time_nor_a_keyword_is_refused_with_the_choices() {
+    let segments = segment("main", 10, r#"driver = "ok""#);
+    let rest = format!(
+        r#"
+[safety]
+likely_issues = {{ release = "with_issue" }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+"#
+    );
+    rejects(
+        &base(1, &segments, &rest),
+        "safety.likely_issues.release",
+        &[
+            "\"with_issues\"",
+            "\"never\"",
+            "found \"with_issue\"",
+            "did you mean",
+        ],
+    );
+}
