@@ -64,7 +64,7 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// The CSV and JSON files charts and the report are made from.
-pub const INPUT_FILES: [&str; 10] = [
+pub const INPUT_FILES: [&str; 11] = [
     "timeseries.csv",
     "events.csv",
     "restarts.csv",
@@ -74,6 +74,8 @@ pub const INPUT_FILES: [&str; 10] = [
     "bands.csv",
     "variants.csv",
     "expectations.csv",
+    // Read back only by report.html (its "Across N replications" section): no chart uses it.
+    "runs.csv",
     "scenario.toml",
 ];
 
