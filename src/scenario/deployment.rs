@@ -174,7 +174,8 @@ impl<'a> Names<'a> {
         let (seg, n) = name.rsplit_once('-')?;
         let s = self.segments.iter().position(|x| x.name == seg)?;
         let n: u32 = n.parse().ok()?;
-        (n >= 1 && n <= self.segments[s].devices).then_some(Member::Device {
+        // Lazily: `n - 1` of a member numbered 0 would overflow (a panic in debug builds).
+        (n >= 1 && n <= self.segments[s].devices).then(|| Member::Device {
             segment: s as u16,
             index: n - 1,
         })
