@@ -345,6 +345,12 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
                 .zip(&speed)
                 .map(|(&i, &s)| (s, q(rows[i].0, rows[i].1, metric, 0.5)))
                 .collect();
+            // With every median at 0 (no variant hits or disrupts anyone) the front would only
+            // be the fastest variants, which says nothing of the trade-off: no flag is set, as
+            // no Pareto chart is drawn.
+            if pts.iter().all(|(_, m)| m.is_none_or(|m| m == 0.0)) {
+                continue;
+            }
             for (k, on) in pareto(&pts).into_iter().enumerate() {
                 flags[idx[k]] = on;
             }

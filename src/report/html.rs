@@ -98,6 +98,18 @@ impl SweepHead {
     }
 }
 
+/// The name a batch's charts carry before their captions, from the folder's sweep copy
+/// (`scenario.toml` with a `base`): the sweep's name (`rollout-size`), or "sweep over BASE" for
+/// a copy that names only its base; `None` for a scenario.
+pub(crate) fn sweep_name(toml_text: &str) -> Option<String> {
+    let t: toml::Table = toml_text.parse().ok()?;
+    if !t.contains_key("base") {
+        return None;
+    }
+    let head = sweep_head(toml_text);
+    Some(head.name.clone().unwrap_or_else(|| head.title()))
+}
+
 /// Escapes `& < > " '` for HTML text and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

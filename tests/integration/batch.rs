@@ -184,9 +184,23 @@ fn a_sweep_runs_every_grid_point_and_marks_the_pareto_front() {
     let mut r = csv::Reader::from_path(case.out("1").join("variants.csv")).expect("variants");
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
     assert_eq!(rows.len(), 4);
+    // No issue hits anyone: a front of time against 0 devices hit would only be the fastest
+    // variants, so no variant is flagged on it.
     assert!(
-        rows.iter().any(|x| &x[14] == "true"),
-        "someone is on the front"
+        rows.iter().all(|x| &x[14] == "false"),
+        "no blast-radius front without hits"
+    );
+    // The disruption front is flagged when some variant disrupts someone.
+    let disrupted = rows
+        .iter()
+        .any(|x| x[13].parse::<f64>().is_ok_and(|v| v > 0.0));
+    assert!(
+        disrupted,
+        "a 1-day deadline forces restarts in working hours"
+    );
+    assert!(
+        rows.iter().any(|x| &x[15] == "true"),
+        "someone is on the disruption front"
     );
 }
 
