@@ -3,7 +3,10 @@
 //!
 //! The page holds, in order: the scenario name and description, the per-deployment summary
 //! (`summary.csv` turned on its side: a row per column of the file, by theme, with a label for
-//! people and the column's name, and a column per deployment), the per-segment table (a few
+//! people and the column's name, and a column per deployment; every hours figure with its UTC
+//! date) and the deployments not offering at the end, for a replicated run the section "Across
+//! N replications" (from `runs.csv`), the monitoring rules, the issues and the devices still
+//! held at the end (from `summary.json`, in the terminal's words), the per-segment table (a few
 //! columns of `segments.csv`, when it has more than one segment), the charts (SVGs inlined;
 //! PNG-only charts embedded as `data:` URIs), the expectations met or missed
 //! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present:
