@@ -84,6 +84,22 @@ pub struct RunResult {
     pub stats: RunStats,
     /// The audiences as the run started, before any action.
     pub start_audiences: crate::service::StartAudiences,
+    /// Per deployment: the devices still held by a safeguard at the end, by kind of hold.
+    pub held_at_end: Vec<HeldAtEnd>,
+}
+
+/// A deployment's devices in the `held` state at the end of a run, and which holds keep them:
+/// the final counts alone cannot tell a known issue's hold, which its release ends, from a
+/// likely-issue hold, which lasts until its content's issues are resolved (or for ever). A device
+/// held by both counts in both kinds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeldAtEnd {
+    /// Devices held at the end.
+    pub devices: u64,
+    /// Of them, held by a known issue's safeguard hold.
+    pub known_issue: u64,
+    /// Of them, held by a likely-issue safeguard hold.
+    pub likely_issue: u64,
 }
 
 /// Memory a run of `sc` needs, in bytes: about 120 bytes per device for two deployments (the
@@ -158,7 +174,9 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         generate_secs,
         simulate_secs: t1.elapsed().as_secs_f64(),
     };
+    let held_at_end = world.held_at_end();
     RunResult {
+        held_at_end,
         seed,
         replication,
         issues: world.service.issue_stats.clone(),
@@ -482,6 +500,23 @@ impl<'a> World<'a> {
         } else {
             State::NotOffered
         })
+    }
+
+    /// Per deployment, the devices held at the end and by which holds (one pass over the
+    /// recorded states, at the end of the run only).
+    fn held_at_end(&self) -> Vec<HeldAtEnd> {
+        let mut out = vec![HeldAtEnd::default(); self.before.len()];
+        for dev in 0..self.fleet.len() as u32 {
+            for (dep, h) in out.iter_mut().enumerate() {
+                if self.cached(dep, dev) == Some(State::Held) {
+                    let (known, likely) = self.service.hold_kinds(dep, dev);
+                    h.devices += 1;
+                    h.known_issue += u64::from(known);
+                    h.likely_issue += u64::from(likely);
+                }
+            }
+        }
+        out
     }
 
     fn cached(&self, dep: usize, dev: u32) -> Option<State> {

@@ -64,7 +64,7 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// The CSV and JSON files charts and the report are made from.
-pub const INPUT_FILES: [&str; 10] = [
+pub const INPUT_FILES: [&str; 11] = [
     "timeseries.csv",
     "events.csv",
     "restarts.csv",
@@ -74,6 +74,8 @@ pub const INPUT_FILES: [&str; 10] = [
     "bands.csv",
     "variants.csv",
     "expectations.csv",
+    // Read back only by report.html (its "Across N replications" section): no chart uses it.
+    "runs.csv",
     "scenario.toml",
 ];
 
@@ -484,6 +486,13 @@ impl Inputs {
                 .map(|a| a.iter().filter_map(active_hours_of).collect())
                 .unwrap_or_default();
         }
+        // A batch's folder has no summary.json: its charts are named by the sweep, as a run's
+        // are by the scenario, so that charts pasted into a document can be told apart.
+        if inputs.scenario.is_none() {
+            inputs.scenario = find(files, "scenario.toml")
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(crate::report::html::sweep_name);
+        }
         if let Some(b) = find(files, "timeseries.csv") {
             inputs.series = parse_timeseries(&Table::parse("timeseries.csv", b)?)?;
         }
@@ -650,6 +659,14 @@ fn parameters(variant: &str) -> Option<Vec<(&str, &str)>> {
 fn variant_labels(pairs: &[(&str, &str)], with_deployment: bool) -> (Vec<String>, Option<String>) {
     fn keys_of(v: &str) -> Option<Vec<&str>> {
         parameters(v).map(|p| p.iter().map(|(k, _)| *k).collect())
+    }
+    // `run --replications` is a batch of one variant, named `base` by rollsim, not by the
+    // user: its series are the deployments, named alone.
+    if pairs
+        .iter()
+        .all(|(v, _)| Some(v) == pairs.first().map(|p| &p.0))
+    {
+        return (pairs.iter().map(|(_, d)| d.to_string()).collect(), None);
     }
     let first_keys = pairs.first().and_then(|(v, _)| keys_of(v));
     let grid = first_keys.is_some() && pairs.iter().all(|(v, _)| keys_of(v) == first_keys);
@@ -2214,7 +2231,9 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             } else {
                 let (px, py) = c.backend_coord(&(xmax, y));
                 plot.draw(&Text::new(
-                    "p95 not reached →",
+                    // Below 95 % at the end: never there, or there and lost (runs.csv
+                    // does not tell which), so neither "never" nor "not held".
+                    "p95 not by the end →",
                     (px - bx - st.px(4.0), py - by - st.px(6.0)),
                     st.small_font().pos(Pos::new(HPos::Right, VPos::Bottom)),
                 ))
@@ -2233,7 +2252,7 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             None => {
                 let (px, py) = c.backend_coord(&(0.0, y));
                 plot.draw(&Text::new(
-                    "median: 95 % not held at the end",
+                    "median run: 95 % not by the end",
                     (px - bx + st.px(8.0), py - by),
                     st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
                 ))
@@ -2350,9 +2369,22 @@ fn pareto<DB: DrawingBackend>(
         .collect();
     let (labels, key) = variant_labels(&pairs, false);
     let many = deps.len() > 1;
+    // (variant index, deployment, x, y)
+    let pts: Vec<(usize, usize, f64, f64)> = d
+        .variants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((i, dep_of(v), v.h95[1]? / 24.0, v.tradeoff(trade).0?)))
+        .collect();
     let mut entries: Vec<(String, RGBColor, Swatch)> = Vec::new();
     if many {
-        for (k, dep) in deps.iter().enumerate() {
+        // A deployment none of whose variants has a point gets no marker in the legend (the
+        // note under the plot names its variants); the others keep their colours.
+        for (k, dep) in deps
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| pts.iter().any(|p| p.1 == *k))
+        {
             let swatch = Swatch::Marker(SHAPES[k % SHAPES.len()], true);
             entries.push((dep.to_string(), series_colour(k), swatch));
         }
@@ -2370,13 +2402,6 @@ fn pareto<DB: DrawingBackend>(
     ));
     let header = key.map(|k| format!("labels: {k}"));
     let plot = with_legend(&area, st, header.as_deref(), &entries)?;
-    // (variant index, deployment, x, y)
-    let pts: Vec<(usize, usize, f64, f64)> = d
-        .variants
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| Some((i, dep_of(v), v.h95[1]? / 24.0, v.tradeoff(trade).0?)))
-        .collect();
     // The note has room for the variants' names as they are.
     let missing: Vec<String> = d
         .variants
@@ -2517,7 +2542,7 @@ fn pareto<DB: DrawingBackend>(
     }
     if !missing.is_empty() {
         let text = format!(
-            "Not shown (95 % not held at the end): {}",
+            "Not shown (median run not at 95 % by the end): {}",
             missing.join(", ")
         );
         let (nw, _) = note.dim_in_pixel();
@@ -2884,6 +2909,33 @@ a,wed,10,user,50
     }
 
     #[test]
+    fn a_batchs_charts_are_titled_with_the_sweeps_name() {
+        let csv = "variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean
+a=1,0,t,r,compliant,0,0,0,0,0,0
+a=1,1,t,r,compliant,0.8,0.85,0.9,0.92,0.95,0.9
+a=2,0,t,r,compliant,0,0,0,0,0,0
+a=2,1,t,r,compliant,0.8,0.85,0.9,0.92,0.95,0.9
+";
+        let sweep = "# sweep: waves\n# base scenario: plan\nbase = \"base/plan.toml\"\n";
+        let f = vec![
+            ("bands.csv", csv.as_bytes().to_vec()),
+            ("scenario.toml", sweep.as_bytes().to_vec()),
+        ];
+        let labels = labels_of(&svg_of(&f, "bands.svg", &small()));
+        assert!(
+            labels.iter().any(|x| x.starts_with("waves: ")),
+            "{labels:?}"
+        );
+        // A scenario's copy names nothing: its name comes from summary.json.
+        let f = vec![
+            ("bands.csv", csv.as_bytes().to_vec()),
+            ("scenario.toml", b"[simulation]\nname = \"x\"\n".to_vec()),
+        ];
+        let labels = labels_of(&svg_of(&f, "bands.svg", &small()));
+        assert!(!labels.iter().any(|x| x.starts_with("x: ")), "{labels:?}");
+    }
+
+    #[test]
     fn bands_of_a_readiness_test_follow_its_ready_devices() {
         let csv = "variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean
 base,0,t,r,not_offered,1,1,1,1,1,1
@@ -2901,7 +2953,10 @@ base,1,t,r,ready,0.8,0.85,0.9,0.92,0.95,0.9
         assert_eq!(b[0].q[4], [0.0, 0.95]);
         let f = vec![("bands.csv", csv.as_bytes().to_vec())];
         let labels = labels_of(&svg_of(&f, "bands.svg", &small()));
-        assert!(labels.iter().any(|x| x == "base (ready)"), "{labels:?}");
+        // One variant (`run --replications`): the series is the deployment, not rollsim's
+        // `base`.
+        assert!(labels.iter().any(|x| x == "r (ready)"), "{labels:?}");
+        assert!(!labels.iter().any(|x| x.contains("base")), "{labels:?}");
         assert!(labels.iter().any(|x| x == "Devices ready (% of audience)"));
     }
 

@@ -3,7 +3,10 @@
 //!
 //! The page holds, in order: the scenario name and description, the per-deployment summary
 //! (`summary.csv` turned on its side: a row per column of the file, by theme, with a label for
-//! people and the column's name, and a column per deployment), the per-segment table (a few
+//! people and the column's name, and a column per deployment; every hours figure with its UTC
+//! date) and the deployments not offering at the end, for a replicated run the section "Across
+//! N replications" (from `runs.csv`), the monitoring rules, the issues and the devices still
+//! held at the end (from `summary.json`, in the terminal's words), the per-segment table (a few
 //! columns of `segments.csv`, when it has more than one segment), the charts (SVGs inlined;
 //! PNG-only charts embedded as `data:` URIs), the expectations met or missed
 //! (`expectations.csv`, when present), the batch variants table (`variants.csv`, when present:
@@ -24,7 +27,10 @@
 //! other than plotters' own elements).
 
 use crate::report::charts::{Table, unguard};
-use crate::report::percent;
+use crate::report::{
+    AcrossOut, HeldAtEndOut, IssueOut, StateChangeOut, date_text, final_state_text, percent,
+    start_unix_of,
+};
 
 /// How the copy of a sweep in a batch's output folder (`scenario.toml`) starts: this, then the
 /// sweep's name (its file's stem), then [`SWEEP_BASE_LINE`]. The report is titled
@@ -95,6 +101,18 @@ impl SweepHead {
     }
 }
 
+/// The name a batch's charts carry before their captions, from the folder's sweep copy
+/// (`scenario.toml` with a `base`): the sweep's name (`rollout-size`), or "sweep over BASE" for
+/// a copy that names only its base; `None` for a scenario.
+pub(crate) fn sweep_name(toml_text: &str) -> Option<String> {
+    let t: toml::Table = toml_text.parse().ok()?;
+    if !t.contains_key("base") {
+        return None;
+    }
+    let head = sweep_head(toml_text);
+    Some(head.name.clone().unwrap_or_else(|| head.title()))
+}
+
 /// Escapes `& < > " '` for HTML text and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -134,6 +152,7 @@ table.variants th { hyphens: none; }
 figure { margin: 1.2rem 0; }
 figure svg, figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; }
+small.date { color: #555; font-size: 0.8em; }
 pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8rem; overflow-x: auto; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
@@ -256,6 +275,28 @@ fn td(kind: Kind, cell: &str, extra: &str) -> String {
     }
 }
 
+/// A cell of hours since the scenario start (CSV text `cell`), with the UTC date and time it
+/// falls on under the number when the start is known: a planner reads the date, not the hours.
+fn td_hours(cell: &str, start: Option<i64>) -> String {
+    let v = unguard(cell);
+    match (start, v.parse::<f64>().ok().filter(|x| x.is_finite())) {
+        (Some(s), Some(x)) => {
+            let text = shown(Kind::Hours, v);
+            let title = if text == v {
+                String::new()
+            } else {
+                format!(" title=\"{}\"", escape(v))
+            };
+            format!(
+                "<td class=\"num\"{title}>{}<br><small class=\"date\">{}</small></td>",
+                escape(&text),
+                escape(&date_text(s, x))
+            )
+        }
+        _ => td(Kind::Hours, cell, ""),
+    }
+}
+
 /// `expectations.csv` as an HTML table: met and missed marked, each value shown as its metric's
 /// numbers are.
 fn expectations_html(bytes: &[u8]) -> String {
@@ -361,7 +402,7 @@ const SUMMARY_DEPLOYMENTS_PER_TABLE: usize = 6;
 
 /// The summary from `summary.csv` on its side: a row per column of the file (by theme, labelled,
 /// with the column's name), a column per deployment.
-fn summary_html(bytes: &[u8]) -> String {
+fn summary_html(bytes: &[u8], start: Option<i64>) -> String {
     let t = match Table::parse("summary.csv", bytes) {
         Ok(t) => t,
         Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
@@ -420,7 +461,13 @@ fn summary_html(bytes: &[u8]) -> String {
                 ));
                 let kind = kind_of(column);
                 for row in chunk {
-                    h.push_str(&td(kind, row.get(*i).map_or("", String::as_str), ""));
+                    let cell = row.get(*i).map_or("", String::as_str);
+                    // Every hours column of the summary counts from the scenario start.
+                    h.push_str(&if kind == Kind::Hours {
+                        td_hours(cell, start)
+                    } else {
+                        td(kind, cell, "")
+                    });
                 }
                 h.push_str("</tr>\n");
             }
@@ -598,7 +645,7 @@ const SEGMENT_COLUMNS: [(&str, &str); 6] = [
 
 /// The per-segment table from `segments.csv`; `None` when it names a single segment, whose
 /// rows would repeat the summary's.
-fn segments_html(bytes: &[u8]) -> Option<String> {
+fn segments_html(bytes: &[u8], start: Option<i64>) -> Option<String> {
     let t = match Table::parse("segments.csv", bytes) {
         Ok(t) => t,
         Err(e) => return Some(format!("<p>{}</p>\n", escape(&e.to_string()))),
@@ -632,7 +679,11 @@ fn segments_html(bytes: &[u8]) -> Option<String> {
     for r in &t.rows {
         h.push_str("<tr>");
         for (&i, (name, _)) in cols.iter().zip(SEGMENT_COLUMNS) {
-            h.push_str(&td(kind_of(name), r.get(i).map_or("", String::as_str), ""));
+            let cell = r.get(i).map_or("", String::as_str);
+            h.push_str(&match kind_of(name) {
+                Kind::Hours => td_hours(cell, start),
+                kind => td(kind, cell, ""),
+            });
         }
         h.push_str("</tr>\n");
     }
@@ -718,6 +769,17 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// What the report's hours count from: the scenario start, named when known.
+fn hours_note(start: Option<&str>) -> String {
+    match start.and_then(|s| start_unix_of(s).map(|u| (s, u))) {
+        Some((_, u)) => format!(
+            "Hours are counted from the scenario start, {}, with one decimal; the UTC date and time each falls on is under it.",
+            escape(&date_text(u, 0.0))
+        ),
+        None => "Hours are counted from the scenario start, with one decimal.".into(),
+    }
+}
+
 /// How many replications `runs.csv` holds (distinct values of its `replication` column).
 fn replications(files: &[(&str, Vec<u8>)]) -> Option<usize> {
     let b = find(files, "runs.csv")?;
@@ -730,6 +792,114 @@ fn replications(files: &[(&str, Vec<u8>)]) -> Option<usize> {
     seen.sort();
     seen.dedup();
     Some(seen.len())
+}
+
+/// Each deployment that does not offer at the end (paused, archived, faulted, still
+/// scheduled), with its state in the terminal's words; `None` when all offer.
+fn final_states_html(json: &serde_json::Value) -> Option<String> {
+    let mut items = String::new();
+    for d in json["deployments"].as_array()? {
+        let changes: Vec<StateChangeOut> = d["state_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(StateChangeOut::from_json)
+            .collect();
+        if let Some(text) = final_state_text(&changes) {
+            let name = d["name"].as_str().unwrap_or_default();
+            items.push_str(&format!(
+                "<li><b>{}</b>: {}</li>\n",
+                escape(name),
+                escape(&text)
+            ));
+        }
+    }
+    (!items.is_empty()).then(|| format!("<ul class=\"end\">\n{items}</ul>\n"))
+}
+
+/// The hidden issues (`issues[]` of `summary.json`) in the terminal's words, and each
+/// deployment's devices still held at the end by kind of hold; `None` when there are neither.
+fn issues_html(json: &serde_json::Value) -> Option<String> {
+    let issues: Vec<String> = json["issues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(IssueOut::from_json)
+        .map(|i| format!("<li>{}</li>\n", escape(&i.text())))
+        .collect();
+    let held: Vec<String> = json["deployments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let text = HeldAtEndOut::from_json(&d["held_at_end"])?.text()?;
+            let name = d["name"].as_str().unwrap_or_default();
+            Some(format!(
+                "<li><b>{}</b>: {}</li>\n",
+                escape(name),
+                escape(&text)
+            ))
+        })
+        .collect();
+    if issues.is_empty() && held.is_empty() {
+        return None;
+    }
+    let mut h = String::new();
+    if !issues.is_empty() {
+        h.push_str(&format!(
+            "<ul class=\"issues\">\n{}</ul>\n",
+            issues.concat()
+        ));
+    }
+    if !held.is_empty() {
+        h.push_str("<p>Devices still held by a safeguard at the end (<code>held_at_end</code> in <code>summary.json</code>): a known issue's hold ends at its release, a likely-issue hold when its content's issues have all had their holds released (or at <code>[safety] likely_issues.release</code>, if set) or when the deployment turns likely-issue holds off.</p>\n");
+        h.push_str(&format!("<ul class=\"held\">\n{}</ul>\n", held.concat()));
+    }
+    Some(h)
+}
+
+/// The "Across N replications" section from `runs.csv`: per deployment the terminal's line
+/// and a table of the time to 50, 90 and 95 % (p5, median, p95, and in how many runs the share
+/// was at or above it at the end), with dates when the start is known.
+fn across_html(bytes: &[u8], start: Option<i64>) -> String {
+    let across = match AcrossOut::from_runs_csv(bytes) {
+        Ok(a) => a,
+        Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
+    };
+    let hours = |x: Option<f64>| {
+        x.map_or_else(
+            || "<td class=\"num\">not by the end</td>".to_string(),
+            |h| td_hours(&h.to_string(), start),
+        )
+    };
+    let mut h = String::from("<ul class=\"across\">\n");
+    for a in &across {
+        h.push_str(&format!("<li>{}</li>\n", escape(&a.text())));
+    }
+    h.push_str("</ul>\n<table class=\"across\">\n<thead><tr><th>deployment</th><th>compliant</th><th class=\"num\">runs at it at the end</th><th class=\"num\">p5</th><th class=\"num\">median</th><th class=\"num\">p95</th></tr></thead>\n<tbody>\n");
+    for a in &across {
+        for (k, t) in a.times.iter().enumerate() {
+            h.push_str("<tr>");
+            if k == 0 {
+                h.push_str(&format!(
+                    "<th scope=\"row\" rowspan=\"{}\">{}</th>",
+                    a.times.len(),
+                    breakable(&a.deployment)
+                ));
+            }
+            h.push_str(&format!(
+                "<td>{} %</td><td class=\"num\">{} of {}</td>{}{}{}</tr>\n",
+                t.pct,
+                t.held,
+                t.runs,
+                hours(t.p5),
+                hours(t.median),
+                hours(t.p95)
+            ));
+        }
+    }
+    h.push_str("</tbody></table>\n");
+    h
 }
 
 fn chart_caption(stem: &str) -> String {
@@ -802,6 +972,10 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
         .or_else(|| from_toml("description"))
         .or_else(|| head.and_then(|h| h.question));
 
+    // Hours count from the scenario start; with it known, each time also shows as a date.
+    let start_text = from_json("start");
+    let start = start_text.as_deref().and_then(start_unix_of);
+
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -836,7 +1010,7 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
         // `run --replications N`: the summary and charts but the bands are replication 0's.
         if let Some(n) = replications(files).filter(|&n| n > 1 && !sweep) {
             facts.push(format!(
-                "replication 0 of {n} (the band chart and <code>runs.csv</code> cover all {n})"
+                "replication 0 of {n} (the band chart, <code>runs.csv</code> and the section \"Across {n} replications\" cover all {n})"
             ));
         }
         if !facts.is_empty() {
@@ -845,10 +1019,25 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     }
     if let Some(b) = find(files, "summary.csv") {
         h.push_str("<h2>Summary per deployment</h2>\n");
-        h.push_str(
-            "<p>One row per column of <code>summary.csv</code> (named in the second column), one column per deployment. Hours are since the start, with one decimal; shares in percent; point at a rounded number for its exact value. A dash (–) is a time not reached, or not held at the end, or a rule that never fired. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run.</p>\n",
-        );
-        h.push_str(&summary_html(b));
+        h.push_str(&format!(
+            "<p>One row per column of <code>summary.csv</code> (named in the second column), one column per deployment. {} Shares in percent; point at a rounded number for its exact value. A dash (–) is a time not reached, or not held at the end, or a rule that never fired. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run.</p>\n",
+            hours_note(start_text.as_deref())
+        ));
+        h.push_str(&summary_html(b, start));
+        if let Some(list) = json.as_ref().and_then(final_states_html) {
+            h.push_str("<p>At the end of the run, not offering:</p>\n");
+            h.push_str(&list);
+        }
+    }
+    if let Some(b) = find(files, "runs.csv").filter(|_| !sweep)
+        && let Some(n) = replications(files).filter(|&n| n > 1)
+    {
+        h.push_str(&format!("<h2>Across {n} replications</h2>\n"));
+        h.push_str(&format!(
+            "<p>The other sections show replication 0; these are all {n} runs (<code>runs.csv</code>), as the terminal printed them after the runs: per deployment the time to 95 % (median and p5–p95 by nearest rank; a run whose share was below 95 % at the end has no time and counts as latest, \"not by the end\"), the median forced restarts, restarts in active hours and devices hit by issues, and in how many runs a monitoring rule fired. The table spreads the time to 50, 90 and 95 %. {}</p>\n",
+            hours_note(start_text.as_deref())
+        ));
+        h.push_str(&across_html(b, start));
     }
     if let Some(list) = json.as_ref().and_then(rules_html) {
         h.push_str("<h2>Monitoring rules</h2>\n");
@@ -857,7 +1046,14 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
         );
         h.push_str(&list);
     }
-    if let Some(table) = find(files, "segments.csv").and_then(segments_html) {
+    if let Some(issues) = json.as_ref().and_then(issues_html) {
+        h.push_str("<h2>Issues and safeguard holds</h2>\n");
+        h.push_str(
+            "<p>Each hidden issue (<code>issues</code> in <code>summary.json</code>): the devices matching it and hit by it, and when its known-issue safeguard hold was placed and released (hours since the start).</p>\n",
+        );
+        h.push_str(&issues);
+    }
+    if let Some(table) = find(files, "segments.csv").and_then(|b| segments_html(b, start)) {
         h.push_str("<h2>Per segment</h2>\n");
         h.push_str(
             "<p>Each segment's devices in each deployment's audience at the end (all columns in <code>segments.csv</code>). The hours are those of the summary, on the segment's own devices: from when its compliant share stayed at or above 50 or 95 % until the end of the run.</p>\n",
@@ -1136,6 +1332,85 @@ mod tests {
         let none = r#"{"scenario": "s", "deployments": [{"name": "quiet", "rule_firings": []}]}"#;
         let h = report_html(&[("summary.json", none.as_bytes().to_vec())], &[]);
         assert!(!h.contains("Monitoring rules"), "{h}");
+    }
+
+    #[test]
+    fn the_report_tells_the_final_state_the_issues_and_the_devices_still_held() {
+        let json = r#"{"scenario": "s", "start": "2026-03-02T00:00:00Z", "deployments": [
+            {"name": "pilot<1>", "state_changes": [
+               {"hours": 0.0, "state": "offering", "reason": "offeringByRequest"},
+               {"hours": 104.0, "state": "paused", "reason": "pausedByMonitoring"}],
+             "held_at_end": {"devices": 986, "known_issue": 0, "likely_issue": 986}},
+            {"name": "broad", "state_changes": [
+               {"hours": 0.0, "state": "offering", "reason": "offeringByRequest"}],
+             "held_at_end": {"devices": 0, "known_issue": 0, "likely_issue": 0}}],
+          "issues": [{"name": "gfx <31>", "content": "c", "deployments": ["broad"],
+             "devices_matching": 995, "devices_hit": 160, "failed": 0, "rolled_back": 160,
+             "incidents": 0, "ineligible": 0, "reported": 160, "hold_hours": 221.4,
+             "released_hours": 557.4}]}"#;
+        let h = report_html(
+            &[
+                ("summary.json", json.as_bytes().to_vec()),
+                ("summary.csv", summary_csv(&[("x", SAFETY_ROW)])),
+            ],
+            &[],
+        );
+        assert!(
+            h.contains("<li><b>pilot&lt;1&gt;</b>: paused at the end since 104.0 h (pausedByMonitoring)</li>"),
+            "{h}"
+        );
+        assert!(!h.contains("<b>broad</b>: offering"), "{h}");
+        assert!(h.contains("<h2>Issues and safeguard holds</h2>"), "{h}");
+        assert!(h.contains("<li>issue &quot;gfx &lt;31&gt;&quot;: 160 of 995 matching devices hit (0 failed, 160 rolled back, 0 incidents); hold 221.4 h → 557.4 h</li>"), "{h}");
+        assert!(
+            h.contains("<li><b>pilot&lt;1&gt;</b>: still held at the end: 986 devices, by likely-issue safeguard holds</li>"),
+            "{h}"
+        );
+        // Hours count from the start, which the report names, and show their date.
+        assert!(
+            h.contains("Hours are counted from the scenario start, 2026-03-02 00:00 UTC"),
+            "{h}"
+        );
+        assert!(
+            h.contains(
+                "title=\"4.0953\">4.1<br><small class=\"date\">2026-03-02 04:05 UTC</small></td>"
+            ),
+            "{h}"
+        );
+        // Without issues or held devices there is no such section.
+        let quiet = r#"{"scenario": "s", "deployments": [{"name": "a"}], "issues": []}"#;
+        let h = report_html(&[("summary.json", quiet.as_bytes().to_vec())], &[]);
+        assert!(!h.contains("Issues and safeguard holds"), "{h}");
+    }
+
+    #[test]
+    fn a_replicated_run_reports_its_spread_across_replications_from_runs_csv() {
+        let summary = br#"{"scenario": "s", "start": "2026-03-02T00:00:00Z"}"#.to_vec();
+        let runs = "variant,replication,seed,deployment,hours_to_50,hours_to_90,hours_to_95,forced_restarts,restarts_in_active_hours,issue_hits,rule_fired_hours\nbase,0,1,q,1,2,,3,0,0,\nbase,1,1,q,1,2,24,3,0,0,\nbase,2,1,q,1,2,,3,0,0,\n";
+        let files = vec![
+            ("summary.json", summary),
+            ("runs.csv", runs.as_bytes().to_vec()),
+        ];
+        let h = report_html(&files, &[]);
+        assert!(h.contains("<h2>Across 3 replications</h2>"), "{h}");
+        assert!(
+            h.contains("<li>q: 95 % in 1 of 3 runs (at 24.0 h); forced restarts 3, restarts in active hours 0 (median)</li>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<td>95 %</td><td class=\"num\">1 of 3</td><td class=\"num\" title=\"24\">24.0<br><small class=\"date\">2026-03-03 00:00 UTC</small></td><td class=\"num\">not by the end</td>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("2.0<br><small class=\"date\">2026-03-02 02:00 UTC</small>"),
+            "{h}"
+        );
+        // A sweep's runs.csv is its variants table's business.
+        let sweep = vec![
+            ("scenario.toml", b"base = \"x.toml\"\n".to_vec()),
+            ("runs.csv", runs.as_bytes().to_vec()),
+        ];
+        assert!(!report_html(&sweep, &[]).contains("Across"));
     }
 
     #[test]

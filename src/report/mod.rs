@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::metrics::{State, THRESHOLDS, segment_rows};
 use crate::scenario::Scenario;
 use crate::service::{Denominator, EventNumbers};
-use crate::sim::RunResult;
+use crate::sim::{HeldAtEnd, RunResult};
 use crate::time::{HOUR, Time, fmt_span, format_instant};
 
 /// Hours with up to four decimals and no trailing zeros (`0`, `1.5`, `0.0167`).
@@ -103,6 +103,126 @@ pub struct StateChangeOut {
     pub reason: String,
 }
 
+impl StateChangeOut {
+    /// The change as `summary.json` has it.
+    pub fn from_json(v: &serde_json::Value) -> Option<Self> {
+        Some(Self {
+            hours: v["hours"].as_f64()?,
+            state: v["state"].as_str()?.to_string(),
+            reason: v["reason"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+/// A deployment's state at the end, in the words of the terminal and report.html, when it is
+/// not offering (paused, archived, faulted, or still scheduled): `paused at the end since
+/// 104.0 h (pausedByMonitoring)`. A monitoring pause outlives a resume request, and the counts
+/// alone do not show that a deployment stopped offering. `None` while it offers.
+pub fn final_state_text(changes: &[StateChangeOut]) -> Option<String> {
+    let last = changes.last().filter(|l| l.state != "offering")?;
+    Some(format!(
+        "{} at the end since {:.1} h ({})",
+        last.state, last.hours, last.reason
+    ))
+}
+
+/// Devices still held by a safeguard at the end of a run, in `summary.json` (`held_at_end`).
+#[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeldAtEndOut {
+    /// Devices of the audience in the `held` state at the end.
+    pub devices: u64,
+    /// Of them, held by a known issue's safeguard hold (its release ends it).
+    pub known_issue: u64,
+    /// Of them, held by a likely-issue safeguard hold (released with its content's issues, by default). A device
+    /// held by both kinds counts in both.
+    pub likely_issue: u64,
+}
+
+impl HeldAtEndOut {
+    /// The terminal's and report.html's words, when any device is held at the end: `still held
+    /// at the end: 996 devices (10 by a known-issue hold, 986 by a likely-issue hold)`.
+    pub fn text(&self) -> Option<String> {
+        if self.devices == 0 {
+            return None;
+        }
+        let kinds: Vec<String> = [
+            (self.known_issue, "a known-issue hold"),
+            (self.likely_issue, "a likely-issue hold"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, kind)| format!("{n} by {kind}"))
+        .collect();
+        // One kind holding them all reads as a clause, not a breakdown of one part.
+        let by = match (self.known_issue, self.likely_issue) {
+            (k, 0) if k == self.devices => ", by a known issue's safeguard hold".to_string(),
+            (0, l) if l == self.devices => ", by likely-issue safeguard holds".to_string(),
+            _ if kinds.is_empty() => String::new(),
+            _ => format!(" ({})", kinds.join(", ")),
+        };
+        Some(format!(
+            "still held at the end: {}{by}",
+            count(self.devices, "device")
+        ))
+    }
+
+    /// The counts as `summary.json` has them (a folder written before the field existed has
+    /// none).
+    pub fn from_json(v: &serde_json::Value) -> Option<Self> {
+        Some(Self {
+            devices: v["devices"].as_u64()?,
+            known_issue: v["known_issue"].as_u64().unwrap_or(0),
+            likely_issue: v["likely_issue"].as_u64().unwrap_or(0),
+        })
+    }
+}
+
+impl From<HeldAtEnd> for HeldAtEndOut {
+    fn from(h: HeldAtEnd) -> Self {
+        Self {
+            devices: h.devices,
+            known_issue: h.known_issue,
+            likely_issue: h.likely_issue,
+        }
+    }
+}
+
+/// `1 device`, `2 devices`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The UTC date and time `hours` after the scenario start (unix seconds), to the minute, for
+/// people: `2026-03-19 16:24 UTC`. The hours are those of `summary.json` (four decimals, so
+/// the instant rounds back to its exact second).
+pub fn date_text(start_unix: i64, hours: f64) -> String {
+    let secs = (hours * HOUR as f64).round();
+    match jiff::Timestamp::from_second(start_unix.saturating_add(secs as i64)) {
+        Ok(ts) => ts.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// `410.4 h (2026-03-19 16:24 UTC)`: hours since the start with the date they fall on, when the
+/// start is known.
+pub fn hours_and_date(hours: f64, start_unix: Option<i64>) -> String {
+    match start_unix {
+        Some(s) => format!("{hours:.1} h ({})", date_text(s, hours)),
+        None => format!("{hours:.1} h"),
+    }
+}
+
+/// The scenario start of `summary.json` (`start`, RFC 3339) in unix seconds.
+pub fn start_unix_of(start: &str) -> Option<i64> {
+    crate::time::parse_instant(start)
+        .ok()
+        .map(|t| t.as_second())
+}
+
 /// Per-deployment summary (the stable keys of `summary.json`).
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct DeploymentSummary {
@@ -131,6 +251,15 @@ pub struct DeploymentSummary {
     pub hours_to_95: Option<f64>,
     /// The same for 99 %.
     pub hours_to_99: Option<f64>,
+    /// The instant of `hours_to_50` (RFC 3339, UTC; null with it), so that a planner reads the
+    /// date rather than adding hours to the start.
+    pub time_to_50: Option<String>,
+    /// The instant of `hours_to_90`.
+    pub time_to_90: Option<String>,
+    /// The instant of `hours_to_95`.
+    pub time_to_95: Option<String>,
+    /// The instant of `hours_to_99`.
+    pub time_to_99: Option<String>,
     /// Whether the share was at or above 50, 90, 95 and 99 % at some instant (for the terminal,
     /// which says "not reached" or "not held at end" where an `hours_to_X` is null).
     #[serde(skip)]
@@ -162,6 +291,10 @@ pub struct DeploymentSummary {
     /// leaving the audience and rejoining it in the state it left in (failed, rolled back, held)
     /// is not counted again in this or the two counts above.
     pub held: u64,
+    /// Devices still held at the end, and by which kind of hold: `held` counts events, and
+    /// devices held for good (a likely-issue hold is never released by default) would
+    /// otherwise show only as a share short of 100 %.
+    pub held_at_end: HeldAtEndOut,
     /// Distinct devices found ineligible for the content (by this or another deployment of it).
     pub ineligible: u64,
     /// Hours until the first monitoring rule fired (null when none did).
@@ -171,6 +304,10 @@ pub struct DeploymentSummary {
     pub issue_hits_at_rule: Option<u64>,
     /// Hours until a monitoring rule paused the deployment (null when none did).
     pub paused_by_monitoring_hours: Option<f64>,
+    /// The instant of `rule_fired_hours` (RFC 3339, UTC).
+    pub rule_fired_time: Option<String>,
+    /// The instant of `paused_by_monitoring_hours` (RFC 3339, UTC).
+    pub paused_by_monitoring_time: Option<String>,
     /// Every rule firing.
     pub rule_firings: Vec<RuleFiringOut>,
     /// The monitoring rules in force at the end that never fired, with the highest share their
@@ -393,6 +530,226 @@ fn counted_of(v: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The thresholds whose time the across-runs outputs spread: a plan's milestones.
+pub const ACROSS_THRESHOLDS: [u32; 3] = [50, 90, 95];
+
+/// The time to one compliance threshold across runs: the nearest-rank p5, median and p95 of
+/// `hours_to_X` (a run whose share is below X % at the end has no time and sorts last: `None`
+/// here, "not by the end" in words), and in how many runs the share was at or above X % at the
+/// end. `runs.csv` does not say whether such a run never got there or got there and fell back,
+/// so the words cover both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThresholdSpread {
+    /// The threshold in percent.
+    pub pct: u32,
+    /// p5 of the hours.
+    pub p5: Option<f64>,
+    /// Median of the hours.
+    pub median: Option<f64>,
+    /// p95 of the hours.
+    pub p95: Option<f64>,
+    /// Runs at or above the threshold at the end (with a time).
+    pub held: usize,
+    /// The earliest and latest time among those runs.
+    pub range: Option<(f64, f64)>,
+    /// Runs.
+    pub runs: usize,
+}
+
+impl ThresholdSpread {
+    /// The spread of `hours` (one value per run) for threshold `pct`.
+    pub fn new(pct: u32, hours: &[Option<f64>]) -> Self {
+        let q = |p: f64| crate::batch::expect::quantile(hours, p);
+        Self {
+            pct,
+            p5: q(0.05),
+            median: q(0.5),
+            p95: q(0.95),
+            held: hours.iter().filter(|h| h.is_some()).count(),
+            range: hours.iter().flatten().fold(None, |r, &h| match r {
+                None => Some((h, h)),
+                Some((a, b)) => Some((f64::min(a, h), f64::max(b, h))),
+            }),
+            runs: hours.len(),
+        }
+    }
+
+    /// In words, as the terminal prints it after replications: `95 % at 41.2 h (median; p5
+    /// 38.0 h, p95 47.1 h)`, `95 % in 17 of 20 runs: median 41.2 h (p5 38.0 h, p95 not by the
+    /// end)`, `95 % in 2 of 20 runs (between 40.1 h and 52.0 h)` (when the median run does not
+    /// get there, its quantiles say little: the runs that did, do), `95 % in none of 20 runs`.
+    pub fn text(&self) -> String {
+        let (pct, n) = (self.pct, self.runs);
+        let hours = |x: Option<f64>| x.map_or("not by the end".into(), |h| format!("{h:.1} h"));
+        if self.held == 0 {
+            format!("{pct} % in none of {n} runs")
+        } else if n == 1 {
+            format!("{pct} % at {}", hours(self.median))
+        } else if self.held == n {
+            format!(
+                "{pct} % at {} (median; p5 {}, p95 {})",
+                hours(self.median),
+                hours(self.p5),
+                hours(self.p95)
+            )
+        } else if let (None, Some((a, b))) = (self.median, self.range) {
+            if self.held == 1 {
+                format!("{pct} % in 1 of {n} runs (at {a:.1} h)")
+            } else {
+                format!(
+                    "{pct} % in {} of {n} runs (between {a:.1} h and {b:.1} h)",
+                    self.held
+                )
+            }
+        } else {
+            format!(
+                "{pct} % in {} of {n} runs: median {} (p5 {}, p95 {})",
+                self.held,
+                hours(self.median),
+                hours(self.p5),
+                hours(self.p95)
+            )
+        }
+    }
+}
+
+/// One deployment across the runs of a replicated run (or of a sweep variant): what the
+/// terminal prints after the runs and report.html's "Across N replications" section shows,
+/// computed from the same per-run values (in memory after the runs, from `runs.csv` when
+/// report.html is drawn, also by `rollsim plot`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcrossOut {
+    /// Deployment name.
+    pub deployment: String,
+    /// Runs.
+    pub runs: usize,
+    /// The spread of the time to each of [`ACROSS_THRESHOLDS`].
+    pub times: Vec<ThresholdSpread>,
+    /// Median forced restarts.
+    pub forced_restarts: Option<f64>,
+    /// Median restarts in active hours.
+    pub restarts_in_active_hours: Option<f64>,
+    /// Median devices hit by issues; `None` when no run had a hit (the words leave it out).
+    pub issue_hits: Option<f64>,
+    /// Runs in which a monitoring rule fired.
+    pub rule_fired_in: usize,
+}
+
+impl AcrossOut {
+    /// The deployment's values across runs: `values(metric)` gives one value per run of a
+    /// column of `runs.csv` (`None`: empty).
+    pub fn new(deployment: &str, values: impl Fn(&str) -> Vec<Option<f64>>) -> Self {
+        let median = |m: &str| crate::batch::expect::quantile(&values(m), 0.5);
+        let hits = values("issue_hits");
+        let times = ACROSS_THRESHOLDS
+            .iter()
+            .map(|&p| ThresholdSpread::new(p, &values(&format!("hours_to_{p}"))))
+            .collect();
+        Self {
+            deployment: deployment.to_string(),
+            runs: values("hours_to_95").len(),
+            times,
+            forced_restarts: median("forced_restarts"),
+            restarts_in_active_hours: median("restarts_in_active_hours"),
+            issue_hits: hits
+                .iter()
+                .any(|x| x.is_some_and(|x| x > 0.0))
+                .then(|| median("issue_hits"))
+                .flatten(),
+            rule_fired_in: values("rule_fired_hours")
+                .iter()
+                .filter(|x| x.is_some())
+                .count(),
+        }
+    }
+
+    /// The spread of the time to `pct` %.
+    pub fn time(&self, pct: u32) -> Option<&ThresholdSpread> {
+        self.times.iter().find(|t| t.pct == pct)
+    }
+
+    /// The terminal's line: `pilot: 95 % in 1 of 20 runs: median not by the end (p5 41.2 h,
+    /// p95 not by the end); forced restarts 0, restarts in active hours 0 (median); devices hit
+    /// by issues 160 (median); a monitoring rule fired in 1 of 20`.
+    pub fn text(&self) -> String {
+        let n = self.runs;
+        let of = if n == 1 { "" } else { " (median)" };
+        let time = self.time(95).map_or_else(
+            || format!("95 % in none of {n} runs"),
+            ThresholdSpread::text,
+        );
+        let mut line = format!(
+            "{}: {time}; forced restarts {}, restarts in active hours {}{of}",
+            self.deployment,
+            count_text(self.forced_restarts),
+            count_text(self.restarts_in_active_hours),
+        );
+        if let Some(h) = self.issue_hits {
+            line.push_str(&format!(
+                "; devices hit by issues {}{of}",
+                count_text(Some(h))
+            ));
+        }
+        if self.rule_fired_in > 0 {
+            line.push_str(&format!(
+                "; a monitoring rule fired in {} of {n}",
+                self.rule_fired_in
+            ));
+        }
+        line
+    }
+
+    /// Each deployment of the first variant of `runs.csv`, across its runs, in the file's
+    /// order (a replicated run's file has the one variant `base`).
+    pub fn from_runs_csv(bytes: &[u8]) -> Result<Vec<Self>, Error> {
+        let t = charts::Table::parse("runs.csv", bytes)?;
+        let col = |name: &str| t.header.iter().position(|h| h == name);
+        let bad = |m: &str| Error::Write {
+            path: PathBuf::from("runs.csv"),
+            message: m.to_string(),
+        };
+        let dep = col("deployment").ok_or_else(|| bad("no `deployment` column"))?;
+        let variant = col("variant");
+        let first = variant.and_then(|v| t.rows.first().and_then(|r| r.get(v)).cloned());
+        let rows: Vec<&Vec<String>> = t
+            .rows
+            .iter()
+            .filter(|r| variant.is_none() || r.get(variant.unwrap_or(0)) == first.as_ref())
+            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for r in &rows {
+            if let Some(n) = r.get(dep)
+                && !names.contains(&n.as_str())
+            {
+                names.push(n);
+            }
+        }
+        Ok(names
+            .iter()
+            .map(|&name| {
+                let values = |metric: &str| -> Vec<Option<f64>> {
+                    let Some(c) = col(metric) else {
+                        return Vec::new();
+                    };
+                    rows.iter()
+                        .filter(|r| r.get(dep).map(String::as_str) == Some(name))
+                        .map(|r| r.get(c).and_then(|v| v.parse::<f64>().ok()))
+                        .collect()
+                };
+                Self::new(charts::unguard(name), values)
+            })
+            .collect())
+    }
+}
+
+/// A median count as the terminal prints it: whole, or with its half (`7`, `7.5`).
+fn count_text(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| {
+        let r = (x * 10_000.0).round() / 10_000.0;
+        r.to_string()
+    })
+}
+
 /// One hidden issue in `summary.json`.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct IssueOut {
@@ -421,6 +778,59 @@ pub struct IssueOut {
     pub hold_hours: Option<f64>,
     /// Hours until the hold was released (null: never).
     pub released_hours: Option<f64>,
+    /// The instant of `hold_hours` (RFC 3339, UTC).
+    pub hold_time: Option<String>,
+    /// The instant of `released_hours` (RFC 3339, UTC).
+    pub released_time: Option<String>,
+}
+
+impl IssueOut {
+    /// The issue in words, as the terminal and report.html tell it: `issue "EliteBook gfx-31":
+    /// 160 of 995 matching devices hit (0 failed, 160 rolled back, 0 incidents); hold 221.4 h →
+    /// 557.4 h`.
+    pub fn text(&self) -> String {
+        format!(
+            "issue \"{}\": {} of {} matching devices hit ({} failed, {} rolled back, {} incidents); hold {}",
+            self.name,
+            self.devices_hit,
+            self.devices_matching,
+            self.failed,
+            self.rolled_back,
+            self.incidents,
+            match (self.hold_hours, self.released_hours) {
+                (Some(a), Some(b)) => format!("{a:.1} h → {b:.1} h"),
+                (Some(a), None) => format!("from {a:.1} h"),
+                _ => "never".to_string(),
+            }
+        )
+    }
+
+    /// The issue as `summary.json` has it (report.html is drawn from the folder).
+    pub fn from_json(v: &serde_json::Value) -> Option<Self> {
+        let n = |k: &str| v[k].as_u64().unwrap_or(0);
+        let time = |k: &str| v[k].as_str().map(str::to_string);
+        Some(Self {
+            name: v["name"].as_str()?.to_string(),
+            content: v["content"].as_str().unwrap_or_default().to_string(),
+            deployments: v["deployments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect(),
+            devices_matching: v["devices_matching"].as_u64()?,
+            devices_hit: v["devices_hit"].as_u64()?,
+            failed: n("failed"),
+            rolled_back: n("rolled_back"),
+            incidents: n("incidents"),
+            ineligible: n("ineligible"),
+            reported: n("reported"),
+            hold_hours: v["hold_hours"].as_f64(),
+            released_hours: v["released_hours"].as_f64(),
+            hold_time: time("hold_time"),
+            released_time: time("released_time"),
+        })
+    }
 }
 
 /// One window of active hours in `summary.json` and the fleet's devices whose policy has it.
@@ -523,13 +933,15 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 Denominator::Offered => "offered",
                 Denominator::Installed => "installed",
             };
-            let reached = |pct: u32| {
+            let reached_at = |pct: u32| {
                 THRESHOLDS
                     .iter()
                     .position(|&x| x == pct)
                     .and_then(|i| c.reached[i])
-                    .map(hours_f64)
             };
+            let reached = |pct: u32| reached_at(pct).map(hours_f64);
+            let time = |t: Option<Time>| t.map(|t| format_instant(sc.start_unix, t));
+            let first_pause = firings.iter().find(|f| f.action == "pauseDeployment");
             DeploymentSummary {
                 name: dep.name.clone(),
                 content: sc.contents[dep.content as usize].name.clone(),
@@ -546,6 +958,10 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 hours_to_90: reached(90),
                 hours_to_95: reached(95),
                 hours_to_99: reached(99),
+                time_to_50: time(reached_at(50)),
+                time_to_90: time(reached_at(90)),
+                time_to_95: time(reached_at(95)),
+                time_to_99: time(reached_at(99)),
                 ever_reached: c.ever_reached,
                 not_held_at_end: THRESHOLDS
                     .iter()
@@ -561,13 +977,18 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 rollbacks: c.rollbacks,
                 issue_hits: r.issue_hits.get(d).copied().unwrap_or(0),
                 held: c.held,
+                held_at_end: r
+                    .held_at_end
+                    .get(d)
+                    .copied()
+                    .map(HeldAtEndOut::from)
+                    .unwrap_or_default(),
                 ineligible: r.ineligible.get(d).copied().unwrap_or(0),
                 rule_fired_hours: firings.first().map(|f| hours_f64(f.at)),
                 issue_hits_at_rule: firings.first().map(|f| f.devices_hit),
-                paused_by_monitoring_hours: firings
-                    .iter()
-                    .find(|f| f.action == "pauseDeployment")
-                    .map(|f| hours_f64(f.at)),
+                paused_by_monitoring_hours: first_pause.map(|f| hours_f64(f.at)),
+                rule_fired_time: time(firings.first().map(|f| f.at)),
+                paused_by_monitoring_time: time(first_pause.map(|f| f.at)),
                 rule_firings: firings
                     .iter()
                     .map(|f| RuleFiringOut {
@@ -639,6 +1060,8 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 reported: st.reported,
                 hold_hours: st.hold_at.map(hours_f64),
                 released_hours: st.released_at.map(hours_f64),
+                hold_time: st.hold_at.map(|t| format_instant(sc.start_unix, t)),
+                released_time: st.released_at.map(|t| format_instant(sc.start_unix, t)),
             })
             .collect(),
     }
@@ -924,8 +1347,12 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
     );
     // A threshold time is the time from which the share stayed at or above it: none when the
     // share is below it at the end, though it may have been above it before.
+    // The 95 % mark is the one a plan is judged by: it alone gets its date, so that the line
+    // stays short.
+    let start = start_unix_of(&s.start);
     for d in &s.deployments {
         let h = |i: usize, v: Option<f64>| match v {
+            Some(x) if i == 2 => hours_and_date(x, start),
             Some(x) => format!("{x:.1} h"),
             None if d.ever_reached[i] => "not held at end".to_string(),
             None => "not reached".to_string(),
@@ -960,30 +1387,15 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
         }
         // A deployment that ends anything but offering (paused, archived, faulted, or still
         // scheduled) says so and why: a monitoring pause outlives a resume request.
-        if let Some(last) = d.state_changes.last()
-            && last.state != "offering"
-        {
-            t.push_str(&format!(
-                "    {} at the end since {:.1} h ({})\n",
-                last.state, last.hours, last.reason
-            ));
+        if let Some(end) = final_state_text(&d.state_changes) {
+            t.push_str(&format!("    {end}\n"));
+        }
+        if let Some(held) = d.held_at_end.text() {
+            t.push_str(&format!("    {held}\n"));
         }
     }
     for i in &s.issues {
-        t.push_str(&format!(
-            "  issue \"{}\": {} of {} matching devices hit ({} failed, {} rolled back, {} incidents); hold {}\n",
-            i.name,
-            i.devices_hit,
-            i.devices_matching,
-            i.failed,
-            i.rolled_back,
-            i.incidents,
-            match (i.hold_hours, i.released_hours) {
-                (Some(a), Some(b)) => format!("{a:.1} h → {b:.1} h"),
-                (Some(a), None) => format!("from {a:.1} h"),
-                _ => "never".to_string(),
-            }
-        ));
+        t.push_str(&format!("  {}\n", i.text()));
     }
     t.push_str(&format!("  results in {}\n", out.display()));
     t
@@ -992,6 +1404,129 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spread(hours: &[Option<f64>]) -> String {
+        ThresholdSpread::new(95, hours).text()
+    }
+
+    #[test]
+    fn a_time_across_runs_says_in_how_many_runs_it_was_reached_never_not_held() {
+        let n = None;
+        assert_eq!(spread(&[n, n, n]), "95 % in none of 3 runs");
+        assert_eq!(spread(&[Some(4.25)]), "95 % at 4.2 h");
+        assert_eq!(
+            spread(&[Some(3.0), Some(1.0), Some(2.0)]),
+            "95 % at 2.0 h (median; p5 1.0 h, p95 3.0 h)"
+        );
+        assert_eq!(
+            spread(&[Some(3.0), Some(1.0), n]),
+            "95 % in 2 of 3 runs: median 3.0 h (p5 1.0 h, p95 not by the end)"
+        );
+        // When the median run does not get there, the runs that did are told.
+        assert_eq!(
+            spread(&[n, Some(41.23), n]),
+            "95 % in 1 of 3 runs (at 41.2 h)"
+        );
+        assert_eq!(
+            spread(&[n, Some(41.23), n, Some(40.0), n]),
+            "95 % in 2 of 5 runs (between 40.0 h and 41.2 h)"
+        );
+        for s in [spread(&[n, n]), spread(&[n, Some(1.0), n])] {
+            assert!(!s.contains("never") && !s.contains("not held"), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_across_runs_line_read_back_from_runs_csv_is_the_one_computed_in_memory() {
+        let csv = "variant,replication,seed,deployment,hours_to_50,hours_to_90,hours_to_95,forced_restarts,restarts_in_active_hours,issue_hits,rule_fired_hours\n\
+                   base,0,1,'-p,1,2,,3,0,7,\n\
+                   base,0,1,b,1,2,5,0,0,0,\n\
+                   base,1,1,'-p,1,2,4,4,1,9,2.5\n\
+                   base,1,1,b,1,2,6,0,0,0,\n";
+        let a = AcrossOut::from_runs_csv(csv.as_bytes()).expect("runs.csv");
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].deployment, "-p");
+        assert_eq!(
+            a[0].text(),
+            "-p: 95 % in 1 of 2 runs (at 4.0 h); forced restarts 4, restarts in active hours 1 (median); devices hit by issues 9 (median); a monitoring rule fired in 1 of 2"
+        );
+        assert_eq!(
+            a[1].text(),
+            "b: 95 % at 6.0 h (median; p5 5.0 h, p95 6.0 h); forced restarts 0, restarts in active hours 0 (median)"
+        );
+        let mem = AcrossOut::new("-p", |m| match m {
+            "hours_to_50" => vec![Some(1.0), Some(1.0)],
+            "hours_to_90" => vec![Some(2.0), Some(2.0)],
+            "hours_to_95" => vec![None, Some(4.0)],
+            "forced_restarts" => vec![Some(3.0), Some(4.0)],
+            "restarts_in_active_hours" => vec![Some(0.0), Some(1.0)],
+            "issue_hits" => vec![Some(7.0), Some(9.0)],
+            "rule_fired_hours" => vec![None, Some(2.5)],
+            _ => Vec::new(),
+        });
+        assert_eq!(mem, a[0]);
+    }
+
+    #[test]
+    fn devices_still_held_at_the_end_are_told_by_kind_of_hold() {
+        let h = |devices, known_issue, likely_issue| {
+            HeldAtEndOut {
+                devices,
+                known_issue,
+                likely_issue,
+            }
+            .text()
+        };
+        assert_eq!(h(0, 0, 0), None);
+        assert_eq!(
+            h(986, 0, 986).as_deref(),
+            Some("still held at the end: 986 devices, by likely-issue safeguard holds")
+        );
+        assert_eq!(
+            h(1, 1, 0).as_deref(),
+            Some("still held at the end: 1 device, by a known issue's safeguard hold")
+        );
+        assert_eq!(
+            h(990, 10, 985).as_deref(),
+            Some(
+                "still held at the end: 990 devices (10 by a known-issue hold, 985 by a likely-issue hold)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_deployment_that_ends_offering_has_no_final_state_line() {
+        let c = |hours, state: &str, reason: &str| StateChangeOut {
+            hours,
+            state: state.into(),
+            reason: reason.into(),
+        };
+        let paused = [
+            c(0.0, "offering", "offeringByRequest"),
+            c(104.0, "paused", "pausedByMonitoring"),
+        ];
+        assert_eq!(
+            final_state_text(&paused).as_deref(),
+            Some("paused at the end since 104.0 h (pausedByMonitoring)")
+        );
+        assert_eq!(final_state_text(&paused[..1]), None);
+        let v = serde_json::to_value(&paused[1]).expect("json");
+        assert_eq!(StateChangeOut::from_json(&v).as_ref(), Some(&paused[1]));
+    }
+
+    #[test]
+    fn hours_since_the_start_read_as_a_utc_date_to_the_minute() {
+        let start = start_unix_of("2026-03-02T14:00:00Z").expect("start");
+        assert_eq!(date_text(start, 410.4), "2026-03-19 16:24 UTC");
+        // summary.json's four decimals round back to the exact second.
+        assert_eq!(date_text(start, 0.0167), "2026-03-02 14:01 UTC");
+        assert_eq!(
+            hours_and_date(410.4, Some(start)),
+            "410.4 h (2026-03-19 16:24 UTC)"
+        );
+        assert_eq!(hours_and_date(410.4, None), "410.4 h");
+        assert_eq!(start_unix_of("not a date"), None);
+    }
 
     #[test]
     fn a_share_short_of_everyone_is_never_told_as_100_percent() {

@@ -354,6 +354,27 @@ impl Service<'_> {
         }
     }
 
+    /// Which safeguard holds keep device `dev` from deployment `dep`'s content now: (a
+    /// known-issue hold, a likely-issue hold); both can. Asked once per held device at the end
+    /// of a run, so that the outputs can say what the devices still held wait for (a
+    /// likely-issue hold ends only with its content's issues).
+    pub fn hold_kinds(&self, dep: usize, dev: u32) -> (bool, bool) {
+        let c = self.defs[dep].content;
+        if self.contents[c as usize].category != Category::Feature {
+            return (false, false);
+        }
+        let known = self.issues.iter().enumerate().any(|(i, issue)| {
+            self.hold_active[i] && issue.content == c && self.issue_match[i].contains(dev)
+        });
+        let likely = !self.deps[dep].settings.likely_issues_disabled
+            && self
+                .likely
+                .get(c as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|f| f.contains(dev));
+        (known, likely)
+    }
+
     /// Whether device `dev` is held back from deployment `dep`'s content by a safeguard.
     /// Asked for every deployment on most device events; only feature updates have holds, so
     /// the question for a quality deployment is answered inline, without the call.

@@ -184,9 +184,23 @@ fn a_sweep_runs_every_grid_point_and_marks_the_pareto_front() {
     let mut r = csv::Reader::from_path(case.out("1").join("variants.csv")).expect("variants");
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
     assert_eq!(rows.len(), 4);
+    // No issue hits anyone: a front of time against 0 devices hit would only be the fastest
+    // variants, so no variant is flagged on it.
     assert!(
-        rows.iter().any(|x| &x[14] == "true"),
-        "someone is on the front"
+        rows.iter().all(|x| &x[14] == "false"),
+        "no blast-radius front without hits"
+    );
+    // The disruption front is flagged when some variant disrupts someone.
+    let disrupted = rows
+        .iter()
+        .any(|x| x[13].parse::<f64>().is_ok_and(|v| v > 0.0));
+    assert!(
+        disrupted,
+        "a 1-day deadline forces restarts in working hours"
+    );
+    assert!(
+        rows.iter().any(|x| &x[15] == "true"),
+        "someone is on the disruption front"
     );
 }
 
@@ -1067,4 +1081,91 @@ fn resume_refuses_records_run_before_a_graph_body_of_the_base_changed() {
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("another batch"), "{err}");
+}
+
+/// The values of column `name` of `runs.csv` in `dir` (`None`: an empty cell).
+fn runs_column(dir: &Path, name: &str) -> Vec<Option<f64>> {
+    let mut r = csv::Reader::from_path(dir.join("runs.csv")).expect("runs.csv");
+    let col = r
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    r.records()
+        .map(|x| x.expect("row")[col].parse::<f64>().ok())
+        .collect()
+}
+
+#[test]
+fn a_replicated_runs_report_shows_the_spread_of_runs_csv_and_plot_draws_it_again() {
+    let case = Case::new(&random_scenario(""));
+    let (out, code) = run_in(&case, "r", &["--replications", "5"]);
+    assert_eq!(code, 0);
+    let sorted = |name: &str| {
+        let mut v: Vec<f64> = runs_column(&out, name)
+            .into_iter()
+            .map(|x| x.expect("every run reaches it"))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let h95 = sorted("hours_to_95");
+    let h50 = sorted("hours_to_50");
+    let forced = sorted("forced_restarts");
+    let line = format!(
+        "<li>q: 95 % at {:.1} h (median; p5 {:.1} h, p95 {:.1} h); forced restarts {}, restarts in active hours",
+        h95[2], h95[0], h95[4], forced[2]
+    );
+    // The start is 2026-01-12 00:00 UTC: the median time to 50 % falls on that day or the next.
+    let cell = format!("{:.1}<br><small class=\"date\">2026-01-1", h50[2]);
+    let report = |dir: &Path| std::fs::read_to_string(dir.join("report.html")).expect("report");
+    let check = |html: &str| {
+        assert!(html.contains("<h2>Across 5 replications</h2>"), "{html}");
+        assert!(html.contains(&line), "{line} in {html}");
+        assert!(html.contains(&cell), "{cell} in {html}");
+        assert!(
+            html.contains("<td>95 %</td><td class=\"num\">5 of 5</td>"),
+            "{html}"
+        );
+    };
+    let first = report(&out);
+    check(&first);
+    // A redrawn report reads runs.csv back and says the same.
+    std::fs::remove_file(out.join("report.html")).expect("remove");
+    rollsim().arg("plot").arg(&out).assert().success();
+    assert_eq!(report(&out), first);
+}
+
+#[test]
+fn replications_that_never_reach_95_say_in_how_many_runs_not_that_it_was_not_held() {
+    let case = Case::new(&random_scenario(""));
+    let out = case.out("r");
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--replications", "4", "--set", "simulation.horizon=PT20H"])
+        .assert()
+        .success();
+    assert!(runs_column(&out, "hours_to_95").iter().all(Option::is_none));
+    let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(text.contains("    q: 95 % in none of 4 runs; "), "{text}");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(html.contains("<li>q: 95 % in none of 4 runs; "), "{html}");
+    assert!(
+        html.contains(
+            "<td>95 %</td><td class=\"num\">0 of 4</td><td class=\"num\">not by the end</td>"
+        ),
+        "{html}"
+    );
+    let section = html
+        .split("<h2>Across 4 replications</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("<h2>").next())
+        .expect("the across section");
+    for t in [text.as_str(), section] {
+        assert!(!t.contains("not held") && !t.contains("at never"), "{t}");
+    }
 }

@@ -943,3 +943,106 @@ name = "f"
         ],
     );
 }
+
+#[test]
+fn devices_still_held_at_the_end_are_counted_by_kind_of_hold_and_told_on_the_terminal() {
+    // The model flags every at-risk device (x and y); x also has a known issue whose hold is
+    // never released. At the end x's 50 devices are held by both kinds, y's 80 by the model.
+    let segments = segment("main", 500, r#"driver = "ok""#)
+        + &segment("x", 50, r#"driver = "x""#)
+        + &segment("y", 80, r#"driver = "y""#);
+    let rest = format!(
+        r#"
+[safety]
+likely_issues = {{ precision = 1.0, recall = 1.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "known"
+content = "f"
+when = 'driver = "x"'
+rollback = 0.5
+known = {{ at = "PT1H" }}
+
+[[issues]]
+name = "unknown"
+content = "f"
+when = 'driver = "y"'
+rollback = 0.5
+"#
+    );
+    let case = Case::new(&base(4, &segments, &rest));
+    let a = case.run_command("out").assert().success();
+    let out = case.out("out");
+    let s = summary(&out);
+    let held = &s["deployments"][0]["held_at_end"];
+    assert_eq!(held["devices"], 130, "{held}");
+    assert_eq!(held["known_issue"], 50, "{held}");
+    assert_eq!(held["likely_issue"], 130, "{held}");
+    // The same count as the time series' last sample.
+    let last = timeseries(&out)
+        .into_iter()
+        .rfind(|r| r.state == "held")
+        .expect("held rows");
+    assert_eq!(last.devices, 130);
+    let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(
+        text.contains("    still held at the end: 130 devices (50 by a known-issue hold, 130 by a likely-issue hold)\n"),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(
+        html.contains("<h2>Issues and safeguard holds</h2>"),
+        "{html}"
+    );
+    assert!(html.contains("issue &quot;known&quot;: "), "{html}");
+    assert!(
+        html.contains("still held at the end: 130 devices"),
+        "{html}"
+    );
+}
+
+#[test]
+fn summary_json_gives_each_time_as_an_instant_beside_its_hours() {
+    let segments = segment("main", 200, r#"driver = "ok""#) + &segment("x", 50, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "known"
+content = "f"
+when = 'driver = "x"'
+rollback = 0.5
+known = {{ at = "PT1H" }}
+release = {{ after = "P2D" }}
+"#
+    );
+    let s = run_summary(&base(4, &segments, &rest));
+    let start = jiff::Timestamp::from_second(1_768_176_000).expect("2026-01-12");
+    let at = |hours: &Value| {
+        let secs = (hours.as_f64().expect("hours") * 3600.0).round() as i64;
+        let t = start
+            .checked_add(jiff::SignedDuration::from_secs(secs))
+            .expect("instant");
+        t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    };
+    let d = &s["deployments"][0];
+    for x in ["50", "90", "95", "99"] {
+        let (h, t) = (&d[format!("hours_to_{x}")], &d[format!("time_to_{x}")]);
+        match h.as_f64() {
+            Some(_) => assert_eq!(t.as_str(), Some(at(h).as_str()), "{x}"),
+            None => assert!(t.is_null(), "{x}"),
+        }
+    }
+    assert!(d["time_to_50"].is_string(), "{d}");
+    let i = &s["issues"][0];
+    assert_eq!(i["hold_time"], "2026-01-12T01:00:00Z");
+    assert_eq!(i["released_time"], "2026-01-14T01:00:00Z");
+    assert!(d["rule_fired_time"].is_null() && d["paused_by_monitoring_time"].is_null());
+}
