@@ -272,6 +272,10 @@ pub(crate) struct Checker {
     /// The scenario's file name and text, for a message that names a place in it from another
     /// file (a Graph body that disagrees with the scenario's `[catalog]`).
     pub(crate) source: Option<(String, String)>,
+    /// The end of the run (start + horizon, Unix seconds), for the warning about a
+    /// `startDateTime` after it; None where no scenario frames the check (a Graph body validated
+    /// on its own, a horizon that could not be read).
+    pub(crate) horizon_unix: Option<i64>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -1518,6 +1522,8 @@ impl Scenario {
         }
         let client = client(c, raw.client.as_ref());
         let start_unix = start.as_second();
+        // A horizon that could not be read judges no startDateTime (as it judges no action).
+        c.horizon_unix = horizon_read.then(|| start_unix.saturating_add(horizon as i64));
         let catalog = catalog::load(c, raw.catalog.as_ref(), base);
         let side = deployment::service_side(
             c,
