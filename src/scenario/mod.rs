@@ -495,6 +495,45 @@ fn parse_days(
     mask
 }
 
+/// Warns of a `[policies.NAME]` that no segment (nor inventory row) uses: it changes nothing,
+/// and the likeliest cause is a segment that was meant to name it and took `default` instead,
+/// which a run never tells. `segments` are the scenario's and the inventory's (whose rows name
+/// their policy, or take their segment's): `policy` indexes `policies`. `default` itself is
+/// never warned of, as segments take it without naming it. Nothing is said when the inventory
+/// could not be read, as the policies its rows name are unknown. A sweep keeps this warning only
+/// when every variant gives it (see `batch::sweep`), since a variant may set a segment's policy.
+fn warn_unused_policies(
+    c: &mut Checker,
+    raw: &RawScenario,
+    policies: &[Policy],
+    segments: &[SegmentSpec],
+) {
+    if c.inventory_failed {
+        return;
+    }
+    let inventory = raw.fleet.as_ref().is_some_and(|f| f.inventory.is_some());
+    for (i, p) in policies.iter().enumerate() {
+        let used = segments.iter().any(|s| usize::from(s.policy) == i);
+        if used || p.name == "default" || !raw.policies.contains_key(&p.name) {
+            continue;
+        }
+        c.warnings.push(format!(
+            "policies.{}: {UNUSED_POLICY} ({} take \"default\" unless they set policy = \"{}\")",
+            locate::quoted_key(&p.name),
+            if inventory {
+                "segments and inventory rows"
+            } else {
+                "segments"
+            },
+            p.name
+        ));
+    }
+}
+
+/// What the warning about a policy no segment uses says, after its path: a sweep tells it only
+/// when no variant uses the policy.
+pub const UNUSED_POLICY: &str = "no segment uses this policy";
+
 const PROFILES: [&str; 5] = ["office", "always_on", "laptop", "dormant", "never"];
 
 fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Profile {
@@ -1514,6 +1553,7 @@ impl Scenario {
             Some(rel) => inventory::load(c, "fleet.inventory", base, rel, &mut segments, &policies),
             None => Default::default(),
         };
+        warn_unused_policies(c, raw, &policies, &segments);
         if segments.is_empty() {
             c.fail_reference(
                 "segments",
@@ -2472,5 +2512,44 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         let p = &problems(&text)[0];
         assert_eq!(p.path, "segments[0].policy");
         assert!(p.message.contains("ring9"));
+    }
+
+    #[test]
+    fn a_policy_no_segment_uses_is_a_warning_at_its_table_and_default_never_is() {
+        let text = format!(
+            "{MINIMAL}\n[policies.default]\nquality_deadline = \"P3D\"\n\n[policies.laptops]\nquality_deadline = \"P5D\"\n"
+        );
+        let sc = parse(&text).expect("loads");
+        assert_eq!(
+            sc.warnings,
+            [
+                "test.toml:17:1: policies.laptops: no segment uses this policy (segments take \"default\" unless they set policy = \"laptops\")"
+            ]
+        );
+        // The normal case: a segment names it (and `default`, unused then, is not told).
+        let used = text.replace("devices = 10\n", "devices = 10\npolicy = \"laptops\"\n");
+        let sc = parse(&used).expect("loads");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    }
+
+    #[test]
+    fn a_policy_only_inventory_rows_name_is_used_and_one_none_names_is_warned_of() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("devices.csv"),
+            "name,segment,policy\nPC-1,all,ring1\nPC-2,all,\n",
+        )
+        .expect("write");
+        let text = MINIMAL.replace("devices = 10\n", "")
+            + "\n[fleet]\ninventory = \"devices.csv\"\n\n[policies.ring1]\nquality_deadline = \"P5D\"\n\n[policies.ring2]\nquality_deadline = \"P5D\"\n";
+        let sc = Scenario::parse(&text, "test.toml", "test", dir.path()).expect("loads");
+        assert_eq!(sc.warnings.len(), 1, "{:?}", sc.warnings);
+        assert!(
+            sc.warnings[0].contains(
+                "policies.ring2: no segment uses this policy (segments and inventory rows take \"default\" unless they set policy = \"ring2\")"
+            ),
+            "{:?}",
+            sc.warnings
+        );
     }
 }
