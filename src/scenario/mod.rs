@@ -474,6 +474,30 @@ pub(crate) fn suggest(found: &str, candidates: &[&str]) -> String {
     }
 }
 
+/// Weekday names, Monday first (bit 0 of a [`DayMask`]): the three-letter and the full name.
+const WEEKDAY_NAMES: [(&str, &str); 7] = [
+    ("mon", "monday"),
+    ("tue", "tuesday"),
+    ("wed", "wednesday"),
+    ("thu", "thursday"),
+    ("fri", "friday"),
+    ("sat", "saturday"),
+    ("sun", "sunday"),
+];
+
+/// The weekday (0 = Monday) `name` spells: its three letters or its full English name, in any
+/// case. Nothing else: a prefix match took `"mon-fri"` for Monday alone, without a word.
+fn weekday(name: &str) -> Option<u32> {
+    let n = name.trim().to_lowercase();
+    WEEKDAY_NAMES
+        .iter()
+        .position(|(short, long)| n == *short || n == *long)
+        .map(|d| d as u32)
+}
+
+/// An availability profile's `days`: a list of weekdays (`"mon"` or `"Monday"`, any case) and
+/// ranges of them (`"mon-fri"`, both ends included, going forward through the week: `"fri-mon"`
+/// is Friday to Monday). Absent: `default`.
 fn parse_days(
     c: &mut Checker,
     path: &str,
@@ -481,14 +505,23 @@ fn parse_days(
     default: DayMask,
 ) -> DayMask {
     let Some(days) = days else { return default };
-    let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let mut mask = 0;
+    let mut mask: DayMask = 0;
     for (i, d) in days.iter().enumerate() {
-        match names.iter().position(|n| d.to_lowercase().starts_with(n)) {
-            Some(b) => mask |= 1 << b,
+        let one = weekday(d).map(|b| 1 << b);
+        let range = || {
+            let (from, to) = d.split_once('-')?;
+            let (from, to) = (weekday(from)?, weekday(to)?);
+            // Forward from `from`, wrapping after Sunday, up to `to`.
+            let len = (to + 7 - from) % 7 + 1;
+            Some((0..len).fold(0, |m: DayMask, k| m | 1 << ((from + k) % 7)))
+        };
+        match one.or_else(range) {
+            Some(bits) => mask |= bits,
             None => c.fail(
                 format!("{path}[{i}]"),
-                format!("not a weekday (mon … sun), found \"{d}\""),
+                format!(
+                    "not a weekday (mon … sun, or monday … sunday) nor a range of them (\"mon-fri\"), found \"{d}\""
+                ),
             ),
         }
     }
@@ -2551,5 +2584,44 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             "{:?}",
             sc.warnings
         );
+    }
+
+    #[test]
+    fn availability_days_take_weekday_names_full_names_and_ranges_in_any_case_and_nothing_else() {
+        let days = |list: &str| {
+            let text = MINIMAL.replace(
+                "devices = 10\n",
+                &format!(
+                    "devices = 10\navailability = {{ profile = \"laptop\", days = {list} }}\n"
+                ),
+            );
+            match parse(&text).map(|sc| sc.segments[0].profile.clone()) {
+                Ok(Profile::Laptop { days, .. }) => Ok(days),
+                Ok(other) => panic!("{other:?}"),
+                Err(Error::Input(e)) => Err(e.problems[0].message.clone()),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(
+            days(r#"["mon", "Tue", "WEDNESDAY", "thursday"]"#),
+            Ok(0b000_1111)
+        );
+        assert_eq!(days(r#"["mon-fri"]"#), Ok(WEEKDAYS));
+        assert_eq!(days(r#"["Monday-Friday", "sun"]"#), Ok(0b101_1111));
+        // A range goes forward through the week, past Sunday.
+        assert_eq!(days(r#"["fri-mon"]"#), Ok(0b111_0001));
+        assert_eq!(days(r#"["sat-sat"]"#), Ok(0b010_0000));
+        assert_eq!(days("[]"), Ok(0));
+        // Text that only starts like a weekday was read as it, silently ("mon-fri" as Monday
+        // before ranges were read; "monkey" as Monday).
+        for bad in ["monkey", "mo", "weekdays", "mon-", "mon-xyz", "mon..fri"] {
+            let e = days(&format!("[\"{bad}\"]")).expect_err(bad);
+            assert_eq!(
+                e,
+                format!(
+                    "not a weekday (mon … sun, or monday … sunday) nor a range of them (\"mon-fri\"), found \"{bad}\""
+                )
+            );
+        }
     }
 }
