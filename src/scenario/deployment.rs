@@ -1571,6 +1571,20 @@ fn actions(
     for (i, a) in raw.iter().enumerate() {
         let path = format!("actions[{i}]");
         let when = at(c, &format!("{path}.at"), &a.at, start_unix);
+        // Judged here, where the action's index is the file's: the actions are sorted in time
+        // order below. A horizon that could not be read judges none.
+        if let Some(end) = c.horizon_unix {
+            let horizon = (end - start_unix).max(0) as Time;
+            if when > horizon {
+                c.fail(
+                    format!("{path}.at"),
+                    format!(
+                        "is after the horizon ({}): it would never happen",
+                        crate::time::fmt_span(horizon)
+                    ),
+                );
+            }
+        }
         let Some(d) = dep_names.iter().position(|n| *n == a.deployment) else {
             c.fail(
                 format!("{path}.deployment"),
@@ -2360,6 +2374,22 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         assert!(
             before[0].contains("is 1 day before the scenario start"),
             "{before:?}"
+        );
+    }
+
+    #[test]
+    fn an_action_after_the_horizon_is_an_error_at_its_own_entry_when_the_actions_are_out_of_time_order()
+     {
+        let text = format!(
+            "{FLEET}\n[[actions]]\nat = \"P50D\"\ndeployment = \"q\"\ndo = \"pause\"\n\n[[actions]]\nat = \"P1D\"\ndeployment = \"q\"\ndo = \"resume\"\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "actions[0].at");
+        assert_eq!(p[0].line, 18);
+        assert_eq!(
+            p[0].message,
+            "is after the horizon (10 days): it would never happen"
         );
     }
 }

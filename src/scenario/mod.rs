@@ -1628,17 +1628,6 @@ impl Scenario {
             };
             warn_timeseries_size(c, path, horizon, sample_interval, &side.deployments);
         }
-        for (i, a) in side.actions.iter().enumerate() {
-            if horizon_read && a.at > horizon {
-                c.fail(
-                    format!("actions[{i}].at"),
-                    format!(
-                        "is after the horizon ({}): it would never happen",
-                        crate::time::fmt_span(horizon)
-                    ),
-                );
-            }
-        }
         Scenario {
             name: s.name.clone().unwrap_or_else(|| stem.to_string()),
             description: s.description.clone().unwrap_or_default(),
