@@ -734,13 +734,44 @@ fn audience_json(
     base: &Path,
     rel: &str,
 ) -> [Vec<Member>; 4] {
+    audience_json_entries(c, names, field, base, rel)
+        .map(|list| list.into_iter().flat_map(|e| e.members).collect())
+}
+
+/// One audience entry as written, with what it names: so that a warning about the entry (a
+/// removal that removes nothing) can name it and its place.
+struct Entry {
+    /// The members it names (none when it names nothing, which is told where it is read).
+    members: Vec<Member>,
+    /// Its path: in the scenario (`actions[2].remove_members[0]`) or in the Graph body
+    /// (`removeMembers[0].id`).
+    path: String,
+    /// The name or id as written, and the `[graph_ids]` name it maps to.
+    written: String,
+}
+
+/// Reads an `updateAudience` JSON body into the four lists of entries ([`AUDIENCE_LISTS`]).
+fn audience_json_entries(
+    c: &mut Checker,
+    names: &Names<'_>,
+    field: &str,
+    base: &Path,
+    rel: &str,
+) -> [Vec<Entry>; 4] {
     with_json(c, field, base, rel, |jc, v| {
         let body = graph::audience_body(jc, "", v);
         let mut warnings = Vec::new();
-        let lists: [Vec<Member>; 4] = std::array::from_fn(|li| {
+        let lists: [Vec<Entry>; 4] = std::array::from_fn(|li| {
             body.lists[li]
                 .iter()
-                .flat_map(|(kind, id, p)| names.asset(jc, (p, li), *kind, id, &mut warnings))
+                .map(|(kind, id, p)| Entry {
+                    members: names.asset(jc, (p, li), *kind, id, &mut warnings),
+                    path: p.clone(),
+                    written: match names.graph_ids.get(id) {
+                        Some(g) => format!("\"{id}\" (\"{}\" in [graph_ids])", g.target),
+                        None => format!("\"{id}\""),
+                    },
+                })
                 .collect()
         });
         jc.warnings.extend(warnings);
@@ -942,6 +973,7 @@ pub(super) fn service_side(
         let settings = if spath.is_empty() {
             let mut fc = Checker {
                 json: true,
+                horizon_unix: c.horizon_unix,
                 ..Checker::default()
             };
             let s = graph::settings(
@@ -1369,6 +1401,144 @@ fn report_file_problems(
     }
 }
 
+/// An update_audience action's removals (index 0: members, 1: exclusions), as written in the
+/// scenario and in its updateAudience body (`file`).
+#[derive(Default)]
+struct Removals<'a> {
+    toml: [Vec<Entry>; 2],
+    json: [Vec<Entry>; 2],
+    file: Option<&'a str>,
+}
+
+/// Warns of each removal, in the actions sorted in time order (`sorted`, with their index in
+/// `raw`), of an entry the deployment's audience does not list at that instant (as it stands
+/// after the earlier actions): the service removes entries as they are listed, so removing a
+/// group from an audience of `"all"`, or a device from a group's, changes nothing, and a run
+/// tells that only as "0 devices left" in `events.csv`. Such a removal is usually meant to keep
+/// those devices out, which is what an exclusion does.
+fn warn_idle_removals(
+    c: &mut Checker,
+    sorted: &[(usize, Action)],
+    raw: &[RawAction],
+    removals: &[Removals<'_>],
+    names: &Names<'_>,
+    deployments: &[DeploymentDef],
+    base: &Path,
+) {
+    // Each deployment's member and exclusion entries so far.
+    let mut lists: Vec<[Vec<Member>; 2]> = deployments
+        .iter()
+        .map(|d| [d.audience.members.clone(), d.audience.exclusions.clone()])
+        .collect();
+    for (i, a) in sorted {
+        let ActionKind::UpdateAudience {
+            add_members,
+            remove_members,
+            add_exclusions,
+            remove_exclusions,
+        } = &a.kind
+        else {
+            continue;
+        };
+        let d = usize::from(a.deployment);
+        let (Some(entries), Some(dep), Some(r)) =
+            (lists.get_mut(d), deployments.get(d), removals.get(*i))
+        else {
+            continue;
+        };
+        let mut json = Checker::default();
+        for k in 0..2 {
+            let what = ["member", "exclusion"][k];
+            let listed = &entries[k];
+            let shown = entry_labels(names, listed);
+            let idle =
+                |e: &&Entry| !e.members.is_empty() && !e.members.iter().any(|m| listed.contains(m));
+            let tell = |e: &Entry, hint: &str| {
+                format!(
+                    "{}: {} is not {} {what} entry of deployment \"{}\" at {} (its {what}s: {shown}): removing it changes nothing{hint}",
+                    e.path,
+                    e.written,
+                    if k == 0 { "a" } else { "an" },
+                    dep.name,
+                    raw[*i].at,
+                )
+            };
+            for e in r.toml[k].iter().filter(idle) {
+                let hint = ["; to keep its devices out, use add_exclusions", ""][k];
+                c.warnings.push(tell(e, hint));
+            }
+            for e in r.json[k].iter().filter(idle) {
+                let hint = ["; to keep its devices out, use addExclusions", ""][k];
+                json.warnings.push(tell(e, hint));
+            }
+        }
+        if !json.warnings.is_empty() {
+            // Located in the body, as its other warnings are.
+            report_file_problems(c, (&format!("actions[{i}].graph"), r.file), base, json);
+        }
+        // As the service applies the action: removals first, then additions (once each).
+        for (k, (add, remove)) in [
+            (add_members, remove_members),
+            (add_exclusions, remove_exclusions),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let list = &mut entries[k];
+            list.retain(|m| !remove.contains(m));
+            for m in add {
+                if !list.contains(m) {
+                    list.push(m.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Audience entries as a warning shows them: `"all", "it"`, the first eight, or `none`.
+fn entry_labels(names: &Names<'_>, entries: &[Member]) -> String {
+    let mut labels: Vec<String> = Vec::new();
+    for m in entries {
+        let label = match *m {
+            Member::All => "all".to_string(),
+            Member::Segment(s) => names
+                .segments
+                .get(usize::from(s))
+                .map_or_else(|| format!("segment {s}"), |x| x.name.clone()),
+            Member::Group(g) => names
+                .groups
+                .get(usize::from(g))
+                .cloned()
+                .unwrap_or_else(|| format!("group {g}")),
+            Member::Device { segment, index } => names
+                .inventory
+                .iter()
+                .find(|(_, at)| **at == (segment, index))
+                .map(|(k, _)| k.clone())
+                .or_else(|| {
+                    let seg = names.segments.get(usize::from(segment))?;
+                    Some(format!("{}-{}", seg.name, u64::from(index) + 1))
+                })
+                .unwrap_or_else(|| format!("device {index}")),
+        };
+        // An inventory makes several segments of one name: one label for them.
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    match labels.len() {
+        0 => "none".to_string(),
+        n => {
+            let mut shown: Vec<String> =
+                labels.iter().take(8).map(|l| format!("\"{l}\"")).collect();
+            if n > 8 {
+                shown.push(format!("… {} in all", n));
+            }
+            shown.join(", ")
+        }
+    }
+}
+
 const ACTIONS: [&str; 6] = [
     "pause",
     "resume",
@@ -1394,9 +1564,27 @@ fn actions(
     // Each action's settings PATCH, as JSON, and the Graph file it came from (none: the TOML
     // `settings` of a `set`).
     let mut patches: Vec<Option<(Value, Option<&str>)>> = vec![None; raw.len()];
+    // Each update_audience action's removals as written (`remove_members`, then
+    // `remove_exclusions`), and the Graph file of those from an updateAudience body: checked
+    // below, in time order, against the audience's entries at the action's instant.
+    let mut removals: Vec<Removals> = (0..raw.len()).map(|_| Removals::default()).collect();
     for (i, a) in raw.iter().enumerate() {
         let path = format!("actions[{i}]");
         let when = at(c, &format!("{path}.at"), &a.at, start_unix);
+        // Judged here, where the action's index is the file's: the actions are sorted in time
+        // order below. A horizon that could not be read judges none.
+        if let Some(end) = c.horizon_unix {
+            let horizon = (end - start_unix).max(0) as Time;
+            if when > horizon {
+                c.fail(
+                    format!("{path}.at"),
+                    format!(
+                        "is after the horizon ({}): it would never happen",
+                        crate::time::fmt_span(horizon)
+                    ),
+                );
+            }
+        }
         let Some(d) = dep_names.iter().position(|n| *n == a.deployment) else {
             c.fail(
                 format!("{path}.deployment"),
@@ -1434,15 +1622,29 @@ fn actions(
                 ];
                 let mut l: [Vec<Member>; 4] = Default::default();
                 for k in 0..4 {
-                    if let Some(list) = lists[k] {
-                        l[k] = member_list(c, names, &format!("{path}.{}", keys[k]), list);
+                    let Some(list) = lists[k] else { continue };
+                    for (j, name) in list.iter().enumerate() {
+                        let at = format!("{path}.{}[{j}]", keys[k]);
+                        let members = names.member(c, &at, name);
+                        l[k].extend(members.iter().cloned());
+                        if k % 2 == 1 {
+                            removals[i].toml[k / 2].push(Entry {
+                                members,
+                                path: at,
+                                written: format!("\"{name}\""),
+                            });
+                        }
                     }
                 }
                 if let Some(file) = &a.graph {
-                    let j = audience_json(c, names, &format!("{path}.graph"), base, file);
+                    let j = audience_json_entries(c, names, &format!("{path}.graph"), base, file);
                     for (k, extra) in j.into_iter().enumerate() {
-                        l[k].extend(extra);
+                        l[k].extend(extra.iter().flat_map(|e| e.members.iter().cloned()));
+                        if k % 2 == 1 {
+                            removals[i].json[k / 2] = extra;
+                        }
                     }
+                    removals[i].file = Some(file.as_str());
                 }
                 if !audience_fields {
                     c.fail(
@@ -1559,6 +1761,7 @@ fn actions(
         ));
     }
     out.sort_by_key(|(i, a)| (a.at, *i));
+    warn_idle_removals(c, &out, raw, &removals, names, deployments, base);
     // Settings patches apply in time order on top of each deployment's settings so far.
     let mut current: Vec<Value> = bodies
         .iter()
@@ -1597,7 +1800,10 @@ fn actions(
             drafts[d].hotpatch_refusal(),
         );
         let told = told[d].get_or_insert_with(|| {
-            let mut first = Checker::default();
+            let mut first = Checker {
+                horizon_unix: c.horizon_unix,
+                ..Checker::default()
+            };
             graph::settings(
                 &mut first,
                 "settings",
@@ -1611,6 +1817,7 @@ fn actions(
         });
         let mut ac = Checker {
             inventory_failed: c.inventory_failed,
+            horizon_unix: c.horizon_unix,
             ..Checker::default()
         };
         **s = graph::settings(
@@ -2048,5 +2255,141 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         // Text naming no release sorts by itself, after the releases of its major version.
         assert!(version_key("24H2") < version_key("Windows 11, next"));
         assert!(version_key("Windows 11, next") < version_key("Windows 11, zzz"));
+    }
+
+    fn warnings_of(text: &str) -> Vec<String> {
+        Scenario::parse(text, "t.toml", "t", std::path::Path::new("."))
+            .expect("loads")
+            .warnings
+    }
+
+    #[test]
+    fn removing_an_entry_the_audience_does_not_list_is_a_warning_at_the_action() {
+        let action = |at: &str, fields: &str| {
+            format!(
+                "\n[[actions]]\nat = \"{at}\"\ndeployment = \"q\"\ndo = \"update_audience\"\n{fields}\n"
+            )
+        };
+        // The audience is "all": removing the group removes no entry.
+        let text = format!("{FLEET}{}", action("P4D", "remove_members = [\"pilot\"]"));
+        assert_eq!(
+            warnings_of(&text),
+            [
+                "t.toml:21:19: actions[0].remove_members[0]: \"pilot\" is not a member entry of deployment \"q\" at P4D (its members: \"all\"): removing it changes nothing; to keep its devices out, use add_exclusions"
+            ]
+        );
+        // Nor does removing an exclusion the audience does not have.
+        let text = format!(
+            "{FLEET}{}",
+            action("P4D", "remove_exclusions = [\"office-2\"]")
+        );
+        assert_eq!(
+            warnings_of(&text),
+            [
+                "t.toml:21:22: actions[0].remove_exclusions[0]: \"office-2\" is not an exclusion entry of deployment \"q\" at P4D (its exclusions: none): removing it changes nothing"
+            ]
+        );
+        // The normal cases: an entry the audience lists, or one an earlier action added (the
+        // actions are followed in time order, not in file order).
+        let listed = FLEET.replace(
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }",
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }\naudience = { members = [\"pilot\"], exclusions = [\"office-1\"] }",
+        );
+        let text = format!(
+            "{listed}{}",
+            action(
+                "P4D",
+                "remove_members = [\"pilot\"]\nremove_exclusions = [\"office-1\"]"
+            )
+        );
+        assert!(warnings_of(&text).is_empty(), "{:?}", warnings_of(&text));
+        let text = format!(
+            "{FLEET}{}{}",
+            action("P4D", "remove_members = [\"pilot\", \"office-3\"]"),
+            action("P2D", "add_members = [\"pilot\"]")
+        );
+        assert_eq!(warnings_of(&text).len(), 1, "{:?}", warnings_of(&text));
+        assert!(
+            warnings_of(&text)[0].contains(
+                "actions[0].remove_members[1]: \"office-3\" is not a member entry of deployment \"q\" at P4D (its members: \"all\", \"pilot\")"
+            ),
+            "{:?}",
+            warnings_of(&text)
+        );
+        // An entry an earlier action removed is gone by then.
+        let text = format!(
+            "{listed}{}{}",
+            action("P1D", "remove_members = [\"pilot\"]"),
+            action("P2D", "remove_members = [\"pilot\"]")
+        );
+        let w = warnings_of(&text);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("actions[1].remove_members[0]: \"pilot\" is not a member entry of deployment \"q\" at P2D (its members: none)"), "{w:?}");
+    }
+
+    #[test]
+    fn removing_an_entry_the_audience_does_not_list_in_an_updateaudience_body_is_a_warning_in_the_body()
+     {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("rm.json"),
+            "{\n  \"removeMembers\": [\n    {\"@odata.type\": \"#microsoft.graph.windowsUpdates.updatableAssetGroup\", \"id\": \"g-1\"}\n  ]\n}\n",
+        )
+        .expect("write");
+        let text = format!(
+            "{FLEET}\n[graph_ids]\ng-1 = \"pilot\"\n\n[[actions]]\nat = \"P1D\"\ndeployment = \"q\"\ndo = \"update_audience\"\ngraph = \"rm.json\"\n"
+        );
+        let sc = Scenario::parse(&text, "t.toml", "t", dir.path()).expect("loads");
+        let file = dir.path().join("rm.json").display().to_string();
+        assert_eq!(
+            sc.warnings,
+            [format!(
+                "{file}:3:76: removeMembers[0].id: \"g-1\" (\"pilot\" in [graph_ids]) is not a member entry of deployment \"q\" at P1D (its members: \"all\"): removing it changes nothing; to keep its devices out, use addExclusions"
+            )]
+        );
+        let listed = text.replace(
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }",
+            "releaseDateTime = \"2026-01-13T00:00:00Z\" }\naudience = { members = [\"pilot\"] }",
+        );
+        let sc = Scenario::parse(&listed, "t.toml", "t", dir.path()).expect("loads");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    }
+
+    #[test]
+    fn a_start_date_time_after_the_horizon_is_a_warning_at_it_and_one_within_is_not() {
+        let with_start = |start: &str| {
+            format!("{FLEET}\n[deployments.settings.schedule]\nstartDateTime = \"{start}\"\n")
+        };
+        // The horizon ends 2026-01-23T18:00:00Z.
+        assert_eq!(
+            warnings_of(&with_start("2026-01-25T18:00:00Z")),
+            [
+                "t.toml:18:17: deployments[0].settings.schedule.startDateTime: is 2 days after the horizon ends (2026-01-23T18:00:00Z, 10 days after the scenario start), so the deployment never starts in this run and offers nothing"
+            ]
+        );
+        assert!(warnings_of(&with_start("2026-01-23T18:00:00Z")).is_empty());
+        assert!(warnings_of(&with_start("2026-01-15T08:00:00Z")).is_empty());
+        // The warning before the start is the other side of the same check.
+        let before = warnings_of(&with_start("2026-01-12T18:00:00Z"));
+        assert!(
+            before[0].contains("is 1 day before the scenario start"),
+            "{before:?}"
+        );
+    }
+
+    #[test]
+    fn an_action_after_the_horizon_is_an_error_at_its_own_entry_when_the_actions_are_out_of_time_order()
+     {
+        let text = format!(
+            "{FLEET}\n[[actions]]\nat = \"P50D\"\ndeployment = \"q\"\ndo = \"pause\"\n\n[[actions]]\nat = \"P1D\"\ndeployment = \"q\"\ndo = \"resume\"\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "actions[0].at");
+        assert_eq!(p[0].line, 18);
+        assert_eq!(
+            p[0].message,
+            "is after the horizon (10 days): it would never happen"
+        );
     }
 }

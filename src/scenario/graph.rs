@@ -330,14 +330,24 @@ fn instant(
     }
 }
 
-/// Warns of a `startDateTime` (`t`, Unix seconds) before the scenario start: valid, and the
-/// deployment starts at once, but a date in the past is often a copy of an older body.
-fn warn_start_before(c: &mut Checker, path: &str, t: i64, start_unix: i64) {
+/// Warns of a `startDateTime` (`t`, Unix seconds) outside the run. Before the scenario start it
+/// is valid, and the deployment starts at once, but a date in the past is often a copy of an
+/// older body. After the run's end (`c.horizon_unix`) it is valid too, and the service would
+/// start the deployment then, but this run ends first: the deployment offers nothing, which a
+/// run tells only as "scheduled at the end".
+fn warn_start_outside(c: &mut Checker, path: &str, t: i64, start_unix: i64) {
     if t < start_unix {
         c.warnings.push(format!(
             "{path}: is {} before the scenario start ({}), so it is treated as starting at once",
             crate::time::fmt_span((start_unix - t) as u64),
             crate::time::format_instant(start_unix, 0)
+        ));
+    } else if let Some(end) = c.horizon_unix.filter(|&end| t > end) {
+        c.warnings.push(format!(
+            "{path}: is {} after the horizon ends ({}, {} after the scenario start), so the deployment never starts in this run and offers nothing",
+            crate::time::fmt_span((t - end) as u64),
+            crate::time::format_instant(end, 0),
+            crate::time::fmt_span((end - start_unix).max(0) as u64)
         ));
     }
 }
@@ -734,7 +744,7 @@ pub(crate) fn settings(
             &["startDateTime", "gradualRollout"],
         ) {
             if let Some(t) = instant(c, &p, sm, "startDateTime", start_unix) {
-                warn_start_before(c, &join(&p, "startDateTime"), t, start_unix);
+                warn_start_outside(c, &join(&p, "startDateTime"), t, start_unix);
                 s.start = offset(t);
             }
             if let Some(g) = get(sm, "gradualRollout") {
@@ -768,7 +778,7 @@ pub(crate) fn settings(
             ],
         ) {
             if let Some(t) = instant(c, &p, rm, "startDateTime", start_unix) {
-                warn_start_before(c, &join(&p, "startDateTime"), t, start_unix);
+                warn_start_outside(c, &join(&p, "startDateTime"), t, start_unix);
                 s.start = offset(t);
             }
             s.rollout = gradual(c, &p, rm, start_unix, s.start, true);

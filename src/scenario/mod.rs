@@ -272,6 +272,10 @@ pub(crate) struct Checker {
     /// The scenario's file name and text, for a message that names a place in it from another
     /// file (a Graph body that disagrees with the scenario's `[catalog]`).
     pub(crate) source: Option<(String, String)>,
+    /// The end of the run (start + horizon, Unix seconds), for the warning about a
+    /// `startDateTime` after it; None where no scenario frames the check (a Graph body validated
+    /// on its own, a horizon that could not be read).
+    pub(crate) horizon_unix: Option<i64>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -470,6 +474,30 @@ pub(crate) fn suggest(found: &str, candidates: &[&str]) -> String {
     }
 }
 
+/// Weekday names, Monday first (bit 0 of a [`DayMask`]): the three-letter and the full name.
+const WEEKDAY_NAMES: [(&str, &str); 7] = [
+    ("mon", "monday"),
+    ("tue", "tuesday"),
+    ("wed", "wednesday"),
+    ("thu", "thursday"),
+    ("fri", "friday"),
+    ("sat", "saturday"),
+    ("sun", "sunday"),
+];
+
+/// The weekday (0 = Monday) `name` spells: its three letters or its full English name, in any
+/// case. Nothing else: a prefix match took `"mon-fri"` for Monday alone, without a word.
+fn weekday(name: &str) -> Option<u32> {
+    let n = name.trim().to_lowercase();
+    WEEKDAY_NAMES
+        .iter()
+        .position(|(short, long)| n == *short || n == *long)
+        .map(|d| d as u32)
+}
+
+/// An availability profile's `days`: a list of weekdays (`"mon"` or `"Monday"`, any case) and
+/// ranges of them (`"mon-fri"`, both ends included, going forward through the week: `"fri-mon"`
+/// is Friday to Monday). Absent: `default`.
 fn parse_days(
     c: &mut Checker,
     path: &str,
@@ -477,19 +505,67 @@ fn parse_days(
     default: DayMask,
 ) -> DayMask {
     let Some(days) = days else { return default };
-    let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let mut mask = 0;
+    let mut mask: DayMask = 0;
     for (i, d) in days.iter().enumerate() {
-        match names.iter().position(|n| d.to_lowercase().starts_with(n)) {
-            Some(b) => mask |= 1 << b,
+        let one = weekday(d).map(|b| 1 << b);
+        let range = || {
+            let (from, to) = d.split_once('-')?;
+            let (from, to) = (weekday(from)?, weekday(to)?);
+            // Forward from `from`, wrapping after Sunday, up to `to`.
+            let len = (to + 7 - from) % 7 + 1;
+            Some((0..len).fold(0, |m: DayMask, k| m | 1 << ((from + k) % 7)))
+        };
+        match one.or_else(range) {
+            Some(bits) => mask |= bits,
             None => c.fail(
                 format!("{path}[{i}]"),
-                format!("not a weekday (mon … sun), found \"{d}\""),
+                format!(
+                    "not a weekday (mon … sun, or monday … sunday) nor a range of them (\"mon-fri\"), found \"{d}\""
+                ),
             ),
         }
     }
     mask
 }
+
+/// Warns of a `[policies.NAME]` that no segment (nor inventory row) uses: it changes nothing,
+/// and the likeliest cause is a segment that was meant to name it and took `default` instead,
+/// which a run never tells. `segments` are the scenario's and the inventory's (whose rows name
+/// their policy, or take their segment's): `policy` indexes `policies`. `default` itself is
+/// never warned of, as segments take it without naming it. Nothing is said when the inventory
+/// could not be read, as the policies its rows name are unknown. A sweep keeps this warning only
+/// when every variant gives it (see `batch::sweep`), since a variant may set a segment's policy.
+fn warn_unused_policies(
+    c: &mut Checker,
+    raw: &RawScenario,
+    policies: &[Policy],
+    segments: &[SegmentSpec],
+) {
+    if c.inventory_failed {
+        return;
+    }
+    let inventory = raw.fleet.as_ref().is_some_and(|f| f.inventory.is_some());
+    for (i, p) in policies.iter().enumerate() {
+        let used = segments.iter().any(|s| usize::from(s.policy) == i);
+        if used || p.name == "default" || !raw.policies.contains_key(&p.name) {
+            continue;
+        }
+        c.warnings.push(format!(
+            "policies.{}: {UNUSED_POLICY} ({} take \"default\" unless they set policy = \"{}\")",
+            locate::quoted_key(&p.name),
+            if inventory {
+                "segments and inventory rows"
+            } else {
+                "segments"
+            },
+            p.name
+        ));
+    }
+}
+
+/// What the warning about a policy no segment uses says, after its path: a sweep tells it only
+/// when no variant uses the policy.
+pub const UNUSED_POLICY: &str = "no segment uses this policy";
 
 const PROFILES: [&str; 5] = ["office", "always_on", "laptop", "dormant", "never"];
 
@@ -1510,6 +1586,7 @@ impl Scenario {
             Some(rel) => inventory::load(c, "fleet.inventory", base, rel, &mut segments, &policies),
             None => Default::default(),
         };
+        warn_unused_policies(c, raw, &policies, &segments);
         if segments.is_empty() {
             c.fail_reference(
                 "segments",
@@ -1518,6 +1595,8 @@ impl Scenario {
         }
         let client = client(c, raw.client.as_ref());
         let start_unix = start.as_second();
+        // A horizon that could not be read judges no startDateTime (as it judges no action).
+        c.horizon_unix = horizon_read.then(|| start_unix.saturating_add(horizon as i64));
         let catalog = catalog::load(c, raw.catalog.as_ref(), base);
         let side = deployment::service_side(
             c,
@@ -1548,17 +1627,6 @@ impl Scenario {
                 None => "simulation",
             };
             warn_timeseries_size(c, path, horizon, sample_interval, &side.deployments);
-        }
-        for (i, a) in side.actions.iter().enumerate() {
-            if horizon_read && a.at > horizon {
-                c.fail(
-                    format!("actions[{i}].at"),
-                    format!(
-                        "is after the horizon ({}): it would never happen",
-                        crate::time::fmt_span(horizon)
-                    ),
-                );
-            }
         }
         Scenario {
             name: s.name.clone().unwrap_or_else(|| stem.to_string()),
@@ -2466,5 +2534,83 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         let p = &problems(&text)[0];
         assert_eq!(p.path, "segments[0].policy");
         assert!(p.message.contains("ring9"));
+    }
+
+    #[test]
+    fn a_policy_no_segment_uses_is_a_warning_at_its_table_and_default_never_is() {
+        let text = format!(
+            "{MINIMAL}\n[policies.default]\nquality_deadline = \"P3D\"\n\n[policies.laptops]\nquality_deadline = \"P5D\"\n"
+        );
+        let sc = parse(&text).expect("loads");
+        assert_eq!(
+            sc.warnings,
+            [
+                "test.toml:17:1: policies.laptops: no segment uses this policy (segments take \"default\" unless they set policy = \"laptops\")"
+            ]
+        );
+        // The normal case: a segment names it (and `default`, unused then, is not told).
+        let used = text.replace("devices = 10\n", "devices = 10\npolicy = \"laptops\"\n");
+        let sc = parse(&used).expect("loads");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    }
+
+    #[test]
+    fn a_policy_only_inventory_rows_name_is_used_and_one_none_names_is_warned_of() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("devices.csv"),
+            "name,segment,policy\nPC-1,all,ring1\nPC-2,all,\n",
+        )
+        .expect("write");
+        let text = MINIMAL.replace("devices = 10\n", "")
+            + "\n[fleet]\ninventory = \"devices.csv\"\n\n[policies.ring1]\nquality_deadline = \"P5D\"\n\n[policies.ring2]\nquality_deadline = \"P5D\"\n";
+        let sc = Scenario::parse(&text, "test.toml", "test", dir.path()).expect("loads");
+        assert_eq!(sc.warnings.len(), 1, "{:?}", sc.warnings);
+        assert!(
+            sc.warnings[0].contains(
+                "policies.ring2: no segment uses this policy (segments and inventory rows take \"default\" unless they set policy = \"ring2\")"
+            ),
+            "{:?}",
+            sc.warnings
+        );
+    }
+
+    #[test]
+    fn availability_days_take_weekday_names_full_names_and_ranges_in_any_case_and_nothing_else() {
+        let days = |list: &str| {
+            let text = MINIMAL.replace(
+                "devices = 10\n",
+                &format!(
+                    "devices = 10\navailability = {{ profile = \"laptop\", days = {list} }}\n"
+                ),
+            );
+            match parse(&text).map(|sc| sc.segments[0].profile.clone()) {
+                Ok(Profile::Laptop { days, .. }) => Ok(days),
+                Ok(other) => panic!("{other:?}"),
+                Err(Error::Input(e)) => Err(e.problems[0].message.clone()),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(
+            days(r#"["mon", "Tue", "WEDNESDAY", "thursday"]"#),
+            Ok(0b000_1111)
+        );
+        assert_eq!(days(r#"["mon-fri"]"#), Ok(WEEKDAYS));
+        assert_eq!(days(r#"["Monday-Friday", "sun"]"#), Ok(0b101_1111));
+        // A range goes forward through the week, past Sunday.
+        assert_eq!(days(r#"["fri-mon"]"#), Ok(0b111_0001));
+        assert_eq!(days(r#"["sat-sat"]"#), Ok(0b010_0000));
+        assert_eq!(days("[]"), Ok(0));
+        // Text that only starts like a weekday was read as it, silently ("mon-fri" as Monday
+        // before ranges were read; "monkey" as Monday).
+        for bad in ["monkey", "mo", "weekdays", "mon-", "mon-xyz", "mon..fri"] {
+            let e = days(&format!("[\"{bad}\"]")).expect_err(bad);
+            assert_eq!(
+                e,
+                format!(
+                    "not a weekday (mon … sun, or monday … sunday) nor a range of them (\"mon-fri\"), found \"{bad}\""
+                )
+            );
+        }
     }
 }

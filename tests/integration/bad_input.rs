@@ -500,3 +500,35 @@ fn a_seed_above_the_largest_toml_integer_is_refused_and_the_largest_reruns_from_
     let seed = |d: &std::path::Path| summary(d)["seed"].as_u64();
     assert_eq!(seed(&rerun), Some(i64::MAX as u64));
 }
+
+#[test]
+fn an_idle_removal_a_start_after_the_horizon_and_an_unused_policy_are_warnings_that_quiet_leaves_out()
+ {
+    let extra = r#"
+[policies.laptops]
+quality_deadline = "P3D"
+
+[deployments.settings.schedule]
+startDateTime = "2026-03-01T00:00:00Z"
+
+[[actions]]
+at = "P1D"
+deployment = "q"
+do = "update_audience"
+remove_members = ["fleet-1"]
+"#;
+    let case = Case::new(&scenario(5, "", extra));
+    let a = case.run_command("loud").assert().success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    for (line, head) in lines.iter().zip([
+        ":18:1: policies.laptops: no segment uses this policy",
+        ":22:17: deployments[0].settings.schedule.startDateTime: is 18 days after the horizon ends",
+        ":28:19: actions[0].remove_members[0]: \"fleet-1\" is not a member entry of deployment \"q\" at P1D (its members: \"all\")",
+    ]) {
+        assert!(line.starts_with("warning: ") && line.contains(head), "{err}");
+    }
+    let a = case.run_command("quiet").arg("--quiet").assert().success();
+    assert!(a.get_output().stderr.is_empty(), "{:?}", a.get_output());
+}
