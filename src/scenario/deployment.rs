@@ -60,6 +60,7 @@ pub(super) struct RawGroup {
     segments: Option<Vec<String>>,
     filter: Option<String>,
     share: Option<f64>,
+    count: Option<i64>,
     devices: Option<Vec<String>>,
     excluding: Option<Vec<String>>,
 }
@@ -87,6 +88,9 @@ pub(super) struct ServiceSide {
     /// Per deployment: its content could not be read (missing, or in a Graph file that failed),
     /// so checks that depend on what the content is say nothing (its own error does).
     pub content_unknown: Vec<bool>,
+    /// Per deployment: its content gave no release date, so it is taken as released at the
+    /// scenario start (see [`graph::ContentDraft::release_assumed`]).
+    pub release_assumed: Vec<bool>,
     pub groups: Vec<GroupDef>,
     pub actions: Vec<Action>,
 }
@@ -666,6 +670,21 @@ fn groups(
                 }
                 def.share = Some(s);
             }
+            if let Some(n) = g.count {
+                if g.share.is_some() {
+                    c.fail(
+                        format!("{path}.count"),
+                        "and share are both given: give one (a number of devices or a share of those matching)",
+                    );
+                } else if !(1..=i64::from(u32::MAX)).contains(&n) {
+                    c.fail(
+                        format!("{path}.count"),
+                        format!("must be a whole number of devices of at least 1, found {n}"),
+                    );
+                } else {
+                    def.count = Some(n as u32);
+                }
+            }
             let group_names: Vec<&str> = raw.keys().map(String::as_str).collect();
             for (i, x) in g.excluding.iter().flatten().enumerate() {
                 match group_names.iter().position(|n| n == x) {
@@ -1093,6 +1112,7 @@ pub(super) fn service_side(
         contents,
         deployments,
         content_unknown: bodies.iter().map(|(v, _, _)| v.is_none()).collect(),
+        release_assumed: drafts.iter().map(|d| d.release_assumed).collect(),
         groups,
         actions,
     }
@@ -1169,7 +1189,8 @@ fn reach(
                 // As the service resolves a group: its segments' devices that match its filter,
                 // unless it names devices only (see `resolve_group`).
                 let drawn = g.filter.is_some() || !g.segments.is_empty() || g.devices.is_empty();
-                let whole = g.share.is_none_or(|x| x >= 1.0) && g.excluding.is_empty();
+                let whole =
+                    g.share.is_none_or(|x| x >= 1.0) && g.count.is_none() && g.excluding.is_empty();
                 if !drawn || certain && !whole {
                     continue;
                 }
@@ -1335,7 +1356,7 @@ fn warn_overlapping_draws(c: &mut Checker, groups: &[GroupDef], deployments: &[D
                 Member::Group(g) => Some(*g as usize),
                 _ => None,
             })
-            .filter(|&g| groups.get(g).is_some_and(|x| x.share.is_some()))
+            .filter(|&g| groups.get(g).is_some_and(GroupDef::is_drawn))
             .collect();
         for (i, &a) in drawn.iter().enumerate() {
             for &b in &drawn[i + 1..] {
@@ -1349,14 +1370,26 @@ fn warn_overlapping_draws(c: &mut Checker, groups: &[GroupDef], deployments: &[D
                     continue;
                 }
                 told.push((a.min(b), a.max(b)));
-                let (sa, sb) = (ga.share.unwrap_or(1.0), gb.share.unwrap_or(1.0));
+                // With two shares the overlap is about their product; a count is a share of a
+                // fleet only the draw knows, so it is named without one.
+                let overlap = match (ga.share, gb.share) {
+                    (Some(sa), Some(sb)) => format!(
+                        "so about {:.2} % of the devices both could hold are in both",
+                        sa * sb * 100.0
+                    ),
+                    _ => "so they can hold the same devices".to_string(),
+                };
+                let draw = |g: &GroupDef| match (g.share, g.count) {
+                    (Some(s), _) => format!("a share of {s}"),
+                    (None, Some(n)) => format!("{n} devices"),
+                    (None, None) => "all".to_string(),
+                };
                 c.warnings.push(format!(
-                    "deployments[{di}].audience.members: groups \"{}\" and \"{}\" each draw a random share ({} and {}) independently, so about {:.2} % of the devices both could hold are in both; to make them disjoint rings, add excluding = [\"{}\"] to group \"{}\"",
+                    "deployments[{di}].audience.members: groups \"{}\" and \"{}\" each draw at random ({} and {}) independently, {overlap}; to make them disjoint rings, add excluding = [\"{}\"] to group \"{}\"",
                     ga.name,
                     gb.name,
-                    sa,
-                    sb,
-                    sa * sb * 100.0,
+                    draw(ga),
+                    draw(gb),
                     ga.name,
                     gb.name,
                 ));

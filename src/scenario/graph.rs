@@ -310,6 +310,13 @@ pub(super) fn is_placeholder(s: &str) -> bool {
 
 /// An instant as Unix seconds. Documentation placeholders (`"YYYY-MM-DD"`,
 /// `"String (timestamp)"`) mean the scenario start, so bodies copied from the docs load as they are.
+/// Whether `m` gives a real date at `k` (not missing, not a documentation placeholder).
+fn dated(m: &Map<String, Value>, k: &str) -> bool {
+    get(m, k)
+        .and_then(Value::as_str)
+        .is_some_and(|s| !is_placeholder(s))
+}
+
 fn instant(
     c: &mut Checker,
     path: &str,
@@ -374,6 +381,9 @@ pub(crate) struct ContentDraft {
     pub out_of_band: bool,
     /// The id of the catalog entry the content names, when it names one.
     pub catalog_id: Option<String>,
+    /// No release date was given (a `featureUpdateReference` has none): `release_unix` is the
+    /// scenario start, and deferrals count from there.
+    pub release_assumed: bool,
 }
 
 impl ContentDraft {
@@ -439,6 +449,7 @@ pub(crate) fn content(
         expeditable: None,
         out_of_band: false,
         catalog_id: None,
+        release_assumed: true,
     };
     let Some(m) = v.as_object() else {
         c.fail(
@@ -505,6 +516,7 @@ pub(crate) fn content(
                     "releaseDateTime"
                 }
             };
+            d.release_assumed = !dated(m, key);
             d.release_unix = instant(c, path, m, key, start_unix).unwrap_or(start_unix);
             d.security = classification(c, path, m, "classification");
             match string(c, path, m, "equivalentContent") {
@@ -587,6 +599,7 @@ fn catalog_entry(
     let (lookup, merged) = catalog::resolve(c, path, m, ty.as_deref(), catalog);
     let m = merged.as_ref().unwrap_or(m);
     d.catalog_id = get(m, "id").and_then(Value::as_str).map(str::to_string);
+    d.release_assumed = !dated(m, "releaseDateTime");
     d.release_unix = instant(c, path, m, "releaseDateTime", start_unix).unwrap_or(start_unix);
     if get(m, "releaseDateTime").is_none() && ty.as_deref() == Some(catalog::QUALITY) {
         // Told, not failed, as for a qualityUpdateReference: the update can be simulated, but

@@ -567,6 +567,54 @@ fn warn_unused_policies(
 /// when no variant uses the policy.
 pub const UNUSED_POLICY: &str = "no segment uses this policy";
 
+/// Warns when a feature update with no release date (a `featureUpdateReference`: Graph gives it
+/// only a version) meets a feature deferral. rollsim then takes the scenario start as its release,
+/// so the deferral holds every device of the policy back for its whole length, though the version
+/// may have been out for years and its deferral long over; a long deferral then shows as a
+/// rollout that never moves, with nothing on the terminal to say why.
+fn warn_assumed_feature_release(
+    c: &mut Checker,
+    side: &deployment::ServiceSide,
+    segments: &[SegmentSpec],
+    policies: &[Policy],
+    start_unix: i64,
+    horizon: Time,
+) {
+    let longest = segments
+        .iter()
+        .filter(|s| s.devices > 0)
+        .filter_map(|s| policies.get(s.policy as usize))
+        .filter(|p| p.feature_deferral > 0)
+        .max_by_key(|p| p.feature_deferral);
+    let Some(p) = longest else { return };
+    let mut told = Vec::new();
+    for (i, d) in side.deployments.iter().enumerate() {
+        let content = &side.contents[d.content as usize];
+        if content.category != Category::Feature
+            || !side.release_assumed.get(i).copied().unwrap_or(false)
+            || side.content_unknown.get(i).copied().unwrap_or(true)
+            || told.contains(&d.content)
+        {
+            continue;
+        }
+        told.push(d.content);
+        let until = content.release + p.feature_deferral as i64;
+        let date = crate::time::format_instant(start_unix + until, 0);
+        let after = if until > horizon as i64 {
+            ", after the horizon: they never take it in this run"
+        } else {
+            ""
+        };
+        c.warnings.push(format!(
+            "deployments[{i}].content: the update gives no release date, so \"{}\" is taken as released at the scenario start, and policy \"{}\"'s feature_deferral of {} keeps its devices from it until {}{after}; to count deferrals from the update's real release, name it by catalog entry with its releaseDateTime ([catalog], see the README's Catalog entries)",
+            content.name,
+            p.name,
+            crate::time::fmt_span(p.feature_deferral),
+            &date[..10.min(date.len())],
+        ));
+    }
+}
+
 const PROFILES: [&str; 5] = ["office", "always_on", "laptop", "dormant", "never"];
 
 fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Profile {
@@ -1609,6 +1657,7 @@ impl Scenario {
             base,
         );
         catalog.warn_unused(c);
+        warn_assumed_feature_release(c, &side, &segments, &policies, start_unix, horizon);
         let issues = safety::issues(
             c,
             &raw.issues,
@@ -2552,6 +2601,61 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         let used = text.replace("devices = 10\n", "devices = 10\npolicy = \"laptops\"\n");
         let sc = parse(&used).expect("loads");
         assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    }
+
+    #[test]
+    fn a_feature_deferral_on_an_update_with_no_release_date_is_warned_of_with_when_it_ends() {
+        let feature = MINIMAL.replace(
+            r##"{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-13T00:00:00Z" }"##,
+            r##"{ "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateReference", version = "24H2" }"##,
+        );
+        let deferred =
+            |days: u32| format!("{feature}\n[policies.default]\nfeature_deferral = \"P{days}D\"\n");
+        let sc = parse(&deferred(5)).expect("loads");
+        assert_eq!(sc.warnings.len(), 1, "{:?}", sc.warnings);
+        let w = &sc.warnings[0];
+        assert!(
+            w.starts_with(
+                "test.toml:12:11: deployments[0].content: the update gives no release date"
+            ),
+            "{w}"
+        );
+        assert!(w.contains("policy \"default\"'s feature_deferral of 5 days keeps its devices from it until 2026-01-18;"), "{w}");
+        let sc = parse(&deferred(30)).expect("loads");
+        assert!(
+            sc.warnings[0]
+                .contains("until 2026-02-12, after the horizon: they never take it in this run"),
+            "{:?}",
+            sc.warnings
+        );
+        // The normal cases: no deferral, or a release date the deferral counts from.
+        assert!(parse(&feature).expect("loads").warnings.is_empty());
+        let dated = deferred(30).replace(
+            r##"{ "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateReference", version = "24H2" }"##,
+            r##"{ "@odata.type" = "#microsoft.graph.windowsUpdates.catalogContent", catalogEntry = { "@odata.type" = "#microsoft.graph.windowsUpdates.featureUpdateCatalogEntry", id = "f341705b-0b15-4ce3-aaf2-6a1681d78606", version = "Windows 11, version 24H2", releaseDateTime = "2025-10-01T00:00:00Z" } }"##,
+        );
+        let sc = parse(&dated).expect("loads");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    }
+
+    #[test]
+    fn a_group_count_is_a_whole_number_of_at_least_one_and_not_given_with_a_share() {
+        let with = |group: &str| format!("{MINIMAL}\n[groups]\nit = {{ {group} }}\n");
+        let sc = parse(&with("count = 3")).expect("loads");
+        assert_eq!(sc.groups[0].count, Some(3));
+        for (group, words) in [
+            (
+                "count = 0",
+                "groups.it.count: must be a whole number of devices of at least 1, found 0",
+            ),
+            (
+                "count = 3, share = 0.5",
+                "groups.it.count: and share are both given: give one",
+            ),
+        ] {
+            let e = parse(&with(group)).expect_err(group).to_string();
+            assert!(e.contains(words), "{group}: {e}");
+        }
     }
 
     #[test]

@@ -185,11 +185,20 @@ pub struct GroupDef {
     pub filter: Option<Filter>,
     /// Keep a random share of the matching devices.
     pub share: Option<f64>,
+    /// Keep this many of the matching devices, at random (all of them if fewer match).
+    pub count: Option<u32>,
     /// Explicit devices (segment, index); with these alone the group is exactly them.
     pub devices: Vec<(u16, u32)>,
     /// Groups (indexes) whose devices are left out before the share is drawn, so that rings
     /// drawn at random are disjoint.
     pub excluding: Vec<u16>,
+}
+
+impl GroupDef {
+    /// Whether the group keeps a random part of its matching devices (a share or a count).
+    pub fn is_drawn(&self) -> bool {
+        self.share.is_some() || self.count.is_some()
+    }
 }
 
 /// What an admin action does.
@@ -1498,12 +1507,18 @@ fn resolve_group(
             }
         }
     }
-    // The share samples the matching devices only: devices named explicitly are in the group
-    // whatever the draw. It is a share of all the matching devices, excluded ones too, so that
-    // rings read as shares of the fleet (First 1 %, Fast 9 %, Broad 90 %), drawn from those
-    // left; the last ring of shares adding up to more takes what is left.
-    if let Some(share) = g.share {
-        let keep = ((share * matching as f64).round() as usize).min(devs.len());
+    // The share (or count) samples the matching devices only: devices named explicitly are in
+    // the group whatever the draw. A share is of all the matching devices, excluded ones too, so
+    // that rings read as shares of the fleet (First 1 %, Fast 9 %, Broad 90 %), drawn from those
+    // left; the last ring of shares adding up to more takes what is left, as does a count larger
+    // than what is left.
+    let keep = match (g.share, g.count) {
+        (Some(share), _) => Some((share * matching as f64).round() as usize),
+        (None, Some(n)) => Some(n as usize),
+        (None, None) => None,
+    };
+    if let Some(keep) = keep {
+        let keep = keep.min(devs.len());
         let mut rng = key.rng_named(Stream::Group, &g.name);
         for i in (1..devs.len()).rev() {
             let j = rand::RngExt::random_range(&mut rng, 0..=i);
@@ -2235,6 +2250,32 @@ mod tests {
         let renamed = [group("it-ring", 0.02)];
         let s = Service::new(&c, &d, &renamed, &[], &[], &SP, &f, key);
         assert_ne!(s.group(0), it.as_slice());
+    }
+
+    #[test]
+    fn a_group_count_draws_that_many_matching_devices_or_all_that_are_left() {
+        let c = contents();
+        let d = vec![dep(0, Settings::default())];
+        let f = fleet(1000);
+        let groups = vec![
+            GroupDef {
+                name: "it".into(),
+                count: Some(200),
+                ..GroupDef::default()
+            },
+            GroupDef {
+                name: "rest".into(),
+                count: Some(5000),
+                excluding: vec![0],
+                ..GroupDef::default()
+            },
+        ];
+        for seed in 1..5 {
+            let s = Service::new(&c, &d, &groups, &[], &[], &SP, &f, RunKey::new(seed, 0));
+            assert_eq!(s.group(0).len(), 200, "seed {seed}");
+            assert_eq!(s.group(1).len(), 800, "seed {seed}: all that is left");
+            assert!(s.group(1).iter().all(|x| !s.group(0).contains(x)));
+        }
     }
 
     #[test]
