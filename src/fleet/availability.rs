@@ -15,6 +15,17 @@
 //! - `dormant`: long absences: each day independently online with probability `online_days` for
 //!   one session of `session_length` at a uniform time in the window (mean gap 1/`online_days` days).
 //! - `never`: never online (a shelved device).
+//!
+//! A segment may also list dated **off periods** (`off`: holidays, a site closed between two
+//! dates): whole local days, from the local midnight that starts the first to the one that ends
+//! the last, on which a device of any profile is offline. An off day draws nothing, as a weekday
+//! outside `days` draws nothing, so every other day's draws, which come from streams of their
+//! own, stay as they were. Sessions never cross local midnight (every window and office day lies
+//! within its local day, `24:00` at the latest), so a session of the day before an off day has
+//! ended by the midnight the off day starts at; an `always_on` device, online across midnights,
+//! goes offline at that midnight and comes back at the midnight that ends the period.
+//! A segment without off periods pays one predictable branch a day drawn (and `always_on` one a
+//! question), and no device carries anything more.
 
 use std::cell::Cell;
 
@@ -77,6 +88,15 @@ pub struct DayModel {
     sessions: Option<Poisson<f64>>,
     /// Laptop and dormant: session length (`None` for a zero mean: no sessions).
     length: Option<Exp<f64>>,
+    /// The first local day number of the off periods (days since 1970-01-01 local).
+    off_first: i64,
+    /// Days from `off_first` to the last off day, plus one: 0 when there are no off periods, so
+    /// that "is this day off?" is one comparison, `day - off_first < off_span` (unsigned), for
+    /// a segment without them.
+    off_span: u64,
+    /// The off periods as inclusive ranges of local day numbers, sorted, merged where they
+    /// overlap or touch (so that between two ranges there is at least one day on).
+    off: Box<[(i64, i64)]>,
 }
 
 impl DayModel {
@@ -98,7 +118,62 @@ impl DayModel {
             profile,
             sessions,
             length,
+            off_first: 0,
+            off_span: 0,
+            off: Box::default(),
         }
+    }
+
+    /// The same profile, offline on the local days of `periods` (inclusive ranges of local day
+    /// numbers, days since 1970-01-01 local; in any order, overlapping or not; a range whose end
+    /// is before its start is no day).
+    pub fn with_off(mut self, periods: &[(i64, i64)]) -> Self {
+        let mut ranges: Vec<(i64, i64)> = periods.iter().copied().filter(|(a, b)| a <= b).collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        match (merged.first(), merged.last()) {
+            (Some(&(first, _)), Some(&(_, last))) => {
+                self.off_first = first;
+                self.off_span = last.abs_diff(first) + 1;
+            }
+            _ => {
+                self.off_first = 0;
+                self.off_span = 0;
+            }
+        }
+        self.off = merged.into_boxed_slice();
+        self
+    }
+
+    /// The off periods, as merged inclusive ranges of local day numbers.
+    pub fn off_periods(&self) -> &[(i64, i64)] {
+        &self.off
+    }
+
+    /// Whether local day `day` is in an off period: one comparison for a segment without any.
+    #[inline(always)]
+    fn is_off(&self, day: i64) -> bool {
+        (day.wrapping_sub(self.off_first) as u64) < self.off_span && self.in_off_range(day)
+    }
+
+    /// The off range holding `day`, or the index of the first range after it.
+    fn off_range(&self, day: i64) -> Result<usize, usize> {
+        let i = self.off.partition_point(|&(_, b)| b < day);
+        match self.off.get(i) {
+            Some(&(a, _)) if a <= day => Ok(i),
+            _ => Err(i),
+        }
+    }
+
+    #[inline(never)]
+    fn in_off_range(&self, day: i64) -> bool {
+        self.off_range(day).is_ok()
     }
 }
 
@@ -204,7 +279,8 @@ impl Availability<'_> {
             return None;
         }
         match self.model.profile {
-            Profile::AlwaysOn => Some((t, NEVER)),
+            Profile::AlwaysOn if self.model.off_span == 0 => Some((t, NEVER)),
+            Profile::AlwaysOn => self.always_on_between_off_periods(t),
             Profile::Never => None,
             _ => {
                 // Most questions fall in the remembered interval: answered inline, without a
@@ -264,6 +340,26 @@ impl Availability<'_> {
         None
     }
 
+    /// [`Availability::next_interval`] of an `always_on` device of a segment with off periods:
+    /// online from the midnight that ends an off period to the one that starts the next (its
+    /// intervals run across the midnights between, as without off periods).
+    #[inline(never)]
+    fn always_on_between_off_periods(&self, t: Time) -> Option<(Time, Time)> {
+        let off = &self.model.off;
+        let (start, next) = match self.model.off_range(self.clock.day(t)) {
+            // Off at `t`: back at the midnight ending the period (after `t`, as its day is off).
+            Ok(i) => (self.clock.day_start(off[i].1 + 1) as Time, i + 1),
+            Err(i) => (t, i),
+        };
+        if start >= self.until {
+            return None;
+        }
+        let end = off
+            .get(next)
+            .map_or(NEVER, |&(a, _)| self.clock.day_start(a) as Time);
+        Some((start, end))
+    }
+
     /// The first instant at or after `t` when the device is online.
     pub fn next_online(&self, t: Time) -> Option<Time> {
         self.next_interval(t).map(|(s, _)| s)
@@ -298,7 +394,9 @@ impl Availability<'_> {
             Profile::Office { days, .. } | Profile::Laptop { days, .. } => days & weekday_bit == 0,
             _ => false,
         };
-        if off_day {
+        // A dated off day (a holiday) is a day off too; without off periods the check is one
+        // comparison.
+        if off_day || self.model.is_off(day) {
             // Nothing is drawn on a day off, so its stream need not be seeded.
             return 0;
         }
@@ -540,6 +638,199 @@ mod tests {
                 window_end: 20 * HOUR,
             }),
         ]
+    }
+
+    /// The local day number of `MONDAY` (a clock at UTC offset 0 starting then).
+    const MONDAY_DAY: i64 = MONDAY / DAY as i64;
+
+    #[test]
+    fn an_off_day_has_no_online_interval() {
+        // Wednesday of the first week is off.
+        let p = DayModel::new(office()).with_off(&[(MONDAY_DAY + 2, MONDAY_DAY + 2)]);
+        let a = avail(&p);
+        assert!(a.is_online(DAY + 9 * HOUR));
+        assert!(!a.is_online(2 * DAY + 9 * HOUR));
+        // Tuesday 18:00 → Thursday 08:00, past the off Wednesday.
+        assert_eq!(
+            a.next_interval(DAY + 18 * HOUR),
+            Some((3 * DAY + 8 * HOUR, 3 * DAY + 17 * HOUR))
+        );
+        // Work begun on Tuesday afternoon pauses over the off day.
+        assert_eq!(
+            a.advance_online(DAY + 16 * HOUR, 2 * HOUR),
+            Some(3 * DAY + 9 * HOUR)
+        );
+    }
+
+    #[test]
+    fn next_online_instant_at_or_after_t_skips_a_run_of_off_days() {
+        // The whole second week is off: Friday evening of the first → Monday of the third.
+        let p = DayModel::new(office()).with_off(&[(MONDAY_DAY + 7, MONDAY_DAY + 13)]);
+        let a = avail(&p);
+        assert_eq!(
+            a.next_online(4 * DAY + 18 * HOUR),
+            Some(14 * DAY + 8 * HOUR)
+        );
+        assert_eq!(a.next_online(9 * DAY), Some(14 * DAY + 8 * HOUR));
+        // An off period lasting past the horizon leaves nothing.
+        let p = DayModel::new(office()).with_off(&[(MONDAY_DAY + 7, MONDAY_DAY + 100)]);
+        assert_eq!(avail(&p).next_online(4 * DAY + 18 * HOUR), None);
+    }
+
+    #[test]
+    fn an_always_on_session_is_cut_at_the_midnight_an_off_day_starts() {
+        let p = DayModel::new(Profile::AlwaysOn).with_off(&[
+            (MONDAY_DAY + 2, MONDAY_DAY + 3),
+            (MONDAY_DAY + 9, MONDAY_DAY + 9),
+        ]);
+        let a = avail(&p);
+        // Online from Monday 10:00 until Wednesday's midnight, back at Friday's.
+        assert_eq!(a.next_interval(10 * HOUR), Some((10 * HOUR, 2 * DAY)));
+        assert_eq!(
+            a.next_interval(2 * DAY + 5 * HOUR),
+            Some((4 * DAY, 9 * DAY))
+        );
+        assert!(!a.is_online(2 * DAY));
+        assert!(!a.is_online(4 * DAY - 1));
+        assert!(a.is_online(4 * DAY));
+        // After the last off day, online for good.
+        assert_eq!(a.next_interval(9 * DAY + 1), Some((10 * DAY, NEVER)));
+        // Two days of work begun on Monday noon: 36 h before Wednesday, 12 h from Friday.
+        assert_eq!(
+            a.advance_online(12 * HOUR, 2 * DAY),
+            Some(4 * DAY + 12 * HOUR)
+        );
+        // Off until past the horizon: nothing.
+        let p = DayModel::new(Profile::AlwaysOn).with_off(&[(MONDAY_DAY + 20, MONDAY_DAY + 40)]);
+        assert_eq!(avail(&p).next_interval(21 * DAY), None);
+        assert_eq!(avail(&p).next_interval(DAY), Some((DAY, 20 * DAY)));
+    }
+
+    #[test]
+    fn a_laptop_session_never_runs_past_the_midnight_an_off_day_starts() {
+        // Sessions all day long, every day; Thursday is off.
+        let model = |off: &[(i64, i64)]| {
+            DayModel::new(Profile::Laptop {
+                sessions_per_day: 8.0,
+                session_length: 6 * HOUR,
+                window_start: 0,
+                window_end: DAY,
+                days: ALL_DAYS,
+            })
+            .with_off(off)
+        };
+        let plain = model(&[]);
+        let holiday = model(&[(MONDAY_DAY + 3, MONDAY_DAY + 3)]);
+        for key in 0..50u64 {
+            let a = Availability {
+                key: key.into(),
+                ..avail(&holiday)
+            };
+            let b = Availability {
+                key: key.into(),
+                ..avail(&plain)
+            };
+            let (mut t, mut before) = (0, Vec::new());
+            while let Some((s, e)) = a.next_interval(t) {
+                assert!(
+                    e <= 3 * DAY || s >= 4 * DAY,
+                    "key {key}: {s}..{e} touches the off Thursday"
+                );
+                before.push((s, e));
+                t = e;
+            }
+            // Every other day is drawn as without the off day.
+            let (mut t, mut other) = (0, Vec::new());
+            while let Some((s, e)) = b.next_interval(t) {
+                if !(3 * DAY..4 * DAY).contains(&s) {
+                    other.push((s, e));
+                }
+                t = e;
+            }
+            assert_eq!(before, other, "key {key}");
+        }
+    }
+
+    #[test]
+    fn off_dates_are_local_days_of_the_device_s_utc_offset() {
+        // At +05:00 the local Wednesday runs from Tuesday 19:00 to Wednesday 19:00 UTC.
+        let offset = 5 * HOUR as i64;
+        let local_wednesday = (MONDAY + offset) / DAY as i64 + 2;
+        let always =
+            DayModel::new(Profile::AlwaysOn).with_off(&[(local_wednesday, local_wednesday)]);
+        let a = Availability {
+            clock: LocalClock::new(MONDAY, offset as i32),
+            ..avail(&always)
+        };
+        assert_eq!(a.next_interval(0), Some((0, 2 * DAY - 5 * HOUR)));
+        assert_eq!(a.next_online(2 * DAY), Some(3 * DAY - 5 * HOUR));
+        let office = DayModel::new(office()).with_off(&[(local_wednesday, local_wednesday)]);
+        let a = Availability {
+            clock: LocalClock::new(MONDAY, offset as i32),
+            ..avail(&office)
+        };
+        // Local Tuesday 18:00 → local Thursday 08:00 (03:00 UTC).
+        assert_eq!(a.next_online(DAY + 13 * HOUR), Some(3 * DAY + 3 * HOUR));
+    }
+
+    #[test]
+    fn overlapping_and_touching_off_periods_merge_and_reversed_ones_are_no_day() {
+        let p = DayModel::new(office()).with_off(&[(5, 7), (3, 5), (8, 9), (20, 19), (12, 12)]);
+        assert_eq!(p.off_periods(), [(3, 9), (12, 12)]);
+        assert!(p.is_off(3) && p.is_off(9) && p.is_off(12));
+        assert!(!p.is_off(2) && !p.is_off(10) && !p.is_off(13) && !p.is_off(-5));
+        let none = DayModel::new(office()).with_off(&[]);
+        assert_eq!(none, DayModel::new(office()));
+        assert!(!none.is_off(0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_memo_never_changes_an_answer_with_off_periods(
+            profile in 0usize..4,
+            key in 0u64..1_000,
+            offset in 0i64..DAY as i64,
+            utc_offset in -14i32..=14,
+            // Off periods as (first day, length) from the run's first local day.
+            off in proptest::collection::vec((-2i64..13, 0i64..4), 0..4),
+            queries in proptest::collection::vec(0u64..12 * DAY, 1..60),
+        ) {
+            let mut models = profiles();
+            models.push(DayModel::new(Profile::AlwaysOn));
+            let clock = LocalClock::new(MONDAY + offset, utc_offset * HOUR as i32);
+            let first = clock.day(0);
+            let periods: Vec<(i64, i64)> =
+                off.iter().map(|&(d, n)| (first + d, first + d + n)).collect();
+            let plain = &models[profile];
+            let model = &plain.clone().with_off(&periods);
+            let is_off = |day: i64| periods.iter().any(|&(a, b)| (a..=b).contains(&day));
+            let make = |model| Availability { model, clock, key: key.into(), until: 10 * DAY, memo: Default::default() };
+            let kept = make(model);
+            for &q in &queries {
+                let fresh = make(model).next_interval(q);
+                proptest::prop_assert_eq!(kept.next_interval(q), fresh, "at {}", q);
+                if let Some((_, e)) = fresh.filter(|&(_, e)| e < 12 * DAY) {
+                    proptest::prop_assert_eq!(kept.next_interval(e), make(model).next_interval(e), "at {}", e);
+                }
+                // No online moment on an off day, and the online moments are those of the
+                // profile without off periods on the other days.
+                if let Some((s, e)) = fresh {
+                    proptest::prop_assert!(!is_off(clock.day(s)), "{} on an off day", s);
+                    proptest::prop_assert!(e == NEVER || !is_off(clock.day(e - 1)), "{} on an off day", e);
+                }
+                if profile < 3 {
+                    let reference = make(plain);
+                    let mut t = q;
+                    let expected = loop {
+                        match reference.next_interval(t) {
+                            Some((s, e)) if is_off(clock.day(s)) => t = e,
+                            other => break other,
+                        }
+                    };
+                    proptest::prop_assert_eq!(fresh, expected.map(|(s, e)| (s.max(q), e)), "at {}", q);
+                }
+            }
+        }
     }
 
     proptest::proptest! {

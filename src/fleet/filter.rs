@@ -411,6 +411,7 @@ mod tests {
             policy: 0,
             utc_offset: 0,
             profile: crate::fleet::Profile::AlwaysOn,
+            off: Vec::new(),
             attributes: attributes
                 .into_iter()
                 .map(|(k, c)| (k.to_string(), c))

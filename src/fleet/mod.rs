@@ -1,7 +1,8 @@
 //! The fleet: devices generated from segments, with interned attributes.
 //!
 //! A segment says how many devices it has, their attributes (manufacturer, model, driver set,
-//! software tags, OS build or any key=value), UTC offset, availability profile and client policy.
+//! software tags, OS build or any key=value), UTC offset, availability profile (with its dated off
+//! periods, if any) and client policy.
 //! A device stores only the id of its attribute *combination* (4 bytes, however many attributes
 //! the fleet has: DESIGN.md §2 "Compact devices"); its segment is implied by its id, since each
 //! segment's devices have consecutive ids. Attribute combinations are also what diverse wave
@@ -39,6 +40,9 @@ pub struct SegmentSpec {
     pub utc_offset: i32,
     /// When devices are online.
     pub profile: Profile,
+    /// Dated off periods (holidays), as inclusive ranges of local day numbers (days since
+    /// 1970-01-01 in the devices' local time): offline all those days, whatever the profile.
+    pub off: Vec<(i64, i64)>,
     /// Attribute name → how values are chosen, in a fixed (sorted) order.
     pub attributes: Vec<(String, AttrChoice)>,
 }
@@ -190,7 +194,7 @@ impl Fleet {
                 name: seg.name.clone(),
                 policy: seg.policy,
                 utc_offset: seg.utc_offset,
-                profile: DayModel::new(seg.profile.clone()),
+                profile: DayModel::new(seg.profile.clone()).with_off(&seg.off),
                 first,
                 len: seg.devices,
             });
@@ -265,6 +269,7 @@ mod tests {
             policy: 0,
             utc_offset: 0,
             profile: Profile::AlwaysOn,
+            off: Vec::new(),
             attributes: attrs,
         }
     }

@@ -3,7 +3,8 @@
 //!
 //! Columns: `name` (required: the device id, used by audience entries and Graph `azureADDevice`
 //! ids), and optionally `segment` (a `[[segments]]` entry whose policy, UTC offset and availability
-//! are the row's defaults), `utc_offset`, `availability` (a profile name with its default
+//! are the row's defaults; its availability's dated `off` periods apply to its rows whatever their
+//! own `availability` column says), `utc_offset`, `availability` (a profile name with its default
 //! parameters), `policy`; every other column is an attribute (an empty cell: the device lacks it).
 //! Those five column names compare ignoring case, `_`, `-` and spaces; device names compare as
 //! `ids::device_key` says, so two rows differing only in case are one device twice.
@@ -301,6 +302,9 @@ fn parse(
                 0
             }),
         };
+        // A template's off periods (holidays) are its rows' too, also of a row whose own
+        // `availability` column names another profile: the rows of a template share its dates.
+        let off = t.map_or_else(Vec::new, |t| t.off.clone());
         let (avail_name, prof) = match get(col("availability")) {
             None => (
                 "".to_string(),
@@ -377,6 +381,7 @@ fn parse(
                     policy,
                     utc_offset: offset,
                     profile: prof,
+                    off,
                     attributes: attrs
                         .iter()
                         .zip(&values)
@@ -464,6 +469,7 @@ mod tests {
             policy: 0,
             utc_offset: 3600,
             profile: profile("office").expect("a profile"),
+            off: vec![(20_000, 20_006)],
             attributes: Vec::new(),
         };
         let mut problems = Vec::new();
@@ -506,6 +512,18 @@ mod tests {
             assert_eq!(specs[0].utc_offset, 7200, "{header}");
             assert!(specs[0].attributes.is_empty(), "{header}");
         }
+    }
+
+    #[test]
+    fn rows_of_a_template_take_its_off_periods_even_with_a_profile_of_their_own() {
+        let (specs, names, problems) =
+            read("name,segment,availability\nPC-1,office,\nPC-2,office,laptop\nPC-3,,office\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        let off = |n: &str| specs[names[n].0 as usize].off.clone();
+        assert_eq!(off("pc-1"), [(20_000, 20_006)]);
+        assert_eq!(off("pc-2"), [(20_000, 20_006)]);
+        // A row of no template has none.
+        assert_eq!(off("pc-3"), []);
     }
 
     #[test]

@@ -228,6 +228,19 @@ struct RawAvailability {
     session_length: Option<String>,
     window: Option<RawHours>,
     online_days: Option<f64>,
+    /// Dated off periods (holidays), for every profile.
+    off: Option<Vec<RawOff>>,
+}
+
+/// One dated off period of a segment's availability: local days `from` to `to`, both included
+/// (`to` defaults to `from`: one day).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawOff {
+    #[serde(deserialize_with = "instant_text")]
+    from: String,
+    #[serde(default, deserialize_with = "opt_instant_text")]
+    to: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -617,8 +630,109 @@ fn warn_assumed_feature_release(
 
 const PROFILES: [&str; 5] = ["office", "always_on", "laptop", "dormant", "never"];
 
-fn availability(c: &mut Checker, path: &str, a: Option<&RawAvailability>) -> Profile {
-    let Some(a) = a else { return Profile::AlwaysOn };
+/// A local date of an off period (`"2026-12-24"`) as its local day number (days since
+/// 1970-01-01); an instant is refused, as off periods are whole days of the devices' local time.
+fn off_date(c: &mut Checker, path: &str, text: &str) -> Option<i64> {
+    let t = text.trim();
+    // jiff reads a date followed by a time as the date alone: only the date itself is taken.
+    let date = match t.parse::<jiff::civil::Date>() {
+        Ok(d) if t.len() == "2026-12-24".len() => d,
+        // A date's shape with a day that does not exist (`2026-02-30`): jiff says why.
+        Err(e) if t.len() == "2026-12-24".len() && t.as_bytes().get(4) == Some(&b'-') => {
+            c.fail(path, format!("not a date ({e}), found \"{text}\""));
+            return None;
+        }
+        _ => {
+            c.fail(
+                path,
+                format!(
+                    "not a date such as \"2026-12-24\" (off periods are whole local days of the segment's devices, so no time or offset is given), found \"{text}\""
+                ),
+            );
+            return None;
+        }
+    };
+    let epoch = jiff::civil::date(1970, 1, 1);
+    date.since((jiff::Unit::Day, epoch))
+        .map(|span| i64::from(span.get_days()))
+        .map_err(|e| c.fail(path, format!("{e}, found \"{text}\"")))
+        .ok()
+}
+
+/// The dated off periods at `path` (`segments[0].availability.off`) as inclusive ranges of local
+/// day numbers, in file order; a period outside the run `run` (its start and end, Unix seconds),
+/// seen from `utc_offset`, is a warning, as it has no effect. Overlapping periods are allowed
+/// and act as one (a device is simply off on every day that any of them names).
+fn off_periods(
+    c: &mut Checker,
+    path: &str,
+    off: &[RawOff],
+    utc_offset: i32,
+    run: Option<(i64, i64)>,
+) -> Vec<(i64, i64)> {
+    let mut out = Vec::with_capacity(off.len());
+    for (j, o) in off.iter().enumerate() {
+        let at = format!("{path}[{j}]");
+        let from = off_date(c, &format!("{at}.from"), &o.from);
+        let to = match &o.to {
+            Some(text) => off_date(c, &format!("{at}.to"), text),
+            None => from,
+        };
+        let (Some(from), Some(to)) = (from, to) else {
+            continue;
+        };
+        if to < from {
+            c.fail(
+                format!("{at}.to"),
+                format!(
+                    "must not be before from (\"{}\"), found \"{}\"",
+                    o.from,
+                    o.to.as_deref().unwrap_or_default()
+                ),
+            );
+            continue;
+        }
+        if let Some((start, end)) = run {
+            // The period's local days as Unix seconds: from the local midnight starting `from`
+            // to the one ending `to`.
+            let day = DAY as i64;
+            let first = from * day - i64::from(utc_offset);
+            let last = (to + 1) * day - i64::from(utc_offset);
+            if last <= start || first >= end {
+                let dates = match &o.to {
+                    Some(to) => format!("{} to {to}", o.from),
+                    None => o.from.clone(),
+                };
+                c.warnings.push(format!(
+                    "{at}: no effect, as the off period ({dates}, local days) lies outside the run ({} to {})",
+                    crate::time::format_instant(start, 0),
+                    crate::time::format_instant(end, 0),
+                ));
+            }
+        }
+        out.push((from, to));
+    }
+    out
+}
+
+/// The profile at `path` and its dated off periods (see [`off_periods`]).
+fn availability(
+    c: &mut Checker,
+    path: &str,
+    a: Option<&RawAvailability>,
+    utc_offset: i32,
+    run: Option<(i64, i64)>,
+) -> (Profile, Vec<(i64, i64)>) {
+    let Some(a) = a else {
+        return (Profile::AlwaysOn, Vec::new());
+    };
+    let off = a.off.as_deref().map_or_else(Vec::new, |o| {
+        off_periods(c, &format!("{path}.off"), o, utc_offset, run)
+    });
+    (profile(c, path, a), off)
+}
+
+fn profile(c: &mut Checker, path: &str, a: &RawAvailability) -> Profile {
     let allowed: &[&str] = match a.profile.as_str() {
         "always_on" | "never" => &[],
         "office" => &["start", "end", "jitter", "absent_days", "days"],
@@ -1085,7 +1199,14 @@ fn attributes(
 /// Largest fleet a scenario may ask for (a guard against typos such as an extra zero block).
 pub const MAX_DEVICES: u64 = 50_000_000;
 
-fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<SegmentSpec> {
+/// The scenario's segments; `run` is the run's start and end (Unix seconds) when both could be
+/// read, to warn of off periods outside it.
+fn segments(
+    c: &mut Checker,
+    raw: &RawScenario,
+    policies: &[Policy],
+    run: Option<(i64, i64)>,
+) -> Vec<SegmentSpec> {
     let total = raw.fleet.as_ref().and_then(|f| f.devices);
     if let Some(t) = total
         && (t < 0 || t as u64 > MAX_DEVICES)
@@ -1281,12 +1402,20 @@ fn segments(c: &mut Checker, raw: &RawScenario, policies: &[Policy]) -> Vec<Segm
                     0
                 }),
             };
+            let (profile, off) = availability(
+                c,
+                &format!("{path}.availability"),
+                s.availability.as_ref(),
+                utc_offset,
+                run,
+            );
             SegmentSpec {
                 name: s.name.clone(),
                 devices: counts[i].min(u64::from(u32::MAX)) as u32,
                 policy,
                 utc_offset,
-                profile: availability(c, &format!("{path}.availability"), s.availability.as_ref()),
+                profile,
+                off,
                 attributes: attributes(c, &format!("{path}.attributes"), &s.attributes),
             }
         })
@@ -1587,6 +1716,7 @@ impl Scenario {
 
     fn from_raw(raw: &RawScenario, stem: &str, base: &Path, c: &mut Checker) -> Scenario {
         let s = &raw.simulation;
+        let start_read = parse_instant(&s.start).is_ok();
         let start = parse_instant(&s.start).unwrap_or_else(|e| {
             c.fail("simulation.start", format!("{e}, found \"{}\"", s.start));
             jiff::Timestamp::UNIX_EPOCH
@@ -1629,7 +1759,14 @@ impl Scenario {
         if !policies.iter().any(|p| p.name == "default") {
             policies.push(Policy::default_named("default"));
         }
-        let mut segments = segments(c, raw, &policies);
+        // The run's start and end, to judge off periods by, when both could be read.
+        let run = (start_read && horizon_read && horizon <= 3650 * DAY).then(|| {
+            (
+                start.as_second(),
+                start.as_second().saturating_add(horizon as i64),
+            )
+        });
+        let mut segments = segments(c, raw, &policies, run);
         let inventory = match raw.fleet.as_ref().and_then(|f| f.inventory.as_deref()) {
             Some(rel) => inventory::load(c, "fleet.inventory", base, rel, &mut segments, &policies),
             None => Default::default(),
@@ -1813,7 +1950,7 @@ pub(crate) fn serde_message(m: &str, path: &str) -> (String, String) {
 
 /// Fields whose value is a table (a `Raw*` struct), by their path as [`table_field`] writes it,
 /// with a table to write there.
-const TABLES: [(&str, &str); 20] = [
+const TABLES: [(&str, &str); 21] = [
     (
         "simulation",
         r#"{ start = "2026-01-13T18:00:00Z", horizon = "P30D" } (or a [simulation] section)"#,
@@ -1841,6 +1978,10 @@ const TABLES: [(&str, &str); 20] = [
     (
         "segments[].availability.window",
         r#"{ start = "07:00", end = "23:00" }"#,
+    ),
+    (
+        "segments[].availability.off[]",
+        r#"{ from = "2026-12-24", to = "2027-01-01" }"#,
     ),
     ("groups.*", r#"{ segments = ["office"], share = 0.05 }"#),
     (
@@ -1967,7 +2108,25 @@ fn improve_serde_message(m: &str) -> String {
             .contains(&field)
             && names.contains(&"quality")
             && names.contains(&"feature");
-        let hint = if per_category {
+        // Holidays by another name: availability takes them as dated `off` periods.
+        let holidays = [
+            "holidays",
+            "holiday",
+            "closed",
+            "closures",
+            "closure",
+            "freeze",
+            "vacation",
+            "off_days",
+            "dates_off",
+            "days_off",
+        ]
+        .contains(&field.to_ascii_lowercase().as_str())
+            && names.contains(&"off");
+        let hint = if holidays {
+            r#" (dated holidays are off periods: off = [{ from = "2026-12-24", to = "2027-01-01" }])"#
+                .to_string()
+        } else if per_category {
             format!(
                 " ({field} is set per category: [client.quality] {field} = … and [client.feature] {field} = …)"
             )
@@ -2012,6 +2171,16 @@ fn text_hint(m: &str, path: &str) -> String {
                     format!(": write a table such as {t}")
                 }),
         };
+    }
+    // One table where a list of such tables belongs (`off = { from = … }`).
+    if m.starts_with("invalid type: map, expected a sequence") {
+        let item = format!("{}[]", table_field(path));
+        if let Some((_, t)) = TABLES
+            .iter()
+            .find(|(f, t)| *f == item && !t.contains(" (or "))
+        {
+            return format!(": write a list of tables such as [{t}]");
+        }
     }
     // One name where a list of names belongs.
     if let Some(v) = m
@@ -2126,6 +2295,10 @@ mod tests {
             (
                 "segments = [{ name = \"a\", devices = 1, availability = { profile = \"laptop\", window = true } }]".into(),
                 "segments[0].availability.window",
+            ),
+            (
+                "segments = [{ name = \"a\", devices = 1, availability = { profile = \"laptop\", off = [\"2026-12-24\"] } }]".into(),
+                "segments[0].availability.off[0]",
             ),
             ("groups = { g = \"x\" }".into(), "groups.g"),
             ("deployments = [\"a\"]".into(), "deployments[0]"),
@@ -2677,6 +2850,124 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             "{:?}",
             sc.warnings
         );
+    }
+
+    /// MINIMAL with `availability` and `utc_offset` lines on its segment.
+    fn with_availability(availability: &str, utc_offset: &str) -> String {
+        MINIMAL.replace(
+            "devices = 10\n",
+            &format!(
+                "devices = 10\nutc_offset = \"{utc_offset}\"\navailability = {availability}\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn off_periods_are_read_as_local_day_numbers_in_file_order_for_any_profile() {
+        let off = |availability: &str| {
+            parse(&with_availability(availability, "+05:00"))
+                .map(|sc| sc.segments[0].off.clone())
+                .map_err(|e| e.to_string())
+        };
+        // 2026-01-14 is day 20 467 since 1970-01-01.
+        assert_eq!(
+            off(
+                r#"{ profile = "office", off = [{ from = "2026-01-14", to = "2026-01-16" }, { from = 2026-01-15 }] }"#
+            ),
+            Ok(vec![(20_467, 20_469), (20_468, 20_468)])
+        );
+        assert_eq!(
+            off(r#"{ profile = "always_on", off = [{ from = "2026-01-14" }] }"#),
+            Ok(vec![(20_467, 20_467)])
+        );
+        assert_eq!(off(r#"{ profile = "laptop" }"#), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_bad_off_date_or_a_to_before_from_is_an_error_at_its_field() {
+        let text = with_availability(
+            r#"{ profile = "laptop", off = [{ from = "2026-01-20", to = "2026-01-18" }, { from = "2026-01-14T00:00:00Z" }, { from = "2026-02-30" }, { from = "2026-01-14", until = "2026-01-15" }] }"#,
+            "+00:00",
+        );
+        let ps = problems(&text);
+        // An unknown key fails the whole table, before anything else is judged.
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert!(ps[0].message.contains("unknown field \"until\""), "{ps:?}");
+        let ps = problems(&text.replace(", until = \"2026-01-15\"", ""));
+        let paths: Vec<&str> = ps.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "segments[0].availability.off[0].to",
+                "segments[0].availability.off[1].from",
+                "segments[0].availability.off[2].from",
+            ]
+        );
+        assert!(
+            ps[0]
+                .message
+                .contains("must not be before from (\"2026-01-20\"), found \"2026-01-18\"")
+        );
+        assert!(
+            ps[1].message.contains("not a date such as"),
+            "{}",
+            ps[1].message
+        );
+        assert!(ps[2].message.contains("2026-02-30"), "{}", ps[2].message);
+        assert!(ps.iter().all(|p| p.line > 0 && p.column > 0), "{ps:?}");
+    }
+
+    #[test]
+    fn holidays_by_another_name_point_to_off_periods() {
+        let ps = problems(&with_availability(
+            r#"{ profile = "laptop", holidays = ["2026-12-24"] }"#,
+            "+00:00",
+        ));
+        assert_eq!(ps[0].path, "segments[0].availability.holidays");
+        assert!(
+            ps[0]
+                .message
+                .contains(r#"(dated holidays are off periods: off = [{ from = "#),
+            "{ps:?}"
+        );
+    }
+
+    #[test]
+    fn one_off_period_written_without_its_list_is_told_to_write_a_list() {
+        let ps = problems(&with_availability(
+            r#"{ profile = "laptop", off = { from = "2026-12-24" } }"#,
+            "+00:00",
+        ));
+        assert_eq!(ps[0].path, "segments[0].availability.off");
+        assert!(
+            ps[0].message.ends_with(
+                r#": write a list of tables such as [{ from = "2026-12-24", to = "2027-01-01" }]"#
+            ),
+            "{ps:?}"
+        );
+    }
+
+    #[test]
+    fn an_off_period_outside_the_run_is_a_warning_judged_in_local_time() {
+        let warnings = |period: &str, utc_offset: &str| {
+            let text = with_availability(
+                &format!(r#"{{ profile = "office", off = [{period}] }}"#),
+                utc_offset,
+            );
+            parse(&text).expect("loads").warnings
+        };
+        // The run is 2026-01-13T18:00Z to 2026-01-23T18:00Z.
+        let w = warnings(r#"{ from = "2025-12-24", to = "2026-01-01" }"#, "+00:00");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("segments[0].availability.off[0]: no effect"),
+            "{w:?}"
+        );
+        assert!(warnings(r#"{ from = "2026-01-13" }"#, "+00:00").is_empty());
+        // Local 2026-01-24 starts at 2026-01-23T14:00Z at +10:00, inside the run; at UTC it
+        // starts after the run.
+        assert!(warnings(r#"{ from = "2026-01-24" }"#, "+10:00").is_empty());
+        assert_eq!(warnings(r#"{ from = "2026-01-24" }"#, "+00:00").len(), 1);
     }
 
     #[test]

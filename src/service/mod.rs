@@ -1608,6 +1608,7 @@ mod tests {
                 policy: 0,
                 utc_offset: 0,
                 profile: Profile::AlwaysOn,
+                off: Vec::new(),
                 attributes: vec![],
             }],
             &RunKey::new(1, 0),

@@ -9,6 +9,7 @@ mod charts;
 mod common;
 mod core_model;
 mod golden;
+mod off_periods;
 mod outputs;
 mod properties;
 mod safety;
