@@ -1379,17 +1379,21 @@ fn warn_overlapping_draws(c: &mut Checker, groups: &[GroupDef], deployments: &[D
                     ),
                     _ => "so they can hold the same devices".to_string(),
                 };
-                let draw = |g: &GroupDef| match (g.share, g.count) {
-                    (Some(s), _) => format!("a share of {s}"),
-                    (None, Some(n)) => format!("{n} devices"),
-                    (None, None) => "all".to_string(),
+                let what = match (ga.share, gb.share) {
+                    (Some(sa), Some(sb)) => format!("a random share ({sa} and {sb})"),
+                    _ => {
+                        let draw = |g: &GroupDef| match (g.share, g.count) {
+                            (Some(s), _) => format!("a share of {s}"),
+                            (None, Some(n)) => format!("{n} devices"),
+                            (None, None) => "all".to_string(),
+                        };
+                        format!("at random ({} and {})", draw(ga), draw(gb))
+                    }
                 };
                 c.warnings.push(format!(
-                    "deployments[{di}].audience.members: groups \"{}\" and \"{}\" each draw at random ({} and {}) independently, {overlap}; to make them disjoint rings, add excluding = [\"{}\"] to group \"{}\"",
+                    "deployments[{di}].audience.members: groups \"{}\" and \"{}\" each draw {what} independently, {overlap}; to make them disjoint rings, add excluding = [\"{}\"] to group \"{}\"",
                     ga.name,
                     gb.name,
-                    draw(ga),
-                    draw(gb),
                     ga.name,
                     gb.name,
                 ));
