@@ -751,20 +751,7 @@ pub(crate) fn describe_file(path: &Path) -> Result<(String, Vec<String>), crate:
         load_file(&mut c, "", base, &rel.display().to_string(), &mut cat);
         cat
     };
-    if let Some(e) = c.file_errors.into_iter().next() {
-        return Err(crate::Error::Input(e));
-    }
-    if let Some((_, m)) = c.problems.into_iter().next() {
-        return Err(crate::Error::Input(InputError {
-            file: path.display().to_string(),
-            problems: vec![Problem {
-                line: 0,
-                column: 0,
-                path: String::new(),
-                message: m,
-            }],
-        }));
-    }
+    c.first_standalone_error(path)?;
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &cat.entries {
         *counts

@@ -2076,20 +2076,7 @@ pub fn validate_graph_file(path: &Path) -> Result<(String, Vec<String>), crate::
             format!("deployment body: {what}, {rollout}, {n} monitoring {rules}{created}")
         }
     });
-    if let Some(e) = c.file_errors.into_iter().next() {
-        return Err(crate::Error::Input(e));
-    }
-    if let Some((_, m)) = c.problems.into_iter().next() {
-        return Err(crate::Error::Input(InputError {
-            file: path.display().to_string(),
-            problems: vec![Problem {
-                line: 0,
-                column: 0,
-                path: String::new(),
-                message: m,
-            }],
-        }));
-    }
+    c.first_standalone_error(path)?;
     Ok((described.unwrap_or_default(), c.warnings))
 }
 

@@ -558,19 +558,9 @@ fn catalog_entry(
         path,
         v,
         "a catalog entry",
-        &[
-            "id",
-            "displayName",
-            "releaseDateTime",
-            "deployableUntilDateTime",
-            "version",
-            "buildNumber",
-            "isExpeditable",
-            "qualityUpdateClassification",
-            "qualityUpdateCadence",
-            "catalogName",
-            "shortName",
-        ],
+        &std::iter::once("id")
+            .chain(catalog::ENTRY_KEYS)
+            .collect::<Vec<_>>(),
     ) else {
         return;
     };

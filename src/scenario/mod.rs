@@ -313,6 +313,28 @@ pub(crate) fn located(
 }
 
 impl Checker {
+    /// The first problem of a file checked on its own (`rollsim validate`), as an error of
+    /// `path`: a problem in another file it names is already located there; one of its own has
+    /// no scenario text to locate it in, so it is told at the file.
+    pub(crate) fn first_standalone_error(&mut self, path: &Path) -> Result<(), Error> {
+        if !self.file_errors.is_empty() {
+            return Err(Error::Input(self.file_errors.swap_remove(0)));
+        }
+        if !self.problems.is_empty() {
+            let (_, message) = self.problems.swap_remove(0);
+            return Err(Error::Input(InputError {
+                file: path.display().to_string(),
+                problems: vec![Problem {
+                    line: 0,
+                    column: 0,
+                    path: String::new(),
+                    message,
+                }],
+            }));
+        }
+        Ok(())
+    }
+
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push((path.into(), message.into()));
     }
