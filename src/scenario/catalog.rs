@@ -302,6 +302,20 @@ fn check_entry(
             "type" | "kind" => format!(
                 "unknown property \"{k}\": the kind of entry is its \"@odata.type\" = \"{FEATURE}\" or \"{QUALITY}\" (optional: the body's @odata.type, or the entry's own properties, tell it)"
             ),
+            // An export is the service's own output: a property rollsim does not know is most
+            // likely one Graph added since, not a typo, and must not stop a real export from
+            // loading. Told once per property, not once per entry of a long export.
+            _ if in_file => {
+                let told = format!("unknown property \"{k}\" of a catalog entry");
+                if !c.warnings.iter().any(|w| w.contains(&told)) {
+                    c.warnings.push(format!(
+                        "{}: {told} is ignored (rollsim reads {}); if Graph added it since, this is harmless",
+                        join(path, k),
+                        ENTRY_KEYS.join(", ")
+                    ));
+                }
+                continue;
+            }
             _ => format!(
                 "unknown property \"{k}\" of a catalog entry{}; expected one of {}",
                 suggest(k, &ENTRY_KEYS),
@@ -1173,6 +1187,32 @@ qualityUpdateClassification = "nonSecurity"
                 (22, "value[1].qualityUpdateCadence")
             ],
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_property_graph_added_to_its_entries_since_is_one_warning_not_an_error() {
+        let newer = CATALOG_FILE
+            .replace(
+                "\"buildNumber\": \"26100\"",
+                "\"buildNumber\": \"26100\",\n      \"servicingChannel\": \"general\"",
+            )
+            .replace(
+                "\"shortName\": \"2026.01 B\",",
+                "\"shortName\": \"2026.01 B\",\n      \"servicingChannel\": \"general\",",
+            );
+        let dir = with_file(&newer);
+        let text = by_id(
+            FEATURE_ID,
+            QUALITY_ID,
+            "[catalog]\nfile = \"catalog.json\"\n",
+        );
+        let sc = parse_in(dir.path(), &text).expect("loads");
+        assert_eq!(sc.warnings.len(), 1, "{:?}", sc.warnings);
+        assert!(
+            sc.warnings[0].contains("servicingChannel: unknown property \"servicingChannel\" of a catalog entry is ignored"),
+            "{:?}",
+            sc.warnings
         );
     }
 
