@@ -22,7 +22,8 @@ const BATCH_EXAMPLES: &str = "Examples:
 const PLOT_EXAMPLES: &str = "Examples:
   rollsim plot output/quality-update-office-fleet
   rollsim plot output/quality-update-office-fleet --width 1600 --height 900 --format svg
-  rollsim plot output/my-batch --title \"Ring plan v2\"";
+  rollsim plot output/my-batch --title \"Ring plan v2\"
+  rollsim plot output/my-batch --days 5";
 
 const VALIDATE_EXAMPLES: &str = "Examples:
   rollsim validate scenarios/*.toml
@@ -151,6 +152,11 @@ enum Command {
         /// Title put before each chart's caption [default: the scenario name].
         #[arg(long)]
         title: Option<String>,
+        /// How many days the time-based charts (compliance, states, bands) show: a number
+        /// (`5`, `2.5`; at most the horizon), `all` (the whole horizon), or `auto`, which ends
+        /// a little after the last change when everything is over well before the horizon.
+        #[arg(long, value_name = "N|auto|all", default_value = "auto", value_parser = parse_days, allow_negative_numbers = true)]
+        days: report::charts::Days,
     },
     /// Check scenario or sweep files (.toml), Graph request bodies (.json: a deployment's POST
     /// or PATCH body, or an updateAudience or updateAudienceById body) or fleet inventories (.csv)
@@ -242,6 +248,7 @@ pub fn run() -> Result<ExitCode, Error> {
             height,
             format,
             title,
+            days,
         } => {
             use report::charts::Format;
             let formats = match format {
@@ -254,6 +261,7 @@ pub fn run() -> Result<ExitCode, Error> {
                 height,
                 formats,
                 title,
+                days,
             };
             plot(&dir, &opts)
         }
@@ -278,6 +286,11 @@ fn parse_seed(s: &str) -> Result<u64, String> {
         Ok(n) if i64::try_from(n).is_ok() => Ok(n),
         _ => Err(format!("{range}, found \"{s}\"")),
     }
+}
+
+/// `--days`: see [`report::charts::Days`].
+fn parse_days(s: &str) -> Result<report::charts::Days, String> {
+    s.parse()
 }
 
 fn default_out(scenario: &Path) -> PathBuf {

@@ -25,7 +25,8 @@
 //!   disrupted users; restarts by users are their own and kept apart.
 //! - `bands.{png,svg}` (from a batch's `bands.csv`): per variant and deployment, the median share
 //!   in the goal state over days, with shaded p25–p75 and p5–p95 bands across replications,
-//!   overlaid.
+//!   overlaid. Identical bands are drawn once (`band_groups`): a deployment the sweep does not
+//!   touch as "pilot (the same in every variant)", variants that coincide as `1 = 2 · broad`.
 //! - `time-to-95.{png,svg}` (from a batch's `variants.csv`): one row per variant and deployment, a
 //!   dot at the median days to 95 % compliant and a whisker from p5 to p95 (an open-ended whisker
 //!   when some runs did not hold 95 % at the end).
@@ -38,10 +39,16 @@
 //! - `pareto-disruption.{png,svg}`: the same against median restarts in active hours
 //!   (`pareto_disruption`). Drawn only when some variant's median disrupts someone.
 //!
+//! The x axis of the time-based charts (compliance, states, bands) ends where [`Days`] says:
+//! by default a little after the last change of any curve, band, state change or offer wave
+//! (+ 10 %, at least a day) when that saves at least a fifth of the horizon, the axis title
+//! then saying so ("first 8 of 21; flat after day 6.6"); `rollsim plot --days N|all` overrides it.
+//!
 //! Variant labels of grid sweeps drop the parameter names shared by all variants and name them
 //! once (see `variant_labels`). Style: the Okabe–Ito colour-blind-safe palette (yellow
 //! darkened), repeated with dash patterns past 8 series, labelled axes with units, legends in a
-//! panel to the right of the plot (never over the curves), text at ≥ 14 px for a 1200 × 700 chart,
+//! panel to the right of the plot (never over the curves; its keys, such as the band key, always
+//! shown, series left out first with "… N more"), text at ≥ 14 px for a 1200 × 700 chart,
 //! titles and labels shortened with `…` to their room, and charts smaller than `MIN_LAYOUT`
 //! drawn at that size and scaled down (a thumbnail).
 //! Text uses DejaVu Sans, embedded in the binary (`assets/fonts/`, Bitstream Vera licence), so no
@@ -108,6 +115,37 @@ pub struct ChartOptions {
     pub formats: Vec<Format>,
     /// Title put before each chart's caption [default: the scenario name from `summary.json`].
     pub title: Option<String>,
+    /// How far the x axis of the time-based charts (compliance, states, bands) reaches.
+    pub days: Days,
+}
+
+/// The end of the x axis of the time-based charts (compliance, states, bands).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Days {
+    /// A little after the last change: when every curve, band and event is over well before
+    /// the horizon, the axis ends at the last change + 10 % (at least 1 day); else the horizon.
+    Auto,
+    /// The whole horizon.
+    All,
+    /// The first N days (at most the horizon).
+    First(f64),
+}
+
+impl std::str::FromStr for Days {
+    type Err = String;
+    /// `auto`, `all`, or a number of days above 0 (`5`, `2.5`).
+    fn from_str(s: &str) -> Result<Days, String> {
+        match s.trim() {
+            "auto" => Ok(Days::Auto),
+            "all" => Ok(Days::All),
+            t => match t.parse::<f64>() {
+                Ok(n) if n.is_finite() && n > 0.0 && n <= 100_000.0 => Ok(Days::First(n)),
+                _ => Err(format!(
+                    "must be a number of days above 0 (such as 5 or 2.5), `auto` or `all`, found \"{s}\""
+                )),
+            },
+        }
+    }
 }
 
 impl Default for ChartOptions {
@@ -117,6 +155,7 @@ impl Default for ChartOptions {
             height: 700,
             formats: vec![Format::Png, Format::Svg],
             title: None,
+            days: Days::Auto,
         }
     }
 }
@@ -150,7 +189,8 @@ pub fn render_files(
     ensure_font()?;
     let inputs = Inputs::parse(files)?;
     let title = opts.title.clone().or_else(|| inputs.scenario.clone());
-    let st = Style::new(opts, title);
+    let mut st = Style::new(opts, title);
+    st.x = Some(x_axis(&inputs, opts.days));
     let mut charts: Vec<(String, Chart)> = Vec::new();
     if !inputs.series.is_empty() {
         charts.push(("compliance".into(), Chart::Compliance));
@@ -575,6 +615,114 @@ impl Inputs {
     }
 }
 
+/// The x axis of the time-based charts (compliance, states, bands): where it ends and the
+/// axis title, which says when it ends before the horizon.
+#[derive(Clone, Debug, PartialEq)]
+struct XAxis {
+    /// Days.
+    end: f64,
+    desc: String,
+}
+
+/// The time (hours) from which `v`, sampled at `hours`, keeps its last value: the first
+/// sample's time when it never changes, `None` when there are no samples.
+fn settled_at(hours: &[f64], v: &[f64]) -> Option<f64> {
+    let n = hours.len().min(v.len());
+    let last = *v.get(n.checked_sub(1)?)?;
+    let k = (0..n).rev().find(|&k| v[k] != last);
+    Some(match k {
+        Some(k) => hours[(k + 1).min(n - 1)],
+        None => hours[0],
+    })
+}
+
+/// When the last thing charted over time happens (hours): the last change of any curve or band
+/// (every state share of every deployment, every quantile of every band), or the last state
+/// change or offer wave. `None` when nothing changes after the first sample.
+fn last_change(d: &Inputs) -> Option<f64> {
+    let curves = d
+        .series
+        .iter()
+        .flat_map(|s| {
+            s.shares
+                .iter()
+                .chain(std::iter::once(&s.goal))
+                .map(|v| (s.hours.as_slice(), v.as_slice()))
+        })
+        .chain(
+            d.bands
+                .iter()
+                .flat_map(|b| b.q.iter().map(|v| (b.hours.as_slice(), v.as_slice()))),
+        );
+    let first = d
+        .series
+        .iter()
+        .flat_map(|s| s.hours.first())
+        .chain(d.bands.iter().flat_map(|b| b.hours.first()))
+        .fold(f64::INFINITY, |a, &b| a.min(b));
+    let last = curves
+        .filter_map(|(h, v)| settled_at(h, v))
+        .chain(d.events.iter().map(|e| e.hours))
+        .chain(d.waves.iter().map(|w| w.0))
+        .fold(f64::NEG_INFINITY, f64::max);
+    (last > first && last.is_finite()).then_some(last)
+}
+
+/// The end of an automatic x axis (days) for a last change at `last` hours on an axis of
+/// `full` days: the last change + 10 %, at least 1 day, rounded up to a whole day (a quarter
+/// of a day up to 2 days); `None` (keep the whole axis) unless that saves a fifth of it.
+fn auto_end(last: Option<f64>, full: f64) -> Option<f64> {
+    let days = (last? / 24.0 * 1.1).max(1.0);
+    let end = if days <= 2.0 {
+        (days * 4.0).ceil() / 4.0
+    } else {
+        days.ceil()
+    };
+    (end <= 0.8 * full).then_some(end)
+}
+
+/// A number of days with at most two decimals, without trailing zeros (`21`, `1.25`, `2.5`).
+fn days_text(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The x axis of the time-based charts for `days`.
+fn x_axis(d: &Inputs, days: Days) -> XAxis {
+    let full = d.x_max_days();
+    let whole = XAxis {
+        end: full,
+        desc: "Days since start".into(),
+    };
+    match days {
+        Days::All => whole,
+        Days::First(n) if n < full => XAxis {
+            end: n,
+            desc: format!(
+                "Days since start (first {} of {})",
+                days_text(n),
+                days_text(full)
+            ),
+        },
+        Days::First(_) => whole,
+        Days::Auto => {
+            let last = last_change(d);
+            match (auto_end(last, full), last) {
+                (Some(end), Some(last)) => XAxis {
+                    end,
+                    desc: format!(
+                        "Days since start (first {} of {}; flat after day {:.1})",
+                        days_text(end),
+                        days_text(full),
+                        last / 24.0
+                    ),
+                },
+                _ => whole,
+            }
+        }
+    }
+}
+
 fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
     let (h, d, s, sh) = (
         t.col("hours")?,
@@ -925,6 +1073,8 @@ struct Style {
     /// Text and line scale: 1 at 1200 × 700, following the tighter of width and height.
     s: f64,
     title: Option<String>,
+    /// The x axis of the time-based charts [default: the whole horizon].
+    x: Option<XAxis>,
 }
 
 impl Style {
@@ -944,6 +1094,7 @@ impl Style {
             out_h,
             s: (w as f64 / 1200.0).min(h as f64 / 700.0).clamp(0.5, 4.0),
             title,
+            x: None,
         }
     }
     fn px(&self, v: f64) -> i32 {
@@ -1165,6 +1316,8 @@ fn marker<DB: DrawingBackend>(
 
 #[derive(Clone, Copy)]
 enum Swatch {
+    /// No swatch: the text starts where swatches do.
+    None,
     /// A series' line, with its pattern.
     Line(Option<(f64, f64)>),
     /// The 95 % target line.
@@ -1177,6 +1330,8 @@ enum Swatch {
     Ticks,
 }
 
+type Entry = (String, RGBColor, Swatch);
+
 /// Splits off a legend panel on the right sized for `header` (a line or more of text above the
 /// entries) and `entries`, draws it, returns the plot area. Labels too long for the panel
 /// (at most 35 % of the width) lose their middle.
@@ -1184,7 +1339,36 @@ fn with_legend<DB: DrawingBackend>(
     area: &Area<DB>,
     st: &Style,
     header: Option<&str>,
-    entries: &[(String, RGBColor, Swatch)],
+    entries: &[Entry],
+) -> Result<Area<DB>, String> {
+    legend_panel(area, st, header, entries, &[])
+}
+
+/// How many of `entries` rows fit in `room` pixels with `keys` more rows always shown, and the
+/// row height: rows close up (down to `min_row`) before entries are left out, and a row
+/// "… N more" takes the place of the last one shown when some are.
+fn legend_rows(entries: usize, keys: usize, room: i32, row: i32, min_row: i32) -> (usize, i32) {
+    let n = (entries + keys) as i32;
+    if n == 0 || n * row <= room {
+        return (entries, row);
+    }
+    let row = (room / n).max(min_row).min(row);
+    if n * row <= room {
+        return (entries, row);
+    }
+    let fit = (room / row).max(0) as usize;
+    // One row for "… N more", the keys' rows, the rest for entries.
+    (fit.saturating_sub(keys + 1).min(entries), row)
+}
+
+/// [`with_legend`] with `keys` (the target line, the band key…) after the entries, always shown:
+/// when not every entry fits, entries are left out ("… N more"), never keys.
+fn legend_panel<DB: DrawingBackend>(
+    area: &Area<DB>,
+    st: &Style,
+    header: Option<&str>,
+    entries: &[Entry],
+    keys: &[Entry],
 ) -> Result<Area<DB>, String> {
     let (w, _) = area.dim_in_pixel();
     let font = st.small_font();
@@ -1192,6 +1376,7 @@ fn with_legend<DB: DrawingBackend>(
     let text_x = x0 + sw_w + gap;
     let longest = entries
         .iter()
+        .chain(keys)
         .map(|(l, _, _)| st.measure(&font, l) + text_x as f64)
         .chain(header.map(|h| st.measure(&font, h) + x0 as f64))
         .fold(0.0, f64::max);
@@ -1217,12 +1402,23 @@ fn with_legend<DB: DrawingBackend>(
             y += row;
         }
     }
-    for (k, (label, c, sw)) in entries.iter().enumerate() {
+    let (shown, row) = legend_rows(
+        entries.len(),
+        keys.len(),
+        bottom - y,
+        row,
+        st.px(24.0).max(1),
+    );
+    let more = (shown < entries.len()).then(|| {
+        (
+            format!("… {} more", entries.len() - shown),
+            MUTED,
+            Swatch::None,
+        )
+    });
+    let rows = entries[..shown].iter().chain(more.iter()).chain(keys);
+    for (label, c, sw) in rows {
         if y + row > bottom {
-            let more = format!("… {} more", entries.len() - k);
-            legend
-                .draw(&Text::new(more, (x0, y), font.clone()))
-                .map_err(err)?;
             break;
         }
         let (sx, sy) = (x0, y + row / 2);
@@ -1235,6 +1431,7 @@ fn with_legend<DB: DrawingBackend>(
             )
         };
         match sw {
+            Swatch::None => {}
             Swatch::Line(dash) => line(*dash, 3.0)?,
             Swatch::Target => line(Some(TARGET_DASH), 2.0)?,
             Swatch::Band(dash) => {
@@ -1291,10 +1488,15 @@ fn with_legend<DB: DrawingBackend>(
                 }
             }
         }
+        let tx = if matches!(sw, Swatch::None) {
+            x0
+        } else {
+            text_x
+        };
         legend
             .draw(&Text::new(
-                st.fit(&font, label, max_px, elide_middle),
-                (text_x, sy),
+                st.fit(&font, label, max_px + (text_x - tx) as f64, elide_middle),
+                (tx, sy),
                 font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(err)?;
@@ -1442,12 +1644,12 @@ fn days_percent_coords<'a, DB: DrawingBackend>(
 fn days_percent_chart<'a, DB: DrawingBackend>(
     area: &'a Area<DB>,
     st: &Style,
-    xmax: f64,
+    x: &XAxis,
     y_desc: &str,
 ) -> Result<Cart<'a, DB>, String> {
-    let mut c = days_percent_coords(area, st, xmax)?;
+    let mut c = days_percent_coords(area, st, x.end)?;
     c.configure_mesh()
-        .x_desc("Days since start")
+        .x_desc(x.desc.as_str())
         .y_desc(y_desc)
         .x_label_formatter(&tick)
         .y_label_formatter(&|v| format!("{v:.0} %"))
@@ -1458,6 +1660,38 @@ fn days_percent_chart<'a, DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     Ok(c)
+}
+
+/// The x axis of the time-based charts: as [`render_files`] set it, else the whole horizon.
+fn x_axis_of(st: &Style, d: &Inputs) -> XAxis {
+    st.x.clone().unwrap_or_else(|| x_axis(d, Days::All))
+}
+
+/// The points of a line (x ascending) up to `xmax`, the last one where it crosses `xmax`.
+fn clip(pts: Vec<(f64, f64)>, xmax: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(pts.len());
+    for (x, y) in pts {
+        if x <= xmax {
+            out.push((x, y));
+            continue;
+        }
+        if let Some(&(x0, y0)) = out.last()
+            && x0 < xmax
+        {
+            out.push((xmax, y0 + (y - y0) * (xmax - x0) / (x - x0)));
+        }
+        break;
+    }
+    out
+}
+
+/// A band between two lines over the same x (ascending), clipped at `xmax`: the upper line
+/// forward, then the lower one back.
+fn band_polygon(x: &[f64], upper: &[f64], lower: &[f64], xmax: f64) -> Vec<(f64, f64)> {
+    let line = |v: &[f64]| clip(x.iter().zip(v).map(|(h, y)| (h / 24.0, *y)).collect(), xmax);
+    let mut pts = line(upper);
+    pts.extend(line(lower).into_iter().rev());
+    pts
 }
 
 fn target_line<DB: DrawingBackend>(
@@ -1476,8 +1710,9 @@ fn target_line<DB: DrawingBackend>(
 fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
     let goal = Goal::of(d.series.iter().map(|s| s.readiness));
     let area = titled(root, st, &format!("share of devices {}", goal.word()))?;
-    let xmax = d.x_max_days();
-    let mut entries: Vec<(String, RGBColor, Swatch)> = d
+    let x = x_axis_of(st, d);
+    let xmax = x.end;
+    let entries: Vec<Entry> = d
         .series
         .iter()
         .enumerate()
@@ -1486,17 +1721,21 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             (name, series_colour(i), Swatch::Line(series_dash(i)))
         })
         .collect();
-    entries.push(("95 % target".into(), INK, Swatch::Target));
-    let marks = event_marks(d);
+    let mut keys: Vec<Entry> = vec![("95 % target".into(), INK, Swatch::Target)];
+    // Only what happens on the axis (`--days` may end it before the last change).
+    let on_axis = |h: f64| h / 24.0 <= xmax;
+    let mut marks = event_marks(d);
+    marks.retain(|m| on_axis(m.hours));
     let waves: Vec<(f64, usize)> = d
         .waves
         .iter()
+        .filter(|(h, _)| on_axis(*h))
         .filter_map(|(h, dep)| Some((*h, d.series.iter().position(|s| s.name == *dep)?)))
         .collect();
     if !waves.is_empty() {
-        entries.push(("offer waves (ticks above)".into(), MUTED, Swatch::Ticks));
+        keys.push(("offer waves (ticks above)".into(), MUTED, Swatch::Ticks));
     }
-    let plot = with_legend(&area, st, None, &entries)?;
+    let plot = legend_panel(&area, st, None, &entries, &keys)?;
     // Event lane above the plot: rows of coloured ticks (one per deployment) with the new
     // state's name. The plot's x mapping does not depend on the lane's height, so the lane is
     // laid out first, with the final x positions.
@@ -1517,16 +1756,19 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         layout.height + st.px(8.0)
     };
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
-    let mut c = days_percent_chart(&main, st, xmax, &goal.y_desc())?;
+    let mut c = days_percent_chart(&main, st, &x, &goal.y_desc())?;
     target_line(&mut c, st, xmax)?;
     for (i, s) in d.series.iter().enumerate() {
         chart_line(
             &mut c,
-            s.hours
-                .iter()
-                .zip(&s.goal)
-                .map(|(h, y)| (h / 24.0, y * 100.0))
-                .collect(),
+            clip(
+                s.hours
+                    .iter()
+                    .zip(&s.goal)
+                    .map(|(h, y)| (h / 24.0, y * 100.0))
+                    .collect(),
+                xmax,
+            ),
             ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
             series_dash(i).map(|p| st.dash(p)),
         )?;
@@ -1794,8 +2036,8 @@ fn states<DB: DrawingBackend>(
     )?;
     let order = stack_order(s);
     let plot = with_legend(&area, st, None, &state_entries(s))?;
-    let xmax = d.x_max_days();
-    let mut c = days_percent_chart(&plot, st, xmax, "Devices (% of audience)")?;
+    let x = x_axis_of(st, d);
+    let mut c = days_percent_chart(&plot, st, &x, "Devices (% of audience)")?;
     let n = s.hours.len();
     let mut lower = vec![0.0f64; n];
     for &(k, col) in &order {
@@ -1805,19 +2047,7 @@ fn states<DB: DrawingBackend>(
             .map(|(a, b)| (a + b * 100.0).min(100.0))
             .collect();
         if s.shares[k].iter().any(|&v| v > 0.0) {
-            let mut pts: Vec<(f64, f64)> = s
-                .hours
-                .iter()
-                .zip(&upper)
-                .map(|(h, y)| (h / 24.0, *y))
-                .collect();
-            pts.extend(
-                s.hours
-                    .iter()
-                    .zip(&lower)
-                    .rev()
-                    .map(|(h, y)| (h / 24.0, *y)),
-            );
+            let pts = band_polygon(&s.hours, &upper, &lower, x.end);
             c.draw_series(std::iter::once(Polygon::new(pts, col.filled())))
                 .map_err(err)?;
         }
@@ -2060,6 +2290,53 @@ fn restarts<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Resu
     Ok(())
 }
 
+/// The bands with the same data (times, quantiles and goal state), each drawn once: indexes
+/// into `bands` by group, groups and members in file order. A deployment a sweep does not
+/// touch has the same bands in every variant; variants that change nothing for a deployment
+/// (a threshold never reached) coincide.
+fn band_groups(bands: &[Band]) -> Vec<Vec<usize>> {
+    let same = |a: &Band, b: &Band| a.hours == b.hours && a.q == b.q && a.readiness == b.readiness;
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, b) in bands.iter().enumerate() {
+        match groups.iter_mut().find(|g| same(&bands[g[0]], b)) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
+/// The legend label of a group of identical bands ([`band_groups`]): `full` and `short` are
+/// the labels of every band with and without their deployment ([`variant_labels`]). A
+/// deployment whose bands are the same in every variant (of several) is named once, "pilot
+/// (the same in every variant)"; other identical bands are joined by " = " (`1000, 2 = 1000,
+/// 5 · broad`).
+fn band_group_label(group: &[usize], bands: &[Band], full: &[String], short: &[String]) -> String {
+    let Some(&first) = group.first() else {
+        return String::new();
+    };
+    let dep = &bands[first].deployment;
+    let one_dep = group.iter().all(|&i| bands[i].deployment == *dep);
+    let mut variants: Vec<&str> = bands.iter().map(|b| b.variant.as_str()).collect();
+    variants.sort_unstable();
+    variants.dedup();
+    let label = if group.len() == 1 {
+        full[first].clone()
+    } else if one_dep
+        && variants.len() > 1
+        && group.len() == bands.iter().filter(|b| b.deployment == *dep).count()
+    {
+        format!("{dep} (the same in every variant)")
+    } else if one_dep && full[first] != short[first] {
+        let v: Vec<&str> = group.iter().map(|&i| short[i].as_str()).collect();
+        format!("{} · {dep}", v.join(" = "))
+    } else {
+        let v: Vec<&str> = group.iter().map(|&i| full[i].as_str()).collect();
+        v.join(" = ")
+    };
+    goal_name(&label, bands[first].readiness)
+}
+
 fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
     let goal = Goal::of(d.bands.iter().map(|b| b.readiness));
     let area = titled(
@@ -2072,61 +2349,58 @@ fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<
         .iter()
         .map(|b| (b.variant.as_str(), b.deployment.as_str()))
         .collect();
-    let (labels, key) = variant_labels(&pairs, true);
-    let mut entries: Vec<(String, RGBColor, Swatch)> = d
-        .bands
+    let (full, key) = variant_labels(&pairs, true);
+    let (short, _) = variant_labels(&pairs, false);
+    // Identical bands are drawn once: stacked, their translucent fills would add up to an
+    // opaque block, and a curve drawn over another would hide it.
+    let groups = band_groups(&d.bands);
+    let entries: Vec<Entry> = groups
         .iter()
-        .zip(labels)
         .enumerate()
-        .map(|(i, (b, l))| {
-            let label = goal_name(&l, b.readiness);
+        .map(|(i, g)| {
+            let label = band_group_label(g, &d.bands, &full, &short);
             (label, series_colour(i), Swatch::Band(series_dash(i)))
         })
         .collect();
-    entries.push(("95 % target".into(), INK, Swatch::Target));
-    entries.push(("line: median".into(), MUTED, Swatch::Line(None)));
-    entries.push(("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band(None)));
-    let plot = with_legend(&area, st, key.as_deref(), &entries)?;
-    let xmax = d.x_max_days();
-    let mut c = days_percent_chart(&plot, st, xmax, &goal.y_desc())?;
-    let poly = |b: &Band, lo: usize, hi: usize| -> Vec<(f64, f64)> {
-        let mut pts: Vec<(f64, f64)> = b
-            .hours
-            .iter()
-            .zip(&b.q[hi])
-            .map(|(h, y)| (h / 24.0, y * 100.0))
-            .collect();
-        pts.extend(
-            b.hours
-                .iter()
-                .zip(&b.q[lo])
-                .rev()
-                .map(|(h, y)| (h / 24.0, y * 100.0)),
-        );
-        pts
-    };
-    for (i, b) in d.bands.iter().enumerate() {
+    // The keys, always shown however many variants there are.
+    let keys: Vec<Entry> = vec![
+        ("95 % target".into(), INK, Swatch::Target),
+        ("line: median".into(), MUTED, Swatch::Line(None)),
+        ("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band(None)),
+    ];
+    let plot = legend_panel(&area, st, key.as_deref(), &entries, &keys)?;
+    let x = x_axis_of(st, d);
+    let xmax = x.end;
+    let mut c = days_percent_chart(&plot, st, &x, &goal.y_desc())?;
+    let percent = |v: &[f64]| v.iter().map(|y| y * 100.0).collect::<Vec<f64>>();
+    for (i, g) in groups.iter().enumerate() {
+        let b = &d.bands[g[0]];
         let col = series_colour(i);
+        let q: Vec<Vec<f64>> = b.q.iter().map(|v| percent(v)).collect();
         c.draw_series(std::iter::once(Polygon::new(
-            poly(b, 0, 4),
+            band_polygon(&b.hours, &q[4], &q[0], xmax),
             col.mix(0.12).filled(),
         )))
         .map_err(err)?;
         c.draw_series(std::iter::once(Polygon::new(
-            poly(b, 1, 3),
+            band_polygon(&b.hours, &q[3], &q[1], xmax),
             col.mix(0.25).filled(),
         )))
         .map_err(err)?;
     }
     target_line(&mut c, st, xmax)?;
-    for (i, b) in d.bands.iter().enumerate() {
+    for (i, g) in groups.iter().enumerate() {
+        let b = &d.bands[g[0]];
         chart_line(
             &mut c,
-            b.hours
-                .iter()
-                .zip(&b.q[2])
-                .map(|(h, y)| (h / 24.0, y * 100.0))
-                .collect(),
+            clip(
+                b.hours
+                    .iter()
+                    .zip(&b.q[2])
+                    .map(|(h, y)| (h / 24.0, y * 100.0))
+                    .collect(),
+                xmax,
+            ),
             ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
             series_dash(i).map(|p| st.dash(p)),
         )?;
@@ -3345,5 +3619,221 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true,12,true
             String::from_utf8(render_files(&files(&[]), &big).unwrap()[1].1.clone()).unwrap();
         let body = |s: &str| s[s.find('>').unwrap()..].to_string();
         assert_eq!(body(&svg), body(&same));
+    }
+
+    /// `bands.csv` of a sweep over `n` values of `t` with deployments `pilot` (untouched: the
+    /// same bands in every variant) and `broad` (`t=1` and `t=2` the same, the others apart).
+    fn sweep_bands(n: usize) -> String {
+        let mut csv = String::from("variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean\n");
+        for k in 1..=n {
+            let broad = if k <= 2 { 0.5 } else { 0.5 + k as f64 / 100.0 };
+            for (h, pilot, broad) in [(0, 0.0, 0.0), (24, 0.9, broad), (48, 0.9, broad)] {
+                for (dep, y) in [("pilot", pilot), ("broad", broad)] {
+                    csv.push_str(&format!(
+                        "t={k},{h},x,{dep},compliant,{y},{y},{y},{y},{y},{y}\n"
+                    ));
+                }
+            }
+        }
+        csv
+    }
+
+    #[test]
+    fn identical_bands_are_grouped_to_be_drawn_once() {
+        let csv = sweep_bands(4);
+        let b = parse_bands(&Table::parse("bands.csv", csv.as_bytes()).unwrap()).unwrap();
+        // File order: t=1 pilot, t=1 broad, t=2 pilot, t=2 broad, …
+        assert_eq!(
+            band_groups(&b),
+            [vec![0, 2, 4, 6], vec![1, 3], vec![5], vec![7]]
+        );
+        let pairs: Vec<(&str, &str)> = b
+            .iter()
+            .map(|b| (b.variant.as_str(), b.deployment.as_str()))
+            .collect();
+        let (full, _) = variant_labels(&pairs, true);
+        let (short, _) = variant_labels(&pairs, false);
+        let labels: Vec<String> = band_groups(&b)
+            .iter()
+            .map(|g| band_group_label(g, &b, &full, &short))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "pilot (the same in every variant)",
+                "1 = 2 · broad",
+                "3 · broad",
+                "4 · broad"
+            ]
+        );
+        // Bands that differ anywhere, even in one quantile, are apart.
+        let mut b2 = parse_bands(&Table::parse("bands.csv", csv.as_bytes()).unwrap()).unwrap();
+        b2[2].q[4][1] += 0.01;
+        assert_eq!(band_groups(&b2)[0], [0, 4, 6]);
+    }
+
+    #[test]
+    fn a_single_variants_bands_are_never_called_the_same_in_every_variant() {
+        let csv = "variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean
+base,0,t,a,compliant,0,0,0,0,0,0
+base,1,t,a,compliant,0.5,0.5,0.5,0.5,0.5,0.5
+base,0,t,b,compliant,0,0,0,0,0,0
+base,1,t,b,compliant,0.5,0.5,0.5,0.5,0.5,0.5
+";
+        let b = parse_bands(&Table::parse("bands.csv", csv.as_bytes()).unwrap()).unwrap();
+        let pairs: Vec<(&str, &str)> = b
+            .iter()
+            .map(|b| (b.variant.as_str(), b.deployment.as_str()))
+            .collect();
+        let (full, _) = variant_labels(&pairs, true);
+        let (short, _) = variant_labels(&pairs, false);
+        assert_eq!(band_groups(&b), [vec![0, 1]]);
+        assert_eq!(band_group_label(&[0, 1], &b, &full, &short), "a = b");
+    }
+
+    #[test]
+    fn the_bands_legend_names_each_drawn_series_once_and_always_shows_the_band_key() {
+        // 30 variants: more than the legend has room for.
+        let f = vec![("bands.csv", sweep_bands(30).into_bytes())];
+        for opts in [small(), ChartOptions::default()] {
+            let labels = labels_of(&svg_of(&f, "bands.svg", &opts));
+            let count = |l: &str| labels.iter().filter(|x| *x == l).count();
+            assert_eq!(count("pilot (the same in every variant)"), 1, "{labels:?}");
+            assert_eq!(count("1 = 2 · broad"), 1, "{labels:?}");
+            for key in ["95 % target", "line: median", "bands: p25–p75, p5–p95"] {
+                assert_eq!(count(key), 1, "{key}: {labels:?}");
+            }
+            assert!(
+                labels
+                    .iter()
+                    .any(|l| l.starts_with("… ") && l.ends_with(" more")),
+                "{labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn legend_rows_close_up_before_entries_are_left_out_and_keys_always_stay() {
+        // Everything fits at full height.
+        assert_eq!(legend_rows(10, 3, 600, 30, 24), (10, 30));
+        // 25 rows in 600 px: closer rows, nothing left out.
+        assert_eq!(legend_rows(22, 3, 600, 30, 24), (22, 24));
+        // 40 rows: at the closest, 25 rows fit: 3 keys, "… N more", 21 entries.
+        assert_eq!(legend_rows(37, 3, 600, 30, 24), (21, 24));
+        // No room at all: no entries.
+        assert_eq!(legend_rows(5, 3, 30, 30, 24), (0, 24));
+        assert_eq!(legend_rows(0, 0, 0, 30, 24), (0, 30));
+    }
+
+    #[test]
+    fn a_curve_settles_at_its_last_change() {
+        let h = [0.0, 1.0, 2.0, 3.0, 4.0];
+        assert_eq!(settled_at(&h, &[0.0, 0.5, 0.9, 0.9, 0.9]), Some(2.0));
+        assert_eq!(settled_at(&h, &[0.0, 0.5, 0.9, 0.9, 1.0]), Some(4.0));
+        // A dip and back counts: it is a change.
+        assert_eq!(settled_at(&h, &[0.0, 0.9, 0.8, 0.9, 0.9]), Some(3.0));
+        assert_eq!(settled_at(&h, &[0.3; 5]), Some(0.0));
+        assert_eq!(settled_at(&[], &[]), None);
+    }
+
+    #[test]
+    fn the_automatic_x_axis_ends_a_little_after_the_last_change() {
+        // Last change at day 6.6 of 21: + 10 % = 7.26, a whole day up: 8.
+        assert_eq!(auto_end(Some(6.6 * 24.0), 21.0), Some(8.0));
+        // Never less than a day; up to 2 days in quarters of a day.
+        assert_eq!(auto_end(Some(3.0), 21.0), Some(1.0));
+        assert_eq!(auto_end(Some(1.5 * 24.0), 21.0), Some(1.75));
+        // Nothing changes, or the cut would save less than a fifth: the whole axis.
+        assert_eq!(auto_end(None, 21.0), None);
+        assert_eq!(auto_end(Some(16.0 * 24.0), 21.0), None);
+        assert_eq!(auto_end(Some(14.0 * 24.0), 21.0), Some(16.0));
+    }
+
+    /// A run of `days` days whose deployment `a` is at 90 % from hour 24 on, with a state
+    /// change at `event` hours.
+    fn flat_after_a_day(days: u32, event: f64) -> Vec<(&'static str, Vec<u8>)> {
+        let mut ts = String::from("hours,time,deployment,state,devices,share\n");
+        for h in (0..=days * 24).step_by(12) {
+            let y = if h == 0 {
+                0.0
+            } else if h < 24 {
+                0.5
+            } else {
+                0.9
+            };
+            ts.push_str(&format!("{h},t,a,compliant,0,{y}\n"));
+            ts.push_str(&format!("{h},t,a,offered,0,{}\n", 1.0 - y));
+        }
+        let events = format!(
+            "hours,time,deployment,event,state\n0,t,a,state_change,offering\n{event},t,a,state_change,paused\n"
+        );
+        let summary = format!("{{\"scenario\":\"s\",\"horizon_hours\":{}}}", days * 24);
+        vec![
+            ("timeseries.csv", ts.into_bytes()),
+            ("events.csv", events.into_bytes()),
+            ("summary.json", summary.into_bytes()),
+        ]
+    }
+
+    #[test]
+    fn the_x_axis_is_cut_automatically_by_days_or_not_at_all_as_asked() {
+        let f = flat_after_a_day(21, 0.0);
+        let d = Inputs::parse(&f).unwrap();
+        assert_eq!(d.x_max_days(), 21.0);
+        let auto = x_axis(&d, Days::Auto);
+        assert_eq!(auto.end, 1.25);
+        assert_eq!(
+            auto.desc,
+            "Days since start (first 1.25 of 21; flat after day 1.0)"
+        );
+        assert_eq!(x_axis(&d, Days::All).end, 21.0);
+        assert_eq!(x_axis(&d, Days::All).desc, "Days since start");
+        let five = x_axis(&d, Days::First(5.0));
+        assert_eq!(
+            (five.end, five.desc.as_str()),
+            (5.0, "Days since start (first 5 of 21)")
+        );
+        // More days than the horizon: the horizon.
+        assert_eq!(x_axis(&d, Days::First(30.0)).end, 21.0);
+        // A state change later than every curve's last change keeps the axis going.
+        let d = Inputs::parse(&flat_after_a_day(21, 240.0)).unwrap();
+        assert_eq!(x_axis(&d, Days::Auto).end, 11.0);
+        // The charts say so under their x axis.
+        for chart in ["compliance.svg", "states-a.svg"] {
+            let labels = labels_of(&svg_of(&f, chart, &small()));
+            assert!(
+                labels
+                    .iter()
+                    .any(|l| l.starts_with("Days since start (first 1.25 of 21")),
+                "{chart}: {labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_is_clipped_where_it_crosses_the_end_of_the_axis() {
+        let pts = vec![(0.0, 0.0), (1.0, 10.0), (3.0, 30.0), (4.0, 40.0)];
+        assert_eq!(
+            clip(pts.clone(), 2.0),
+            [(0.0, 0.0), (1.0, 10.0), (2.0, 20.0)]
+        );
+        assert_eq!(
+            clip(pts.clone(), 3.0),
+            [(0.0, 0.0), (1.0, 10.0), (3.0, 30.0)]
+        );
+        assert_eq!(clip(pts.clone(), 9.0), pts);
+        let poly = band_polygon(&[0.0, 48.0], &[10.0, 30.0], &[0.0, 20.0], 1.0);
+        assert_eq!(poly, [(0.0, 10.0), (1.0, 20.0), (1.0, 10.0), (0.0, 0.0)]);
+    }
+
+    #[test]
+    fn days_are_a_positive_number_auto_or_all() {
+        assert_eq!("auto".parse::<Days>(), Ok(Days::Auto));
+        assert_eq!("all".parse::<Days>(), Ok(Days::All));
+        assert_eq!("2.5".parse::<Days>(), Ok(Days::First(2.5)));
+        for bad in ["0", "-1", "NaN", "inf", "P5D", "", "5 days"] {
+            let e = bad.parse::<Days>().unwrap_err();
+            assert!(e.contains("number of days above 0"), "{bad}: {e}");
+        }
     }
 }

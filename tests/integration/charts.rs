@@ -123,7 +123,7 @@ fn charts_are_produced_for_every_shipped_scenario_with_the_expected_size_and_ser
             );
         }
         assert!(labels.iter().any(|l| l == "95 % target"));
-        assert!(labels.iter().any(|l| l == "Days since start"));
+        assert!(labels.iter().any(|l| l.starts_with("Days since start")));
         let states = svg_labels(&out.join(format!("{}.svg", stems[2])));
         for st in ["compliant", "pending restart", "not offered"] {
             assert!(states.iter().any(|l| l == st), "states chart lacks {st}");
@@ -236,6 +236,53 @@ fn rollsim_plot_honours_size_format_and_title() {
         labels.iter().any(|l| l.starts_with("Board & review:")),
         "{labels:?}"
     );
+}
+
+#[test]
+fn rollsim_plot_days_limits_the_x_axis_of_the_time_based_charts_and_rejects_a_bad_value() {
+    let case = Case::new(&scenario(50, "", ""));
+    let out = case.run("out", &[]);
+    let x_title = |chart: &str| {
+        svg_labels(&out.join(chart))
+            .into_iter()
+            .find(|l| l.starts_with("Days since start"))
+            .unwrap_or_else(|| panic!("{chart} has no x axis title"))
+    };
+    rollsim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--days", "2.5"])
+        .assert()
+        .success();
+    for chart in ["compliance.svg", "states-q.svg"] {
+        assert_eq!(
+            x_title(chart),
+            "Days since start (first 2.5 of 30)",
+            "{chart}"
+        );
+    }
+    assert!(out.join("compliance.png").is_file());
+    rollsim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--days", "all"])
+        .assert()
+        .success();
+    assert_eq!(x_title("compliance.svg"), "Days since start");
+    for bad in ["0", "-3", "P5D", "soon"] {
+        let run = rollsim()
+            .arg("plot")
+            .arg(&out)
+            .args(["--days", bad])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("'--days <N|auto|all>'") && stderr.contains("number of days above 0"),
+            "{bad}: {stderr}"
+        );
+        assert!(stderr.contains(&format!("\"{bad}\"")), "{bad}: {stderr}");
+    }
 }
 
 #[test]
