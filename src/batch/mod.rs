@@ -372,6 +372,9 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             "issue_hits_p95",
             "forced_restarts_p50",
             "restarts_in_active_hours_p50",
+            "exposure_device_days_p5",
+            "exposure_device_days_p50",
+            "exposure_device_days_p95",
             "pareto_blast",
             "pareto_disruption",
         ]
@@ -393,6 +396,11 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             }
             row.push(num(q(vi, d, "forced_restarts", 0.5)));
             row.push(num(q(vi, d, "restarts_in_active_hours", 0.5)));
+            // After the columns that were there before it, so that a reader by position still
+            // finds them; the parameters stay last.
+            for p in [0.05, 0.5, 0.95] {
+                row.push(num(q(vi, d, "exposure_device_days", p)));
+            }
             row.push(blast[i].to_string());
             row.push(disruption[i].to_string());
             row.extend(v.params.iter().map(|p| csv_text(p)));
@@ -608,9 +616,9 @@ mod tests {
         let text = variant_lines(&[v("grace=0", 10.0), v("grace=2", 40.0)]);
         assert_eq!(
             text,
-            "  grace=0:\n    a: 95 % at 10.0 h (median; p5 10.0 h, p95 10.0 h); forced restarts 0, restarts in active hours 0 (median)\n  \
-             grace=2:\n    a: 95 % at 40.0 h (median; p5 40.0 h, p95 40.0 h); forced restarts 0, restarts in active hours 0 (median)\n  \
-             the same in every variant: b: 95 % at 50.0 h (median; p5 50.0 h, p95 50.0 h); forced restarts 0, restarts in active hours 0 (median)\n"
+            "  grace=0:\n    a: 95 % at 10.0 h (median; p5 10.0 h, p95 10.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
+             grace=2:\n    a: 95 % at 40.0 h (median; p5 40.0 h, p95 40.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
+             the same in every variant: b: 95 % at 50.0 h (median; p5 50.0 h, p95 50.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n"
         );
         let many: Vec<_> = (0..VARIANT_LINES + 3)
             .map(|i| v(&format!("v{i}"), i as f64))
@@ -650,7 +658,9 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.ends_with("; devices hit by issues 7 (median); a monitoring rule fired in 3 of 4"),
+            line.ends_with(
+                "; devices hit by issues 7 (median); exposure 2.0 device-days (median); a monitoring rule fired in 3 of 4"
+            ),
             "{line}"
         );
     }
