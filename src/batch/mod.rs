@@ -372,11 +372,11 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             "issue_hits_p95",
             "forced_restarts_p50",
             "restarts_in_active_hours_p50",
+            "pareto_blast",
+            "pareto_disruption",
             "exposure_device_days_p5",
             "exposure_device_days_p50",
             "exposure_device_days_p95",
-            "pareto_blast",
-            "pareto_disruption",
         ]
         .map(String::from)
         .to_vec();
@@ -396,13 +396,13 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             }
             row.push(num(q(vi, d, "forced_restarts", 0.5)));
             row.push(num(q(vi, d, "restarts_in_active_hours", 0.5)));
-            // After the columns that were there before it, so that a reader by position still
-            // finds them; the parameters stay last.
+            row.push(blast[i].to_string());
+            row.push(disruption[i].to_string());
+            // After the columns that were there before them, so that a reader by position
+            // still finds those; the parameters stay last.
             for p in [0.05, 0.5, 0.95] {
                 row.push(num(q(vi, d, "exposure_device_days", p)));
             }
-            row.push(blast[i].to_string());
-            row.push(disruption[i].to_string());
             row.extend(v.params.iter().map(|p| csv_text(p)));
             w.write_record(&row)?;
         }
