@@ -286,12 +286,21 @@ impl<'a> World<'a> {
             service,
             client: Client::new(&sc.client),
             clocks,
-            rec: Recorder::new(
-                sc.deployments.len(),
-                segment_rows(sc.segments.iter().map(|s| s.name.as_str())).0,
-                sc.sample_interval,
-                sc.horizon,
-            ),
+            rec: {
+                let mut rec = Recorder::new(
+                    sc.deployments.len(),
+                    segment_rows(sc.segments.iter().map(|s| s.name.as_str())).0,
+                    sc.sample_interval,
+                    sc.horizon,
+                );
+                // A device is exposed to what the content fixes from its release on, whenever
+                // the deployment starts offering it: a later start is exposure the plan adds.
+                for (d, dep) in sc.deployments.iter().enumerate() {
+                    let release = sc.contents[dep.content as usize].release;
+                    rec.count_exposure_from(d, release.max(0) as Time);
+                }
+                rec
+            },
             changes: Vec::new(),
             before: vec![None; sc.deployments.len()],
             states: vec![NO_STATE; n * sc.deployments.len()],

@@ -374,6 +374,9 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             "restarts_in_active_hours_p50",
             "pareto_blast",
             "pareto_disruption",
+            "exposure_device_days_p5",
+            "exposure_device_days_p50",
+            "exposure_device_days_p95",
         ]
         .map(String::from)
         .to_vec();
@@ -395,6 +398,11 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             row.push(num(q(vi, d, "restarts_in_active_hours", 0.5)));
             row.push(blast[i].to_string());
             row.push(disruption[i].to_string());
+            // After the columns that were there before them, so that a reader by position
+            // still finds those; the parameters stay last.
+            for p in [0.05, 0.5, 0.95] {
+                row.push(num(q(vi, d, "exposure_device_days", p)));
+            }
             row.extend(v.params.iter().map(|p| csv_text(p)));
             w.write_record(&row)?;
         }
@@ -608,9 +616,9 @@ mod tests {
         let text = variant_lines(&[v("grace=0", 10.0), v("grace=2", 40.0)]);
         assert_eq!(
             text,
-            "  grace=0:\n    a: 95 % at 10.0 h (median; p5 10.0 h, p95 10.0 h); forced restarts 0, restarts in active hours 0 (median)\n  \
-             grace=2:\n    a: 95 % at 40.0 h (median; p5 40.0 h, p95 40.0 h); forced restarts 0, restarts in active hours 0 (median)\n  \
-             the same in every variant: b: 95 % at 50.0 h (median; p5 50.0 h, p95 50.0 h); forced restarts 0, restarts in active hours 0 (median)\n"
+            "  grace=0:\n    a: 95 % at 10.0 h (median; p5 10.0 h, p95 10.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
+             grace=2:\n    a: 95 % at 40.0 h (median; p5 40.0 h, p95 40.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
+             the same in every variant: b: 95 % at 50.0 h (median; p5 50.0 h, p95 50.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n"
         );
         let many: Vec<_> = (0..VARIANT_LINES + 3)
             .map(|i| v(&format!("v{i}"), i as f64))
@@ -650,7 +658,9 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.ends_with("; devices hit by issues 7 (median); a monitoring rule fired in 3 of 4"),
+            line.ends_with(
+                "; devices hit by issues 7 (median); exposure 2.0 device-days (median); a monitoring rule fired in 3 of 4"
+            ),
             "{line}"
         );
     }

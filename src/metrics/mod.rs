@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use crate::client::{Restart, RestartKind};
-use crate::time::{Divisor, Secs, Time};
+use crate::time::{DAY, Divisor, Secs, Time};
 
 /// A device's state with respect to one deployment (the `state` column of `timeseries.csv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,6 +105,16 @@ pub struct DeploymentCounters {
     pub targeted: u64,
     /// Devices currently compliant.
     pub compliant: u64,
+    /// Exposure in device-seconds: the integral of `targeted − compliant` (devices of the
+    /// audience not in the goal state) from [`DeploymentCounters::exposure_from`] to the horizon.
+    /// Each change of that count adds its sign times the time it lasts until the horizon, so the
+    /// sum is final once the last transition is recorded, whatever order transitions come in (an
+    /// install's start is recorded late, `sim::catch_up`), and needs no clock of its own. Next
+    /// to the counts: one cache line for all three.
+    pub exposure_secs: i64,
+    /// The instant exposure counts from: the later of the content's release and the scenario
+    /// start ([`Recorder::count_exposure_from`]).
+    pub exposure_from: Time,
     /// Devices ever offered.
     pub offered: u64,
     /// Restarts forced after the effective deadline.
@@ -131,6 +141,21 @@ pub struct DeploymentCounters {
 }
 
 impl DeploymentCounters {
+    /// Device-days of exposure ([`DeploymentCounters::exposure_secs`]), rounded to 4 decimals as
+    /// hours are in the outputs.
+    pub fn exposure_device_days(&self) -> f64 {
+        (self.exposure_secs as f64 / DAY as f64 * 10_000.0).round() / 10_000.0
+    }
+
+    /// Adds `delta` devices exposed (not in the goal state) from `t` on, until `horizon`.
+    #[inline]
+    fn expose(&mut self, delta: i64, t: Time, horizon: Time) {
+        // Before the release nobody is exposed to what the content fixes; after the horizon
+        // nothing is counted.
+        let lasting = horizon.saturating_sub(t.max(self.exposure_from));
+        self.exposure_secs += delta * lasting as i64;
+    }
+
     /// Counts `n` devices entering state `s` as events: an install attempt that failed, a
     /// rollback, a device put on hold. Compliance is a count of the present, kept apart
     /// ([`Recorder::transition`]).
@@ -284,6 +309,8 @@ pub type RestartGrid = [[[u64; 3]; 24]; 7];
 pub struct Recorder {
     sample: Divisor,
     buckets: usize,
+    /// The run's end: exposure is counted up to it.
+    horizon: Time,
     /// deltas[(dep × buckets + bucket) × N_STATES + state]
     deltas: Vec<i64>,
     /// Per deployment.
@@ -318,6 +345,7 @@ impl Recorder {
         Self {
             sample: Divisor::new(sample),
             buckets,
+            horizon,
             deltas: vec![0; deployments * buckets * N_STATES],
             counters: vec![DeploymentCounters::default(); deployments],
             restarts: vec![[[[0; 3]; 24]; 7]; deployments],
@@ -327,6 +355,18 @@ impl Recorder {
             rows,
             segments: vec![SegmentCounters::default(); deployments * rows],
         }
+    }
+
+    /// Counts deployment `dep`'s exposure from `from` (the later of its content's release and
+    /// the scenario start) instead of from the start. Called before any of its transitions is
+    /// recorded: the exposure already added counted from the instant set then.
+    pub fn count_exposure_from(&mut self, dep: usize, from: Time) {
+        let c = &mut self.counters[dep];
+        debug_assert!(
+            c.targeted == 0 && c.exposure_secs == 0,
+            "set before transitions"
+        );
+        c.exposure_from = from;
     }
 
     /// Number of segment rows ([`segment_rows`]).
@@ -443,6 +483,11 @@ impl Recorder {
         }
         let c = &mut self.counters[dep];
         tally(&mut c.targeted, &mut c.compliant, from, to);
+        // Exposed: in the audience and not in the goal state. Every change of that count passes
+        // here (it moves the targeted or the compliant count), so one multiply-add a change is
+        // the whole integral.
+        let exposed = |s: Option<State>| i64::from(s.is_some_and(|s| !s.is_goal()));
+        c.expose(exposed(to) - exposed(from), t, self.horizon);
         // A segment's share is judged the same way, on its own counts: its instants are the
         // instants that change them.
         let k = dep * self.rows + usize::from(self.row_of_segment[usize::from(seg)]);
@@ -477,6 +522,8 @@ impl Recorder {
                 if s.is_goal() {
                     c.compliant += n;
                     seg.compliant += n;
+                } else {
+                    c.expose(n as i64, 0, self.horizon);
                 }
                 c.entered(s, n);
             }
@@ -610,7 +657,15 @@ mod tests {
         ] {
             r.touched(0, (dev, 0), 40, None, Some(s));
         }
-        assert_eq!(r.counters[0], once);
+        // Out of the audience from 20 to 40 s, the three are exposed for 80 of the 100 s.
+        assert_eq!(r.counters[0].exposure_secs, 3 * 80);
+        assert_eq!(
+            DeploymentCounters {
+                exposure_secs: once.exposure_secs,
+                ..r.counters[0].clone()
+            },
+            once
+        );
         assert_eq!(r.series(0)[4], r.series(0)[1]);
         // A device joining for the first time, or in another state than it left in, brings its
         // state with it (a hold that covers it now is a hold of this deployment).
@@ -728,5 +783,125 @@ mod tests {
             hours(r.counters[0].reached),
             [Some(7), Some(22), Some(40), Some(40)]
         );
+    }
+
+    #[test]
+    fn exposure_integrates_the_devices_of_the_audience_not_yet_compliant() {
+        use crate::time::HOUR;
+        let mut r = Recorder::new(1, vec![0], HOUR, 100 * HOUR);
+        for dev in 0..4 {
+            r.touched(0, (dev, 0), 0, None, Some(State::Offered));
+        }
+        // Compliant at 10, 20 and 30 h; the fourth never is: 10 + 20 + 30 + 100 device-hours.
+        for h in [10, 20, 30] {
+            r.transition(
+                0,
+                0,
+                h * HOUR,
+                Some(State::Offered),
+                Some(State::Downloading),
+            );
+            r.transition(
+                0,
+                0,
+                h * HOUR,
+                Some(State::Downloading),
+                Some(State::Compliant),
+            );
+        }
+        r.finish();
+        assert_eq!(r.counters[0].exposure_secs, 160 * HOUR as i64);
+        assert_eq!(r.counters[0].exposure_device_days(), 6.6667);
+    }
+
+    #[test]
+    fn a_device_counts_as_exposed_only_while_it_is_in_the_audience() {
+        use crate::time::HOUR;
+        let mut r = Recorder::new(1, vec![0], HOUR, 100 * HOUR);
+        // Joins at 10 h, leaves at 40 h before installing: 30 h.
+        r.touched(0, (1, 0), 10 * HOUR, None, Some(State::NotOffered));
+        r.touched(0, (1, 0), 40 * HOUR, Some(State::NotOffered), None);
+        assert_eq!(r.counters[0].exposure_secs, 30 * HOUR as i64);
+        // Joins at 50 h, compliant at 60 h, leaves compliant at 70 h: 10 h more; leaving
+        // compliant changes nothing.
+        r.touched(0, (2, 0), 50 * HOUR, None, Some(State::Offered));
+        r.transition(
+            0,
+            0,
+            60 * HOUR,
+            Some(State::Offered),
+            Some(State::Compliant),
+        );
+        r.touched(0, (2, 0), 70 * HOUR, Some(State::Compliant), None);
+        assert_eq!(r.counters[0].exposure_secs, 40 * HOUR as i64);
+        // Joins compliant at 80 h and rolls back at 90 h: exposed again for the last 10 h.
+        r.touched(0, (3, 0), 80 * HOUR, None, Some(State::Compliant));
+        r.transition(
+            0,
+            0,
+            90 * HOUR,
+            Some(State::Compliant),
+            Some(State::RolledBack),
+        );
+        r.finish();
+        assert_eq!(r.counters[0].exposure_secs, 50 * HOUR as i64);
+    }
+
+    #[test]
+    fn exposure_counts_from_the_release_and_stops_at_the_horizon() {
+        use crate::time::HOUR;
+        let mut r = Recorder::new(2, vec![0], HOUR, 100 * HOUR);
+        r.count_exposure_from(0, 50 * HOUR);
+        // Released after the horizon: nobody is exposed within the run.
+        r.count_exposure_from(1, 200 * HOUR);
+        for dep in 0..2 {
+            for dev in 0..3 {
+                r.touched(dep, (dev, 0), 0, None, Some(State::NotOffered));
+            }
+            // Compliant before the release (newer content already): never exposed; at 60 h:
+            // 10 h after the release; never: the 50 h from the release to the horizon.
+            r.transition(
+                dep,
+                0,
+                20 * HOUR,
+                Some(State::NotOffered),
+                Some(State::Compliant),
+            );
+            r.transition(
+                dep,
+                0,
+                60 * HOUR,
+                Some(State::NotOffered),
+                Some(State::Compliant),
+            );
+        }
+        r.finish();
+        assert_eq!(r.counters[0].exposure_secs, 60 * HOUR as i64);
+        assert_eq!(r.counters[1].exposure_secs, 0);
+    }
+
+    #[test]
+    fn exposure_does_not_depend_on_the_order_transitions_are_recorded_in() {
+        // A transition recorded after a later one (an install's start is recorded by the next
+        // event that looks at the device) adds what it would have added in time order.
+        let steps = [
+            (0, None, Some(State::Offered)),
+            (0, None, Some(State::Offered)),
+            (30, Some(State::Offered), Some(State::Compliant)),
+            (70, Some(State::Offered), None),
+            (50, Some(State::Compliant), Some(State::RolledBack)),
+        ];
+        let total = |order: &[usize]| {
+            let mut r = Recorder::new(1, vec![0], 10, 100);
+            r.count_exposure_from(0, 5);
+            for &i in order {
+                let (t, from, to) = steps[i];
+                r.transition(0, 0, t, from, to);
+            }
+            r.counters[0].exposure_secs
+        };
+        // Device a: 5–30 and 50–100; device b: 5–70.
+        assert_eq!(total(&[0, 1, 2, 3, 4]), 25 + 50 + 65);
+        assert_eq!(total(&[0, 1, 2, 4, 3]), 25 + 50 + 65);
     }
 }

@@ -352,6 +352,10 @@ const SUMMARY_GROUPS: [(&str, &[(&str, &str)]); 4] = [
             ("devices_offered", "Devices offered the update"),
             ("devices_compliant", "Devices compliant at the end"),
             ("share_compliant", "Share compliant at the end"),
+            (
+                "exposure_device_days",
+                "Exposure: device-days not compliant, from the release",
+            ),
         ],
     ),
     (
@@ -489,6 +493,7 @@ fn metric_heading(metric: &str) -> String {
         "issue_hits" => "devices hit by issues".into(),
         "forced_restarts" => "forced restarts".into(),
         "restarts_in_active_hours" => "restarts in active hours".into(),
+        "exposure_device_days" => "exposure (device-days)".into(),
         m => m.replace('_', " "),
     }
 }

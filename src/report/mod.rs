@@ -268,6 +268,12 @@ pub struct DeploymentSummary {
     /// below at the end: why an `hours_to_X` is null though the share got there ("not held at
     /// end" on the terminal), not never reached.
     pub not_held_at_end: Vec<u32>,
+    /// Device-days of exposure: the integral over time of the devices of the audience not in
+    /// the goal state (compliant, or ready for a readiness test), from the later of the
+    /// content's release and the scenario start to the horizon, exact (README, Metrics). A
+    /// device in the audience for part of the run counts for that part only; one compliant
+    /// through another deployment of the same content is not exposed.
+    pub exposure_device_days: f64,
     /// Restarts forced after the effective deadline. This and the other restart counts are of
     /// devices restart-pending for this deployment's content that this deployment offered the
     /// update: deployments of the same content that both offered a device each count its
@@ -345,13 +351,14 @@ impl DeploymentSummary {
             self.rule_fired_hours,
             self.issue_hits_at_rule.map(|v| v as f64),
             self.paused_by_monitoring_hours,
+            Some(self.exposure_device_days),
         ];
         METRICS.iter().copied().zip(values).collect()
     }
 }
 
 /// Names of [`DeploymentSummary::metrics`].
-pub const METRICS: [&str; 20] = [
+pub const METRICS: [&str; 21] = [
     "devices_targeted",
     "devices_offered",
     "devices_compliant",
@@ -372,6 +379,7 @@ pub const METRICS: [&str; 20] = [
     "rule_fired_hours",
     "issue_hits_at_rule",
     "paused_by_monitoring_hours",
+    "exposure_device_days",
 ];
 
 /// One monitoring rule firing in `summary.json`.
@@ -631,6 +639,9 @@ pub struct AcrossOut {
     pub restarts_in_active_hours: Option<f64>,
     /// Median devices hit by issues; `None` when no run had a hit (the words leave it out).
     pub issue_hits: Option<f64>,
+    /// Median device-days of exposure; `None` when the runs have none (a `runs.csv` written
+    /// before the column existed: the words leave it out).
+    pub exposure_device_days: Option<f64>,
     /// Runs in which a monitoring rule fired.
     pub rule_fired_in: usize,
 }
@@ -656,6 +667,7 @@ impl AcrossOut {
                 .any(|x| x.is_some_and(|x| x > 0.0))
                 .then(|| median("issue_hits"))
                 .flatten(),
+            exposure_device_days: median("exposure_device_days"),
             rule_fired_in: values("rule_fired_hours")
                 .iter()
                 .filter(|x| x.is_some())
@@ -689,6 +701,9 @@ impl AcrossOut {
                 "; devices hit by issues {}{of}",
                 count_text(Some(h))
             ));
+        }
+        if let Some(e) = self.exposure_device_days {
+            line.push_str(&format!("; exposure {e:.1} device-days{of}"));
         }
         if self.rule_fired_in > 0 {
             line.push_str(&format!(
@@ -969,6 +984,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                     .filter(|&(&pct, ever)| ever && reached(pct).is_none())
                     .map(|(&pct, _)| pct)
                     .collect(),
+                exposure_device_days: c.exposure_device_days(),
                 forced_restarts: c.forced_restarts,
                 auto_restarts: c.auto_restarts,
                 user_restarts: c.user_restarts,
@@ -1103,6 +1119,7 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
             "rule_fired_hours",
             "issue_hits_at_rule",
             "paused_by_monitoring_hours",
+            "exposure_device_days",
         ])?;
         for d in &s.deployments {
             w.write_record([
@@ -1128,6 +1145,7 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
                 d.issue_hits_at_rule
                     .map_or(String::new(), |x| x.to_string()),
                 opt(d.paused_by_monitoring_hours),
+                d.exposure_device_days.to_string(),
             ])?;
         }
         Ok(())
@@ -1370,8 +1388,8 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             h(3, d.hours_to_99),
         ));
         t.push_str(&format!(
-            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks\n",
-            d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks
+            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days\n",
+            d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks, d.exposure_device_days
         ));
         if d.held > 0 || d.issue_hits > 0 {
             t.push_str(&format!(

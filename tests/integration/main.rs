@@ -8,6 +8,7 @@ mod catalog;
 mod charts;
 mod common;
 mod core_model;
+mod exposure;
 mod golden;
 mod off_periods;
 mod outputs;
