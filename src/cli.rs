@@ -403,6 +403,8 @@ fn run_scenario(
         text.insert_str(end, &across);
         print!("{text}");
         print!("{}", batch::outcome_lines(&outcomes));
+    } else {
+        eprint!("{}", batch::missed_lines(&outcomes));
     }
     if stats {
         let s = &result.stats;
@@ -855,6 +857,8 @@ fn batch_outputs(
         );
         print!("{}", batch::variant_lines(results));
         print!("{}", batch::outcome_lines(&outcomes));
+    } else {
+        eprint!("{}", batch::missed_lines(&outcomes));
     }
     Ok(gate(&outcomes))
 }

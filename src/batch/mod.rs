@@ -546,8 +546,17 @@ fn deployment_line(v: &VariantResult, d: usize) -> String {
 
 /// Terminal lines for expectations.
 pub fn outcome_lines(outcomes: &[Outcome]) -> String {
+    lines_of(outcomes.iter())
+}
+
+/// The lines of the expectations that were missed: what `--quiet` still prints (to stderr), so
+/// that a CI gate that fails with exit code 3 says which bound it missed.
+pub fn missed_lines(outcomes: &[Outcome]) -> String {
+    lines_of(outcomes.iter().filter(|o| !o.met))
+}
+
+fn lines_of<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> String {
     outcomes
-        .iter()
         .map(|o| {
             format!(
                 "  expect {}{} {} ({}) {}: {} → {}\n",

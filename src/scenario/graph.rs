@@ -950,6 +950,26 @@ pub(crate) fn settings(
                     join(&p, "isHotpatchEnabled")
                 ));
             }
+            if s.optional && s.expedited {
+                // Told, not failed: the service accepts both, but an optional offer waits for each
+                // user to take it, so the expedite only lifts the deferral; a copied body that
+                // turns an emergency fix into the slowest plan should not pass unnoticed.
+                c.warnings.push(format!(
+                    "{}: an optional offer waits for each device's user to take it ([client] optional_uptake), so the push cannot hurry it: this expedite waits for every user and can end slower than a regular deployment with a deadline",
+                    join(&p, "offerAsOptional")
+                ));
+            }
+            if s.hotpatch && s.expedited {
+                // Told, not failed: Graph sets hotpatches on automatic policies for monthly
+                // security updates (deployment-service.md §2), not on an expedite, whose point is
+                // the restart it forces; counting an expedite's devices as restart-free would
+                // show a plan no tenant can run.
+                s.hotpatch = false;
+                c.warnings.push(format!(
+                    "{}: an expedite restarts its devices to install the update (daysUntilForcedReboot); hotpatches apply to monthly security updates under automatic policies, not to an expedite: no effect",
+                    join(&p, "isHotpatchEnabled")
+                ));
+            }
             if s.forced_reboot_after.is_some() && !s.expedited {
                 // Told, not failed: the property is valid Graph, but rollsim knows its effect
                 // only for expedites (client-timing.md §2); the policy's deadline and grace
@@ -2017,6 +2037,39 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "s.contentApplicability.offerWhileRecommendedBy[1]");
         assert!(p[0].1.contains("found 3"), "{p:?}");
+    }
+
+    #[test]
+    fn a_hotpatch_or_an_optional_offer_on_an_expedite_is_a_warning() {
+        let v: Value = serde_json::from_str(
+            r##"{"expedite": {"isExpedited": true}, "userExperience": {"isHotpatchEnabled": true}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Quality, false, None);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert!(s.expedited && !s.hotpatch);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with(
+                "s.userExperience.isHotpatchEnabled: an expedite restarts its devices"
+            ),
+            "{:?}",
+            c.warnings
+        );
+        let v: Value = serde_json::from_str(
+            r##"{"expedite": {"isExpedited": true}, "userExperience": {"offerAsOptional": true}}"##,
+        )
+        .unwrap();
+        let mut c = Checker::default();
+        let s = settings(&mut c, "s", Some(&v), 0, Category::Quality, false, None);
+        assert!(s.expedited && s.optional);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with("s.userExperience.offerAsOptional: an optional offer waits"),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]

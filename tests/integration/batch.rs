@@ -152,6 +152,27 @@ fn a_met_expectation_exits_0_and_a_missed_one_exits_3_and_names_it() {
     let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
     assert!(stdout.contains("q hours_to_95 (p90) at_most 1"), "{stdout}");
     assert!(stdout.contains("MISSED"), "{stdout}");
+
+    // Quiet, a CI gate still says which bound it missed (on stderr), and nothing else.
+    let both = format!("{met}\n{missed}");
+    let case = Case::new(&random_scenario(&both));
+    let a = case
+        .run_command("quiet")
+        .args(["--replications", "3", "--quiet"])
+        .assert()
+        .code(3);
+    let out = a.get_output();
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("q hours_to_95 (p90) at_most 1") && stderr.contains("MISSED"),
+        "{stderr}"
+    );
 }
 
 fn sweep_case(sweep: &str) -> (Case, std::path::PathBuf) {
