@@ -274,6 +274,13 @@ pub struct DeploymentSummary {
     /// device in the audience for part of the run counts for that part only; one compliant
     /// through another deployment of the same content is not exposed.
     pub exposure_device_days: f64,
+    /// The share of the audience in the goal state at the end of the exploit instant
+    /// (`[simulation] exploit_at`; 0–1, like `share_compliant`); null without one.
+    pub share_compliant_at_exploit: Option<f64>,
+    /// The same integral as `exposure_device_days`, counted from the later of the exploit
+    /// instant and the release: the device-days exposed while an exploit is out; null without
+    /// an exploit instant.
+    pub exposure_after_exploit_device_days: Option<f64>,
     /// Restarts forced after the effective deadline. This and the other restart counts are of
     /// devices restart-pending for this deployment's content that this deployment offered the
     /// update: deployments of the same content that both offered a device each count its
@@ -352,13 +359,15 @@ impl DeploymentSummary {
             self.issue_hits_at_rule.map(|v| v as f64),
             self.paused_by_monitoring_hours,
             Some(self.exposure_device_days),
+            self.share_compliant_at_exploit,
+            self.exposure_after_exploit_device_days,
         ];
         METRICS.iter().copied().zip(values).collect()
     }
 }
 
 /// Names of [`DeploymentSummary::metrics`].
-pub const METRICS: [&str; 21] = [
+pub const METRICS: [&str; 23] = [
     "devices_targeted",
     "devices_offered",
     "devices_compliant",
@@ -380,6 +389,8 @@ pub const METRICS: [&str; 21] = [
     "issue_hits_at_rule",
     "paused_by_monitoring_hours",
     "exposure_device_days",
+    "share_compliant_at_exploit",
+    "exposure_after_exploit_device_days",
 ];
 
 /// One monitoring rule firing in `summary.json`.
@@ -642,6 +653,9 @@ pub struct AcrossOut {
     /// Median device-days of exposure; `None` when the runs have none (a `runs.csv` written
     /// before the column existed: the words leave it out).
     pub exposure_device_days: Option<f64>,
+    /// Median share compliant at the exploit instant and median device-days of exposure after
+    /// it; `None` without an exploit instant (the words leave them out).
+    pub at_exploit: Option<(f64, f64)>,
     /// Runs in which a monitoring rule fired.
     pub rule_fired_in: usize,
 }
@@ -668,6 +682,8 @@ impl AcrossOut {
                 .then(|| median("issue_hits"))
                 .flatten(),
             exposure_device_days: median("exposure_device_days"),
+            at_exploit: median("share_compliant_at_exploit")
+                .zip(median("exposure_after_exploit_device_days")),
             rule_fired_in: values("rule_fired_hours")
                 .iter()
                 .filter(|x| x.is_some())
@@ -704,6 +720,12 @@ impl AcrossOut {
         }
         if let Some(e) = self.exposure_device_days {
             line.push_str(&format!("; exposure {e:.1} device-days{of}"));
+        }
+        if let Some((share, after)) = self.at_exploit {
+            line.push_str(&format!(
+                "; at the exploit {} compliant, then {after:.1} device-days exposed{of}",
+                percent(share)
+            ));
         }
         if self.rule_fired_in > 0 {
             line.push_str(&format!(
@@ -916,6 +938,11 @@ pub struct Summary {
     pub start: String,
     /// Horizon in hours.
     pub horizon_hours: f64,
+    /// Hours from the start to the exploit instant (`[simulation] exploit_at`); null without
+    /// one.
+    pub exploit_hours: Option<f64>,
+    /// The exploit instant (RFC 3339, UTC); null without one.
+    pub exploit_time: Option<String>,
     /// Seed of this run.
     pub seed: u64,
     /// Replication index.
@@ -985,6 +1012,10 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                     .map(|(&pct, _)| pct)
                     .collect(),
                 exposure_device_days: c.exposure_device_days(),
+                share_compliant_at_exploit: c
+                    .counts_at_exploit()
+                    .map(|(targeted, compliant)| share(compliant, targeted)),
+                exposure_after_exploit_device_days: c.exposure_after_exploit_device_days(),
                 forced_restarts: c.forced_restarts,
                 auto_restarts: c.auto_restarts,
                 user_restarts: c.user_restarts,
@@ -1049,6 +1080,8 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
         scenario: sc.name.clone(),
         start: format_instant(sc.start_unix, 0),
         horizon_hours: hours_f64(sc.horizon),
+        exploit_hours: sc.exploit_at.map(hours_f64),
+        exploit_time: sc.exploit_at.map(|t| format_instant(sc.start_unix, t)),
         seed: r.seed,
         replication: r.replication,
         devices: r.stats.devices,
@@ -1120,6 +1153,8 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
             "issue_hits_at_rule",
             "paused_by_monitoring_hours",
             "exposure_device_days",
+            "share_compliant_at_exploit",
+            "exposure_after_exploit_device_days",
         ])?;
         for d in &s.deployments {
             w.write_record([
@@ -1146,6 +1181,8 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
                     .map_or(String::new(), |x| x.to_string()),
                 opt(d.paused_by_monitoring_hours),
                 d.exposure_device_days.to_string(),
+                opt(d.share_compliant_at_exploit),
+                opt(d.exposure_after_exploit_device_days),
             ])?;
         }
         Ok(())
@@ -1387,8 +1424,21 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             h(2, d.hours_to_95),
             h(3, d.hours_to_99),
         ));
+        // The exploit's figures close the line that has the exposure, only when there is one.
+        let exploit = match (
+            s.exploit_hours,
+            d.share_compliant_at_exploit,
+            d.exposure_after_exploit_device_days,
+        ) {
+            (Some(at), Some(share), Some(after)) => format!(
+                "; at the exploit ({at:.1} h{}) {} compliant, then {after:.1} device-days exposed",
+                start.map_or(String::new(), |st| format!(", {}", date_text(st, at))),
+                percent(share)
+            ),
+            _ => String::new(),
+        };
         t.push_str(&format!(
-            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days\n",
+            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days{exploit}\n",
             d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks, d.exposure_device_days
         ));
         if d.held > 0 || d.issue_hits > 0 {
