@@ -58,8 +58,13 @@ pub struct VariantResult {
 impl VariantResult {
     /// The values of `metric` for deployment `dep` across runs.
     pub fn values(&self, dep: usize, metric: &str) -> Vec<Option<f64>> {
-        let Some(m) = report::METRICS.iter().position(|x| *x == metric) else {
-            return Vec::new();
+        let m = if metric == report::NOT_HELD_AT_END {
+            report::METRICS.len()
+        } else {
+            let Some(m) = report::METRICS.iter().position(|x| *x == metric) else {
+                return Vec::new();
+            };
+            m
         };
         self.runs
             .iter()
@@ -275,6 +280,7 @@ pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<
         header.extend(parameters.iter().cloned());
         header.extend(["replication", "seed", "deployment"].map(String::from));
         header.extend(report::METRICS.iter().map(|m| m.to_string()));
+        header.push(report::NOT_HELD_AT_END.to_string());
         w.write_record(&header)?;
         for v in results {
             for (r, (seed, ds)) in v.runs.iter().enumerate() {
@@ -282,7 +288,14 @@ pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<
                     let mut row = vec![csv_text(&v.name)];
                     row.extend(v.params.iter().map(|p| csv_text(p)));
                     row.extend([r.to_string(), seed.to_string(), csv_text(&v.deployments[d])]);
-                    row.extend(values.iter().map(|&x| num(x)));
+                    let (metrics, rest) = values.split_at(values.len().min(report::METRICS.len()));
+                    row.extend(metrics.iter().map(|&x| num(x)));
+                    row.push(
+                        rest.first()
+                            .copied()
+                            .flatten()
+                            .map_or(String::new(), report::not_held_text),
+                    );
                     w.write_record(&row)?;
                 }
             }

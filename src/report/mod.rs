@@ -364,6 +364,53 @@ impl DeploymentSummary {
         ];
         METRICS.iter().copied().zip(values).collect()
     }
+
+    /// The values of a row of `runs.csv`: [`DeploymentSummary::metrics`], then
+    /// [`NOT_HELD_AT_END`] as a bit mask of [`THRESHOLDS`] ([`not_held_mask`]).
+    pub fn run_values(&self) -> Vec<Option<f64>> {
+        let mut v: Vec<Option<f64>> = self.metrics().into_iter().map(|(_, v)| v).collect();
+        v.push(Some(f64::from(not_held_mask(&self.not_held_at_end))));
+        v
+    }
+}
+
+/// The column of `runs.csv` after [`METRICS`]: the thresholds the run's share reached at some
+/// instant but was below at the end (`95`, `50;90`; empty when none), so that a run that never
+/// reached 95 % is told from one that reached it and fell back. Not a metric a gate can name.
+pub const NOT_HELD_AT_END: &str = "not_held_at_end";
+
+/// Thresholds (percent, of [`THRESHOLDS`]) as a bit mask: bit i for `THRESHOLDS[i]`.
+pub fn not_held_mask(pcts: &[u32]) -> u32 {
+    THRESHOLDS
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| pcts.contains(p))
+        .map(|(i, _)| 1 << i)
+        .sum()
+}
+
+/// A [`not_held_mask`] as `runs.csv` writes it: `50;90`, empty for none.
+pub fn not_held_text(mask: f64) -> String {
+    let m = mask as u32;
+    THRESHOLDS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| m & (1 << i) != 0)
+        .map(|(_, p)| p.to_string())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// A cell of `runs.csv`'s [`NOT_HELD_AT_END`] column as a [`not_held_mask`] (`None`: a
+/// threshold that is not one of [`THRESHOLDS`]).
+pub fn not_held_of_text(cell: &str) -> Option<u32> {
+    let pcts: Option<Vec<u32>> = cell
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().ok().filter(|p| THRESHOLDS.contains(p)))
+        .collect();
+    pcts.map(|p| not_held_mask(&p))
 }
 
 /// Names of [`DeploymentSummary::metrics`].
@@ -555,8 +602,8 @@ pub const ACROSS_THRESHOLDS: [u32; 3] = [50, 90, 95];
 /// The time to one compliance threshold across runs: the nearest-rank p5, median and p95 of
 /// `hours_to_X` (a run whose share is below X % at the end has no time and sorts last: `None`
 /// here, "not by the end" in words), and in how many runs the share was at or above X % at the
-/// end. `runs.csv` does not say whether such a run never got there or got there and fell back,
-/// so the words cover both.
+/// end, and in how many of the others it got there at some instant and fell back below (from
+/// `runs.csv`'s `not_held_at_end`; unknown for a `runs.csv` written before that column).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThresholdSpread {
     /// The threshold in percent.
@@ -573,6 +620,9 @@ pub struct ThresholdSpread {
     pub range: Option<(f64, f64)>,
     /// Runs.
     pub runs: usize,
+    /// Runs whose share reached the threshold at some instant but was below it at the end;
+    /// `None` when not known (a `runs.csv` without `not_held_at_end`).
+    pub not_held: Option<usize>,
 }
 
 impl ThresholdSpread {
@@ -590,18 +640,31 @@ impl ThresholdSpread {
                 Some((a, b)) => Some((f64::min(a, h), f64::max(b, h))),
             }),
             runs: hours.len(),
+            not_held: None,
         }
+    }
+
+    /// The spread with the runs that reached the threshold but were below it at the end.
+    pub fn with_not_held(self, not_held: Option<usize>) -> Self {
+        Self { not_held, ..self }
     }
 
     /// In words, as the terminal prints it after replications: `95 % at 41.2 h (median; p5
     /// 38.0 h, p95 47.1 h)`, `95 % in 17 of 20 runs: median 41.2 h (p5 38.0 h, p95 not by the
     /// end)`, `95 % in 2 of 20 runs (between 40.1 h and 52.0 h)` (when the median run does not
     /// get there, its quantiles say little: the runs that did, do), `95 % in none of 20 runs`.
+    /// Runs that got there and fell back below are told when there are some: `95 % in 17 of 20
+    /// runs (reached but not held at the end in 2): median …`.
     pub fn text(&self) -> String {
         let (pct, n) = (self.pct, self.runs);
         let hours = |x: Option<f64>| x.map_or("not by the end".into(), |h| format!("{h:.1} h"));
+        let lost = self
+            .not_held
+            .filter(|&k| k > 0)
+            .map(|k| format!("reached but not held at the end in {k}"));
+        let paren = lost.as_ref().map_or(String::new(), |l| format!(" ({l})"));
         if self.held == 0 {
-            format!("{pct} % in none of {n} runs")
+            format!("{pct} % in none of {n} runs{paren}")
         } else if n == 1 {
             format!("{pct} % at {}", hours(self.median))
         } else if self.held == n {
@@ -612,17 +675,18 @@ impl ThresholdSpread {
                 hours(self.p95)
             )
         } else if let (None, Some((a, b))) = (self.median, self.range) {
+            let more = lost.as_ref().map_or(String::new(), |l| format!("; {l}"));
             if self.held == 1 {
-                format!("{pct} % in 1 of {n} runs (at {a:.1} h)")
+                format!("{pct} % in 1 of {n} runs (at {a:.1} h{more})")
             } else {
                 format!(
-                    "{pct} % in {} of {n} runs (between {a:.1} h and {b:.1} h)",
+                    "{pct} % in {} of {n} runs (between {a:.1} h and {b:.1} h{more})",
                     self.held
                 )
             }
         } else {
             format!(
-                "{pct} % in {} of {n} runs: median {} (p5 {}, p95 {})",
+                "{pct} % in {} of {n} runs{paren}: median {} (p5 {}, p95 {})",
                 self.held,
                 hours(self.median),
                 hours(self.p5),
@@ -666,9 +730,20 @@ impl AcrossOut {
     pub fn new(deployment: &str, values: impl Fn(&str) -> Vec<Option<f64>>) -> Self {
         let median = |m: &str| crate::batch::expect::quantile(&values(m), 0.5);
         let hits = values("issue_hits");
+        // Each run's thresholds reached but not held at the end, as a mask; unknown when a
+        // run has none (a `runs.csv` written before the column).
+        let masks: Option<Vec<u32>> = Some(values(NOT_HELD_AT_END))
+            .filter(|v| !v.is_empty())
+            .and_then(|v| v.into_iter().map(|m| m.map(|m| m as u32)).collect());
         let times = ACROSS_THRESHOLDS
             .iter()
-            .map(|&p| ThresholdSpread::new(p, &values(&format!("hours_to_{p}"))))
+            .map(|&p| {
+                let bit = not_held_mask(&[p]);
+                let not_held = masks
+                    .as_ref()
+                    .map(|ms| ms.iter().filter(|&&m| m & bit != 0).count());
+                ThresholdSpread::new(p, &values(&format!("hours_to_{p}"))).with_not_held(not_held)
+            })
             .collect();
         Self {
             deployment: deployment.to_string(),
@@ -768,9 +843,16 @@ impl AcrossOut {
                     let Some(c) = col(metric) else {
                         return Vec::new();
                     };
+                    let cell = |v: &String| {
+                        if metric == NOT_HELD_AT_END {
+                            not_held_of_text(v).map(f64::from)
+                        } else {
+                            v.parse::<f64>().ok()
+                        }
+                    };
                     rows.iter()
                         .filter(|r| r.get(dep).map(String::as_str) == Some(name))
-                        .map(|r| r.get(c).and_then(|v| v.parse::<f64>().ok()))
+                        .map(|r| r.get(c).and_then(cell))
                         .collect()
                 };
                 Self::new(charts::unguard(name), values)
@@ -1502,6 +1584,64 @@ mod tests {
         for s in [spread(&[n, n]), spread(&[n, Some(1.0), n])] {
             assert!(!s.contains("never") && !s.contains("not held"), "{s}");
         }
+    }
+
+    #[test]
+    fn runs_that_reached_a_threshold_and_fell_back_are_told_apart_when_known() {
+        let n = None;
+        let lost = |hours: &[Option<f64>], k| {
+            ThresholdSpread::new(95, hours)
+                .with_not_held(Some(k))
+                .text()
+        };
+        assert_eq!(
+            lost(&[n, n, n], 2),
+            "95 % in none of 3 runs (reached but not held at the end in 2)"
+        );
+        assert_eq!(
+            lost(&[Some(3.0), Some(1.0), n], 1),
+            "95 % in 2 of 3 runs (reached but not held at the end in 1): median 3.0 h (p5 1.0 h, p95 not by the end)"
+        );
+        assert_eq!(
+            lost(&[n, Some(41.23), n], 1),
+            "95 % in 1 of 3 runs (at 41.2 h; reached but not held at the end in 1)"
+        );
+        assert_eq!(
+            lost(&[n, Some(41.23), n, Some(40.0), n], 3),
+            "95 % in 2 of 5 runs (between 40.0 h and 41.2 h; reached but not held at the end in 3)"
+        );
+        // None lost: the words of before.
+        assert_eq!(lost(&[n, Some(41.23), n], 0), spread(&[n, Some(41.23), n]));
+        assert_eq!(not_held_text(f64::from(not_held_mask(&[50, 90]))), "50;90");
+        assert_eq!(not_held_text(0.0), "");
+        assert_eq!(not_held_of_text("50;90"), Some(not_held_mask(&[50, 90])));
+        assert_eq!(not_held_of_text(""), Some(0));
+        assert_eq!(not_held_of_text("42"), None);
+    }
+
+    #[test]
+    fn the_not_held_column_of_runs_csv_reads_back_as_in_memory() {
+        let csv = "variant,replication,seed,deployment,hours_to_50,hours_to_90,hours_to_95,not_held_at_end\n\
+                   base,0,1,a,1,2,,95\n\
+                   base,1,1,a,1,,,90;95\n\
+                   base,2,1,a,1,2,3,\n";
+        let a = AcrossOut::from_runs_csv(csv.as_bytes()).expect("runs.csv");
+        assert!(
+            a[0].text().starts_with(
+                "a: 95 % in 1 of 3 runs (at 3.0 h; reached but not held at the end in 2);"
+            ),
+            "{}",
+            a[0].text()
+        );
+        assert_eq!(a[0].time(90).and_then(|t| t.not_held), Some(1));
+        let mem = AcrossOut::new("a", |m| match m {
+            "hours_to_50" => vec![Some(1.0); 3],
+            "hours_to_90" => vec![Some(2.0), None, Some(2.0)],
+            "hours_to_95" => vec![None, None, Some(3.0)],
+            NOT_HELD_AT_END => vec![Some(4.0), Some(6.0), Some(0.0)],
+            _ => Vec::new(),
+        });
+        assert_eq!(mem, a[0]);
     }
 
     #[test]
