@@ -299,6 +299,9 @@ impl<'a> World<'a> {
                     let release = sc.contents[dep.content as usize].release;
                     rec.count_exposure_from(d, release.max(0) as Time);
                 }
+                if let Some(e) = sc.exploit_at {
+                    rec.exploit_at(e);
+                }
                 rec
             },
             changes: Vec::new(),

@@ -58,8 +58,13 @@ pub struct VariantResult {
 impl VariantResult {
     /// The values of `metric` for deployment `dep` across runs.
     pub fn values(&self, dep: usize, metric: &str) -> Vec<Option<f64>> {
-        let Some(m) = report::METRICS.iter().position(|x| *x == metric) else {
-            return Vec::new();
+        let m = if metric == report::NOT_HELD_AT_END {
+            report::METRICS.len()
+        } else {
+            let Some(m) = report::METRICS.iter().position(|x| *x == metric) else {
+                return Vec::new();
+            };
+            m
         };
         self.runs
             .iter()
@@ -275,6 +280,7 @@ pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<
         header.extend(parameters.iter().cloned());
         header.extend(["replication", "seed", "deployment"].map(String::from));
         header.extend(report::METRICS.iter().map(|m| m.to_string()));
+        header.push(report::NOT_HELD_AT_END.to_string());
         w.write_record(&header)?;
         for v in results {
             for (r, (seed, ds)) in v.runs.iter().enumerate() {
@@ -282,7 +288,14 @@ pub fn runs_csv(results: &[VariantResult], parameters: &[String]) -> Result<Vec<
                     let mut row = vec![csv_text(&v.name)];
                     row.extend(v.params.iter().map(|p| csv_text(p)));
                     row.extend([r.to_string(), seed.to_string(), csv_text(&v.deployments[d])]);
-                    row.extend(values.iter().map(|&x| num(x)));
+                    let (metrics, rest) = values.split_at(values.len().min(report::METRICS.len()));
+                    row.extend(metrics.iter().map(|&x| num(x)));
+                    row.push(
+                        rest.first()
+                            .copied()
+                            .flatten()
+                            .map_or(String::new(), report::not_held_text),
+                    );
                     w.write_record(&row)?;
                 }
             }
@@ -377,6 +390,10 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             "exposure_device_days_p5",
             "exposure_device_days_p50",
             "exposure_device_days_p95",
+            "share_compliant_at_exploit_p50",
+            "exposure_after_exploit_device_days_p5",
+            "exposure_after_exploit_device_days_p50",
+            "exposure_after_exploit_device_days_p95",
         ]
         .map(String::from)
         .to_vec();
@@ -402,6 +419,10 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             // still finds those; the parameters stay last.
             for p in [0.05, 0.5, 0.95] {
                 row.push(num(q(vi, d, "exposure_device_days", p)));
+            }
+            row.push(num(q(vi, d, "share_compliant_at_exploit", 0.5)));
+            for p in [0.05, 0.5, 0.95] {
+                row.push(num(q(vi, d, "exposure_after_exploit_device_days", p)));
             }
             row.extend(v.params.iter().map(|p| csv_text(p)));
             w.write_record(&row)?;
@@ -619,6 +640,8 @@ mod tests {
                 (0, "hours_to_95") => Some(hours),
                 (_, "hours_to_95") => Some(50.0),
                 (_, "rule_fired_hours") => None,
+                // No exploit instant: the words leave its figures out.
+                (_, m) if m.contains("exploit") => None,
                 _ => Some(0.0),
             })
         };
@@ -646,6 +669,7 @@ mod tests {
             "hours_to_95" => Some(5.0),
             "rule_fired_hours" => Some(1.0),
             "issue_hits" => Some(7.0),
+            "share_compliant_at_exploit" => Some(0.6),
             _ => Some(2.0),
         });
         let mut v = v;
@@ -668,7 +692,7 @@ mod tests {
         );
         assert!(
             line.ends_with(
-                "; devices hit by issues 7 (median); exposure 2.0 device-days (median); a monitoring rule fired in 3 of 4"
+                "; devices hit by issues 7 (median); exposure 2.0 device-days (median); at the exploit 60.0 % compliant, then 2.0 device-days exposed (median); a monitoring rule fired in 3 of 4"
             ),
             "{line}"
         );

@@ -17,6 +17,10 @@ use crate::sim::RunResult;
 
 const MAGIC: &[u8; 8] = b"RSRUN1\0\0";
 
+/// Values per deployment in a record: [`report::METRICS`], then
+/// [`report::NOT_HELD_AT_END`].
+const RUN_VALUES: usize = report::METRICS.len() + 1;
+
 /// One run's contribution to a batch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
@@ -24,7 +28,8 @@ pub struct RunRecord {
     pub index: u64,
     /// Seed the run used.
     pub seed: u64,
-    /// Per deployment, the metrics in [`report::METRICS`] order.
+    /// Per deployment, the values of a `runs.csv` row
+    /// ([`report::DeploymentSummary::run_values`]).
     pub metrics: Vec<Vec<Option<f64>>>,
     /// Per deployment, per sample, the state counts.
     pub counts: Vec<Vec<[u64; N_STATES]>>,
@@ -37,11 +42,7 @@ impl RunRecord {
         Self {
             index,
             seed,
-            metrics: summary
-                .deployments
-                .iter()
-                .map(|d| d.metrics().into_iter().map(|(_, v)| v).collect())
-                .collect(),
+            metrics: summary.deployments.iter().map(|d| d.run_values()).collect(),
             counts: (0..sc.deployments.len())
                 .map(|d| r.recorder.series(d))
                 .collect(),
@@ -55,7 +56,7 @@ impl RunRecord {
         b.extend_from_slice(&self.index.to_le_bytes());
         b.extend_from_slice(&self.seed.to_le_bytes());
         b.extend_from_slice(&(self.metrics.len() as u32).to_le_bytes());
-        b.extend_from_slice(&(report::METRICS.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(RUN_VALUES as u32).to_le_bytes());
         for dep in &self.metrics {
             for m in dep {
                 b.extend_from_slice(&m.unwrap_or(f64::NAN).to_le_bytes());
@@ -91,7 +92,7 @@ impl RunRecord {
         let u32_ = |s: &[u8]| s.try_into().ok().map(u32::from_le_bytes);
         let deps = u32_(take(4)?)? as usize;
         let nm = u32_(take(4)?)? as usize;
-        if nm != report::METRICS.len() || deps > 10_000 {
+        if nm != RUN_VALUES || deps > 10_000 {
             return None;
         }
         let mut metrics = Vec::with_capacity(deps);
@@ -166,10 +167,7 @@ mod tests {
         let r = RunRecord {
             index: 5,
             seed: 9,
-            metrics: vec![
-                vec![Some(1.5); report::METRICS.len()],
-                vec![None; report::METRICS.len()],
-            ],
+            metrics: vec![vec![Some(1.5); RUN_VALUES], vec![None; RUN_VALUES]],
             counts: vec![vec![row; 3], vec![row; 3]],
         };
         let b = r.encode();

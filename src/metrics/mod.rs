@@ -115,6 +115,17 @@ pub struct DeploymentCounters {
     /// The instant exposure counts from: the later of the content's release and the scenario
     /// start ([`Recorder::count_exposure_from`]).
     pub exposure_from: Time,
+    /// The instant a working exploit is expected (`[simulation] exploit_at`,
+    /// [`Recorder::exploit_at`]); `None` when the scenario gives none.
+    pub exploit: Option<Time>,
+    /// The same integral as [`DeploymentCounters::exposure_secs`], counted from the later of
+    /// the exploit instant and [`DeploymentCounters::exposure_from`]: the second multiply-add
+    /// of the same change, so as exact and as order-free.
+    pub exposure_after_exploit_secs: i64,
+    /// The targeted and compliant counts at the end of the exploit instant: the sum of the
+    /// changes at or before it, whatever order they are recorded in (a transition recorded
+    /// late adds where it belongs, as it does to the integral).
+    pub at_exploit: (i64, i64),
     /// Devices ever offered.
     pub offered: u64,
     /// Restarts forced after the effective deadline.
@@ -144,7 +155,22 @@ impl DeploymentCounters {
     /// Device-days of exposure ([`DeploymentCounters::exposure_secs`]), rounded to 4 decimals as
     /// hours are in the outputs.
     pub fn exposure_device_days(&self) -> f64 {
-        (self.exposure_secs as f64 / DAY as f64 * 10_000.0).round() / 10_000.0
+        device_days(self.exposure_secs)
+    }
+
+    /// Device-days of exposure after the exploit instant
+    /// ([`DeploymentCounters::exposure_after_exploit_secs`]); `None` without an exploit instant.
+    pub fn exposure_after_exploit_device_days(&self) -> Option<f64> {
+        self.exploit
+            .map(|_| device_days(self.exposure_after_exploit_secs))
+    }
+
+    /// The devices in the audience and, of those, in the goal state at the end of the exploit
+    /// instant; `None` without an exploit instant.
+    pub fn counts_at_exploit(&self) -> Option<(u64, u64)> {
+        let (targeted, compliant) = self.at_exploit;
+        self.exploit
+            .map(|_| (targeted.max(0) as u64, compliant.max(0) as u64))
     }
 
     /// Adds `delta` devices exposed (not in the goal state) from `t` on, until `horizon`.
@@ -152,8 +178,12 @@ impl DeploymentCounters {
     fn expose(&mut self, delta: i64, t: Time, horizon: Time) {
         // Before the release nobody is exposed to what the content fixes; after the horizon
         // nothing is counted.
-        let lasting = horizon.saturating_sub(t.max(self.exposure_from));
-        self.exposure_secs += delta * lasting as i64;
+        let from = t.max(self.exposure_from);
+        self.exposure_secs += delta * horizon.saturating_sub(from) as i64;
+        if let Some(e) = self.exploit {
+            // The same change, counted from the exploit on.
+            self.exposure_after_exploit_secs += delta * horizon.saturating_sub(from.max(e)) as i64;
+        }
     }
 
     /// Counts `n` devices entering state `s` as events: an install attempt that failed, a
@@ -168,6 +198,11 @@ impl DeploymentCounters {
             _ => {}
         }
     }
+}
+
+/// Device-seconds as device-days, rounded to 4 decimals as hours are in the outputs.
+fn device_days(secs: i64) -> f64 {
+    (secs as f64 / DAY as f64 * 10_000.0).round() / 10_000.0
 }
 
 /// Counts and threshold times of the devices of one segment in one deployment's audience (a row
@@ -369,6 +404,18 @@ impl Recorder {
         c.exposure_from = from;
     }
 
+    /// Counts, for every deployment, the share compliant at the end of instant `at` and the
+    /// exposure after it (`[simulation] exploit_at`). Called before any transition is recorded.
+    pub fn exploit_at(&mut self, at: Time) {
+        for c in &mut self.counters {
+            debug_assert!(
+                c.targeted == 0 && c.exposure_secs == 0,
+                "set before transitions"
+            );
+            c.exploit = Some(at);
+        }
+    }
+
     /// Number of segment rows ([`segment_rows`]).
     pub fn segment_row_count(&self) -> usize {
         self.rows
@@ -488,6 +535,13 @@ impl Recorder {
         // the whole integral.
         let exposed = |s: Option<State>| i64::from(s.is_some_and(|s| !s.is_goal()));
         c.expose(exposed(to) - exposed(from), t, self.horizon);
+        // The counts at the end of the exploit instant: every change at or before it.
+        if c.exploit.is_some_and(|e| t <= e) {
+            let joined = |s: Option<State>| i64::from(s.is_some());
+            let goal = |s: Option<State>| i64::from(s.is_some_and(State::is_goal));
+            c.at_exploit.0 += joined(to) - joined(from);
+            c.at_exploit.1 += goal(to) - goal(from);
+        }
         // A segment's share is judged the same way, on its own counts: its instants are the
         // instants that change them.
         let k = dep * self.rows + usize::from(self.row_of_segment[usize::from(seg)]);
@@ -519,9 +573,13 @@ impl Recorder {
                 self.deltas[base + s as usize] += n as i64;
                 c.targeted += n;
                 seg.targeted += n;
+                // At t = 0, at or before any exploit instant.
+                let at_exploit = i64::from(c.exploit.is_some()) * n as i64;
+                c.at_exploit.0 += at_exploit;
                 if s.is_goal() {
                     c.compliant += n;
                     seg.compliant += n;
+                    c.at_exploit.1 += at_exploit;
                 } else {
                     c.expose(n as i64, 0, self.horizon);
                 }
@@ -903,5 +961,100 @@ mod tests {
         // Device a: 5–30 and 50–100; device b: 5–70.
         assert_eq!(total(&[0, 1, 2, 3, 4]), 25 + 50 + 65);
         assert_eq!(total(&[0, 1, 2, 4, 3]), 25 + 50 + 65);
+    }
+
+    #[test]
+    fn the_exploit_instant_splits_the_integral_and_takes_the_counts_at_its_end() {
+        use crate::time::HOUR;
+        // Five devices from 0; four compliant at 10, 20, 25 (the exploit instant itself) and
+        // 40 h, one never; a sixth joins at 25 h and leaves at 60 h without installing.
+        // Horizon 100 h.
+        let steps: [(u64, u32, Option<State>, Option<State>); 11] = [
+            (0, 5, None, Some(State::Offered)),
+            (0, 0, None, Some(State::Offered)),
+            (0, 1, None, Some(State::Offered)),
+            (0, 2, None, Some(State::Offered)),
+            (0, 3, None, Some(State::Offered)),
+            (10, 0, Some(State::Offered), Some(State::Compliant)),
+            (20, 1, Some(State::Offered), Some(State::Compliant)),
+            (25, 2, Some(State::Offered), Some(State::Compliant)),
+            (25, 4, None, Some(State::NotOffered)),
+            (40, 3, Some(State::Offered), Some(State::Compliant)),
+            (60, 4, Some(State::NotOffered), None),
+        ];
+        let run = |order: &[usize], exploit: Option<u64>, from: u64| {
+            let mut r = Recorder::new(1, vec![0], HOUR, 100 * HOUR);
+            r.count_exposure_from(0, from * HOUR);
+            if let Some(e) = exploit {
+                r.exploit_at(e * HOUR);
+            }
+            for &i in order {
+                let (h, dev, a, b) = steps[i];
+                r.touched(0, (dev, 0), h * HOUR, a, b);
+            }
+            r.finish();
+            r.counters[0].clone()
+        };
+        let in_order: Vec<usize> = (0..steps.len()).collect();
+        let c = run(&in_order, Some(25), 0);
+        // All of it: 10 + 20 + 25 + 40 + 100 + 35 device-hours.
+        assert_eq!(c.exposure_secs, 230 * HOUR as i64);
+        // From 25 h: the fourth device 15 h, the one never compliant 75 h, the fifth 35 h.
+        assert_eq!(c.exposure_after_exploit_secs, 125 * HOUR as i64);
+        // At the end of 25 h: six in the audience, three compliant (the one at 25 h counts).
+        assert_eq!(c.counts_at_exploit(), Some((6, 3)));
+        assert_eq!(c.exposure_after_exploit_device_days(), Some(5.2083));
+        // Recorded out of time order (the changes after the exploit before those at and before
+        // it): the same numbers.
+        let reversed = [0, 1, 2, 3, 4, 9, 7, 6, 5, 8, 10];
+        let late = run(&reversed, Some(25), 0);
+        assert_eq!(
+            (late.exposure_after_exploit_secs, late.counts_at_exploit()),
+            (c.exposure_after_exploit_secs, c.counts_at_exploit())
+        );
+        // An exploit before the release counts from the release, as the exposure does; one at
+        // the horizon leaves nothing after it and the counts of the end.
+        let released_later = run(&in_order, Some(25), 50);
+        assert_eq!(
+            released_later.exposure_after_exploit_secs,
+            released_later.exposure_secs
+        );
+        assert_eq!(
+            released_later.exposure_secs,
+            50 * HOUR as i64 + 10 * HOUR as i64
+        );
+        let at_end = run(&in_order, Some(100), 0);
+        assert_eq!(at_end.exposure_after_exploit_secs, 0);
+        assert_eq!(at_end.counts_at_exploit(), Some((5, 4)));
+        // Before the first change, at 0: the counts of the start.
+        assert_eq!(run(&in_order, Some(0), 0).counts_at_exploit(), Some((5, 0)));
+        // Without one: nothing, and the rest unchanged.
+        let none = run(&in_order, None, 0);
+        assert_eq!(none.counts_at_exploit(), None);
+        assert_eq!(none.exposure_after_exploit_device_days(), None);
+        assert_eq!(none.exposure_secs, c.exposure_secs);
+    }
+
+    #[test]
+    fn initial_counts_are_counts_at_an_exploit_as_one_transition_each_would_be() {
+        let states = [
+            State::NotOffered,
+            State::Compliant,
+            State::Ready,
+            State::Failed,
+        ];
+        let mut one_by_one = Recorder::new(1, vec![0], 60, 600);
+        let mut bulk = Recorder::new(1, vec![0], 60, 600);
+        one_by_one.exploit_at(300);
+        bulk.exploit_at(300);
+        let mut counts = [[0u64; N_STATES]; 1];
+        for &s in &states {
+            one_by_one.transition(0, 0, 0, None, Some(s));
+            counts[0][s as usize] += 1;
+        }
+        bulk.initial(0, &counts);
+        assert_eq!(one_by_one.counters, bulk.counters);
+        assert_eq!(bulk.counters[0].counts_at_exploit(), Some((4, 2)));
+        assert_eq!(bulk.counters[0].exposure_after_exploit_secs, 2 * 300);
     }
 }

@@ -356,6 +356,14 @@ const SUMMARY_GROUPS: [(&str, &[(&str, &str)]); 4] = [
                 "exposure_device_days",
                 "Exposure: device-days not compliant, from the release",
             ),
+            (
+                "share_compliant_at_exploit",
+                "Share compliant at the exploit instant (exploit_at)",
+            ),
+            (
+                "exposure_after_exploit_device_days",
+                "Exposure after the exploit instant: device-days not compliant",
+            ),
         ],
     ),
     (
@@ -494,6 +502,8 @@ fn metric_heading(metric: &str) -> String {
         "forced_restarts" => "forced restarts".into(),
         "restarts_in_active_hours" => "restarts in active hours".into(),
         "exposure_device_days" => "exposure (device-days)".into(),
+        "share_compliant_at_exploit" => "share compliant at the exploit".into(),
+        "exposure_after_exploit_device_days" => "exposure after the exploit (device-days)".into(),
         m => m.replace('_', " "),
     }
 }

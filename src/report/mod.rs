@@ -274,6 +274,13 @@ pub struct DeploymentSummary {
     /// device in the audience for part of the run counts for that part only; one compliant
     /// through another deployment of the same content is not exposed.
     pub exposure_device_days: f64,
+    /// The share of the audience in the goal state at the end of the exploit instant
+    /// (`[simulation] exploit_at`; 0–1, like `share_compliant`); null without one.
+    pub share_compliant_at_exploit: Option<f64>,
+    /// The same integral as `exposure_device_days`, counted from the later of the exploit
+    /// instant and the release: the device-days exposed while an exploit is out; null without
+    /// an exploit instant.
+    pub exposure_after_exploit_device_days: Option<f64>,
     /// Restarts forced after the effective deadline. This and the other restart counts are of
     /// devices restart-pending for this deployment's content that this deployment offered the
     /// update: deployments of the same content that both offered a device each count its
@@ -352,13 +359,62 @@ impl DeploymentSummary {
             self.issue_hits_at_rule.map(|v| v as f64),
             self.paused_by_monitoring_hours,
             Some(self.exposure_device_days),
+            self.share_compliant_at_exploit,
+            self.exposure_after_exploit_device_days,
         ];
         METRICS.iter().copied().zip(values).collect()
     }
+
+    /// The values of a row of `runs.csv`: [`DeploymentSummary::metrics`], then
+    /// [`NOT_HELD_AT_END`] as a bit mask of [`THRESHOLDS`] ([`not_held_mask`]).
+    pub fn run_values(&self) -> Vec<Option<f64>> {
+        let mut v: Vec<Option<f64>> = self.metrics().into_iter().map(|(_, v)| v).collect();
+        v.push(Some(f64::from(not_held_mask(&self.not_held_at_end))));
+        v
+    }
+}
+
+/// The column of `runs.csv` after [`METRICS`]: the thresholds the run's share reached at some
+/// instant but was below at the end (`95`, `50;90`; empty when none), so that a run that never
+/// reached 95 % is told from one that reached it and fell back. Not a metric a gate can name.
+pub const NOT_HELD_AT_END: &str = "not_held_at_end";
+
+/// Thresholds (percent, of [`THRESHOLDS`]) as a bit mask: bit i for `THRESHOLDS[i]`.
+pub fn not_held_mask(pcts: &[u32]) -> u32 {
+    THRESHOLDS
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| pcts.contains(p))
+        .map(|(i, _)| 1 << i)
+        .sum()
+}
+
+/// A [`not_held_mask`] as `runs.csv` writes it: `50;90`, empty for none.
+pub fn not_held_text(mask: f64) -> String {
+    let m = mask as u32;
+    THRESHOLDS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| m & (1 << i) != 0)
+        .map(|(_, p)| p.to_string())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// A cell of `runs.csv`'s [`NOT_HELD_AT_END`] column as a [`not_held_mask`] (`None`: a
+/// threshold that is not one of [`THRESHOLDS`]).
+pub fn not_held_of_text(cell: &str) -> Option<u32> {
+    let pcts: Option<Vec<u32>> = cell
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().ok().filter(|p| THRESHOLDS.contains(p)))
+        .collect();
+    pcts.map(|p| not_held_mask(&p))
 }
 
 /// Names of [`DeploymentSummary::metrics`].
-pub const METRICS: [&str; 21] = [
+pub const METRICS: [&str; 23] = [
     "devices_targeted",
     "devices_offered",
     "devices_compliant",
@@ -380,6 +436,8 @@ pub const METRICS: [&str; 21] = [
     "issue_hits_at_rule",
     "paused_by_monitoring_hours",
     "exposure_device_days",
+    "share_compliant_at_exploit",
+    "exposure_after_exploit_device_days",
 ];
 
 /// One monitoring rule firing in `summary.json`.
@@ -544,8 +602,8 @@ pub const ACROSS_THRESHOLDS: [u32; 3] = [50, 90, 95];
 /// The time to one compliance threshold across runs: the nearest-rank p5, median and p95 of
 /// `hours_to_X` (a run whose share is below X % at the end has no time and sorts last: `None`
 /// here, "not by the end" in words), and in how many runs the share was at or above X % at the
-/// end. `runs.csv` does not say whether such a run never got there or got there and fell back,
-/// so the words cover both.
+/// end, and in how many of the others it got there at some instant and fell back below (from
+/// `runs.csv`'s `not_held_at_end`; unknown for a `runs.csv` written before that column).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThresholdSpread {
     /// The threshold in percent.
@@ -562,6 +620,9 @@ pub struct ThresholdSpread {
     pub range: Option<(f64, f64)>,
     /// Runs.
     pub runs: usize,
+    /// Runs whose share reached the threshold at some instant but was below it at the end;
+    /// `None` when not known (a `runs.csv` without `not_held_at_end`).
+    pub not_held: Option<usize>,
 }
 
 impl ThresholdSpread {
@@ -579,18 +640,31 @@ impl ThresholdSpread {
                 Some((a, b)) => Some((f64::min(a, h), f64::max(b, h))),
             }),
             runs: hours.len(),
+            not_held: None,
         }
+    }
+
+    /// The spread with the runs that reached the threshold but were below it at the end.
+    pub fn with_not_held(self, not_held: Option<usize>) -> Self {
+        Self { not_held, ..self }
     }
 
     /// In words, as the terminal prints it after replications: `95 % at 41.2 h (median; p5
     /// 38.0 h, p95 47.1 h)`, `95 % in 17 of 20 runs: median 41.2 h (p5 38.0 h, p95 not by the
     /// end)`, `95 % in 2 of 20 runs (between 40.1 h and 52.0 h)` (when the median run does not
     /// get there, its quantiles say little: the runs that did, do), `95 % in none of 20 runs`.
+    /// Runs that got there and fell back below are told when there are some: `95 % in 17 of 20
+    /// runs (reached but not held at the end in 2): median …`.
     pub fn text(&self) -> String {
         let (pct, n) = (self.pct, self.runs);
         let hours = |x: Option<f64>| x.map_or("not by the end".into(), |h| format!("{h:.1} h"));
+        let lost = self
+            .not_held
+            .filter(|&k| k > 0)
+            .map(|k| format!("reached but not held at the end in {k}"));
+        let paren = lost.as_ref().map_or(String::new(), |l| format!(" ({l})"));
         if self.held == 0 {
-            format!("{pct} % in none of {n} runs")
+            format!("{pct} % in none of {n} runs{paren}")
         } else if n == 1 {
             format!("{pct} % at {}", hours(self.median))
         } else if self.held == n {
@@ -601,17 +675,18 @@ impl ThresholdSpread {
                 hours(self.p95)
             )
         } else if let (None, Some((a, b))) = (self.median, self.range) {
+            let more = lost.as_ref().map_or(String::new(), |l| format!("; {l}"));
             if self.held == 1 {
-                format!("{pct} % in 1 of {n} runs (at {a:.1} h)")
+                format!("{pct} % in 1 of {n} runs (at {a:.1} h{more})")
             } else {
                 format!(
-                    "{pct} % in {} of {n} runs (between {a:.1} h and {b:.1} h)",
+                    "{pct} % in {} of {n} runs (between {a:.1} h and {b:.1} h{more})",
                     self.held
                 )
             }
         } else {
             format!(
-                "{pct} % in {} of {n} runs: median {} (p5 {}, p95 {})",
+                "{pct} % in {} of {n} runs{paren}: median {} (p5 {}, p95 {})",
                 self.held,
                 hours(self.median),
                 hours(self.p5),
@@ -642,6 +717,9 @@ pub struct AcrossOut {
     /// Median device-days of exposure; `None` when the runs have none (a `runs.csv` written
     /// before the column existed: the words leave it out).
     pub exposure_device_days: Option<f64>,
+    /// Median share compliant at the exploit instant and median device-days of exposure after
+    /// it; `None` without an exploit instant (the words leave them out).
+    pub at_exploit: Option<(f64, f64)>,
     /// Runs in which a monitoring rule fired.
     pub rule_fired_in: usize,
 }
@@ -652,9 +730,20 @@ impl AcrossOut {
     pub fn new(deployment: &str, values: impl Fn(&str) -> Vec<Option<f64>>) -> Self {
         let median = |m: &str| crate::batch::expect::quantile(&values(m), 0.5);
         let hits = values("issue_hits");
+        // Each run's thresholds reached but not held at the end, as a mask; unknown when a
+        // run has none (a `runs.csv` written before the column).
+        let masks: Option<Vec<u32>> = Some(values(NOT_HELD_AT_END))
+            .filter(|v| !v.is_empty())
+            .and_then(|v| v.into_iter().map(|m| m.map(|m| m as u32)).collect());
         let times = ACROSS_THRESHOLDS
             .iter()
-            .map(|&p| ThresholdSpread::new(p, &values(&format!("hours_to_{p}"))))
+            .map(|&p| {
+                let bit = not_held_mask(&[p]);
+                let not_held = masks
+                    .as_ref()
+                    .map(|ms| ms.iter().filter(|&&m| m & bit != 0).count());
+                ThresholdSpread::new(p, &values(&format!("hours_to_{p}"))).with_not_held(not_held)
+            })
             .collect();
         Self {
             deployment: deployment.to_string(),
@@ -668,6 +757,8 @@ impl AcrossOut {
                 .then(|| median("issue_hits"))
                 .flatten(),
             exposure_device_days: median("exposure_device_days"),
+            at_exploit: median("share_compliant_at_exploit")
+                .zip(median("exposure_after_exploit_device_days")),
             rule_fired_in: values("rule_fired_hours")
                 .iter()
                 .filter(|x| x.is_some())
@@ -704,6 +795,12 @@ impl AcrossOut {
         }
         if let Some(e) = self.exposure_device_days {
             line.push_str(&format!("; exposure {e:.1} device-days{of}"));
+        }
+        if let Some((share, after)) = self.at_exploit {
+            line.push_str(&format!(
+                "; at the exploit {} compliant, then {after:.1} device-days exposed{of}",
+                percent(share)
+            ));
         }
         if self.rule_fired_in > 0 {
             line.push_str(&format!(
@@ -746,9 +843,16 @@ impl AcrossOut {
                     let Some(c) = col(metric) else {
                         return Vec::new();
                     };
+                    let cell = |v: &String| {
+                        if metric == NOT_HELD_AT_END {
+                            not_held_of_text(v).map(f64::from)
+                        } else {
+                            v.parse::<f64>().ok()
+                        }
+                    };
                     rows.iter()
                         .filter(|r| r.get(dep).map(String::as_str) == Some(name))
-                        .map(|r| r.get(c).and_then(|v| v.parse::<f64>().ok()))
+                        .map(|r| r.get(c).and_then(cell))
                         .collect()
                 };
                 Self::new(charts::unguard(name), values)
@@ -916,6 +1020,11 @@ pub struct Summary {
     pub start: String,
     /// Horizon in hours.
     pub horizon_hours: f64,
+    /// Hours from the start to the exploit instant (`[simulation] exploit_at`); null without
+    /// one.
+    pub exploit_hours: Option<f64>,
+    /// The exploit instant (RFC 3339, UTC); null without one.
+    pub exploit_time: Option<String>,
     /// Seed of this run.
     pub seed: u64,
     /// Replication index.
@@ -985,6 +1094,10 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                     .map(|(&pct, _)| pct)
                     .collect(),
                 exposure_device_days: c.exposure_device_days(),
+                share_compliant_at_exploit: c
+                    .counts_at_exploit()
+                    .map(|(targeted, compliant)| share(compliant, targeted)),
+                exposure_after_exploit_device_days: c.exposure_after_exploit_device_days(),
                 forced_restarts: c.forced_restarts,
                 auto_restarts: c.auto_restarts,
                 user_restarts: c.user_restarts,
@@ -1049,6 +1162,8 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
         scenario: sc.name.clone(),
         start: format_instant(sc.start_unix, 0),
         horizon_hours: hours_f64(sc.horizon),
+        exploit_hours: sc.exploit_at.map(hours_f64),
+        exploit_time: sc.exploit_at.map(|t| format_instant(sc.start_unix, t)),
         seed: r.seed,
         replication: r.replication,
         devices: r.stats.devices,
@@ -1120,6 +1235,8 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
             "issue_hits_at_rule",
             "paused_by_monitoring_hours",
             "exposure_device_days",
+            "share_compliant_at_exploit",
+            "exposure_after_exploit_device_days",
         ])?;
         for d in &s.deployments {
             w.write_record([
@@ -1146,6 +1263,8 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
                     .map_or(String::new(), |x| x.to_string()),
                 opt(d.paused_by_monitoring_hours),
                 d.exposure_device_days.to_string(),
+                opt(d.share_compliant_at_exploit),
+                opt(d.exposure_after_exploit_device_days),
             ])?;
         }
         Ok(())
@@ -1387,8 +1506,21 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             h(2, d.hours_to_95),
             h(3, d.hours_to_99),
         ));
+        // The exploit's figures close the line that has the exposure, only when there is one.
+        let exploit = match (
+            s.exploit_hours,
+            d.share_compliant_at_exploit,
+            d.exposure_after_exploit_device_days,
+        ) {
+            (Some(at), Some(share), Some(after)) => format!(
+                "; at the exploit ({at:.1} h{}) {} compliant, then {after:.1} device-days exposed",
+                start.map_or(String::new(), |st| format!(", {}", date_text(st, at))),
+                percent(share)
+            ),
+            _ => String::new(),
+        };
         t.push_str(&format!(
-            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days\n",
+            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days{exploit}\n",
             d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks, d.exposure_device_days
         ));
         if d.held > 0 || d.issue_hits > 0 {
@@ -1452,6 +1584,64 @@ mod tests {
         for s in [spread(&[n, n]), spread(&[n, Some(1.0), n])] {
             assert!(!s.contains("never") && !s.contains("not held"), "{s}");
         }
+    }
+
+    #[test]
+    fn runs_that_reached_a_threshold_and_fell_back_are_told_apart_when_known() {
+        let n = None;
+        let lost = |hours: &[Option<f64>], k| {
+            ThresholdSpread::new(95, hours)
+                .with_not_held(Some(k))
+                .text()
+        };
+        assert_eq!(
+            lost(&[n, n, n], 2),
+            "95 % in none of 3 runs (reached but not held at the end in 2)"
+        );
+        assert_eq!(
+            lost(&[Some(3.0), Some(1.0), n], 1),
+            "95 % in 2 of 3 runs (reached but not held at the end in 1): median 3.0 h (p5 1.0 h, p95 not by the end)"
+        );
+        assert_eq!(
+            lost(&[n, Some(41.23), n], 1),
+            "95 % in 1 of 3 runs (at 41.2 h; reached but not held at the end in 1)"
+        );
+        assert_eq!(
+            lost(&[n, Some(41.23), n, Some(40.0), n], 3),
+            "95 % in 2 of 5 runs (between 40.0 h and 41.2 h; reached but not held at the end in 3)"
+        );
+        // None lost: the words of before.
+        assert_eq!(lost(&[n, Some(41.23), n], 0), spread(&[n, Some(41.23), n]));
+        assert_eq!(not_held_text(f64::from(not_held_mask(&[50, 90]))), "50;90");
+        assert_eq!(not_held_text(0.0), "");
+        assert_eq!(not_held_of_text("50;90"), Some(not_held_mask(&[50, 90])));
+        assert_eq!(not_held_of_text(""), Some(0));
+        assert_eq!(not_held_of_text("42"), None);
+    }
+
+    #[test]
+    fn the_not_held_column_of_runs_csv_reads_back_as_in_memory() {
+        let csv = "variant,replication,seed,deployment,hours_to_50,hours_to_90,hours_to_95,not_held_at_end\n\
+                   base,0,1,a,1,2,,95\n\
+                   base,1,1,a,1,,,90;95\n\
+                   base,2,1,a,1,2,3,\n";
+        let a = AcrossOut::from_runs_csv(csv.as_bytes()).expect("runs.csv");
+        assert!(
+            a[0].text().starts_with(
+                "a: 95 % in 1 of 3 runs (at 3.0 h; reached but not held at the end in 2);"
+            ),
+            "{}",
+            a[0].text()
+        );
+        assert_eq!(a[0].time(90).and_then(|t| t.not_held), Some(1));
+        let mem = AcrossOut::new("a", |m| match m {
+            "hours_to_50" => vec![Some(1.0); 3],
+            "hours_to_90" => vec![Some(2.0), None, Some(2.0)],
+            "hours_to_95" => vec![None, None, Some(3.0)],
+            NOT_HELD_AT_END => vec![Some(4.0), Some(6.0), Some(0.0)],
+            _ => Vec::new(),
+        });
+        assert_eq!(mem, a[0]);
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub struct Scenario {
     pub seed: u64,
     /// Interval of `timeseries.csv` samples.
     pub sample_interval: Secs,
+    /// The instant a working exploit is expected (`[simulation] exploit_at`), when given and
+    /// not after the horizon: each deployment's share compliant then and its exposure after it
+    /// (README, Metrics, "Exposure").
+    pub exploit_at: Option<Time>,
     /// Client behaviour.
     pub client: ClientParams,
     /// Client policies; segments refer to them by index.
@@ -124,6 +128,8 @@ struct RawSimulation {
     horizon: String,
     seed: Option<u64>,
     sample_interval: Option<String>,
+    #[serde(default, deserialize_with = "opt_instant_text")]
+    exploit_at: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1773,6 +1779,17 @@ impl Scenario {
             s.sample_interval.as_deref(),
             HOUR,
         );
+        let exploit_at = s.exploit_at.as_deref().and_then(|text| {
+            let at = deployment::at(c, "simulation.exploit_at", text, start.as_second());
+            if horizon_read && at > horizon {
+                c.warnings.push(format!(
+                    "simulation.exploit_at: \"{text}\" is after the horizon ({}): no effect, share_compliant_at_exploit and exposure_after_exploit_device_days are left empty",
+                    crate::time::fmt_span(horizon)
+                ));
+                return None;
+            }
+            Some(at)
+        });
         let mut policies: Vec<Policy> = raw
             .policies
             .iter()
@@ -1829,6 +1846,18 @@ impl Scenario {
         let safety = safety::safety(c, raw.safety.as_ref(), start_unix);
         let dep_names: Vec<&str> = side.deployments.iter().map(|d| d.name.as_str()).collect();
         let expect = crate::batch::expect::check(c, "expect", &raw.expect, &dep_names);
+        if s.exploit_at.is_none() {
+            // Without an exploit instant the metric is empty, and an empty value meets any
+            // `at_least` bound: told, as the gate checks nothing.
+            for (i, e) in expect.iter().enumerate() {
+                if e.metric.contains("exploit") {
+                    c.warnings.push(format!(
+                        "expect[{i}].metric: {} is empty without [simulation] exploit_at, so this expectation checks nothing",
+                        e.metric
+                    ));
+                }
+            }
+        }
         if horizon_read {
             let path = match s.sample_interval {
                 Some(_) => "simulation.sample_interval",
@@ -1843,6 +1872,7 @@ impl Scenario {
             horizon,
             seed: s.seed.unwrap_or(0),
             sample_interval,
+            exploit_at,
             client,
             policies,
             segments,

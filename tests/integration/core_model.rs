@@ -462,6 +462,48 @@ add_members = ["b"]
     assert_eq!(d["not_held_at_end"], serde_json::json!([50]), "{d}");
 }
 
+#[test]
+fn across_replications_a_threshold_reached_and_lost_is_told_from_one_never_reached() {
+    // All 80 of a compliant within a day (100 %); at P5D the 20 never-online devices of c join:
+    // 80 of 100. 90, 95 and 99 % were reached and lost in every run, 50 % held.
+    let action = r#"
+[[actions]]
+at = "P5D"
+deployment = "main"
+do = "update_audience"
+add_members = ["c"]
+"#;
+    let text = swap_audience(action).replace(r#"members = ["a", "c"]"#, r#"members = ["a"]"#);
+    let case = Case::new(&text);
+    let run = case
+        .run_command("out")
+        .args(["--replications", "3"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("main: 95 % in none of 3 runs (reached but not held at the end in 3);"),
+        "{stdout}"
+    );
+    let mut runs = csv::Reader::from_path(case.out("out").join("runs.csv")).expect("runs.csv");
+    let header = runs.headers().expect("header").clone();
+    assert_eq!(
+        header.iter().next_back(),
+        Some("not_held_at_end"),
+        "{header:?}"
+    );
+    for r in runs.records() {
+        let r = r.expect("row");
+        assert_eq!(r.iter().next_back(), Some("90;95;99"), "{r:?}");
+    }
+    // rollsim plot redraws the report from the folder: the same words.
+    let report = std::fs::read_to_string(case.out("out").join("report.html")).expect("report");
+    assert!(
+        report.contains("95 % in none of 3 runs (reached but not held at the end in 3)"),
+        "report.html"
+    );
+}
+
 /// An always-online fleet with an instant pipeline and no quality deadline, Automatic
 /// Maintenance at `maintenance` (local, UTC here).
 fn maintenance_fleet(maintenance: &str) -> String {

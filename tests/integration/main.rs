@@ -8,6 +8,7 @@ mod catalog;
 mod charts;
 mod common;
 mod core_model;
+mod exploit;
 mod exposure;
 mod golden;
 mod off_periods;
