@@ -300,7 +300,8 @@ impl<'a> World<'a> {
                     rec.count_exposure_from(d, release.max(0) as Time);
                 }
                 if let Some(e) = sc.exploit_at {
-                    rec.exploit_at(e);
+                    // An exploit out before the start: the figures count from the start.
+                    rec.exploit_at(e.max(0) as Time);
                 }
                 rec
             },

@@ -1162,8 +1162,12 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
         scenario: sc.name.clone(),
         start: format_instant(sc.start_unix, 0),
         horizon_hours: hours_f64(sc.horizon),
-        exploit_hours: sc.exploit_at.map(hours_f64),
-        exploit_time: sc.exploit_at.map(|t| format_instant(sc.start_unix, t)),
+        exploit_hours: sc
+            .exploit_at
+            .map(|t| hours_f64(t.unsigned_abs()).copysign(t as f64)),
+        exploit_time: sc
+            .exploit_at
+            .map(|t| format_instant(sc.start_unix.saturating_add(t.min(0)), t.max(0) as Time)),
         seed: r.seed,
         replication: r.replication,
         devices: r.stats.devices,
@@ -1513,8 +1517,13 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             d.exposure_after_exploit_device_days,
         ) {
             (Some(at), Some(share), Some(after)) => format!(
-                "; at the exploit ({at:.1} h{}) {} compliant, then {after:.1} device-days exposed",
+                "; at the exploit ({at:.1} h{}{}) {} compliant, then {after:.1} device-days exposed",
                 start.map_or(String::new(), |st| format!(", {}", date_text(st, at))),
+                if at < 0.0 {
+                    ", before the start: figures from the start"
+                } else {
+                    ""
+                },
                 percent(share)
             ),
             _ => String::new(),

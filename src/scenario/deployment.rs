@@ -548,26 +548,33 @@ fn body_problems(
 
 /// An instant or a duration after the scenario start, as seconds after the start.
 pub(super) fn at(c: &mut Checker, path: &str, text: &str, start_unix: i64) -> Time {
+    let Some((d, instant)) = signed_at(c, path, text, start_unix) else {
+        return 0;
+    };
+    if d < 0 {
+        let what = if instant {
+            "the scenario start"
+        } else {
+            "the start"
+        };
+        c.fail(path, format!("must not be before {what}, found \"{text}\""));
+    }
+    d.max(0) as Time
+}
+
+/// An instant or a signed duration, as seconds from the scenario start (negative before it),
+/// with whether it was given as an instant; `None` (and an error at `path`) when it is neither.
+pub(super) fn signed_at(
+    c: &mut Checker,
+    path: &str,
+    text: &str,
+    start_unix: i64,
+) -> Option<(i64, bool)> {
     if let Ok(d) = parse_duration_signed(text) {
-        if d < 0 {
-            c.fail(
-                path,
-                format!("must not be before the start, found \"{text}\""),
-            );
-        }
-        return d.max(0) as Time;
+        return Some((d, false));
     }
     match parse_instant(text) {
-        Ok(ts) => {
-            let d = ts.as_second() - start_unix;
-            if d < 0 {
-                c.fail(
-                    path,
-                    format!("must not be before the scenario start, found \"{text}\""),
-                );
-            }
-            d.max(0) as Time
-        }
+        Ok(ts) => Some((ts.as_second() - start_unix, true)),
         Err(_) => {
             c.fail(
                 path,
@@ -575,7 +582,7 @@ pub(super) fn at(c: &mut Checker, path: &str, text: &str, start_unix: i64) -> Ti
                     "must be a duration after the start (\"P3D\") or an instant (\"2026-01-16T09:00:00Z\"), found \"{text}\""
                 ),
             );
-            0
+            None
         }
     }
 }

@@ -53,9 +53,11 @@ pub struct Scenario {
     /// Interval of `timeseries.csv` samples.
     pub sample_interval: Secs,
     /// The instant a working exploit is expected (`[simulation] exploit_at`), when given and
-    /// not after the horizon: each deployment's share compliant then and its exposure after it
-    /// (README, Metrics, "Exposure").
-    pub exploit_at: Option<Time>,
+    /// not after the horizon, in seconds from the start: negative when the exploit was out
+    /// before the start (a vulnerability already exploited in the wild), when the run's figures
+    /// are taken from the start. Each deployment's share compliant then and its exposure after
+    /// it (README, Metrics, "An exploit date").
+    pub exploit_at: Option<i64>,
     /// Client behaviour.
     pub client: ClientParams,
     /// Client policies; segments refer to them by index.
@@ -1780,8 +1782,9 @@ impl Scenario {
             HOUR,
         );
         let exploit_at = s.exploit_at.as_deref().and_then(|text| {
-            let at = deployment::at(c, "simulation.exploit_at", text, start.as_second());
-            if horizon_read && at > horizon {
+            let (at, _) =
+                deployment::signed_at(c, "simulation.exploit_at", text, start.as_second())?;
+            if horizon_read && at > horizon as i64 {
                 c.warnings.push(format!(
                     "simulation.exploit_at: \"{text}\" is after the horizon ({}): no effect, share_compliant_at_exploit and exposure_after_exploit_device_days are left empty",
                     crate::time::fmt_span(horizon)
