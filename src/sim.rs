@@ -664,8 +664,8 @@ impl<'a> World<'a> {
         };
         if let Some(learn) = learn {
             // What the expedite delivers when the device learns of it (`latestSecurity`: the
-            // newest security update released by then).
-            let delivered = self.service.delivered(dep, learn);
+            // newest security update released by then that its policy does not defer).
+            let delivered = self.service.delivered(dep, learn, policy);
             let supersedes = !self.service.satisfies(work, delivered);
             let change = self.client.expedite_busy(
                 st,

@@ -23,7 +23,9 @@
 //! instant, for feature updates the version order (`22H2` < `23H2` < `24H2`). A device takes quality
 //! before feature, expedited first, then the newest content; newer content of the same category
 //! satisfies older (`equivalentContent = latestSecurity`), and an expedited security update
-//! delivers the newest security update released by the time of the scan.
+//! delivers the newest security update released by the time of the scan that the device's policy
+//! does not defer or pause: the expedite lifts the deferral of its own update only
+//! (`reference/client-timing.md` §2).
 
 pub mod log;
 pub mod rollout;
@@ -1254,29 +1256,36 @@ impl<'a> Service<'a> {
         run.offers_valid() && !run.paused() && run.offered.contains(dev) && run.in_audience(dev)
     }
 
-    /// The content deployment `i` delivers to a device that scans at `t`: its own, or with
-    /// `latestSecurity` on an expedited security update the newest security update released by
-    /// then.
-    pub fn delivered(&self, i: usize, t: Time) -> u16 {
+    /// The content deployment `i` delivers to a device under `policy` that scans at `t`: its
+    /// own, or with `latestSecurity` on an expedited security update the newest security update
+    /// released by then that the policy does not defer or pause.
+    pub fn delivered(&self, i: usize, t: Time, policy: &Policy) -> u16 {
         let d = &self.defs[i];
         if self.deps[i].settings.expedited
             && d.latest_security
             && self.contents[d.content as usize].security
         {
-            self.latest_security(d.content, t)
+            self.latest_security(d.content, t, policy)
         } else {
             d.content
         }
     }
 
-    /// The newest security quality update released by `t` at or above `c` (`latestSecurity`).
-    fn latest_security(&self, c: u16, t: Time) -> u16 {
+    /// The newest security quality update at or above `c` that a device under `policy` may take
+    /// at `t` (`latestSecurity`): `c` itself, which the expedite makes exempt from the policy's
+    /// deferral and pause, or a newer one released by `t` and no longer deferred or paused.
+    /// "Expedite overrides the quality deferral only for the chosen release"; "a newer
+    /// superseding update that isn't deferred may install instead" (`reference/client-timing.md`
+    /// §2).
+    fn latest_security(&self, c: u16, t: Time, policy: &Policy) -> u16 {
         let base = &self.contents[c as usize];
+        let deferral = policy.deferral(Category::Quality) as i64;
+        let paused_until = policy.paused_until(Category::Quality) as i64;
         let mut best = c;
         for (i, x) in self.contents.iter().enumerate() {
             if x.category == Category::Quality
                 && x.security
-                && x.release <= t as i64
+                && (x.release + deferral).max(paused_until) <= t as i64
                 && x.level > self.contents[best as usize].level
                 && x.level >= base.level
             {
@@ -1353,7 +1362,7 @@ impl<'a> Service<'a> {
                 later = Some(later.map_or(at, |l| l.min(at)));
                 continue;
             }
-            let content = self.delivered(i, t);
+            let content = self.delivered(i, t, policy);
             // Required before optional (an optional offer waits for the user, and must not hold
             // up what the device has to install), quality before feature, expedited first,
             // newest content.

@@ -1772,3 +1772,64 @@ audience = { members = ["half"] }
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(!err.contains("in this fleet"), "{err}");
 }
+
+/// January's security update expedited with `latestSecurity` to devices whose policy defers
+/// quality updates by `deferral`, while February's (released at the start) is approved to them
+/// by a regular deployment.
+fn expedite_beside_a_deferred_newer_update(deferral: &str) -> serde_json::Value {
+    let case = Case::new(&format!(
+        r##"[simulation]
+start = "2026-02-10T18:00:00Z"
+horizon = "P14D"
+seed = 1
+
+[client.quality]
+download_time = "PT1M"
+install_time = "PT1M"
+restart_time = "PT1M"
+
+[policies.default]
+quality_deferral = "{deferral}"
+
+[[segments]]
+name = "k"
+devices = 200
+availability = {{ profile = "always_on" }}
+
+[[deployments]]
+name = "jan-expedite"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.expeditedQualityUpdateReference", releaseDateTime = "2026-01-13T18:00:00Z" }}
+settings = {{ userExperience = {{ daysUntilForcedReboot = 1 }} }}
+
+[[deployments]]
+name = "feb-regular"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", classification = "security", releaseDateTime = "2026-02-10T18:00:00Z" }}
+"##
+    ));
+    case.run_command("o").arg("--quiet").assert().success();
+    summary(&case.out("o"))
+}
+
+#[test]
+fn an_expedite_installs_a_newer_security_update_only_once_the_policy_no_longer_defers_it() {
+    // client-timing.md §2: the expedite overrides the deferral only for the chosen release; a
+    // newer update that isn't deferred may install instead.
+    let deferred = expedite_beside_a_deferred_newer_update("P10D");
+    let jan = &deferred["deployments"][0];
+    let feb = &deferred["deployments"][1];
+    assert!(
+        jan["hours_to_95"].as_f64().expect("January reached") < 1.0,
+        "{jan}"
+    );
+    let feb_95 = feb["hours_to_95"].as_f64().expect("February reached");
+    assert!(
+        (240.0..270.0).contains(&feb_95),
+        "February waits for its deferral: {feb}"
+    );
+    // Without a deferral the expedite delivers February at once (latestSecurity).
+    let open = expedite_beside_a_deferred_newer_update("P0D");
+    let feb_95 = open["deployments"][1]["hours_to_95"]
+        .as_f64()
+        .expect("reached");
+    assert!(feb_95 < 1.0, "{}", open["deployments"][1]);
+}
