@@ -848,6 +848,11 @@ fn batch_outputs(
     }
     write_folder(out, files)?;
     if !quiet {
+        // Known only now that the fleets are drawn: once per variant and deployment.
+        let scenarios: Vec<&Scenario> = sweep.variants.iter().map(|v| &v.scenario).collect();
+        batch::empty_audience_warnings(&scenarios, results)
+            .iter()
+            .for_each(|w| eprintln!("warning: {w}"));
         println!(
             "{}: {} × {}; results in {}",
             path.display(),

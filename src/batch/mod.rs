@@ -49,6 +49,11 @@ pub struct VariantResult {
     pub bands: Bands,
     /// Per replication: (seed, per deployment the metric values in [`report::METRICS`] order).
     pub runs: Vec<(u64, Vec<Vec<Option<f64>>>)>,
+    /// Per deployment, in how many runs its audience held no device as the run started, of
+    /// [`VariantResult::audiences_known`] runs (records of an older build do not say).
+    pub empty_runs: Vec<u64>,
+    /// The runs whose records say whether the audiences were empty.
+    pub audiences_known: u64,
     /// Scenario start (for the time column) and sample interval.
     start_unix: i64,
     sample: u64,
@@ -203,6 +208,8 @@ impl Accumulator {
                 deployments: sc.deployments.iter().map(|d| d.name.clone()).collect(),
                 bands: Bands::new(sc.deployments.len(), samples),
                 runs: Vec::new(),
+                empty_runs: vec![0; sc.deployments.len()],
+                audiences_known: 0,
                 start_unix: sc.start_unix,
                 sample: sc.sample_interval,
                 horizon: sc.horizon,
@@ -212,6 +219,12 @@ impl Accumulator {
 
     /// Adds the next run.
     pub fn add(&mut self, rec: RunRecord) {
+        if let Some(empty) = &rec.empty {
+            self.result.audiences_known += 1;
+            for (n, &e) in self.result.empty_runs.iter_mut().zip(empty) {
+                *n += u64::from(e);
+            }
+        }
         self.result.bands.add_counts(&rec.counts);
         self.result.runs.push((rec.seed, rec.metrics));
     }
@@ -521,6 +534,69 @@ pub fn replication_lines(results: &[VariantResult]) -> String {
 /// Most variants the terminal lists after a batch; the rest are in `variants.csv`.
 const VARIANT_LINES: usize = 12;
 
+/// The warnings, once a batch's runs are done, of the deployments whose audience held no device
+/// as a run started, in some of its replications, when loading could not tell it (a group's
+/// random share or an attribute filter on drawn attributes emptied it; see
+/// [`crate::scenario::deployment::empty_audience_warnings`], which `run` tells for replication
+/// 0): one per deployment, not per run, told once for the variants with the same count ("all 3
+/// variants: deployments[0].audience: \"pilot\" holds no device in 4 of 20 replications …"),
+/// else naming each variant's count. `scenarios` are the variants' (of `results`, in order).
+pub fn empty_audience_warnings(scenarios: &[&Scenario], results: &[VariantResult]) -> Vec<String> {
+    let total = results.len();
+    // Per deployment (its index): the variants whose runs had it empty, with (empty, known).
+    let deployments = results
+        .iter()
+        .map(|v| v.empty_runs.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    for di in 0..deployments {
+        let hit: Vec<(usize, u64, u64)> =
+            results
+                .iter()
+                .zip(scenarios)
+                .enumerate()
+                .filter_map(|(vi, (v, sc))| {
+                    let n = v.empty_runs.get(di).copied().unwrap_or(0);
+                    (n > 0 && crate::scenario::deployment::empty_told_after_draw(sc, di))
+                        .then_some((vi, n, v.audiences_known))
+                })
+                .collect();
+        let Some(&(first, n, known)) = hit.first() else {
+            continue;
+        };
+        let names: Vec<String> = hit
+            .iter()
+            .map(|&(vi, _, _)| results[vi].name.clone())
+            .collect();
+        let runs = |n: u64, known: u64| match n == known {
+            true if known == 1 => "its only replication".to_string(),
+            true => format!("all {known} replications"),
+            false => format!("{n} of {known} replications"),
+        };
+        let counts = match hit.iter().all(|&(_, m, k)| (m, k) == (n, known)) {
+            true => runs(n, known),
+            false => {
+                const SHOWN: usize = 3;
+                let each: Vec<String> = hit
+                    .iter()
+                    .take(SHOWN)
+                    .map(|&(vi, m, k)| format!("{}: {}", results[vi].name, runs(m, k)))
+                    .collect();
+                let more = if hit.len() > SHOWN { "; …" } else { "" };
+                format!("some replications ({}{more})", each.join("; "))
+            }
+        };
+        let text = crate::scenario::deployment::empty_audience_batch_warning(
+            scenarios[first],
+            di,
+            &counts,
+        );
+        out.push(format!("{}: {text}", sweep::which_variants(&names, total)));
+    }
+    out
+}
+
 /// The terminal's answer after a batch: per variant a line per deployment (see
 /// [`deployment_line`]). A deployment whose line is the same in every variant (one the sweep
 /// does not vary: common random numbers make its runs identical) is listed once, after them.
@@ -630,6 +706,8 @@ mod tests {
             start_unix: 0,
             sample: 3600,
             horizon: 3600,
+            empty_runs: vec![0, 0],
+            audiences_known: runs,
         }
     }
 

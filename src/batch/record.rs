@@ -4,7 +4,10 @@
 //! batch (aggregation reads the same records in the same order either way).
 //!
 //! Format (little-endian): `RSRUN1\\0\\0`, run index u64, seed u64, deployments u32, metrics u32,
-//! the metrics as f64 (NaN = never reached), samples u32, states u32, then the counts as u32.
+//! the metrics as f64 (NaN = never reached), samples u32, states u32, then the counts as u32,
+//! then `EMPTY\\0\\0\\0` and a byte per deployment (1: its audience held no device as the run
+//! started). A record written before that last part (it ends after the counts) still reads, with
+//! the audiences unknown.
 //! A record is written to a temporary name and renamed, so a file under its final name is complete.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +19,9 @@ use crate::scenario::Scenario;
 use crate::sim::RunResult;
 
 const MAGIC: &[u8; 8] = b"RSRUN1\0\0";
+
+/// Heads the per-deployment flags of empty audiences at the end of a record.
+const EMPTY_TAG: &[u8; 8] = b"EMPTY\0\0\0";
 
 /// Values per deployment in a record: [`report::METRICS`], then
 /// [`report::NOT_HELD_AT_END`].
@@ -33,6 +39,10 @@ pub struct RunRecord {
     pub metrics: Vec<Vec<Option<f64>>>,
     /// Per deployment, per sample, the state counts.
     pub counts: Vec<Vec<[u64; N_STATES]>>,
+    /// Per deployment, whether its audience held no device as the run started
+    /// ([`crate::service::StartAudiences`]), for the warning a batch gives once its runs are
+    /// done; `None` in a record written before records kept it.
+    pub empty: Option<Vec<bool>>,
 }
 
 impl RunRecord {
@@ -46,6 +56,11 @@ impl RunRecord {
             counts: (0..sc.deployments.len())
                 .map(|d| r.recorder.series(d))
                 .collect(),
+            empty: Some(
+                (0..sc.deployments.len())
+                    .map(|d| r.start_audiences.empty.get(d).copied().unwrap_or(false))
+                    .collect(),
+            ),
         }
     }
 
@@ -72,15 +87,19 @@ impl RunRecord {
                 }
             }
         }
+        if let Some(empty) = &self.empty {
+            b.extend_from_slice(EMPTY_TAG);
+            b.extend(empty.iter().map(|&e| u8::from(e)));
+        }
         b
     }
 
     /// Reads the binary form; `None` when it is not a complete record of this version.
     pub fn decode(b: &[u8]) -> Option<Self> {
-        let mut at = 0;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let s = b.get(at..at + n)?;
-            at += n;
+        let at = std::cell::Cell::new(0);
+        let take = |n: usize| -> Option<&[u8]> {
+            let s = b.get(at.get()..at.get() + n)?;
+            at.set(at.get() + n);
             Some(s)
         };
         if take(8)? != MAGIC {
@@ -120,7 +139,21 @@ impl RunRecord {
             }
             counts.push(series);
         }
-        if at != b.len() {
+        // An older record ends here; a newer one has the audiences' flags.
+        let empty = match b.len() - at.get() {
+            0 => None,
+            _ => {
+                if take(8)? != EMPTY_TAG {
+                    return None;
+                }
+                let flags = take(deps)?;
+                if flags.iter().any(|&f| f > 1) {
+                    return None;
+                }
+                Some(flags.iter().map(|&f| f == 1).collect())
+            }
+        };
+        if at.get() != b.len() {
             return None;
         }
         Some(Self {
@@ -128,6 +161,7 @@ impl RunRecord {
             seed,
             metrics,
             counts,
+            empty,
         })
     }
 }
@@ -169,9 +203,34 @@ mod tests {
             seed: 9,
             metrics: vec![vec![Some(1.5); RUN_VALUES], vec![None; RUN_VALUES]],
             counts: vec![vec![row; 3], vec![row; 3]],
+            empty: Some(vec![false, true]),
         };
         let b = r.encode();
-        assert_eq!(RunRecord::decode(&b), Some(r));
+        assert_eq!(RunRecord::decode(&b), Some(r.clone()));
         assert_eq!(RunRecord::decode(&b[..b.len() - 1]), None);
+        assert_eq!(RunRecord::decode(&b[..b.len() - 9]), None, "a cut tag");
+    }
+
+    #[test]
+    fn a_record_written_before_the_audiences_were_kept_still_reads_with_them_unknown() {
+        let r = RunRecord {
+            index: 2,
+            seed: 1,
+            metrics: vec![vec![Some(3.0); RUN_VALUES]],
+            counts: vec![vec![[1; N_STATES]; 2]],
+            empty: None,
+        };
+        let old = r.encode();
+        let new = RunRecord {
+            empty: Some(vec![true]),
+            ..r.clone()
+        }
+        .encode();
+        assert_eq!(
+            &new[..old.len()],
+            &old[..],
+            "the flags are only added at the end"
+        );
+        assert_eq!(RunRecord::decode(&old), Some(r));
     }
 }

@@ -87,7 +87,7 @@ impl VariantProblem {
 }
 
 /// Names `variants` of a sweep of `total`: all of them, or the first few.
-fn which_variants(variants: &[String], total: usize) -> String {
+pub(crate) fn which_variants(variants: &[String], total: usize) -> String {
     const SHOWN: usize = 3;
     let n = variants.len();
     if n == 1 {
@@ -99,6 +99,306 @@ fn which_variants(variants: &[String], total: usize) -> String {
     } else {
         format!("{n} variants ({}; …)", variants[..SHOWN].join("; "))
     }
+}
+
+/// A path a sweep varies: a grid axis, or a path its variants set.
+struct Axis<'a> {
+    /// The dotted path.
+    path: &'a str,
+    /// How a warning names it: `grid.PATH`, or `variants[i].set.PATH` of the first variant
+    /// setting it.
+    label: &'a str,
+    /// Where it is written (of variants, in the first one setting it); (0, 0) when unknown.
+    at: Position,
+}
+
+/// What an axis sets that a sweep can tell has no effect: a field of a client policy (which
+/// deployments it reaches decides it), or the client's timings of one category of update.
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    /// `quality_deadline` (`deadline`: true), `quality_grace`, `quality_deferral`,
+    /// `quality_pause_until`: an expedite ignores them.
+    Quality { deadline: bool },
+    /// `feature_deadline`, `feature_grace`, `feature_deferral`, `feature_pause_until`.
+    Feature,
+    /// `deadline_clock`: counts the deadlines of regular quality and feature updates.
+    Clock,
+    /// Any other field of the policy, or the whole table: only a policy that reaches no device
+    /// of any deployment is sure to change nothing.
+    Other,
+}
+
+/// What one variant's scenario says of a policy axis.
+enum Verdict {
+    /// The value may change results.
+    Effect,
+    /// No segment (nor inventory row) with devices has the policy.
+    NoSegment,
+    /// Segments (their names) have it, but no deployment's audience can hold their devices.
+    NoDeployment(Vec<String>),
+    /// The deployments that can reach its devices (name, what it is), none of them of the kind
+    /// the field applies to.
+    NotApplied(Vec<(String, &'static str)>),
+}
+
+/// The parts of a dotted path, quotes around a key removed (as [`set_path`] reads them).
+fn path_parts(path: &str) -> Vec<&str> {
+    path.split('.')
+        .map(|p| {
+            p.strip_prefix('"')
+                .and_then(|p| p.strip_suffix('"'))
+                .unwrap_or(p)
+        })
+        .collect()
+}
+
+/// Whether deployment `di` of `sc` is expedited from its creation to the end: at creation and
+/// after every settings PATCH an action makes (a PATCH can make a deployment expedited or not).
+fn always_expedited(sc: &Scenario, di: usize) -> bool {
+    use crate::service::ActionKind;
+    sc.deployments[di].settings.expedited
+        && sc
+            .actions
+            .iter()
+            .filter(|a| usize::from(a.deployment) == di)
+            .all(|a| match &a.kind {
+                ActionKind::Settings { settings, .. } | ActionKind::Patch { settings, .. } => {
+                    settings.expedited
+                }
+                _ => true,
+            })
+}
+
+/// How a warning names a deployment that is expedited throughout.
+const EXPEDITED: &str = "an expedited quality update";
+
+/// What variant scenario `sc` says of `field` of policy `name`. Decided from the scenario alone,
+/// never from a draw: every conclusion of no effect holds for every fleet the seed can give
+/// (README, "Sweeps": only certain cases are told).
+fn policy_verdict(sc: &Scenario, name: &str, field: Field) -> Verdict {
+    use crate::client::Category;
+    let Some(pi) = sc.policies.iter().position(|p| p.name == name) else {
+        return Verdict::Effect;
+    };
+    let segs: Vec<usize> = (0..sc.segments.len())
+        .filter(|&s| usize::from(sc.segments[s].policy) == pi && sc.segments[s].devices > 0)
+        .collect();
+    if segs.is_empty() {
+        return Verdict::NoSegment;
+    }
+    let reaching: Vec<usize> = (0..sc.deployments.len())
+        .filter(|&di| {
+            let reached = crate::scenario::deployment::segments_reached(sc, di);
+            segs.iter().any(|&s| reached[s])
+        })
+        .collect();
+    if reaching.is_empty() {
+        return Verdict::NoDeployment(segs.iter().map(|&s| sc.segments[s].name.clone()).collect());
+    }
+    let kind = |di: usize| {
+        let d = &sc.deployments[di];
+        match sc.contents.get(usize::from(d.content)).map(|c| c.category) {
+            Some(Category::Feature) => "a feature update",
+            Some(Category::Quality) if always_expedited(sc, di) => EXPEDITED,
+            _ => "a regular quality update",
+        }
+    };
+    let applies = |k: &str| match field {
+        Field::Quality { .. } => k == "a regular quality update",
+        Field::Feature => k == "a feature update",
+        Field::Clock => k != EXPEDITED,
+        Field::Other => true,
+    };
+    if reaching.iter().any(|&di| applies(kind(di))) {
+        return Verdict::Effect;
+    }
+    // An expedite's work is told apart from work waiting for Automatic Maintenance by whether
+    // the policy has a quality deadline at all (`Client::expedite_busy`): only a deadline's
+    // length is sure to change nothing.
+    if field == (Field::Quality { deadline: true }) && sc.policies[pi].quality_deadline.is_none() {
+        return Verdict::Effect;
+    }
+    Verdict::NotApplied(
+        reaching
+            .iter()
+            .map(|&di| (sc.deployments[di].name.clone(), kind(di)))
+            .collect(),
+    )
+}
+
+/// Warnings of the axes of a sweep (file `shown`) that have no effect on any deployment in any
+/// of its `variants`, so that every value gives the same results: each told once, at the axis,
+/// with the deployments concerned and why. Only what the scenarios decide with certainty:
+/// - a field of a policy (`policies.NAME.…`) that no segment uses, or whose devices no
+///   deployment's audience can hold;
+/// - a policy's quality deadline (its length only), grace, deferral or pause when every
+///   deployment that can reach its devices is expedited (an expedite's restart comes from its
+///   `daysUntilForcedReboot`, and it ignores deferrals and pauses) or a feature update; its
+///   feature settings when none of them is a feature update; its `deadline_clock` when all of
+///   them are expedited;
+/// - the client's timings of a category (`client.quality.…`, `client.feature.…`) when no
+///   deployment has content of that category.
+///
+/// Also returns the policies told as used by no segment, whose variants' warning of an unused
+/// policy would say it again.
+fn axis_warnings(
+    shown: &str,
+    axes: &[Axis<'_>],
+    variants: &[Variant],
+) -> (Vec<String>, Vec<String>) {
+    use crate::client::Category;
+    let mut out = Vec::new();
+    let mut unused = Vec::new();
+    if variants.is_empty() {
+        return (out, unused);
+    }
+    for axis in axes {
+        let parts = path_parts(axis.path);
+        let why = match parts.as_slice() {
+            ["client", cat @ ("quality" | "feature"), ..] => {
+                let category = match *cat {
+                    "quality" => Category::Quality,
+                    _ => Category::Feature,
+                };
+                let none = variants.iter().all(|v| {
+                    let sc = &v.scenario;
+                    sc.deployments.iter().all(|d| {
+                        sc.contents
+                            .get(usize::from(d.content))
+                            .is_some_and(|c| c.category != category)
+                    })
+                });
+                none.then(|| {
+                    format!(
+                        "no deployment deploys a {cat} update, and [client.{cat}] applies to {cat} updates only"
+                    )
+                })
+            }
+            ["policies", name, rest @ ..] => {
+                let field = match rest.first().copied() {
+                    Some("quality_deadline") => Field::Quality { deadline: true },
+                    Some("quality_grace" | "quality_deferral" | "quality_pause_until") => {
+                        Field::Quality { deadline: false }
+                    }
+                    Some(
+                        "feature_deadline"
+                        | "feature_grace"
+                        | "feature_deferral"
+                        | "feature_pause_until",
+                    ) => Field::Feature,
+                    Some("deadline_clock") => Field::Clock,
+                    _ => Field::Other,
+                };
+                let verdicts: Vec<Verdict> = variants
+                    .iter()
+                    .map(|v| policy_verdict(&v.scenario, name, field))
+                    .collect();
+                policy_no_effect(name, rest.first().copied(), field, &verdicts).inspect(|_| {
+                    if verdicts.iter().all(|v| matches!(v, Verdict::NoSegment)) {
+                        unused.push((*name).to_string());
+                    }
+                })
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            let place = match axis.at {
+                (0, _) => format!("{shown}: "),
+                (line, column) => format!("{shown}:{line}:{column}: "),
+            };
+            out.push(format!(
+                "{place}{}: no effect on any deployment: {why}; every value of it gives the same results",
+                axis.label
+            ));
+        }
+    }
+    (out, unused)
+}
+
+/// Why an axis setting `field` (`key`, as written) of policy `name` has no effect, from each
+/// variant's verdict; None when it may have one in some variant.
+fn policy_no_effect(
+    name: &str,
+    key: Option<&str>,
+    field: Field,
+    verdicts: &[Verdict],
+) -> Option<String> {
+    if verdicts.iter().any(|v| matches!(v, Verdict::Effect)) {
+        return None;
+    }
+    // The deployments and segments of all the variants, each named once.
+    let mut reaching: Vec<(String, &str)> = Vec::new();
+    let mut segments: Vec<String> = Vec::new();
+    for v in verdicts {
+        match v {
+            Verdict::NotApplied(ds) => {
+                for (d, k) in ds {
+                    if !reaching.iter().any(|(x, _)| x == d) {
+                        reaching.push((d.clone(), k));
+                    }
+                }
+            }
+            Verdict::NoDeployment(ss) => {
+                for s in ss {
+                    if !segments.contains(s) {
+                        segments.push(s.clone());
+                    }
+                }
+            }
+            Verdict::NoSegment | Verdict::Effect => {}
+        }
+    }
+    if reaching.is_empty() {
+        return Some(match segments.is_empty() {
+            true => format!(
+                "no segment (nor inventory row) uses policy \"{name}\", so it applies to no device"
+            ),
+            false => format!(
+                "no deployment's audience can hold a device of policy \"{name}\" (segment{} {}), so none of its devices is offered anything",
+                if segments.len() == 1 { "" } else { "s" },
+                segments.join(", ")
+            ),
+        });
+    }
+    let listed = reaching
+        .iter()
+        .map(|(d, k)| format!("\"{d}\" ({k})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let key = key.unwrap_or_default();
+    let has = |kind: &str| reaching.iter().any(|(_, k)| *k == kind);
+    let mut reasons = Vec::new();
+    match field {
+        Field::Quality { .. } => {
+            if has(EXPEDITED) {
+                reasons.push(match key {
+                    "quality_deadline" | "quality_grace" => format!(
+                        "an expedite's restart is forced daysUntilForcedReboot days after its install, whatever the policy's {key}"
+                    ),
+                    _ => format!("an expedite ignores the policy's {key}"),
+                });
+            }
+            if has("a feature update") {
+                reasons.push(format!(
+                    "a feature update takes the policy's feature settings, not its {key}"
+                ));
+            }
+        }
+        Field::Feature => reasons.push(format!("{key} applies to feature updates only")),
+        Field::Clock => reasons.push(
+            "the deadline clock counts the deadlines of regular quality and feature updates, and an expedite's restart follows its daysUntilForcedReboot instead"
+                .to_string(),
+        ),
+        Field::Other => return None,
+    }
+    let (only, are) = match reaching.len() {
+        1 => ("the only deployment", "is"),
+        _ => ("the only deployments", "are"),
+    };
+    Some(format!(
+        "{only} whose audience can hold a device of policy \"{name}\" {are} {listed}, and {}",
+        reasons.join(", and ")
+    ))
 }
 
 /// One variant of a sweep: its name, the overrides that define it, and the scenario they give.
@@ -415,8 +715,10 @@ impl Sweep {
         // Variants as (name, their overrides).
         let mut defs: Vec<(String, Vec<Set>)> = Vec::new();
         let mut parameters: Vec<String> = Vec::new();
-        // Where each grid path is written.
+        // Where each grid path is written (or, of variants, where the first variant setting it
+        // writes it), and how a warning names it (`grid.PATH`, `variants[i].set.PATH`).
         let mut axis_at: Vec<(String, Position)> = Vec::new();
+        let mut labels: Vec<String> = Vec::new();
         match (&raw.grid, &raw.variants) {
             (Some(_), Some(_)) => c.fail("variants", "use [grid] or [[variants]], not both"),
             (None, None) => c.fail("grid", "a sweep needs [grid] or [[variants]]"),
@@ -438,6 +740,7 @@ impl Sweep {
                     from = span.end;
                     parameters.push(path.to_string());
                     axis_at.push((path.to_string(), at));
+                    labels.push(format!("grid.{path}"));
                     axes.push((path.to_string(), vals, at));
                 }
                 // Each variant holds a whole scenario: a grid whose axes multiply to more than a
@@ -509,6 +812,8 @@ impl Sweep {
                         from = span.end;
                         if !parameters.iter().any(|p| p == k) {
                             parameters.push(k.to_string());
+                            axis_at.push((k.to_string(), at));
+                            labels.push(format!("variants[{i}].set.{k}"));
                         }
                         sets.push((k.to_string(), x.clone(), at));
                     }
@@ -730,6 +1035,39 @@ impl Sweep {
                 .into_iter()
                 .map(|(n, b)| (format!("{BASE_DIR}/{n}"), b.to_vec())),
         );
+        // Axes that change nothing in any variant, told at the axis; a policy an axis names
+        // and no segment uses is told there, not again as the variants' unused policy.
+        let axes: Vec<Axis<'_>> = parameters
+            .iter()
+            .zip(&labels)
+            .zip(&axis_at)
+            .map(|((path, label), (_, at))| Axis {
+                path,
+                label,
+                at: *at,
+            })
+            .collect();
+        let (mut warnings, unused) = axis_warnings(&shown, &axes, &variants);
+        warned.retain(|(w, _)| {
+            !unused.iter().any(|p| {
+                w.starts_with(&format!(
+                    "policies.{}: ",
+                    crate::scenario::locate::quoted_key(p)
+                )) && w.contains(crate::scenario::UNUSED_POLICY)
+            })
+        });
+        warnings.extend(
+            warned
+                .into_iter()
+                // A policy or group one variant leaves unused is one the sweep gives a segment
+                // or an audience in another: unused only when no variant uses it.
+                .filter(|(w, names)| {
+                    !(w.contains(crate::scenario::UNUSED_POLICY)
+                        || w.contains(crate::scenario::deployment::UNUSED_GROUP))
+                        || names.len() == total
+                })
+                .map(|(w, names)| format!("{}: {w}", which_variants(&names, total))),
+        );
         Ok(Sweep {
             fingerprint: super::fnv1a(&hashed),
             overrides: overrides.clone(),
@@ -741,15 +1079,7 @@ impl Sweep {
             variants,
             replications,
             expect,
-            warnings: warned
-                .into_iter()
-                // A policy one variant leaves unused is one the sweep gives a segment in
-                // another: unused only when no variant uses it.
-                .filter(|(w, names)| {
-                    !w.contains(crate::scenario::UNUSED_POLICY) || names.len() == total
-                })
-                .map(|(w, names)| format!("{}: {w}", which_variants(&names, total)))
-                .collect(),
+            warnings,
         })
     }
 
@@ -1092,6 +1422,139 @@ mod tests {
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(
             w[0].starts_with("all 2 variants: policies.ring1: no segment uses this policy"),
+            "{w:?}"
+        );
+    }
+
+    /// Loads `grid` as a sweep over the shipped expedite-vs-regular scenario with its kiosks
+    /// under policy "kiosk", edited by `edit`; returns the sweep's warnings.
+    fn kiosk_sweep_warnings(edit: impl Fn(String) -> String, grid: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/expedite-vs-regular.toml"),
+        )
+        .expect("base");
+        let base = base
+            .replace(
+                "availability = { profile = \"always_on\" }",
+                "availability = { profile = \"always_on\" }\npolicy = \"kiosk\"",
+            )
+            .replace(
+                "[groups]",
+                "[policies.kiosk]\nquality_deadline = \"P3D\"\n\n[groups]",
+            );
+        std::fs::write(dir.path().join("base.toml"), edit(base)).expect("write base");
+        let file = dir.path().join("sweep.toml");
+        std::fs::write(&file, format!("base = \"base.toml\"\n[grid]\n{grid}\n"))
+            .expect("write sweep");
+        Sweep::load(&file).expect("loads").warnings
+    }
+
+    /// The regular deployment of expedite-vs-regular left to the devices of other policies.
+    fn kiosks_expedited_only(base: String) -> String {
+        base.replace(
+            "exclusions = [\"half-a\"]",
+            "exclusions = [\"half-a\", \"kiosks\"]",
+        )
+    }
+
+    #[test]
+    fn an_axis_of_a_deadline_whose_devices_only_expedites_reach_is_told_once_at_the_axis() {
+        let w = kiosk_sweep_warnings(
+            kiosks_expedited_only,
+            "\"policies.kiosk.quality_deadline\" = [\"P2D\", \"P7D\"]\n\"fleet.devices\" = [100, 200]",
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("sweep.toml:3:1: grid.policies.kiosk.quality_deadline: no effect on any deployment: the only deployment whose audience can hold a device of policy \"kiosk\" is \"expedited\" (an expedited quality update), and an expedite's restart is forced daysUntilForcedReboot days after its install, whatever the policy's quality_deadline; every value of it gives the same results"),
+            "{w:?}"
+        );
+        // So are its grace, its deferral and its feature settings; not its active hours, which
+        // an expedite's restart is judged by.
+        let w = kiosk_sweep_warnings(
+            kiosks_expedited_only,
+            "\"policies.kiosk.quality_grace\" = [\"P1D\", \"P2D\"]\n\"policies.kiosk.quality_deferral\" = [\"P1D\"]\n\"policies.kiosk.feature_deadline\" = [\"P1D\"]\n\"policies.kiosk.active_hours\" = [{ start = \"09:00\", end = \"17:00\" }]",
+        );
+        let axes: Vec<&str> = w.iter().filter_map(|w| w.split(": ").nth(1)).collect();
+        assert_eq!(
+            axes,
+            [
+                "grid.policies.kiosk.quality_grace",
+                "grid.policies.kiosk.quality_deferral",
+                "grid.policies.kiosk.feature_deadline"
+            ],
+            "{w:?}"
+        );
+        assert!(
+            w[1].contains("an expedite ignores the policy's quality_deferral"),
+            "{w:?}"
+        );
+        assert!(
+            w[2].contains("feature_deadline applies to feature updates only"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn an_axis_a_regular_deployment_or_a_deadline_of_none_may_feel_is_not_told() {
+        // The regular deployment reaches the kiosks (its exclusion is a random half).
+        let w = kiosk_sweep_warnings(
+            |b| b,
+            "\"policies.kiosk.quality_deadline\" = [\"P2D\", \"P7D\"]",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        // A deadline of "none" tells an expedite's work apart: not sure to change nothing.
+        let w = kiosk_sweep_warnings(
+            kiosks_expedited_only,
+            "\"policies.kiosk.quality_deadline\" = [\"P2D\", \"none\"]",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        // A variant that makes the expedite regular gives the deadline an effect.
+        let w = kiosk_sweep_warnings(
+            kiosks_expedited_only,
+            "\"policies.kiosk.quality_deadline\" = [\"P2D\", \"P7D\"]\n\"deployments.expedited.settings.expedite.isExpedited\" = [true, false]",
+        );
+        assert!(
+            !w.iter()
+                .any(|w| w.contains("policies.kiosk.quality_deadline")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn an_axis_of_a_policy_no_deployment_reaches_is_told_and_its_unused_policy_not_again() {
+        // No segment uses it: told at the axis, not also as an unused policy.
+        let w = kiosk_sweep_warnings(
+            |b| format!("{b}\n[policies.spare]\nquality_deadline = \"P5D\"\n"),
+            "\"policies.spare.active_hours\" = [{ start = \"09:00\", end = \"17:00\" }]",
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("grid.policies.spare.active_hours: no effect on any deployment: no segment (nor inventory row) uses policy \"spare\", so it applies to no device"),
+            "{w:?}"
+        );
+        // Its segment is in no audience.
+        let w = kiosk_sweep_warnings(
+            |b| {
+                kiosks_expedited_only(b).replace(
+                    "audience = { members = [\"half-a\"] }",
+                    "audience = { members = [\"half-a\"], exclusions = [\"kiosks\"] }",
+                )
+            },
+            "\"policies.kiosk.auto_restart\" = [true, false]",
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains(
+                "no deployment's audience can hold a device of policy \"kiosk\" (segment kiosks)"
+            ),
+            "{w:?}"
+        );
+        // The client's feature settings without a feature update.
+        let w = kiosk_sweep_warnings(|b| b, "\"client.feature.rollback\" = [0.0, 0.1]");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("grid.client.feature.rollback: no effect on any deployment: no deployment deploys a feature update"),
             "{w:?}"
         );
     }

@@ -1104,6 +1104,7 @@ pub(super) fn service_side(
     if !c.inventory_failed {
         warn_empty_audiences(c, raw, (&groups, segments), &deployments, &actions);
     }
+    warn_unused_groups(c, &groups, &deployments, &actions);
     // An entry no body names is harmless but is most likely a misspelt id, whose body entry
     // then went unmapped (reported there), or an id left over from an older body.
     for g in &names.graph_ids.entries {
@@ -1217,6 +1218,45 @@ fn reach(
     out
 }
 
+/// Per segment of `sc`, whether deployment `di`'s audience may hold one of its devices at some
+/// instant of a run, whatever the draw: a device of its members or of the members an action
+/// adds, unless the exclusions hold it whatever the draw and no action removes an exclusion.
+/// It errs towards reaching: a segment it says is not reached is reached by no draw (a sweep
+/// warns on it of settings that change nothing).
+pub fn segments_reached(sc: &crate::scenario::Scenario, di: usize) -> Vec<bool> {
+    let fleet = (sc.groups.as_slice(), sc.segments.as_slice());
+    let Some(d) = sc.deployments.get(di) else {
+        return vec![false; sc.segments.len()];
+    };
+    let mut members = d.audience.members.clone();
+    let mut exclusions_stay = true;
+    for a in sc
+        .actions
+        .iter()
+        .filter(|a| usize::from(a.deployment) == di)
+    {
+        if let ActionKind::UpdateAudience {
+            add_members,
+            remove_exclusions,
+            ..
+        } = &a.kind
+        {
+            members.extend(add_members.iter().cloned());
+            exclusions_stay &= remove_exclusions.is_empty();
+        }
+    }
+    let may = reach(&members, fleet, false);
+    let excluded = match exclusions_stay {
+        true => reach(&d.audience.exclusions, fleet, true),
+        false => vec![Cover::None; sc.segments.len()],
+    };
+    sc.segments
+        .iter()
+        .enumerate()
+        .map(|(s, spec)| spec.devices > 0 && !may[s].within(&excluded[s], spec.devices))
+        .collect()
+}
+
 /// Whether an action grows the audience of deployment `di` (adds members or removes exclusions).
 fn audience_grows(actions: &[Action], di: usize) -> bool {
     actions.iter().any(|a| {
@@ -1289,6 +1329,53 @@ fn warn_empty_audiences(
     }
 }
 
+/// Whether an audience of deployment `di` that holds no device as a run starts is told once the
+/// fleet is drawn: loading did not tell it (a draw may fill it), and no action adds members to it
+/// or removes exclusions from it.
+pub fn empty_told_after_draw(sc: &crate::scenario::Scenario, di: usize) -> bool {
+    let fleet = (sc.groups.as_slice(), sc.segments.as_slice());
+    sc.deployments.get(di).is_some_and(|d| {
+        !audience_grows(&sc.actions, di) && empty_whatever_the_draw(&d.audience, fleet).is_none()
+    })
+}
+
+/// The warning of a batch, once its runs are done, of deployment `di` of `sc` whose audience held
+/// no device as the run started in some of its runs: `runs` tells in how many (the text after
+/// "holds no device in": `3 of 20 replications`). Like [`empty_audience_warnings`] for a run,
+/// without a line (a sweep's variants share the text of the file), naming the audience's groups.
+pub fn empty_audience_batch_warning(
+    sc: &crate::scenario::Scenario,
+    di: usize,
+    runs: &str,
+) -> String {
+    let Some(d) = sc.deployments.get(di) else {
+        return String::new();
+    };
+    let group = |m: &Member, role: &str| match *m {
+        Member::Group(g) => sc
+            .groups
+            .get(usize::from(g))
+            .map(|def| format!("{role}group \"{}\"", def.name)),
+        _ => None,
+    };
+    let groups: Vec<String> = (d.audience.members.iter().filter_map(|m| group(m, "")))
+        .chain(
+            d.audience
+                .exclusions
+                .iter()
+                .filter_map(|m| group(m, "excluded ")),
+        )
+        .collect();
+    let groups = match groups.is_empty() {
+        true => String::new(),
+        false => format!("{}: ", groups.join(", ")),
+    };
+    format!(
+        "deployments[{di}].audience: \"{}\" holds no device in {runs} ({groups}groups' random shares and the attributes drawn decide it); no action adds members, so the deployment offers nothing in those runs",
+        d.name
+    )
+}
+
 /// The warnings, once the fleet is generated, of the deployments whose audience holds no device
 /// as the run starts (`start`, from replication 0 of `seed`) and that no action adds members to,
 /// when loading could not tell it: a group's random share or an attribute filter on drawn
@@ -1301,7 +1388,6 @@ pub fn empty_audience_warnings(
     seed: u64,
     (file, text): (&str, &str),
 ) -> Vec<String> {
-    let fleet = (sc.groups.as_slice(), sc.segments.as_slice());
     if sc.segments.iter().all(|s| s.devices == 0) {
         return Vec::new();
     }
@@ -1309,10 +1395,7 @@ pub fn empty_audience_warnings(
     let mut out: Vec<String> = Vec::new();
     for (di, d) in sc.deployments.iter().enumerate() {
         let empty = start.empty.get(di).copied().unwrap_or(false);
-        if !empty
-            || audience_grows(&sc.actions, di)
-            || empty_whatever_the_draw(&d.audience, fleet).is_some()
-        {
+        if !empty || !empty_told_after_draw(sc, di) {
             continue;
         }
         let group = |m: &Member, role: &str| match *m {
@@ -1347,6 +1430,88 @@ pub fn empty_audience_warnings(
     }
     super::locate_warnings(&mut out, file, false, |p| loc.position(p));
     out
+}
+
+/// What the warning about a group nothing uses says, after its path: a sweep tells it only when
+/// no variant uses the group (a variant may name it in an audience).
+pub const UNUSED_GROUP: &str = "nothing uses this group";
+
+/// Warns of a `[groups] NAME` that nothing uses: no deployment's audience names it (as a member
+/// or an exclusion, written in the scenario or a Graph body), no `update_audience` action adds or
+/// removes it, and no group that one of those uses leaves it out (`excluding`). Its draw is
+/// keyed by its name (README, Randomness), so it changes nothing, and the likeliest cause is an
+/// audience that was meant to name it: a pilot defined but never targeted, or an exclusion
+/// forgotten, which a run never tells.
+fn warn_unused_groups(
+    c: &mut Checker,
+    groups: &[GroupDef],
+    deployments: &[DeploymentDef],
+    actions: &[Action],
+) {
+    let mut used = vec![false; groups.len()];
+    let mut todo: Vec<usize> = Vec::new();
+    let name = |m: &Member, todo: &mut Vec<usize>| {
+        if let Member::Group(g) = *m {
+            todo.push(usize::from(g));
+        }
+    };
+    for d in deployments {
+        for m in d.audience.members.iter().chain(&d.audience.exclusions) {
+            name(m, &mut todo);
+        }
+    }
+    for a in actions {
+        if let ActionKind::UpdateAudience {
+            add_members,
+            remove_members,
+            add_exclusions,
+            remove_exclusions,
+        } = &a.kind
+        {
+            for m in add_members
+                .iter()
+                .chain(remove_members)
+                .chain(add_exclusions)
+                .chain(remove_exclusions)
+            {
+                name(m, &mut todo);
+            }
+        }
+    }
+    // A used group's `excluding` shapes its draw: the groups it names are used too.
+    while let Some(g) = todo.pop() {
+        if g >= used.len() || used[g] {
+            continue;
+        }
+        used[g] = true;
+        todo.extend(groups[g].excluding.iter().map(|&x| usize::from(x)));
+    }
+    for (g, def) in groups.iter().enumerate() {
+        if used[g] {
+            continue;
+        }
+        let named_by: Vec<&str> = groups
+            .iter()
+            .filter(|o| o.excluding.iter().any(|&x| usize::from(x) == g))
+            .map(|o| o.name.as_str())
+            .collect();
+        let only = match named_by.is_empty() {
+            true => String::new(),
+            false => format!(
+                " (only the excluding of {}, which nothing uses either, names it)",
+                named_by
+                    .iter()
+                    .map(|n| format!("group \"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        c.warnings.push(format!(
+            "groups.{}: {UNUSED_GROUP}: no deployment's audience names it (as a member or an exclusion), nor does an update_audience action{only}, so it has no effect; name it in an audience (members = [\"{}\"], or exclusions) or remove it",
+            quoted_key(&def.name),
+            def.name
+        ));
+    }
 }
 
 /// Warns of two groups in one audience that each draw a random share of devices both could
@@ -2199,11 +2364,50 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
     }
 
     #[test]
+    fn a_group_nothing_uses_is_a_located_warning_and_one_an_audience_action_or_used_group_names_is_not()
+     {
+        let unused = |text: &str| -> Vec<String> {
+            Scenario::parse(text, "t.toml", "t", std::path::Path::new("."))
+                .expect("loads")
+                .warnings
+                .into_iter()
+                .filter(|w| w.contains(super::UNUSED_GROUP))
+                .collect()
+        };
+        assert_eq!(
+            unused(FLEET),
+            [
+                "t.toml:11:9: groups.pilot: nothing uses this group: no deployment's audience names it (as a member or an exclusion), nor does an update_audience action, so it has no effect; name it in an audience (members = [\"pilot\"], or exclusions) or remove it"
+            ]
+        );
+        let action = "\n[[actions]]\nat = \"P1D\"\ndeployment = \"q\"\ndo = \"update_audience\"\nadd_members = [\"pilot\"]\n";
+        for used in [
+            format!("{FLEET}audience = {{ members = [\"pilot\"] }}\n"),
+            format!("{FLEET}audience = {{ members = [\"all\"], exclusions = [\"pilot\"] }}\n"),
+            format!("{FLEET}{action}"),
+        ] {
+            assert!(unused(&used).is_empty(), "{used}");
+        }
+        // A group another used group leaves out shapes that one's draw; one only an unused
+        // group names is unused too, and says so.
+        let rings = FLEET.replace(
+            "pilot = { share = 0.5 }",
+            "pilot = { share = 0.5 }\nearly = { share = 0.2, excluding = [\"pilot\"] }",
+        );
+        assert!(unused(&format!("{rings}audience = {{ members = [\"early\"] }}\n")).is_empty());
+        let w = unused(&rings);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[1].contains("groups.pilot: nothing uses this group: no deployment's audience names it (as a member or an exclusion), nor does an update_audience action (only the excluding of group \"early\", which nothing uses either, names it)"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
     fn a_graph_ids_entry_no_body_names_is_a_located_warning() {
         let text = format!("{FLEET}\n[graph_ids]\nspare = \"office-3\"\n");
-        let sc = Scenario::parse(&text, "t.toml", "t", std::path::Path::new(".")).expect("loads");
         assert_eq!(
-            sc.warnings,
+            warnings_of(&text),
             [
                 "t.toml:18:9: graph_ids.spare: no Graph body names this id, so its mapping to \"office-3\" is not used"
             ]
@@ -2245,10 +2449,7 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
     #[test]
     fn an_audience_that_holds_no_device_whatever_the_draw_is_a_located_warning() {
         let warnings = |audience: &str, action: &str| {
-            let text = format!("{FLEET}audience = {audience}\n{action}");
-            Scenario::parse(&text, "t.toml", "t", std::path::Path::new("."))
-                .expect("loads")
-                .warnings
+            warnings_of(&format!("{FLEET}audience = {audience}\n{action}"))
         };
         let all_excluded = "t.toml:16:12: deployments[0].audience: holds no device: every device its members hold is also excluded (exclusions win), and no action adds members, so the deployment offers nothing";
         for audience in [
@@ -2288,10 +2489,15 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         assert!(version_key("Windows 11, next") < version_key("Windows 11, zzz"));
     }
 
+    /// The warnings of `text` but that of [`FLEET`]'s group when nothing uses it: the group is
+    /// there for the tests that name it.
     fn warnings_of(text: &str) -> Vec<String> {
         Scenario::parse(text, "t.toml", "t", std::path::Path::new("."))
             .expect("loads")
             .warnings
+            .into_iter()
+            .filter(|w| !w.contains("groups.pilot: nothing uses this group"))
+            .collect()
     }
 
     #[test]

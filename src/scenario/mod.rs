@@ -1511,6 +1511,21 @@ fn warn_timeseries_size(
     ));
 }
 
+/// Warns of a `sample_interval` (as written and read) longer than the `horizon` (as written and
+/// read): the samples are taken at 0, every interval, and at the horizon's end, so
+/// `timeseries.csv` (and `bands.csv`, and the curves drawn from them) then has only the rows of
+/// the start and of the end, a straight line between them. The default interval is not told: only
+/// one the file (or `--set`, or a sweep) gives.
+fn warn_sample_past_horizon(c: &mut Checker, sample: (&str, Secs), horizon: (&str, Time)) {
+    let ((sample_text, sample), (horizon_text, horizon)) = (sample, horizon);
+    if horizon == 0 || sample <= horizon {
+        return;
+    }
+    c.warnings.push(format!(
+        "simulation.sample_interval: \"{sample_text}\" is longer than the horizon (\"{horizon_text}\"), so timeseries.csv has rows only at the start and at the horizon's end, and the compliance curves are straight lines between them; give an interval shorter than the horizon (the default is \"PT1H\")"
+    ));
+}
+
 /// Heads each warning that starts with a field path (`deployments[1].settings…: …`) with
 /// `file:line:column`, as errors are, where `position` finds the path ((0, 0): not found); the
 /// others with `file: ` when `always`, else not at all. Sweep variants' warnings are not located:
@@ -1867,6 +1882,9 @@ impl Scenario {
                 None => "simulation",
             };
             warn_timeseries_size(c, path, horizon, sample_interval, &side.deployments);
+            if let Some(text) = &s.sample_interval {
+                warn_sample_past_horizon(c, (text, sample_interval), (&s.horizon, horizon));
+            }
         }
         Scenario {
             name: s.name.clone().unwrap_or_else(|| stem.to_string()),
@@ -2828,6 +2846,31 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         // The normal case: a segment names it (and `default`, unused then, is not told).
         let used = text.replace("devices = 10\n", "devices = 10\npolicy = \"laptops\"\n");
         let sc = parse(&used).expect("loads");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    }
+
+    #[test]
+    fn a_sample_interval_longer_than_the_horizon_is_a_warning_naming_both_and_the_default_never_is()
+    {
+        let text = MINIMAL.replace(
+            "horizon = \"P10D\"",
+            "horizon = \"P10D\"\nsample_interval = \"P14D\"",
+        );
+        let sc = parse(&text).expect("loads");
+        assert_eq!(
+            sc.warnings,
+            [
+                "test.toml:5:19: simulation.sample_interval: \"P14D\" is longer than the horizon (\"P10D\"), so timeseries.csv has rows only at the start and at the horizon's end, and the compliance curves are straight lines between them; give an interval shorter than the horizon (the default is \"PT1H\")"
+            ]
+        );
+        // The horizon itself, or less, samples as asked.
+        for ok in ["P10D", "P1D"] {
+            let sc = parse(&text.replace("\"P14D\"", &format!("\"{ok}\""))).expect(ok);
+            assert!(sc.warnings.is_empty(), "{ok}: {:?}", sc.warnings);
+        }
+        // A horizon shorter than the default interval, with none given, is the user's choice.
+        let short = MINIMAL.replace("horizon = \"P10D\"", "horizon = \"PT30M\"");
+        let sc = parse(&short).expect("loads");
         assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
     }
 

@@ -1190,3 +1190,78 @@ fn replications_that_never_reach_95_say_in_how_many_runs_not_that_it_was_not_hel
         assert!(!t.contains("not held") && !t.contains("at never"), "{t}");
     }
 }
+
+#[test]
+fn a_batch_tells_an_audience_its_draws_leave_empty_once_per_deployment_with_in_how_many_runs() {
+    // A pilot of the devices drawn with a rare model: in some fleets there are none. A share
+    // of 1 % of 20 devices draws none in every fleet.
+    let base = DETERMINISTIC.replace(
+        "devices = 200",
+        "devices = 20\nattributes = { model = { values = [\"A\", \"B\"], weights = [0.9, 0.1] } }",
+    ) + "audience = { members = [\"rare\"] }\n\n[groups]\nrare = { filter = 'model = \"B\"' }\ntiny = { share = 0.01 }\n\n[[deployments]]\nname = \"y\"\ncontent = { \"@odata.type\" = \"#microsoft.graph.windowsUpdates.qualityUpdateReference\", releaseDateTime = \"2026-01-12T00:00:00Z\" }\naudience = { members = [\"tiny\"] }\n";
+    let case = Case::new(&base);
+    let path = case.dir.path().join("sweep.toml");
+    std::fs::write(
+        &path,
+        "base = \"case.toml\"\nreplications = 12\n[grid]\n\"client.scan_interval\" = [\"PT12H\", \"PT22H\"]\n",
+    )
+    .expect("write sweep");
+    let out = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(case.out("b"))
+        .args(["--jobs", "1"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    let told: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("holds no device in"))
+        .collect();
+    // Once per deployment for both variants (their fleets are the same), not once per run.
+    assert_eq!(told.len(), 2, "{err}");
+    let rare = told[0];
+    assert!(
+        rare.starts_with(
+            "warning: all 2 variants: deployments[0].audience: \"x\" holds no device in "
+        ),
+        "{err}"
+    );
+    let n: u64 = rare
+        .split("holds no device in ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(
+        (1..12).contains(&n) && rare.contains(&format!("{n} of 12 replications (group \"rare\": ")),
+        "{err}"
+    );
+    assert!(
+        told[1].starts_with("warning: all 2 variants: deployments[1].audience: \"y\" holds no device in all 12 replications (group \"tiny\": "),
+        "{err}"
+    );
+    // The count is the runs' own: runs.csv has as many runs of "x" with nobody targeted.
+    let runs = std::fs::read_to_string(case.out("b").join("runs.csv")).expect("runs.csv");
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let header = r.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (dep, targeted) = (col("deployment"), col("devices_targeted"));
+    let empty = r
+        .records()
+        .map(|x| x.expect("row"))
+        .filter(|x| &x[dep] == "x" && &x[targeted] == "0")
+        .count() as u64;
+    assert_eq!(empty, 2 * n, "{runs}");
+    // --quiet leaves it out.
+    let quiet = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(case.out("q"))
+        .args(["--jobs", "1", "--quiet"])
+        .assert()
+        .success();
+    assert!(quiet.get_output().stderr.is_empty());
+}
