@@ -720,6 +720,37 @@ pub(crate) fn settings(
     expedited_type: bool,
     hotpatch_refusal: Option<&str>,
 ) -> Settings {
+    let s = settings_given(
+        c,
+        path,
+        v,
+        start_unix,
+        category,
+        expedited_type,
+        hotpatch_refusal,
+    );
+    if s.expedited && s.forced_reboot_after.is_none() {
+        // Told, not failed: Graph accepts an expedite without it, and the fact sheets give no
+        // default; rollsim takes 0, the most disruptive value, which a body copied without
+        // `userExperience` should not choose in silence.
+        c.warnings.push(format!(
+            "{}: not given on an expedited deployment, so 0: every device's restart is forced as soon as its install ends, inside active hours or not (set 1 or 2 to give users a day or two first)",
+            join(path, "userExperience.daysUntilForcedReboot")
+        ));
+    }
+    s
+}
+
+/// [`settings`] as the body gives them.
+fn settings_given(
+    c: &mut Checker,
+    path: &str,
+    v: Option<&Value>,
+    start_unix: i64,
+    category: Category,
+    expedited_type: bool,
+    hotpatch_refusal: Option<&str>,
+) -> Settings {
     let mut s = Settings {
         expedited: expedited_type,
         ..Settings::default()
@@ -2040,9 +2071,39 @@ mod tests {
     }
 
     #[test]
+    fn an_expedite_without_days_until_forced_reboot_is_a_warning_that_it_forces_restarts_at_once() {
+        let read = |body: &str| {
+            let v: Value = serde_json::from_str(body).unwrap();
+            let mut c = Checker::default();
+            let s = settings(&mut c, "s", Some(&v), 0, Category::Quality, false, None);
+            assert!(c.problems.is_empty(), "{:?}", c.problems);
+            (s, c.warnings)
+        };
+        let (s, w) = read(r#"{"expedite": {"isExpedited": true}}"#);
+        assert!(s.expedited && s.forced_reboot_after.is_none());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with(
+                "s.userExperience.daysUntilForcedReboot: not given on an expedited deployment, so 0"
+            ),
+            "{w:?}"
+        );
+        let (_, w) = read(
+            r#"{"expedite": {"isExpedited": true}, "userExperience": {"daysUntilForcedReboot": 0}}"#,
+        );
+        assert!(w.is_empty(), "given, even as 0: {w:?}");
+        let (_, w) = read(r#"{"userExperience": {"offerAsOptional": false}}"#);
+        assert!(w.is_empty(), "not an expedite: {w:?}");
+        // Expedited by its content type, with no settings at all.
+        let mut c = Checker::default();
+        settings(&mut c, "s", None, 0, Category::Quality, true, None);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
+
+    #[test]
     fn a_hotpatch_or_an_optional_offer_on_an_expedite_is_a_warning() {
         let v: Value = serde_json::from_str(
-            r##"{"expedite": {"isExpedited": true}, "userExperience": {"isHotpatchEnabled": true}}"##,
+            r##"{"expedite": {"isExpedited": true}, "userExperience": {"isHotpatchEnabled": true, "daysUntilForcedReboot": 1}}"##,
         )
         .unwrap();
         let mut c = Checker::default();
@@ -2058,7 +2119,7 @@ mod tests {
             c.warnings
         );
         let v: Value = serde_json::from_str(
-            r##"{"expedite": {"isExpedited": true}, "userExperience": {"offerAsOptional": true}}"##,
+            r##"{"expedite": {"isExpedited": true}, "userExperience": {"offerAsOptional": true, "daysUntilForcedReboot": 1}}"##,
         )
         .unwrap();
         let mut c = Checker::default();
