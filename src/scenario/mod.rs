@@ -907,6 +907,13 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
                     v as f64 / DAY as f64
                 ),
             );
+        } else if v % DAY != 0 {
+            // Told, not failed: rollsim runs any duration, but the policy settings
+            // (client-timing.md §3-4) take whole days, so the plan cannot be configured.
+            c.warnings.push(format!(
+                "{path}.{key}: {} days is not a whole number of days; the Windows policy takes whole days, so no device can be given this (rollsim runs it as written)",
+                (v as f64 / DAY as f64 * 1000.0).round() / 1000.0
+            ));
         }
         v
     };
@@ -2872,6 +2879,29 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         let short = MINIMAL.replace("horizon = \"P10D\"", "horizon = \"PT30M\"");
         let sc = parse(&short).expect("loads");
         assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    }
+
+    #[test]
+    fn a_policy_period_of_a_fraction_of_a_day_is_a_warning_since_windows_takes_whole_days() {
+        let policy = |body: &str| format!("{MINIMAL}\n[policies.default]\n{body}\n");
+        let sc = parse(&policy(
+            "quality_deadline = \"PT36H\"\nquality_grace = \"PT12H\"",
+        ))
+        .expect("loads");
+        assert_eq!(sc.warnings.len(), 2, "{:?}", sc.warnings);
+        assert!(
+            sc.warnings[0].contains(
+                "policies.default.quality_deadline: 1.5 days is not a whole number of days; the Windows policy takes whole days"
+            ),
+            "{:?}",
+            sc.warnings
+        );
+        assert!(sc.warnings[1].contains("policies.default.quality_grace: 0.5 days"));
+        let sc = parse(&policy(
+            "quality_deadline = \"P2D\"\nquality_deferral = \"PT48H\"",
+        ))
+        .expect("loads");
+        assert!(sc.warnings.is_empty(), "whole days: {:?}", sc.warnings);
     }
 
     #[test]
