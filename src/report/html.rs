@@ -153,6 +153,7 @@ figure { margin: 1.2rem 0; }
 figure svg, figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; }
 small.date { color: #555; font-size: 0.8em; }
+span.mark { font-weight: normal; white-space: nowrap; }
 pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8rem; overflow-x: auto; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
@@ -414,7 +415,7 @@ const SUMMARY_DEPLOYMENTS_PER_TABLE: usize = 6;
 
 /// The summary from `summary.csv` on its side: a row per column of the file (by theme, labelled,
 /// with the column's name), a column per deployment.
-fn summary_html(bytes: &[u8], start: Option<i64>) -> String {
+fn summary_html(bytes: &[u8], start: Option<i64>, expedited: &[String]) -> String {
     let t = match Table::parse("summary.csv", bytes) {
         Ok(t) => t,
         Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
@@ -453,8 +454,9 @@ fn summary_html(bytes: &[u8], start: Option<i64>) -> String {
         for row in chunk {
             let name = row.get(name_col).map_or("", |s| unguard(s));
             h.push_str(&format!(
-                "<th scope=\"col\" class=\"num name\">{}</th>",
-                breakable(name)
+                "<th scope=\"col\" class=\"num name\">{}{}</th>",
+                breakable(name),
+                mark_html(expedited.iter().any(|e| e == name))
             ));
         }
         h.push_str("</tr></thead>\n<tbody>\n");
@@ -487,6 +489,36 @@ fn summary_html(bytes: &[u8], start: Option<i64>) -> String {
         h.push_str("</tbody></table>\n");
     }
     h
+}
+
+/// The names of the deployments that `summary.json` marks `expedited` (none in a folder of a
+/// version without the field).
+fn expedited_names(json: &serde_json::Value) -> Vec<String> {
+    json["deployments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["expedited"].as_bool() == Some(true))
+        .filter_map(|d| d["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The terminal's "(expedited)" after an expedited deployment's name, in a span that keeps it
+/// on one line; empty for a regular deployment.
+fn mark_html(expedited: bool) -> String {
+    match crate::report::expedited_mark(expedited).trim() {
+        "" => String::new(),
+        m => format!(" <span class=\"mark\">{}</span>", escape(m)),
+    }
+}
+
+/// A deployment of `summary.json` named in bold, with its mark when it is expedited.
+fn name_html(d: &serde_json::Value) -> String {
+    format!(
+        "<b>{}</b>{}",
+        escape(d["name"].as_str().unwrap_or_default()),
+        mark_html(d["expedited"].as_bool() == Some(true))
+    )
 }
 
 /// The columns of `variants.csv` that name a row rather than measure it.
@@ -821,12 +853,7 @@ fn final_states_html(json: &serde_json::Value) -> Option<String> {
             .filter_map(StateChangeOut::from_json)
             .collect();
         if let Some(text) = final_state_text(&changes) {
-            let name = d["name"].as_str().unwrap_or_default();
-            items.push_str(&format!(
-                "<li><b>{}</b>: {}</li>\n",
-                escape(name),
-                escape(&text)
-            ));
+            items.push_str(&format!("<li>{}: {}</li>\n", name_html(d), escape(&text)));
         }
     }
     (!items.is_empty()).then(|| format!("<ul class=\"end\">\n{items}</ul>\n"))
@@ -848,12 +875,7 @@ fn issues_html(json: &serde_json::Value) -> Option<String> {
         .flatten()
         .filter_map(|d| {
             let text = HeldAtEndOut::from_json(&d["held_at_end"])?.text()?;
-            let name = d["name"].as_str().unwrap_or_default();
-            Some(format!(
-                "<li><b>{}</b>: {}</li>\n",
-                escape(name),
-                escape(&text)
-            ))
+            Some(format!("<li>{}: {}</li>\n", name_html(d), escape(&text)))
         })
         .collect();
     if issues.is_empty() && held.is_empty() {
@@ -947,8 +969,7 @@ fn rules_html(json: &serde_json::Value) -> Option<String> {
         if lines.is_empty() {
             continue;
         }
-        let name = d["name"].as_str().unwrap_or_default();
-        items.push_str(&format!("<li><b>{}</b><ul>", escape(name)));
+        items.push_str(&format!("<li>{}<ul>", name_html(d)));
         for l in lines {
             items.push_str(&format!("<li>{}</li>", escape(&l)));
         }
@@ -1038,7 +1059,8 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
             "<p>One row per column of <code>summary.csv</code> (named in the second column), one column per deployment. {} Shares in percent; point at a rounded number for its exact value. A dash (–) is a time not reached, or not held at the end, or a rule that never fired. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run.</p>\n",
             hours_note(start_text.as_deref())
         ));
-        h.push_str(&summary_html(b, start));
+        let expedited = json.as_ref().map(expedited_names).unwrap_or_default();
+        h.push_str(&summary_html(b, start, &expedited));
         if let Some(list) = json.as_ref().and_then(final_states_html) {
             h.push_str("<p>At the end of the run, not offering:</p>\n");
             h.push_str(&list);
@@ -1396,6 +1418,50 @@ mod tests {
         let quiet = r#"{"scenario": "s", "deployments": [{"name": "a"}], "issues": []}"#;
         let h = report_html(&[("summary.json", quiet.as_bytes().to_vec())], &[]);
         assert!(!h.contains("Issues and safeguard holds"), "{h}");
+    }
+
+    #[test]
+    fn an_expedited_deployment_is_marked_beside_its_name_and_a_regular_or_older_one_is_not() {
+        let json = r#"{"scenario": "s", "deployments": [
+            {"name": "fix<1>", "expedited": true, "state_changes": [
+               {"hours": 3.0, "state": "paused", "reason": "pausedByRequest"}]},
+            {"name": "regular", "expedited": false, "state_changes": [
+               {"hours": 3.0, "state": "paused", "reason": "pausedByRequest"}]}]}"#;
+        let h = report_html(
+            &[
+                ("summary.json", json.as_bytes().to_vec()),
+                (
+                    "summary.csv",
+                    summary_csv(&[("fix<1>", SAFETY_ROW), ("regular", SAFETY_ROW)]),
+                ),
+            ],
+            &[],
+        );
+        let mark = "<span class=\"mark\">(expedited)</span>";
+        // The summary's heading and the list of deployments not offering at the end.
+        assert!(
+            h.contains(&format!("class=\"num name\">fix&lt;1&gt; {mark}</th>")),
+            "{h}"
+        );
+        assert!(
+            h.contains(&format!(
+                "<li><b>fix&lt;1&gt;</b> {mark}: paused at the end"
+            )),
+            "{h}"
+        );
+        assert!(h.contains("class=\"num name\">regular</th>"), "{h}");
+        assert!(h.contains("<li><b>regular</b>: paused at the end"), "{h}");
+        assert_eq!(h.matches(mark).count(), 2, "{h}");
+        // A folder of an earlier version has no `expedited`: nothing is marked.
+        let older = json.replace("\"expedited\": true, ", "");
+        let h = report_html(
+            &[
+                ("summary.json", older.into_bytes()),
+                ("summary.csv", summary_csv(&[("fix<1>", SAFETY_ROW)])),
+            ],
+            &[],
+        );
+        assert!(!h.contains("(expedited)"), "{h}");
     }
 
     #[test]
