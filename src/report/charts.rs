@@ -13,7 +13,8 @@
 //!   a tick in the deployment's colour with the new state's name in a lane above the plot;
 //!   changes without room for a label keep an unlabelled tick in a strip under the labels.
 //!   Offer waves (`event = wave`) are unlabelled ticks in a thin row at the top of that lane.
-//!   Other events are ignored.
+//!   Other events are ignored. Identical curves (`curve_groups`) are drawn once and named
+//!   together, `pilot = broad`, as identical bands are.
 //! - `states-<deployment>.{png,svg}` (from `timeseries.csv`): for one deployment, a stacked area of
 //!   the share of its devices in each client state (the goal state at the bottom) over days. The
 //!   file name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
@@ -32,8 +33,9 @@
 //!   when some runs did not hold 95 % at the end).
 //! - `pareto.{png,svg}` (from `variants.csv`): median days to 95 % (x) against median devices hit
 //!   by issues (y), one labelled point per variant, a colour and marker per deployment; variants
-//!   on their deployment's Pareto front (`pareto_blast = true`) are filled and joined. Labels of
-//!   points on one spot are merged; a label with no free place around its point is left out.
+//!   on their deployment's Pareto front (`pareto_blast = true`) are filled and joined. Points on
+//!   one spot share a label (`2 = 5`, or `2 · expedited = 2 · regular` across deployments, whose
+//!   markers nest); a label with no free place around its point is left out.
 //!   Drawn only when some variant's median hits someone: with every median at 0 its front would
 //!   be "fastest wins".
 //! - `pareto-disruption.{png,svg}`: the same against median restarts in active hours
@@ -1712,13 +1714,24 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
     let area = titled(root, st, &format!("share of devices {}", goal.word()))?;
     let x = x_axis_of(st, d);
     let xmax = x.end;
-    let entries: Vec<Entry> = d
-        .series
+    // Identical curves (two deployments of one update to one audience report the same
+    // compliance) are drawn once, or the last would hide the others, and named together in the
+    // legend, as identical bands are: `pilot = broad`. `of[i]`: deployment `i`'s curve, whose
+    // colour its dots and ticks take.
+    let curves = curve_groups(d, xmax);
+    let mut of = vec![0; d.series.len()];
+    for (g, (members, _)) in curves.iter().enumerate() {
+        for &i in members {
+            of[i] = g;
+        }
+    }
+    let entries: Vec<Entry> = curves
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            let name = goal_name(&s.name, s.readiness);
-            (name, series_colour(i), Swatch::Line(series_dash(i)))
+        .map(|(g, (members, _))| {
+            let names: Vec<&str> = members.iter().map(|&i| d.series[i].name.as_str()).collect();
+            let name = goal_name(&names.join(" = "), d.series[members[0]].readiness);
+            (name, series_colour(g), Swatch::Line(series_dash(g)))
         })
         .collect();
     let mut keys: Vec<Entry> = vec![("95 % target".into(), INK, Swatch::Target)];
@@ -1730,7 +1743,7 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .waves
         .iter()
         .filter(|(h, _)| on_axis(*h))
-        .filter_map(|(h, dep)| Some((*h, d.series.iter().position(|s| s.name == *dep)?)))
+        .filter_map(|(h, dep)| Some((*h, of[d.series.iter().position(|s| s.name == *dep)?])))
         .collect();
     if !waves.is_empty() {
         keys.push(("offer waves (ticks above)".into(), MUTED, Swatch::Ticks));
@@ -1758,19 +1771,12 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
     let (lane, main) = plot.split_vertically(lane_h.max(0) as u32);
     let mut c = days_percent_chart(&main, st, &x, &goal.y_desc())?;
     target_line(&mut c, st, xmax)?;
-    for (i, s) in d.series.iter().enumerate() {
+    for (g, (_, pts)) in curves.into_iter().enumerate() {
         chart_line(
             &mut c,
-            clip(
-                s.hours
-                    .iter()
-                    .zip(&s.goal)
-                    .map(|(h, y)| (h / 24.0, y * 100.0))
-                    .collect(),
-                xmax,
-            ),
-            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
-            series_dash(i).map(|p| st.dash(p)),
+            pts,
+            ShapeStyle::from(&series_colour(g)).stroke_width(st.stroke(3.0)),
+            series_dash(g).map(|p| st.dash(p)),
         )?;
     }
     // A tick per deployment, dashed like its line when the colours repeat.
@@ -1794,7 +1800,7 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
             c.draw_series(std::iter::once(Circle::new(
                 (m.hours / 24.0, y),
                 st.px(6.0),
-                ShapeStyle::from(&series_colour(i)).filled(),
+                ShapeStyle::from(&series_colour(of[i])).filled(),
             )))
             .map_err(err)?;
             c.draw_series(std::iter::once(Circle::new(
@@ -1806,7 +1812,7 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         }
     }
     for &(x, y0, y1, i) in &layout.ticks {
-        tick(x, y0, y1, i, 3.0)?;
+        tick(x, y0, y1, of[i], 3.0)?;
     }
     for (x, y, text) in &layout.labels {
         lane.draw(&Text::new(
@@ -1817,6 +1823,36 @@ fn compliance<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .map_err(err)?;
     }
     Ok(())
+}
+
+/// A curve of the compliance chart: the deployments (indexes into the series) drawn as it, and
+/// its points (days, percent).
+type Curve = (Vec<usize>, Vec<(f64, f64)>);
+
+/// The compliance chart's curves, each drawn once: the deployments whose goal share is the same
+/// at every point drawn (up to `xmax` days) and who count the same goal state, in file order,
+/// with those points (days, percent).
+fn curve_groups(d: &Inputs, xmax: f64) -> Vec<Curve> {
+    let mut groups: Vec<Curve> = Vec::new();
+    for (i, s) in d.series.iter().enumerate() {
+        let pts = clip(
+            s.hours
+                .iter()
+                .zip(&s.goal)
+                .map(|(h, y)| (h / 24.0, y * 100.0))
+                .collect(),
+            xmax,
+        );
+        let ready = s.readiness;
+        match groups
+            .iter_mut()
+            .find(|(m, p)| *p == pts && d.series[m[0]].readiness == ready)
+        {
+            Some((m, _)) => m.push(i),
+            None => groups.push((vec![i], pts)),
+        }
+    }
+    groups
 }
 
 /// The event lane in pixels: x from the plot's left edge, y from the lane's top.
@@ -2611,6 +2647,60 @@ fn front_lines(
         .collect()
 }
 
+/// Variants of a Pareto chart drawn on one spot (pixels): one marker per deployment there and
+/// one label for them all.
+struct Spot {
+    at: (i32, i32),
+    /// (variant index, deployment) of each variant there, in file order.
+    variants: Vec<(usize, usize)>,
+}
+
+impl Spot {
+    /// The deployments with a variant here, in legend order.
+    fn deployments(&self) -> Vec<usize> {
+        let mut deps: Vec<usize> = self.variants.iter().map(|&(_, k)| k).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        deps
+    }
+
+    /// The spot's label, as the bands name identical bands: its variants joined by " = " by
+    /// their labels without the deployment (`short`), whose marker tells it (`2 = 5`); on a
+    /// spot of several deployments, each deployment's variants so joined and followed by its
+    /// name (`deps`), in legend order: `2 · expedited = 0 = 1 = 2 · regular`.
+    fn label(&self, short: &[String], deps: &[&str]) -> String {
+        let by_dep: Vec<String> = self
+            .deployments()
+            .into_iter()
+            .map(|k| {
+                let v: Vec<&str> = self
+                    .variants
+                    .iter()
+                    .filter(|&&(_, x)| x == k)
+                    .map(|&(v, _)| short[v].as_str())
+                    .collect();
+                v.join(" = ")
+            })
+            .collect();
+        match by_dep.as_slice() {
+            [one] => one.clone(),
+            _ => {
+                let named: Vec<String> = self
+                    .deployments()
+                    .into_iter()
+                    .zip(&by_dep)
+                    .map(|(k, v)| match deps.get(k) {
+                        // A batch of one variant labels its points by deployment alone.
+                        Some(d) if v != d => format!("{v} · {d}"),
+                        _ => v.clone(),
+                    })
+                    .collect();
+                named.join(" = ")
+            }
+        }
+    }
+}
+
 fn pareto<DB: DrawingBackend>(
     root: &Area<DB>,
     d: &Inputs,
@@ -2742,41 +2832,37 @@ fn pareto<DB: DrawingBackend>(
         (px - bx, py - by)
     };
     let r = st.px(8.0);
-    // Other variants under the front's.
-    for on_front in [false, true] {
-        for &(_, k, x, y) in pts.iter().filter(|p| front(p.0) == on_front) {
-            let shape = SHAPES[k % SHAPES.len()];
-            marker(&main, at(x, y), shape, r, series_colour(k), on_front, st)?;
-        }
-    }
-    // One label per place: variants of a deployment drawn on the same spot share it.
-    let font = st.small_font();
-    struct Spot {
-        at: (i32, i32),
-        dep: usize,
-        front: bool,
-        variants: Vec<usize>,
-    }
+    // One marker and one label per place: variants drawn on the same spot (the same medians,
+    // or within 2 pixels) share them, whatever their deployment, so that none hides another.
     let mut spots: Vec<Spot> = Vec::new();
     for &(v, k, x, y) in &pts {
         let p = at(x, y);
-        let near =
-            |s: &&mut Spot| s.dep == k && (s.at.0 - p.0).abs() <= 2 && (s.at.1 - p.1).abs() <= 2;
+        let near = |s: &&mut Spot| (s.at.0 - p.0).abs() <= 2 && (s.at.1 - p.1).abs() <= 2;
         match spots.iter_mut().find(near) {
-            Some(s) => {
-                s.front |= front(v);
-                s.variants.push(v);
-            }
+            Some(s) => s.variants.push((v, k)),
             None => spots.push(Spot {
                 at: p,
-                dep: k,
-                front: front(v),
-                variants: vec![v],
+                variants: vec![(v, k)],
             }),
         }
     }
+    // Other variants under the front's; a spot of several deployments nests their markers,
+    // the first deployment's outermost, each smaller one drawn over it.
+    let on_front = |s: &Spot| s.variants.iter().any(|&(v, _)| front(v));
+    for pass in [false, true] {
+        for s in spots.iter().filter(|s| on_front(s) == pass) {
+            let deps = s.deployments();
+            for (j, &k) in deps.iter().enumerate() {
+                let filled = s.variants.iter().any(|&(v, x)| x == k && front(v));
+                let rj = (r * (deps.len() - j) as i32 / deps.len() as i32).max(st.px(3.0));
+                let shape = SHAPES[k % SHAPES.len()];
+                marker(&main, s.at, shape, rj, series_colour(k), filled, st)?;
+            }
+        }
+    }
+    let font = st.small_font();
     // Front points are labelled first, then left to right.
-    spots.sort_by_key(|s| (!s.front, s.at.0, s.at.1));
+    spots.sort_by_key(|s| (!on_front(s), s.at.0, s.at.1));
     let (x_range, y_range) = c.plotting_area().get_pixel_range();
     let bounds = (
         (x_range.start - bx) as f64,
@@ -2788,10 +2874,7 @@ fn pareto<DB: DrawingBackend>(
     let h = font.font.get_size();
     let texts: Vec<String> = spots
         .iter()
-        .map(|s| {
-            let names: Vec<&str> = s.variants.iter().map(|&v| labels[v].as_str()).collect();
-            st.fit(&font, &names.join(" / "), max_w, elide_end)
-        })
+        .map(|s| st.fit(&font, &s.label(&labels, &deps), max_w, elide_end))
         .collect();
     let boxes: Vec<((f64, f64), f64, f64, f64)> = spots
         .iter()
@@ -3146,6 +3229,49 @@ a,wed,10,user,50
 ";
 
     #[test]
+    fn identical_compliance_curves_are_drawn_once_and_named_together_in_the_legend() {
+        // "pilot" and "broad" (one update, one audience) report the same share; "late" not.
+        let mut ts = String::from("hours,time,deployment,state,devices,share\n");
+        for (dep, shares) in [
+            ("pilot", [0.0, 0.5, 1.0]),
+            ("late", [0.0, 0.0, 0.4]),
+            ("broad", [0.0, 0.5, 1.0]),
+        ] {
+            for (h, y) in shares.iter().enumerate() {
+                let n = (y * 10.0) as u32;
+                ts.push_str(&format!("{h},t,{dep},compliant,{n},{y}\n"));
+                ts.push_str(&format!("{h},t,{dep},offered,{},{}\n", 10 - n, 1.0 - y));
+            }
+        }
+        let ev = "hours,time,deployment,event,state,reason,detail\n0,t,pilot,state_change,offering,r,\n1,t,broad,state_change,offering,r,\n1,t,late,state_change,offering,r,\n";
+        let f = vec![
+            ("timeseries.csv", ts.into_bytes()),
+            ("events.csv", ev.as_bytes().to_vec()),
+        ];
+        let svg = svg_of(&f, "compliance.svg", &ChartOptions::default());
+        let labels = labels_of(&svg);
+        assert!(labels.iter().any(|l| l == "pilot = broad"), "{labels:?}");
+        assert!(labels.iter().any(|l| l == "late"), "{labels:?}");
+        assert!(
+            !labels.iter().any(|l| l == "pilot" || l == "broad"),
+            "{labels:?}"
+        );
+        // Two curves, in the first two colours: broad's line, dots and ticks take pilot's
+        // colour, so that no colour in the chart is missing from its legend.
+        let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        let text = std::str::from_utf8(&svg).expect("UTF-8");
+        assert!(text.contains(&hex(series_colour(0))), "{text}");
+        assert!(text.contains(&hex(series_colour(1))), "{text}");
+        assert!(!text.contains(&hex(series_colour(2))), "{text}");
+        let d = Inputs::parse(&f).unwrap();
+        let groups: Vec<Vec<usize>> = curve_groups(&d, 10.0).into_iter().map(|g| g.0).collect();
+        assert_eq!(groups, [vec![0, 2], vec![1]]);
+        // Curves that differ only past the end of the axis (`--days`) coincide on it.
+        let first: Vec<Vec<usize>> = curve_groups(&d, 0.0).into_iter().map(|g| g.0).collect();
+        assert_eq!(first, [vec![0, 1, 2]]);
+    }
+
+    #[test]
     fn a_readiness_test_is_charted_by_its_ready_devices_and_named_so() {
         let t = Table::parse("timeseries.csv", TS_READY.as_bytes()).unwrap();
         let s = parse_timeseries(&t).unwrap();
@@ -3418,7 +3544,7 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true,12,true
         }
         assert!(has("labels: daysUntilForcedReboot"));
         // The regular deployment's three coincident points share one label.
-        assert!(has("0 / 1 / 2"), "{texts:?}");
+        assert!(has("0 = 1 = 2"), "{texts:?}");
         // The y axis (right-aligned tick labels) shows no fraction of a restart.
         let y_ticks: Vec<&str> = texts
             .iter()
@@ -3440,6 +3566,67 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true,12,true
         ];
         let lines = front_lines(&pts, |v| d.variants[v].front, 2);
         assert_eq!(lines, [vec![(1.6, 0.0)], vec![(2.5, 0.0)]]);
+    }
+
+    #[test]
+    fn variants_of_two_deployments_on_one_spot_nest_their_markers_and_share_one_label() {
+        // Expedited with a 2-day grace lands where every regular variant is.
+        let csv = FORCED.replace(
+            "daysUntilForcedReboot=2,expedited,5,47,47.2667,48.3956,0,false,77,true",
+            "daysUntilForcedReboot=2,expedited,5,52,60.835,62.0153,0,false,12,true",
+        );
+        let f = vec![("variants.csv", csv.into_bytes())];
+        let svg = svg_of(&f, "pareto-disruption.svg", &ChartOptions::default());
+        let texts = svg_texts(&svg);
+        let has = |l: &str| texts.iter().any(|(t, _)| t == l);
+        // One label for the four, by deployment, as identical bands are named.
+        assert!(has("2 · expedited = 0 = 1 = 2 · regular"), "{texts:?}");
+        assert!(!has("0 = 1 = 2"), "{texts:?}");
+        // A batch of one variant names its points by deployment alone, and so the spot.
+        let one = Spot {
+            at: (0, 0),
+            variants: vec![(1, 1), (0, 0)],
+        };
+        let names = ["pilot".to_string(), "broad".to_string()];
+        assert_eq!(one.label(&names, &["pilot", "broad"]), "pilot = broad");
+        // The expedited circle outside (outlined: off its front), the regular square (filled,
+        // on its front) smaller, inside it, on the same centre: both show.
+        let text = std::str::from_utf8(&svg).expect("UTF-8");
+        let doc = roxmltree::Document::parse(text).expect("XML");
+        let num = |n: &roxmltree::Node, a: &str| -> f64 {
+            n.attribute(a)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let circles: Vec<(f64, f64, f64)> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("circle"))
+            .map(|n| (num(&n, "cx"), num(&n, "cy"), num(&n, "r")))
+            .collect();
+        let squares: Vec<Vec<(f64, f64)>> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polygon"))
+            .map(|n| {
+                n.attribute("points")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .filter_map(|p| {
+                        let (x, y) = p.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect()
+            })
+            .filter(|p: &Vec<(f64, f64)>| p.len() == 4)
+            .collect();
+        let nested = squares.iter().any(|sq| {
+            let cx = sq.iter().map(|p| p.0).sum::<f64>() / 4.0;
+            let cy = sq.iter().map(|p| p.1).sum::<f64>() / 4.0;
+            let half = sq.iter().map(|p| (p.0 - cx).abs()).fold(0.0, f64::max);
+            circles
+                .iter()
+                .any(|&(x, y, r)| (x - cx).abs() < 1.0 && (y - cy).abs() < 1.0 && half < r * 0.75)
+        });
+        assert!(nested, "circles {circles:?}, squares {squares:?}");
     }
 
     #[test]

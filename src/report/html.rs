@@ -16,8 +16,9 @@
 //! holds its sweep file as run, headed by the sweep's name and the base scenario's, which title
 //! the page; the sweep file's leading comment (its question) is the page's description.
 //!
-//! Every table fits the page's width without sideways scrolling, on screen and in print: text
-//! cells wrap, numbers are short. Numbers are shown for people (the CSV files keep them exact,
+//! Every table fits the page's width without sideways scrolling, on screen (a window 1280 px
+//! wide) and in print: text cells wrap, numbers are short, the summary takes six deployments
+//! and the variants table 14 measure columns to a table, more continue in another below. Numbers are shown for people (the CSV files keep them exact,
 //! and each rounded cell carries the exact value as its `title`): shares in percent with one
 //! decimal, hours with one decimal, counts as whole numbers.
 //!
@@ -153,6 +154,7 @@ figure { margin: 1.2rem 0; }
 figure svg, figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; }
 small.date { color: #555; font-size: 0.8em; }
+span.mark { font-weight: normal; white-space: nowrap; }
 pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8rem; overflow-x: auto; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
@@ -414,7 +416,7 @@ const SUMMARY_DEPLOYMENTS_PER_TABLE: usize = 6;
 
 /// The summary from `summary.csv` on its side: a row per column of the file (by theme, labelled,
 /// with the column's name), a column per deployment.
-fn summary_html(bytes: &[u8], start: Option<i64>) -> String {
+fn summary_html(bytes: &[u8], start: Option<i64>, expedited: &[String]) -> String {
     let t = match Table::parse("summary.csv", bytes) {
         Ok(t) => t,
         Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
@@ -453,8 +455,9 @@ fn summary_html(bytes: &[u8], start: Option<i64>) -> String {
         for row in chunk {
             let name = row.get(name_col).map_or("", |s| unguard(s));
             h.push_str(&format!(
-                "<th scope=\"col\" class=\"num name\">{}</th>",
-                breakable(name)
+                "<th scope=\"col\" class=\"num name\">{}{}</th>",
+                breakable(name),
+                mark_html(expedited.iter().any(|e| e == name))
             ));
         }
         h.push_str("</tr></thead>\n<tbody>\n");
@@ -489,6 +492,36 @@ fn summary_html(bytes: &[u8], start: Option<i64>) -> String {
     h
 }
 
+/// The names of the deployments that `summary.json` marks `expedited` (none in a folder of a
+/// version without the field).
+fn expedited_names(json: &serde_json::Value) -> Vec<String> {
+    json["deployments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["expedited"].as_bool() == Some(true))
+        .filter_map(|d| d["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The terminal's "(expedited)" after an expedited deployment's name, in a span that keeps it
+/// on one line; empty for a regular deployment.
+fn mark_html(expedited: bool) -> String {
+    match crate::report::expedited_mark(expedited).trim() {
+        "" => String::new(),
+        m => format!(" <span class=\"mark\">{}</span>", escape(m)),
+    }
+}
+
+/// A deployment of `summary.json` named in bold, with its mark when it is expedited.
+fn name_html(d: &serde_json::Value) -> String {
+    format!(
+        "<b>{}</b>{}",
+        escape(d["name"].as_str().unwrap_or_default()),
+        mark_html(d["expedited"].as_bool() == Some(true))
+    )
+}
+
 /// The columns of `variants.csv` that name a row rather than measure it.
 const VARIANT_KEYS: [&str; 3] = ["variant", "deployment", "runs"];
 
@@ -508,50 +541,24 @@ fn metric_heading(metric: &str) -> String {
     }
 }
 
-/// `variants.csv` as two tables that fit the page: a row per variant and deployment with the
-/// quantile columns grouped under their metric (p5, p50, p95) and the Pareto flags, and,
-/// when the sweep has parameters, what each variant sets.
-fn variants_html(bytes: &[u8]) -> String {
-    let t = match Table::parse("variants.csv", bytes) {
-        Ok(t) => t,
-        Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
-    };
-    // Groups of adjacent measure columns: (heading, [(column, subheading)]).
-    let mut keys: Vec<usize> = Vec::new();
-    let mut groups: Vec<(String, Vec<(usize, String)>)> = Vec::new();
-    let mut params: Vec<usize> = Vec::new();
-    for (i, c) in t.header.iter().enumerate() {
-        let (heading, sub) = if VARIANT_KEYS.contains(&c.as_str()) {
-            keys.push(i);
-            continue;
-        } else if let (m, Some(q)) = metric_of(c) {
-            let sub = format!("p{q}");
-            (metric_heading(m), sub)
-        } else if let Some(rest) = c.strip_prefix("pareto_") {
-            let sub = match rest {
-                "blast" => "blast radius".to_string(),
-                // A soft hyphen, where print breaks it: the table fits a printed page.
-                "disruption" => "disrup\u{ad}tion".to_string(),
-                r => r.replace('_', " "),
-            };
-            ("on the Pareto front".to_string(), sub)
-        } else {
-            params.push(i);
-            continue;
-        };
-        match groups.last_mut() {
-            Some((g, cols)) if *g == heading => cols.push((i, sub)),
-            _ => groups.push((heading, vec![(i, sub)])),
-        }
-    }
-    let variant_col = t.header.iter().position(|h| h == "variant");
+/// A heading of the variants table over its columns: (heading, [(column, subheading)]).
+type ColumnGroup = (String, Vec<(usize, String)>);
+
+/// One table of `variants.csv`'s measures: the key columns (`keys`: variant, deployment, runs),
+/// then `groups`' columns under their headings, a row per variant and deployment.
+fn variant_measures_html(
+    t: &Table,
+    keys: &[usize],
+    groups: &[ColumnGroup],
+    variant_col: Option<usize>,
+) -> String {
     let mut h = String::from("<table class=\"variants\">\n<thead><tr>");
     let span = if groups.is_empty() {
         ""
     } else {
         " rowspan=\"2\""
     };
-    for &i in &keys {
+    for &i in keys {
         // A soft hyphen, where print breaks it: the table fits a printed page.
         let heading = t.header[i].replace("deployment", "deploy\u{ad}ment");
         h.push_str(&format!(
@@ -559,7 +566,7 @@ fn variants_html(bytes: &[u8]) -> String {
             escape(&heading)
         ));
     }
-    for (heading, cols) in &groups {
+    for (heading, cols) in groups {
         h.push_str(&format!(
             "<th colspan=\"{}\" scope=\"colgroup\">{}</th>",
             cols.len(),
@@ -589,7 +596,7 @@ fn variants_html(bytes: &[u8]) -> String {
     let cell = |row: &[String], i: usize| row.get(i).map_or("", String::as_str).to_string();
     for (r, row) in t.rows.iter().enumerate() {
         h.push_str("<tr>");
-        for &i in &keys {
+        for &i in keys {
             if Some(i) == variant_col {
                 // A variant's rows (one per deployment) share its name.
                 let same = |k: usize| t.rows[k].get(i) == row.get(i);
@@ -613,9 +620,80 @@ fn variants_html(bytes: &[u8]) -> String {
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody></table>\n");
+    h
+}
+
+/// The most measure columns (quantiles, medians, Pareto flags) of `variants.csv` in one table
+/// of the report: with the variant, deployment and runs columns, 14 fit a page 1280 px wide
+/// (and a printed page); more continue in another table below, a metric's columns never split.
+const VARIANT_MEASURES_PER_TABLE: usize = 14;
+
+/// The measure columns of `variants.csv` in tables of at most [`VARIANT_MEASURES_PER_TABLE`]
+/// columns, each whole metric (its p5, p50, p95) in one table: `groups` is (heading, [(column,
+/// subheading)]) in file order, and a group wider than the limit has a table of its own.
+fn variant_tables(groups: &[ColumnGroup]) -> Vec<&[ColumnGroup]> {
+    let mut tables = Vec::new();
+    let (mut from, mut width) = (0, 0);
+    for (k, (_, cols)) in groups.iter().enumerate() {
+        if k > from && width + cols.len() > VARIANT_MEASURES_PER_TABLE {
+            tables.push(&groups[from..k]);
+            (from, width) = (k, 0);
+        }
+        width += cols.len();
+    }
+    if from < groups.len() || groups.is_empty() {
+        tables.push(&groups[from..]);
+    }
+    tables
+}
+
+/// `variants.csv` as tables that fit the page: a row per variant and deployment with the
+/// quantile columns grouped under their metric (p5, p50, p95) and the Pareto flags, in as many
+/// tables as [`variant_tables`] needs (the first has time, blast radius, restarts and the
+/// fronts; the exposures continue below), and, when the sweep has parameters, what each
+/// variant sets.
+fn variants_html(bytes: &[u8]) -> String {
+    let t = match Table::parse("variants.csv", bytes) {
+        Ok(t) => t,
+        Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
+    };
+    // Groups of adjacent measure columns: (heading, [(column, subheading)]).
+    let mut keys: Vec<usize> = Vec::new();
+    let mut groups: Vec<ColumnGroup> = Vec::new();
+    let mut params: Vec<usize> = Vec::new();
+    for (i, c) in t.header.iter().enumerate() {
+        let (heading, sub) = if VARIANT_KEYS.contains(&c.as_str()) {
+            keys.push(i);
+            continue;
+        } else if let (m, Some(q)) = metric_of(c) {
+            let sub = format!("p{q}");
+            (metric_heading(m), sub)
+        } else if let Some(rest) = c.strip_prefix("pareto_") {
+            let sub = match rest {
+                "blast" => "blast radius".to_string(),
+                // A soft hyphen, where print breaks it: the table fits a printed page.
+                "disruption" => "disrup\u{ad}tion".to_string(),
+                r => r.replace('_', " "),
+            };
+            ("on the Pareto front".to_string(), sub)
+        } else {
+            params.push(i);
+            continue;
+        };
+        match groups.last_mut() {
+            Some((g, cols)) if *g == heading => cols.push((i, sub)),
+            _ => groups.push((heading, vec![(i, sub)])),
+        }
+    }
+    let variant_col = t.header.iter().position(|h| h == "variant");
+    let mut h = String::new();
+    for groups in variant_tables(&groups) {
+        h.push_str(&variant_measures_html(&t, &keys, groups, variant_col));
+    }
     if params.is_empty() {
         return h;
     }
+    let cell = |row: &[String], i: usize| row.get(i).map_or("", String::as_str).to_string();
     // What each variant sets, once per variant.
     h.push_str("<p>What each variant sets:</p>\n<table class=\"variants\">\n<thead><tr>");
     if let Some(v) = variant_col {
@@ -821,12 +899,7 @@ fn final_states_html(json: &serde_json::Value) -> Option<String> {
             .filter_map(StateChangeOut::from_json)
             .collect();
         if let Some(text) = final_state_text(&changes) {
-            let name = d["name"].as_str().unwrap_or_default();
-            items.push_str(&format!(
-                "<li><b>{}</b>: {}</li>\n",
-                escape(name),
-                escape(&text)
-            ));
+            items.push_str(&format!("<li>{}: {}</li>\n", name_html(d), escape(&text)));
         }
     }
     (!items.is_empty()).then(|| format!("<ul class=\"end\">\n{items}</ul>\n"))
@@ -848,12 +921,7 @@ fn issues_html(json: &serde_json::Value) -> Option<String> {
         .flatten()
         .filter_map(|d| {
             let text = HeldAtEndOut::from_json(&d["held_at_end"])?.text()?;
-            let name = d["name"].as_str().unwrap_or_default();
-            Some(format!(
-                "<li><b>{}</b>: {}</li>\n",
-                escape(name),
-                escape(&text)
-            ))
+            Some(format!("<li>{}: {}</li>\n", name_html(d), escape(&text)))
         })
         .collect();
     if issues.is_empty() && held.is_empty() {
@@ -947,8 +1015,7 @@ fn rules_html(json: &serde_json::Value) -> Option<String> {
         if lines.is_empty() {
             continue;
         }
-        let name = d["name"].as_str().unwrap_or_default();
-        items.push_str(&format!("<li><b>{}</b><ul>", escape(name)));
+        items.push_str(&format!("<li>{}<ul>", name_html(d)));
         for l in lines {
             items.push_str(&format!("<li>{}</li>", escape(&l)));
         }
@@ -1038,7 +1105,8 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
             "<p>One row per column of <code>summary.csv</code> (named in the second column), one column per deployment. {} Shares in percent; point at a rounded number for its exact value. A dash (–) is a time not reached, or not held at the end, or a rule that never fired. <code>hours_to_X</code> is the time from which the compliant share stayed at or above X % until the end of the run.</p>\n",
             hours_note(start_text.as_deref())
         ));
-        h.push_str(&summary_html(b, start));
+        let expedited = json.as_ref().map(expedited_names).unwrap_or_default();
+        h.push_str(&summary_html(b, start, &expedited));
         if let Some(list) = json.as_ref().and_then(final_states_html) {
             h.push_str("<p>At the end of the run, not offering:</p>\n");
             h.push_str(&list);
@@ -1115,7 +1183,7 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     if let Some(b) = find(files, "variants.csv") {
         h.push_str("<h2>Variants</h2>\n");
         h.push_str(
-            "<p>Per variant and deployment, across its runs: hours to 90 and 95 % compliant and devices hit by issues (p5, p50 = the median, p95), the median forced restarts and restarts in active hours, and whether the variant is on its deployment's Pareto front of median time to 95 % against devices hit (blast radius) or against restarts in active hours (disruption). Point at a heading for its column in <code>variants.csv</code>.</p>\n",
+            "<p>Per variant and deployment, across its runs: hours to 90 and 95 % compliant and devices hit by issues (p5, p50 = the median, p95), the median forced restarts and restarts in active hours, and whether the variant is on its deployment's Pareto front of median time to 95 % against devices hit (blast radius) or against restarts in active hours (disruption). The exposure in device-days (p5, p50, p95) and, with an exploit instant, the median share compliant at it and the exposure after it continue in a second table, so that each fits the page. Point at a heading for its column in <code>variants.csv</code>.</p>\n",
         );
         h.push_str(&variants_html(b));
     }
@@ -1399,6 +1467,50 @@ mod tests {
     }
 
     #[test]
+    fn an_expedited_deployment_is_marked_beside_its_name_and_a_regular_or_older_one_is_not() {
+        let json = r#"{"scenario": "s", "deployments": [
+            {"name": "fix<1>", "expedited": true, "state_changes": [
+               {"hours": 3.0, "state": "paused", "reason": "pausedByRequest"}]},
+            {"name": "regular", "expedited": false, "state_changes": [
+               {"hours": 3.0, "state": "paused", "reason": "pausedByRequest"}]}]}"#;
+        let h = report_html(
+            &[
+                ("summary.json", json.as_bytes().to_vec()),
+                (
+                    "summary.csv",
+                    summary_csv(&[("fix<1>", SAFETY_ROW), ("regular", SAFETY_ROW)]),
+                ),
+            ],
+            &[],
+        );
+        let mark = "<span class=\"mark\">(expedited)</span>";
+        // The summary's heading and the list of deployments not offering at the end.
+        assert!(
+            h.contains(&format!("class=\"num name\">fix&lt;1&gt; {mark}</th>")),
+            "{h}"
+        );
+        assert!(
+            h.contains(&format!(
+                "<li><b>fix&lt;1&gt;</b> {mark}: paused at the end"
+            )),
+            "{h}"
+        );
+        assert!(h.contains("class=\"num name\">regular</th>"), "{h}");
+        assert!(h.contains("<li><b>regular</b>: paused at the end"), "{h}");
+        assert_eq!(h.matches(mark).count(), 2, "{h}");
+        // A folder of an earlier version has no `expedited`: nothing is marked.
+        let older = json.replace("\"expedited\": true, ", "");
+        let h = report_html(
+            &[
+                ("summary.json", older.into_bytes()),
+                ("summary.csv", summary_csv(&[("fix<1>", SAFETY_ROW)])),
+            ],
+            &[],
+        );
+        assert!(!h.contains("(expedited)"), "{h}");
+    }
+
+    #[test]
     fn a_replicated_run_reports_its_spread_across_replications_from_runs_csv() {
         let summary = br#"{"scenario": "s", "start": "2026-03-02T00:00:00Z"}"#.to_vec();
         let runs = "variant,replication,seed,deployment,hours_to_50,hours_to_90,hours_to_95,forced_restarts,restarts_in_active_hours,issue_hits,rule_fired_hours\nbase,0,1,q,1,2,,3,0,0,\nbase,1,1,q,1,2,24,3,0,0,\nbase,2,1,q,1,2,,3,0,0,\n";
@@ -1523,6 +1635,60 @@ mod tests {
             "{params}"
         );
         assert!(!h.contains("scroll"), "{h}");
+    }
+
+    #[test]
+    fn the_variants_measures_continue_in_another_table_so_that_each_fits_a_1280_px_page() {
+        // variants.csv as a batch writes it today: 20 measure columns, then a parameter.
+        let v = "variant,deployment,runs,hours_to_90_p5,hours_to_90_p50,hours_to_90_p95,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p5,issue_hits_p50,issue_hits_p95,forced_restarts_p50,restarts_in_active_hours_p50,pareto_blast,pareto_disruption,exposure_device_days_p5,exposure_device_days_p50,exposure_device_days_p95,share_compliant_at_exploit_p50,exposure_after_exploit_device_days_p5,exposure_after_exploit_device_days_p50,exposure_after_exploit_device_days_p95,deployments.a.settings.x\nx=0,a,3,23.5994,24.225,24.2519,38.0522,39.2606,39.465,0,0,0,5000,3742,false,true,1499.546,1560.4977,1578.9296,0.25,1,2,3,0\nx=0,b,3,50.5278,50.9847,51.2139,52.1278,52.1786,60.5339,0,0,0,1,1,false,true,5844.4164,5869.4767,5895.1509,,,,,0\n";
+        let h = report_html(&[("variants.csv", v.as_bytes().to_vec())], &[]);
+        let tables: Vec<&str> = h
+            .split("<table class=\"variants\">")
+            .skip(1)
+            .map(|t| &t[..t.find("</table>").expect("end of table")])
+            .collect();
+        // Two tables of measures and the parameters' table.
+        assert_eq!(tables.len(), 3, "{h}");
+        let measures = |t: &str| t.matches(" scope=\"col\" title=").count();
+        assert_eq!(measures(tables[0]), 13, "{}", tables[0]);
+        assert_eq!(measures(tables[1]), 7, "{}", tables[1]);
+        for t in &tables[..2] {
+            assert!(measures(t) <= VARIANT_MEASURES_PER_TABLE, "{t}");
+            // Each names its rows: the variant (once for its deployments), deployment, runs.
+            assert!(
+                t.contains("<th rowspan=\"2\" scope=\"col\">variant</th>"),
+                "{t}"
+            );
+            assert!(t.contains("<td rowspan=\"2\">x=0</td>"), "{t}");
+            assert_eq!(t.matches("<tr>").count(), 2 + 2, "{t}");
+        }
+        // Time, blast radius, restarts and the fronts first; the exposures whole below.
+        assert!(
+            tables[0].contains("title=\"pareto_disruption\""),
+            "{}",
+            tables[0]
+        );
+        for c in ["_p5", "_p50", "_p95"] {
+            let col = format!("title=\"exposure_device_days{c}\"");
+            assert!(tables[1].contains(&col), "{c}: {}", tables[1]);
+        }
+        assert!(
+            tables[1].contains("title=\"share_compliant_at_exploit_p50\""),
+            "{}",
+            tables[1]
+        );
+        assert!(tables[2].contains("settings.<wbr>x"), "{}", tables[2]);
+        // A metric wider than a table's room has one of its own; no table is empty.
+        let group = |n: usize| ("m".to_string(), vec![(0, String::new()); n]);
+        let widths = |gs: &[ColumnGroup]| -> Vec<usize> {
+            variant_tables(gs)
+                .iter()
+                .map(|t| t.iter().map(|g| g.1.len()).sum())
+                .collect()
+        };
+        assert_eq!(widths(&[group(3), group(20), group(2)]), [3, 20, 2]);
+        assert_eq!(widths(&[group(7), group(7), group(1)]), [14, 1]);
+        assert_eq!(widths(&[]), [0]);
     }
 
     #[test]

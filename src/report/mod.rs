@@ -329,6 +329,11 @@ pub struct DeploymentSummary {
     pub rules_not_fired: Vec<RuleMissOut>,
     /// Deployment state changes.
     pub state_changes: Vec<StateChangeOut>,
+    /// Whether the deployment is expedited (`expedite.isExpedited`, or an
+    /// `expeditedQualityUpdateReference`) from its start, or is made so by a settings PATCH
+    /// during the run: an expedited quality update rather than a regular one. Last, so that
+    /// readers of the fields before it find them where they were.
+    pub expedited: bool,
 }
 
 impl DeploymentSummary {
@@ -1155,6 +1160,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                         reason: s.reason.to_string(),
                     })
                     .collect(),
+                expedited: is_expedited(sc, d),
             }
         })
         .collect();
@@ -1200,6 +1206,29 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
             })
             .collect(),
     }
+}
+
+/// Whether deployment `d` expedites at some point of the run: from its start, or from a settings
+/// PATCH (`do = "set"` or `"patch"`, whose settings are the deployment's from then on) that makes
+/// it expedited.
+fn is_expedited(sc: &Scenario, d: usize) -> bool {
+    use crate::service::ActionKind;
+    sc.deployments[d].settings.expedited
+        || sc.actions.iter().any(|a| {
+            a.deployment as usize == d
+                && match &a.kind {
+                    ActionKind::Settings { settings, .. } | ActionKind::Patch { settings, .. } => {
+                        settings.expedited
+                    }
+                    _ => false,
+                }
+        })
+}
+
+/// The mark after an expedited deployment's name on the terminal and in `report.html`
+/// (`expedited-pilot (expedited)`), empty for a regular one.
+pub fn expedited_mark(expedited: bool) -> &'static str {
+    if expedited { " (expedited)" } else { "" }
 }
 
 /// `summary.json` bytes.
@@ -1499,8 +1528,9 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             None => "not reached".to_string(),
         };
         t.push_str(&format!(
-            "  {}: {}/{} {} ({}), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
+            "  {}{}: {}/{} {} ({}), 50 % {}, 90 % {}, 95 % {}, 99 % {}\n",
             d.name,
+            expedited_mark(d.expedited),
             d.devices_compliant,
             d.devices_targeted,
             d.goal_state,

@@ -792,3 +792,67 @@ rollback = 0.2
     assert_eq!(offered, 1280);
     assert_eq!(s["deployments"][0]["devices_offered"], 1280);
 }
+
+#[test]
+fn the_terminal_summary_json_and_the_report_say_which_deployment_is_expedited() {
+    // Three deployments of one update: "q" regular, "fix" expedited from its start, and
+    // "made-urgent" regular until a settings PATCH expedites it on day 1.
+    let others = r##"
+[[deployments]]
+name = "fix"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
+settings = { expedite = { isExpedited = true } }
+
+[[deployments]]
+name = "made-urgent"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }
+
+[[actions]]
+at = "P1D"
+deployment = "made-urgent"
+do = "set"
+settings = { expedite = { isExpedited = true } }
+"##;
+    let case = Case::new(&scenario(
+        20,
+        r#"availability = { profile = "always_on" }"#,
+        others,
+    ));
+    let run = case.run_command("out").assert().success();
+    let out = case.out("out");
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(stdout.contains("\n  q: 20/20 compliant"), "{stdout}");
+    assert!(
+        stdout.contains("\n  fix (expedited): 20/20 compliant"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  made-urgent (expedited): 20/20 compliant"),
+        "{stdout}"
+    );
+    let s = summary(&out);
+    let flags: Vec<&serde_json::Value> =
+        (0..3).map(|i| &s["deployments"][i]["expedited"]).collect();
+    assert_eq!(flags, [false, true, true]);
+    // Appended: each deployment's fields before it are where they were, `expedited` last.
+    let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
+    for part in text.split("\"state_changes\"").skip(1) {
+        let tail = &part[part.find(']').expect("end of state_changes")..];
+        let next_key = tail.split('"').nth(1).expect("a key after state_changes");
+        assert_eq!(next_key, "expedited", "{text}");
+    }
+    // summary.csv's columns are as they were: no column added or moved.
+    let csv = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
+    assert!(
+        csv.starts_with("deployment,devices_targeted,devices_offered,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99,forced_restarts,auto_restarts,user_restarts,restarts_in_active_hours,install_failures,rollbacks,issue_hits,held,ineligible,rule_fired_hours,issue_hits_at_rule,paused_by_monitoring_hours,exposure_device_days,share_compliant_at_exploit,exposure_after_exploit_device_days\n"),
+        "{csv}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    let mark = "<span class=\"mark\">(expedited)</span>";
+    assert!(html.contains(&format!(">fix {mark}</th>")), "{html}");
+    assert!(
+        html.contains(&format!(">made-urgent {mark}</th>")),
+        "{html}"
+    );
+    assert!(html.contains(">q</th>"), "{html}");
+}

@@ -621,10 +621,11 @@ settings = {{ expedite = {{ isExpedited = true, isReadinessTest = true }} }}
     let case = Case::new(&text);
     let a = case.run_command("out").assert().success();
     let out = case.out("out");
-    // The terminal and summary.json say the figures count ready devices, not compliant ones.
+    // The terminal and summary.json say the figures count ready devices, not compliant ones
+    // (a readiness test is an expedite, and is marked so).
     let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
     assert!(
-        stdout.contains("  ready: 300/300 ready (100.0 %)"),
+        stdout.contains("  ready (expedited): 300/300 ready (100.0 %)"),
         "{stdout}"
     );
     assert_eq!(summary(&out)["deployments"][0]["goal_state"], "ready");
