@@ -907,7 +907,7 @@ fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy
                     v as f64 / DAY as f64
                 ),
             );
-        } else if v % DAY != 0 {
+        } else if !v.is_multiple_of(DAY) {
             // Told, not failed: rollsim runs any duration, but the policy settings
             // (client-timing.md §3-4) take whole days, so the plan cannot be configured.
             c.warnings.push(format!(
