@@ -550,10 +550,13 @@ impl Service<'_> {
                 && self.issues[i].content == c
                 && self.issue_match[i].contains(dev)
             {
+                // Counted as ineligible, not as hit: the device keeps its build and is not
+                // harmed, so it is no part of a rollout's blast radius (`issue_hits`), nor a
+                // report towards a known-issue hold (Windows withholds the update from an
+                // ineligible device anyway).
                 if !known {
                     self.issue_stats[i].ineligible += 1;
                 }
-                self.hit(i, dev, t, dep);
             }
         }
         self.report_later(t, dep as u16, dev, Report::Ineligible);

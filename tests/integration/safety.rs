@@ -694,10 +694,12 @@ ineligible = true
     let s = run_summary(&base(3, &segments, &rest));
     for d in s["deployments"].as_array().expect("deployments") {
         assert_eq!(d["ineligible"], 10, "{d}");
-        assert_eq!(d["issue_hits"], 10, "{d}");
+        // Ineligible is not harmed: no part of the blast radius.
+        assert_eq!(d["issue_hits"], 0, "{d}");
     }
     for issue in s["issues"].as_array().expect("issues") {
         assert_eq!(issue["ineligible"], 10, "{issue}");
+        assert_eq!(issue["devices_hit"], 0, "{issue}");
     }
 }
 
