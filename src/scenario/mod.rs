@@ -30,7 +30,9 @@ use crate::client::{
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
-use crate::service::{Action, Content, DeploymentDef, GroupDef, IssueDef, SafetyParams};
+use crate::service::{
+    Action, Content, Denominator, DeploymentDef, GroupDef, IssueDef, SafetyParams, Signal,
+};
 use crate::time::{
     DAY, HOUR, Secs, Time, parse_duration, parse_duration_signed, parse_instant, parse_time_of_day,
     parse_utc_offset,
@@ -578,6 +580,37 @@ fn parse_days(
 /// never warned of, as segments take it without naming it. Nothing is said when the inventory
 /// could not be read, as the policies its rows name are unknown. A sweep keeps this warning only
 /// when every variant gives it (see `batch::sweep`), since a variant may set a segment's policy.
+/// A rollback rule over the installed devices with no minimum count (`[safety]
+/// monitoring_min_devices`) fires on the first report if it comes among the first
+/// `100 / threshold` installs: one rollback of one install is 100 %. Told once per scenario,
+/// with the smallest threshold (the one a single report trips soonest), since the minimum is one
+/// setting for every rule.
+fn warn_rules_on_a_few_installs(c: &mut Checker, safety: &SafetyParams, deps: &[DeploymentDef]) {
+    if safety.denominator != Denominator::Installed {
+        return;
+    }
+    let rule = deps
+        .iter()
+        .flat_map(|d| d.settings.monitoring.iter().map(move |r| (d, r)))
+        .filter(|(_, r)| r.signal == Signal::Rollback)
+        .min_by_key(|(_, r)| r.threshold);
+    let Some((d, r)) = rule else { return };
+    // One report fires the rule while the installed count is at most 100 / threshold.
+    let one_fires_up_to = 100 / u64::from(r.threshold.max(1));
+    if safety.min_devices > one_fires_up_to {
+        return;
+    }
+    let path = if safety.min_devices == 0 {
+        "safety.monitoring_denominator"
+    } else {
+        "safety.monitoring_min_devices"
+    };
+    c.warnings.push(format!(
+        "{path}: over the installed devices, {}'s rollback rule of {} % fires on a single rollback report while at most {one_fires_up_to} devices have installed, and monitoring_min_devices is {}: the first report can decide it; set monitoring_min_devices above {one_fires_up_to} (e.g. 100) so that the rule judges a share of a sample",
+        d.name, r.threshold, safety.min_devices
+    ));
+}
+
 fn warn_unused_policies(
     c: &mut Checker,
     raw: &RawScenario,
@@ -1869,6 +1902,7 @@ impl Scenario {
             start_unix,
         );
         let safety = safety::safety(c, raw.safety.as_ref(), start_unix);
+        warn_rules_on_a_few_installs(c, &safety, &side.deployments);
         let dep_names: Vec<&str> = side.deployments.iter().map(|d| d.name.as_str()).collect();
         let expect = crate::batch::expect::check(c, "expect", &raw.expect, &dep_names);
         if s.exploit_at.is_none() {

@@ -1048,3 +1048,51 @@ release = {{ after = "P2D" }}
     assert_eq!(i["released_time"], "2026-01-14T01:00:00Z");
     assert!(d["rule_fired_time"].is_null() && d["paused_by_monitoring_time"].is_null());
 }
+
+#[test]
+fn a_rollback_rule_over_a_few_installs_without_a_minimum_is_warned_of_once() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("scenarios/safety-false-alarm.toml"))
+        .expect("shipped scenario");
+    let warnings = |text: &str| {
+        let case = Case::new(text);
+        let out = rollsim()
+            .arg("validate")
+            .arg(&case.scenario)
+            .output()
+            .expect("runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("fires on a single rollback report"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let told = warnings(&text);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains(
+            "safety.monitoring_denominator: over the installed devices, 24h2's rollback rule of 5 % fires on a single rollback report while at most 20 devices have installed, and monitoring_min_devices is 0"
+        ),
+        "{told:?}"
+    );
+    let installed = "monitoring_denominator = \"installed\"";
+    // A minimum above 100 / threshold, or the offered devices as denominator: nothing to tell.
+    let min = text.replace(
+        installed,
+        &format!("{installed}\nmonitoring_min_devices = 21"),
+    );
+    assert!(warnings(&min).is_empty());
+    let offered = text.replace(installed, "monitoring_denominator = \"offered\"");
+    assert!(warnings(&offered).is_empty());
+    // A minimum too small is named.
+    let small = text.replace(
+        installed,
+        &format!("{installed}\nmonitoring_min_devices = 20"),
+    );
+    let told = warnings(&small);
+    assert!(
+        told[0].contains("safety.monitoring_min_devices: "),
+        "{told:?}"
+    );
+}
