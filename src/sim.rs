@@ -753,7 +753,7 @@ impl<'a> World<'a> {
                 let next = match result {
                     Ok(_) if st.hotpatch => {
                         // A hotpatch applies in memory: compliant without a restart.
-                        self.client.restart_done(st, &mut r, cat, 0.0);
+                        self.client.restart_done(st, &mut r, cat, 0.0, t);
                         self.keep(dev, &avail, &r);
                         self.scan(dev, t);
                         return;
@@ -786,7 +786,7 @@ impl<'a> World<'a> {
                 };
                 let st = &mut self.devices[dev as usize];
                 let dep = st.work_deployment;
-                let rolled_back = self.client.restart_done(st, &mut r, cat, rollback);
+                let rolled_back = self.client.restart_done(st, &mut r, cat, rollback, t);
                 let incident = !rolled_back
                     && fx.incident > 0.0
                     && rand::RngExt::random_bool(r.pipeline(), fx.incident.clamp(0.0, 1.0));

@@ -71,6 +71,14 @@ pub struct CategoryParams {
     /// Probability that a device reverts to its old build after the restart, with no known issue
     /// (**assumption**: 0.5 % for feature updates, 0 for quality updates).
     pub rollback: f64,
+    /// How long after a rollback the device may take the same content again (it then takes it
+    /// at its next scan at or after that instant, and never at the scan it makes as it comes
+    /// back up from the rollback), or `None`: never within the run. Windows Update retries a
+    /// failed deployment (`client-timing.md` §5, "Failed (may auto-retry)"): feature updates
+    /// at the next scan (0, an **assumption**: no retry delay is published); quality updates
+    /// after 30 days (§5: a quality update removed after a boot failure is blocked for 30 days,
+    /// KB4492307).
+    pub retry_after_rollback: Option<Secs>,
 }
 
 /// Client behaviour shared by all devices of a scenario.
@@ -115,6 +123,7 @@ impl Default for ClientParams {
                     sigma: 0.3,
                 },
                 rollback: 0.0,
+                retry_after_rollback: Some(30 * DAY),
             },
             feature: CategoryParams {
                 download: Dist::LogNormal {
@@ -130,6 +139,7 @@ impl Default for ClientParams {
                     sigma: 0.3,
                 },
                 rollback: 0.005,
+                retry_after_rollback: Some(0),
             },
             install_failure: 0.0,
             shutdown_completes_restart: 0.5,
@@ -401,7 +411,9 @@ pub struct DeviceState {
     pub first_seen: u32,
     /// When the current work became restart-pending (grace clock), or [`UNSET`]. While
     /// downloading with the install planned ([`Client::plan_install`]): when the download
-    /// completes and the install begins.
+    /// completes and the install begins. While the device has no work after a rollback
+    /// (`rolled_back`): when it may take the rolled-back content again
+    /// ([`DeviceState::retry_at`]), [`UNSET`] for never.
     pub pending_since: u32,
     /// Time of the last scan that really ran, or [`UNSET`].
     pub last_scan: u32,
@@ -503,6 +515,15 @@ impl DeviceState {
 
     fn set_restart_at(&mut self, t: Time) {
         self.first_seen = t32(t);
+    }
+
+    /// After a rollback (`rolled_back`, no work): from when the device may take the content
+    /// it rolled back (`failed`) again, or `None` when it never does within the run
+    /// ([`CategoryParams::retry_after_rollback`]). Like [`DeviceState::restart_at`], kept in
+    /// the place of a field that has nothing to hold then (`pending_since`: the record has no
+    /// byte to spare); beginning any work clears `rolled_back` and overwrites it.
+    pub fn retry_at(&self) -> Option<Time> {
+        (self.pending_since != UNSET).then_some(u64::from(self.pending_since))
     }
 
     /// A device on its baseline build with nothing to do.
@@ -1046,14 +1067,16 @@ impl<'a> Client<'a> {
         }
     }
 
-    /// The restart completed: the device runs the new build (or, with probability `rollback`,
-    /// reverts to the old one). Returns whether it rolled back.
+    /// The restart completed at `t`: the device runs the new build (or, with probability
+    /// `rollback`, reverts to the old one, and may take the content again from
+    /// [`DeviceState::retry_at`]). Returns whether it rolled back.
     pub fn restart_done(
         &self,
         st: &mut DeviceState,
         r: &mut DeviceRngs,
         category: Category,
         rollback: f64,
+        t: Time,
     ) -> bool {
         let rolled_back = rollback > 0.0 && r.pipeline().random_bool(rollback.clamp(0.0, 1.0));
         if !rolled_back {
@@ -1073,6 +1096,13 @@ impl<'a> Client<'a> {
         st.optional_at = UNSET;
         st.hotpatch = false;
         st.phase = Phase::Idle;
+        if rolled_back {
+            // Not at the scan the device makes as it comes back up (the same instant): the
+            // earliest retry is its next scan.
+            if let Some(d) = self.params.times(category).retry_after_rollback {
+                st.pending_since = t32(t.saturating_add(d.max(1)));
+            }
+        }
         rolled_back
     }
 
@@ -1209,6 +1239,51 @@ mod tests {
             .unwrap();
         assert!((5 * DAY..5 * DAY + 22 * HOUR).contains(&later));
         assert_eq!((later - first) % (22 * HOUR), 0, "same scan grid");
+    }
+
+    #[test]
+    fn a_rolled_back_device_may_retake_its_content_after_retry_after_rollback_and_never_when_never()
+    {
+        let mut params = ClientParams::default();
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let t = 3 * DAY;
+        let rolled_back = |params: &ClientParams, cat: Category| {
+            let c = Client::new(params);
+            let mut st = state();
+            let mut r = rngs(3);
+            c.begin(&mut st, &mut r, &a, quality_offer(HOUR), HOUR);
+            assert!(c.restart_done(&mut st, &mut r, cat, 1.0, t));
+            assert!(st.rolled_back && st.failed == 0 && st.work == NONE);
+            st
+        };
+        // Defaults: feature updates at the next scan (not the one of the rollback's own
+        // instant), quality updates 30 days later (KB4492307).
+        assert_eq!(
+            rolled_back(&params, Category::Feature).retry_at(),
+            Some(t + 1)
+        );
+        assert_eq!(
+            rolled_back(&params, Category::Quality).retry_at(),
+            Some(t + 30 * DAY)
+        );
+        params.feature.retry_after_rollback = Some(2 * DAY);
+        assert_eq!(
+            rolled_back(&params, Category::Feature).retry_at(),
+            Some(t + 2 * DAY)
+        );
+        params.feature.retry_after_rollback = None;
+        assert_eq!(rolled_back(&params, Category::Feature).retry_at(), None);
+        // A successful restart leaves no retry instant, and beginning any work clears it.
+        let c = Client::new(&params);
+        let mut st = state();
+        let mut r = rngs(3);
+        c.begin(&mut st, &mut r, &a, quality_offer(HOUR), HOUR);
+        assert!(!c.restart_done(&mut st, &mut r, Category::Quality, 0.0, t));
+        assert_eq!(st.retry_at(), None);
+        let mut st = rolled_back(&ClientParams::default(), Category::Feature);
+        c.begin(&mut st, &mut r, &a, quality_offer(t + DAY), t + DAY);
+        assert!(!st.rolled_back && st.failed == NONE);
     }
 
     #[test]

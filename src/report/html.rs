@@ -1444,7 +1444,7 @@ mod tests {
         );
         assert!(!h.contains("<b>broad</b>: offering"), "{h}");
         assert!(h.contains("<h2>Issues and safeguard holds</h2>"), "{h}");
-        assert!(h.contains("<li>issue &quot;gfx &lt;31&gt;&quot;: 160 of 995 matching devices hit (0 failed, 160 rolled back, 0 incidents); hold 221.4 h → 557.4 h</li>"), "{h}");
+        assert!(h.contains("<li>issue &quot;gfx &lt;31&gt;&quot;: 160 of 995 matching devices hit (0 failed installs, 160 rollbacks, 0 incidents); hold 221.4 h → 557.4 h</li>"), "{h}");
         assert!(
             h.contains("<li><b>pilot&lt;1&gt;</b>: still held at the end: 986 devices, by likely-issue safeguard holds</li>"),
             "{h}"

@@ -910,11 +910,12 @@ pub struct IssueOut {
 
 impl IssueOut {
     /// The issue in words, as the terminal and report.html tell it: `issue "EliteBook gfx-31":
-    /// 160 of 995 matching devices hit (0 failed, 160 rolled back, 0 incidents); hold 221.4 h →
-    /// 557.4 h`.
+    /// 160 of 995 matching devices hit (0 failed installs, 160 rollbacks, 0 incidents); hold
+    /// 221.4 h → 557.4 h`. Devices hit are distinct devices; failed installs, rollbacks and
+    /// incidents are events (a device that retries and rolls back again counts twice).
     pub fn text(&self) -> String {
         format!(
-            "issue \"{}\": {} of {} matching devices hit ({} failed, {} rolled back, {} incidents); hold {}",
+            "issue \"{}\": {} of {} matching devices hit ({} failed installs, {} rollbacks, {} incidents); hold {}",
             self.name,
             self.devices_hit,
             self.devices_matching,

@@ -163,6 +163,7 @@ struct RawCategory {
     install_time: Option<RawDist>,
     restart_time: Option<RawDist>,
     rollback: Option<f64>,
+    retry_after_rollback: Option<String>,
 }
 
 /// A duration distribution: a plain duration (fixed) or a table.
@@ -1173,6 +1174,24 @@ fn client(c: &mut Checker, raw: Option<&RawClient>) -> ClientParams {
                 d.restart,
             ),
             rollback: c.probability(&format!("{p}.rollback"), r.rollback, d.rollback),
+            retry_after_rollback: match r.retry_after_rollback.as_deref() {
+                None => d.retry_after_rollback,
+                Some("never") => None,
+                Some(text) => {
+                    let path = format!("{p}.retry_after_rollback");
+                    if parse_duration_signed(text).is_err() {
+                        c.fail(
+                            path,
+                            format!(
+                                "expected a duration such as \"P30D\" (\"P0D\": at the next scan) or \"never\", found \"{text}\""
+                            ),
+                        );
+                        d.retry_after_rollback
+                    } else {
+                        Some(c.duration(&path, Some(text), 0))
+                    }
+                }
+            },
         }
     };
     let scan_interval = c.positive(
@@ -2218,8 +2237,14 @@ fn improve_serde_message(m: &str) -> String {
             .collect();
         // The durations and rollback rate are per category; DESIGN's sketch put them in
         // `[client]` itself, so say where they go.
-        let per_category = ["download_time", "install_time", "restart_time", "rollback"]
-            .contains(&field)
+        let per_category = [
+            "download_time",
+            "install_time",
+            "restart_time",
+            "rollback",
+            "retry_after_rollback",
+        ]
+        .contains(&field)
             && names.contains(&"quality")
             && names.contains(&"feature");
         // Holidays by another name: availability takes them as dated `off` periods.

@@ -470,8 +470,14 @@ pub struct DeploymentRun {
     rng: StreamRng,
     /// Devices offered so far (the default monitoring denominator).
     pub offered_count: u64,
-    /// Reports received: rollbacks, ineligible devices, finished installs.
+    /// Reports received: rollbacks, ineligible devices, finished installs, each counting a
+    /// device once (a device that rolls back again after a retry is one device of the
+    /// threshold's percentage, deployment-service.md §2).
     pub reported: [u64; 3],
+    /// Devices whose rollback report has arrived (each counted once in `reported[0]`).
+    rollback_reported: DeviceSet,
+    /// Devices whose finished-install report has arrived (each counted once in `reported[2]`).
+    install_reported: DeviceSet,
     /// Per monitoring rule of the current settings: whether it has fired.
     fired: Vec<bool>,
     /// Per monitoring rule of the current settings: the highest share its signal reached while
@@ -676,6 +682,8 @@ impl<'a> Service<'a> {
                 rng: key.rng_named(Stream::Service, &d.name),
                 offered_count: 0,
                 reported: [0; 3],
+                rollback_reported: DeviceSet::with_len(n),
+                install_reported: DeviceSet::with_len(n),
                 fired: vec![false; d.settings.monitoring.len()],
                 peaks: vec![None; d.settings.monitoring.len()],
                 held_back: Vec::new(),
@@ -1342,10 +1350,21 @@ impl<'a> Service<'a> {
                 self.deps[i].ready.insert(dev);
                 continue;
             }
-            // A device that rolled back does not take the same content again within the horizon
-            // (assumption; compare the 30-day block after a failed boot, KB4492307).
-            let rolled_back = st.rolled_back && st.failed == d.content;
-            if self.device_has(st, d.content) || rolled_back {
+            // A device that rolled back takes the same content again from its retry instant
+            // (`retry_after_rollback`: Windows Update retries, client-timing.md §5); until then
+            // it is as if deferred, so a device with nothing else to do sleeps until then
+            // rather than scanning for nothing. Devices that never rolled back pay one test.
+            if st.rolled_back && st.failed == d.content {
+                match st.retry_at() {
+                    Some(at) if at <= t => {}
+                    Some(at) => {
+                        later = Some(later.map_or(at, |l| l.min(at)));
+                        continue;
+                    }
+                    None => continue,
+                }
+            }
+            if self.device_has(st, d.content) {
                 continue;
             }
             let c = &self.contents[d.content as usize];
@@ -1714,6 +1733,29 @@ mod tests {
             ScanAnswer::Install(o, _) => assert_eq!(o.content, 1),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_rolled_back_device_is_offered_its_content_again_from_its_retry_instant_only() {
+        let c = contents();
+        let d = vec![dep(0, Settings::default())];
+        let f = fleet(1);
+        let mut s = Service::new(&c, &d, &[], &[], &[], &SP, &f, RunKey::new(1, 0));
+        let pol = Policy::default_named("p");
+        run_all(&mut s, 0);
+        let mut rolled = st();
+        rolled.failed = 0;
+        rolled.rolled_back = true;
+        rolled.pending_since = 40;
+        // Blocked until 40: as if deferred, so the device sleeps until then.
+        assert_eq!(s.scan(0, &rolled, &pol, 20), ScanAnswer::NotBefore(40));
+        match s.scan(0, &rolled, &pol, 40) {
+            ScanAnswer::Install(o, _) => assert_eq!(o.content, 0),
+            other => panic!("{other:?}"),
+        }
+        // `retry_after_rollback = "never"`: nothing, ever, and no timer.
+        rolled.pending_since = crate::client::UNSET;
+        assert_eq!(s.scan(0, &rolled, &pol, 1000), ScanAnswer::Nothing);
     }
 
     #[test]

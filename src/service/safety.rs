@@ -572,11 +572,15 @@ impl Service<'_> {
         out: &mut Outbox,
     ) {
         let d = dep as usize;
+        // A rule's threshold is a share of devices (deployment-service.md §2): a device that
+        // rolls back again after a retry, or finishes a second install, counts once.
+        // (Ineligibility is reported once per device and deployment already.)
+        let run = &mut self.deps[d];
         match what {
-            Report::Rollback => self.deps[d].reported[0] += 1,
-            Report::Ineligible => self.deps[d].reported[1] += 1,
-            Report::Installed => self.deps[d].reported[2] += 1,
-            Report::Hit => {}
+            Report::Rollback if run.rollback_reported.insert(dev) => run.reported[0] += 1,
+            Report::Ineligible => run.reported[1] += 1,
+            Report::Installed if run.install_reported.insert(dev) => run.reported[2] += 1,
+            Report::Rollback | Report::Installed | Report::Hit => {}
         }
         if what != Report::Installed {
             let c = self.defs[d].content;

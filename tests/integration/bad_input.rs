@@ -56,6 +56,32 @@ fn a_negative_duration_is_rejected_with_the_value_found() {
 }
 
 #[test]
+fn a_retry_after_rollback_that_is_neither_a_duration_nor_never_is_rejected_with_both_forms() {
+    let text = scenario(
+        10,
+        "",
+        "[client.feature]\nretry_after_rollback = \"sometimes\"\n",
+    );
+    rejects(
+        &text,
+        "client.feature.retry_after_rollback",
+        line_of(&text, "retry_after_rollback"),
+        &["\"P30D\"", "\"never\"", "sometimes"],
+    );
+    let text = scenario(
+        10,
+        "",
+        "[client.quality]\nretry_after_rollback = \"-P1D\"\n",
+    );
+    rejects(
+        &text,
+        "client.quality.retry_after_rollback",
+        line_of(&text, "retry_after_rollback"),
+        &["negative"],
+    );
+}
+
+#[test]
 fn segment_shares_that_do_not_add_up_are_rejected_with_the_sum() {
     let text = scenario(10, "", "").replace("devices = 10", "share = 0.7").replace(
         "[[deployments]]",

@@ -852,7 +852,10 @@ rollback = 1.0
     let (pilot, rest) = (&s["deployments"][0], &s["deployments"][1]);
     assert_eq!(pilot["rollbacks"], 0, "{pilot}");
     assert_eq!(pilot["issue_hits"], 0, "{pilot}");
-    assert_eq!(rest["rollbacks"], 100, "{rest}");
+    // Every device of the rest rolls back at each of its daily scans (it retries:
+    // `retry_after_rollback`): rollbacks count each, issue hits each device once.
+    let rollbacks = rest["rollbacks"].as_u64().expect("rollbacks");
+    assert!(rollbacks >= 100 * 19, "{rest}");
     assert_eq!(rest["issue_hits"], 100, "{rest}");
     assert_eq!(s["issues"][0]["devices_hit"], 100);
     // The rest's rule fired on its own devices' reports: the hits it names are its own.
@@ -1095,4 +1098,106 @@ fn a_rollback_rule_over_a_few_installs_without_a_minimum_is_warned_of_once() {
         told[0].contains("safety.monitoring_min_devices: "),
         "{told:?}"
     );
+}
+
+/// 80 healthy devices and 20 that an issue rolls back for sure, all offered at the start. The
+/// issue becomes known at P3D (a hold) and its hold is released at P8D (192 h: the fix
+/// shipped). Until the hold, an affected device takes the update at every scan (22 h apart, no
+/// jitter) and rolls back each time, three or four times. A rollback rule of 25 % of the
+/// offered devices alerts: the 20 devices are 20 %, their rollbacks well over 25.
+fn retry_after_hold_release(retry: &str) -> (Value, Vec<Row>) {
+    let segments = segment("good", 80, r#"driver = "ok""#) + &segment("bad", 20, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+signal_delay = "PT6H"
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+settings = {{ monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 25, action = "alertError" }}] }} }}
+
+[[issues]]
+name = "bad driver"
+content = "f"
+when = 'driver = "x"'
+rollback = 1.0
+known = {{ at = "P3D" }}
+release = {{ at = "P8D" }}
+"#
+    );
+    // Into `base`'s `[client.feature]` table (a second table of the same name is not TOML).
+    let text = base(11, &segments, &rest).replacen(
+        "rollback = 0.0\n",
+        &format!("rollback = 0.0\nretry_after_rollback = \"{retry}\"\n"),
+        1,
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    (summary(&out), timeseries(&out))
+}
+
+fn last(rows: &[Row], state: &str) -> u64 {
+    series(rows, "f", state).last().expect("samples").1
+}
+
+fn at(rows: &[Row], state: &str, hours: f64) -> u64 {
+    series(rows, "f", state)
+        .into_iter()
+        .find(|&(h, _)| h == hours)
+        .expect("sample")
+        .1
+}
+
+#[test]
+fn rolled_back_devices_retry_after_the_hold_is_released_and_the_deployment_ends_compliant() {
+    let (s, rows) = retry_after_hold_release("P0D");
+    let d = &s["deployments"][0];
+    // While the hold is in force the affected devices are rolled back; after its release
+    // (the fix) they take the update again at their next scan and it sticks.
+    assert_eq!(at(&rows, "rolled_back", 100.0), 20);
+    assert_eq!(at(&rows, "compliant", 100.0), 80);
+    assert_eq!(d["devices_compliant"], 100, "{d}");
+    assert_eq!(last(&rows, "rolled_back"), 0);
+    assert_eq!(last(&rows, "compliant"), 100);
+    let h = d["hours_to_95"].as_f64().expect("95 % reached");
+    assert!(
+        (192.0..192.0 + 23.0).contains(&h),
+        "at the first scans after the release: {h} h"
+    );
+    // Each affected device rolled back at every daily scan before the hold: rollbacks count
+    // events, the issue's devices hit count devices.
+    let rollbacks = d["rollbacks"].as_u64().expect("rollbacks");
+    assert!((60..=80).contains(&rollbacks), "{rollbacks} rollbacks");
+    let issue = &s["issues"][0];
+    assert_eq!(issue["rolled_back"].as_u64(), Some(rollbacks), "{issue}");
+    assert_eq!(issue["devices_hit"], 20, "{issue}");
+    assert_eq!(issue["released_hours"], 192.0);
+}
+
+#[test]
+fn a_device_that_rolls_back_twice_counts_once_in_the_monitoring_signal_and_in_issue_hits() {
+    let (s, _) = retry_after_hold_release("P0D");
+    let d = &s["deployments"][0];
+    assert!(d["rollbacks"].as_u64().expect("rollbacks") >= 60);
+    assert_eq!(d["issue_hits"], 20, "distinct devices: {d}");
+    // 20 devices of 100 offered is 20 %, below the rule's 25 %, however often they roll back.
+    assert_eq!(d["rule_firings"].as_array().map(Vec::len), Some(0), "{d}");
+    let miss = &d["rules_not_fired"][0];
+    assert_eq!(miss["peak_signals"], 20, "{miss}");
+    assert_eq!(miss["peak_denominator"], 100, "{miss}");
+}
+
+#[test]
+fn with_retry_after_rollback_never_a_rolled_back_device_stays_rolled_back() {
+    let (s, rows) = retry_after_hold_release("never");
+    let d = &s["deployments"][0];
+    // Each affected device rolls back at its first scan and never takes the update again,
+    // also once the hold is released.
+    assert_eq!(d["rollbacks"], 20, "{d}");
+    assert_eq!(d["devices_compliant"], 80, "{d}");
+    assert_eq!(last(&rows, "rolled_back"), 20);
+    assert!(d["hours_to_95"].is_null(), "{d}");
+    assert_eq!(s["issues"][0]["rolled_back"], 20);
 }
