@@ -386,7 +386,7 @@ fn run_scenario(
             files.push(("runs.csv", batch::runs_csv(&results, &[])?));
             across = batch::replication_lines(&results);
         }
-        outcomes = batch::check(&results, &sc.expect);
+        outcomes = batch::check(&results, |_| sc.expect.clone());
         for o in &mut outcomes {
             o.variant.clear();
         }
@@ -825,7 +825,7 @@ fn batch_outputs(
     out: &Path,
     quiet: bool,
 ) -> Result<ExitCode, Error> {
-    let outcomes = batch::check(results, &sweep.expect);
+    let outcomes = batch::check(results, |i| sweep.expectations(&results[i].name));
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,

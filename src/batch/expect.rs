@@ -121,11 +121,58 @@ pub(crate) fn check(
     out
 }
 
-/// The `q` quantile of `values` by nearest rank, with `None` (never reached) sorting last.
-pub fn quantile(values: &[Option<f64>], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
+/// How a gate judges the runs: the value it reports (the order statistic it decides on) and how
+/// many of the runs meet the bound on their own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Judged {
+    /// The value at the gate's rank (`None`: never reached, or missing).
+    pub value: Option<f64>,
+    /// Runs whose own value meets the bound.
+    pub runs_met: usize,
+    /// Runs.
+    pub runs: usize,
+    /// Whether the gate is met: at least the share of runs its quantile names meet the bound.
+    pub met: bool,
+}
+
+impl Expectation {
+    /// Judges the gate on the runs' `values`. An `at_most` bound at quantile `q` is met when at
+    /// least ⌈q·N⌉ of the N runs are at most the bound (so "p90 at_most 72" means at least 90 %
+    /// of the runs took at most 72, never fewer: 7 of 7, 18 of 20); an `at_least` bound when at
+    /// least N − ⌊q·N⌋ of them are at least it (quantile 0.1: at least 90 % of the runs). The
+    /// value reported is the order statistic that decides it (rank ⌈q·N⌉, resp. ⌊q·N⌋ + 1, of
+    /// the runs sorted with never-reached last), so it meets the bound exactly when the gate
+    /// is met. With one run it is the run's value.
+    pub fn judge(&self, values: &[Option<f64>]) -> Judged {
+        let n = values.len();
+        let runs_met = values.iter().filter(|&&v| self.met(v)).count();
+        if n == 0 {
+            return Judged {
+                value: None,
+                runs_met,
+                runs: 0,
+                met: false,
+            };
+        }
+        let q = self.quantile.clamp(0.0, 1.0);
+        // A tolerance for quantiles written in decimal (0.9 × 20 is 18.000000000000004).
+        let qn = q * n as f64;
+        let rank = match self.bound {
+            Bound::AtMost(_) => ((qn - 1e-9).ceil() as usize).clamp(1, n),
+            Bound::AtLeast(_) => ((qn + 1e-9).floor() as usize + 1).clamp(1, n),
+        };
+        let value = sorted(values)[rank - 1];
+        Judged {
+            value,
+            runs_met,
+            runs: n,
+            met: self.met(value),
+        }
     }
+}
+
+/// `values` sorted, with `None` (never reached) last.
+fn sorted(values: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut v: Vec<Option<f64>> = values.to_vec();
     v.sort_by(|a, b| match (a, b) {
         (Some(x), Some(y)) => x.total_cmp(y),
@@ -133,6 +180,15 @@ pub fn quantile(values: &[Option<f64>], q: f64) -> Option<f64> {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
+    v
+}
+
+/// The `q` quantile of `values` by nearest rank, with `None` (never reached) sorting last.
+pub fn quantile(values: &[Option<f64>], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let v = sorted(values);
     let i = (q.clamp(0.0, 1.0) * (v.len() - 1) as f64).round() as usize;
     v[i]
 }
@@ -140,6 +196,57 @@ pub fn quantile(values: &[Option<f64>], q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gate(quantile: f64, bound: Bound) -> Expectation {
+        Expectation {
+            deployment: "d".into(),
+            metric: "hours_to_95".into(),
+            quantile,
+            bound,
+        }
+    }
+
+    #[test]
+    fn a_p90_gate_is_met_only_when_at_least_nine_runs_in_ten_meet_the_bound() {
+        let runs = |k: usize, n: usize| -> Vec<Option<f64>> {
+            (0..n)
+                .map(|i| Some(if i < k { 1.0 } else { 9.0 }))
+                .collect()
+        };
+        let g = gate(0.9, Bound::AtMost(5.0));
+        // 6 of 7 is 85.7 %: missed (the rank round(q(N - 1)) would have taken the 6th run).
+        let j = g.judge(&runs(6, 7));
+        assert_eq!(
+            (j.met, j.runs_met, j.runs, j.value),
+            (false, 6, 7, Some(9.0))
+        );
+        assert!(g.judge(&runs(7, 7)).met);
+        assert!(g.judge(&runs(18, 20)).met && !g.judge(&runs(17, 20)).met);
+        assert!(g.judge(&runs(9, 10)).met && !g.judge(&runs(8, 10)).met);
+        // A never-reached run misses an upper bound.
+        let mut v = runs(10, 10);
+        v[3] = None;
+        assert_eq!(g.judge(&v).runs_met, 9);
+        // An upper bound on a low quantile of a share: at least 90 % of the runs at least 0.5.
+        let share = gate(0.1, Bound::AtLeast(5.0));
+        let high = |k: usize, n: usize| -> Vec<Option<f64>> {
+            (0..n)
+                .map(|i| Some(if i < k { 9.0 } else { 1.0 }))
+                .collect()
+        };
+        assert!(share.judge(&high(18, 20)).met && !share.judge(&high(17, 20)).met);
+        assert!(!share.judge(&high(6, 7)).met && share.judge(&high(7, 7)).met);
+        // The median: half the runs (10 of 20; with 7 runs, 4).
+        let median = gate(0.5, Bound::AtMost(5.0));
+        assert!(median.judge(&runs(10, 20)).met && !median.judge(&runs(9, 20)).met);
+        assert!(median.judge(&runs(4, 7)).met && !median.judge(&runs(3, 7)).met);
+        // One run: its value.
+        assert_eq!(median.judge(&[Some(4.0)]).value, Some(4.0));
+        assert_eq!(
+            gate(0.9, Bound::AtLeast(1.0)).judge(&[Some(4.0)]).value,
+            Some(4.0)
+        );
+    }
 
     #[test]
     fn never_reached_sorts_last_and_misses_an_upper_bound() {

@@ -450,26 +450,36 @@ pub struct Outcome {
     pub variant: String,
     /// The expectation.
     pub expect: Expectation,
-    /// The value at the quantile (`None`: never reached).
+    /// The value the gate decides on (`None`: never reached; [`Expectation::judge`]).
     pub value: Option<f64>,
+    /// Runs whose own value meets the bound, of `runs`.
+    pub runs_met: usize,
+    /// Runs.
+    pub runs: usize,
     /// Whether it is met.
     pub met: bool,
 }
 
-/// Checks expectations against every variant.
-pub fn check(results: &[VariantResult], expectations: &[Expectation]) -> Vec<Outcome> {
+/// Checks expectations against every variant: variant `i`'s are `expectations(i)` (a sweep's
+/// own and its base scenario's, as the variant has them).
+pub fn check(
+    results: &[VariantResult],
+    expectations: impl Fn(usize) -> Vec<Expectation>,
+) -> Vec<Outcome> {
     let mut out = Vec::new();
-    for v in results {
-        for e in expectations {
+    for (i, v) in results.iter().enumerate() {
+        for e in expectations(i) {
             let Some(d) = v.deployments.iter().position(|n| *n == e.deployment) else {
                 continue;
             };
-            let value = quantile(&v.values(d, &e.metric), e.quantile);
+            let j = e.judge(&v.values(d, &e.metric));
             out.push(Outcome {
                 variant: v.name.clone(),
-                met: e.met(value),
-                expect: e.clone(),
-                value,
+                met: j.met,
+                expect: e,
+                value: j.value,
+                runs_met: j.runs_met,
+                runs: j.runs,
             });
         }
     }
@@ -488,6 +498,8 @@ pub fn expectations_csv(outcomes: &[Outcome]) -> Result<Vec<u8>, Error> {
             "limit",
             "value",
             "status",
+            "runs_met",
+            "runs",
         ])?;
         for o in outcomes {
             let (bound, limit) = match o.expect.bound {
@@ -500,10 +512,14 @@ pub fn expectations_csv(outcomes: &[Outcome]) -> Result<Vec<u8>, Error> {
                 o.expect.metric.clone(),
                 o.expect.quantile.to_string(),
                 bound.to_string(),
-                num(Some(limit)),
+                // Both unrounded, so that the status can be checked from the file (a value
+                // rounded to 4 decimals can read equal to a limit it misses).
+                limit.to_string(),
                 // Empty: never reached (a time), or missing (no rule fired).
-                num(o.value),
+                o.value.map_or(String::new(), |v| v.to_string()),
                 if o.met { "met" } else { "missed" }.to_string(),
+                o.runs_met.to_string(),
+                o.runs.to_string(),
             ])?;
         }
         Ok(())
@@ -656,7 +672,7 @@ fn lines_of<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> String {
     outcomes
         .map(|o| {
             format!(
-                "  expect {}{} {} ({}) {}: {} → {}\n",
+                "  expect {}{} {} ({}) {}: {} → {}{}\n",
                 if o.variant.is_empty() {
                     String::new()
                 } else {
@@ -667,7 +683,12 @@ fn lines_of<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> String {
                 percentile_label(o.expect.quantile),
                 o.expect.bound_text(),
                 o.value.map_or("never".into(), |v| num(Some(v))),
-                if o.met { "met" } else { "MISSED" }
+                if o.met { "met" } else { "MISSED" },
+                if o.runs > 1 {
+                    format!(" ({} of {} runs meet the bound)", o.runs_met, o.runs)
+                } else {
+                    String::new()
+                }
             )
         })
         .collect()

@@ -618,6 +618,22 @@ fn find_key(text: &str, key: &str, from: usize, value: usize) -> (usize, usize) 
 }
 
 impl Sweep {
+    /// The expectations variant `name` is judged by: its base scenario's `[[expect]]` (as the
+    /// variant has them), then the sweep's own, each once.
+    pub fn expectations(&self, name: &str) -> Vec<Expectation> {
+        let mut all: Vec<Expectation> = self
+            .variants
+            .iter()
+            .find(|v| v.name == name)
+            .map_or_else(Vec::new, |v| v.scenario.expect.clone());
+        for e in &self.expect {
+            if !all.contains(e) {
+                all.push(e.clone());
+            }
+        }
+        all
+    }
+
     /// Loads and checks a sweep file, building every variant's scenario.
     pub fn load(file: &Path) -> Result<Sweep, Error> {
         Sweep::load_with(file, &Overrides::default())
@@ -1068,6 +1084,19 @@ impl Sweep {
                 })
                 .map(|(w, names)| format!("{}: {w}", which_variants(&names, total))),
         );
+        if variants.iter().all(|v| v.scenario.exploit_at.is_none()) {
+            // As a scenario's own gate: an empty value meets any `at_least` bound.
+            for (i, e) in expect.iter().enumerate() {
+                if e.metric.contains("exploit") {
+                    let path = format!("expect[{i}].metric");
+                    let (line, column) = loc.position(&path);
+                    warnings.push(format!(
+                        "{shown}:{line}:{column}: {path}: {} is empty without [simulation] exploit_at (in the base scenario or set by the sweep), so this expectation checks nothing",
+                        e.metric
+                    ));
+                }
+            }
+        }
         Ok(Sweep {
             fingerprint: super::fnv1a(&hashed),
             overrides: overrides.clone(),

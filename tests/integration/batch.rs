@@ -1265,3 +1265,87 @@ fn a_batch_tells_an_audience_its_draws_leave_empty_once_per_deployment_with_in_h
         .success();
     assert!(quiet.get_output().stderr.is_empty());
 }
+
+#[test]
+fn a_sweep_judges_its_base_scenarios_gates_too_and_tells_how_many_runs_met_each() {
+    // The base scenario's gate (every run 95 % within 1 h) cannot be met; the sweep's own
+    // (half of the runs 50 % within 500 h) is.
+    let base =
+        "[[expect]]\ndeployment = \"q\"\nmetric = \"hours_to_95\"\nquantile = 0.9\nat_most = 1\n";
+    let case = Case::new(&random_scenario(base));
+    let path = case.dir.path().join("sweep.toml");
+    std::fs::write(
+        &path,
+        "base = \"case.toml\"\nreplications = 4\n[grid]\n\"policies.default.quality_deadline\" = [\"P1D\", \"P7D\"]\n\n[[expect]]\ndeployment = \"q\"\nmetric = \"hours_to_50\"\nat_most = 500\n",
+    )
+    .expect("write sweep");
+    let out = case.out("sweep");
+    let a = rollsim()
+        .arg("batch")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .args(["--jobs", "1"])
+        .assert()
+        .code(3);
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("q hours_to_95 (p90) at_most 1: ")
+            && stdout.contains("→ MISSED (0 of 4 runs meet the bound)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("→ met (4 of 4 runs meet the bound)"),
+        "{stdout}"
+    );
+    let mut r = csv::Reader::from_path(out.join("expectations.csv")).expect("csv");
+    let header = r.headers().expect("header").clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        [
+            "variant",
+            "deployment",
+            "metric",
+            "quantile",
+            "bound",
+            "limit",
+            "value",
+            "status",
+            "runs_met",
+            "runs"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    // Per variant: the base's gate, then the sweep's.
+    let got: Vec<(&str, &str, &str, &str)> =
+        rows.iter().map(|x| (&x[2], &x[7], &x[8], &x[9])).collect();
+    assert_eq!(
+        got,
+        [
+            ("hours_to_95", "missed", "0", "4"),
+            ("hours_to_50", "met", "4", "4"),
+            ("hours_to_95", "missed", "0", "4"),
+            ("hours_to_50", "met", "4", "4"),
+        ]
+    );
+}
+
+#[test]
+fn a_sweeps_own_gate_on_an_exploit_figure_without_an_exploit_instant_is_a_warning() {
+    let (_case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 1\n[grid]\n\"policies.default.quality_deadline\" = [\"P1D\", \"P7D\"]\n\n[[expect]]\ndeployment = \"q\"\nmetric = \"share_compliant_at_exploit\"\nat_least = 0.5\n",
+    );
+    let out = rollsim().arg("validate").arg(&path).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("sweep.toml:8:10: expect[0].metric: share_compliant_at_exploit is empty without [simulation] exploit_at"),
+        "{err}"
+    );
+    // Given by the sweep, nothing to tell.
+    let (_case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 1\n[grid]\n\"simulation.exploit_at\" = [\"P1D\", \"P2D\"]\n\n[[expect]]\ndeployment = \"q\"\nmetric = \"share_compliant_at_exploit\"\nat_least = 0.5\n",
+    );
+    let out = rollsim().arg("validate").arg(&path).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!err.contains("exploit_at"), "{err}");
+}
