@@ -63,6 +63,11 @@ enum Command {
         /// runs.csv; the other files show replication 0.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         replications: Option<u64>,
+        /// Run replication R alone (0-based, as runs.csv numbers them) and write its full
+        /// outputs: the run behind a row of runs.csv, with the seed runs.csv gives.
+        #[arg(long, value_name = "R", conflicts_with = "replications",
+              value_parser = clap::value_parser!(u64).range(0..=999_999))]
+        replication: Option<u64>,
         /// Worker threads for replications [default: all cores].
         #[arg(long)]
         jobs: Option<usize>,
@@ -192,6 +197,7 @@ pub fn run() -> Result<ExitCode, Error> {
             devices,
             sets,
             replications,
+            replication,
             jobs,
             stats,
             force,
@@ -199,7 +205,7 @@ pub fn run() -> Result<ExitCode, Error> {
         } => run_scenario(
             &scenario,
             out,
-            seed,
+            (seed, replication),
             (devices, &sets),
             (replications, jobs),
             stats,
@@ -303,7 +309,7 @@ fn default_out(scenario: &Path) -> PathBuf {
 fn run_scenario(
     path: &Path,
     out: Option<PathBuf>,
-    seed: Option<u64>,
+    (seed, replication_given): (Option<u64>, Option<u64>),
     (devices, sets): (Option<u64>, &[String]),
     (replications, jobs): (Option<u64>, Option<usize>),
     stats: bool,
@@ -322,7 +328,8 @@ fn run_scenario(
     guard_out(&out, force)?;
     let seed_given = seed;
     let seed = seed.unwrap_or(sc.seed);
-    let result = sim::run(&sc, seed, 0);
+    let replication = replication_given.unwrap_or(0);
+    let result = sim::run(&sc, seed, replication);
     if !quiet {
         // Known only now that the fleet is drawn; replication 0's, told once for the run.
         let shown = path.display().to_string();
@@ -343,6 +350,7 @@ fn run_scenario(
         .iter()
         .map(|s| format!("--set {s}"))
         .chain(seed_given.map(|s| format!("--seed {s}")))
+        .chain(replication_given.map(|r| format!("--replication {r}")))
         .chain(devices.map(|n| format!("--devices {n}")))
         .collect();
     let text = rollsim::scenario::overrides::as_run(
@@ -377,6 +385,7 @@ fn run_scenario(
             params: Vec::new(),
             scenario: &sc,
             seed,
+            first_replication: replication,
         };
         let bar = progress(reps, quiet || reps == 1);
         let results = batch::run_all(&[job], reps, threads(jobs), &|_| bar.inc(1), None, None)?;
@@ -596,6 +605,7 @@ fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
             params: v.values(&sweep.parameters),
             scenario: &v.scenario,
             seed: v.scenario.seed,
+            first_replication: 0,
         })
         .collect()
 }

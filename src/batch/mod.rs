@@ -35,6 +35,8 @@ pub struct Job<'a> {
     pub scenario: &'a Scenario,
     /// The seed of its replications (a sweep variant that sets `simulation.seed` has its own).
     pub seed: u64,
+    /// The replication index of its first run (0, or `rollsim run --replication R`'s R).
+    pub first_replication: u64,
 }
 
 /// Per-run summary rows of one variant: `metrics[run][deployment]`.
@@ -132,7 +134,7 @@ pub fn run_all(
                                 rec
                             }
                             None => {
-                                let res = sim::run(sc, seed, r);
+                                let res = sim::run(sc, seed, job.first_replication + r);
                                 let rec = RunRecord::from_run(k, seed, sc, &res);
                                 if let Some(d) = store {
                                     record::save(d, &rec)?;

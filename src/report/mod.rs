@@ -1510,11 +1510,17 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Err
 /// The short human summary printed after a run.
 pub fn terminal_summary(s: &Summary, out: &Path) -> String {
     let mut t = format!(
-        "{}: {} devices, {}, seed {}\n",
+        "{}: {} devices, {}, seed {}{}\n",
         s.scenario,
         s.devices,
         fmt_span((s.horizon_hours * HOUR as f64).round() as Time),
-        s.seed
+        s.seed,
+        // Replication 0 goes without saying; another is a run of a batch looked at alone.
+        if s.replication > 0 {
+            format!(", replication {}", s.replication)
+        } else {
+            String::new()
+        }
     );
     // A threshold time is the time from which the share stayed at or above it: none when the
     // share is below it at the end, though it may have been above it before.

@@ -1349,3 +1349,36 @@ fn a_sweeps_own_gate_on_an_exploit_figure_without_an_exploit_instant_is_a_warnin
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!err.contains("exploit_at"), "{err}");
 }
+
+#[test]
+fn a_replication_run_alone_gives_the_row_runs_csv_has_for_it() {
+    let case = Case::new(&random_scenario(""));
+    let (many, code) = run_in(&case, "many", &["--replications", "4"]);
+    assert_eq!(code, 0);
+    let runs = std::fs::read_to_string(many.join("runs.csv")).expect("runs.csv");
+    let row = |r: &str| -> Vec<String> {
+        runs.lines()
+            .find(|l| l.split(',').nth(1) == Some(r))
+            .expect("a row")
+            .split(',')
+            .skip(3)
+            .map(str::to_string)
+            .collect()
+    };
+    assert_ne!(row("2"), row("0"), "replications differ");
+    let (alone, code) = run_in(&case, "alone", &["--replication", "2"]);
+    assert_eq!(code, 0);
+    let csv = std::fs::read_to_string(alone.join("summary.csv")).expect("summary.csv");
+    let line: Vec<String> = csv
+        .lines()
+        .nth(1)
+        .expect("a deployment")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    assert_eq!(line, row("2")[..line.len()]);
+    assert_eq!(summary(&alone)["replication"], 2);
+    // The folder's scenario.toml says which replication it holds.
+    let copy = std::fs::read_to_string(alone.join("scenario.toml")).expect("copy");
+    assert!(copy.contains("--replication 2"), "{copy}");
+}
