@@ -749,9 +749,9 @@ mod tests {
         let text = variant_lines(&[v("grace=0", 10.0), v("grace=2", 40.0)]);
         assert_eq!(
             text,
-            "  grace=0:\n    a: 95 % at 10.0 h (median; p5 10.0 h, p95 10.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
-             grace=2:\n    a: 95 % at 40.0 h (median; p5 40.0 h, p95 40.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
-             the same in every variant: b: 95 % at 50.0 h (median; p5 50.0 h, p95 50.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n"
+            "  grace=0:\n    a: 95 % at 10.0 h (median of 3 runs; min 10.0 h, max 10.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
+             grace=2:\n    a: 95 % at 40.0 h (median of 3 runs; min 40.0 h, max 40.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n  \
+             the same in every variant: b: 95 % at 50.0 h (median of 3 runs; min 50.0 h, max 50.0 h); forced restarts 0, restarts in active hours 0 (median); exposure 0.0 device-days (median)\n"
         );
         let many: Vec<_> = (0..VARIANT_LINES + 3)
             .map(|i| v(&format!("v{i}"), i as f64))
@@ -787,7 +787,7 @@ mod tests {
         // got there).
         assert!(
             line.starts_with(
-                "a: 95 % in 3 of 4 runs: median 5.0 h (p5 5.0 h, p95 not by the end);"
+                "a: 95 % in 3 of 4 runs: median 5.0 h (min 5.0 h, max not by the end);"
             ),
             "{line}"
         );

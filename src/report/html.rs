@@ -989,9 +989,9 @@ fn chart_caption(stem: &str) -> String {
     match stem {
         "compliance" => "Share of each deployment's audience compliant (ready, for a readiness test) over time; the dashed line is the 95 % target, dots and ticks mark deployment state changes.".into(),
         "restarts" => "Restarts by device-local hour and weekday: forced (left), automatic (middle) and by users (right), on one colour scale; the outline marks active hours. Forced and automatic restarts inside active hours disrupt users; restarts by users are their own and are not counted as disruptions.".into(),
-        "bands" => "Median share compliant (ready, for a readiness test) per variant, with p25–p75 and p5–p95 bands across replications.".into(),
-        "time-to-95" => "Days to 95 % compliant per variant: dot at the median, whiskers from p5 to p95.".into(),
-        "pareto" => "Median time to 95 % against median devices hit by issues, one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front.".into(),
+        "bands" => "Median share compliant (ready, for a readiness test) per variant, with p25–p75 and p5–p95 bands across replications (by nearest rank: with 10 replications or fewer the outer band spans the lowest to the highest run; it shows the spread of runs, not a confidence interval).".into(),
+        "time-to-95" => "Days to 95 % compliant per variant: dot at the median, whiskers from p5 to p95 of the runs (by nearest rank: with 10 replications or fewer, the fastest to the slowest run; the spread of runs, not a confidence interval).".into(),
+        "pareto" => "Median time to 95 % against median devices hit by issues, one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front. Medians of few replications move with the seed: two variants minutes apart can swap places on the front.".into(),
         "pareto-disruption" => "Median time to 95 % against median restarts in active hours (forced and automatic), one colour and marker per deployment; filled points joined by a dashed line form that deployment's Pareto front.".into(),
         s if s.starts_with("states-") => "Share of the deployment's devices in each client state over time (stacked).".into(),
         s => s.to_string(),

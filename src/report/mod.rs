@@ -673,8 +673,9 @@ impl ThresholdSpread {
         } else if n == 1 {
             format!("{pct} % at {}", hours(self.median))
         } else if self.held == n {
+            let (lo, hi) = tail_names(n);
             format!(
-                "{pct} % at {} (median; p5 {}, p95 {})",
+                "{pct} % at {} (median of {n} runs; {lo} {}, {hi} {})",
                 hours(self.median),
                 hours(self.p5),
                 hours(self.p95)
@@ -690,8 +691,9 @@ impl ThresholdSpread {
                 )
             }
         } else {
+            let (lo, hi) = tail_names(n);
             format!(
-                "{pct} % in {} of {n} runs{paren}: median {} (p5 {}, p95 {})",
+                "{pct} % in {} of {n} runs{paren}: median {} ({lo} {}, {hi} {})",
                 self.held,
                 hours(self.median),
                 hours(self.p5),
@@ -699,6 +701,25 @@ impl ThresholdSpread {
             )
         }
     }
+}
+
+/// What the 5th and 95th percentiles of `n` runs are by nearest rank (rank round(q(n − 1))):
+/// `p5` and `p95`, or `min` and `max` where they are the fastest and slowest run (the first
+/// with 10 runs or fewer, the second with 11 or fewer), so that the spread of a few runs does not
+/// read as a 90 % interval.
+pub fn tail_names(n: usize) -> (&'static str, &'static str) {
+    let last = n.saturating_sub(1) as f64;
+    let lo = if (0.05 * last).round() == 0.0 {
+        "min"
+    } else {
+        "p5"
+    };
+    let hi = if (0.95 * last).round() == last {
+        "max"
+    } else {
+        "p95"
+    };
+    (lo, hi)
 }
 
 /// One deployment across the runs of a replicated run (or of a sweep variant): what the
@@ -1606,17 +1627,30 @@ mod tests {
     }
 
     #[test]
+    fn the_tails_of_ten_runs_or_fewer_are_called_min_and_max_as_they_are_the_extreme_runs() {
+        for n in 1..=10 {
+            assert_eq!(tail_names(n), ("min", "max"), "{n} runs");
+        }
+        // From 11 runs on, rank round(q(n - 1)) leaves the fastest run out, from 12 the
+        // slowest too.
+        assert_eq!(tail_names(11), ("p5", "max"));
+        assert_eq!(tail_names(12), ("p5", "p95"));
+        assert_eq!(tail_names(20), ("p5", "p95"));
+        assert_eq!(tail_names(200), ("p5", "p95"));
+    }
+
+    #[test]
     fn a_time_across_runs_says_in_how_many_runs_it_was_reached_never_not_held() {
         let n = None;
         assert_eq!(spread(&[n, n, n]), "95 % in none of 3 runs");
         assert_eq!(spread(&[Some(4.25)]), "95 % at 4.2 h");
         assert_eq!(
             spread(&[Some(3.0), Some(1.0), Some(2.0)]),
-            "95 % at 2.0 h (median; p5 1.0 h, p95 3.0 h)"
+            "95 % at 2.0 h (median of 3 runs; min 1.0 h, max 3.0 h)"
         );
         assert_eq!(
             spread(&[Some(3.0), Some(1.0), n]),
-            "95 % in 2 of 3 runs: median 3.0 h (p5 1.0 h, p95 not by the end)"
+            "95 % in 2 of 3 runs: median 3.0 h (min 1.0 h, max not by the end)"
         );
         // When the median run does not get there, the runs that did are told.
         assert_eq!(
@@ -1646,7 +1680,7 @@ mod tests {
         );
         assert_eq!(
             lost(&[Some(3.0), Some(1.0), n], 1),
-            "95 % in 2 of 3 runs (reached but not held at the end in 1): median 3.0 h (p5 1.0 h, p95 not by the end)"
+            "95 % in 2 of 3 runs (reached but not held at the end in 1): median 3.0 h (min 1.0 h, max not by the end)"
         );
         assert_eq!(
             lost(&[n, Some(41.23), n], 1),
@@ -1706,7 +1740,7 @@ mod tests {
         );
         assert_eq!(
             a[1].text(),
-            "b: 95 % at 6.0 h (median; p5 5.0 h, p95 6.0 h); forced restarts 0, restarts in active hours 0 (median)"
+            "b: 95 % at 6.0 h (median of 2 runs; min 5.0 h, max 6.0 h); forced restarts 0, restarts in active hours 0 (median)"
         );
         let mem = AcrossOut::new("-p", |m| match m {
             "hours_to_50" => vec![Some(1.0), Some(1.0)],

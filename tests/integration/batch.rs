@@ -100,7 +100,7 @@ fn replications_on_the_terminal_give_the_median_time_to_95_of_runs_csv() {
         .collect();
     h.sort_by(f64::total_cmp);
     let want = format!(
-        "q: 95 % at {:.1} h (median; p5 {:.1} h, p95 {:.1} h)",
+        "q: 95 % at {:.1} h (median of 5 runs; min {:.1} h, max {:.1} h)",
         h[2], h[0], h[4]
     );
     assert!(text.contains(&want), "{want} in {text}");
@@ -361,7 +361,7 @@ fn a_batch_prints_each_variants_median_time_to_95_as_variants_csv_has_it() {
     for row in r.records() {
         let row = row.expect("row");
         let hours: f64 = row[h].parse().expect("hours");
-        let expected = format!("  {}:\n    q: 95 % at {hours:.1} h (median;", &row[v]);
+        let expected = format!("  {}:\n    q: 95 % at {hours:.1} h (median of", &row[v]);
         assert!(stdout.contains(&expected), "{expected:?} not in:\n{stdout}");
         seen += 1;
     }
@@ -1135,7 +1135,7 @@ fn a_replicated_runs_report_shows_the_spread_of_runs_csv_and_plot_draws_it_again
     let h50 = sorted("hours_to_50");
     let forced = sorted("forced_restarts");
     let line = format!(
-        "<li>q: 95 % at {:.1} h (median; p5 {:.1} h, p95 {:.1} h); forced restarts {}, restarts in active hours",
+        "<li>q: 95 % at {:.1} h (median of 5 runs; min {:.1} h, max {:.1} h); forced restarts {}, restarts in active hours",
         h95[2], h95[0], h95[4], forced[2]
     );
     // The start is 2026-01-12 00:00 UTC: the median time to 50 % falls on that day or the next.
