@@ -1351,21 +1351,11 @@ pub fn empty_audience_batch_warning(
     let Some(d) = sc.deployments.get(di) else {
         return String::new();
     };
-    let group = |m: &Member, role: &str| match *m {
-        Member::Group(g) => sc
-            .groups
-            .get(usize::from(g))
-            .map(|def| format!("{role}group \"{}\"", def.name)),
-        _ => None,
-    };
-    let groups: Vec<String> = (d.audience.members.iter().filter_map(|m| group(m, "")))
-        .chain(
-            d.audience
-                .exclusions
-                .iter()
-                .filter_map(|m| group(m, "excluded ")),
-        )
-        .collect();
+    let groups = audience_groups(d, |g, role| {
+        sc.groups
+            .get(g)
+            .map(|def| format!("{role}group \"{}\"", def.name))
+    });
     let groups = match groups.is_empty() {
         true => String::new(),
         false => format!("{}: ", groups.join(", ")),
@@ -1374,6 +1364,29 @@ pub fn empty_audience_batch_warning(
         "deployments[{di}].audience: \"{}\" holds no device in {runs} ({groups}groups' random shares and the attributes drawn decide it); no action adds members, so the deployment offers nothing in those runs",
         d.name
     )
+}
+
+/// What `describe(group, role)` says of each group of `d`'s audience: its members (role "")
+/// then its exclusions (role "excluded ").
+fn audience_groups(
+    d: &DeploymentDef,
+    describe: impl Fn(usize, &str) -> Option<String>,
+) -> Vec<String> {
+    let group = |m: &Member, role: &str| match *m {
+        Member::Group(g) => describe(usize::from(g), role),
+        _ => None,
+    };
+    d.audience
+        .members
+        .iter()
+        .filter_map(|m| group(m, ""))
+        .chain(
+            d.audience
+                .exclusions
+                .iter()
+                .filter_map(|m| group(m, "excluded ")),
+        )
+        .collect()
 }
 
 /// The warnings, once the fleet is generated, of the deployments whose audience holds no device
@@ -1398,22 +1411,13 @@ pub fn empty_audience_warnings(
         if !empty || !empty_told_after_draw(sc, di) {
             continue;
         }
-        let group = |m: &Member, role: &str| match *m {
-            Member::Group(g) => sc.groups.get(usize::from(g)).map(|def| {
-                let n = start.group_sizes.get(usize::from(g)).copied().unwrap_or(0);
+        let groups = audience_groups(d, |g, role| {
+            sc.groups.get(g).map(|def| {
+                let n = start.group_sizes.get(g).copied().unwrap_or(0);
                 let s = if n == 1 { "" } else { "s" };
                 format!("{role}group \"{}\" holds {n} device{s}", def.name)
-            }),
-            _ => None,
-        };
-        let groups: Vec<String> = (d.audience.members.iter().filter_map(|m| group(m, "")))
-            .chain(
-                d.audience
-                    .exclusions
-                    .iter()
-                    .filter_map(|m| group(m, "excluded ")),
-            )
-            .collect();
+            })
+        });
         let groups = match groups.is_empty() {
             true => String::new(),
             false => format!(": {}", groups.join(", ")),
