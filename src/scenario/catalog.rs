@@ -398,6 +398,31 @@ fn check_entry(
     if let Some(b) = boolean(c, path, m, "isExpeditable") {
         props.insert("isExpeditable".into(), Value::Bool(b));
     }
+    // An export with `$expand=productRevisions` says which revisions are hotpatches
+    // (deployment-service.md §4, `productRevision.isHotpatchUpdate`): an update none of whose
+    // revisions is one is a baseline, which restarts its devices whatever the deployment asks.
+    // Only whether each revision is a hotpatch is kept.
+    if in_file && let Some(v) = get(m, "productRevisions") {
+        match v.as_array() {
+            Some(revs) => {
+                let flags = revs
+                    .iter()
+                    .map(|r| {
+                        let hot = r.get("isHotpatchUpdate").and_then(Value::as_bool);
+                        serde_json::json!({ "isHotpatchUpdate": hot.unwrap_or(false) })
+                    })
+                    .collect();
+                props.insert("productRevisions".into(), Value::Array(flags));
+            }
+            None => c.fail(
+                join(path, "productRevisions"),
+                format!(
+                    "must be an array of productRevision objects (as $expand=productRevisions returns them), found {}",
+                    shown(v)
+                ),
+            ),
+        }
+    }
     for (k, allowed) in [
         ("qualityUpdateClassification", &CLASSIFICATIONS[..]),
         ("qualityUpdateCadence", &CADENCES[..]),

@@ -379,6 +379,9 @@ pub(crate) struct ContentDraft {
     pub expeditable: Option<bool>,
     /// A quality catalog entry's `qualityUpdateCadence = outOfBand` (not a monthly update).
     pub out_of_band: bool,
+    /// A quality catalog entry lists its product revisions and none is a hotpatch
+    /// (`isHotpatchUpdate`): a baseline update, which restarts its devices.
+    pub baseline: bool,
     /// The id of the catalog entry the content names, when it names one.
     pub catalog_id: Option<String>,
     /// No release date was given (a `featureUpdateReference` has none): `release_unix` is the
@@ -394,6 +397,9 @@ impl ContentDraft {
             (Category::Feature, _, _) => Some("a feature update"),
             (Category::Quality, false, _) => Some("a nonSecurity quality update"),
             (Category::Quality, true, true) => Some("an out-of-band quality update"),
+            (Category::Quality, true, false) if self.baseline => Some(
+                "a baseline security update (the catalog lists its product revisions and none is a hotpatch: isHotpatchUpdate)",
+            ),
             (Category::Quality, true, false) => None,
         }
     }
@@ -448,6 +454,7 @@ pub(crate) fn content(
         deployable_until: None,
         expeditable: None,
         out_of_band: false,
+        baseline: false,
         catalog_id: None,
         release_assumed: true,
     };
@@ -670,6 +677,14 @@ fn catalog_entry(
         d.expeditable = boolean(c, path, m, "isExpeditable");
         let cadence = string(c, path, m, "qualityUpdateCadence");
         d.out_of_band = cadence == Some("outOfBand");
+        d.baseline = get(m, "productRevisions")
+            .and_then(Value::as_array)
+            .is_some_and(|revs| {
+                !revs.is_empty()
+                    && !revs
+                        .iter()
+                        .any(|r| r.get("isHotpatchUpdate").and_then(Value::as_bool) == Some(true))
+            });
         if let Some(s) = cadence
             && !is_placeholder(s)
             && !CADENCES.contains(&s)

@@ -275,3 +275,53 @@ fn a_batch_folder_holds_the_catalog_file_reruns_to_the_same_bytes_and_resume_see
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("another batch"), "{err}");
 }
+
+/// The quality deployment of [`case`] with hotpatches asked for, against a catalog whose
+/// quality entry lists its product revisions, the first of which is a hotpatch when `hot`.
+fn hotpatch_case(hot: bool) -> (Case, String) {
+    let case = case();
+    let dir = case.dir.path();
+    let revisions = format!(
+        r#""productRevisions": [
+        {{"id": "10.0.26100.2894", "product": "Windows 11", "isHotpatchUpdate": {hot}, "osBuild": {{"buildNumber": 26100}}}},
+        {{"id": "10.0.22631.4751", "product": "Windows 11", "isHotpatchUpdate": false}}
+      ],
+      "shortName": "2026.01 B""#
+    );
+    std::fs::write(
+        dir.join("catalog.json"),
+        CATALOG_FILE.replace(r#""shortName": "2026.01 B""#, &revisions),
+    )
+    .expect("catalog");
+    let quality = body("qualityUpdateCatalogEntry", QUALITY_ID).replace(
+        "  }\n}\n",
+        "  },\n  \"settings\": {\"userExperience\": {\"isHotpatchEnabled\": true}}\n}\n",
+    );
+    std::fs::write(dir.join("quality.json"), quality).expect("quality body");
+    let out = case.run_command("o").assert().success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    (case, err)
+}
+
+#[test]
+fn a_quality_entry_none_of_whose_product_revisions_is_a_hotpatch_restarts_its_devices() {
+    let (case, err) = hotpatch_case(false);
+    assert!(
+        err.contains("settings.userExperience.isHotpatchEnabled: applies to monthly security quality updates only, but the content is a baseline security update"),
+        "{err}"
+    );
+    let s = summary(&case.out("o"));
+    let q = &s["deployments"][1];
+    let restarts = |d: &serde_json::Value| {
+        ["forced_restarts", "auto_restarts", "user_restarts"]
+            .iter()
+            .map(|k| d[k].as_u64().expect("a count"))
+            .sum::<u64>()
+    };
+    assert!(restarts(q) > 0, "a baseline restarts: {q}");
+    // A hotpatch revision among them: the update installs without a restart.
+    let (case, err) = hotpatch_case(true);
+    assert!(!err.contains("baseline"), "{err}");
+    let s = summary(&case.out("o"));
+    assert_eq!(restarts(&s["deployments"][1]), 0, "{}", s["deployments"][1]);
+}
