@@ -330,8 +330,10 @@ fn run_scenario(
     let seed = seed.unwrap_or(sc.seed);
     let replication = replication_given.unwrap_or(0);
     let result = sim::run(&sc, seed, replication);
+    let reps = replications.unwrap_or(1);
     if !quiet {
-        // Known only now that the fleet is drawn; replication 0's, told once for the run.
+        // Known only now that the fleet is drawn; this run's, told once (other replications'
+        // are counted once they are done, below).
         let shown = path.display().to_string();
         let text = String::from_utf8_lossy(&text);
         let empty = rollsim::scenario::deployment::empty_audience_warnings(
@@ -376,7 +378,6 @@ fn run_scenario(
         }
     }
     // Replications and expectations: the same job as a one-variant batch.
-    let reps = replications.unwrap_or(1);
     let mut outcomes = Vec::new();
     let mut across = String::new();
     if reps > 1 || !sc.expect.is_empty() {
@@ -388,12 +389,29 @@ fn run_scenario(
             first_replication: replication,
         };
         let bar = progress(reps, quiet || reps == 1);
-        let results = batch::run_all(&[job], reps, threads(jobs), &|_| bar.inc(1), None, None)?;
+        let mut results = batch::run_all(&[job], reps, threads(jobs), &|_| bar.inc(1), None, None)?;
         bar.finish_and_clear();
         if reps > 1 {
             files.push(("bands.csv", batch::bands_csv(&results)?));
             files.push(("runs.csv", batch::runs_csv(&results, &[])?));
             across = batch::replication_lines(&results);
+            if !quiet {
+                // An audience its draws leave empty in other replications than the one shown,
+                // counted as a batch counts it; one empty in that one was told above.
+                for (n, &told) in results[0]
+                    .empty_runs
+                    .iter_mut()
+                    .zip(&result.start_audiences.empty)
+                {
+                    if told {
+                        *n = 0;
+                    }
+                }
+                for w in batch::empty_audience_warnings(&[&sc], &results) {
+                    let w = w.strip_prefix("variant base: ").unwrap_or(&w);
+                    eprintln!("warning: {}: {w}", path.display());
+                }
+            }
         }
         outcomes = batch::check(&results, |_| sc.expect.clone());
         for o in &mut outcomes {

@@ -1242,6 +1242,32 @@ fn a_batch_tells_an_audience_its_draws_leave_empty_once_per_deployment_with_in_h
         told[1].starts_with("warning: all 2 variants: deployments[1].audience: \"y\" holds no device in all 12 replications (group \"tiny\": "),
         "{err}"
     );
+    // `run --replications` counts over its replications the same way, once the runs are done.
+    let run = case
+        .run_command("r")
+        .args(["--replications", "12", "--jobs", "1"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    let told_run: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("holds no device"))
+        .collect();
+    // "y" is empty in every fleet, the one shown too: told for it, located, as a single run
+    // tells it; "x" in some fleets: told for the one shown if it is one of them, else counted
+    // over the others.
+    assert_eq!(told_run.len(), 2, "{err}");
+    assert!(
+        told_run.iter().any(|l| l.contains(
+            "deployments[1].audience: holds no device in this fleet (seed 1, replication 0)"
+        )),
+        "{err}"
+    );
+    assert!(
+        told_run.iter().any(|l| l.contains("deployments[0].audience: holds no device in this fleet")
+            || l.contains(&format!("case.toml: deployments[0].audience: \"x\" holds no device in {n} of 12 replications"))),
+        "{err}"
+    );
     // The count is the runs' own: runs.csv has as many runs of "x" with nobody targeted.
     let runs = std::fs::read_to_string(case.out("b").join("runs.csv")).expect("runs.csv");
     let mut r = csv::Reader::from_reader(runs.as_bytes());
