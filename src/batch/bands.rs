@@ -47,6 +47,8 @@ pub struct Bands {
     deployments: usize,
     runs: u64,
     cells: Vec<Cell>,
+    /// After [`Bands::finish`]: per cell, the [`QUANTILES`] and the mean, in place of `cells`.
+    done: Vec<[f64; QUANTILES.len() + 1]>,
 }
 
 /// The percentiles written to `bands.csv`.
@@ -60,7 +62,32 @@ impl Bands {
             deployments,
             runs: 0,
             cells: vec![Cell::default(); deployments * samples * N_STATES],
+            done: Vec::new(),
         }
+    }
+
+    /// Once every replication is in: works out each cell's [`QUANTILES`] and mean and drops the
+    /// histograms. A cell's histogram is 816 bytes, its figures 48: a sweep holds every
+    /// variant's bands until it writes `bands.csv`, and 300 variants of a 30-day scenario kept
+    /// 4 GB of histograms (docs/performance.md). The figures are the ones the histograms give,
+    /// so the outputs are the same.
+    pub fn finish(&mut self) {
+        if !self.done.is_empty() || self.cells.is_empty() {
+            return;
+        }
+        self.done = self
+            .cells
+            .iter()
+            .map(|c| {
+                let mut v = [0.0; QUANTILES.len() + 1];
+                for (x, &q) in v.iter_mut().zip(&QUANTILES) {
+                    *x = cell_quantile(c, self.runs, q);
+                }
+                v[QUANTILES.len()] = cell_mean(c, self.runs);
+                v
+            })
+            .collect();
+        self.cells = Vec::new();
     }
 
     /// Replications added so far.
@@ -100,47 +127,67 @@ impl Bands {
         self.add_counts(&counts);
     }
 
-    /// The `q` percentile (share 0–1) of cell (dep, sample, state).
+    /// The `q` percentile (share 0–1) of cell (dep, sample, state). After [`Bands::finish`],
+    /// only the [`QUANTILES`] are known (another `q` is NaN).
     pub fn quantile(&self, dep: usize, k: usize, s: State, q: f64) -> f64 {
-        let c = &self.cells[self.idx(dep, k, s as usize)];
-        if self.runs == 0 {
-            return 0.0;
+        let i = self.idx(dep, k, s as usize);
+        if !self.done.is_empty() {
+            return QUANTILES
+                .iter()
+                .position(|&x| x == q)
+                .map_or(f64::NAN, |j| self.done[i][j]);
         }
-        if c.min == c.max {
-            return f64::from(c.min) / PPM as f64;
-        }
-        // The nearest rank, as `variants.csv` and the gates take it (`expect::quantile`): the
-        // value at 0-based index round(q·(N−1)) of the sorted replications. Its bin is the one
-        // holding that index; within the bin, the value is interpolated by its rank among the
-        // bin's values, so the estimate stays in the bin (within one bin width of the value).
-        let rank = (q.clamp(0.0, 1.0) * (self.runs - 1) as f64).round() as u64;
-        let mut before: u64 = 0;
-        for (b, &n) in c.hist.iter().enumerate() {
-            let n = u64::from(n);
-            if n > 0 && before + n > rank {
-                let width = PPM as f64 / BINS as f64;
-                let frac = ((rank - before) as f64 + 0.5) / n as f64;
-                let v = (b as f64 + frac) * width;
-                return v.clamp(f64::from(c.min), f64::from(c.max)) / PPM as f64;
-            }
-            before += n;
-        }
-        f64::from(c.max) / PPM as f64
+        cell_quantile(&self.cells[i], self.runs, q)
     }
 
     /// The mean share of cell (dep, sample, state).
     pub fn mean(&self, dep: usize, k: usize, s: State) -> f64 {
-        let c = &self.cells[self.idx(dep, k, s as usize)];
-        if self.runs == 0 {
-            0.0
-        } else {
-            c.sum as f64 / self.runs as f64 / PPM as f64
+        let i = self.idx(dep, k, s as usize);
+        if !self.done.is_empty() {
+            return self.done[i][QUANTILES.len()];
         }
+        cell_mean(&self.cells[i], self.runs)
     }
 
     /// Sample times.
     pub fn samples(&self) -> usize {
         self.samples
+    }
+}
+
+/// The `q` percentile (share 0–1) of a cell of `runs` replications.
+fn cell_quantile(c: &Cell, runs: u64, q: f64) -> f64 {
+    if runs == 0 {
+        return 0.0;
+    }
+    if c.min == c.max {
+        return f64::from(c.min) / PPM as f64;
+    }
+    // The nearest rank, as `variants.csv` takes it (`expect::quantile`): the value at 0-based
+    // index round(q·(N−1)) of the sorted replications. Its bin is the one holding that index;
+    // within the bin, the value is interpolated by its rank among the bin's values, so the
+    // estimate stays in the bin (within one bin width of the value).
+    let rank = (q.clamp(0.0, 1.0) * (runs - 1) as f64).round() as u64;
+    let mut before: u64 = 0;
+    for (b, &n) in c.hist.iter().enumerate() {
+        let n = u64::from(n);
+        if n > 0 && before + n > rank {
+            let width = PPM as f64 / BINS as f64;
+            let frac = ((rank - before) as f64 + 0.5) / n as f64;
+            let v = (b as f64 + frac) * width;
+            return v.clamp(f64::from(c.min), f64::from(c.max)) / PPM as f64;
+        }
+        before += n;
+    }
+    f64::from(c.max) / PPM as f64
+}
+
+/// The mean share of a cell of `runs` replications.
+fn cell_mean(c: &Cell, runs: u64) -> f64 {
+    if runs == 0 {
+        0.0
+    } else {
+        c.sum as f64 / runs as f64 / PPM as f64
     }
 }
 
@@ -166,6 +213,28 @@ mod tests {
             assert_eq!(b.quantile(0, 0, State::Compliant, q), 0.333);
         }
         assert_eq!(b.mean(0, 0, State::Compliant), 0.333);
+    }
+
+    #[test]
+    fn finished_bands_give_the_figures_the_histograms_gave() {
+        let mut b = Bands::new(1, 1);
+        for v in [0, 120, 555, 555, 900, 1000, 37] {
+            b.add_counts(&one(v, 1000));
+        }
+        let before: Vec<f64> = QUANTILES
+            .iter()
+            .map(|&q| b.quantile(0, 0, State::Compliant, q))
+            .chain([b.mean(0, 0, State::Compliant)])
+            .collect();
+        b.finish();
+        assert!(b.cells.is_empty(), "the histograms are dropped");
+        let after: Vec<f64> = QUANTILES
+            .iter()
+            .map(|&q| b.quantile(0, 0, State::Compliant, q))
+            .chain([b.mean(0, 0, State::Compliant)])
+            .collect();
+        assert_eq!(before, after);
+        assert!(b.quantile(0, 0, State::Compliant, 0.9).is_nan());
     }
 
     /// The exact nearest-rank percentile of `sorted`, as `expect::quantile` takes it.

@@ -231,8 +231,9 @@ impl Accumulator {
         self.result.runs.push((rec.seed, rec.metrics));
     }
 
-    /// The result.
-    pub fn finish(self) -> VariantResult {
+    /// The result, its bands worked out ([`Bands::finish`]).
+    pub fn finish(mut self) -> VariantResult {
+        self.result.bands.finish();
         self.result
     }
 }

@@ -413,6 +413,9 @@ pub(crate) struct Table {
     pub(crate) file: String,
     pub(crate) header: Vec<String>,
     pub(crate) rows: Vec<Vec<String>>,
+    /// The file line of each row, when rows were left out ([`Table::parse_where`]); else row
+    /// `i` is on line `i + 2`.
+    lines: Option<Vec<usize>>,
 }
 
 impl Table {
@@ -433,6 +436,47 @@ impl Table {
             file: file.to_string(),
             header,
             rows,
+            lines: None,
+        })
+    }
+
+    /// The file line of row `i`.
+    fn line(&self, i: usize) -> usize {
+        self.lines
+            .as_ref()
+            .and_then(|l| l.get(i).copied())
+            .unwrap_or(i + 2)
+    }
+
+    /// [`Table::parse`], keeping only the rows whose `column` satisfies `keep` (all rows when
+    /// the file has no such column: [`Table::col`] then tells what is missing).
+    pub(crate) fn parse_where(
+        file: &str,
+        bytes: &[u8],
+        column: &str,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Table, Error> {
+        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let header: Vec<String> = r
+            .headers()
+            .map_err(|e| bad(file, 1, e.to_string()))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let c = header.iter().position(|h| h == column);
+        let (mut rows, mut lines) = (Vec::new(), Vec::new());
+        for (i, rec) in r.records().enumerate() {
+            let rec = rec.map_err(|e| bad(file, i + 2, e.to_string()))?;
+            if c.is_none_or(|c| keep(unguard(rec.get(c).unwrap_or("")))) {
+                rows.push(rec.iter().map(str::to_string).collect());
+                lines.push(i + 2);
+            }
+        }
+        Ok(Table {
+            file: file.to_string(),
+            header,
+            rows,
+            lines: Some(lines),
         })
     }
 
@@ -597,7 +641,11 @@ impl Inputs {
             inputs.restarts = Some(r);
         }
         if let Some(b) = find(files, "bands.csv") {
-            inputs.bands = parse_bands(&Table::parse("bands.csv", b)?)?;
+            // Only the goal states are drawn: a sweep's bands.csv holds a row per variant,
+            // sample and state (300 MB for 300 variants of 30 days), and a table of every row
+            // as text would take three times that.
+            let goal = |state: &str| state == "compliant" || state == "ready";
+            inputs.bands = parse_bands(&Table::parse_where("bands.csv", b, "state", goal)?)?;
         }
         if let Some(b) = find(files, "variants.csv") {
             inputs.variants = parse_variants(&Table::parse("variants.csv", b)?)?;
@@ -867,11 +915,15 @@ fn parse_bands(t: &Table) -> Result<Vec<Band>, Error> {
         if state != "compliant" && state != "ready" {
             continue;
         }
-        let line = i + 2;
+        let line = t.line(i);
         let (variant, deployment) = (t.text(row, v), t.text(row, d));
+        // Rows come grouped by variant and deployment: the last band first, then a search.
+        let same = |b: &Band| b.variant == variant && b.deployment == deployment;
         let k = match out
-            .iter()
-            .position(|b| b.variant == variant && b.deployment == deployment)
+            .last()
+            .filter(|b| same(b))
+            .map(|_| out.len() - 1)
+            .or_else(|| out.iter().position(same))
         {
             Some(k) => k,
             None => {
@@ -3573,6 +3625,24 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true,12,true
         ];
         let lines = front_lines(&pts, |v| d.variants[v].front, 2);
         assert_eq!(lines, [vec![(1.6, 0.0)], vec![(2.5, 0.0)]]);
+    }
+
+    #[test]
+    fn a_table_of_some_rows_keeps_their_lines_so_that_a_bad_value_is_told_where_it_is() {
+        let csv = "variant,deployment,hours,state,p5,p25,p50,p75,p95\n\
+                   a,d,0,not_offered,1,1,1,1,1\n\
+                   a,d,0,compliant,0,0,0,0,0\n\
+                   a,d,1,not_offered,0,0,0,0,0\n\
+                   a,d,1,compliant,0.5,x,0.5,0.5,0.5\n";
+        let t = Table::parse_where("bands.csv", csv.as_bytes(), "state", |s| s == "compliant")
+            .expect("parses");
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!((t.line(0), t.line(1)), (3, 5));
+        let Err(e) = parse_bands(&t) else {
+            panic!("a bad number parsed");
+        };
+        let e = e.to_string();
+        assert!(e.contains("bands.csv:5:"), "{e}");
     }
 
     #[test]
