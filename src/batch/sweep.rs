@@ -101,6 +101,41 @@ pub(crate) fn which_variants(variants: &[String], total: usize) -> String {
     }
 }
 
+/// Rows of `bands.csv` past which a sweep is told its size (as `timeseries.csv`'s are).
+const BANDS_ROWS: u64 = 10_000_000;
+
+/// The warning of a sweep whose `bands.csv` (a row per variant, deployment, sample and state,
+/// built in memory before it is written) would pass [`BANDS_ROWS`], with its size; `None`
+/// below.
+fn bands_size_warning(shown: &str, variants: &[Variant]) -> Option<String> {
+    let mut rows: u64 = 0;
+    let mut bytes: f64 = 0.0;
+    for v in variants {
+        let sc = &v.scenario;
+        let samples = sc.horizon.div_ceil(sc.sample_interval.max(1)) + 1;
+        for d in &sc.deployments {
+            let n = samples * crate::metrics::N_STATES as u64;
+            rows += n;
+            // The numbers and the instant take about 90 bytes a row (115 measured with a
+            // 20-letter variant name), then the names.
+            bytes += n as f64 * (90 + v.name.len() + d.name.len()) as f64;
+        }
+    }
+    if rows <= BANDS_ROWS {
+        return None;
+    }
+    let size = match bytes >= 1e9 {
+        true => format!("{:.1} GB", bytes / 1e9),
+        false => format!("{:.0} MB", bytes / 1e6),
+    };
+    Some(format!(
+        "{shown}: bands.csv would have about {:.1} million rows ({} variants × their deployments, samples and {} states), about {size}, built in memory before it is written: a coarser [simulation] sample_interval (\"PT6H\", \"P1D\") keeps it in proportion",
+        rows as f64 / 1e6,
+        variants.len(),
+        crate::metrics::N_STATES
+    ))
+}
+
 /// A path a sweep varies: a grid axis, or a path its variants set.
 struct Axis<'a> {
     /// The dotted path.
@@ -1084,6 +1119,9 @@ impl Sweep {
                 })
                 .map(|(w, names)| format!("{}: {w}", which_variants(&names, total))),
         );
+        if let Some(w) = bands_size_warning(&shown, &variants) {
+            warnings.push(w);
+        }
         if variants.iter().all(|v| v.scenario.exploit_at.is_none()) {
             // As a scenario's own gate: an empty value meets any `at_least` bound.
             for (i, e) in expect.iter().enumerate() {

@@ -1408,3 +1408,24 @@ fn a_replication_run_alone_gives_the_row_runs_csv_has_for_it() {
     let copy = std::fs::read_to_string(alone.join("scenario.toml")).expect("copy");
     assert!(copy.contains("--replication 2"), "{copy}");
 }
+
+#[test]
+fn a_sweep_whose_bands_csv_would_pass_ten_million_rows_is_told_its_size() {
+    // 120 variants × 30 days of 1-minute samples × 12 states: 62 million rows.
+    let (_case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 1\n[grid]\n\"simulation.seed\" = { from = 1, to = 120, step = 1 }\n\"simulation.sample_interval\" = [\"PT1M\"]\n",
+    );
+    let out = rollsim().arg("validate").arg(&path).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("sweep.toml: bands.csv would have about ")
+            && err.contains("million rows (120 variants"),
+        "{err}"
+    );
+    // Hourly samples: 1 million rows, nothing to tell.
+    let (_case, path) = sweep_case(
+        "base = \"case.toml\"\nreplications = 1\n[grid]\n\"simulation.seed\" = { from = 1, to = 120, step = 1 }\n",
+    );
+    let out = rollsim().arg("validate").arg(&path).output().expect("runs");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("bands.csv"));
+}
