@@ -8,7 +8,7 @@
 //! adding their histograms (so the result does not depend on thread count or run order).
 //!
 //! **Accuracy**: a percentile is the nearest-rank value (0-based index round(q·(N−1)) of the
-//! sorted replications, as in `variants.csv` and the gates), located in its bin by that rank and
+//! sorted replications, as in `variants.csv`; gates take a conservative rank), located in its bin by that rank and
 //! interpolated linearly within it, then clamped to the exact [min, max]; its error is at most one
 //! bin width, 0.5 % of the audience.
 //! When all replications agree, every percentile equals that value exactly. The mean is exact

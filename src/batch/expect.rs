@@ -1,7 +1,9 @@
 //! Expectations as gates: `[[expect]]` in a scenario or a sweep states a bound on a summary
 //! metric of a deployment, at a quantile across replications (the median by default; with one
-//! run, the run's value). `rollsim run` and `rollsim batch` print each as met or missed and exit
-//! with code 3 when any is missed, so a rollout plan can be checked in CI like code.
+//! run, the run's value). A gate counts runs ([`Expectation::judge`]): "p90 at_most 72" is met
+//! when at least 90 % of the runs are at most 72. `rollsim run` and `rollsim batch` print each as
+//! met or missed and exit with code 3 when any is missed, so a rollout plan can be checked in CI
+//! like code.
 
 use serde::Deserialize;
 
