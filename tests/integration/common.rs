@@ -78,6 +78,21 @@ pub fn summary(dir: &Path) -> Value {
     serde_json::from_str(&text).expect("summary.json parses")
 }
 
+/// The `status` column of `expectations.csv` in `dir`, row by row (read by name: the run
+/// counts follow it).
+pub fn expectation_statuses(dir: &Path) -> Vec<String> {
+    let mut r = csv::Reader::from_path(dir.join("expectations.csv")).expect("expectations.csv");
+    let c = r
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "status")
+        .expect("a status column");
+    r.records()
+        .map(|x| x.expect("row")[c].to_string())
+        .collect()
+}
+
 /// One row of timeseries.csv.
 #[derive(Debug, Clone)]
 pub struct Row {
