@@ -957,9 +957,10 @@ impl<'a> Client<'a> {
         let planned = match st.phase {
             // An install that ends before the device learns of the expedite goes ahead: its
             // restart follows its plan and the scan after it takes the expedite (a device that
-            // is offline at the push and finishes its install first may so restart twice).
+            // is offline at the push and finishes its install first may so restart twice). One
+            // without a timer ends after the horizon, so after `learn`: it is replaced.
             Phase::Downloading | Phase::Installing if supersedes => {
-                if timer.is_none_or(|end| end <= learn) {
+                if timer.is_some_and(|end| end <= learn) {
                     return Expedited::Unchanged;
                 }
                 None
@@ -1640,6 +1641,22 @@ mod tests {
         let change = expedite(&mut st, &pol, true, DAY, 4 * HOUR, Some(6 * HOUR));
         assert_eq!(change, Expedited::Superseded(4 * HOUR));
         assert_eq!(st.phase, Phase::Waiting);
+    }
+
+    #[test]
+    fn a_newer_expedite_replaces_an_install_that_would_end_after_the_horizon() {
+        // With a deadline and without one (where the download's end is the timer), a device
+        // whose work ends after the horizon (no timer) has not finished it when it learns of
+        // the newer expedite: the newer update replaces it, as it would one ending in an hour.
+        // The install planned, or the download itself ending after the horizon (no install
+        // planned yet).
+        for pol in [Policy::default_named("p"), no_deadline()] {
+            for mut st in [downloading_from(HOUR), downloading_for_maintenance(HOUR)] {
+                let change = expedite(&mut st, &pol, true, DAY, 4 * HOUR, None);
+                assert_eq!(change, Expedited::Superseded(4 * HOUR), "{pol:?}");
+                assert_eq!(st.phase, Phase::Waiting);
+            }
+        }
     }
 
     /// A policy without a quality deadline, its maintenance at 02:00.
