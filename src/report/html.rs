@@ -16,8 +16,9 @@
 //! holds its sweep file as run, headed by the sweep's name and the base scenario's, which title
 //! the page; the sweep file's leading comment (its question) is the page's description.
 //!
-//! Every table fits the page's width without sideways scrolling, on screen (a window 1280 px
-//! wide) and in print: text cells wrap, numbers are short, the summary takes six deployments
+//! Every table fits the page's width without sideways scrolling, on screen (a window 1024 px
+//! wide or more: below 1200 px the variants table's text is smaller; below 900 px a wide table
+//! scrolls in its own box rather than the page) and in print: text cells wrap, numbers are short, the summary takes six deployments
 //! and the variants table 14 measure columns to a table, more continue in another below. Numbers are shown for people (the CSV files keep them exact,
 //! and each rounded cell carries the exact value as its `title`): shares in percent with one
 //! decimal, hours with one decimal, counts as whole numbers.
@@ -156,6 +157,14 @@ figcaption { color: #555; font-size: 0.9rem; }
 small.date { color: #555; font-size: 0.8em; }
 span.mark { font-weight: normal; white-space: nowrap; }
 pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8rem; overflow-x: auto; }
+@media screen and (max-width: 1200px) {
+  body { padding: 0 0.5rem; }
+  table.variants { font-size: 0.75rem; }
+  table.variants th, table.variants td { padding: 0.2rem 0.25rem; }
+}
+@media screen and (max-width: 900px) {
+  table.variants, table.summary { display: block; overflow-x: auto; }
+}
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
   h2 { break-after: avoid; }
