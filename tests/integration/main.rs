@@ -1,5 +1,5 @@
 //! Integration tests: they run the `rollsim` binary on scenario files, as a user would.
-//! One test binary (`reference/style-by-example.md` §2.12), grouped by topic.
+//! One test binary (`docs/reference/style-by-example.md` §2.12), grouped by topic.
 
 mod bad_corpus;
 mod bad_input;
@@ -8,6 +8,7 @@ mod catalog;
 mod charts;
 mod common;
 mod core_model;
+mod docs;
 mod exploit;
 mod exposure;
 mod golden;
