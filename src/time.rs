@@ -29,10 +29,7 @@ pub const NEVER: Time = u64::MAX;
 /// calendar. Returns the signed number of seconds so callers can say "must not be negative" with
 /// the value found.
 pub fn parse_duration_signed(text: &str) -> Result<i64, String> {
-    let span: Span = text
-        .trim()
-        .parse()
-        .map_err(|e| format!("not an ISO 8601 duration such as \"PT22H\" or \"P2D\" ({e})"))?;
+    let span: Span = text.trim().parse().map_err(|e| duration_error(text, &e))?;
     if span.get_months() != 0 || span.get_years() != 0 {
         return Err("months and years have no fixed length; use days (e.g. \"P30D\")".into());
     }
@@ -43,6 +40,53 @@ pub fn parse_duration_signed(text: &str) -> Result<i64, String> {
         return Err("sub-second precision is not supported".into());
     }
     Ok(total as i64)
+}
+
+/// Why `text` is not a duration, with what to write instead when the slip is a common one: a
+/// number without a unit, a unit written after the number without the `P` (`3D`), hours before
+/// the `T` (`P72H`). The parser's own words are kept only where they help (inside an ISO 8601
+/// form); its "friendly format" errors name a syntax the message does not teach.
+fn duration_error(text: &str, e: &jiff::Error) -> String {
+    const USAGE: &str =
+        "not an ISO 8601 duration such as \"P2D\" (2 days), \"PT22H\" (22 hours) or \"P1DT12H\"";
+    let t = text.trim();
+    let before_unit = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &t[before_unit.len()..];
+    let digits = before_unit.trim_end();
+    let number = !digits.is_empty() && digits.parse::<f64>().is_ok();
+    if number && unit.is_empty() {
+        return format!(
+            "{USAGE}: a number needs a unit, e.g. \"P{digits}D\" for {digits} days or \"PT{digits}H\" for {digits} hours"
+        );
+    }
+    if number {
+        let fixed = match unit.to_ascii_uppercase().as_str() {
+            "D" | "DAY" | "DAYS" => Some(format!("P{digits}D")),
+            "W" | "WEEK" | "WEEKS" => Some(format!("P{digits}W")),
+            "H" | "HOUR" | "HOURS" => Some(format!("PT{digits}H")),
+            "M" | "MIN" | "MINS" | "MINUTE" | "MINUTES" => Some(format!("PT{digits}M")),
+            "S" | "SEC" | "SECS" | "SECOND" | "SECONDS" => Some(format!("PT{digits}S")),
+            _ => None,
+        };
+        if let Some(fixed) = fixed {
+            return format!("{USAGE}: write \"{fixed}\"");
+        }
+    }
+    let upper = t.to_ascii_uppercase();
+    if let Some(body) = upper.strip_prefix('P')
+        && !body.contains('T')
+        && body.ends_with(['H', 'S'])
+    {
+        let fixed = match body.split_once('D') {
+            Some((days, time)) => format!("P{days}DT{time}"),
+            None => format!("PT{body}"),
+        };
+        return format!("{USAGE}: hours, minutes and seconds come after a T, e.g. \"{fixed}\"");
+    }
+    if upper.starts_with('P') {
+        return format!("{USAGE} ({e})");
+    }
+    USAGE.to_string()
 }
 
 /// Parses a non-negative duration (see [`parse_duration_signed`]).
@@ -82,6 +126,10 @@ pub fn parse_utc_offset(text: &str) -> Result<i32, String> {
     let t = text.trim();
     if t == "Z" || t == "z" {
         return Ok(0);
+    }
+    if t.contains('/') || t.chars().all(|c| c.is_ascii_alphabetic()) {
+        // A time zone's name (`Europe/London`, `EST`): rollsim keeps a segment at one offset.
+        return Err("not a UTC offset such as \"+01:00\" or \"-05:00\": named time zones are not supported, since rollsim keeps each segment at a fixed offset, without daylight saving; write the offset the zone has during the run (Europe/London: \"+00:00\" in winter, \"+01:00\" in summer)".into());
     }
     let err = || "not a UTC offset such as \"+01:00\" or \"-05:00\"".to_string();
     let (sign, rest) = match t.as_bytes().first() {
@@ -310,6 +358,48 @@ mod tests {
         assert!(parse_duration("-P1D").unwrap_err().contains("negative"));
         assert!(parse_duration("P1M").unwrap_err().contains("months"));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn a_duration_written_in_a_common_wrong_way_is_told_what_to_write() {
+        let e = |t: &str| parse_duration(t).unwrap_err();
+        assert!(
+            e("3").contains("\"P3D\" for 3 days or \"PT3H\""),
+            "{}",
+            e("3")
+        );
+        assert!(e("3D").contains("write \"P3D\""), "{}", e("3D"));
+        assert!(e("36H").contains("write \"PT36H\""), "{}", e("36H"));
+        assert!(
+            e("P72H").contains("after a T, e.g. \"PT72H\""),
+            "{}",
+            e("P72H")
+        );
+        assert!(e("P1D12H").contains("e.g. \"P1DT12H\""), "{}", e("P1D12H"));
+        assert!(!e("soon").contains("friendly"), "{}", e("soon"));
+        assert!(
+            e("soon").starts_with("not an ISO 8601 duration"),
+            "{}",
+            e("soon")
+        );
+        // The friendly forms still read.
+        assert_eq!(parse_duration("3d"), Ok(3 * DAY));
+    }
+
+    #[test]
+    fn a_time_zone_name_where_an_offset_belongs_is_told_that_offsets_are_fixed() {
+        let e = parse_utc_offset("Europe/London").unwrap_err();
+        assert!(e.contains("named time zones are not supported"), "{e}");
+        assert!(
+            parse_utc_offset("EST")
+                .unwrap_err()
+                .contains("daylight saving")
+        );
+        assert!(
+            parse_utc_offset("+1")
+                .unwrap_err()
+                .starts_with("not a UTC offset")
+        );
     }
 
     #[test]

@@ -693,7 +693,7 @@ impl Sweep {
         let raw: RawSweep = toml::from_str(&text).map_err(|e| {
             let (line, column) = e.span().map_or((0, 0), |s| loc.line_col(s.start));
             let at = e.span().map(|s| loc.path_at(&s)).unwrap_or_default();
-            let (message, path) = crate::scenario::serde_message(e.message().trim(), &at);
+            let (message, path) = crate::scenario::toml_message(&e, &text, &at);
             Error::Input(InputError {
                 file: shown.clone(),
                 problems: vec![Problem {

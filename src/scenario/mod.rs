@@ -926,12 +926,22 @@ fn profile(c: &mut Checker, path: &str, a: &RawAvailability) -> Profile {
 fn policy(c: &mut Checker, name: &str, p: &RawPolicy, start_unix: i64) -> Policy {
     let path = format!("policies.{name}");
     let base = Policy::default_named(name);
-    let deadline =
-        |c: &mut Checker, key: &str, v: &Option<String>, d: Option<Secs>| match v.as_deref() {
-            Some("none") => None,
-            Some(text) => Some(c.duration(&format!("{path}.{key}"), Some(text), d.unwrap_or(0))),
-            None => d,
-        };
+    let deadline = |c: &mut Checker, key: &str, v: &Option<String>, d: Option<Secs>| match v
+        .as_deref()
+    {
+        Some("none") => None,
+        Some(text)
+            if ["none", "never", "off", "no"].contains(&text.to_ascii_lowercase().as_str()) =>
+        {
+            c.fail(
+                    format!("{path}.{key}"),
+                    format!("expected a duration such as \"P3D\", or \"none\" (in lower case) for no deadline, found \"{text}\""),
+                );
+            d
+        }
+        Some(text) => Some(c.duration(&format!("{path}.{key}"), Some(text), d.unwrap_or(0))),
+        None => d,
+    };
     let max_days = |c: &mut Checker, key: &str, v: Secs, max: u64| {
         if v > max * DAY {
             c.fail(
@@ -1787,7 +1797,7 @@ impl Scenario {
             } else {
                 (0, 0)
             };
-            let (message, path) = serde_message(e.message().trim(), &loc.path_at(&span));
+            let (message, path) = toml_message(&e, text, &loc.path_at(&span));
             Error::Input(InputError {
                 file: file.to_string(),
                 problems: vec![Problem {
@@ -2073,6 +2083,28 @@ pub(super) fn opt_instant_text<'de, D: serde::Deserializer<'de>>(
 
 /// serde's message `m` about the value at field path `path`, in words that say what to write
 /// instead of the names of rollsim's types: the message, and the path of the field it is about.
+/// [`serde_message`] of a TOML parse error of `text`, with the key named where the parser does
+/// not name it (a key set twice).
+pub(crate) fn toml_message(e: &toml::de::Error, text: &str, path: &str) -> (String, String) {
+    let m = e.message().trim();
+    if m == "duplicate key" {
+        let key = e
+            .span()
+            .and_then(|s| text.get(s))
+            .map(|k| k.trim().trim_matches(['[', ']']).trim())
+            .filter(|k| !k.is_empty() && !k.contains('\n'));
+        if let Some(key) = key {
+            return (
+                format!(
+                    "duplicate key \"{key}\": it is already set above in the same table; keep one of the two"
+                ),
+                path.to_string(),
+            );
+        }
+    }
+    serde_message(m, path)
+}
+
 pub(crate) fn serde_message(m: &str, path: &str) -> (String, String) {
     let (message, at) = match table_expected(m, path) {
         Some((field, found)) => (format!("found {found} where a table belongs"), field),
@@ -2262,7 +2294,12 @@ fn improve_serde_message(m: &str) -> String {
         ]
         .contains(&field.to_ascii_lowercase().as_str())
             && names.contains(&"off");
-        let hint = if holidays {
+        // Intune assigns a ring's policy to a group; rollsim gives policies to segments.
+        let group_policy =
+            ["policy", "policies", "ring"].contains(&field) && names.contains(&"excluding");
+        let hint = if group_policy {
+            " (a policy belongs to a segment, not a group: give the ring's devices a segment of their own with policy = \"NAME\", or a policy column in a fleet inventory)".to_string()
+        } else if holidays {
             r#" (dated holidays are off periods: off = [{ from = "2026-12-24", to = "2027-01-01" }])"#
                 .to_string()
         } else if per_category {
