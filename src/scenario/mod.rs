@@ -468,6 +468,13 @@ impl Checker {
                                 format!("{path}.sigma"),
                                 format!("must be ≥ 0, found {sigma}"),
                             );
+                        } else if sigma > MAX_SIGMA {
+                            self.fail(
+                                format!("{path}.sigma"),
+                                format!(
+                                    "must be at most {MAX_SIGMA} (at {MAX_SIGMA} one draw in 20 already takes over 3 700 times the median), found {sigma}"
+                                ),
+                            );
                         }
                         Dist::LogNormal { median, sigma }
                     }
@@ -1284,6 +1291,12 @@ fn attributes(
         })
         .collect()
 }
+
+/// Largest lognormal `sigma` a duration may have. At 5 the 95th percentile is e^(5 × 1.645) ≈
+/// 3 700 times the median (a 5-minute restart's is 13 days), which covers any spread a timing
+/// could have; beyond, draws are centuries or round to u64::MAX seconds, so a larger value is a
+/// mistake (a variance for a standard deviation, or a median's digits) rather than a model.
+pub const MAX_SIGMA: f64 = 5.0;
 
 /// Largest fleet a scenario may ask for (a guard against typos such as an extra zero block).
 pub const MAX_DEVICES: u64 = 50_000_000;
@@ -2623,6 +2636,25 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             MINIMAL.replace("\"P10D\"", "\"P1D\"")
         ));
         assert_eq!(p[0].path, "actions[0].at");
+    }
+
+    #[test]
+    fn a_lognormal_sigma_above_5_is_refused_with_the_bound_and_the_value() {
+        let with = |sigma: &str| {
+            format!(
+                "{MINIMAL}\n[client.quality]\nrestart_time = {{ distribution = \"lognormal\", median = \"PT5M\", sigma = {sigma} }}\n"
+            )
+        };
+        let p = problems(&with("60.0"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "client.quality.restart_time.sigma");
+        assert_eq!(p[0].line, 15, "{p:?}");
+        assert_eq!(
+            p[0].message,
+            "must be at most 5 (at 5 one draw in 20 already takes over 3 700 times the median), found 60"
+        );
+        assert!(parse(&with("5.0")).is_ok());
+        assert!(parse(&with("0")).is_ok());
     }
 
     #[test]
