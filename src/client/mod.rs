@@ -47,6 +47,15 @@ pub use dist::{Dist, Sampler};
 
 /// Content index meaning "none".
 pub const NONE: u16 = u16::MAX;
+
+/// Entry `i` of a scenario's segments, deployments, contents, groups, issues or actions as a run
+/// numbers it. Loading and `sim::run` refuse more than `scenario::MAX_ITEMS` of a kind, so `i`
+/// is below [`NONE`]; were it not, the answer is `NONE`, which names no entry, where a cast
+/// wrapped to another entry's number and gave its devices that entry's settings.
+#[inline]
+pub fn index16(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(NONE)
+}
 /// A `u32` time meaning "never / not set".
 pub const UNSET: u32 = u32::MAX;
 
