@@ -174,6 +174,13 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crat
     let mut world = World::new(sc, &fleet, key);
     let start_audiences = world.service.start_audiences();
     world.run();
+    if world.engine.exhausted() {
+        return Err(crate::Error::Run(format!(
+            "the run stopped {} in, after {} events: it set more timers than the event engine can keep in order (about 1.3e10); run fewer devices or a shorter horizon",
+            crate::time::fmt_span(world.engine.now()),
+            world.engine.processed()
+        )));
+    }
     // The compliance thresholds of the run's last instant are judged on its final counts.
     world.rec.finish();
     let stats = RunStats {
