@@ -127,7 +127,7 @@ fn scenario(devices: u64) -> Scenario {
 fn one_device(c: &mut Criterion) {
     let sc = scenario(1);
     c.bench_function("one device, quality update, 30 days", |b| {
-        b.iter(|| black_box(sim::run(&sc, 42, 0)))
+        b.iter(|| black_box(sim::run(&sc, 42, 0).expect("runs")))
     });
 }
 
@@ -138,7 +138,7 @@ fn whole(c: &mut Criterion) {
     for n in [10_000u64, 100_000] {
         let sc = scenario(n);
         g.bench_function(format!("{n} devices"), |b| {
-            b.iter(|| black_box(sim::run(&sc, 42, 0)))
+            b.iter(|| black_box(sim::run(&sc, 42, 0).expect("runs")))
         });
     }
     g.finish();
@@ -147,7 +147,7 @@ fn whole(c: &mut Criterion) {
     g.sample_size(10);
     let sc = scenario_file("bench-1m.toml", 100_000);
     g.bench_function("100000 devices", |b| {
-        b.iter(|| black_box(sim::run(&sc, 1, 0)))
+        b.iter(|| black_box(sim::run(&sc, 1, 0).expect("runs")))
     });
     g.finish();
 }

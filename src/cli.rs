@@ -329,7 +329,7 @@ fn run_scenario(
     let seed_given = seed;
     let seed = seed.unwrap_or(sc.seed);
     let replication = replication_given.unwrap_or(0);
-    let result = sim::run(&sc, seed, replication);
+    let result = sim::run(&sc, seed, replication)?;
     let reps = replications.unwrap_or(1);
     if !quiet {
         // Known only now that the fleet is drawn; this run's, told once (other replications'

@@ -299,6 +299,16 @@ fn sort_by_time(mut v: Vec<(u64, u32)>, base: Time, width: Time) -> Vec<(u64, u3
 
 const SEQ_MASK: u64 = (1 << SEQ_BITS) - 1;
 
+/// The last sequence number a run may reach before [`Engine::pop`] stops it. A key keeps
+/// `SEQ_BITS` of the number, and a larger one would run into the time's bits and reorder events
+/// silently, so the limit must hold in release builds too. It is checked in `pop`, once per
+/// event (one compare and a branch never taken, beside an event's hundreds of instructions)
+/// rather than on every set; what one event can set before the next check is at most a timer
+/// per device (an expedite waking the fleet: 50 million at most, `scenario::MAX_DEVICES`) and a
+/// few service events, far within the 2^32 numbers kept free. About 1.3e10 sets: a million
+/// devices would need 13 000 events each.
+const SEQ_GUARD: u64 = (1 << SEQ_BITS) - (1 << 32);
+
 fn pack(at: Time, seq: u64) -> u64 {
     debug_assert!(seq < 1 << SEQ_BITS);
     (at.min(TIME_LIMIT - 1) << SEQ_BITS) | seq
@@ -368,6 +378,13 @@ impl<S> Engine<S> {
     /// Number of events popped so far.
     pub fn processed(&self) -> u64 {
         self.processed
+    }
+
+    /// Whether the run set so many timers and events that the engine stopped popping them:
+    /// events past that could no longer be ordered. The caller must fail the run (`sim::run`
+    /// returns `Error::Run`), as its results end early.
+    pub fn exhausted(&self) -> bool {
+        self.seq >= SEQ_GUARD
     }
 
     /// Number of pending timers.
@@ -452,8 +469,11 @@ impl<S> Engine<S> {
     }
 
     /// Pops the earliest event at or before `until`, advancing the clock; `None` when nothing is
-    /// left in that window.
+    /// left in that window, or when the sequence numbers are used up ([`Engine::exhausted`]).
     pub fn pop(&mut self, until: Time) -> Option<(Time, Fired<S>)> {
+        if self.seq >= SEQ_GUARD {
+            return None;
+        }
         let timer = self.timers.peek();
         let service = self.service.peek().map(|p| p.at.0);
         let take_timer = match (timer, service) {
@@ -529,6 +549,21 @@ mod tests {
             ]
         );
         assert_eq!(e.processed(), 4);
+    }
+
+    #[test]
+    fn the_engine_stops_before_sequence_numbers_run_into_the_time_bits_not_only_in_debug() {
+        let mut e: Engine<&str> = Engine::new();
+        e.seq = SEQ_GUARD - 3;
+        e.set_timer(1, 10);
+        e.schedule(15, "s");
+        assert_eq!(e.pop(u64::MAX), Some((10, Fired::Timer(1))));
+        assert!(!e.exhausted());
+        e.set_timer(2, 20);
+        // The last number is used: nothing pops any more, though events are pending.
+        assert!(e.exhausted());
+        assert_eq!(e.pop(u64::MAX), None);
+        assert_eq!(e.pending_timers(), 1);
     }
 
     #[test]

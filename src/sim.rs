@@ -156,8 +156,16 @@ pub fn check_memory(sc: &Scenario, runs: u64) -> Result<(), crate::Error> {
     }))
 }
 
-/// Runs replication `replication` of scenario `sc` with `seed`.
-pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
+/// Runs replication `replication` of scenario `sc` with `seed`. Fails (`Error::Run`) for a
+/// scenario with more entries of a kind than [`crate::scenario::MAX_ITEMS`], which a loaded one
+/// never has.
+pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crate::Error> {
+    if let Some(what) = sc.too_many() {
+        return Err(crate::Error::Run(format!(
+            "the scenario has {what}, more than the {} a run can number",
+            crate::scenario::MAX_ITEMS
+        )));
+    }
     let key = RunKey::new(seed, replication);
     let t0 = Instant::now();
     let fleet = Fleet::generate(&sc.segments, &key);
@@ -166,6 +174,13 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
     let mut world = World::new(sc, &fleet, key);
     let start_audiences = world.service.start_audiences();
     world.run();
+    if world.engine.exhausted() {
+        return Err(crate::Error::Run(format!(
+            "the run stopped {} in, after {} events: it set more timers than the event engine can keep in order (about 1.3e10); run fewer devices or a shorter horizon",
+            crate::time::fmt_span(world.engine.now()),
+            world.engine.processed()
+        )));
+    }
     // The compliance thresholds of the run's last instant are judged on its final counts.
     world.rec.finish();
     let stats = RunStats {
@@ -175,7 +190,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         simulate_secs: t1.elapsed().as_secs_f64(),
     };
     let held_at_end = world.held_at_end();
-    RunResult {
+    Ok(RunResult {
         held_at_end,
         seed,
         replication,
@@ -193,7 +208,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
         state_changes: world.changes,
         stats,
         start_audiences,
-    }
+    })
 }
 
 struct World<'a> {
@@ -896,5 +911,43 @@ impl<'a> World<'a> {
         };
         self.keep(dev, &avail, &r);
         self.set_or_clear(dev, next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_scenario_built_in_code_with_more_groups_than_a_run_can_number_is_an_error_not_a_wrap() {
+        let text = r##"
+[simulation]
+start = "2026-01-13T18:00:00Z"
+horizon = "P1D"
+
+[[segments]]
+name = "all"
+devices = 10
+
+[groups]
+pilot = { share = 0.5 }
+
+[[deployments]]
+name = "q"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-13T00:00:00Z" }
+audience = { members = ["pilot"] }
+"##;
+        let mut sc = Scenario::parse(text, "t.toml", "t", Path::new(".")).unwrap();
+        assert!(run(&sc, 1, 0).is_ok());
+        let pilot = sc.groups[0].clone();
+        sc.groups.resize(crate::scenario::MAX_ITEMS + 1, pilot);
+        match run(&sc, 1, 0) {
+            Err(crate::Error::Run(m)) => assert_eq!(
+                m,
+                "the scenario has 65536 groups, more than the 65535 a run can number"
+            ),
+            other => panic!("expected a run error, got {:?}", other.map(|_| ())),
+        }
     }
 }

@@ -134,7 +134,7 @@ pub fn run_all(
                                 rec
                             }
                             None => {
-                                let res = sim::run(sc, seed, job.first_replication + r);
+                                let res = sim::run(sc, seed, job.first_replication + r)?;
                                 let rec = RunRecord::from_run(k, seed, sc, &res);
                                 if let Some(d) = store {
                                     record::save(d, &rec)?;

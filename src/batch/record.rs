@@ -127,6 +127,14 @@ impl RunRecord {
         if u32_(take(4)?)? as usize != N_STATES {
             return None;
         }
+        // The counts must be in the file before room is made for them: a corrupt `samples`
+        // (up to 2^32) would otherwise ask for hundreds of gigabytes and abort the process.
+        let counts_len = deps
+            .checked_mul(samples)
+            .and_then(|n| n.checked_mul(N_STATES * 4))?;
+        if b.len() - at.get() < counts_len {
+            return None;
+        }
         let mut counts = Vec::with_capacity(deps);
         for _ in 0..deps {
             let mut series = Vec::with_capacity(samples);
@@ -209,6 +217,28 @@ mod tests {
         assert_eq!(RunRecord::decode(&b), Some(r.clone()));
         assert_eq!(RunRecord::decode(&b[..b.len() - 1]), None);
         assert_eq!(RunRecord::decode(&b[..b.len() - 9]), None, "a cut tag");
+    }
+
+    #[test]
+    fn a_record_whose_sample_count_is_corrupt_is_rejected_before_anything_is_allocated() {
+        let r = RunRecord {
+            index: 1,
+            seed: 4,
+            metrics: vec![vec![Some(2.0); RUN_VALUES]; 2],
+            counts: vec![vec![[3; N_STATES]; 4]; 2],
+            empty: Some(vec![false, false]),
+        };
+        let mut b = r.encode();
+        // `samples` follows the header (8 + 8 + 8 + 4 + 4 bytes) and the metrics.
+        let at = 32 + 2 * RUN_VALUES * 8;
+        assert_eq!(b[at..at + 4], 4u32.to_le_bytes());
+        for bad in [u32::MAX, 1 << 28, 5] {
+            b[at..at + 4].copy_from_slice(&bad.to_le_bytes());
+            // Before the check, u32::MAX samples asked for 2 × 2^32 rows up front and aborted.
+            assert_eq!(RunRecord::decode(&b), None, "{bad} samples");
+        }
+        b[at..at + 4].copy_from_slice(&4u32.to_le_bytes());
+        assert_eq!(RunRecord::decode(&b), Some(r));
     }
 
     #[test]

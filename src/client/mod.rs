@@ -47,6 +47,15 @@ pub use dist::{Dist, Sampler};
 
 /// Content index meaning "none".
 pub const NONE: u16 = u16::MAX;
+
+/// Entry `i` of a scenario's segments, deployments, contents, groups, issues or actions as a run
+/// numbers it. Loading and `sim::run` refuse more than `scenario::MAX_ITEMS` of a kind, so `i`
+/// is below [`NONE`]; were it not, the answer is `NONE`, which names no entry, where a cast
+/// wrapped to another entry's number and gave its devices that entry's settings.
+#[inline]
+pub fn index16(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(NONE)
+}
 /// A `u32` time meaning "never / not set".
 pub const UNSET: u32 = u32::MAX;
 
@@ -856,7 +865,12 @@ impl<'a> Client<'a> {
         t: Time,
     ) -> Option<Time> {
         let deadline = self.effective_deadline(st, policy, category);
-        let user_at = self.user_restart.map(|d| t + d.sample(r.pipeline()));
+        // Saturating here and wherever a drawn duration is added to a time: a lognormal or
+        // exponential draw can be u64::MAX seconds, and a sum that wrapped would end at once
+        // instead of never.
+        let user_at = self
+            .user_restart
+            .map(|d| t.saturating_add(d.sample(r.pipeline())));
         let mut cursor = t;
         while cursor < deadline {
             let Some((s, e)) = avail.next_interval(cursor) else {
@@ -915,7 +929,7 @@ impl<'a> Client<'a> {
         st.phase = Phase::Restarting;
         st.set_restart_at(t);
         let took = self.times(category).restart.sample(r.pipeline());
-        t + took
+        t.saturating_add(took)
     }
 
     /// An expedite reached a device that is downloading, installing or restart-pending with a
@@ -1004,7 +1018,7 @@ impl<'a> Client<'a> {
         st.restart = RestartKind::Forced;
         st.phase = Phase::Restarting;
         st.set_restart_at(forced);
-        Expedited::Terms(Some(forced + took))
+        Expedited::Terms(Some(forced.saturating_add(took)))
     }
 
     /// [`Client::expedite_busy`] for work whose install waits for Automatic Maintenance
@@ -1205,6 +1219,19 @@ mod tests {
             until: 60 * DAY,
             memo: Default::default(),
         }
+    }
+
+    #[test]
+    fn a_restart_drawn_longer_than_time_itself_never_ends_rather_than_at_once() {
+        // A lognormal draw of sigma 60 rounds to u64::MAX seconds; `t + took` wrapped to just
+        // before `t` in a release build, so the restart was over before it began.
+        let mut params = ClientParams::default();
+        params.quality.restart = Dist::Fixed(Secs::MAX);
+        let c = Client::new(&params);
+        let mut st = state();
+        let t = 3 * DAY;
+        let done = c.restart_begins(&mut st, &mut rngs(1), Category::Quality, t);
+        assert_eq!(done, NEVER);
     }
 
     #[test]

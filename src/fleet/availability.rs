@@ -378,6 +378,7 @@ impl Availability<'_> {
         loop {
             let (s, e) = self.next_interval(t)?;
             if e - s >= left {
+                // Cannot overflow, however long the drawn work: s + left <= e.
                 return Some(s + left);
             }
             left -= e - s;
@@ -494,7 +495,8 @@ fn sessions(
     for slot in buf.iter_mut().take(n) {
         let s = rng.random_range(window_start..window_end);
         let len = length.sample(rng).max(60.0) as Secs;
-        let e = (s + len).min(window_end);
+        // A session length drawn from a huge mean can be u64::MAX seconds.
+        let e = s.saturating_add(len).min(window_end);
         *slot = (midnight + s as i64, midnight + e as i64);
     }
     // At most eight sessions, mostly two or three: an insertion sort in line, rather than the

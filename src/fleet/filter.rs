@@ -48,12 +48,15 @@ enum Tok {
     Comma,
 }
 
+/// Tokens with the 0-based position of their first character. Positions count characters, not
+/// bytes: attribute names come from TOML keys and inventory headers (`Modèle`), and a message
+/// saying "at character 9" must point where the user counts.
 fn lex(s: &str) -> Result<Vec<(usize, Tok)>, String> {
-    let b = s.as_bytes();
+    let chars: Vec<char> = s.chars().collect();
+    let name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '-' || c == '.';
     let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i] as char;
+    while let Some(&c) = chars.get(i) {
         match c {
             ' ' | '\t' | '\n' | '\r' => i += 1,
             '(' | ')' | '[' | ']' | ',' => {
@@ -69,7 +72,7 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, String> {
                 ));
                 i += 1;
             }
-            '=' if b.get(i + 1) == Some(&b'=') => {
+            '=' if chars.get(i + 1) == Some(&'=') => {
                 return Err(format!(
                     "'==' at character {}: write '=' (a filter compares with one '=', as in model = \"L9\")",
                     i + 1
@@ -79,29 +82,21 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, String> {
                 out.push((i, Tok::Eq));
                 i += 1;
             }
-            '!' if b.get(i + 1) == Some(&b'=') => {
+            '!' if chars.get(i + 1) == Some(&'=') => {
                 out.push((i, Tok::Ne));
                 i += 2;
             }
             '"' | '\'' => {
-                let start = i;
-                let end = s[i + 1..].find(c).ok_or_else(|| {
+                let len = chars[i + 1..].iter().position(|&x| x == c).ok_or_else(|| {
                     format!("unterminated string starting at character {}", i + 1)
                 })?;
-                out.push((start, Tok::Str(s[i + 1..i + 1 + end].to_string())));
-                i += end + 2;
+                out.push((i, Tok::Str(chars[i + 1..i + 1 + len].iter().collect())));
+                i += len + 2;
             }
-            c if c.is_alphanumeric() || c == '_' || c == '-' || c == '.' => {
-                let start = i;
-                while i < b.len() {
-                    let ch = b[i] as char;
-                    if ch.is_alphanumeric() || ch == '_' || ch == '-' || ch == '.' {
-                        i += 1;
-                    } else {
-                        break;
-                    }
-                }
-                out.push((start, Tok::Ident(s[start..i].to_string())));
+            c if name_char(c) => {
+                let len = chars[i..].iter().take_while(|&&x| name_char(x)).count();
+                out.push((i, Tok::Ident(chars[i..i + len].iter().collect())));
+                i += len;
             }
             other => {
                 return Err(format!(
@@ -397,6 +392,31 @@ mod tests {
         );
         // Inside a value it is text, not an operator.
         assert!(Filter::parse(r#"model = "a==b""#).is_ok());
+    }
+
+    #[test]
+    fn a_non_ascii_attribute_name_is_a_name_not_a_panic() {
+        // Once a panic ("end byte index 2 is not a char boundary"): now a name like any other.
+        assert_eq!(
+            Filter::parse(r#"mødel = "K1""#),
+            Ok(Filter::In("mødel".into(), vec!["K1".into()]))
+        );
+        // Unicode letters name attributes, as quoted TOML keys and inventory headers do.
+        let f = Filter::parse(r#"Modèle in ["Σ-7", "L9"] and 型号 != "x""#).unwrap();
+        assert_eq!(f.names(), ["Modèle", "型号"]);
+        // Anything else after one is still refused, with where it is.
+        let e = Filter::parse(r#"mødel ≠ "K1""#).unwrap_err();
+        assert_eq!(e, "unexpected character '≠' at character 7");
+    }
+
+    #[test]
+    fn positions_in_messages_count_characters_not_bytes() {
+        let e = Filter::parse("Modèle = L9").unwrap_err();
+        assert!(e.contains("quoted value at character 10"), "{e}");
+        let e = Filter::parse(r#"modèle = "é" and driver == "x""#).unwrap_err();
+        assert!(e.starts_with("'==' at character 25"), "{e}");
+        let e = Filter::parse(r#"modèle = "ééé"#).unwrap_err();
+        assert_eq!(e, "unterminated string starting at character 10");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use rand::RngExt;
 
+use crate::client::index16;
 use crate::rng::{RunKey, Stream};
 pub use availability::{Availability, DayKey, DayModel, Profile};
 
@@ -229,7 +230,7 @@ impl Fleet {
         self.segments.iter().enumerate().flat_map(|(si, s)| {
             let ids = s.first as usize..(s.first + s.len) as usize;
             self.combos[ids].iter().map(move |&combo| Device {
-                segment: si as u16,
+                segment: index16(si),
                 combo,
             })
         })
@@ -243,7 +244,7 @@ impl Fleet {
     /// The index of the segment of device `id`.
     pub fn segment_index(&self, id: u32) -> u16 {
         // Segments hold consecutive ids, in order; a segment may be empty.
-        self.segments.partition_point(|s| s.first + s.len <= id) as u16
+        index16(self.segments.partition_point(|s| s.first + s.len <= id))
     }
 
     /// The segment of device `id`.

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::client::{Restart, RestartKind};
+use crate::client::{Restart, RestartKind, index16};
 use crate::time::{DAY, Divisor, Secs, Time};
 
 /// A device's state with respect to one deployment (the `state` column of `timeseries.csv`).
@@ -246,10 +246,10 @@ pub fn segment_rows<'a>(names: impl IntoIterator<Item = &'a str>) -> (Vec<u16>, 
     let of_segment = names
         .into_iter()
         .map(|n| match rows.iter().position(|&r| r == n) {
-            Some(i) => i as u16,
+            Some(i) => index16(i),
             None => {
                 rows.push(n);
-                (rows.len() - 1) as u16
+                index16(rows.len() - 1)
             }
         })
         .collect();

@@ -25,7 +25,7 @@ use super::ids;
 use super::locate::{JsonLocator, quoted_key};
 use super::overrides::{BodySet, edited, set_json};
 use super::{Checker, suggest};
-use crate::client::Category;
+use crate::client::{Category, index16};
 use crate::error::{InputError, Problem};
 use crate::fleet::SegmentSpec;
 use crate::fleet::filter::Filter;
@@ -184,7 +184,7 @@ impl<'a> Names<'a> {
         // `then`, not `then_some`: the index is worked out only for a number in range, as
         // `n - 1` of a member numbered 0 overflows (a panic in a debug build).
         (n >= 1 && n <= self.segments[s].devices).then(|| Member::Device {
-            segment: s as u16,
+            segment: index16(s),
             index: n - 1,
         })
     }
@@ -217,13 +217,13 @@ impl<'a> Names<'a> {
         }
         let key = ids::id_key(name);
         if let Some(g) = self.groups.iter().position(|x| ids::id_key(x) == key) {
-            return vec![Member::Group(g as u16)];
+            return vec![Member::Group(index16(g))];
         }
         self.segments
             .iter()
             .enumerate()
             .filter(|(_, x)| ids::id_key(&x.name) == key)
-            .map(|(s, _)| Member::Segment(s as u16))
+            .map(|(s, _)| Member::Segment(index16(s)))
             .collect()
     }
 
@@ -634,7 +634,7 @@ fn groups(
             for (i, s) in g.segments.iter().flatten().enumerate() {
                 let found: Vec<u16> = (0..seg_names.len())
                     .filter(|&k| seg_names[k] == s)
-                    .map(|k| k as u16)
+                    .map(index16)
                     .collect();
                 match found.is_empty() {
                     false => def.segments.extend(found),
@@ -699,7 +699,7 @@ fn groups(
                         format!("{path}.excluding[{i}]"),
                         format!("a group cannot exclude itself, found \"{x}\""),
                     ),
-                    Some(k) => def.excluding.push(k as u16),
+                    Some(k) => def.excluding.push(index16(k)),
                     None => c.fail(
                         format!("{path}.excluding[{i}]"),
                         format!(
@@ -1081,7 +1081,7 @@ pub(super) fn service_side(
         };
         deployments.push(DeploymentDef {
             name: d.name.clone(),
-            content: idx as u16,
+            content: index16(idx),
             settings,
             audience,
             ordering,
@@ -1203,7 +1203,7 @@ fn reach(
                     continue;
                 }
                 for (s, spec) in segments.iter().enumerate() {
-                    let in_group = g.segments.is_empty() || g.segments.contains(&(s as u16));
+                    let in_group = g.segments.is_empty() || g.segments.contains(&index16(s));
                     let matches = g.filter.as_ref().is_none_or(|f| match certain {
                         true => f.always_matches(spec),
                         false => f.can_match(spec),
@@ -1541,7 +1541,7 @@ fn warn_overlapping_draws(c: &mut Checker, groups: &[GroupDef], deployments: &[D
                     || gb.segments.is_empty()
                     || ga.segments.iter().any(|s| gb.segments.contains(s));
                 let excluded =
-                    ga.excluding.contains(&(b as u16)) || gb.excluding.contains(&(a as u16));
+                    ga.excluding.contains(&index16(b)) || gb.excluding.contains(&index16(a));
                 if a == b || excluded || !shared_segments || told.contains(&(a.min(b), a.max(b))) {
                     continue;
                 }
@@ -1968,7 +1968,7 @@ fn actions(
             i,
             Action {
                 at: when,
-                deployment: d as u16,
+                deployment: index16(d),
                 kind,
             },
         ));

@@ -122,12 +122,13 @@ pub(super) fn type_str(v: &Value) -> &'static str {
     }
 }
 
+/// `v` as JSON for a message, cut to 60 characters. Cut by characters: the text is the user's,
+/// and a cut inside a multi-byte character (`é`) would panic.
 pub(super) fn shown(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 60 {
-        format!("{}…", &s[..57])
-    } else {
-        s
+    match s.char_indices().nth(57) {
+        Some((cut, _)) if s.chars().count() > 60 => format!("{}…", &s[..cut]),
+        _ => s,
     }
 }
 
@@ -1512,6 +1513,18 @@ mod tests {
         let mut c = Checker::default();
         f(&mut c);
         c.problems
+    }
+
+    #[test]
+    fn a_long_value_is_cut_between_characters_not_inside_one() {
+        // Byte 57 falls inside the first 'é': once a panic.
+        let v = Value::String(format!("{}{}", "a".repeat(55), "é".repeat(10)));
+        let s = shown(&v);
+        assert_eq!(s, format!("\"{}é…", "a".repeat(55)));
+        assert_eq!(s.chars().count(), 58);
+        // Up to 60 characters, whatever their bytes, nothing is cut.
+        let v = Value::String("é".repeat(58));
+        assert_eq!(shown(&v), format!("\"{}\"", "é".repeat(58)));
     }
 
     #[test]

@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::ids::device_key;
-use super::{Checker, suggest};
-use crate::client::Policy;
+use super::{Checker, MAX_ITEMS, suggest};
+use crate::client::{Policy, index16};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
 use crate::time::{HOUR, parse_utc_offset};
@@ -97,7 +97,11 @@ pub(super) fn load(
         c.inputs.push((rel.to_string(), text.clone().into_bytes()));
     }
     let mut problems = Vec::new();
-    let (specs, names) = parse(&text, segments, policies, &mut problems);
+    let room = Room {
+        segments: MAX_ITEMS.saturating_sub(segments.len()),
+        declared: segments.len(),
+    };
+    let (specs, names) = parse(&text, segments, policies, room, &mut problems);
     if !problems.is_empty() {
         c.inventory_failed = true;
         c.file_errors.push(InputError {
@@ -108,9 +112,10 @@ pub(super) fn load(
     }
     let first = segments.len();
     segments.extend(specs);
+    // `parse` made at most `room.segments` of them, so every index is below `MAX_ITEMS`.
     names
         .into_iter()
-        .map(|(n, (s, i))| (n, ((first + s) as u16, i)))
+        .map(|(n, (s, i))| (n, (index16(first + s), i)))
         .collect()
 }
 
@@ -122,7 +127,11 @@ pub fn validate_file(path: &Path) -> Result<String, Error> {
         source,
     })?;
     let mut problems = Vec::new();
-    let (specs, names) = parse(&text, &[], &[], &mut problems);
+    let room = Room {
+        segments: MAX_ITEMS,
+        declared: 0,
+    };
+    let (specs, names) = parse(&text, &[], &[], room, &mut problems);
     if !problems.is_empty() {
         return Err(Error::Input(InputError {
             file: path.display().to_string(),
@@ -144,10 +153,19 @@ fn summary(devices: usize, groups: usize) -> String {
 
 type Key = (String, i32, String, String, Vec<String>);
 
+/// How many segments the inventory may make: [`MAX_ITEMS`] less the scenario's `declared`
+/// `[[segments]]`.
+#[derive(Clone, Copy)]
+struct Room {
+    segments: usize,
+    declared: usize,
+}
+
 fn parse(
     text: &str,
     templates: &[SegmentSpec],
     policies: &[Policy],
+    room: Room,
     problems: &mut Vec<Problem>,
 ) -> (Vec<SegmentSpec>, HashMap<String, (usize, u32)>) {
     let standalone = templates.is_empty() && policies.is_empty();
@@ -233,6 +251,11 @@ fn parse(
     let pol_names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
     let mut groups: Vec<(Key, SegmentSpec)> = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
+    // Combinations past the room: how many, and the line of the first. They are only counted
+    // (no segment is made for them), so that an inventory of a million serial numbers is
+    // refused without building a million segments first.
+    let mut over = 0usize;
+    let mut first_over: Option<u64> = None;
     let mut names: HashMap<String, (usize, u32)> = HashMap::new();
     // Rows repeating a device: (line, name as written, key).
     let mut dups: Vec<(u64, String, String)> = Vec::new();
@@ -332,13 +355,13 @@ fn parse(
             None => (
                 "".to_string(),
                 t.map_or_else(
-                    || pol_names.iter().position(|p| *p == "default").unwrap_or(0) as u16,
+                    || index16(pol_names.iter().position(|p| *p == "default").unwrap_or(0)),
                     |t| t.policy,
                 ),
             ),
             Some(_) if standalone => ("".to_string(), 0),
             Some(p) => match pol_names.iter().position(|x| *x == p) {
-                Some(i) => (p.to_string(), i as u16),
+                Some(i) => (p.to_string(), index16(i)),
                 None => {
                     fail(
                         line,
@@ -373,6 +396,11 @@ fn parse(
             values.clone(),
         );
         let g = *index.entry(key.clone()).or_insert_with(|| {
+            if groups.len() == room.segments {
+                over += 1;
+                first_over.get_or_insert(line);
+                return usize::MAX;
+            }
             groups.push((
                 key,
                 SegmentSpec {
@@ -392,12 +420,23 @@ fn parse(
             ));
             groups.len() - 1
         });
-        let spec = &mut groups[g].1;
+        let Some((_, spec)) = groups.get_mut(g) else {
+            continue;
+        };
         names.insert(dkey.into_owned(), (g, spec.devices));
         spec.devices += 1;
     }
     for (line, message) in repeated(text, name_col, &dups) {
         fail(line, name_col + 1, "name", message);
+    }
+    if let Some(line) = first_over {
+        let made = groups.len() + over;
+        fail(
+            line,
+            1,
+            "",
+            too_many_segments(made, room, &attrs, index.keys()),
+        );
     }
     // Row problems in file order, a repeated name among the others of its row.
     found.sort_by_key(|p| (p.line, p.column));
@@ -417,6 +456,41 @@ fn parse(
         s.attributes.sort_by(|a, b| a.0.cmp(&b.0));
     }
     (specs, names)
+}
+
+/// Why an inventory that makes `made` segments, more than `room` allows, is refused, naming the
+/// attribute column with the most distinct values among its combinations `keys`: most likely
+/// one unique per device, which makes a segment of every row.
+fn too_many_segments<'k>(
+    made: usize,
+    room: Room,
+    attrs: &[(usize, &str)],
+    keys: impl Iterator<Item = &'k Key>,
+) -> String {
+    let mut distinct: Vec<std::collections::HashSet<&str>> = vec![Default::default(); attrs.len()];
+    for key in keys {
+        for (seen, v) in distinct.iter_mut().zip(&key.4) {
+            seen.insert(v.as_str());
+        }
+    }
+    let widest = attrs
+        .iter()
+        .zip(&distinct)
+        .max_by_key(|(_, d)| d.len())
+        .map_or(String::new(), |((_, name), d)| {
+            format!(" (column \"{name}\" alone has {} distinct values)", d.len())
+        });
+    let limit = if room.declared == 0 {
+        format!("more than the {MAX_ITEMS} segments a scenario can hold")
+    } else {
+        format!(
+            "more than the {} left beside the scenario's {} [[segments]] (a scenario holds at most {MAX_ITEMS})",
+            room.segments, room.declared
+        )
+    };
+    format!(
+        "the inventory makes {made} segments, {limit} (this row makes the first past it): each distinct combination of its columns (segment, utc_offset, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped{widest}"
+    )
 }
 
 /// The messages for rows `dups` that repeat a device, naming the row each repeats, found by
@@ -473,10 +547,15 @@ mod tests {
             attributes: Vec::new(),
         };
         let mut problems = Vec::new();
+        let room = Room {
+            segments: MAX_ITEMS - 1,
+            declared: 1,
+        };
         let (specs, names) = parse(
             text,
             &[office],
             &[Policy::default_named("default")],
+            room,
             &mut problems,
         );
         let names = names
@@ -574,6 +653,75 @@ mod tests {
         assert_eq!(names.len(), 1, "the bad row is left out, the good one kept");
         let at: Vec<&str> = problems.iter().map(|p| &p[..4]).collect();
         assert_eq!(at, ["2:2:", "2:3:", "2:4:", "2:5:"], "{problems:?}");
+    }
+
+    #[test]
+    fn an_inventory_making_more_segments_than_a_run_can_number_is_refused_naming_the_column() {
+        // 65 536 rows, each its own combination through a serial number: one segment too many
+        // (as a scenario of its own; the test makes the file rather than keeping 66 000 rows).
+        let mut text = String::from("name,availability,serial\n");
+        for i in 0..=MAX_ITEMS {
+            text.push_str(&format!("pc-{i:05},never,SN{i:08}\n"));
+        }
+        let room = Room {
+            segments: MAX_ITEMS,
+            declared: 0,
+        };
+        let mut problems = Vec::new();
+        parse(&text, &[], &[], room, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let p = &problems[0];
+        assert_eq!(
+            (p.line, p.column),
+            (MAX_ITEMS + 2, 1),
+            "the row of segment 65 536"
+        );
+        assert_eq!(
+            p.message,
+            "the inventory makes 65536 segments, more than the 65535 segments a scenario can hold (this row makes the first past it): each distinct combination of its columns (segment, utc_offset, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped (column \"serial\" alone has 65536 distinct values)"
+        );
+        // Without the serial number the same rows are one segment.
+        let one: String = text
+            .lines()
+            .map(|l| l.rsplit_once(',').map_or(l, |(a, _)| a).to_string() + "\n")
+            .collect();
+        let mut problems = Vec::new();
+        let (specs, names) = parse(&one, &[], &[], room, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!((specs.len(), names.len()), (1, MAX_ITEMS + 1));
+    }
+
+    #[test]
+    fn the_room_an_inventory_has_is_what_the_scenarios_own_segments_leave() {
+        let (_, names, problems) = read("name,serial\nPC-1,a\nPC-2,b\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(names.len(), 2);
+        let room = Room {
+            segments: 1,
+            declared: 65_534,
+        };
+        let mut problems = Vec::new();
+        parse(
+            "name,serial\nPC-1,a\nPC-2,b\nPC-3,b\n",
+            &[],
+            &[],
+            room,
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 3);
+        assert!(
+            problems[0].message.starts_with(
+                "the inventory makes 2 segments, more than the 1 left beside the scenario's 65534 [[segments]] (a scenario holds at most 65535)"
+            ),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0]
+                .message
+                .ends_with("(column \"serial\" alone has 2 distinct values)")
+        );
     }
 
     #[test]

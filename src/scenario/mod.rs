@@ -25,7 +25,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::client::{
-    Category, CategoryParams, ClientParams, DeadlineClock, Dist, PAUSE_MAX, Policy,
+    Category, CategoryParams, ClientParams, DeadlineClock, Dist, PAUSE_MAX, Policy, index16,
 };
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
@@ -467,6 +467,13 @@ impl Checker {
                             self.fail(
                                 format!("{path}.sigma"),
                                 format!("must be ≥ 0, found {sigma}"),
+                            );
+                        } else if sigma > MAX_SIGMA {
+                            self.fail(
+                                format!("{path}.sigma"),
+                                format!(
+                                    "must be at most {MAX_SIGMA} (at {MAX_SIGMA} one draw in 20 already takes over 3 700 times the median), found {sigma}"
+                                ),
                             );
                         }
                         Dist::LogNormal { median, sigma }
@@ -1295,6 +1302,56 @@ fn attributes(
         .collect()
 }
 
+/// Most segments (an inventory's included), deployments, contents, groups, issues, actions or
+/// policies a scenario may have. A run numbers each kind in 16 bits (a device record is 64
+/// bytes, `client::DeviceState`), and `u16::MAX` stands for "none" (`client::NONE`), so the
+/// last safe index is 65 534: past it, numbers wrapped and one entry silently took another's
+/// place (a device of segment 65 536 got segment 0's policy).
+pub const MAX_ITEMS: usize = crate::client::NONE as usize;
+
+/// Refuses a kind with more than [`MAX_ITEMS`] entries, at the first one past the limit, before
+/// anything is built from them (true when it did).
+fn too_many(c: &mut Checker, raw: &RawScenario) -> bool {
+    let lists = [
+        ("segments", raw.segments.len()),
+        ("deployments", raw.deployments.len()),
+        ("issues", raw.issues.len()),
+        ("actions", raw.actions.len()),
+    ];
+    let mut refused = false;
+    for (kind, n) in lists {
+        if n > MAX_ITEMS {
+            c.fail(
+                format!("{kind}[{MAX_ITEMS}]"),
+                format!(
+                    "a scenario holds at most {MAX_ITEMS} {kind} (a run numbers them in 16 bits), found {n}"
+                ),
+            );
+            refused = true;
+        }
+    }
+    // `default` is added when the file has no policy of that name.
+    let policies = raw.policies.len() + usize::from(!raw.policies.contains_key("default"));
+    for (kind, n) in [("groups", raw.groups.len()), ("policies", policies)] {
+        if n > MAX_ITEMS {
+            c.fail(
+                kind,
+                format!(
+                    "a scenario holds at most {MAX_ITEMS} {kind} (a run numbers them in 16 bits), found {n}"
+                ),
+            );
+            refused = true;
+        }
+    }
+    refused
+}
+
+/// Largest lognormal `sigma` a duration may have. At 5 the 95th percentile is e^(5 × 1.645) ≈
+/// 3 700 times the median (a 5-minute restart's is 13 days), which covers any spread a timing
+/// could have; beyond, draws are centuries or round to u64::MAX seconds, so a larger value is a
+/// mistake (a variance for a standard deviation, or a median's digits) rather than a model.
+pub const MAX_SIGMA: f64 = 5.0;
+
 /// Largest fleet a scenario may ask for (a guard against typos such as an extra zero block).
 pub const MAX_DEVICES: u64 = 50_000_000;
 
@@ -1480,7 +1537,7 @@ fn segments(
             }
             let pname = s.policy.as_deref().unwrap_or("default");
             let policy = match policies.iter().position(|p| p.name == pname) {
-                Some(p) => p as u16,
+                Some(p) => index16(p),
                 None => {
                     let names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
                     c.fail(
@@ -1809,6 +1866,12 @@ impl Scenario {
             })
         })?;
         c.source = Some((file.to_string(), text.to_string()));
+        if too_many(&mut c, &raw) {
+            return Err(Error::Input(InputError {
+                file: file.to_string(),
+                problems: located(c.problems, |p| loc.position(p)),
+            }));
+        }
         let mut sc = Scenario::from_raw(&raw, stem, base, &mut c);
         // A broken inventory comes first: problems in the scenario may stem from it.
         if c.inventory_failed && !c.file_errors.is_empty() {
@@ -2035,6 +2098,23 @@ impl Scenario {
     /// Total number of devices.
     pub fn devices(&self) -> u64 {
         self.segments.iter().map(|s| u64::from(s.devices)).sum()
+    }
+
+    /// The first kind of entry with more than [`MAX_ITEMS`], as "N kind": a scenario built in
+    /// code rather than loaded is not checked otherwise, and a run must not number it.
+    pub fn too_many(&self) -> Option<String> {
+        [
+            ("segments", self.segments.len()),
+            ("deployments", self.deployments.len()),
+            ("contents", self.contents.len()),
+            ("groups", self.groups.len()),
+            ("issues", self.issues.len()),
+            ("actions", self.actions.len()),
+            ("policies", self.policies.len()),
+        ]
+        .into_iter()
+        .find(|(_, n)| *n > MAX_ITEMS)
+        .map(|(kind, n)| format!("{n} {kind}"))
     }
 
     /// The category of deployment `d`'s content.
@@ -2660,6 +2740,61 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             MINIMAL.replace("\"P10D\"", "\"P1D\"")
         ));
         assert_eq!(p[0].path, "actions[0].at");
+    }
+
+    #[test]
+    fn more_entries_of_a_kind_than_a_run_can_number_are_refused_before_anything_is_built() {
+        let with_groups = |n: usize| {
+            let mut t = format!("{MINIMAL}\n[groups]\n");
+            for i in 0..n {
+                t.push_str(&format!("g{i} = {{}}\n"));
+            }
+            t
+        };
+        let p = problems(&with_groups(MAX_ITEMS + 1));
+        assert_eq!(p.len(), 1, "{:?}", &p[..p.len().min(3)]);
+        assert_eq!(p[0].path, "groups");
+        assert_eq!(p[0].line, 14);
+        assert_eq!(
+            p[0].message,
+            "a scenario holds at most 65535 groups (a run numbers them in 16 bits), found 65536"
+        );
+        // At the limit the count is no problem.
+        let raw: RawScenario = toml::from_str(&with_groups(MAX_ITEMS)).unwrap();
+        assert!(!too_many(&mut Checker::default(), &raw));
+        // A list is refused at its first entry past the limit.
+        let mut t = MINIMAL.to_string();
+        for _ in 0..MAX_ITEMS {
+            t.push_str("[[actions]]\nat = \"P1D\"\ndeployment = \"q\"\ndo = \"pause\"\n");
+        }
+        t.push_str("[[actions]]\nat = \"P2D\"\ndeployment = \"q\"\ndo = \"resume\"\n");
+        let p = problems(&t);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].path, "actions[65535]");
+        assert_eq!(p[0].line, 13 + 4 * MAX_ITEMS, "the last [[actions]]");
+        assert_eq!(
+            p[0].message,
+            "a scenario holds at most 65535 actions (a run numbers them in 16 bits), found 65536"
+        );
+    }
+
+    #[test]
+    fn a_lognormal_sigma_above_5_is_refused_with_the_bound_and_the_value() {
+        let with = |sigma: &str| {
+            format!(
+                "{MINIMAL}\n[client.quality]\nrestart_time = {{ distribution = \"lognormal\", median = \"PT5M\", sigma = {sigma} }}\n"
+            )
+        };
+        let p = problems(&with("60.0"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "client.quality.restart_time.sigma");
+        assert_eq!(p[0].line, 15, "{p:?}");
+        assert_eq!(
+            p[0].message,
+            "must be at most 5 (at 5 one draw in 20 already takes over 3 700 times the median), found 60"
+        );
+        assert!(parse(&with("5.0")).is_ok());
+        assert!(parse(&with("0")).is_ok());
     }
 
     #[test]

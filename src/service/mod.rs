@@ -33,7 +33,7 @@ pub mod safety;
 
 use std::collections::{HashSet, VecDeque};
 
-use crate::client::{Category, DeviceState, NONE, Offer, Policy};
+use crate::client::{Category, DeviceState, NONE, Offer, Policy, index16};
 use crate::fleet::Fleet;
 use crate::fleet::filter::Filter;
 use crate::rng::{RunKey, Stream, StreamRng};
@@ -820,16 +820,16 @@ impl<'a> Service<'a> {
         let mut out = Outbox::default();
         for (i, d) in self.defs.iter().enumerate() {
             out.schedule
-                .push((d.settings.start, ServiceEvent::Start(i as u16)));
+                .push((d.settings.start, ServiceEvent::Start(index16(i))));
             if let Some(until) = d.deployable_until {
-                out.schedule.push((until, ServiceEvent::Fault(i as u16)));
+                out.schedule.push((until, ServiceEvent::Fault(index16(i))));
             }
             // A deployment created paused or archived never passes through a state change at
             // its start, so its first state is logged here, like a scheduled one's.
             if d.settings.start > 0 || d.requested != Requested::None {
                 let (state, reason) = self.deps[i].state();
                 out.log.push(LogLine::state_change(
-                    i as u16,
+                    index16(i),
                     state,
                     reason,
                     String::new(),
@@ -837,7 +837,7 @@ impl<'a> Service<'a> {
             }
         }
         for (i, a) in self.actions.iter().enumerate() {
-            out.schedule.push((a.at, ServiceEvent::Action(i as u16)));
+            out.schedule.push((a.at, ServiceEvent::Action(index16(i))));
         }
         self.initial_safety(&mut out);
         out
@@ -879,7 +879,7 @@ impl<'a> Service<'a> {
             ServiceEvent::LikelyRelease => self.release_likely(t, out),
         }
         for d in 0..self.deps.len() {
-            self.log_state(d as u16, out, String::new());
+            self.log_state(index16(d), out, String::new());
         }
     }
 
@@ -1297,7 +1297,7 @@ impl<'a> Service<'a> {
                 && x.level > self.contents[best as usize].level
                 && x.level >= base.level
             {
-                best = i as u16;
+                best = index16(i);
             }
         }
         best
@@ -1395,7 +1395,7 @@ impl<'a> Service<'a> {
             if best.as_ref().is_none_or(|(_, r)| rank > *r) {
                 let offer = Offer {
                     content,
-                    deployment: i as u16,
+                    deployment: index16(i),
                     category: c.category,
                     expedited: s.expedited,
                     forced_reboot_after: s.forced_reboot_after,

@@ -166,7 +166,7 @@ pub struct RuleFiring {
     /// Deployment index.
     pub deployment: u16,
     /// Rule index in the deployment's settings at the time.
-    pub rule: u16,
+    pub rule: usize,
     /// When.
     pub at: Time,
     /// `signal`, `threshold`, `action` as written.
@@ -229,7 +229,7 @@ fn action_name(a: RuleAction) -> &'static str {
 }
 
 use super::{DeviceSet, LogLine, Outbox, RuleAction, Service, ServiceEvent, Signal, Touch};
-use crate::client::Category;
+use crate::client::{Category, index16};
 use crate::fleet::Fleet;
 use crate::rng::{RunKey, Stream};
 use rand::RngExt;
@@ -289,7 +289,7 @@ impl Service<'_> {
                 }
                 // At risk = matching an issue that harms the device; ineligibility is a hardware
                 // requirement the service checks, not a risk the model predicts.
-                let related: Vec<usize> = self.at_risk_issues(c as u16).collect();
+                let related: Vec<usize> = self.at_risk_issues(index16(c)).collect();
                 if related.is_empty() {
                     return None;
                 }
@@ -339,12 +339,12 @@ impl Service<'_> {
     pub(super) fn initial_safety(&self, out: &mut Outbox) {
         for (i, issue) in self.issues.iter().enumerate() {
             if let Some(Known::At(t)) = issue.known {
-                out.schedule.push((t, ServiceEvent::HoldPlaced(i as u16)));
+                out.schedule.push((t, ServiceEvent::HoldPlaced(index16(i))));
             }
         }
         for d in 0..self.defs.len() {
             if let Some(n) = self.likely_in_force(d) {
-                Self::log_likely_placed(d as u16, n, out);
+                Self::log_likely_placed(index16(d), n, out);
             }
         }
         if let LikelyRelease::At(t) = self.safety.likely_release
@@ -461,7 +461,7 @@ impl Service<'_> {
             {
                 self.pending.push((
                     t + self.safety.signal_delay,
-                    ServiceEvent::HoldPlaced(i as u16),
+                    ServiceEvent::HoldPlaced(index16(i)),
                 ));
             }
         }
@@ -559,7 +559,7 @@ impl Service<'_> {
                 }
             }
         }
-        self.report_later(t, dep as u16, dev, Report::Ineligible);
+        self.report_later(t, index16(dep), dev, Report::Ineligible);
     }
 
     /// A report reached the service.
@@ -635,7 +635,7 @@ impl Service<'_> {
             let (signal, action) = (signal_name(rule.signal), action_name(rule.action));
             self.firings.push(RuleFiring {
                 deployment: dep,
-                rule: ri as u16,
+                rule: ri,
                 at: t,
                 signal,
                 threshold: rule.threshold,
@@ -673,7 +673,7 @@ impl Service<'_> {
                     continue;
                 }
                 v.push(RuleMiss {
-                    deployment: d as u16,
+                    deployment: index16(d),
                     signal: signal_name(rule.signal),
                     threshold: rule.threshold,
                     action: action_name(rule.action),
@@ -726,7 +726,7 @@ impl Service<'_> {
             let offered = self.deps[d].offered.contains(dev);
             out.touched.push(Touch {
                 wake: !now && offered,
-                ..Touch::new(d as u16, dev)
+                ..Touch::new(index16(d), dev)
             });
             if !now {
                 released[d].push(dev);
@@ -745,7 +745,7 @@ impl Service<'_> {
             for dev in ready.into_iter().rev() {
                 self.deps[d].queue.push_front(dev);
             }
-            self.offer_step(d as u16, t, out);
+            self.offer_step(index16(d), t, out);
         }
     }
 
@@ -762,16 +762,16 @@ impl Service<'_> {
         for d in 0..self.defs.len() {
             if self.defs[d].content == content {
                 out.log
-                    .push(LogLine::hold_placed(d as u16, &issue.name, held));
+                    .push(LogLine::hold_placed(index16(d), &issue.name, held));
             }
         }
         match issue.release {
             Some(Release::At(at)) => out
                 .schedule
-                .push((at.max(t), ServiceEvent::HoldReleased(i as u16))),
+                .push((at.max(t), ServiceEvent::HoldReleased(index16(i)))),
             Some(Release::After(s)) => out
                 .schedule
-                .push((t + s, ServiceEvent::HoldReleased(i as u16))),
+                .push((t + s, ServiceEvent::HoldReleased(index16(i)))),
             None => {}
         }
         self.touch_changed(before, t, out);
@@ -791,7 +791,7 @@ impl Service<'_> {
         for d in 0..self.defs.len() {
             if self.defs[d].content == content {
                 out.log.push(LogLine::hold_released(
-                    d as u16,
+                    index16(d),
                     format!("safeguard hold for \"{}\" released", self.issues[i].name),
                 ));
             }
@@ -827,7 +827,7 @@ impl Service<'_> {
         let Some(f) = self.likely.get(c).and_then(Option::as_ref) else {
             return;
         };
-        let before = self.standing(c as u16, |dev| f.contains(dev));
+        let before = self.standing(index16(c), |dev| f.contains(dev));
         // Released where they were in force (and placed): not for a deployment that opts out.
         let in_force: Vec<bool> = (0..self.defs.len())
             .map(|d| self.likely_in_force(d).is_some())
@@ -837,7 +837,7 @@ impl Service<'_> {
         for (d, &was) in in_force.iter().enumerate() {
             if was {
                 out.log.push(LogLine::hold_released(
-                    d as u16,
+                    index16(d),
                     "likely-issue safeguard holds released".into(),
                 ));
             }

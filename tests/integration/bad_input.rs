@@ -173,6 +173,45 @@ fn a_bad_inventory_row_is_reported_instead_of_the_devices_it_leaves_undefined() 
 }
 
 #[test]
+fn an_inventory_with_a_serial_number_column_making_a_segment_per_device_is_refused() {
+    // Past 65 535 segments their 16-bit numbers wrapped: devices took another segment's policy.
+    // The file is made here rather than kept: 65 600 rows.
+    let serials = |csv: String| {
+        let mut out = String::new();
+        let mut lines = csv.lines();
+        out.push_str(lines.next().unwrap_or_default());
+        out.push_str(",serial\n");
+        let rows: Vec<&str> = lines.collect();
+        for i in 0..65_600 {
+            let row = rows[i % rows.len()];
+            let (_, rest) = row.split_once(',').unwrap_or_default();
+            out.push_str(&format!("PC-{i:06},{rest},SN{i:08}\n"));
+        }
+        out
+    };
+    let (dir, stderr) = inventory_case(Some(&serials));
+    // 3 [[segments]] templates leave room for 65 532; the row making the 65 533rd is line 65 534.
+    for words in [
+        "devices.csv:65534:1: the inventory makes 65600 segments",
+        "more than the 65532 left beside the scenario's 3 [[segments]] (a scenario holds at most 65535)",
+        "each distinct combination of its columns",
+        "a column unique per device, such as a serial number, should be dropped",
+        "(column \"serial\" alone has 65600 distinct values)",
+    ] {
+        assert!(stderr.contains(words), "stderr lacks {words:?}: {stderr}");
+    }
+    let out = dir.path().join("out");
+    rollsim()
+        .arg("run")
+        .arg(dir.path().join("inventory-fleet.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists(), "an output folder was created for bad input");
+}
+
+#[test]
 fn a_missing_inventory_is_reported_without_follow_on_unknown_names() {
     let (_dir, stderr) = inventory_case(None);
     assert!(stderr.contains("inventory-fleet.toml:"), "{stderr}");

@@ -202,7 +202,7 @@ proptest! {
     #[test]
     fn random_valid_scenarios_keep_the_invariants(text in small_scenario(), seed in 0u64..1000) {
         let sc = Scenario::parse(&text, "gen.toml", "gen", Path::new(".")).expect("valid");
-        let r = sim::run(&sc, seed, 0);
+        let r = sim::run(&sc, seed, 0).expect("runs");
         for (d, dep) in sc.deployments.iter().enumerate() {
             let series = r.recorder.series(d);
             let c = &r.recorder.counters[d];
