@@ -131,8 +131,10 @@ impl Timers {
             }
             return;
         }
-        // Timers beyond the last bucket share an overflow bucket (they are past any horizon that
-        // chose this width; if reached, that window is unbounded).
+        // Timers beyond the last bucket share an overflow bucket. The run picks the width so
+        // that the buckets span its horizon, but caps it at an hour, so with 65 536 buckets a
+        // horizon over about 7.5 years has live timers there: still in order (the window is
+        // then unbounded and its timers go through the heap), only slower.
         let b = self.bucket_of(at);
         if self.buckets.len() <= b {
             self.buckets.resize_with(b + 1, Vec::new);

@@ -13,6 +13,9 @@
 //! - [`scenario`]: the file format and its validation;
 //! - [`report`]: CSV/JSON writers and the terminal summary;
 //! - [`sim`]: one run, gluing the above together;
+//! - [`batch`]: replications, sweeps, bands across runs, run records and shards, gates;
+//! - [`rng`]: the keyed random streams; [`time`]: seconds, durations, local clocks;
+//! - [`error`]: the typed errors the binary maps to exit codes;
 //! - [`mem`]: cache and page hints for the per-device arrays.
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]

@@ -1,5 +1,5 @@
 //! The `rollsim` command line: parse, call the library, map errors to exit codes
-//! (0 ok, 1 failure while running, 2 bad input or usage).
+//! (0 ok, 1 failure while running, 2 bad input or usage, 3 an `[[expect]]` missed).
 
 mod cli;
 

@@ -15,7 +15,6 @@
 //! (to 1 ppm).
 
 use crate::metrics::{N_STATES, State};
-use crate::sim::RunResult;
 
 /// Histogram bins over 0–100 %.
 pub const BINS: usize = 200;
@@ -90,11 +89,6 @@ impl Bands {
         self.cells = Vec::new();
     }
 
-    /// Replications added so far.
-    pub fn runs(&self) -> u64 {
-        self.runs
-    }
-
     fn idx(&self, dep: usize, k: usize, s: usize) -> usize {
         (dep * self.samples + k) * N_STATES + s
     }
@@ -117,14 +111,6 @@ impl Bands {
             }
         }
         self.runs += 1;
-    }
-
-    /// Adds one run.
-    pub fn add(&mut self, r: &RunResult) {
-        let counts: Vec<Vec<[u64; N_STATES]>> = (0..self.deployments)
-            .map(|d| r.recorder.series(d))
-            .collect();
-        self.add_counts(&counts);
     }
 
     /// The `q` percentile (share 0–1) of cell (dep, sample, state). After [`Bands::finish`],

@@ -246,17 +246,6 @@ impl Fleet {
         // Segments hold consecutive ids, in order; a segment may be empty.
         index16(self.segments.partition_point(|s| s.first + s.len <= id))
     }
-
-    /// The segment of device `id`.
-    pub fn segment_of(&self, id: u32) -> &Segment {
-        &self.segments[usize::from(self.segment_index(id))]
-    }
-
-    /// A stable, human-readable device name: `<segment>-<index in segment>`.
-    pub fn device_name(&self, id: u32) -> String {
-        let seg = self.segment_of(id);
-        format!("{}-{}", seg.name, id - seg.first)
-    }
 }
 
 #[cfg(test)]
@@ -304,7 +293,6 @@ mod tests {
             .filter(|&i| fleet.attributes.get(fleet.device(i as u32).combo, "model") == Some("L9"))
             .count();
         assert!((400..600).contains(&l9), "{l9} of 1000 drew L9");
-        assert_eq!(fleet.device_name(4), "b-1");
     }
 
     #[test]
@@ -322,7 +310,9 @@ mod tests {
             fleet.devices().map(|d| d.segment).collect::<Vec<_>>(),
             segments
         );
-        assert_eq!(fleet.segment_of(2).name, "b");
-        assert_eq!(fleet.device_name(4), "b-2");
+        assert_eq!(
+            fleet.segments[usize::from(fleet.segment_index(4))].name,
+            "b"
+        );
     }
 }

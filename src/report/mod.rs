@@ -2,9 +2,10 @@
 //! `events.csv`, `restarts.csv`, and the short summary printed on the terminal.
 //!
 //! Exporters are pure functions from results to bytes (`reference/style-by-example.md` §2.10);
-//! [`write_run`] is the only place that touches the file system. It writes into a temporary sibling
-//! folder and renames it into place, so an interrupted run leaves either the previous complete
-//! output or none, never a half-written one.
+//! [`write_dir_atomic`] writes an output folder: into a temporary sibling folder, renamed into
+//! place, so an interrupted run leaves either the previous complete output or none, never a
+//! half-written one. (A batch's run records and shard manifests are written the same way, file
+//! by file, in `batch::record` and the command line.)
 
 pub mod charts;
 pub mod html;
