@@ -226,6 +226,7 @@ pub fn run() -> Result<ExitCode, Error> {
         } => {
             let shard = shard_of(shard.as_deref(), shard_count)?;
             let out = out.unwrap_or_else(|| default_out(&sweep));
+            guard_inputs(&out, std::slice::from_ref(&sweep), "the sweep file")?;
             guard_out(&out, force)?;
             let overrides = batch::sweep::Overrides { sets, devices };
             batch(
@@ -244,7 +245,7 @@ pub fn run() -> Result<ExitCode, Error> {
             force,
             quiet,
         } => {
-            guard_inputs(&out, &dirs)?;
+            guard_inputs(&out, &dirs, "the shard folder given to merge")?;
             guard_out(&out, force)?;
             merge(&dirs, &out, quiet)
         }
@@ -325,6 +326,7 @@ fn run_scenario(
     // Replications run `--jobs` at a time, each with its own fleet.
     sim::check_memory(&sc, concurrent_runs(jobs, replications.unwrap_or(1)))?;
     let out = out.unwrap_or_else(|| default_out(path));
+    guard_inputs(&out, &[path.to_path_buf()], "the scenario file")?;
     guard_out(&out, force)?;
     let seed_given = seed;
     let seed = seed.unwrap_or(sc.seed);
@@ -657,6 +659,17 @@ fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
             "exists and is a file, not a folder; rollsim writes a folder and never replaces a file, even with --force: choose another --out",
         );
     }
+    // Writing the output replaces the folder: the folder a user works in (or one holding it)
+    // would go with everything in it, even with --force.
+    if let (Ok(target), Ok(here)) = (std::fs::canonicalize(out), std::env::current_dir())
+        && let Ok(here) = std::fs::canonicalize(here)
+        && here.starts_with(&target)
+    {
+        let what = if here == target { "is" } else { "holds" };
+        return refuse(&format!(
+            "{what} the current folder: writing the output replaces the whole folder and everything in it, even with --force; choose a folder of its own, such as output/NAME"
+        ));
+    }
     let Ok(mut entries) = std::fs::read_dir(out) else {
         return Ok(());
     };
@@ -672,8 +685,9 @@ fn guard_out(out: &Path, force: bool) -> Result<(), Error> {
 }
 
 /// Refuses an output folder that is one of `inputs` or holds one, even with `--force`: writing
-/// the output replaces the folder, and with it the shard records `merge` reads.
-fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
+/// the output replaces the folder, and with it the shard records `merge` reads, or the scenario
+/// or sweep file a run reads (`what` names them).
+fn guard_inputs(out: &Path, inputs: &[PathBuf], what: &str) -> Result<(), Error> {
     // A folder that does not exist yet holds nothing.
     let Ok(target) = std::fs::canonicalize(out) else {
         return Ok(());
@@ -683,7 +697,7 @@ fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
             continue;
         };
         if input.starts_with(&target) {
-            let what = if input == target { "is" } else { "holds" };
+            let is = if input == target { "is" } else { "holds" };
             return Err(Error::Input(rollsim::error::InputError {
                 file: out.display().to_string(),
                 problems: vec![rollsim::error::Problem {
@@ -691,7 +705,7 @@ fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
                     column: 0,
                     path: "--out".into(),
                     message: format!(
-                        "{what} the shard folder {} given to merge: writing the output would delete that shard's run records; choose another --out",
+                        "{is} {what} {}: writing the output would delete it; choose another --out",
                         d.display()
                     ),
                 }],

@@ -415,6 +415,65 @@ fn an_out_that_names_a_file_is_refused_even_with_force_for_run_batch_and_merge()
 }
 
 #[test]
+fn an_out_that_is_the_current_folder_or_holds_the_file_being_run_is_refused_even_with_force() {
+    let case = Case::new(&scenario(
+        20,
+        r#"availability = { profile = "always_on" }"#,
+        "",
+    ));
+    let dir = case.dir.path();
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"case.toml\"\n[grid]\n\"client.scan_interval\" = [\"PT12H\"]\n",
+    )
+    .expect("write sweep");
+    let work = dir.join("work");
+    std::fs::create_dir(&work).expect("work folder");
+    std::fs::write(work.join("notes.md"), b"important").expect("notes");
+    let entries = |d: &std::path::Path| std::fs::read_dir(d).expect("dir").count();
+    let before = (entries(dir), entries(&work));
+    for args in [["run", "case.toml"], ["batch", "sweep.toml"]] {
+        let input = dir.join(args[1]);
+        // `--out .` from a working folder, and the folder holding the input from elsewhere.
+        for (cwd, out, needle) in [
+            (
+                &work,
+                std::path::PathBuf::from("."),
+                "is the current folder",
+            ),
+            (&work, std::path::PathBuf::from(".."), "holds the"),
+            (&work, dir.to_path_buf(), "holds the"),
+        ] {
+            let a = rollsim()
+                .current_dir(cwd)
+                .arg(args[0])
+                .arg(&input)
+                .arg("--out")
+                .arg(&out)
+                .arg("--force")
+                .assert()
+                .code(2);
+            let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+            assert!(
+                err.contains("--out") && err.contains(needle),
+                "{args:?} {out:?}: {err}"
+            );
+            assert!(input.is_file(), "{} deleted", input.display());
+        }
+    }
+    assert_eq!(
+        before,
+        (entries(dir), entries(&work)),
+        "nothing written or left"
+    );
+    assert_eq!(
+        std::fs::read(work.join("notes.md")).expect("notes"),
+        b"important"
+    );
+}
+
+#[test]
 fn replacing_an_output_folder_leaves_nothing_hidden_beside_it() {
     let case = Case::new(&scenario(20, "", ""));
     let out = case.run("out", &[]);
