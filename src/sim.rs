@@ -752,10 +752,10 @@ impl<'a> World<'a> {
                 let st = &mut self.devices[dev as usize];
                 let next = match result {
                     Ok(_) if st.hotpatch => {
-                        // A hotpatch applies in memory: compliant without a restart.
-                        self.client.restart_done(st, &mut r, cat, 0.0, t);
-                        self.keep(dev, &avail, &r);
-                        self.scan(dev, t);
+                        // A hotpatch applies in memory: the update is in without a restart, so
+                        // nothing rolls it back (a rollback follows a restart); an issue's
+                        // incident still strikes, and the service hears of it as of any install.
+                        self.applied(dev, t, &avail, r, fx.incident, 0.0);
                         return;
                     }
                     Ok(Some(restart_at)) => {
@@ -784,19 +784,40 @@ impl<'a> World<'a> {
                 } else {
                     background
                 };
-                let st = &mut self.devices[dev as usize];
-                let dep = st.work_deployment;
-                let rolled_back = self.client.restart_done(st, &mut r, cat, rollback, t);
-                let incident = !rolled_back
-                    && fx.incident > 0.0
-                    && rand::RngExt::random_bool(r.pipeline(), fx.incident.clamp(0.0, 1.0));
-                self.service
-                    .restarted(dep, dev, work, t, rolled_back, incident);
-                // The client scans again right after the install restart.
-                self.keep(dev, &avail, &r);
-                self.scan(dev, t);
+                self.applied(dev, t, &avail, r, fx.incident, rollback);
             }
         }
+    }
+
+    /// The update `dev` was working on is applied at `t`: at the end of its restart, or at the
+    /// end of the install for a hotpatch. The device rolls back with probability `rollback`, or
+    /// keeps the update and has an incident with probability `incident` (its issues'); the
+    /// service learns of it (issue hits, reports, the `installed` denominator) and the device
+    /// scans again. The one path of both, so that they cannot drift apart: a hotpatch once
+    /// skipped the service and so every issue's incident and report (until 2026-11-25).
+    // Inlined into a restart's end, the hot path, as `Service::restarted` is.
+    #[inline(always)]
+    fn applied(
+        &mut self,
+        dev: u32,
+        t: Time,
+        avail: &Availability<'a>,
+        mut r: DeviceRngs,
+        incident: f64,
+        rollback: f64,
+    ) {
+        let st = &mut self.devices[dev as usize];
+        let (work, dep) = (st.work, st.work_deployment);
+        let cat = self.sc.contents[work as usize].category;
+        let rolled_back = self.client.restart_done(st, &mut r, cat, rollback, t);
+        let incident = !rolled_back
+            && incident > 0.0
+            && rand::RngExt::random_bool(r.pipeline(), incident.clamp(0.0, 1.0));
+        self.service
+            .restarted(dep, dev, work, t, rolled_back, incident);
+        // The client scans again right after the update is applied.
+        self.keep(dev, avail, &r);
+        self.scan(dev, t);
     }
 
     /// Counts the restart of a `Restarting` device for each deployment it is restart-pending

@@ -1201,3 +1201,54 @@ fn with_retry_after_rollback_never_a_rolled_back_device_stays_rolled_back() {
     assert!(d["hours_to_95"].is_null(), "{d}");
     assert_eq!(s["issues"][0]["rolled_back"], 20);
 }
+
+#[test]
+fn a_hotpatched_update_draws_its_issues_incidents_and_reports_its_installs_as_a_restarted_one_does()
+{
+    // Always-on devices of one model, an incident issue certain to strike, and a rollback rule
+    // over the installed devices: with a hotpatch the update applies without a restart, and the
+    // service must hear of it as of any applied update.
+    let run = |hotpatch: bool| {
+        run_summary(&format!(
+            r##"
+[simulation]
+start = "2026-01-13T00:00:00Z"
+horizon = "P10D"
+seed = 3
+sample_interval = "PT6H"
+
+[safety]
+monitoring_denominator = "installed"
+
+{segments}
+
+[[deployments]]
+name = "q"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", classification = "security", releaseDateTime = "2026-01-13T00:00:00Z" }}
+settings = {{ userExperience = {{ isHotpatchEnabled = {hotpatch} }}, monitoring = {{ monitoringRules = [{{ signal = "rollback", threshold = 5, action = "pauseDeployment" }}] }} }}
+
+[[issues]]
+name = "crash"
+content = "q"
+when = 'model = "K1"'
+incident = 1.0
+"##,
+            segments = segment("kiosks", 200, r#"model = "K1""#),
+        ))
+    };
+    for hotpatch in [false, true] {
+        let s = run(hotpatch);
+        let d = &s["deployments"][0];
+        assert_eq!(d["devices_compliant"], 200, "hotpatch {hotpatch}");
+        assert_eq!(d["issue_hits"], 200, "hotpatch {hotpatch}");
+        assert_eq!(s["issues"][0]["incidents"], 200, "hotpatch {hotpatch}");
+        assert_eq!(s["issues"][0]["reported"], 200, "hotpatch {hotpatch}");
+        // Judged on every install report: all 200 installs were reported by the end.
+        let miss = &d["rules_not_fired"][0];
+        assert_eq!(miss["peak_signals"], 0, "hotpatch {hotpatch}");
+        assert!(
+            miss["peak_denominator"].as_u64().is_some_and(|n| n > 0),
+            "hotpatch {hotpatch}: {miss}"
+        );
+    }
+}
