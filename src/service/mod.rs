@@ -1955,6 +1955,75 @@ mod tests {
         assert_eq!(held(&s), vec![(false, false); 4], "after the release");
     }
 
+    #[test]
+    fn a_failure_or_rollback_after_an_issues_hold_is_released_is_not_the_issues() {
+        let mut c = contents();
+        c.push(Content {
+            name: "fu".into(),
+            category: Category::Feature,
+            level: 1,
+            release: 0,
+            security: false,
+        });
+        let d = vec![dep(2, Settings::default())];
+        let issues = vec![IssueDef {
+            name: "gfx".into(),
+            content: 2,
+            filter: Filter::In("segment".into(), vec!["s".into()]),
+            install_failure: 0.5,
+            rollback: 0.5,
+            incident: 0.5,
+            ineligible: false,
+            known: Some(Known::At(100)),
+            release: Some(Release::After(50)),
+        }];
+        let f = fleet(4);
+        let mut s = Service::new(&c, &d, &[], &[], &issues, &SP, &f, RunKey::new(1, 0));
+        // Before the release the issue is the cause of device 0's failure and rollback.
+        s.install_failed(0, 0, 2, 10);
+        s.restarted(0, 0, 2, 20, true, false);
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::HoldPlaced(0), 100, &mut out);
+        s.handle(ServiceEvent::HoldReleased(0), 150, &mut out);
+        assert_eq!(s.effects(1, 2), safety::Effects::default(), "the fix is in");
+        // After it the same events of device 1 are background ones, as its effects drew none;
+        // device 0, hit before, rolls back again in the background.
+        s.install_failed(0, 1, 2, 200);
+        s.restarted(0, 1, 2, 210, true, false);
+        s.restarted(0, 0, 2, 220, true, false);
+        let stats = &s.issue_stats[0];
+        assert_eq!(
+            (stats.hit, stats.failed, stats.rolled_back),
+            (1, 1, 1),
+            "device 0's first failure and rollback only"
+        );
+        assert_eq!(s.deps[0].issue_hits, 1);
+        let reports: Vec<(u32, Report)> = s
+            .pending
+            .iter()
+            .filter_map(|(_, e)| match e {
+                ServiceEvent::Report(_, dev, what) => Some((*dev, *what)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reports,
+            vec![
+                (0, Report::Hit),
+                (0, Report::IssueRollback),
+                (1, Report::Rollback),
+                (0, Report::Rollback)
+            ]
+        );
+        for (t, ev) in std::mem::take(&mut s.pending) {
+            s.handle(ev, t, &mut out);
+        }
+        // The issue received the reports of its two hits; the rules saw both devices roll back,
+        // whatever the cause.
+        assert_eq!(s.issue_stats[0].reported, 2);
+        assert_eq!(s.deps[0].reported[0], 2);
+    }
+
     fn one_action(at: Time, kind: ActionKind) -> Vec<Action> {
         vec![Action {
             at,

@@ -127,8 +127,11 @@ impl Default for SafetyParams {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Report {
-    /// It rolled back after the restart.
+    /// It rolled back after the restart, and no issue is the cause (the background rate).
     Rollback,
+    /// It rolled back after the restart, an issue that affects it the cause: a hit of the issue,
+    /// and a rollback like any other to the monitoring rules.
+    IssueRollback,
     /// It is not eligible for the content.
     Ineligible,
     /// It hit an issue in another way (failed install, incident).
@@ -152,7 +155,8 @@ pub struct IssueStats {
     pub incidents: u64,
     /// Distinct devices found ineligible.
     pub ineligible: u64,
-    /// Affected devices' reports received by the service.
+    /// Reports of the issue's hits received by the service (failed installs, rollbacks and
+    /// incidents it caused).
     pub reported: u64,
     /// When the hold was placed.
     pub hold_at: Option<Time>,
@@ -422,16 +426,24 @@ impl Service<'_> {
     fn issue_effects(&self, dev: u32, content: u16) -> Effects {
         let mut e = Effects::default();
         for (i, issue) in self.issues.iter().enumerate() {
-            if issue.content == content
-                && self.issue_stats[i].released_at.is_none()
-                && self.issue_match[i].contains(dev)
-            {
+            if self.affects(i, dev, content) {
                 e.install_failure = either(e.install_failure, issue.install_failure);
                 e.rollback = either(e.rollback, issue.rollback);
                 e.incident = either(e.incident, issue.incident);
             }
         }
         e
+    }
+
+    /// Whether issue `i` affects `dev` installing `content` now: it concerns both, and its
+    /// safeguard hold has not been released (a release means a validated fix is out). The one
+    /// test of what the effects draw from and of what a failure or rollback is attributed to,
+    /// so that a background failure after the fix is no hit of the issue.
+    #[inline(always)]
+    fn affects(&self, i: usize, dev: u32, content: u16) -> bool {
+        self.issues[i].content == content
+            && self.issue_stats[i].released_at.is_none()
+            && self.issue_match[i].contains(dev)
     }
 
     /// `dev` was hit by issue `i` at `t`, installing the content deployment `dep` offered it;
@@ -474,15 +486,12 @@ impl Service<'_> {
         ));
     }
 
-    /// An install of `content` (offered by `dep`) failed on `dev` at `t`.
+    /// An install of `content` (offered by `dep`) failed on `dev` at `t`: a hit of each issue
+    /// with an install-failure effect that still affects the device ([`Service::affects`]).
     pub fn install_failed(&mut self, dep: u16, dev: u32, content: u16, t: Time) {
         let mut any = false;
         for i in 0..self.issues.len() {
-            let issue = &self.issues[i];
-            if issue.content == content
-                && issue.install_failure > 0.0
-                && self.issue_match[i].contains(dev)
-            {
+            if self.issues[i].install_failure > 0.0 && self.affects(i, dev, content) {
                 self.issue_stats[i].failed += 1;
                 self.hit(i, dev, t, dep as usize);
                 any = true;
@@ -494,7 +503,8 @@ impl Service<'_> {
     }
 
     /// `dev` finished the restart into `content` (offered by `dep`) at `t`: it rolled back, or it
-    /// runs the update and perhaps had an incident.
+    /// runs the update and perhaps had an incident; a hit of each issue with that effect that
+    /// still affects the device ([`Service::affects`]), as only those drew it.
     // Inlined into a restart's end: see `Client::begin` (docs/performance.md).
     #[inline(always)]
     pub fn restarted(
@@ -507,14 +517,16 @@ impl Service<'_> {
         incident: bool,
     ) {
         let mut issue_hit = false;
+        let mut issue_rollback = false;
         for i in 0..self.issues.len() {
-            let issue = &self.issues[i];
-            if issue.content != content || !self.issue_match[i].contains(dev) {
+            if !self.affects(i, dev, content) {
                 continue;
             }
+            let issue = &self.issues[i];
             if rolled_back && issue.rollback > 0.0 {
                 self.issue_stats[i].rolled_back += 1;
                 self.hit(i, dev, t, dep as usize);
+                issue_rollback = true;
             }
             if incident && issue.incident > 0.0 {
                 self.issue_stats[i].incidents += 1;
@@ -522,7 +534,9 @@ impl Service<'_> {
                 issue_hit = true;
             }
         }
-        if rolled_back {
+        if issue_rollback {
+            self.report_later(t, dep, dev, Report::IssueRollback);
+        } else if rolled_back {
             self.report_later(t, dep, dev, Report::Rollback);
         } else if issue_hit {
             self.report_later(t, dep, dev, Report::Hit);
@@ -577,12 +591,16 @@ impl Service<'_> {
         // (Ineligibility is reported once per device and deployment already.)
         let run = &mut self.deps[d];
         match what {
-            Report::Rollback if run.rollback_reported.insert(dev) => run.reported[0] += 1,
+            Report::Rollback | Report::IssueRollback if run.rollback_reported.insert(dev) => {
+                run.reported[0] += 1
+            }
             Report::Ineligible => run.reported[1] += 1,
             Report::Installed if run.install_reported.insert(dev) => run.reported[2] += 1,
-            Report::Rollback | Report::Installed | Report::Hit => {}
+            Report::Rollback | Report::IssueRollback | Report::Installed | Report::Hit => {}
         }
-        if what != Report::Installed {
+        // An issue's reports are those of its hits: not a background rollback of a device it hit
+        // before (after the hold's release, say), nor an ineligible device (no hit).
+        if matches!(what, Report::IssueRollback | Report::Hit) {
             let c = self.defs[d].content;
             for i in 0..self.issues.len() {
                 if self.issues[i].content == c && self.issue_hit[i].contains(dev) {
