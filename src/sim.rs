@@ -22,7 +22,8 @@ use crate::metrics::{N_STATES, Recorder, State, segment_rows};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
 use crate::service::{
-    EventNumbers, IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service, ServiceEvent,
+    DeviceSet, EventNumbers, IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service,
+    ServiceEvent,
 };
 use crate::time::{HOUR, LocalClock, Time};
 
@@ -86,6 +87,23 @@ pub struct RunResult {
     pub start_audiences: crate::service::StartAudiences,
     /// Per deployment: the devices still held by a safeguard at the end, by kind of hold.
     pub held_at_end: Vec<HeldAtEnd>,
+    /// Per deployment: the devices the likely-issue model's holds kept from it during the run.
+    pub likely_held: Vec<LikelyHeld>,
+}
+
+/// A deployment's devices that a likely-issue safeguard hold put in the `held` state at some
+/// point of the run (each once), and how many of them match an issue of its content: what the
+/// model (an assumption, `[safety] likely_issues`) did to the rollout, which the holds' events
+/// and the final counts alone do not show.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LikelyHeld {
+    /// Distinct devices held.
+    pub devices: u64,
+    /// Of them, devices matching an issue of the content that puts devices at risk (the ground
+    /// truth the model is scored against); the others it held by mistake.
+    pub matching_issue: u64,
+    /// When the first of them was held (0: from the start).
+    pub first: Option<Time>,
 }
 
 /// A deployment's devices in the `held` state at the end of a run, and which holds keep them:
@@ -177,6 +195,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> RunResult {
     let held_at_end = world.held_at_end();
     RunResult {
         held_at_end,
+        likely_held: world.likely_held.clone(),
         seed,
         replication,
         issues: world.service.issue_stats.clone(),
@@ -214,6 +233,10 @@ struct World<'a> {
     /// Whether the service's device sets are large enough for their words to be prefetched
     /// ([`SET_PREFETCH_DEVICES`]).
     prefetch_sets: bool,
+    /// Per deployment: the devices a likely-issue hold put in `held`, and which they are (each
+    /// counted once).
+    likely_held: Vec<LikelyHeld>,
+    likely_seen: Vec<DeviceSet>,
 }
 
 const NO_STATE: u8 = u8::MAX;
@@ -309,6 +332,10 @@ impl<'a> World<'a> {
             before: vec![None; sc.deployments.len()],
             states: vec![NO_STATE; n * sc.deployments.len()],
             prefetch_sets: n >= SET_PREFETCH_DEVICES,
+            likely_held: vec![LikelyHeld::default(); sc.deployments.len()],
+            likely_seen: (0..sc.deployments.len())
+                .map(|_| DeviceSet::with_len(n))
+                .collect(),
         }
     }
 
@@ -326,6 +353,9 @@ impl<'a> World<'a> {
                 let s = self.state_for(dep, dev);
                 if let Some(s) = s {
                     per_row[row][s as usize] += 1;
+                }
+                if s == Some(State::Held) {
+                    self.entered_held(dep, dev, 0);
                 }
                 self.store(dep, dev, s);
             }
@@ -388,6 +418,9 @@ impl<'a> World<'a> {
             let after = self.state_for(dep, x.dev);
             let seg = self.devices[x.dev as usize].segment;
             self.rec.touched(dep, (x.dev, seg), t, before, after);
+            if after == Some(State::Held) && before != Some(State::Held) {
+                self.entered_held(dep, x.dev, t);
+            }
             self.store(dep, x.dev, after);
             if x.offered_now {
                 self.rec.counters[dep].offered += 1;
@@ -575,7 +608,26 @@ impl<'a> World<'a> {
         for dep in 0..self.before.len() {
             let after = self.state_for(dep, dev);
             self.rec.transition(dep, seg, t, self.before[dep], after);
+            if after == Some(State::Held) && self.before[dep] != Some(State::Held) {
+                self.entered_held(dep, dev, t);
+            }
             self.store(dep, dev, after);
+        }
+    }
+
+    /// `dev` entered the `held` state of deployment `dep` at `t`: counted in
+    /// [`LikelyHeld`] when a likely-issue hold is one that holds it (a device held by a known
+    /// issue's hold too counts, as in [`HeldAtEnd`]). Holds begin in service events, so this
+    /// is rare and out of line.
+    #[cold]
+    #[inline(never)]
+    fn entered_held(&mut self, dep: usize, dev: u32, t: Time) {
+        let (_, likely) = self.service.hold_kinds(dep, dev);
+        if likely && self.likely_seen[dep].insert(dev) {
+            let h = &mut self.likely_held[dep];
+            h.devices += 1;
+            h.matching_issue += u64::from(self.service.at_risk(dep, dev));
+            h.first.get_or_insert(t);
         }
     }
 

@@ -379,6 +379,14 @@ impl Service<'_> {
         (known, likely)
     }
 
+    /// Whether `dev` matches an issue of deployment `dep`'s content that puts devices at risk:
+    /// the ground truth the likely-issue model is scored against.
+    pub fn at_risk(&self, dep: usize, dev: u32) -> bool {
+        let c = self.defs[dep].content;
+        self.at_risk_issues(c)
+            .any(|i| self.issue_match[i].contains(dev))
+    }
+
     /// Whether device `dev` is held back from deployment `dep`'s content by a safeguard.
     /// Asked for every deployment on most device events; only feature updates have holds, so
     /// the question for a quality deployment is answered inline, without the call.

@@ -998,6 +998,11 @@ rollback = 0.5
         text.contains("    still held at the end: 130 devices (50 by a known-issue hold, 130 by a likely-issue hold)\n"),
         "{text}"
     );
+    // The model's holds are told as the assumption they are, whether or not they last.
+    assert!(
+        text.contains("    likely-issue holds: 130 devices held from the start (130 matching an issue, 0 not); an assumption: [safety] likely_issues\n"),
+        "{text}"
+    );
     let html = std::fs::read_to_string(out.join("report.html")).expect("report");
     assert!(
         html.contains("<h2>Issues and safeguard holds</h2>"),
@@ -1251,4 +1256,59 @@ incident = 1.0
             "hotpatch {hotpatch}: {miss}"
         );
     }
+}
+
+#[test]
+fn likely_issue_holds_are_counted_by_whether_the_devices_match_an_issue_and_from_when() {
+    // Precision 0.5, recall 1: the 20 devices of driver y and 20 others are flagged. "g" opts
+    // in at P2D, before its start at P3D, so all 40 are held from then; "h" opts out.
+    let segments = segment("main", 100, r#"driver = "ok""#) + &segment("y", 20, r#"driver = "y""#);
+    let opt_out = r#"contentApplicability = { safeguard = { disabledSafeguardProfiles = [{ category = "likelyIssues" }] } }"#;
+    let rest = format!(
+        r#"
+[safety]
+likely_issues = {{ precision = 0.5, recall = 1.0 }}
+
+[[deployments]]
+name = "g"
+{FEATURE}
+settings = {{ schedule = {{ startDateTime = "2026-01-15T00:00:00Z" }}, {opt_out} }}
+
+[[deployments]]
+name = "h"
+{FEATURE}
+settings = {{ schedule = {{ startDateTime = "2026-01-15T00:00:00Z" }}, {opt_out} }}
+
+[[issues]]
+name = "unknown"
+content = "g"
+when = 'driver = "y"'
+rollback = 0.5
+
+[[actions]]
+at = "P2D"
+deployment = "g"
+do = "set"
+settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles = [] }} }} }}
+"#
+    );
+    let case = Case::new(&base(4, &segments, &rest));
+    let a = case.run_command("out").assert().success();
+    let s = summary(&case.out("out"));
+    let likely = &s["deployments"][0]["likely_issue_holds"];
+    assert_eq!(likely["devices"], 40, "{likely}");
+    assert_eq!(likely["matching_issue"], 20, "{likely}");
+    assert_eq!(likely["not_matching_issue"], 20, "{likely}");
+    assert_eq!(likely["first_hours"], 48.0, "{likely}");
+    assert!(
+        s["deployments"][1].get("likely_issue_holds").is_none(),
+        "a deployment that opts out has none: {}",
+        s["deployments"][1]
+    );
+    let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(
+        text.contains("    likely-issue holds: 40 devices held from 48.0 h (20 matching an issue, 20 not); an assumption: [safety] likely_issues\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("likely-issue holds:").count(), 1, "{text}");
 }
