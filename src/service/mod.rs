@@ -1930,6 +1930,7 @@ mod tests {
             ineligible: false,
             known: Some(Known::At(100)),
             release: Some(Release::After(50)),
+            predictable: true,
         }];
         let f = fleet(4);
         // Likely-issue flags are a random share of the matching devices: recall 0 flags none,
@@ -1976,6 +1977,7 @@ mod tests {
             ineligible: false,
             known: Some(Known::At(100)),
             release: Some(Release::After(50)),
+            predictable: true,
         }];
         let f = fleet(4);
         let mut s = Service::new(&c, &d, &[], &[], &issues, &SP, &f, RunKey::new(1, 0));
@@ -2235,6 +2237,7 @@ mod tests {
             ineligible: false,
             known: Some(Known::At(5)),
             release: Some(Release::At(105)),
+            predictable: true,
         }];
         let sp = SafetyParams {
             likely_recall: 0.0,
@@ -2411,6 +2414,7 @@ mod tests {
             ineligible: false,
             known: None,
             release: None,
+            predictable: true,
         }];
         let sp = SafetyParams {
             likely_recall: 1.0,

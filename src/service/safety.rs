@@ -14,8 +14,10 @@
 //!   affected devices have reported the issue; matching devices are not offered that content until
 //!   the hold is released (at a time, or a delay after it was placed). Deployments cannot disable it.
 //! - **Likely-issue safeguards** (feature updates): a model flags devices at higher risk with a given
-//!   precision and recall against the ground truth (the devices matching an issue of that content);
-//!   flagged devices are held from the start unless the deployment disables `likelyIssues`.
+//!   precision and recall against the ground truth (the devices matching an issue of that content
+//!   that it can predict: not one marked `predictable = false`, such as an in-house issue);
+//!   flagged devices are held from the start unless the deployment disables `likelyIssues`. A
+//!   model that flags no device places no hold.
 //! - **Monitoring rules** (OR-combined) compare reported signals with a denominator — the devices
 //!   offered so far (default) or the devices that reported a finished install — and fire once
 //!   `signals × 100 ≥ threshold × denominator`. `pauseDeployment` pauses with
@@ -65,6 +67,10 @@ pub struct IssueDef {
     pub known: Option<Known>,
     /// When the hold is released.
     pub release: Option<Release>,
+    /// Whether the likely-issue model can predict it (`predictable`, default true): an in-house
+    /// issue (your own app or driver) is one Microsoft's model cannot see, so it flags none of
+    /// its devices for it.
+    pub predictable: bool,
 }
 
 /// Denominator of monitoring rules.
@@ -291,9 +297,10 @@ impl Service<'_> {
                 if self.contents[c].category != Category::Feature {
                     return None;
                 }
-                // At risk = matching an issue that harms the device; ineligibility is a hardware
-                // requirement the service checks, not a risk the model predicts.
-                let related: Vec<usize> = self.at_risk_issues(c as u16).collect();
+                // At risk = matching an issue that harms the device and that the model can
+                // predict; ineligibility is a hardware requirement the service checks, not a risk
+                // the model predicts.
+                let related: Vec<usize> = self.predicted_issues(c as u16).collect();
                 if related.is_empty() {
                     return None;
                 }
@@ -310,6 +317,11 @@ impl Service<'_> {
                 let tp = (r * risk.len() as f64).round() as usize;
                 let fp = (tp as f64 * (1.0 - p) / p).round() as usize;
                 let mut rng = key.rng_named(Stream::Issue, &self.contents[c].name);
+                if tp + fp == 0 {
+                    // A model that flags nothing (recall 0, or too few devices at risk) holds
+                    // nothing: no hold is placed, nor logged, for no device.
+                    return None;
+                }
                 let mut flagged = DeviceSet::with_len(self.n);
                 for d in sample(risk, tp, &mut rng)
                     .into_iter()
@@ -825,20 +837,29 @@ impl Service<'_> {
         self.touch_changed(before, t, out);
         if self.safety.likely_release == LikelyRelease::WithIssues
             && self
-                .at_risk_issues(content)
+                .predicted_issues(content)
                 .all(|j| self.issue_stats[j].released_at.is_some())
         {
             self.release_likely_of(content as usize, t, out);
         }
     }
 
-    /// The issues of `content` that put devices at risk (what the likely-issue model predicts).
+    /// The issues of `content` that put devices at risk (the ground truth the likely-issue
+    /// model is scored against).
     fn at_risk_issues(&self, content: u16) -> impl Iterator<Item = usize> + '_ {
         (0..self.issues.len()).filter(move |&i| {
             let x = &self.issues[i];
             x.content == content
                 && (x.rollback > 0.0 || x.install_failure > 0.0 || x.incident > 0.0)
         })
+    }
+
+    /// The issues of `content` that put devices at risk and that the likely-issue model can
+    /// predict: what it flags devices for, and what its holds wait for (`release =
+    /// "with_issues"`).
+    fn predicted_issues(&self, content: u16) -> impl Iterator<Item = usize> + '_ {
+        self.at_risk_issues(content)
+            .filter(|&i| self.issues[i].predictable)
     }
 
     /// Releases the likely-issue holds of every content (`release` at an instant).

@@ -1312,3 +1312,101 @@ settings = {{ contentApplicability = {{ safeguard = {{ disabledSafeguardProfiles
     );
     assert_eq!(text.matches("likely-issue holds:").count(), 1, "{text}");
 }
+
+/// Hold rows of events.csv: (hours, detail).
+fn hold_rows(out: &Path) -> Vec<(String, String)> {
+    let mut r = csv::Reader::from_path(out.join("events.csv")).expect("events.csv");
+    r.records()
+        .map(|x| x.expect("record"))
+        .filter(|x| x[3].starts_with("hold_"))
+        .map(|x| (x[0].to_string(), x[6].to_string()))
+        .collect()
+}
+
+#[test]
+fn an_issue_the_likely_issue_model_cannot_predict_is_neither_flagged_nor_waited_for() {
+    // A vendor's driver issue (x, known at 1 h, fixed two days later) and an in-house one (y,
+    // never known to Microsoft). A perfect model flags x's 20 devices only, and its holds end
+    // with the vendor issue's fix at 49 h, not never.
+    let segments = segment("main", 100, r#"driver = "ok""#)
+        + &segment("x", 20, r#"driver = "x""#)
+        + &segment("y", 30, r#"driver = "y""#);
+    let rest = |likely: &str, predictable: &str| {
+        format!(
+            r#"
+[safety]
+likely_issues = {likely}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "vendor"
+content = "f"
+when = 'driver = "x"'
+rollback = 0.5
+known = {{ at = "PT1H" }}
+release = {{ after = "P2D" }}
+
+[[issues]]
+name = "in-house"
+content = "f"
+when = 'driver = "y"'
+rollback = 0.5
+{predictable}
+"#
+        )
+    };
+    let run = |likely: &str, predictable: &str| {
+        let case = Case::new(&base(4, &segments, &rest(likely, predictable)));
+        let out = case.run("out", &[]);
+        (hold_rows(&out), summary(&out))
+    };
+    let perfect = "{ precision = 1.0, recall = 1.0 }";
+    let (holds, s) = run(perfect, "predictable = false");
+    let row = |h: &str, d: &str| (h.to_string(), d.to_string());
+    assert_eq!(
+        holds,
+        vec![
+            row("0", "likely-issue safeguard holds: 20 flagged devices"),
+            row("1", "safeguard hold for \"vendor\": 20 matching devices"),
+            row("49", "safeguard hold for \"vendor\" released"),
+            row("49", "likely-issue safeguard holds released"),
+        ]
+    );
+    let likely = &s["deployments"][0]["likely_issue_holds"];
+    assert_eq!(likely["devices"], 20, "{likely}");
+    assert_eq!(likely["matching_issue"], 20, "{likely}");
+    assert!(
+        s["issues"][1]["devices_hit"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "the model spared none of the in-house issue's devices: {}",
+        s["issues"][1]
+    );
+    // Predictable, the in-house issue's devices are flagged too, and as it never becomes known
+    // the holds last to the end: x's devices too, though the vendor's fix is out.
+    let (holds, s) = run(perfect, "");
+    assert_eq!(
+        holds[0],
+        row("0", "likely-issue safeguard holds: 50 flagged devices")
+    );
+    assert!(
+        !holds
+            .iter()
+            .any(|h| h.1 == "likely-issue safeguard holds released")
+    );
+    assert_eq!(s["deployments"][0]["held_at_end"]["likely_issue"], 50);
+    assert_eq!(s["issues"][1]["devices_hit"], 0);
+    // recall = 0 switches the model off for every content: no likely-issue hold at all.
+    let (holds, s) = run("{ recall = 0 }", "");
+    assert_eq!(
+        holds,
+        vec![
+            row("1", "safeguard hold for \"vendor\": 20 matching devices"),
+            row("49", "safeguard hold for \"vendor\" released"),
+        ]
+    );
+    assert!(s["deployments"][0].get("likely_issue_holds").is_none());
+}
