@@ -389,6 +389,8 @@ fn run_scenario(
             scenario: &sc,
             seed,
             first_replication: replication,
+            // The run just made is replication `replication`: its record, not a second run.
+            first_run: Some(&result),
         };
         let bar = progress(reps, quiet || reps == 1);
         let mut results = batch::run_all(&[job], reps, threads(jobs), &|_| bar.inc(1), None, None)?;
@@ -626,6 +628,7 @@ fn jobs_of(sweep: &batch::sweep::Sweep) -> Vec<batch::Job<'_>> {
             scenario: &v.scenario,
             seed: v.scenario.seed,
             first_replication: 0,
+            first_run: None,
         })
         .collect()
 }

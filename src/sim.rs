@@ -22,7 +22,8 @@ use crate::metrics::{N_STATES, Recorder, State, segment_rows};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
 use crate::service::{
-    EventNumbers, IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service, ServiceEvent,
+    DeviceSet, EventNumbers, IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service,
+    ServiceEvent,
 };
 use crate::time::{HOUR, LocalClock, Time};
 
@@ -86,6 +87,23 @@ pub struct RunResult {
     pub start_audiences: crate::service::StartAudiences,
     /// Per deployment: the devices still held by a safeguard at the end, by kind of hold.
     pub held_at_end: Vec<HeldAtEnd>,
+    /// Per deployment: the devices the likely-issue model's holds kept from it during the run.
+    pub likely_held: Vec<LikelyHeld>,
+}
+
+/// A deployment's devices that a likely-issue safeguard hold put in the `held` state at some
+/// point of the run (each once), and how many of them match an issue of its content: what the
+/// model (an assumption, `[safety] likely_issues`) did to the rollout, which the holds' events
+/// and the final counts alone do not show.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LikelyHeld {
+    /// Distinct devices held.
+    pub devices: u64,
+    /// Of them, devices matching an issue of the content that puts devices at risk (the ground
+    /// truth the model is scored against); the others it held by mistake.
+    pub matching_issue: u64,
+    /// When the first of them was held (0: from the start).
+    pub first: Option<Time>,
 }
 
 /// A deployment's devices in the `held` state at the end of a run, and which holds keep them:
@@ -192,6 +210,7 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crat
     let held_at_end = world.held_at_end();
     Ok(RunResult {
         held_at_end,
+        likely_held: world.likely_held.clone(),
         seed,
         replication,
         issues: world.service.issue_stats.clone(),
@@ -229,6 +248,10 @@ struct World<'a> {
     /// Whether the service's device sets are large enough for their words to be prefetched
     /// ([`SET_PREFETCH_DEVICES`]).
     prefetch_sets: bool,
+    /// Per deployment: the devices a likely-issue hold put in `held`, and which they are (each
+    /// counted once).
+    likely_held: Vec<LikelyHeld>,
+    likely_seen: Vec<DeviceSet>,
 }
 
 const NO_STATE: u8 = u8::MAX;
@@ -324,6 +347,10 @@ impl<'a> World<'a> {
             before: vec![None; sc.deployments.len()],
             states: vec![NO_STATE; n * sc.deployments.len()],
             prefetch_sets: n >= SET_PREFETCH_DEVICES,
+            likely_held: vec![LikelyHeld::default(); sc.deployments.len()],
+            likely_seen: (0..sc.deployments.len())
+                .map(|_| DeviceSet::with_len(n))
+                .collect(),
         }
     }
 
@@ -341,6 +368,9 @@ impl<'a> World<'a> {
                 let s = self.state_for(dep, dev);
                 if let Some(s) = s {
                     per_row[row][s as usize] += 1;
+                }
+                if s == Some(State::Held) {
+                    self.entered_held(dep, dev, 0);
                 }
                 self.store(dep, dev, s);
             }
@@ -403,6 +433,9 @@ impl<'a> World<'a> {
             let after = self.state_for(dep, x.dev);
             let seg = self.devices[x.dev as usize].segment;
             self.rec.touched(dep, (x.dev, seg), t, before, after);
+            if after == Some(State::Held) && before != Some(State::Held) {
+                self.entered_held(dep, x.dev, t);
+            }
             self.store(dep, x.dev, after);
             if x.offered_now {
                 self.rec.counters[dep].offered += 1;
@@ -590,7 +623,26 @@ impl<'a> World<'a> {
         for dep in 0..self.before.len() {
             let after = self.state_for(dep, dev);
             self.rec.transition(dep, seg, t, self.before[dep], after);
+            if after == Some(State::Held) && self.before[dep] != Some(State::Held) {
+                self.entered_held(dep, dev, t);
+            }
             self.store(dep, dev, after);
+        }
+    }
+
+    /// `dev` entered the `held` state of deployment `dep` at `t`: counted in
+    /// [`LikelyHeld`] when a likely-issue hold is one that holds it (a device held by a known
+    /// issue's hold too counts, as in [`HeldAtEnd`]). Holds begin in service events, so this
+    /// is rare and out of line.
+    #[cold]
+    #[inline(never)]
+    fn entered_held(&mut self, dep: usize, dev: u32, t: Time) {
+        let (_, likely) = self.service.hold_kinds(dep, dev);
+        if likely && self.likely_seen[dep].insert(dev) {
+            let h = &mut self.likely_held[dep];
+            h.devices += 1;
+            h.matching_issue += u64::from(self.service.at_risk(dep, dev));
+            h.first.get_or_insert(t);
         }
     }
 
@@ -767,10 +819,10 @@ impl<'a> World<'a> {
                 let st = &mut self.devices[dev as usize];
                 let next = match result {
                     Ok(_) if st.hotpatch => {
-                        // A hotpatch applies in memory: compliant without a restart.
-                        self.client.restart_done(st, &mut r, cat, 0.0, t);
-                        self.keep(dev, &avail, &r);
-                        self.scan(dev, t);
+                        // A hotpatch applies in memory: the update is in without a restart, so
+                        // nothing rolls it back (a rollback follows a restart); an issue's
+                        // incident still strikes, and the service hears of it as of any install.
+                        self.applied(dev, t, &avail, r, fx.incident, 0.0);
                         return;
                     }
                     Ok(Some(restart_at)) => {
@@ -799,19 +851,40 @@ impl<'a> World<'a> {
                 } else {
                     background
                 };
-                let st = &mut self.devices[dev as usize];
-                let dep = st.work_deployment;
-                let rolled_back = self.client.restart_done(st, &mut r, cat, rollback, t);
-                let incident = !rolled_back
-                    && fx.incident > 0.0
-                    && rand::RngExt::random_bool(r.pipeline(), fx.incident.clamp(0.0, 1.0));
-                self.service
-                    .restarted(dep, dev, work, t, rolled_back, incident);
-                // The client scans again right after the install restart.
-                self.keep(dev, &avail, &r);
-                self.scan(dev, t);
+                self.applied(dev, t, &avail, r, fx.incident, rollback);
             }
         }
+    }
+
+    /// The update `dev` was working on is applied at `t`: at the end of its restart, or at the
+    /// end of the install for a hotpatch. The device rolls back with probability `rollback`, or
+    /// keeps the update and has an incident with probability `incident` (its issues'); the
+    /// service learns of it (issue hits, reports, the `installed` denominator) and the device
+    /// scans again. The one path of both, so that they cannot drift apart: a hotpatch once
+    /// skipped the service and so every issue's incident and report (until 2026-11-25).
+    // Inlined into a restart's end, the hot path, as `Service::restarted` is.
+    #[inline(always)]
+    fn applied(
+        &mut self,
+        dev: u32,
+        t: Time,
+        avail: &Availability<'a>,
+        mut r: DeviceRngs,
+        incident: f64,
+        rollback: f64,
+    ) {
+        let st = &mut self.devices[dev as usize];
+        let (work, dep) = (st.work, st.work_deployment);
+        let cat = self.sc.contents[work as usize].category;
+        let rolled_back = self.client.restart_done(st, &mut r, cat, rollback, t);
+        let incident = !rolled_back
+            && incident > 0.0
+            && rand::RngExt::random_bool(r.pipeline(), incident.clamp(0.0, 1.0));
+        self.service
+            .restarted(dep, dev, work, t, rolled_back, incident);
+        // The client scans again right after the update is applied.
+        self.keep(dev, avail, &r);
+        self.scan(dev, t);
     }
 
     /// Counts the restart of a `Restarting` device for each deployment it is restart-pending

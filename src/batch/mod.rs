@@ -37,6 +37,9 @@ pub struct Job<'a> {
     pub seed: u64,
     /// The replication index of its first run (0, or `rollsim run --replication R`'s R).
     pub first_replication: u64,
+    /// Its first run, already made (`rollsim run` simulates it for its own outputs first): folded
+    /// in as it is, not simulated a second time.
+    pub first_run: Option<&'a sim::RunResult>,
 }
 
 /// Per-run summary rows of one variant: `metrics[run][deployment]`.
@@ -139,8 +142,15 @@ pub fn run_all(
                                 rec
                             }
                             None => {
-                                let res = sim::run(sc, seed, job.first_replication + r)?;
-                                let rec = RunRecord::from_run(k, seed, sc, &res);
+                                let made;
+                                let res = match job.first_run {
+                                    Some(res) if r == 0 => res,
+                                    _ => {
+                                        made = sim::run(sc, seed, job.first_replication + r)?;
+                                        &made
+                                    }
+                                };
+                                let rec = RunRecord::from_run(k, seed, sc, res);
                                 if let Some(d) = store {
                                     record::save(d, &rec)?;
                                 }
@@ -714,6 +724,45 @@ mod tests {
         assert_eq!(percentile_label(0.999), "p99.9");
         assert_eq!(percentile_label(0.0), "p0");
         assert_eq!(percentile_label(1.0), "p100");
+    }
+
+    #[test]
+    fn a_jobs_first_run_already_made_is_folded_in_as_it_is_and_the_others_are_simulated() {
+        let text = r##"
+[simulation]
+start = "2026-01-13T18:00:00Z"
+horizon = "P5D"
+seed = 1
+[[segments]]
+name = "s"
+devices = 50
+[[deployments]]
+name = "q"
+content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", classification = "security", releaseDateTime = "2026-01-13T18:00:00Z" }
+"##;
+        let sc = Scenario::parse(text, "t.toml", "t", std::path::Path::new(".")).expect("loads");
+        let job = |first_run| Job {
+            name: "base".into(),
+            params: Vec::new(),
+            scenario: &sc,
+            seed: 1,
+            first_replication: 0,
+            first_run,
+        };
+        let runs = |first_run| {
+            let mut r = run_all(&[job(first_run)], 2, 1, &|_| {}, None, None).expect("runs");
+            r.remove(0).runs
+        };
+        let made = runs(None);
+        // The run given for replication 0 is taken as it is: one of another seed shows it.
+        let other = sim::run(&sc, 9, 0);
+        let given = runs(Some(&other));
+        let record = |r: &sim::RunResult| RunRecord::from_run(0, 1, &sc, r).metrics;
+        assert_eq!(given[0].1, record(&other));
+        assert_ne!(given[0].1, made[0].1, "seed 9 is not seed 1");
+        assert_eq!(given[1], made[1], "replication 1 is simulated as before");
+        let same = sim::run(&sc, 1, 0);
+        assert_eq!(runs(Some(&same)), made);
     }
 
     /// A variant whose runs give deployment `d` the metric values `metric_of(d, metric)`.

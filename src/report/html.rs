@@ -30,8 +30,8 @@
 
 use crate::report::charts::{Table, unguard};
 use crate::report::{
-    AcrossOut, HeldAtEndOut, IssueOut, StateChangeOut, date_text, final_state_text, percent,
-    start_unix_of,
+    AcrossOut, HeldAtEndOut, IssueOut, LikelyHoldsOut, StateChangeOut, date_text, final_state_text,
+    percent, start_unix_of,
 };
 
 /// How the copy of a sweep in a batch's output folder (`scenario.toml`) starts: this, then the
@@ -914,8 +914,9 @@ fn final_states_html(json: &serde_json::Value) -> Option<String> {
     (!items.is_empty()).then(|| format!("<ul class=\"end\">\n{items}</ul>\n"))
 }
 
-/// The hidden issues (`issues[]` of `summary.json`) in the terminal's words, and each
-/// deployment's devices still held at the end by kind of hold; `None` when there are neither.
+/// The hidden issues (`issues[]` of `summary.json`) in the terminal's words, each deployment's
+/// devices held by likely-issue holds and those still held at the end by kind of hold; `None`
+/// when there are none of these.
 fn issues_html(json: &serde_json::Value) -> Option<String> {
     let issues: Vec<String> = json["issues"]
         .as_array()
@@ -933,7 +934,16 @@ fn issues_html(json: &serde_json::Value) -> Option<String> {
             Some(format!("<li>{}: {}</li>\n", name_html(d), escape(&text)))
         })
         .collect();
-    if issues.is_empty() && held.is_empty() {
+    let likely: Vec<String> = json["deployments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let text = LikelyHoldsOut::from_json(&d["likely_issue_holds"])?.text();
+            Some(format!("<li>{}: {}</li>\n", name_html(d), escape(&text)))
+        })
+        .collect();
+    if issues.is_empty() && held.is_empty() && likely.is_empty() {
         return None;
     }
     let mut h = String::new();
@@ -941,6 +951,13 @@ fn issues_html(json: &serde_json::Value) -> Option<String> {
         h.push_str(&format!(
             "<ul class=\"issues\">\n{}</ul>\n",
             issues.concat()
+        ));
+    }
+    if !likely.is_empty() {
+        h.push_str("<p>Devices the likely-issue model held (<code>likely_issue_holds</code> in <code>summary.json</code>): its precision and recall are assumptions, as Microsoft publishes none (README, Likely-issue safeguards).</p>\n");
+        h.push_str(&format!(
+            "<ul class=\"likely\">\n{}</ul>\n",
+            likely.concat()
         ));
     }
     if !held.is_empty() {
@@ -1432,7 +1449,8 @@ mod tests {
             {"name": "pilot<1>", "state_changes": [
                {"hours": 0.0, "state": "offering", "reason": "offeringByRequest"},
                {"hours": 104.0, "state": "paused", "reason": "pausedByMonitoring"}],
-             "held_at_end": {"devices": 986, "known_issue": 0, "likely_issue": 986}},
+             "held_at_end": {"devices": 986, "known_issue": 0, "likely_issue": 986},
+             "likely_issue_holds": {"devices": 986, "matching_issue": 0, "not_matching_issue": 986, "first_hours": 0.0}},
             {"name": "broad", "state_changes": [
                {"hours": 0.0, "state": "offering", "reason": "offeringByRequest"}],
              "held_at_end": {"devices": 0, "known_issue": 0, "likely_issue": 0}}],
@@ -1458,6 +1476,11 @@ mod tests {
             h.contains("<li><b>pilot&lt;1&gt;</b>: still held at the end: 986 devices, by likely-issue safeguard holds</li>"),
             "{h}"
         );
+        assert!(
+            h.contains("<li><b>pilot&lt;1&gt;</b>: likely-issue holds: 986 devices held from the start (0 matching an issue, 986 not); an assumption: [safety] likely_issues</li>"),
+            "{h}"
+        );
+        assert!(!h.contains("<b>broad</b>: likely-issue"), "{h}");
         // Hours count from the start, which the report names, and show their date.
         assert!(
             h.contains("Hours are counted from the scenario start, 2026-03-02 00:00 UTC"),

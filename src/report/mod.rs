@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::metrics::{State, THRESHOLDS, segment_rows};
 use crate::scenario::Scenario;
 use crate::service::{Denominator, EventNumbers};
-use crate::sim::{HeldAtEnd, RunResult};
+use crate::sim::{HeldAtEnd, LikelyHeld, RunResult};
 use crate::time::{HOUR, Time, fmt_span, format_instant};
 
 /// Hours with up to four decimals and no trailing zeros (`0`, `1.5`, `0.0167`).
@@ -188,6 +188,62 @@ impl From<HeldAtEnd> for HeldAtEndOut {
     }
 }
 
+/// The devices a deployment's likely-issue safeguard holds kept in `held` during the run, in
+/// `summary.json` (`likely_issue_holds`; absent when none).
+#[derive(Serialize, Debug, Clone, Copy, PartialEq)]
+pub struct LikelyHoldsOut {
+    /// Distinct devices of the audience a likely-issue hold put in `held`.
+    pub devices: u64,
+    /// Of them, devices matching an issue of the content that puts devices at risk.
+    pub matching_issue: u64,
+    /// The others: held by the model's mistake (its precision).
+    pub not_matching_issue: u64,
+    /// When the first was held, in hours since the start (0: from the start).
+    pub first_hours: f64,
+}
+
+impl LikelyHoldsOut {
+    /// The run's figures, when a likely-issue hold held any device of the deployment.
+    fn from_run(h: LikelyHeld) -> Option<Self> {
+        let first = h.first.filter(|_| h.devices > 0)?;
+        Some(Self {
+            devices: h.devices,
+            matching_issue: h.matching_issue,
+            not_matching_issue: h.devices - h.matching_issue,
+            first_hours: hours_f64(first),
+        })
+    }
+
+    /// The terminal's and report.html's words: `likely-issue holds: 322 devices held from the
+    /// start (161 matching an issue, 161 not); an assumption: [safety] likely_issues`. The
+    /// model is an assumption that shapes the answer (it held these devices away from the
+    /// issues, or from the update for nothing), so it is said where the answer is read.
+    pub fn text(&self) -> String {
+        let from = if self.first_hours == 0.0 {
+            "from the start".to_string()
+        } else {
+            format!("from {:.1} h", self.first_hours)
+        };
+        format!(
+            "likely-issue holds: {} held {from} ({} matching an issue, {} not); an assumption: [safety] likely_issues",
+            count(self.devices, "device"),
+            self.matching_issue,
+            self.not_matching_issue
+        )
+    }
+
+    /// The figures as `summary.json` has them (absent: no device held, or a folder written
+    /// before the field existed).
+    pub fn from_json(v: &serde_json::Value) -> Option<Self> {
+        Some(Self {
+            devices: v["devices"].as_u64()?,
+            matching_issue: v["matching_issue"].as_u64()?,
+            not_matching_issue: v["not_matching_issue"].as_u64()?,
+            first_hours: v["first_hours"].as_f64()?,
+        })
+    }
+}
+
 /// `1 device`, `2 devices`.
 fn count(n: u64, what: &str) -> String {
     if n == 1 {
@@ -309,6 +365,10 @@ pub struct DeploymentSummary {
     /// devices held for good (a likely-issue hold is never released by default) would
     /// otherwise show only as a share short of 100 %.
     pub held_at_end: HeldAtEndOut,
+    /// The devices likely-issue safeguard holds kept in `held` during the run, by whether they
+    /// match an issue; absent when none (no issue of the content, or the deployment opts out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub likely_issue_holds: Option<LikelyHoldsOut>,
     /// Distinct devices found ineligible for the content (by this or another deployment of it).
     pub ineligible: u64,
     /// Hours until the first monitoring rule fired (null when none did).
@@ -1140,6 +1200,11 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                     .copied()
                     .map(HeldAtEndOut::from)
                     .unwrap_or_default(),
+                likely_issue_holds: r
+                    .likely_held
+                    .get(d)
+                    .copied()
+                    .and_then(LikelyHoldsOut::from_run),
                 ineligible: r.ineligible.get(d).copied().unwrap_or(0),
                 rule_fired_hours: firings.first().map(|f| hours_f64(f.at)),
                 issue_hits_at_rule: firings.first().map(|f| f.devices_hit),
@@ -1597,6 +1662,9 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
                 d.issue_hits, d.held, d.ineligible
             ));
         }
+        if let Some(likely) = &d.likely_issue_holds {
+            t.push_str(&format!("    {}\n", likely.text()));
+        }
         for f in &d.rule_firings {
             t.push_str(&format!("    {}\n", f.text()));
         }
@@ -1754,6 +1822,32 @@ mod tests {
             _ => Vec::new(),
         });
         assert_eq!(mem, a[0]);
+    }
+
+    #[test]
+    fn likely_issue_holds_are_told_with_how_many_held_devices_match_an_issue_and_as_an_assumption()
+    {
+        let out = |devices, matching_issue, first| {
+            LikelyHoldsOut::from_run(LikelyHeld {
+                devices,
+                matching_issue,
+                first,
+            })
+        };
+        assert_eq!(out(0, 0, None), None, "no device held: nothing to tell");
+        let start = out(322, 161, Some(0)).expect("held");
+        assert_eq!(start.not_matching_issue, 161);
+        assert_eq!(
+            start.text(),
+            "likely-issue holds: 322 devices held from the start (161 matching an issue, 161 not); an assumption: [safety] likely_issues"
+        );
+        // A deployment that opts in mid-run holds them from then.
+        assert_eq!(
+            out(1, 0, Some(5 * HOUR)).expect("held").text(),
+            "likely-issue holds: 1 device held from 5.0 h (0 matching an issue, 1 not); an assumption: [safety] likely_issues"
+        );
+        let json = serde_json::to_value(start).expect("serialises");
+        assert_eq!(LikelyHoldsOut::from_json(&json), Some(start));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub(super) struct RawIssue {
     ineligible: Option<bool>,
     known: Option<RawKnown>,
     release: Option<RawRelease>,
+    predictable: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -300,20 +301,39 @@ pub(super) fn issues(
                 "releases a hold that is never placed: add known = { at = ... } or { after_devices = ... }",
             );
         }
+        let (install_failure, rollback, incident) = (
+            c.probability(&format!("{path}.install_failure"), r.install_failure, 0.0),
+            c.probability(&format!("{path}.rollback"), r.rollback, 0.0),
+            c.probability(&format!("{path}.incident"), r.incident, 0.0),
+        );
+        // `predictable = false` takes the issue's devices out of the likely-issue model's
+        // ground truth: set where the model would not flag them anyway, it changes nothing,
+        // which the author should know rather than believe otherwise.
+        if r.predictable == Some(false) {
+            let feature =
+                content_unknown[dep] || contents[content as usize].category == Category::Feature;
+            let harms = install_failure > 0.0 || rollback > 0.0 || incident > 0.0;
+            if !feature {
+                c.warnings.push(format!(
+                    "{path}.predictable: has no effect: the likely-issue model flags devices for feature updates only, and this issue affects a quality update"
+                ));
+            } else if !harms {
+                c.warnings.push(format!(
+                    "{path}.predictable: has no effect: the likely-issue model predicts install failures, rollbacks and incidents, and this issue has none of them"
+                ));
+            }
+        }
         out.push(IssueDef {
             name: r.name.clone(),
             content,
             filter,
-            install_failure: c.probability(
-                &format!("{path}.install_failure"),
-                r.install_failure,
-                0.0,
-            ),
-            rollback: c.probability(&format!("{path}.rollback"), r.rollback, 0.0),
-            incident: c.probability(&format!("{path}.incident"), r.incident, 0.0),
+            install_failure,
+            rollback,
+            incident,
             ineligible: r.ineligible.unwrap_or(false),
             known,
             release,
+            predictable: r.predictable.unwrap_or(true),
         });
     }
     out
@@ -357,6 +377,39 @@ content = "f"
         Scenario::parse(&text, "t.toml", "t", std::path::Path::new("."))
             .expect("loads")
             .warnings
+    }
+
+    #[test]
+    fn an_unpredictable_issue_is_warned_of_only_where_the_likely_issue_model_would_not_flag_it() {
+        let issue = |content: &str, effects: &str| {
+            let text = format!(
+                r##"{FLEET}when = 'driver = "gfx-31"'
+{effects}
+predictable = false
+
+[[deployments]]
+name = "q"
+content = {{ "@odata.type" = "qualityUpdateReference", classification = "security", releaseDateTime = "2026-01-13T18:00:00Z" }}
+"##
+            )
+            .replace("content = \"f\"\nwhen", &format!("content = \"{content}\"\nwhen"));
+            Scenario::parse(&text, "t.toml", "t", std::path::Path::new(".")).expect("loads")
+        };
+        let sc = issue("f", "rollback = 0.1");
+        assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+        assert!(!sc.issues[0].predictable);
+        assert_eq!(
+            issue("q", "rollback = 0.1").warnings,
+            [
+                "t.toml:30:15: issues[0].predictable: has no effect: the likely-issue model flags devices for feature updates only, and this issue affects a quality update"
+            ]
+        );
+        assert_eq!(
+            issue("f", "ineligible = true").warnings,
+            [
+                "t.toml:30:15: issues[0].predictable: has no effect: the likely-issue model predicts install failures, rollbacks and incidents, and this issue has none of them"
+            ]
+        );
     }
 
     #[test]

@@ -500,6 +500,17 @@ impl DeploymentRun {
         self.members.contains(dev) && !self.exclusions.contains(dev)
     }
 
+    /// Whether a queued device could still be offered: it is in the audience and not offered
+    /// yet. A held one counts, as the next wave sets it aside until its hold's release (which
+    /// re-arms the waves); a device that left does not, as only an audience change brings it
+    /// back, and that re-arms them too. Stops at the first such device, normally the queue's
+    /// head.
+    fn has_waiting(&self) -> bool {
+        self.queue
+            .iter()
+            .any(|&dev| self.in_audience(dev) && !self.offered.contains(dev))
+    }
+
     /// Whether new offers may be made now.
     fn may_offer(&self) -> bool {
         self.started && !self.archived && !self.faulted && !self.paused()
@@ -951,7 +962,7 @@ impl<'a> Service<'a> {
     }
 
     /// Offers what may be offered now: everything queued (no gradual rollout, or a date-driven
-    /// rollout past its end), or schedules the next wave.
+    /// rollout past its end), or schedules the next wave if a queued device is waiting for one.
     fn offer_step(&mut self, d: u16, t: Time, out: &mut Outbox) {
         let run = &mut self.deps[d as usize];
         if !run.may_offer() || run.queue.is_empty() {
@@ -959,7 +970,8 @@ impl<'a> Service<'a> {
         }
         match run.settings.rollout {
             Some(r) if !r.offers_newcomers_at_once(t) => {
-                if !run.wave_pending {
+                // A queue of devices that left would only schedule waves of no device.
+                if !run.wave_pending && run.has_waiting() {
                     let interval = r.interval();
                     let since = t.saturating_sub(run.rollout_start);
                     let next = run.rollout_start + since.div_ceil(interval) * interval;
@@ -1043,7 +1055,10 @@ impl<'a> Service<'a> {
         run.waves += 1;
         let waves = run.waves;
         out.log.push(LogLine::wave(d, waves, offered));
-        if !run.queue.is_empty() {
+        // Devices that left stay queued, so that one rejoining keeps its place; they alone
+        // would make a wave of no device every interval to the horizon. A rejoining device, and
+        // one whose hold is released, schedule the next wave (`offer_step`).
+        if run.has_waiting() {
             run.wave_gen += 1;
             run.wave_pending = true;
             out.schedule
@@ -1915,6 +1930,7 @@ mod tests {
             ineligible: false,
             known: Some(Known::At(100)),
             release: Some(Release::After(50)),
+            predictable: true,
         }];
         let f = fleet(4);
         // Likely-issue flags are a random share of the matching devices: recall 0 flags none,
@@ -1938,6 +1954,76 @@ mod tests {
         let mut out = Outbox::default();
         s.handle(ServiceEvent::HoldReleased(0), 150, &mut out);
         assert_eq!(held(&s), vec![(false, false); 4], "after the release");
+    }
+
+    #[test]
+    fn a_failure_or_rollback_after_an_issues_hold_is_released_is_not_the_issues() {
+        let mut c = contents();
+        c.push(Content {
+            name: "fu".into(),
+            category: Category::Feature,
+            level: 1,
+            release: 0,
+            security: false,
+        });
+        let d = vec![dep(2, Settings::default())];
+        let issues = vec![IssueDef {
+            name: "gfx".into(),
+            content: 2,
+            filter: Filter::In("segment".into(), vec!["s".into()]),
+            install_failure: 0.5,
+            rollback: 0.5,
+            incident: 0.5,
+            ineligible: false,
+            known: Some(Known::At(100)),
+            release: Some(Release::After(50)),
+            predictable: true,
+        }];
+        let f = fleet(4);
+        let mut s = Service::new(&c, &d, &[], &[], &issues, &SP, &f, RunKey::new(1, 0));
+        // Before the release the issue is the cause of device 0's failure and rollback.
+        s.install_failed(0, 0, 2, 10);
+        s.restarted(0, 0, 2, 20, true, false);
+        let mut out = Outbox::default();
+        s.handle(ServiceEvent::HoldPlaced(0), 100, &mut out);
+        s.handle(ServiceEvent::HoldReleased(0), 150, &mut out);
+        assert_eq!(s.effects(1, 2), safety::Effects::default(), "the fix is in");
+        // After it the same events of device 1 are background ones, as its effects drew none;
+        // device 0, hit before, rolls back again in the background.
+        s.install_failed(0, 1, 2, 200);
+        s.restarted(0, 1, 2, 210, true, false);
+        s.restarted(0, 0, 2, 220, true, false);
+        let stats = &s.issue_stats[0];
+        assert_eq!(
+            (stats.hit, stats.failed, stats.rolled_back),
+            (1, 1, 1),
+            "device 0's first failure and rollback only"
+        );
+        assert_eq!(s.deps[0].issue_hits, 1);
+        let reports: Vec<(u32, Report)> = s
+            .pending
+            .iter()
+            .filter_map(|(_, e)| match e {
+                ServiceEvent::Report(_, dev, what) => Some((*dev, *what)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reports,
+            vec![
+                (0, Report::Hit),
+                (0, Report::IssueRollback),
+                (1, Report::Rollback),
+                (0, Report::Rollback)
+            ]
+        );
+        for (t, ev) in std::mem::take(&mut s.pending) {
+            s.handle(ev, t, &mut out);
+        }
+        // The issue received the reports of its two hits; the rules saw both devices roll back,
+        // whatever the cause.
+        assert_eq!(s.issue_stats[0].reported, 2);
+        assert_eq!(s.deps[0].reported[0], 2);
     }
 
     fn one_action(at: Time, kind: ActionKind) -> Vec<Action> {
@@ -2065,6 +2151,111 @@ mod tests {
             1,
             "{queued:?}"
         );
+    }
+
+    /// The waves of a five-device deployment whose devices 1–4 leave at 5 (excluded one by
+    /// one) and whose device 3 rejoins at 50: (instant, devices offered) of each wave.
+    fn waves_when_the_queue_leaves(rollout: Rollout) -> (Vec<(Time, u64)>, Vec<u32>) {
+        let c = contents();
+        let mut def = dep(0, Settings::default());
+        def.settings.rollout = Some(rollout);
+        let d = vec![def];
+        let dev = |index| Member::Device { segment: 0, index };
+        let exclude = |at, add: Vec<Member>, remove: Vec<Member>| Action {
+            at,
+            deployment: 0,
+            kind: ActionKind::UpdateAudience {
+                add_members: vec![],
+                remove_members: vec![],
+                add_exclusions: add,
+                remove_exclusions: remove,
+            },
+        };
+        let actions = vec![
+            exclude(5, (1..5).map(dev).collect(), vec![]),
+            exclude(50, vec![], vec![dev(3)]),
+        ];
+        let f = fleet(5);
+        let mut s = Service::new(&c, &d, &[], &actions, &[], &SP, &f, RunKey::new(1, 0));
+        let outs = run_all(&mut s, 1000);
+        let waves = outs
+            .iter()
+            .flat_map(|(t, o)| o.log.iter().map(move |l| (*t, l)))
+            .filter(|(_, l)| l.event == "wave")
+            .map(|(t, l)| (t, l.numbers.devices.unwrap_or(0)))
+            .collect();
+        (waves, offered(&s, 5))
+    }
+
+    #[test]
+    fn a_rate_driven_rollout_whose_queued_devices_all_left_stops_its_waves_until_one_rejoins() {
+        let (waves, offered) = waves_when_the_queue_leaves(Rollout::Rate {
+            per_offer: 1,
+            interval: 10,
+        });
+        // The wave due at 10 finds its devices gone (a wave of 0, as scheduled before they
+        // left); none follow until device 3 rejoins at 50, on a wave tick.
+        assert_eq!(waves, vec![(0, 1), (10, 0), (50, 1)]);
+        assert_eq!(offered, vec![0, 3]);
+    }
+
+    #[test]
+    fn a_date_driven_rollout_whose_queued_devices_all_left_stops_its_waves_until_one_rejoins() {
+        let (waves, offered) = waves_when_the_queue_leaves(Rollout::Date {
+            end: 100,
+            interval: 10,
+            from_duration: false,
+        });
+        // Ten waves before the end: the first offers ceil(5 / 10) = 1.
+        assert_eq!(waves, vec![(0, 1), (10, 0), (50, 1)]);
+        assert_eq!(offered, vec![0, 3]);
+    }
+
+    #[test]
+    fn a_wave_whose_devices_are_all_held_ends_the_waves_until_the_hold_is_released() {
+        let mut c = contents();
+        c.push(Content {
+            name: "fu".into(),
+            category: Category::Feature,
+            level: 1,
+            release: 0,
+            security: false,
+        });
+        let mut def = dep(2, Settings::default());
+        def.settings.rollout = Some(Rollout::Rate {
+            per_offer: 1,
+            interval: 10,
+        });
+        let d = vec![def];
+        let issues = vec![IssueDef {
+            name: "gfx".into(),
+            content: 2,
+            filter: Filter::In("segment".into(), vec!["s".into()]),
+            install_failure: 0.0,
+            rollback: 0.0,
+            incident: 0.0,
+            ineligible: false,
+            known: Some(Known::At(5)),
+            release: Some(Release::At(105)),
+            predictable: true,
+        }];
+        let sp = SafetyParams {
+            likely_recall: 0.0,
+            ..SafetyParams::default()
+        };
+        let f = fleet(3);
+        let mut s = Service::new(&c, &d, &[], &[], &issues, &sp, &f, RunKey::new(1, 0));
+        let outs = run_all(&mut s, 1000);
+        let waves: Vec<(Time, u64)> = outs
+            .iter()
+            .flat_map(|(t, o)| o.log.iter().map(move |l| (*t, l)))
+            .filter(|(_, l)| l.event == "wave")
+            .map(|(t, l)| (t, l.numbers.devices.unwrap_or(0)))
+            .collect();
+        // The wave at 10 sets both held devices aside; the release at 105 queues them again
+        // and the waves resume at the next tick.
+        assert_eq!(waves, vec![(0, 1), (10, 0), (110, 1), (120, 1)]);
+        assert_eq!(offered(&s, 3), vec![0, 1, 2]);
     }
 
     #[test]
@@ -2223,6 +2414,7 @@ mod tests {
             ineligible: false,
             known: None,
             release: None,
+            predictable: true,
         }];
         let sp = SafetyParams {
             likely_recall: 1.0,

@@ -14,8 +14,10 @@
 //!   affected devices have reported the issue; matching devices are not offered that content until
 //!   the hold is released (at a time, or a delay after it was placed). Deployments cannot disable it.
 //! - **Likely-issue safeguards** (feature updates): a model flags devices at higher risk with a given
-//!   precision and recall against the ground truth (the devices matching an issue of that content);
-//!   flagged devices are held from the start unless the deployment disables `likelyIssues`.
+//!   precision and recall against the ground truth (the devices matching an issue of that content
+//!   that it can predict: not one marked `predictable = false`, such as an in-house issue);
+//!   flagged devices are held from the start unless the deployment disables `likelyIssues`. A
+//!   model that flags no device places no hold.
 //! - **Monitoring rules** (OR-combined) compare reported signals with a denominator — the devices
 //!   offered so far (default) or the devices that reported a finished install — and fire once
 //!   `signals × 100 ≥ threshold × denominator`. `pauseDeployment` pauses with
@@ -65,6 +67,10 @@ pub struct IssueDef {
     pub known: Option<Known>,
     /// When the hold is released.
     pub release: Option<Release>,
+    /// Whether the likely-issue model can predict it (`predictable`, default true): an in-house
+    /// issue (your own app or driver) is one Microsoft's model cannot see, so it flags none of
+    /// its devices for it.
+    pub predictable: bool,
 }
 
 /// Denominator of monitoring rules.
@@ -127,8 +133,11 @@ impl Default for SafetyParams {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Report {
-    /// It rolled back after the restart.
+    /// It rolled back after the restart, and no issue is the cause (the background rate).
     Rollback,
+    /// It rolled back after the restart, an issue that affects it the cause: a hit of the issue,
+    /// and a rollback like any other to the monitoring rules.
+    IssueRollback,
     /// It is not eligible for the content.
     Ineligible,
     /// It hit an issue in another way (failed install, incident).
@@ -152,7 +161,8 @@ pub struct IssueStats {
     pub incidents: u64,
     /// Distinct devices found ineligible.
     pub ineligible: u64,
-    /// Affected devices' reports received by the service.
+    /// Reports of the issue's hits received by the service (failed installs, rollbacks and
+    /// incidents it caused).
     pub reported: u64,
     /// When the hold was placed.
     pub hold_at: Option<Time>,
@@ -287,9 +297,10 @@ impl Service<'_> {
                 if self.contents[c].category != Category::Feature {
                     return None;
                 }
-                // At risk = matching an issue that harms the device; ineligibility is a hardware
-                // requirement the service checks, not a risk the model predicts.
-                let related: Vec<usize> = self.at_risk_issues(index16(c)).collect();
+                // At risk = matching an issue that harms the device and that the model can
+                // predict; ineligibility is a hardware requirement the service checks, not a risk
+                // the model predicts.
+                let related: Vec<usize> = self.predicted_issues(index16(c)).collect();
                 if related.is_empty() {
                     return None;
                 }
@@ -306,6 +317,11 @@ impl Service<'_> {
                 let tp = (r * risk.len() as f64).round() as usize;
                 let fp = (tp as f64 * (1.0 - p) / p).round() as usize;
                 let mut rng = key.rng_named(Stream::Issue, &self.contents[c].name);
+                if tp + fp == 0 {
+                    // A model that flags nothing (recall 0, or too few devices at risk) holds
+                    // nothing: no hold is placed, nor logged, for no device.
+                    return None;
+                }
                 let mut flagged = DeviceSet::with_len(self.n);
                 for d in sample(risk, tp, &mut rng)
                     .into_iter()
@@ -375,6 +391,14 @@ impl Service<'_> {
         (known, likely)
     }
 
+    /// Whether `dev` matches an issue of deployment `dep`'s content that puts devices at risk:
+    /// the ground truth the likely-issue model is scored against.
+    pub fn at_risk(&self, dep: usize, dev: u32) -> bool {
+        let c = self.defs[dep].content;
+        self.at_risk_issues(c)
+            .any(|i| self.issue_match[i].contains(dev))
+    }
+
     /// Whether device `dev` is held back from deployment `dep`'s content by a safeguard.
     /// Asked for every deployment on most device events; only feature updates have holds, so
     /// the question for a quality deployment is answered inline, without the call.
@@ -422,16 +446,24 @@ impl Service<'_> {
     fn issue_effects(&self, dev: u32, content: u16) -> Effects {
         let mut e = Effects::default();
         for (i, issue) in self.issues.iter().enumerate() {
-            if issue.content == content
-                && self.issue_stats[i].released_at.is_none()
-                && self.issue_match[i].contains(dev)
-            {
+            if self.affects(i, dev, content) {
                 e.install_failure = either(e.install_failure, issue.install_failure);
                 e.rollback = either(e.rollback, issue.rollback);
                 e.incident = either(e.incident, issue.incident);
             }
         }
         e
+    }
+
+    /// Whether issue `i` affects `dev` installing `content` now: it concerns both, and its
+    /// safeguard hold has not been released (a release means a validated fix is out). The one
+    /// test of what the effects draw from and of what a failure or rollback is attributed to,
+    /// so that a background failure after the fix is no hit of the issue.
+    #[inline(always)]
+    fn affects(&self, i: usize, dev: u32, content: u16) -> bool {
+        self.issues[i].content == content
+            && self.issue_stats[i].released_at.is_none()
+            && self.issue_match[i].contains(dev)
     }
 
     /// `dev` was hit by issue `i` at `t`, installing the content deployment `dep` offered it;
@@ -474,15 +506,12 @@ impl Service<'_> {
         ));
     }
 
-    /// An install of `content` (offered by `dep`) failed on `dev` at `t`.
+    /// An install of `content` (offered by `dep`) failed on `dev` at `t`: a hit of each issue
+    /// with an install-failure effect that still affects the device ([`Service::affects`]).
     pub fn install_failed(&mut self, dep: u16, dev: u32, content: u16, t: Time) {
         let mut any = false;
         for i in 0..self.issues.len() {
-            let issue = &self.issues[i];
-            if issue.content == content
-                && issue.install_failure > 0.0
-                && self.issue_match[i].contains(dev)
-            {
+            if self.issues[i].install_failure > 0.0 && self.affects(i, dev, content) {
                 self.issue_stats[i].failed += 1;
                 self.hit(i, dev, t, dep as usize);
                 any = true;
@@ -494,7 +523,8 @@ impl Service<'_> {
     }
 
     /// `dev` finished the restart into `content` (offered by `dep`) at `t`: it rolled back, or it
-    /// runs the update and perhaps had an incident.
+    /// runs the update and perhaps had an incident; a hit of each issue with that effect that
+    /// still affects the device ([`Service::affects`]), as only those drew it.
     // Inlined into a restart's end: see `Client::begin` (docs/performance.md).
     #[inline(always)]
     pub fn restarted(
@@ -507,14 +537,16 @@ impl Service<'_> {
         incident: bool,
     ) {
         let mut issue_hit = false;
+        let mut issue_rollback = false;
         for i in 0..self.issues.len() {
-            let issue = &self.issues[i];
-            if issue.content != content || !self.issue_match[i].contains(dev) {
+            if !self.affects(i, dev, content) {
                 continue;
             }
+            let issue = &self.issues[i];
             if rolled_back && issue.rollback > 0.0 {
                 self.issue_stats[i].rolled_back += 1;
                 self.hit(i, dev, t, dep as usize);
+                issue_rollback = true;
             }
             if incident && issue.incident > 0.0 {
                 self.issue_stats[i].incidents += 1;
@@ -522,7 +554,9 @@ impl Service<'_> {
                 issue_hit = true;
             }
         }
-        if rolled_back {
+        if issue_rollback {
+            self.report_later(t, dep, dev, Report::IssueRollback);
+        } else if rolled_back {
             self.report_later(t, dep, dev, Report::Rollback);
         } else if issue_hit {
             self.report_later(t, dep, dev, Report::Hit);
@@ -577,12 +611,16 @@ impl Service<'_> {
         // (Ineligibility is reported once per device and deployment already.)
         let run = &mut self.deps[d];
         match what {
-            Report::Rollback if run.rollback_reported.insert(dev) => run.reported[0] += 1,
+            Report::Rollback | Report::IssueRollback if run.rollback_reported.insert(dev) => {
+                run.reported[0] += 1
+            }
             Report::Ineligible => run.reported[1] += 1,
             Report::Installed if run.install_reported.insert(dev) => run.reported[2] += 1,
-            Report::Rollback | Report::Installed | Report::Hit => {}
+            Report::Rollback | Report::IssueRollback | Report::Installed | Report::Hit => {}
         }
-        if what != Report::Installed {
+        // An issue's reports are those of its hits: not a background rollback of a device it hit
+        // before (after the hold's release, say), nor an ineligible device (no hit).
+        if matches!(what, Report::IssueRollback | Report::Hit) {
             let c = self.defs[d].content;
             for i in 0..self.issues.len() {
                 if self.issues[i].content == c && self.issue_hit[i].contains(dev) {
@@ -799,20 +837,29 @@ impl Service<'_> {
         self.touch_changed(before, t, out);
         if self.safety.likely_release == LikelyRelease::WithIssues
             && self
-                .at_risk_issues(content)
+                .predicted_issues(content)
                 .all(|j| self.issue_stats[j].released_at.is_some())
         {
             self.release_likely_of(content as usize, t, out);
         }
     }
 
-    /// The issues of `content` that put devices at risk (what the likely-issue model predicts).
+    /// The issues of `content` that put devices at risk (the ground truth the likely-issue
+    /// model is scored against).
     fn at_risk_issues(&self, content: u16) -> impl Iterator<Item = usize> + '_ {
         (0..self.issues.len()).filter(move |&i| {
             let x = &self.issues[i];
             x.content == content
                 && (x.rollback > 0.0 || x.install_failure > 0.0 || x.incident > 0.0)
         })
+    }
+
+    /// The issues of `content` that put devices at risk and that the likely-issue model can
+    /// predict: what it flags devices for, and what its holds wait for (`release =
+    /// "with_issues"`).
+    fn predicted_issues(&self, content: u16) -> impl Iterator<Item = usize> + '_ {
+        self.at_risk_issues(content)
+            .filter(|&i| self.issues[i].predictable)
     }
 
     /// Releases the likely-issue holds of every content (`release` at an instant).

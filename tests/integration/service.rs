@@ -162,6 +162,51 @@ add_members = ["late"]
     assert_eq!(s["deployments"][0]["devices_offered"], 550);
 }
 
+#[test]
+fn waves_stop_while_the_devices_left_in_the_queue_have_left_the_audience_and_resume_when_they_rejoin()
+ {
+    // The audience loses the devices its waves had not reached at 12 h and has them back at
+    // 5 days: the wave due at 24 h finds none (0 offered), then none is due until the rejoin.
+    let text = service_scenario(
+        10,
+        100,
+        "",
+        &format!(
+            r#"
+[[deployments]]
+name = "q"
+{QUALITY}
+audience = {{ members = ["fleet", "late"] }}
+ordering = "fleet"
+settings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = 10, durationBetweenOffers = "P1D" }} }} }}
+
+[[actions]]
+at = "PT12H"
+deployment = "q"
+do = "update_audience"
+remove_members = ["late"]
+
+[[actions]]
+at = "P5D"
+deployment = "q"
+do = "update_audience"
+add_members = ["late"]
+"#
+        ),
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let waves: Vec<(f64, u64)> = events(&out)
+        .into_iter()
+        .filter(|e| e.1 == "wave")
+        .map(|e| (e.0, offered_in(&e.2)))
+        .collect();
+    let mut expected = vec![(0.0, 10), (24.0, 0)];
+    expected.extend((0..10).map(|k| (120.0 + 24.0 * f64::from(k), 10)));
+    assert_eq!(waves, expected);
+    assert_eq!(summary(&out)["deployments"][0]["devices_offered"], 110);
+}
+
 /// An always-on fleet with fixed pipeline durations and no automatic restart, so the restart
 /// waits for the forced-reboot grace.
 const FIXED_CLIENT: &str = r#"
