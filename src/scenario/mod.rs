@@ -300,6 +300,9 @@ pub(crate) struct Checker {
     /// `startDateTime` after it; None where no scenario frames the check (a Graph body validated
     /// on its own, a horizon that could not be read).
     pub(crate) horizon_unix: Option<i64>,
+    /// Field paths whose value was already reported (a number that is not finite, read as
+    /// absent after it was told): a later check of the same field says nothing more about it.
+    pub(crate) settled: Vec<String>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -347,7 +350,10 @@ impl Checker {
     }
 
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push((path.into(), message.into()));
+        let path = path.into();
+        if !self.settled.contains(&path) {
+            self.problems.push((path, message.into()));
+        }
     }
 
     /// A name (device, segment, attribute) that the fleet does not define; not reported when the

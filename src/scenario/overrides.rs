@@ -439,12 +439,24 @@ impl Scenario {
             })?;
             match set_path(&mut doc, &p, &v).map_err(|m| problem(&format!("--set {s}"), m))? {
                 Target::Toml(field) => given.push((field, s)),
-                Target::Body { field, path } => bodies.push(BodySet {
-                    field,
-                    path,
-                    value: super::graph::toml_to_json(&v),
-                    origin: Some(format!("--set {s}")),
-                }),
+                Target::Body { field, path } => {
+                    // JSON has no nan or inf: the value would read as not given.
+                    if let Some((_, f)) = super::graph::non_finite("", &v).first() {
+                        return Err(problem(
+                            &format!("--set {s}"),
+                            format!(
+                                "must be a finite number, found {}",
+                                super::graph::toml_float(*f)
+                            ),
+                        ));
+                    }
+                    bodies.push(BodySet {
+                        field,
+                        path,
+                        value: super::graph::toml_to_json(&v),
+                        origin: Some(format!("--set {s}")),
+                    })
+                }
             }
         }
         let changed = doc.to_string();
