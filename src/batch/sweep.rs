@@ -1183,7 +1183,11 @@ impl Sweep {
             variants,
             replications,
             expect,
-            warnings,
+            // One warning, one line, whatever the value it quotes.
+            warnings: warnings
+                .iter()
+                .map(|w| crate::error::one_line(w).into_owned())
+                .collect(),
         })
     }
 

@@ -1669,6 +1669,10 @@ pub(crate) fn locate_warnings(
     position: impl Fn(&str) -> (usize, usize),
 ) {
     for w in warnings {
+        // One warning, one line, whatever the value it quotes.
+        if let std::borrow::Cow::Owned(one) = crate::error::one_line(w) {
+            *w = one;
+        }
         let at = path_head(w).map(&position).filter(|&(line, _)| line > 0);
         match at {
             Some((line, column)) => *w = format!("{file}:{line}:{column}: {w}"),
@@ -2747,6 +2751,13 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             Err(Error::Input(e)) => e.problems,
             other => panic!("expected an input error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_warning_quoting_a_value_with_a_line_break_stays_one_line() {
+        let mut w = vec!["segments[0].name: found \"a\nb\"".to_string()];
+        locate_warnings(&mut w, "f.toml", true, |_| (3, 4));
+        assert_eq!(w, ["f.toml:3:4: segments[0].name: found \"a\\nb\""]);
     }
 
     #[test]
