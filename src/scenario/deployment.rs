@@ -19,6 +19,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The longest deployment name, in characters: `states-NAME-2.png` stays well under the 255
+/// bytes a file name may have.
+pub const MAX_DEPLOYMENT_NAME: usize = 200;
+
 use super::catalog::Catalog;
 use super::graph::{self, AUDIENCE_LISTS, AssetKind, ContentDraft};
 use super::ids;
@@ -957,6 +961,17 @@ pub(super) fn service_side(
                 format!(
                     "deployment names must be unique, found \"{}\" twice",
                     d.name
+                ),
+            );
+        }
+        // The name makes output file names (states-NAME.png, a character each), which a file
+        // system refuses past 255 bytes: told now, not after the run.
+        let length = d.name.chars().count();
+        if length > MAX_DEPLOYMENT_NAME {
+            c.fail(
+                format!("{path}.name"),
+                format!(
+                    "is {length} characters long; at most {MAX_DEPLOYMENT_NAME}, as the name makes output file names (states-NAME.png)"
                 ),
             );
         }
@@ -2678,5 +2693,26 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             "actions[0].settings.userExperience.daysUntilForcedReboot"
         );
         assert_eq!(p[1].message, "must be a finite number, found -inf");
+    }
+
+    #[test]
+    fn a_deployment_name_too_long_for_its_output_file_names_is_refused_at_load() {
+        let with = |n: usize| {
+            format!(
+                "{FLEET}\n[[deployments]]\nname = \"{}\"\ncontent = {{ \"@odata.type\" = \"qualityUpdateReference\", releaseDateTime = \"2026-01-13T00:00:00Z\" }}\n",
+                "é".repeat(n)
+            )
+        };
+        Scenario::parse(&with(200), "t.toml", "t", std::path::Path::new(".")).expect("200 is fine");
+        let p = problems(&with(201));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "deployments[1].name");
+        assert_eq!(p[0].line, 18);
+        assert!(
+            p[0].message.starts_with(
+                "is 201 characters long; at most 200, as the name makes output file names"
+            ),
+            "{p:?}"
+        );
     }
 }
