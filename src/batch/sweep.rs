@@ -557,6 +557,32 @@ fn grid_values(c: &mut Checker, path: &str, v: &toml::Value) -> Vec<toml::Value>
                 );
                 return Vec::new();
             }
+            // Each value makes a variant named by it: a value given twice would run two
+            // variants of one name, which [[variants]] refuses.
+            let shown: Vec<String> = a.iter().map(show).collect();
+            if let Some((i, j)) = (1..shown.len()).find_map(|j| {
+                shown[..j]
+                    .iter()
+                    .position(|x| *x == shown[j])
+                    .map(|i| (i, j))
+            }) {
+                let key = path.rsplit('.').next().unwrap_or(path);
+                let found = if a[i] == a[j] {
+                    format!("{} is given twice", a[j])
+                } else {
+                    format!("{} and {} read the same in a name", a[i], a[j])
+                };
+                c.fail(
+                    path,
+                    format!(
+                        "values must differ: {found} (values {} and {}), and each value makes a variant named by it ({key}={})",
+                        i + 1,
+                        j + 1,
+                        shown[j]
+                    ),
+                );
+                return Vec::new();
+            }
             a.clone()
         }
         toml::Value::Table(t) => {
@@ -1696,6 +1722,25 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
             p[0].starts_with(":4:9: variants[0].set.deployments.expedited.settings.userExperience.daysUntilForcedReboot: must be a finite number, found -inf"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_grid_value_given_twice_is_rejected_naming_it_as_it_would_name_two_variants() {
+        let p = problems("[grid]\n\"fleet.devices\" = [100, 200, 100]\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":3:1: grid.fleet.devices: values must differ: 100 is given twice (values 1 and 3), and each value makes a variant named by it (devices=100)"),
+            "{p:?}"
+        );
+        // A string and a number of the same text would name their variants alike.
+        let p = problems(
+            "[grid]\n\"simulation.seed\" = [1]\n\"client.scan_interval\" = [\"PT1H\", \"PT2H\"]\n\"fleet.devices\" = [\"100\", 100]\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains(":5:1: grid.fleet.devices: values must differ: \"100\" and 100 read the same in a name (values 1 and 2)"),
             "{p:?}"
         );
     }
