@@ -1,6 +1,7 @@
 //! Typed errors of the library. The binary maps them to exit codes: bad input → 2, anything that
 //! goes wrong while running or writing → 1.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -26,23 +27,77 @@ pub struct InputError {
     pub problems: Vec<Problem>,
 }
 
+/// `s` on one line: control characters (a line break in a value the message quotes, a tab) are
+/// written as escapes (`\n`, `\r`, `\t`, `\u{1b}`), so that one problem is one line of output and
+/// a program reading stderr can split problems by line.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = one_line(&self.file);
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}", self.file)?;
+            write!(f, "{file}")?;
             if p.line > 0 {
                 write!(f, ":{}:{}", p.line, p.column)?;
             }
+            let message = one_line(&p.message);
             if p.path.is_empty() {
-                write!(f, ": {}", p.message)?;
+                write!(f, ": {message}")?;
             } else {
-                write!(f, ": {}: {}", p.path, p.message)?;
+                write!(f, ": {}: {message}", one_line(&p.path))?;
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_with_a_line_break_is_shown_escaped_so_each_problem_stays_one_line() {
+        let e = InputError {
+            file: "s.toml".into(),
+            problems: vec![
+                Problem {
+                    line: 8,
+                    column: 28,
+                    path: "segments[0].availability.profile".into(),
+                    message: "unknown availability profile \"office\nlaptop\"".into(),
+                },
+                Problem {
+                    line: 9,
+                    column: 1,
+                    path: "a\tb".into(),
+                    message: "found \"x\r\u{1b}\"".into(),
+                },
+            ],
+        };
+        assert_eq!(
+            e.to_string(),
+            "s.toml:8:28: segments[0].availability.profile: unknown availability profile \"office\\nlaptop\"\n\
+             s.toml:9:1: a\\tb: found \"x\\r\\u{1b}\""
+        );
+        assert!(matches!(one_line("plain é"), Cow::Borrowed("plain é")));
     }
 }
 

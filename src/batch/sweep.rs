@@ -26,6 +26,7 @@ use toml::Spanned;
 
 use super::expect::{self, Expectation, RawExpect};
 use crate::error::{Error, InputError, Problem};
+use crate::scenario::graph::{non_finite, toml_float};
 use crate::scenario::overrides::{BodySet, Target, set_path};
 use crate::scenario::{Checker, InputKind, Scenario, located};
 
@@ -546,8 +547,58 @@ fn grid_values(c: &mut Checker, path: &str, v: &toml::Value) -> Vec<toml::Value>
             c.fail(path, "is an empty list: give at least one value");
             Vec::new()
         }
-        toml::Value::Array(a) => a.clone(),
+        toml::Value::Array(a) => {
+            // A value that is not finite would read as not given in a Graph body, and names a
+            // variant `…=nan`.
+            if let Some((_, f)) = non_finite("", v).first() {
+                c.fail(
+                    path,
+                    format!("values must be finite numbers, found {}", toml_float(*f)),
+                );
+                return Vec::new();
+            }
+            // Each value makes a variant named by it: a value given twice would run two
+            // variants of one name, which [[variants]] refuses.
+            let shown: Vec<String> = a.iter().map(show).collect();
+            if let Some((i, j)) = (1..shown.len()).find_map(|j| {
+                shown[..j]
+                    .iter()
+                    .position(|x| *x == shown[j])
+                    .map(|i| (i, j))
+            }) {
+                let key = path.rsplit('.').next().unwrap_or(path);
+                let found = if a[i] == a[j] {
+                    format!("{} is given twice", a[j])
+                } else {
+                    format!("{} and {} read the same in a name", a[i], a[j])
+                };
+                c.fail(
+                    path,
+                    format!(
+                        "values must differ: {found} (values {} and {}), and each value makes a variant named by it ({key}={})",
+                        i + 1,
+                        j + 1,
+                        shown[j]
+                    ),
+                );
+                return Vec::new();
+            }
+            a.clone()
+        }
         toml::Value::Table(t) => {
+            if let Some((k, f)) = ["from", "to", "step"].iter().find_map(|k| match t.get(*k) {
+                Some(toml::Value::Float(f)) if !f.is_finite() => Some((k, *f)),
+                _ => None,
+            }) {
+                c.fail(
+                    path,
+                    format!(
+                        "a range's from, to and step must be finite numbers, found {k} = {}",
+                        toml_float(f)
+                    ),
+                );
+                return Vec::new();
+            }
             let num = |k: &str| {
                 t.get(k)
                     .and_then(|x| x.as_float().or(x.as_integer().map(|i| i as f64)))
@@ -770,6 +821,7 @@ impl Sweep {
         // writes it), and how a warning names it (`grid.PATH`, `variants[i].set.PATH`).
         let mut axis_at: Vec<(String, Position)> = Vec::new();
         let mut labels: Vec<String> = Vec::new();
+        let mut problems: Vec<Problem> = Vec::new();
         match (&raw.grid, &raw.variants) {
             (Some(_), Some(_)) => c.fail("variants", "use [grid] or [[variants]], not both"),
             (None, None) => c.fail("grid", "a sweep needs [grid] or [[variants]]"),
@@ -866,6 +918,18 @@ impl Sweep {
                             axis_at.push((k.to_string(), at));
                             labels.push(format!("variants[{i}].set.{k}"));
                         }
+                        if let Some((_, f)) = non_finite("", x).first() {
+                            problems.push(Problem {
+                                line: at.0,
+                                column: at.1,
+                                path: format!("variants[{i}].set.{k}"),
+                                message: format!(
+                                    "must be a finite number, found {}",
+                                    toml_float(*f)
+                                ),
+                            });
+                            continue;
+                        }
                         sets.push((k.to_string(), x.clone(), at));
                     }
                     from = from.max(name_span.end);
@@ -874,7 +938,6 @@ impl Sweep {
             }
         }
         let mut variants = Vec::new();
-        let mut problems: Vec<Problem> = Vec::new();
         let total = defs.len();
         // Options that every variant would undo, or that would undo the sweep.
         let option = |path: &str, message: String| Problem {
@@ -1146,7 +1209,11 @@ impl Sweep {
             variants,
             replications,
             expect,
-            warnings,
+            // One warning, one line, whatever the value it quotes.
+            warnings: warnings
+                .iter()
+                .map(|w| crate::error::one_line(w).into_owned())
+                .collect(),
         })
     }
 
@@ -1623,6 +1690,58 @@ mod tests {
         assert!(
             w[0].contains("grid.client.feature.rollback: no effect on any deployment: no deployment deploys a feature update"),
             "{w:?}"
+        );
+    }
+
+    #[test]
+    fn a_range_or_grid_value_that_is_not_finite_is_rejected_naming_it() {
+        // 0 × inf is nan: once a single variant named `…=nan`.
+        let p = problems(
+            "[grid]\n\"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = { from = 0, to = 2, step = inf }\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":3:1: grid.deployments.expedited.settings.userExperience.daysUntilForcedReboot: a range's from, to and step must be finite numbers, found step = inf"),
+            "{p:?}"
+        );
+        let p = problems(
+            "[grid]\n\"fleet.devices\" = [100]\n\"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = [1, nan]\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains(":4:1: grid.deployments.expedited.settings.userExperience.daysUntilForcedReboot: values must be finite numbers, found nan"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_variant_value_that_is_not_finite_is_rejected_at_its_key() {
+        let p = problems(
+            "[[variants]]\nname = \"a\"\nset = { \"deployments.expedited.settings.userExperience.daysUntilForcedReboot\" = -inf }\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":4:9: variants[0].set.deployments.expedited.settings.userExperience.daysUntilForcedReboot: must be a finite number, found -inf"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_grid_value_given_twice_is_rejected_naming_it_as_it_would_name_two_variants() {
+        let p = problems("[grid]\n\"fleet.devices\" = [100, 200, 100]\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(":3:1: grid.fleet.devices: values must differ: 100 is given twice (values 1 and 3), and each value makes a variant named by it (devices=100)"),
+            "{p:?}"
+        );
+        // A string and a number of the same text would name their variants alike.
+        let p = problems(
+            "[grid]\n\"simulation.seed\" = [1]\n\"client.scan_interval\" = [\"PT1H\", \"PT2H\"]\n\"fleet.devices\" = [\"100\", 100]\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains(":5:1: grid.fleet.devices: values must differ: \"100\" and 100 read the same in a name (values 1 and 2)"),
+            "{p:?}"
         );
     }
 }

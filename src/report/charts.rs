@@ -246,10 +246,13 @@ pub fn render_files(
     Ok(out)
 }
 
-/// `name` with every character outside `[A-Za-z0-9-_]` replaced by `-` (`deployment` if empty).
+/// `name` with every character outside `[A-Za-z0-9-_]` replaced by `-` (`deployment` if empty),
+/// cut to the longest deployment name a scenario allows (a series named in a CSV file given to
+/// `rollsim plot` may be longer), so that the file name stays within what file systems take.
 pub fn sanitize(name: &str) -> String {
     let s: String = name
         .chars()
+        .take(crate::scenario::deployment::MAX_DEPLOYMENT_NAME)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -3004,6 +3007,8 @@ mod tests {
         assert_eq!(sanitize("pilot ring/1"), "pilot-ring-1");
         assert_eq!(sanitize("<img>"), "-img-");
         assert_eq!(sanitize(""), "deployment");
+        // A series named in a CSV given to `plot` is cut to the longest deployment name.
+        assert_eq!(sanitize(&"é".repeat(300)), "-".repeat(200));
         let mut used = Vec::new();
         assert_eq!(unique_name("states-a-b", &mut used), "states-a-b");
         assert_eq!(unique_name("states-a-b", &mut used), "states-a-b-2");

@@ -529,7 +529,7 @@ pub(super) fn load(c: &mut Checker, raw: Option<&toml::Value>, base: &Path) -> C
             );
             continue;
         }
-        let json = super::graph::toml_to_json(v);
+        let json = super::graph::toml_to_json_checked(c, &path, v);
         let Some(m) = json.as_object() else {
             continue;
         };

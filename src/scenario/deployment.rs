@@ -19,6 +19,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The longest deployment name, in characters: `states-NAME-2.png` stays well under the 255
+/// bytes a file name may have.
+pub const MAX_DEPLOYMENT_NAME: usize = 200;
+
 use super::catalog::Catalog;
 use super::graph::{self, AUDIENCE_LISTS, AssetKind, ContentDraft};
 use super::ids;
@@ -892,11 +896,15 @@ pub(super) fn service_side(
                         "is required: the Graph content object, e.g. { \"@odata.type\" = \"#microsoft.graph.windowsUpdates.qualityUpdateReference\", classification = \"security\", releaseDateTime = \"2026-01-13T18:00:00Z\" }, or graph = \"file.json\"",
                     );
                 }
-                bodies.push((
-                    d.content.as_ref().map(graph::toml_to_json),
-                    d.settings.as_ref().map(graph::toml_to_json),
-                    path,
-                ));
+                let content = d
+                    .content
+                    .as_ref()
+                    .map(|v| graph::toml_to_json_checked(c, &format!("{path}.content"), v));
+                let settings = d
+                    .settings
+                    .as_ref()
+                    .map(|v| graph::toml_to_json_checked(c, &format!("{path}.settings"), v));
+                bodies.push((content, settings, path));
                 requested.push(Requested::None);
             }
         }
@@ -953,6 +961,17 @@ pub(super) fn service_side(
                 format!(
                     "deployment names must be unique, found \"{}\" twice",
                     d.name
+                ),
+            );
+        }
+        // The name makes output file names (states-NAME.png, a character each), which a file
+        // system refuses past 255 bytes: told now, not after the run.
+        let length = d.name.chars().count();
+        if length > MAX_DEPLOYMENT_NAME {
+            c.fail(
+                format!("{path}.name"),
+                format!(
+                    "is {length} characters long; at most {MAX_DEPLOYMENT_NAME}, as the name makes output file names (states-NAME.png)"
                 ),
             );
         }
@@ -1883,7 +1902,10 @@ fn actions(
             }
             "set" => {
                 match &a.settings {
-                    Some(p) => patches[i] = Some((graph::toml_to_json(p), None)),
+                    Some(p) => {
+                        let json = graph::toml_to_json_checked(c, &format!("{path}.settings"), p);
+                        patches[i] = Some((json, None));
+                    }
                     None => c.fail(
                         format!("{path}.settings"),
                         "is required for do = \"set\": the deploymentSettings properties to change (a PATCH body)",
@@ -2031,6 +2053,7 @@ fn actions(
         let mut ac = Checker {
             inventory_failed: c.inventory_failed,
             horizon_unix: c.horizon_unix,
+            settled: c.settled.clone(),
             ..Checker::default()
         };
         **s = graph::settings(
@@ -2631,6 +2654,65 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         assert_eq!(
             p[0].message,
             "is after the horizon (10 days): it would never happen"
+        );
+    }
+
+    #[test]
+    fn a_number_that_is_not_finite_in_graph_settings_is_refused_at_its_field_not_read_as_absent() {
+        let text = format!(
+            "{FLEET}\n[[deployments]]\nname = \"f\"\ncontent = {{ \"@odata.type\" = \"featureUpdateReference\", version = \"24H2\" }}\nsettings = {{ schedule = {{ gradualRollout = {{ devicesPerOffer = nan, durationBetweenOffers = \"P1D\" }} }}, monitoring = {{ monitoringRules = [{{ signal = \"rollback\", threshold = inf, action = \"pauseDeployment\" }}] }} }}\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(
+            p[0].path,
+            "deployments[1].settings.schedule.gradualRollout.devicesPerOffer"
+        );
+        assert_eq!(p[0].message, "must be a finite number, found nan");
+        assert_eq!(p[0].line, 20);
+        // Said once: not also "is required", as the value once read as absent.
+        assert_eq!(
+            p[1].path,
+            "deployments[1].settings.monitoring.monitoringRules[0].threshold"
+        );
+        assert_eq!(p[1].message, "must be a finite number, found inf");
+        assert_eq!(p[1].line, 20);
+    }
+
+    #[test]
+    fn a_number_that_is_not_finite_in_content_or_a_set_action_is_refused() {
+        let text = format!(
+            "{FLEET}\n[[deployments]]\nname = \"z\"\ncontent = {{ \"@odata.type\" = \"qualityUpdateReference\", releaseDateTime = \"2026-01-13T00:00:00Z\", classification = inf }}\n\n[[actions]]\nat = \"P1D\"\ndeployment = \"z\"\ndo = \"set\"\nsettings = {{ userExperience = {{ daysUntilForcedReboot = -inf }} }}\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(p[0].path, "deployments[1].content.classification");
+        assert_eq!(p[0].message, "must be a finite number, found inf");
+        assert_eq!(
+            p[1].path,
+            "actions[0].settings.userExperience.daysUntilForcedReboot"
+        );
+        assert_eq!(p[1].message, "must be a finite number, found -inf");
+    }
+
+    #[test]
+    fn a_deployment_name_too_long_for_its_output_file_names_is_refused_at_load() {
+        let with = |n: usize| {
+            format!(
+                "{FLEET}\n[[deployments]]\nname = \"{}\"\ncontent = {{ \"@odata.type\" = \"qualityUpdateReference\", releaseDateTime = \"2026-01-13T00:00:00Z\" }}\n",
+                "é".repeat(n)
+            )
+        };
+        Scenario::parse(&with(200), "t.toml", "t", std::path::Path::new(".")).expect("200 is fine");
+        let p = problems(&with(201));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "deployments[1].name");
+        assert_eq!(p[0].line, 18);
+        assert!(
+            p[0].message.starts_with(
+                "is 201 characters long; at most 200, as the name makes output file names"
+            ),
+            "{p:?}"
         );
     }
 }

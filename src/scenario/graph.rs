@@ -47,6 +47,51 @@ pub(crate) fn toml_to_json(v: &toml::Value) -> Value {
     }
 }
 
+/// The numbers of TOML value `v` (at field path `path`) that are not finite (`nan`, `inf`,
+/// `-inf`), with their paths: JSON cannot hold them, so [`toml_to_json`] makes them `null`, which
+/// Graph reads as "not given".
+pub(crate) fn non_finite(path: &str, v: &toml::Value) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(path.to_string(), v)];
+    while let Some((p, v)) = stack.pop() {
+        match v {
+            toml::Value::Float(f) if !f.is_finite() => out.push((p, *f)),
+            toml::Value::Array(a) => stack.extend(
+                a.iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, x)| (format!("{p}[{i}]"), x)),
+            ),
+            toml::Value::Table(t) => stack.extend(t.iter().rev().map(|(k, x)| (join(&p, k), x))),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A number that is not finite as TOML writes it: `nan`, `inf`, `-inf`.
+pub(crate) fn toml_float(f: f64) -> String {
+    match f {
+        f if f.is_nan() => "nan".into(),
+        f if f == f64::INFINITY => "inf".into(),
+        f if f == f64::NEG_INFINITY => "-inf".into(),
+        f => format!("{f}"),
+    }
+}
+
+/// [`toml_to_json`] of a Graph object written in the scenario's TOML at `path`, reporting every
+/// number that is not finite at its own path rather than letting it read as absent.
+pub(crate) fn toml_to_json_checked(c: &mut Checker, path: &str, v: &toml::Value) -> Value {
+    for (p, f) in non_finite(path, v) {
+        c.fail(
+            p.clone(),
+            format!("must be a finite number, found {}", toml_float(f)),
+        );
+        c.settled.push(p);
+    }
+    toml_to_json(v)
+}
+
 /// JSON merge patch (RFC 7386): how `PATCH .../deployments/{id}` changes settings — objects merge,
 /// `null` removes, anything else replaces.
 pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
@@ -1513,6 +1558,30 @@ mod tests {
         let mut c = Checker::default();
         f(&mut c);
         c.problems
+    }
+
+    #[test]
+    fn numbers_that_are_not_finite_are_found_at_their_paths_and_written_as_toml_writes_them() {
+        let v: toml::Value = toml::from_str(
+            "a = 1.5\nb = { c = [2, nan], d = inf }\ne = [{ f = -inf }]\ng = \"nan\"\n",
+        )
+        .unwrap();
+        let found: Vec<(String, String)> = non_finite("x", &v)
+            .into_iter()
+            .map(|(p, f)| (p, toml_float(f)))
+            .collect();
+        let want = [("x.b.c[1]", "nan"), ("x.b.d", "inf"), ("x.e[0].f", "-inf")];
+        assert_eq!(
+            found,
+            want.map(|(p, f)| (p.to_string(), f.to_string())).to_vec()
+        );
+        // Reported once, and a later check of the same field (which reads null) says nothing.
+        let p = problems(|c| {
+            toml_to_json_checked(c, "x", &v);
+            c.fail("x.b.d", "is required");
+        });
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert_eq!(p[1].1, "must be a finite number, found inf");
     }
 
     #[test]

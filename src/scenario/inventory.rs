@@ -153,6 +153,48 @@ fn summary(devices: usize, groups: usize) -> String {
 
 type Key = (String, i32, String, String, Vec<String>);
 
+/// Line numbers of the rows of a CSV text, from their byte offsets: the csv reader's own line
+/// counts a CRLF ending twice on some rows and so tells the line before. Rows are asked for in
+/// file order, so the newlines are counted once, from the last row asked for.
+struct Lines<'t> {
+    text: &'t [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line (from 1) of the row at `pos`; 0 without one.
+    fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(p) = pos else { return 0 };
+        let mut byte = (p.byte() as usize).min(self.text.len());
+        // After a CRLF the reader starts the next row at its `\n`: a row begins after them.
+        while byte < self.text.len() && matches!(self.text[byte], b'\r' | b'\n') {
+            byte += 1;
+        }
+        if byte < self.at {
+            *self = Self {
+                text: self.text,
+                at: 0,
+                line: 1,
+            };
+        }
+        self.line += self.text[self.at..byte]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.at = byte;
+        self.line
+    }
+}
+
 /// How many segments the inventory may make: [`MAX_ITEMS`] less the scenario's `declared`
 /// `[[segments]]`.
 #[derive(Clone, Copy)]
@@ -259,16 +301,26 @@ fn parse(
     let mut names: HashMap<String, (usize, u32)> = HashMap::new();
     // Rows repeating a device: (line, name as written, key).
     let mut dups: Vec<(u64, String, String)> = Vec::new();
+    let mut lines = Lines::new(text);
     for rec in rd.records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                fail(line, 1, "", format!("malformed row: {e}"));
+                let line = lines.of(e.position());
+                // The reader's own message names its line, which a CRLF file makes wrong.
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!(
+                        "malformed row: it has {len} fields where the header has {expected_len}"
+                    ),
+                    _ => format!("malformed row: {e}"),
+                };
+                fail(line, 1, "", message);
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines.of(rec.position());
         let get = |i: Option<usize>| {
             i.and_then(|i| rec.get(i))
                 .map(str::trim)
@@ -505,12 +557,13 @@ fn repeated(text: &str, name_col: usize, dups: &[(u64, String, String)]) -> Vec<
     let mut rd = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
+    let mut lines = Lines::new(text);
     for rec in rd.records().flatten() {
         let Some(name) = rec.get(name_col).map(str::trim).filter(|n| !n.is_empty()) else {
             continue;
         };
         if let Some(slot @ None) = first.get_mut(device_key(name).as_ref()) {
-            *slot = Some((rec.position().map_or(0, |p| p.line()), name.to_string()));
+            *slot = Some((lines.of(rec.position()), name.to_string()));
         }
     }
     dups.iter()
@@ -733,6 +786,44 @@ mod tests {
         assert_eq!(
             summary(300, 2),
             "inventory: 300 devices in 2 groups of identical settings"
+        );
+    }
+
+    #[test]
+    fn a_crlf_inventory_reports_each_problem_at_the_same_line_as_the_lf_one() {
+        let lf = "name,segment,availability\nPC-1,office,office\nPC-2,office,bogus\n\"PC\n3\",office,\nPC-4,office,,x\npc-1,office,\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let (_, _, want) = read(lf);
+        assert_eq!(
+            want,
+            [
+                "3:3: unknown profile \"bogus\"; expected one of always_on, office, laptop, dormant, never".to_string(),
+                "6:1: malformed row: it has 4 fields where the header has 3".to_string(),
+                format!(
+                    "7:1: device \"pc-1\" appears twice, first as \"PC-1\" on line 2: {}",
+                    crate::scenario::ids::HOW_NAMES_COMPARE
+                ),
+            ]
+        );
+        let (_, _, got) = read(&crlf);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_crlf_inventory_file_read_by_a_scenario_names_the_line_of_the_bad_row() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("devices.csv"),
+            "name,segment,availability\r\nPC-1,office,office\r\nPC-2,office,office\r\nPC-3,office,bogus\r\n",
+        )
+        .expect("write");
+        let text = "[simulation]\nstart = \"2026-03-02T14:00:00Z\"\nhorizon = \"P7D\"\n\n[fleet]\ninventory = \"devices.csv\"\n\n[[segments]]\nname = \"office\"\n\n[[deployments]]\nname = \"q\"\ncontent = { \"@odata.type\" = \"qualityUpdateReference\", releaseDateTime = \"2026-03-02T14:00:00Z\" }\n";
+        let err = crate::scenario::Scenario::parse(text, "t.toml", "t", dir.path())
+            .expect_err("a bad profile")
+            .to_string();
+        assert!(
+            err.contains("devices.csv:4:3: availability: unknown profile \"bogus\""),
+            "{err}"
         );
     }
 }

@@ -300,6 +300,9 @@ pub(crate) struct Checker {
     /// `startDateTime` after it; None where no scenario frames the check (a Graph body validated
     /// on its own, a horizon that could not be read).
     pub(crate) horizon_unix: Option<i64>,
+    /// Field paths whose value was already reported (a number that is not finite, read as
+    /// absent after it was told): a later check of the same field says nothing more about it.
+    pub(crate) settled: Vec<String>,
 }
 
 /// Turns (path, message) problems into located problems in file order.
@@ -347,7 +350,10 @@ impl Checker {
     }
 
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push((path.into(), message.into()));
+        let path = path.into();
+        if !self.settled.contains(&path) {
+            self.problems.push((path, message.into()));
+        }
     }
 
     /// A name (device, segment, attribute) that the fleet does not define; not reported when the
@@ -1663,6 +1669,10 @@ pub(crate) fn locate_warnings(
     position: impl Fn(&str) -> (usize, usize),
 ) {
     for w in warnings {
+        // One warning, one line, whatever the value it quotes.
+        if let std::borrow::Cow::Owned(one) = crate::error::one_line(w) {
+            *w = one;
+        }
         let at = path_head(w).map(&position).filter(|&(line, _)| line > 0);
         match at {
             Some((line, column)) => *w = format!("{file}:{line}:{column}: {w}"),
@@ -2182,7 +2192,67 @@ pub(crate) fn toml_message(e: &toml::de::Error, text: &str, path: &str) -> (Stri
             );
         }
     }
+    // A native TOML date or time where text belongs: serde sees a map and says so.
+    if m.starts_with("invalid type: map, expected a string")
+        && let Some(found) = e.span().and_then(|s| text.get(s)).map(str::trim)
+        && let Ok(t) = found.parse::<toml::value::Datetime>()
+    {
+        return (native_time_message(&t, path), path.to_string());
+    }
     serde_message(m, path)
+}
+
+/// What to write for native TOML date or time `t` written at field `path`, where text belongs
+/// (a time of day, a duration, a name): the value found, and the field's kind of text in quotes.
+fn native_time_message(t: &toml::value::Datetime, path: &str) -> String {
+    let what = match (&t.date, &t.time) {
+        (Some(_), Some(_)) => "date-time",
+        (Some(_), None) => "date",
+        _ => "time",
+    };
+    let example = match (field_text_kind(path), &t.time) {
+        (TextKind::TimeOfDay, Some(time)) if t.date.is_none() => {
+            // Hours and minutes: a time of day has no seconds.
+            format!("\"{:02}:{:02}\"", time.hour, time.minute)
+        }
+        (TextKind::TimeOfDay, _) => "a time of day such as \"08:00\"".to_string(),
+        (TextKind::Duration, _) => "an ISO 8601 duration such as \"P30D\" or \"PT12H\"".to_string(),
+        _ => format!("\"{t}\""),
+    };
+    format!("found the TOML {what} {t} where text belongs: write {example}, in quotes")
+}
+
+/// The kind of text a scenario field holds, by its path.
+#[derive(PartialEq)]
+enum TextKind {
+    TimeOfDay,
+    Instant,
+    At,
+    UtcOffset,
+    Duration,
+    Other,
+}
+
+fn field_text_kind(path: &str) -> TextKind {
+    let field = path.rsplit('.').next().unwrap_or(path);
+    if path.contains("active_hours")
+        || path.contains(".window.")
+        || field == "maintenance_time"
+        || path.ends_with("availability.start")
+        || path.ends_with("availability.end")
+    {
+        TextKind::TimeOfDay
+    } else if field == "start" {
+        TextKind::Instant
+    } else if field == "at" {
+        TextKind::At
+    } else if field == "utc_offset" {
+        TextKind::UtcOffset
+    } else if DURATION_FIELDS.contains(&field) {
+        TextKind::Duration
+    } else {
+        TextKind::Other
+    }
 }
 
 pub(crate) fn serde_message(m: &str, path: &str) -> (String, String) {
@@ -2453,25 +2523,14 @@ fn text_hint(m: &str, path: &str) -> String {
     else {
         return String::new();
     };
-    let field = path.rsplit('.').next().unwrap_or(path);
-    let time_of_day = path.contains("active_hours")
-        || path.contains(".window.")
-        || field == "maintenance_time"
-        || path.ends_with("availability.start")
-        || path.ends_with("availability.end");
-    let example = if time_of_day {
-        "a time of day such as \"08:00\"".to_string()
-    } else if field == "start" {
-        "an RFC 3339 instant such as \"2026-01-13T18:00:00Z\"".to_string()
-    } else if field == "at" {
-        format!("a duration after the start such as \"P{n}D\", or an instant")
-    } else if field == "utc_offset" {
-        "a UTC offset such as \"+01:00\" or \"-05:00\"".to_string()
-    } else if DURATION_FIELDS.contains(&field) {
-        format!("an ISO 8601 duration such as \"P{n}D\" or \"PT{n}H\"")
-    } else {
+    let example = match field_text_kind(path) {
+        TextKind::TimeOfDay => "a time of day such as \"08:00\"".to_string(),
+        TextKind::Instant => "an RFC 3339 instant such as \"2026-01-13T18:00:00Z\"".to_string(),
+        TextKind::At => format!("a duration after the start such as \"P{n}D\", or an instant"),
+        TextKind::UtcOffset => "a UTC offset such as \"+01:00\" or \"-05:00\"".to_string(),
+        TextKind::Duration => format!("an ISO 8601 duration such as \"P{n}D\" or \"PT{n}H\""),
         // A name or other text: "expected a string" says it.
-        return String::new();
+        TextKind::Other => return String::new(),
     };
     format!(": write {example}, in quotes")
 }
@@ -2692,6 +2751,51 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             Err(Error::Input(e)) => e.problems,
             other => panic!("expected an input error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_warning_quoting_a_value_with_a_line_break_stays_one_line() {
+        let mut w = vec!["segments[0].name: found \"a\nb\"".to_string()];
+        locate_warnings(&mut w, "f.toml", true, |_| (3, 4));
+        assert_eq!(w, ["f.toml:3:4: segments[0].name: found \"a\\nb\""]);
+    }
+
+    #[test]
+    fn a_native_toml_time_or_date_where_text_belongs_is_named_with_what_to_write_in_quotes() {
+        let text = MINIMAL.replace(
+            "[[segments]]",
+            "[policies.default]\nmaintenance_time = 03:00:00\n\n[[segments]]",
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "policies.default.maintenance_time");
+        assert_eq!((p[0].line, p[0].column), (7, 20));
+        assert_eq!(
+            p[0].message,
+            "found the TOML time 03:00:00 where text belongs: write \"03:00\", in quotes"
+        );
+        let p = problems(&MINIMAL.replace("\"P10D\"", "12:00:00"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "simulation.horizon");
+        assert!(
+            p[0].message.starts_with(
+                "found the TOML time 12:00:00 where text belongs: write an ISO 8601 duration such as"
+            ),
+            "{p:?}"
+        );
+        let p = problems(&MINIMAL.replace("\"P10D\"", "2026-02-01"));
+        assert!(
+            p[0].message.starts_with("found the TOML date 2026-02-01 "),
+            "{p:?}"
+        );
+        // Text of another kind: the value in quotes.
+        let p = problems(&MINIMAL.replace("\"all\"", "2026-02-01T10:00:00"));
+        assert_eq!(p[0].path, "segments[0].name");
+        assert!(
+            p[0].message
+                .ends_with("write \"2026-02-01T10:00:00\", in quotes"),
+            "{p:?}"
+        );
     }
 
     #[test]

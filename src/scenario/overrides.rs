@@ -439,12 +439,24 @@ impl Scenario {
             })?;
             match set_path(&mut doc, &p, &v).map_err(|m| problem(&format!("--set {s}"), m))? {
                 Target::Toml(field) => given.push((field, s)),
-                Target::Body { field, path } => bodies.push(BodySet {
-                    field,
-                    path,
-                    value: super::graph::toml_to_json(&v),
-                    origin: Some(format!("--set {s}")),
-                }),
+                Target::Body { field, path } => {
+                    // JSON has no nan or inf: the value would read as not given.
+                    if let Some((_, f)) = super::graph::non_finite("", &v).first() {
+                        return Err(problem(
+                            &format!("--set {s}"),
+                            format!(
+                                "must be a finite number, found {}",
+                                super::graph::toml_float(*f)
+                            ),
+                        ));
+                    }
+                    bodies.push(BodySet {
+                        field,
+                        path,
+                        value: super::graph::toml_to_json(&v),
+                        origin: Some(format!("--set {s}")),
+                    })
+                }
             }
         }
         let changed = doc.to_string();
@@ -822,5 +834,31 @@ mod tests {
         assert_eq!(v, toml::Value::String("x y".into()));
         assert!(parse_assignment("no-equals-sign").is_none());
         assert!(parse_assignment("a..b=1").is_none());
+    }
+
+    #[test]
+    fn a_set_of_a_graph_body_value_that_is_not_finite_is_refused_naming_the_option() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("d.json"),
+            r##"{"content": {"@odata.type": "expeditedQualityUpdateReference", "releaseDate": "2026-03-02"}, "settings": {"userExperience": {"daysUntilForcedReboot": 2}}}"##,
+        )
+        .expect("write");
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "[simulation]\nstart = \"2026-03-02T14:00:00Z\"\nhorizon = \"P7D\"\n\n[[segments]]\nname = \"pcs\"\ndevices = 20\n\n[[deployments]]\nname = \"x\"\ngraph = \"d.json\"\n",
+        )
+        .expect("write");
+        let set = "deployments.x.settings.userExperience.daysUntilForcedReboot=nan".to_string();
+        let err = Scenario::load_with(&file, std::slice::from_ref(&set))
+            .expect_err("nan")
+            .to_string();
+        assert!(
+            err.ends_with(&format!("--set {set}: must be a finite number, found nan")),
+            "{err}"
+        );
+        let ok = set.replace("nan", "3");
+        Scenario::load_with(&file, &[ok]).expect("a finite value loads");
     }
 }

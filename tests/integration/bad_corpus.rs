@@ -1,6 +1,6 @@
 //! The corpus of malformed inputs in `tests/bad_inputs/`: every file must be rejected by
 //! `rollsim validate` with exit code 2, a message containing each fragment of its `.expect` file,
-//! its file name with line and column, and no panic; a scenario run must create no output folder.
+//! its file name with line and column, each problem on a line of its own, and no panic; a scenario run must create no output folder.
 
 use std::path::Path;
 
@@ -36,6 +36,15 @@ fn every_malformed_input_is_rejected_with_a_located_message_and_no_panic() {
         }
         if err.contains("panicked") {
             failures.push(format!("{name}: panic: {err}"));
+        }
+        // One problem, one line, naming its file: a value with a line break is shown escaped,
+        // not as a second line without a place.
+        if let Some(l) = err.lines().find(|l| {
+            ![".toml:", ".json:", ".csv:"]
+                .iter()
+                .any(|ext| l.contains(ext))
+        }) {
+            failures.push(format!("{name}: a line of stderr naming no file: {l:?}"));
         }
         if !err.contains(&format!("{name}:")) {
             failures.push(format!("{name}: no file:line in {err}"));
