@@ -268,37 +268,66 @@ fn diverse(mut devices: Vec<u32>, combo: impl Fn(u32) -> u32, rng: &mut StreamRn
 /// non-empty buckets: Tijdeman's chairman-assignment sequence, earliest deadline first (module
 /// docs). Ties go to the bucket with the smaller `tie`. `O(sum · log n)`.
 fn proportional(sizes: &[usize], tie: &[u32], mut emit: impl FnMut(usize)) {
+    let live = sizes.iter().filter(|&&m| m > 0).count();
+    if live == 1 {
+        let only = sizes.iter().position(|&m| m > 0).unwrap_or(0);
+        (0..sizes[only]).for_each(|_| emit(only));
+    }
+    if live < 2 {
+        return;
+    }
+    // The largest product the arithmetic forms is about M·M·d (a release's numerator, a
+    // deadline's cross-product): in 64 bits when it fits, as for any audience under a few
+    // million devices, since 128-bit division is a call costing tens of cycles, once a device.
+    // Both widths compute the same exact integers, so the order is the same.
+    let total = sizes.iter().sum::<usize>() as u128;
+    let d = 2 * (live as u128 - 1);
+    if total * total * (d + 1) < 1 << 63 {
+        proportional_in::<u64>(sizes, tie, live, &mut emit);
+    } else {
+        proportional_in::<u128>(sizes, tie, live, &mut emit);
+    }
+}
+
+/// [`proportional`] in the integer width `W` (`u64` or `u128`), which must hold `M·M·(d + 1)`.
+fn proportional_in<W>(sizes: &[usize], tie: &[u32], live: usize, emit: &mut impl FnMut(usize))
+where
+    W: Copy
+        + Ord
+        + From<u64>
+        + std::ops::Add<Output = W>
+        + std::ops::Sub<Output = W>
+        + std::ops::Mul<Output = W>
+        + std::ops::Div<Output = W>,
+{
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
 
-    let live: Vec<usize> = (0..sizes.len()).filter(|&b| sizes[b] > 0).collect();
-    if let [only] = live[..] {
-        (0..sizes[only]).for_each(|_| emit(only));
-    }
-    if live.len() < 2 {
-        return;
-    }
+    let w = |x: usize| W::from(x as u64);
+    let one = W::from(1);
     // In units of 1/d, d = 2(n − 1): bucket b's (x+1)-th item is eligible from the first step k
     // (counted from 1) with k·m_b/M − x ≥ 1/d, and due by (x + 1 − 1/d)·M/m_b, whose order is
-    // that of (d·x + d − 1)/m_b. Exact integers (u128: M·d·x stays below 2^100).
-    let total = sizes.iter().sum::<usize>() as u128;
-    let d = 2 * (live.len() as u128 - 1);
-    let release = |b: usize, x: usize| -> u128 {
-        (total * (d * x as u128 + 1)).div_ceil(d * sizes[b] as u128)
+    // that of (d·x + d − 1)/m_b. Exact integers.
+    let total = sizes.iter().sum::<usize>();
+    let d = w(2 * (live - 1));
+    let release = |b: usize, x: usize| -> W {
+        let den = d * w(sizes[b]);
+        (w(total) * (d * w(x) + one) + den - one) / den
     };
     let due = |b: usize, x: usize| Due {
-        num: d * x as u128 + d - 1,
-        den: sizes[b] as u128,
+        num: d * w(x) + d - one,
+        den: w(sizes[b]),
         tie: tie[b],
         bucket: b,
     };
     let mut placed = vec![0usize; sizes.len()];
-    let mut waiting: BinaryHeap<Reverse<(u128, u32, usize)>> = live
-        .iter()
-        .map(|&b| Reverse((release(b, 0), tie[b], b)))
+    let mut waiting: BinaryHeap<Reverse<(W, u32, usize)>> = (0..sizes.len())
+        .filter(|&b| sizes[b] > 0)
+        .map(|b| Reverse((release(b, 0), tie[b], b)))
         .collect();
-    let mut ready: BinaryHeap<Reverse<Due>> = BinaryHeap::with_capacity(live.len());
+    let mut ready: BinaryHeap<Reverse<Due<W>>> = BinaryHeap::with_capacity(live);
     for k in 1..=total {
+        let k = w(k);
         while let Some(&Reverse((r, _, b))) = waiting.peek() {
             if r > k {
                 break;
@@ -311,7 +340,7 @@ fn proportional(sizes: &[usize], tie: &[u32], mut emit: impl FnMut(usize)) {
         let b = match ready.pop() {
             Some(Reverse(next)) => next.bucket,
             None => {
-                debug_assert!(false, "no bucket eligible at step {k}");
+                debug_assert!(false, "no bucket eligible at a step");
                 let Some(Reverse((_, _, b))) = waiting.pop() else {
                     break;
                 };
@@ -329,14 +358,14 @@ fn proportional(sizes: &[usize], tie: &[u32], mut emit: impl FnMut(usize)) {
 /// A bucket's next deadline, `num/den` in [`proportional`]'s units; ordered by deadline, then by
 /// `tie` (unique to a bucket).
 #[derive(Clone, Copy, Debug)]
-struct Due {
-    num: u128,
-    den: u128,
+struct Due<W> {
+    num: W,
+    den: W,
     tie: u32,
     bucket: usize,
 }
 
-impl Ord for Due {
+impl<W: Copy + Ord + std::ops::Mul<Output = W>> Ord for Due<W> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         (self.num * other.den)
             .cmp(&(other.num * self.den))
@@ -344,15 +373,15 @@ impl Ord for Due {
     }
 }
 
-impl PartialEq for Due {
+impl<W: Copy + Ord + std::ops::Mul<Output = W>> PartialEq for Due<W> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other).is_eq()
     }
 }
 
-impl Eq for Due {}
+impl<W: Copy + Ord + std::ops::Mul<Output = W>> Eq for Due<W> {}
 
-impl PartialOrd for Due {
+impl<W: Copy + Ord + std::ops::Mul<Output = W>> PartialOrd for Due<W> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
@@ -512,6 +541,26 @@ mod tests {
                     (k * m as i128) as f64 / total as f64
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_proportional_sequence_is_the_same_in_64_and_128_bit_arithmetic() {
+        let mut rng = RunKey::new(11, 0).rng(Stream::Service, 1);
+        for _ in 0..200 {
+            let n = rng.random_range(2..=30usize);
+            let sizes: Vec<usize> = (0..n).map(|_| rng.random_range(0..=400)).collect();
+            let live = sizes.iter().filter(|&&m| m > 0).count();
+            if live < 2 {
+                continue;
+            }
+            let mut tie: Vec<u32> = (0..n as u32).collect();
+            shuffle(&mut tie, &mut rng);
+            let (mut narrow, mut wide) = (Vec::new(), Vec::new());
+            proportional_in::<u64>(&sizes, &tie, live, &mut |b| narrow.push(b));
+            proportional_in::<u128>(&sizes, &tie, live, &mut |b| wide.push(b));
+            assert_eq!(narrow, wide, "{sizes:?}");
+            assert_eq!(narrow.len(), sizes.iter().sum::<usize>());
         }
     }
 
