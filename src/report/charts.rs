@@ -804,8 +804,20 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
             }
         };
         let ser = &mut out[k];
-        if ser.hours.last() != Some(&hours) {
-            ser.hours.push(hours);
+        match ser.hours.last() {
+            Some(&last) if hours < last => {
+                // rollsim writes a deployment's rows in time order; out of order (a file
+                // edited or put together by hand) the curves would zig-zag.
+                return Err(bad(
+                    &t.file,
+                    line,
+                    format!(
+                        "column `hours`: {hours} comes after {last} for deployment `{name}`; a deployment's rows must be in time order (sort the file by deployment, then hours)"
+                    ),
+                ));
+            }
+            Some(&last) if hours == last => {}
+            _ => ser.hours.push(hours),
         }
         let idx = ser.hours.len() - 1;
         let state = t.text(row, s);
@@ -3029,6 +3041,22 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].hours, vec![0.0, 1.0]);
         assert_eq!(s[0].share("compliant").unwrap(), &[0.0, 0.5]);
+    }
+
+    #[test]
+    fn a_timeseries_whose_rows_go_back_in_time_is_refused_at_the_row_not_drawn_as_a_zig_zag() {
+        let ts = format!("{TS}0.5,t,a,compliant,2,0.200000\n");
+        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
+        let Err(e) = parse_timeseries(&t) else {
+            panic!("rows back in time were accepted");
+        };
+        let e = e.to_string();
+        assert!(e.contains("timeseries.csv:6"), "{e}");
+        assert!(e.contains("0.5 comes after 1 for deployment `a`"), "{e}");
+        // Another deployment's rows may start again from 0.
+        let ts = format!("{TS}0,t,b,compliant,0,0.000000\n");
+        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
+        assert_eq!(parse_timeseries(&t).unwrap().len(), 2);
     }
 
     #[test]
