@@ -127,7 +127,7 @@ pub fn parse_utc_offset(text: &str) -> Result<i32, String> {
     if t == "Z" || t == "z" {
         return Ok(0);
     }
-    if t.contains('/') || t.chars().all(|c| c.is_ascii_alphabetic()) {
+    if t.contains('/') || (!t.is_empty() && t.chars().all(|c| c.is_ascii_alphabetic())) {
         // A time zone's name (`Europe/London`, `EST`): rollsim keeps a segment at one offset.
         return Err("not a UTC offset such as \"+01:00\" or \"-05:00\": named time zones are not supported, since rollsim keeps each segment at a fixed offset, without daylight saving; write the offset the zone has during the run (Europe/London: \"+00:00\" in winter, \"+01:00\" in summer)".into());
     }
@@ -399,6 +399,11 @@ mod tests {
             parse_utc_offset("+1")
                 .unwrap_err()
                 .starts_with("not a UTC offset")
+        );
+        assert!(
+            !parse_utc_offset("")
+                .unwrap_err()
+                .contains("named time zones")
         );
     }
 
