@@ -59,6 +59,8 @@ pub struct VariantResult {
     pub empty_runs: Vec<u64>,
     /// The runs whose records say whether the audiences were empty.
     pub audiences_known: u64,
+    /// Per deployment, whether it has a monitoring rule ([`Scenario::monitored`]).
+    pub monitored: Vec<bool>,
     /// Scenario start (for the time column) and sample interval.
     start_unix: i64,
     sample: u64,
@@ -227,6 +229,7 @@ impl Accumulator {
                 runs: Vec::new(),
                 empty_runs: vec![0; sc.deployments.len()],
                 audiences_known: 0,
+                monitored: (0..sc.deployments.len()).map(|d| sc.monitored(d)).collect(),
                 start_unix: sc.start_unix,
                 sample: sc.sample_interval,
                 horizon: sc.horizon,
@@ -425,6 +428,13 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             "exposure_after_exploit_device_days_p5",
             "exposure_after_exploit_device_days_p50",
             "exposure_after_exploit_device_days_p95",
+            "hours_to_99_p5",
+            "hours_to_99_p50",
+            "hours_to_99_p95",
+            "share_compliant_p50",
+            "rule_fired_runs",
+            "rule_fired_hours_p50",
+            "issue_hits_at_rule_p50",
         ]
         .map(String::from)
         .to_vec();
@@ -455,6 +465,30 @@ pub fn variants_csv(results: &[VariantResult], parameters: &[String]) -> Result<
             for p in [0.05, 0.5, 0.95] {
                 row.push(num(q(vi, d, "exposure_after_exploit_device_days", p)));
             }
+            for p in [0.05, 0.5, 0.95] {
+                row.push(num(q(vi, d, "hours_to_99", p)));
+            }
+            // The share at the end, what a safety sweep that pauses its rollout is read by.
+            row.push(num(q(vi, d, "share_compliant", 0.5)));
+            // Empty, not 0, for a deployment without a rule: nothing could have fired.
+            let fired = v.values(d, "rule_fired_hours");
+            row.push(match v.monitored.get(d) {
+                Some(true) => fired.iter().flatten().count().to_string(),
+                _ => String::new(),
+            });
+            // Medians over the runs in which a rule fired: the runs without are no time and no
+            // count (rather than latest, as for a threshold not reached).
+            let when = |m: &str| -> Vec<Option<f64>> {
+                let values = v.values(d, m);
+                fired
+                    .iter()
+                    .zip(values)
+                    .filter(|(f, _)| f.is_some())
+                    .map(|(_, x)| x)
+                    .collect()
+            };
+            row.push(num(quantile(&when("rule_fired_hours"), 0.5)));
+            row.push(num(quantile(&when("issue_hits_at_rule"), 0.5)));
             row.extend(v.params.iter().map(|p| csv_text(p)));
             w.write_record(&row)?;
         }
@@ -672,7 +706,9 @@ pub fn variant_lines(results: &[VariantResult]) -> String {
 /// ([`report::AcrossOut`]).
 fn deployment_line(v: &VariantResult, d: usize) -> String {
     let name = v.deployments.get(d).map_or("", String::as_str);
-    report::AcrossOut::new(name, |metric| v.values(d, metric)).text()
+    report::AcrossOut::new(name, |metric| v.values(d, metric))
+        .with_monitored(v.monitored.get(d).copied())
+        .text()
 }
 
 /// Terminal lines for expectations.
@@ -786,6 +822,7 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             horizon: 3600,
             empty_runs: vec![0, 0],
             audiences_known: runs,
+            monitored: vec![false, false],
         }
     }
 
@@ -851,6 +888,67 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
                 "; devices hit by issues 7 (median); exposure 2.0 device-days (median); at the exploit 60.0 % compliant, then 2.0 device-days exposed (median); a monitoring rule fired in 3 of 4"
             ),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn a_deployment_with_rules_that_never_fired_says_so_and_one_without_rules_stays_silent() {
+        let mut v = variant("x", 4, |_, m| match m {
+            "rule_fired_hours" | "issue_hits_at_rule" => None,
+            _ => Some(1.0),
+        });
+        v.monitored = vec![true, false];
+        let line = |d: usize| deployment_line(&v, d);
+        assert!(
+            line(0).ends_with("; its monitoring rules fired in none of 4 runs"),
+            "{}",
+            line(0)
+        );
+        assert!(!line(1).contains("monitoring"), "{}", line(1));
+    }
+
+    /// `variants.csv`'s value of `column` in deployment `a`'s row of variant `x`.
+    fn variants_cell(v: &VariantResult, column: &str) -> String {
+        let bytes = variants_csv(std::slice::from_ref(v), &[]).expect("variants.csv");
+        let mut r = csv::Reader::from_reader(&bytes[..]);
+        let header = r.headers().expect("header").clone();
+        let i = header.iter().position(|h| h == column).expect(column);
+        let row = r.records().next().expect("a row").expect("a record");
+        row[i].to_string()
+    }
+
+    #[test]
+    fn variants_csv_counts_the_runs_a_rule_fired_in_and_takes_its_medians_over_those_runs_only() {
+        // Runs 0 and 2 fired (at 10 h with 3 hits, at 30 h with 9), runs 1 and 3 did not.
+        let mut v = variant("x", 4, |_, m| match m {
+            "hours_to_99" => Some(100.0),
+            "share_compliant" => Some(0.5),
+            _ => Some(0.0),
+        });
+        let col = |m: &str| report::METRICS.iter().position(|x| *x == m).expect(m);
+        for (run, fired) in [
+            (0, Some((10.0, 3.0))),
+            (1, None),
+            (2, Some((30.0, 9.0))),
+            (3, None),
+        ] {
+            let d = &mut v.runs[run].1[0];
+            d[col("rule_fired_hours")] = fired.map(|f| f.0);
+            d[col("issue_hits_at_rule")] = fired.map(|f| f.1);
+        }
+        v.monitored = vec![true, false];
+        assert_eq!(variants_cell(&v, "rule_fired_runs"), "2");
+        // The nearest-rank median of two runs is the later one; the runs without a firing
+        // would have made it "never".
+        assert_eq!(variants_cell(&v, "rule_fired_hours_p50"), "30");
+        assert_eq!(variants_cell(&v, "issue_hits_at_rule_p50"), "9");
+        assert_eq!(variants_cell(&v, "hours_to_99_p50"), "100");
+        assert_eq!(variants_cell(&v, "share_compliant_p50"), "0.5");
+        v.monitored = vec![false, false];
+        assert_eq!(
+            variants_cell(&v, "rule_fired_runs"),
+            "",
+            "no rule, no count"
         );
     }
 

@@ -233,7 +233,7 @@ fn kind_of(column: &str) -> Kind {
         Kind::Count
     } else if m.starts_with("hours") || m.ends_with("_hours") {
         Kind::Hours
-    } else if m == "runs" || crate::report::METRICS.contains(&m) {
+    } else if m == "runs" || m.ends_with("_runs") || crate::report::METRICS.contains(&m) {
         Kind::Count
     } else {
         Kind::Text
@@ -545,6 +545,9 @@ fn metric_heading(metric: &str) -> String {
         "restarts_in_active_hours" => "restarts in active hours".into(),
         "exposure_device_days" => "exposure (device-days)".into(),
         "share_compliant_at_exploit" => "share compliant at the exploit".into(),
+        "share_compliant" => "compliant at the end".into(),
+        "rule_fired_hours" => "rule fired at (hours)".into(),
+        "issue_hits_at_rule" => "hit by then".into(),
         "exposure_after_exploit_device_days" => "exposure after the exploit (device-days)".into(),
         m => m.replace('_', " "),
     }
@@ -685,6 +688,9 @@ fn variants_html(bytes: &[u8]) -> String {
                 r => r.replace('_', " "),
             };
             ("on the Pareto front".to_string(), sub)
+        } else if c == "rule_fired_runs" {
+            // A count of runs, not a parameter, though not a quantile.
+            ("rule fired".to_string(), "in runs".to_string())
         } else {
             params.push(i);
             continue;
@@ -970,11 +976,33 @@ fn issues_html(json: &serde_json::Value) -> Option<String> {
 /// The "Across N replications" section from `runs.csv`: per deployment the terminal's line
 /// and a table of the time to 50, 90 and 95 % (p5, median, p95, and in how many runs the share
 /// was at or above it at the end), with dates when the start is known.
-fn across_html(bytes: &[u8], start: Option<i64>) -> String {
+fn across_html(bytes: &[u8], start: Option<i64>, json: Option<&serde_json::Value>) -> String {
     let across = match AcrossOut::from_runs_csv(bytes) {
         Ok(a) => a,
         Err(e) => return format!("<p>{}</p>\n", escape(&e.to_string())),
     };
+    // Replication 0's summary names the rules a deployment had (fired, or in force at the end
+    // and not fired): such a deployment's line says when none fired in any run. Without a
+    // rule named there it is not known (a rule PATCHed away unfired), so the line is silent.
+    let has_rule = |name: &str| {
+        json.and_then(|j| j["deployments"].as_array())
+            .into_iter()
+            .flatten()
+            .filter(|d| d["name"].as_str() == Some(name))
+            .any(|d| {
+                ["rule_firings", "rules_not_fired"]
+                    .iter()
+                    .any(|k| d[*k].as_array().is_some_and(|a| !a.is_empty()))
+            })
+            .then_some(true)
+    };
+    let across: Vec<AcrossOut> = across
+        .into_iter()
+        .map(|a| {
+            let m = has_rule(&a.deployment);
+            a.with_monitored(m)
+        })
+        .collect();
     let hours = |x: Option<f64>| {
         x.map_or_else(
             || "<td class=\"num\">not by the end</td>".to_string(),
@@ -1143,10 +1171,10 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     {
         h.push_str(&format!("<h2>Across {n} replications</h2>\n"));
         h.push_str(&format!(
-            "<p>The other sections show replication 0; these are all {n} runs (<code>runs.csv</code>), as the terminal printed them after the runs: per deployment the time to 95 % (median and p5–p95 by nearest rank; a run whose share was below 95 % at the end has no time and counts as latest, \"not by the end\"), the median forced restarts, restarts in active hours and devices hit by issues, and in how many runs a monitoring rule fired. The table spreads the time to 50, 90 and 95 %. {}</p>\n",
+            "<p>The other sections show replication 0; these are all {n} runs (<code>runs.csv</code>), as the terminal printed them after the runs: per deployment the time to 95 % (median and p5–p95 by nearest rank; a run whose share was below 95 % at the end has no time and counts as latest, \"not by the end\"), the median forced restarts, restarts in active hours and devices hit by issues, and in how many runs a monitoring rule fired (or that none fired, for a deployment with rules). The table spreads the time to 50, 90 and 95 %. {}</p>\n",
             hours_note(start_text.as_deref())
         ));
-        h.push_str(&across_html(b, start));
+        h.push_str(&across_html(b, start, json.as_ref()));
     }
     if let Some(list) = json.as_ref().and_then(rules_html) {
         h.push_str("<h2>Monitoring rules</h2>\n");
@@ -1209,7 +1237,7 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     if let Some(b) = find(files, "variants.csv") {
         h.push_str("<h2>Variants</h2>\n");
         h.push_str(
-            "<p>Per variant and deployment, across its runs: hours to 90 and 95 % compliant and devices hit by issues (p5, p50 = the median, p95), the median forced restarts and restarts in active hours, and whether the variant is on its deployment's Pareto front of median time to 95 % against devices hit (blast radius) or against restarts in active hours (disruption). The exposure in device-days (p5, p50, p95) and, with an exploit instant, the median share compliant at it and the exposure after it continue in a second table, so that each fits the page. Point at a heading for its column in <code>variants.csv</code>.</p>\n",
+            "<p>Per variant and deployment, across its runs: hours to 90 and 95 % compliant and devices hit by issues (p5, p50 = the median, p95), the median forced restarts and restarts in active hours, and whether the variant is on its deployment's Pareto front of median time to 95 % against devices hit (blast radius) or against restarts in active hours (disruption). The exposure in device-days (p5, p50, p95), with an exploit instant the median share compliant at it and the exposure after it, the hours to 99 % (p5, p50, p95), the median share compliant at the end, and, for a deployment with a monitoring rule, in how many runs a rule fired, and, over those runs, the median hours to its firing and devices hit by then, continue in a second table, so that each fits the page. Point at a heading for its column in <code>variants.csv</code>.</p>\n",
         );
         h.push_str(&variants_html(b));
     }
@@ -1671,8 +1699,8 @@ mod tests {
 
     #[test]
     fn the_variants_measures_continue_in_another_table_so_that_each_fits_a_1280_px_page() {
-        // variants.csv as a batch writes it today: 20 measure columns, then a parameter.
-        let v = "variant,deployment,runs,hours_to_90_p5,hours_to_90_p50,hours_to_90_p95,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p5,issue_hits_p50,issue_hits_p95,forced_restarts_p50,restarts_in_active_hours_p50,pareto_blast,pareto_disruption,exposure_device_days_p5,exposure_device_days_p50,exposure_device_days_p95,share_compliant_at_exploit_p50,exposure_after_exploit_device_days_p5,exposure_after_exploit_device_days_p50,exposure_after_exploit_device_days_p95,deployments.a.settings.x\nx=0,a,3,23.5994,24.225,24.2519,38.0522,39.2606,39.465,0,0,0,5000,3742,false,true,1499.546,1560.4977,1578.9296,0.25,1,2,3,0\nx=0,b,3,50.5278,50.9847,51.2139,52.1278,52.1786,60.5339,0,0,0,1,1,false,true,5844.4164,5869.4767,5895.1509,,,,,0\n";
+        // variants.csv as a batch writes it today: 27 measure columns, then a parameter.
+        let v = "variant,deployment,runs,hours_to_90_p5,hours_to_90_p50,hours_to_90_p95,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p5,issue_hits_p50,issue_hits_p95,forced_restarts_p50,restarts_in_active_hours_p50,pareto_blast,pareto_disruption,exposure_device_days_p5,exposure_device_days_p50,exposure_device_days_p95,share_compliant_at_exploit_p50,exposure_after_exploit_device_days_p5,exposure_after_exploit_device_days_p50,exposure_after_exploit_device_days_p95,hours_to_99_p5,hours_to_99_p50,hours_to_99_p95,share_compliant_p50,rule_fired_runs,rule_fired_hours_p50,issue_hits_at_rule_p50,deployments.a.settings.x\nx=0,a,3,23.5994,24.225,24.2519,38.0522,39.2606,39.465,0,0,0,5000,3742,false,true,1499.546,1560.4977,1578.9296,0.25,1,2,3,50,60,70,1,2,30.5,4,0\nx=0,b,3,50.5278,50.9847,51.2139,52.1278,52.1786,60.5339,0,0,0,1,1,false,true,5844.4164,5869.4767,5895.1509,,,,,80,90,,0.98,,,,0\n";
         let h = report_html(&[("variants.csv", v.as_bytes().to_vec())], &[]);
         let tables: Vec<&str> = h
             .split("<table class=\"variants\">")
@@ -1683,7 +1711,7 @@ mod tests {
         assert_eq!(tables.len(), 3, "{h}");
         let measures = |t: &str| t.matches(" scope=\"col\" title=").count();
         assert_eq!(measures(tables[0]), 13, "{}", tables[0]);
-        assert_eq!(measures(tables[1]), 7, "{}", tables[1]);
+        assert_eq!(measures(tables[1]), 14, "{}", tables[1]);
         for t in &tables[..2] {
             assert!(measures(t) <= VARIANT_MEASURES_PER_TABLE, "{t}");
             // Each names its rows: the variant (once for its deployments), deployment, runs.
@@ -1709,6 +1737,13 @@ mod tests {
             "{}",
             tables[1]
         );
+        // The count of runs a rule fired in is a measure, not a parameter of the variant.
+        assert!(
+            tables[1].contains("title=\"rule_fired_runs\">in runs</th>"),
+            "{}",
+            tables[1]
+        );
+        assert!(!tables[2].contains("rule_fired"), "{}", tables[2]);
         assert!(tables[2].contains("settings.<wbr>x"), "{}", tables[2]);
         // A metric wider than a table's room has one of its own; no table is empty.
         let group = |n: usize| ("m".to_string(), vec![(0, String::new()); n]);

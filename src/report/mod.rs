@@ -809,6 +809,10 @@ pub struct AcrossOut {
     pub at_exploit: Option<(f64, f64)>,
     /// Runs in which a monitoring rule fired.
     pub rule_fired_in: usize,
+    /// Whether the deployment has a monitoring rule ([`crate::Scenario::monitored`]); `None`
+    /// when not known. A deployment known to have one whose rules fired in no run says so, as
+    /// silence would read the same as having no rule.
+    pub monitored: Option<bool>,
 }
 
 impl AcrossOut {
@@ -850,7 +854,14 @@ impl AcrossOut {
                 .iter()
                 .filter(|x| x.is_some())
                 .count(),
+            monitored: None,
         }
+    }
+
+    /// The same, knowing whether the deployment has a monitoring rule.
+    pub fn with_monitored(mut self, monitored: Option<bool>) -> Self {
+        self.monitored = monitored;
+        self
     }
 
     /// The spread of the time to `pct` %.
@@ -894,6 +905,11 @@ impl AcrossOut {
                 "; a monitoring rule fired in {} of {n}",
                 self.rule_fired_in
             ));
+        } else if self.monitored == Some(true) {
+            line.push_str(&match n {
+                1 => "; its monitoring rules did not fire".to_string(),
+                n => format!("; its monitoring rules fired in none of {n} runs"),
+            });
         }
         line
     }

@@ -31,7 +31,8 @@ use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
 use crate::service::{
-    Action, Content, Denominator, DeploymentDef, GroupDef, IssueDef, SafetyParams, Signal,
+    Action, ActionKind, Content, Denominator, DeploymentDef, GroupDef, IssueDef, SafetyParams,
+    Signal,
 };
 use crate::time::{
     DAY, HOUR, Secs, Time, parse_duration, parse_duration_signed, parse_instant, parse_time_of_day,
@@ -1815,6 +1816,24 @@ impl Scenario {
         Scenario::parse(&text, &path.display().to_string(), &stem, base)
     }
 
+    /// Whether deployment `d` has a monitoring rule at some point of the run: in its settings at
+    /// creation or in a PATCH of its settings, so that "no rule fired" is said only of
+    /// deployments that could have fired one.
+    pub fn monitored(&self, d: usize) -> bool {
+        let Some(dep) = self.deployments.get(d) else {
+            return false;
+        };
+        !dep.settings.monitoring.is_empty()
+            || self.actions.iter().any(|a| {
+                usize::from(a.deployment) == d
+                    && match &a.kind {
+                        ActionKind::Settings { settings, .. }
+                        | ActionKind::Patch { settings, .. } => !settings.monitoring.is_empty(),
+                        _ => false,
+                    }
+            })
+    }
+
     /// Parses scenario text; `file` names it in errors, `stem` is the default name, `base` is the
     /// folder that relative paths in the file (Graph JSON bodies) are resolved against.
     pub fn parse(text: &str, file: &str, stem: &str, base: &Path) -> Result<Scenario, Error> {
@@ -2744,6 +2763,22 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
 
     fn parse(text: &str) -> Result<Scenario, Error> {
         Scenario::parse(text, "test.toml", "test", Path::new("."))
+    }
+
+    #[test]
+    fn a_deployment_is_monitored_with_rules_at_creation_or_set_later() {
+        let text = |settings: &str, at: &str| {
+            format!(
+                "[simulation]\nstart = \"2026-01-13T18:00:00Z\"\nhorizon = \"P10D\"\n[[segments]]\nname = \"all\"\ndevices = 10\n[[deployments]]\nname = \"f\"\ncontent = {{ \"@odata.type\" = \"featureUpdateReference\", version = \"24H2\" }}\n{settings}\n[[deployments]]\nname = \"g\"\ncontent = {{ \"@odata.type\" = \"featureUpdateReference\", version = \"24H2\" }}\n[[actions]]\nat = \"{at}\"\ndeployment = \"g\"\ndo = \"set\"\nsettings = {{ monitoring = {{ monitoringRules = [{{ signal = \"rollback\", threshold = 20, action = \"pauseDeployment\" }}] }} }}\n"
+            )
+        };
+        let rule = "settings = { monitoring = { monitoringRules = [{ signal = \"rollback\", threshold = 5, action = \"alertError\" }] } }";
+        let sc = parse(&text(rule, "P2D")).expect("valid");
+        assert!(sc.monitored(0), "a rule at creation");
+        assert!(sc.monitored(1), "a rule set on day 2");
+        assert!(!sc.monitored(2), "no such deployment");
+        let sc = parse(&text("", "P2D")).expect("valid");
+        assert!(!sc.monitored(0), "no rule");
     }
 
     fn problems(text: &str) -> Vec<Problem> {
