@@ -213,10 +213,12 @@ pub fn render_files(
         // The blast-radius trade-off only where issues hit someone: with every median at 0 its
         // front is "fastest wins" and calls the other variants dominated, whatever they cost in
         // disrupted users, which the disruption chart shows.
+        // And only with a point to draw: an empty plot answers nothing.
         if inputs
             .variants
             .iter()
             .any(|v| v.hits_p50.is_some_and(|h| h > 0.0))
+            && ParetoX::of(&inputs.variants, Tradeoff::Blast).is_some()
         {
             charts.push(("pareto".into(), Chart::Pareto(Tradeoff::Blast)));
         }
@@ -225,6 +227,7 @@ pub fn render_files(
             .variants
             .iter()
             .any(|v| v.disrupted_p50.is_some_and(|h| h > 0.0))
+            && ParetoX::of(&inputs.variants, Tradeoff::Disruption).is_some()
         {
             charts.push((
                 "pareto-disruption".into(),
@@ -364,6 +367,8 @@ struct Variant {
     /// Median restarts in active hours (`None` in `variants.csv` files of older versions).
     disrupted_p50: Option<f64>,
     front_disruption: bool,
+    /// Median share compliant at the end (`None` in `variants.csv` files of older versions).
+    share_end_p50: Option<f64>,
 }
 
 /// What a Pareto chart trades time to 95 % against.
@@ -373,6 +378,41 @@ enum Tradeoff {
     Blast,
     /// Restarts in active hours (`pareto_disruption`).
     Disruption,
+}
+
+/// What a Pareto chart puts on x: the median time to 95 %, or, when no variant's median run
+/// got there (a safety sweep whose rule pauses every rollout), the median share compliant at
+/// the end, so that the chart still shows how far each variant got for its cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ParetoX {
+    DaysTo95,
+    ShareAtEnd,
+}
+
+impl ParetoX {
+    /// The x axis for `variants`' `trade`, `None` when no variant would have a point.
+    fn of(variants: &[Variant], trade: Tradeoff) -> Option<Self> {
+        let drawn = |x: fn(&Variant) -> Option<f64>| {
+            variants
+                .iter()
+                .any(|v| x(v).is_some() && v.tradeoff(trade).0.is_some())
+        };
+        if drawn(|v| v.h95[1]) {
+            Some(ParetoX::DaysTo95)
+        } else if drawn(|v| v.share_end_p50) {
+            Some(ParetoX::ShareAtEnd)
+        } else {
+            None
+        }
+    }
+
+    /// Variant `v`'s x value.
+    fn x(self, v: &Variant) -> Option<f64> {
+        match self {
+            ParetoX::DaysTo95 => v.h95[1].map(|h| h / 24.0),
+            ParetoX::ShareAtEnd => v.share_end_p50.map(|s| s * 100.0),
+        }
+    }
 }
 
 impl Variant {
@@ -988,6 +1028,7 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
     let front = t.col("pareto_blast").ok();
     let disrupted = t.col("restarts_in_active_hours_p50").ok();
     let front_disruption = t.col("pareto_disruption").ok();
+    let share_end = t.col("share_compliant_p50").ok();
     let mut out = Vec::new();
     for (i, row) in t.rows.iter().enumerate() {
         let line = i + 2;
@@ -1007,6 +1048,10 @@ fn parse_variants(t: &Table) -> Result<Vec<Variant>, Error> {
             },
             front_disruption: front_disruption
                 .is_some_and(|c| t.text(row, c).eq_ignore_ascii_case("true")),
+            share_end_p50: match share_end {
+                Some(c) => t.num(row, c, line)?,
+                None => None,
+            },
         });
     }
     Ok(out)
@@ -2774,13 +2819,23 @@ fn pareto<DB: DrawingBackend>(
     st: &Style,
     trade: Tradeoff,
 ) -> Result<(), String> {
-    let (title, y_desc) = match trade {
-        Tradeoff::Blast => (
+    let axis = ParetoX::of(&d.variants, trade).unwrap_or(ParetoX::DaysTo95);
+    let by_share = axis == ParetoX::ShareAtEnd;
+    let (title, y_desc) = match (trade, by_share) {
+        (Tradeoff::Blast, false) => (
             "time to 95 % vs devices hit by issues",
             "Median devices hit by issues",
         ),
-        Tradeoff::Disruption => (
+        (Tradeoff::Blast, true) => (
+            "share compliant at the end vs devices hit by issues",
+            "Median devices hit by issues",
+        ),
+        (Tradeoff::Disruption, false) => (
             "time to 95 % vs restarts in active hours",
+            "Median restarts in active hours",
+        ),
+        (Tradeoff::Disruption, true) => (
+            "share compliant at the end vs restarts in active hours",
             "Median restarts in active hours",
         ),
     };
@@ -2805,8 +2860,23 @@ fn pareto<DB: DrawingBackend>(
         .variants
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| Some((i, dep_of(v), v.h95[1]? / 24.0, v.tradeoff(trade).0?)))
+        .filter_map(|(i, v)| Some((i, dep_of(v), axis.x(v)?, v.tradeoff(trade).0?)))
         .collect();
+    // By the share at the end, the front is this chart's own: variants.csv's flags rank the
+    // time to 95 %, which none reached (they would all tie at "never").
+    let share_front: Vec<bool> = (0..d.variants.len())
+        .map(|i| {
+            let Some(&(_, k, x, y)) = pts.iter().find(|p| p.0 == i) else {
+                return false;
+            };
+            !pts.iter()
+                .any(|&(_, k2, x2, y2)| k2 == k && x2 >= x && y2 <= y && (x2 > x || y2 < y))
+        })
+        .collect();
+    let front = |v: usize| match by_share {
+        true => share_front[v],
+        false => d.variants[v].tradeoff(trade).1,
+    };
     let mut entries: Vec<(String, RGBColor, Swatch)> = Vec::new();
     if many {
         // A deployment none of whose variants has a point gets no marker in the legend (the
@@ -2839,21 +2909,62 @@ fn pareto<DB: DrawingBackend>(
     let missing: Vec<String> = d
         .variants
         .iter()
-        .filter(|v| v.h95[1].is_none() || v.tradeoff(trade).0.is_none())
+        .filter(|v| axis.x(v).is_none() || v.tradeoff(trade).0.is_none())
         .map(|v| {
             let name = if many {
                 format!("{} · {}", v.variant, v.deployment)
             } else {
                 v.variant.clone()
             };
-            if v.tradeoff(trade).1 {
+            if v.tradeoff(trade).1 && !by_share {
                 format!("{name} (on the front)")
             } else {
                 name
             }
         })
         .collect();
-    let xmax = (pts.iter().map(|p| p.2).fold(0.0f64, f64::max) * 1.15).max(1.0);
+    let mut notes: Vec<String> = Vec::new();
+    if by_share {
+        notes.push("No variant's median run reached 95 % by the end: x is the median share compliant at the end, and the front (filled) is drawn on it.".to_string());
+    }
+    if !missing.is_empty() {
+        let why = match by_share {
+            true => "no share at the end",
+            false => "median run not at 95 % by the end",
+        };
+        notes.push(format!("Not shown ({why}): {}", missing.join(", ")));
+    }
+    let font = st.small_font();
+    // The note under the plot in as many lines as it needs, up to four (variants.csv names
+    // every variant), so that a long list of variants is not cut mid-name.
+    let (pw, ph) = plot.dim_in_pixel();
+    let room = pw as f64 - st.px(24.0) as f64;
+    let mut lines: Vec<String> = notes.iter().flat_map(|n| st.wrap(&font, n, room)).collect();
+    const NOTE_LINES: usize = 4;
+    if lines.len() > NOTE_LINES {
+        lines.truncate(NOTE_LINES);
+        if let Some(last) = lines.last_mut() {
+            *last = st.fit(
+                &font,
+                &format!("{last} … (all in variants.csv)"),
+                room,
+                elide_middle,
+            );
+        }
+    }
+    let line_h = font.font.get_size() * 1.3;
+    // Shares to 100 %, from a round ten below the lowest, so that variants that all got about
+    // as far are told apart; times from 0.
+    let (xmin, xmax) = match by_share {
+        true => {
+            let low = pts.iter().map(|p| p.2).fold(100.0f64, f64::min);
+            (((low / 10.0).floor() * 10.0 - 10.0).clamp(0.0, 90.0), 100.0)
+        }
+        false => (
+            0.0,
+            (pts.iter().map(|p| p.2).fold(0.0f64, f64::max) * 1.15).max(1.0),
+        ),
+    };
     let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max) * 1.15;
     // Device counts: whole numbers on the axis when every value is one.
     let whole = pts.iter().all(|p| p.3.fract() == 0.0);
@@ -2862,15 +2973,18 @@ fn pareto<DB: DrawingBackend>(
     } else {
         ymax.max(1.0)
     };
-    let (_, ph) = plot.dim_in_pixel();
-    let note_h = if missing.is_empty() { 0 } else { st.px(34.0) };
+    let note_h = if lines.is_empty() {
+        0
+    } else {
+        (lines.len() as f64 * line_h).ceil() as i32 + st.px(14.0)
+    };
     let (main, note) = plot.split_vertically(ph.saturating_sub(note_h as u32));
     let mut c = ChartBuilder::on(&main)
         .margin(st.px(12.0))
         .margin_right(st.px(24.0))
         .x_label_area_size(st.px(64.0))
         .y_label_area_size(st.px(84.0))
-        .build_cartesian_2d(0f64..xmax, 0f64..ymax)
+        .build_cartesian_2d(xmin..xmax, 0f64..ymax)
         .map_err(err)?;
     let y_labels = if whole {
         (ymax as usize + 1).min(11)
@@ -2878,7 +2992,10 @@ fn pareto<DB: DrawingBackend>(
         10
     };
     c.configure_mesh()
-        .x_desc("Median days to 95 % compliant")
+        .x_desc(match by_share {
+            true => "Median share compliant at the end (%)",
+            false => "Median days to 95 % compliant",
+        })
         .y_desc(y_desc)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
@@ -2889,7 +3006,6 @@ fn pareto<DB: DrawingBackend>(
         .light_line_style(WHITE)
         .draw()
         .map_err(err)?;
-    let front = |v: usize| d.variants[v].tradeoff(trade).1;
     for (k, line) in front_lines(&pts, front, deps.len()).into_iter().enumerate() {
         if line.len() > 1 {
             chart_line(
@@ -2934,7 +3050,6 @@ fn pareto<DB: DrawingBackend>(
             }
         }
     }
-    let font = st.small_font();
     // Front points are labelled first, then left to right.
     spots.sort_by_key(|s| (!on_front(s), s.at.0, s.at.1));
     let (x_range, y_range) = c.plotting_area().get_pixel_range();
@@ -2971,15 +3086,10 @@ fn pareto<DB: DrawingBackend>(
             .map_err(err)?;
         }
     }
-    if !missing.is_empty() {
-        let text = format!(
-            "Not shown (median run not at 95 % by the end): {}",
-            missing.join(", ")
-        );
-        let (nw, _) = note.dim_in_pixel();
+    for (i, line) in lines.iter().enumerate() {
         note.draw(&Text::new(
-            st.fit(&font, &text, nw as f64 - st.px(24.0) as f64, elide_end),
-            (st.px(12.0), st.px(8.0)),
+            line.clone(),
+            (st.px(12.0), st.px(8.0) + (i as f64 * line_h).round() as i32),
             font.clone(),
         ))
         .map_err(err)?;
@@ -3694,6 +3804,91 @@ daysUntilForcedReboot=2,regular,5,52,60.835,62.0153,0,true,12,true
                 == "Not shown (median run not at 95 % by the end): daysUntilForcedReboot=2 · expedited (on the front)"),
             "{texts:?}"
         );
+    }
+
+    /// A safety sweep's `variants.csv` in which no variant's median run reaches 95 %: the
+    /// rule pauses `slow` at 60 % with 3 devices hit, `wide` reaches 90 % with 40 hit, and
+    /// `careful` stops at 50 % with 5 hit (dominated by `slow`).
+    const PAUSED: &str = "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast,restarts_in_active_hours_p50,pareto_disruption,share_compliant_p50
+slow,d,5,,,,3,true,0,false,0.6
+wide,d,5,,,,40,false,0,false,0.9
+careful,d,5,,,,5,false,0,false,0.5
+";
+
+    #[test]
+    fn a_sweep_whose_runs_never_reach_95_percent_draws_its_blast_radius_against_the_share_at_the_end()
+     {
+        let f = vec![("variants.csv", PAUSED.as_bytes().to_vec())];
+        let svg = svg_of(&f, "pareto.svg", &ChartOptions::default());
+        let texts = labels_of(&svg);
+        let has = |l: &str| texts.iter().any(|t| t == l);
+        assert!(has("Median share compliant at the end (%)"), "{texts:?}");
+        assert!(!has("Median days to 95 % compliant"), "{texts:?}");
+        for v in ["slow", "wide", "careful"] {
+            assert!(has(v), "{v} is drawn: {texts:?}");
+        }
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("No variant's median run reached 95 %")),
+            "{texts:?}"
+        );
+        // The chart's own front: `slow` and `wide` are undominated, `careful` is not.
+        let pts = |csv: &str| {
+            let t = Table::parse("variants.csv", csv.as_bytes()).expect("table");
+            parse_variants(&t).expect("variants")
+        };
+        let vs = pts(PAUSED);
+        assert_eq!(ParetoX::of(&vs, Tradeoff::Blast), Some(ParetoX::ShareAtEnd));
+        assert_eq!(ParetoX::x(ParetoX::ShareAtEnd, &vs[1]), Some(90.0));
+        // A file of an older version, without the share, has nothing to draw: no chart.
+        let old = PAUSED
+            .replace(",share_compliant_p50", "")
+            .replace(",0.6\n", "\n")
+            .replace(",0.9\n", "\n")
+            .replace(",0.5\n", "\n");
+        assert_eq!(ParetoX::of(&pts(&old), Tradeoff::Blast), None);
+        let out = render_files(
+            &[("variants.csv", old.into_bytes())],
+            &ChartOptions {
+                formats: vec![Format::Svg],
+                ..ChartOptions::default()
+            },
+        )
+        .expect("charts render");
+        assert!(out.iter().all(|(n, _)| n != "pareto.svg"), "no empty chart");
+        assert!(out.iter().any(|(n, _)| n == "time-to-95.svg"));
+    }
+
+    #[test]
+    fn a_long_list_of_variants_left_out_of_a_pareto_chart_wraps_instead_of_being_cut() {
+        let note = |n: usize| -> Vec<String> {
+            let mut csv = FORCED.to_string();
+            for i in 0..n {
+                csv.push_str(&format!(
+                    "a-rather-long-variant-name-{i},regular,5,52,,,0,false,12,false\n"
+                ));
+            }
+            let f = vec![("variants.csv", csv.into_bytes())];
+            let svg = svg_of(&f, "pareto-disruption.svg", &ChartOptions::default());
+            labels_of(&svg)
+                .into_iter()
+                .skip_while(|t| !t.starts_with("Not shown"))
+                .collect()
+        };
+        let lines = note(8);
+        assert!(lines.len() > 1, "the note takes several lines: {lines:?}");
+        let all = lines.join(" ");
+        for i in 0..8 {
+            assert!(
+                all.contains(&format!("a-rather-long-variant-name-{i} · regular")),
+                "{i}: {all}"
+            );
+        }
+        // Past four lines the list ends by pointing at the file that has them all.
+        let lines = note(40);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines[3].ends_with("… (all in variants.csv)"), "{lines:?}");
     }
 
     #[test]
