@@ -898,11 +898,12 @@ impl<'a> World<'a> {
         let at = st.restart_at();
         let weekday = LocalClock::weekday(clock.day(at));
         let hour = (clock.time_of_day(at) / HOUR) as u8;
+        let seg = st.segment;
         for dep in 0..self.before.len() {
             if self.cached(dep, dev) == Some(State::PendingRestart)
                 && self.service.deps[dep].offered.contains(dev)
             {
-                self.rec.restart(dep, restart, weekday, hour);
+                self.rec.restart(dep, seg, restart, weekday, hour);
             }
         }
     }

@@ -220,6 +220,40 @@ pub struct SegmentCounters {
     /// The last instant at which the counts changed, when the thresholds have not been judged on
     /// the counts at its end yet (next to the counts: one cache line for both).
     unjudged: Option<Time>,
+    /// Restarts of the segment's devices by kind, by the definitions of
+    /// [`DeploymentCounters::forced_restarts`] and the others: per segment whatever the number of
+    /// segments, so that `segments.csv` sums to the deployment's totals (unlike the weekday × hour
+    /// grid, [`Recorder::restart_grid_by_segment`]).
+    pub restarts: RestartCounts,
+}
+
+/// Restarts by kind, and of the forced and automatic ones those inside active hours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RestartCounts {
+    /// Forced after the effective deadline.
+    pub forced: u64,
+    /// Automatic, outside active hours.
+    pub auto: u64,
+    /// By the user.
+    pub user: u64,
+    /// Forced or automatic inside active hours (user disruption).
+    pub in_active_hours: u64,
+}
+
+impl RestartCounts {
+    /// Counts restart `r`.
+    #[inline]
+    fn add(&mut self, r: Restart) {
+        match r.kind {
+            RestartKind::Forced => self.forced += 1,
+            RestartKind::Auto => self.auto += 1,
+            RestartKind::User => self.user += 1,
+        }
+        // A user's own restart disrupts nobody, wherever it falls.
+        if r.in_active_hours && r.kind != RestartKind::User {
+            self.in_active_hours += 1;
+        }
+    }
 }
 
 impl SegmentCounters {
@@ -336,8 +370,17 @@ const _: () = {
     }
 };
 
-/// Restart counts by local weekday (0 = Monday) × hour × kind.
-pub type RestartGrid = [[[u64; 3]; 24]; 7];
+/// Counters in one weekday × hour × kind grid of restarts: 7 × 24 × 3.
+pub const RESTART_CELLS: usize = 7 * 24 * 3;
+
+/// The most segment rows ([`segment_rows`]) whose restarts are kept by weekday and hour each
+/// (`restarts.csv` by segment). A grid is [`RESTART_CELLS`] counters, 4 KB of u64 per segment
+/// row and deployment: sites and rings number tens, so 256 rows (1 MB a deployment) cover them,
+/// while a scenario naming thousands of segments would take gigabytes (65 535 rows × 4 KB × each
+/// deployment) for a heatmap per segment nobody reads. Above it the grid is one per deployment;
+/// per-segment totals by kind are kept whatever the count ([`SegmentCounters::restarts`]). u64
+/// and not u32: the grid is small either way, and a count never wraps.
+pub const MAX_RESTART_GRID_ROWS: usize = 256;
 
 /// Records one run's transitions.
 #[derive(Clone, Debug)]
@@ -350,8 +393,12 @@ pub struct Recorder {
     deltas: Vec<i64>,
     /// Per deployment.
     pub counters: Vec<DeploymentCounters>,
-    /// Per deployment.
-    pub restarts: Vec<RestartGrid>,
+    /// Restart counts: index [`Recorder::restart_cell`]. Flat and sized at setup, so that a
+    /// restart in a million-device run costs one indexed increment.
+    restarts: Vec<u64>,
+    /// Grids per deployment in [`Recorder::restarts`]: [`Recorder::rows`] when each segment row
+    /// has its own, 1 when all share one ([`MAX_RESTART_GRID_ROWS`]).
+    restart_grids: usize,
     /// The state each device was in when it left a deployment's audience (key: deployment ×
     /// 2³² + device), when that state is an event ([`State::is_event`]): only `update_audience`
     /// actions make devices leave, and most leave in another state, so this stays small.
@@ -377,13 +424,19 @@ impl Recorder {
             .map(|&r| usize::from(r) + 1)
             .max()
             .unwrap_or(0);
+        let restart_grids = if rows <= MAX_RESTART_GRID_ROWS {
+            rows.max(1)
+        } else {
+            1
+        };
         Self {
             sample: Divisor::new(sample),
             buckets,
             horizon,
             deltas: vec![0; deployments * buckets * N_STATES],
             counters: vec![DeploymentCounters::default(); deployments],
-            restarts: vec![[[[0; 3]; 24]; 7]; deployments],
+            restarts: vec![0; deployments * restart_grids * RESTART_CELLS],
+            restart_grids,
             left: HashMap::new(),
             unjudged: vec![None; deployments],
             row_of_segment,
@@ -616,9 +669,9 @@ impl Recorder {
         );
     }
 
-    /// Records a restart of a device that was restart-pending for deployment `dep`, at local
-    /// `weekday` and `hour`.
-    pub fn restart(&mut self, dep: usize, r: Restart, weekday: u8, hour: u8) {
+    /// Records a restart of a device of segment `seg` that was restart-pending for deployment
+    /// `dep`, at local `weekday` and `hour`.
+    pub fn restart(&mut self, dep: usize, seg: u16, r: Restart, weekday: u8, hour: u8) {
         let c = &mut self.counters[dep];
         match r.kind {
             RestartKind::Forced => c.forced_restarts += 1,
@@ -628,7 +681,52 @@ impl Recorder {
         if r.in_active_hours && r.kind != RestartKind::User {
             c.restarts_in_active_hours += 1;
         }
-        self.restarts[dep][weekday as usize % 7][hour as usize % 24][r.kind as usize] += 1;
+        let row = self.row_of(seg);
+        self.segments[dep * self.rows + row].restarts.add(r);
+        let cell = self.restart_cell(dep, row, weekday, hour, r.kind);
+        self.restarts[cell] += 1;
+    }
+
+    /// Whether the weekday × hour grid of restarts is kept per segment row
+    /// ([`MAX_RESTART_GRID_ROWS`]); otherwise [`Recorder::restart_grid`] of any row is the
+    /// deployment's whole grid.
+    pub fn restart_grid_by_segment(&self) -> bool {
+        self.restart_grids == self.rows
+    }
+
+    /// The index in [`Recorder::restarts`] of deployment `dep`'s count at local `weekday`
+    /// (0 = Monday) and `hour` of `kind`, for segment row `row`.
+    #[inline]
+    fn restart_cell(
+        &self,
+        dep: usize,
+        row: usize,
+        weekday: u8,
+        hour: u8,
+        kind: RestartKind,
+    ) -> usize {
+        // One grid a deployment when there are too many rows: `min` sends every row to it
+        // without a branch, and is the row itself when each row has its own.
+        let grid = dep * self.restart_grids + row.min(self.restart_grids - 1);
+        ((grid * 7 + usize::from(weekday) % 7) * 24 + usize::from(hour) % 24) * 3 + kind as usize
+    }
+
+    /// The non-zero restart counts of deployment `dep` as (local weekday, 0 = Monday; hour;
+    /// kind; count), in that order: of segment row `row` when the grid is kept per segment
+    /// ([`Recorder::restart_grid_by_segment`]), else of all the deployment's segments.
+    pub fn restart_grid(
+        &self,
+        dep: usize,
+        row: usize,
+    ) -> impl Iterator<Item = (u8, u8, RestartKind, u64)> + '_ {
+        const KINDS: [RestartKind; 3] = [RestartKind::Forced, RestartKind::Auto, RestartKind::User];
+        let start = self.restart_cell(dep, row, 0, 0, RestartKind::Forced);
+        self.restarts[start..start + RESTART_CELLS]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &n)| n > 0)
+            // The inverse of `restart_cell` within one grid; all three below 256.
+            .map(|(i, &n)| ((i / (24 * 3)) as u8, (i / 3 % 24) as u8, KINDS[i % 3], n))
     }
 
     /// The state counts of deployment `dep` at every sample: `series[sample][state]`.
@@ -841,6 +939,69 @@ mod tests {
             hours(r.counters[0].reached),
             [Some(7), Some(22), Some(40), Some(40)]
         );
+    }
+
+    /// A restart of `kind`, inside active hours or not.
+    fn restart(kind: RestartKind, in_active_hours: bool) -> Restart {
+        Restart {
+            kind,
+            in_active_hours,
+        }
+    }
+
+    #[test]
+    fn restarts_count_in_their_segments_row_and_cell_and_in_the_deployments_totals() {
+        // Segments 0 and 2 share row a, segment 1 is row b; two deployments.
+        let mut r = Recorder::new(2, vec![0, 1, 0], 60, 600);
+        assert!(r.restart_grid_by_segment());
+        r.restart(0, 0, restart(RestartKind::Forced, true), 0, 9);
+        r.restart(0, 2, restart(RestartKind::Forced, false), 0, 9);
+        r.restart(0, 1, restart(RestartKind::Auto, false), 6, 23);
+        // A user's own restart in active hours disrupts nobody.
+        r.restart(1, 1, restart(RestartKind::User, true), 2, 10);
+        let a = r.segment(0, 0).restarts;
+        assert_eq!((a.forced, a.auto, a.user, a.in_active_hours), (2, 0, 0, 1));
+        let b = r.segment(0, 1).restarts;
+        assert_eq!((b.forced, b.auto, b.user, b.in_active_hours), (0, 1, 0, 0));
+        let b1 = r.segment(1, 1).restarts;
+        assert_eq!((b1.user, b1.in_active_hours), (1, 0));
+        assert_eq!(r.segment(1, 0).restarts, RestartCounts::default());
+        let grid = |dep, row| r.restart_grid(dep, row).collect::<Vec<_>>();
+        assert_eq!(grid(0, 0), vec![(0, 9, RestartKind::Forced, 2)]);
+        assert_eq!(grid(0, 1), vec![(6, 23, RestartKind::Auto, 1)]);
+        assert_eq!(grid(1, 1), vec![(2, 10, RestartKind::User, 1)]);
+        assert!(grid(1, 0).is_empty());
+        let c = &r.counters[0];
+        assert_eq!(
+            (
+                c.forced_restarts,
+                c.auto_restarts,
+                c.user_restarts,
+                c.restarts_in_active_hours
+            ),
+            (2, 1, 0, 1)
+        );
+    }
+
+    #[test]
+    fn with_more_segment_rows_than_kept_by_hour_the_grid_is_the_deployments_but_totals_stay_per_segment()
+     {
+        let rows = MAX_RESTART_GRID_ROWS + 1;
+        let mut r = Recorder::new(2, (0..rows).map(index16).collect(), 60, 600);
+        assert!(!r.restart_grid_by_segment());
+        assert_eq!(r.restarts.len(), 2 * RESTART_CELLS);
+        let last = index16(rows - 1);
+        r.restart(1, 0, restart(RestartKind::Forced, false), 1, 8);
+        r.restart(1, last, restart(RestartKind::Forced, false), 1, 8);
+        r.restart(1, last, restart(RestartKind::Auto, true), 5, 0);
+        assert_eq!(r.segment(1, 0).restarts.forced, 1);
+        let l = r.segment(1, rows - 1).restarts;
+        assert_eq!((l.forced, l.auto, l.in_active_hours), (1, 1, 1));
+        // Any row reads the deployment's one grid; the other deployment's stays empty.
+        let all = vec![(1, 8, RestartKind::Forced, 2), (5, 0, RestartKind::Auto, 1)];
+        assert_eq!(r.restart_grid(1, 0).collect::<Vec<_>>(), all);
+        assert_eq!(r.restart_grid(1, rows - 1).collect::<Vec<_>>(), all);
+        assert_eq!(r.restart_grid(0, 0).count(), 0);
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //!   the share of its devices in each client state (the goal state at the bottom) over days. The
 //!   file name keeps only `[A-Za-z0-9-_]` of the deployment name (others become `-`), deduplicated.
 //! - `restarts.{png,svg}` (from `restarts.csv` and `summary.json`): three heatmaps of restarts
-//!   by device-local hour of day (x) and weekday (y), summed over deployments: forced (after the
+//!   by device-local hour of day (x) and weekday (y), summed over deployments and segments (a
+//!   `restarts.csv` of older versions has no `segment` column, and reads the same): forced (after the
 //!   deadline), automatic and by users, on one shared colour scale so the panels compare. An
 //!   outline marks the active hours of the most devices (`summary.json`'s `active_hours`; the
 //!   key names the others'). Dark cells of the forced and automatic panels inside it are
@@ -3247,6 +3248,30 @@ a,wed,10,user,50
             e.to_string().contains("kind must be forced, auto or user"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_restarts_csv_cut_by_segment_draws_the_chart_of_its_sums_as_one_without_segments_does() {
+        // RESTARTS is the older file, without a segment column; the newer one cuts its cells
+        // by segment (mon 9 h forced: 2 = 1 + 1), or leaves the segment empty.
+        let by_segment = "deployment,weekday,hour,kind,restarts,segment
+a,mon,9,forced,1,london
+a,mon,9,forced,1,paris
+a,tue,18,auto,3,paris
+a,wed,10,user,50,
+";
+        let old = svg_of(
+            &files(&[("restarts.csv", RESTARTS)]),
+            "restarts.svg",
+            &small(),
+        );
+        let new = svg_of(
+            &files(&[("restarts.csv", by_segment)]),
+            "restarts.svg",
+            &small(),
+        );
+        assert!(labels_of(&old).iter().any(|l| l == "Forced restarts: 2"));
+        assert_eq!(old, new);
     }
 
     #[test]

@@ -751,6 +751,14 @@ const SEGMENT_COLUMNS: [(&str, &str); 6] = [
     ("hours_to_95", "hours to 95 %"),
 ];
 
+/// The restart columns of `segments.csv` shown after [`SEGMENT_COLUMNS`]: the disruptions a
+/// site's users feel. Left out, not an error, when the file lacks them: folders of older
+/// versions have none, and `rollsim plot` still redraws their report.
+const SEGMENT_RESTART_COLUMNS: [(&str, &str); 2] = [
+    ("forced_restarts", "forced restarts"),
+    ("restarts_in_active_hours", "restarts in active hours"),
+];
+
 /// The per-segment table from `segments.csv`; `None` when it names a single segment, whose
 /// rows would repeat the summary's.
 fn segments_html(bytes: &[u8], start: Option<i64>) -> Option<String> {
@@ -768,6 +776,13 @@ fn segments_html(bytes: &[u8], start: Option<i64>) -> Option<String> {
             }
         }
     }
+    let mut shown_columns: Vec<(&str, &str)> = SEGMENT_COLUMNS.to_vec();
+    for (name, heading) in SEGMENT_RESTART_COLUMNS {
+        if let Some(i) = t.header.iter().position(|h| h == name) {
+            cols.push(i);
+            shown_columns.push((name, heading));
+        }
+    }
     let mut names: Vec<&str> = t
         .rows
         .iter()
@@ -780,13 +795,13 @@ fn segments_html(bytes: &[u8], start: Option<i64>) -> Option<String> {
         return None;
     }
     let mut h = String::from("<table>\n<thead><tr>");
-    for (_, heading) in SEGMENT_COLUMNS {
+    for &(_, heading) in &shown_columns {
         h.push_str(&format!("<th>{}</th>", escape(heading)));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
     for r in &t.rows {
         h.push_str("<tr>");
-        for (&i, (name, _)) in cols.iter().zip(SEGMENT_COLUMNS) {
+        for (&i, &(name, _)) in cols.iter().zip(&shown_columns) {
             let cell = r.get(i).map_or("", String::as_str);
             h.push_str(&match kind_of(name) {
                 Kind::Hours => td_hours(cell, start),
@@ -1193,7 +1208,7 @@ pub fn report_html(files: &[(&str, Vec<u8>)], charts: &[(String, Vec<u8>)]) -> S
     if let Some(table) = find(files, "segments.csv").and_then(|b| segments_html(b, start)) {
         h.push_str("<h2>Per segment</h2>\n");
         h.push_str(
-            "<p>Each segment's devices in each deployment's audience at the end (all columns in <code>segments.csv</code>). The hours are those of the summary, on the segment's own devices: from when its compliant share stayed at or above 50 or 95 % until the end of the run.</p>\n",
+            "<p>Each segment's devices in each deployment's audience at the end (all columns in <code>segments.csv</code>). The hours are those of the summary, on the segment's own devices: from when its compliant share stayed at or above 50 or 95 % until the end of the run. The restarts are the summary's too, of the segment's devices: forced after the deadline, and forced or automatic inside active hours (a segment whose devices restarted and then left the audience keeps its row, with 0 devices).</p>\n",
         );
         h.push_str(&table);
     }
@@ -1807,5 +1822,30 @@ mod tests {
         let one = format!("{header}q,fleet,10,10,1,1.5,2,2.25,3\nr,fleet,10,10,1,1,1,1,1\n");
         let h = report_html(&[("segments.csv", one.into_bytes())], &[]);
         assert!(!h.contains("Per segment"), "{h}");
+        // An older file, without restart columns, has no restart headings either.
+        assert!(!h.contains("<th>forced restarts</th>"), "{h}");
+    }
+
+    #[test]
+    fn the_per_segment_table_shows_each_segments_forced_restarts_and_those_in_active_hours() {
+        let csv = "deployment,segment,devices_targeted,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99,forced_restarts,auto_restarts,user_restarts,restarts_in_active_hours\n\
+            q,london,10,10,1,1.5,2,2.26,3,7,1,2,5\n\
+            q,paris,90,80,0.888889,30,,,,0,40,40,0\n";
+        let h = report_html(&[("segments.csv", csv.as_bytes().to_vec())], &[]);
+        assert!(
+            h.contains("<th>hours to 95 %</th><th>forced restarts</th><th>restarts in active hours</th></tr>"),
+            "{h}"
+        );
+        // After the hours: london's 7 forced, 5 in active hours; paris's none.
+        assert!(
+            h.contains("<td class=\"num\">7</td><td class=\"num\">5</td></tr>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<td class=\"num\">0</td><td class=\"num\">0</td></tr>"),
+            "{h}"
+        );
+        // The automatic and users' restarts stay in the file.
+        assert!(!h.contains(">40<"), "{h}");
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::metrics::{State, THRESHOLDS, segment_rows};
+use crate::metrics::{RestartCounts, State, THRESHOLDS, segment_rows};
 use crate::scenario::Scenario;
 use crate::service::{Denominator, EventNumbers};
 use crate::sim::{HeldAtEnd, LikelyHeld, RunResult};
@@ -1419,8 +1419,11 @@ fn share(compliant: u64, targeted: u64) -> f64 {
 
 /// `segments.csv`: per deployment and segment of its audience, the devices targeted and compliant
 /// at the end and the hours to 50/90/95/99 % by the definitions of `summary.csv`, so that rings
-/// made of segments can be read ring by ring. Segments without a device in the deployment's
-/// audience at the end have no row.
+/// made of segments can be read ring by ring, then the segment's restarts by the definitions of
+/// `summary.csv` (after the older columns, so that readers by position still find them). Segments
+/// without a device in the deployment's audience at the end and without a restart for it have no
+/// row: one whose devices restarted and then left the audience keeps its row, so that the rows'
+/// restarts add up to the deployment's.
 pub fn segments_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
     let (_, rows) = segment_rows(sc.segments.iter().map(|s| s.name.as_str()));
     csv_bytes("segments.csv", |w| {
@@ -1434,11 +1437,16 @@ pub fn segments_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
             "hours_to_90",
             "hours_to_95",
             "hours_to_99",
+            "forced_restarts",
+            "auto_restarts",
+            "user_restarts",
+            "restarts_in_active_hours",
         ])?;
         for (d, dep) in sc.deployments.iter().enumerate() {
             for (row, name) in rows.iter().enumerate() {
                 let c = r.recorder.segment(d, row);
-                if c.targeted == 0 {
+                let restarts = c.restarts;
+                if c.targeted == 0 && restarts == RestartCounts::default() {
                     continue;
                 }
                 let hours = c.reached.map(|t| opt(t.map(hours_f64)));
@@ -1453,6 +1461,10 @@ pub fn segments_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
                     h90,
                     h95,
                     h99,
+                    restarts.forced.to_string(),
+                    restarts.auto.to_string(),
+                    restarts.user.to_string(),
+                    restarts.in_active_hours.to_string(),
                 ])?;
             }
         }
@@ -1492,26 +1504,41 @@ pub fn events_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// `restarts.csv`: restarts by deployment, local weekday, local hour and kind (non-zero cells).
+/// `restarts.csv`: restarts by deployment, segment, local weekday, local hour and kind (non-zero
+/// cells). `segment` is the last column, so that readers of the older file by position still find
+/// theirs and readers that sum a cell's rows still get the deployment's count; it is empty when
+/// the scenario names more segments than are kept by weekday and hour
+/// ([`crate::metrics::MAX_RESTART_GRID_ROWS`]), a row then counting all of them.
 pub fn restarts_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>, Error> {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    const KINDS: [&str; 3] = ["forced", "auto", "user"];
+    let (_, rows) = segment_rows(sc.segments.iter().map(|s| s.name.as_str()));
+    let by_segment = r.recorder.restart_grid_by_segment();
+    // One grid a deployment, with an empty name, when the recorder kept no more.
+    let grids: Vec<(usize, &str)> = if by_segment {
+        rows.iter().copied().enumerate().collect()
+    } else {
+        vec![(0, "")]
+    };
     csv_bytes("restarts.csv", |w| {
-        w.write_record(["deployment", "weekday", "hour", "kind", "restarts"])?;
+        w.write_record([
+            "deployment",
+            "weekday",
+            "hour",
+            "kind",
+            "restarts",
+            "segment",
+        ])?;
         for (d, dep) in sc.deployments.iter().enumerate() {
-            for (wd, hours) in r.recorder.restarts[d].iter().enumerate() {
-                for (h, kinds) in hours.iter().enumerate() {
-                    for (k, &n) in kinds.iter().enumerate() {
-                        if n > 0 {
-                            w.write_record([
-                                csv_text(&dep.name),
-                                DAYS[wd].to_string(),
-                                h.to_string(),
-                                KINDS[k].to_string(),
-                                n.to_string(),
-                            ])?;
-                        }
-                    }
+            for &(row, name) in &grids {
+                for (wd, h, kind, n) in r.recorder.restart_grid(d, row) {
+                    w.write_record([
+                        csv_text(&dep.name),
+                        DAYS[usize::from(wd)].to_string(),
+                        h.to_string(),
+                        kind.as_str().to_string(),
+                        n.to_string(),
+                        csv_text(name),
+                    ])?;
                 }
             }
         }

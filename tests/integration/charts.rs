@@ -205,6 +205,46 @@ fn rollsim_plot_on_a_finished_run_regenerates_byte_identical_charts_and_report()
 }
 
 #[test]
+fn rollsim_plot_draws_an_older_restarts_csv_without_a_segment_column_as_it_draws_the_newer_one() {
+    let case = Case::new(
+        &std::fs::read_to_string("scenarios/autopatch-rings.toml").expect("shipped scenario"),
+    );
+    let out = case.run("out", &[]);
+    let newer = std::fs::read_to_string(out.join("restarts.csv")).expect("restarts.csv");
+    assert!(
+        newer.starts_with("deployment,weekday,hour,kind,restarts,segment\n"),
+        "{newer}"
+    );
+    let chart = std::fs::read(out.join("restarts.svg")).expect("restarts.svg");
+    // The file as versions before the segment column wrote it: one row per deployment and
+    // cell, the segments' rows summed, in the same order.
+    let mut cells: Vec<(String, u64)> = Vec::new();
+    for line in newer.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 6, "{line}");
+        let key = fields[..4].join(",");
+        let n: u64 = fields[4].parse().expect("a count");
+        match cells.iter_mut().find(|c| c.0 == key) {
+            Some(c) => c.1 += n,
+            None => cells.push((key, n)),
+        }
+    }
+    assert!(
+        cells.len() < newer.lines().count() - 1,
+        "some cells span segments"
+    );
+    let mut older = String::from("deployment,weekday,hour,kind,restarts\n");
+    for (key, n) in &cells {
+        older.push_str(&format!("{key},{n}\n"));
+    }
+    std::fs::write(out.join("restarts.csv"), older).expect("write");
+    std::fs::remove_file(out.join("restarts.svg")).expect("remove");
+    rollsim().arg("plot").arg(&out).assert().success();
+    let redrawn = std::fs::read(out.join("restarts.svg")).expect("restarts.svg redrawn");
+    assert!(redrawn == chart, "restarts.svg differs from the older file");
+}
+
+#[test]
 fn rollsim_plot_honours_size_format_and_title() {
     let case = Case::new(&scenario(50, "", ""));
     let out = case.run("out", &[]);

@@ -233,3 +233,32 @@ proptest! {
         prop_assert!(r.recorder.counters[0].targeted < sc.devices());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// `segments.csv`'s restart columns of a deployment add up to its `summary.csv` ones, and so
+    /// do each segment's weekday × hour cells of `restarts.csv` to the segment's.
+    #[test]
+    fn the_restarts_of_a_deployments_segments_add_up_to_its_own(text in small_scenario(), seed in 0u64..1000) {
+        let sc = Scenario::parse(&text, "gen.toml", "gen", Path::new(".")).expect("valid");
+        let r = sim::run(&sc, seed, 0).expect("runs");
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            let c = &r.recorder.counters[d];
+            let totals = [c.forced_restarts, c.auto_restarts, c.user_restarts, c.restarts_in_active_hours];
+            let mut by_segment = [0u64; 4];
+            for row in 0..r.recorder.segment_row_count() {
+                let s = r.recorder.segment(d, row).restarts;
+                let mut by_cell = [0u64; 3];
+                for (_, _, kind, n) in r.recorder.restart_grid(d, row) {
+                    by_cell[kind as usize] += n;
+                }
+                prop_assert_eq!(by_cell, [s.forced, s.auto, s.user], "{} row {}", dep.name, row);
+                for (t, n) in by_segment.iter_mut().zip([s.forced, s.auto, s.user, s.in_active_hours]) {
+                    *t += n;
+                }
+            }
+            prop_assert_eq!(by_segment, totals, "{}", dep.name);
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! `segments.csv`: per deployment and segment, the devices targeted and compliant and the hours
-//! to each threshold, so that rings made of segments can be read ring by ring.
+//! to each threshold, so that rings made of segments can be read ring by ring, and their restarts
+//! (also cut by segment in `restarts.csv`), which add up to the deployment's.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -83,7 +84,7 @@ fn each_ring_reaches_95_percent_on_the_schedule_of_its_own_policy() {
     let out = case.run("out", &[]);
     let text = std::fs::read_to_string(out.join("segments.csv")).expect("segments.csv");
     assert!(
-        text.starts_with("deployment,segment,devices_targeted,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99\n"),
+        text.starts_with("deployment,segment,devices_targeted,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99,forced_restarts,auto_restarts,user_restarts,restarts_in_active_hours\n"),
         "{text}"
     );
     let rows = segments(&out);
@@ -159,4 +160,213 @@ fn segments_csv_is_the_same_with_one_or_two_jobs() {
     let two = case.run("j2", &["--replications", "2", "--jobs", "2"]);
     let read = |d: &Path| std::fs::read(d.join("segments.csv")).expect("segments.csv");
     assert_eq!(read(&one), read(&two));
+}
+
+/// `restarts.csv` as rows of (deployment, segment, kind, restarts).
+fn restarts(dir: &Path) -> Vec<(String, String, String, u64)> {
+    let mut r = csv::Reader::from_path(dir.join("restarts.csv")).expect("restarts.csv");
+    let header = r.headers().expect("header").clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("restarts.csv has no {name}: {header:?}"))
+    };
+    let (d, s, k, n) = (
+        col("deployment"),
+        col("segment"),
+        col("kind"),
+        col("restarts"),
+    );
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("csv record");
+            let count = rec[n].parse().expect("a count");
+            (rec[d].into(), rec[s].into(), rec[k].into(), count)
+        })
+        .collect()
+}
+
+/// The restart columns of `segments.csv` and `summary.csv`.
+const RESTART_COLUMNS: [&str; 4] = [
+    "forced_restarts",
+    "auto_restarts",
+    "user_restarts",
+    "restarts_in_active_hours",
+];
+
+/// Asserts that, per deployment of the run in `out`, the segments' restarts in `segments.csv` add
+/// up to the deployment's in `summary.csv` and `summary.json`, and each segment's cells of
+/// `restarts.csv` to the segment's row. Returns the deployments' forced restarts in all.
+fn assert_restarts_add_up(out: &Path) -> u64 {
+    let rows = segments(out);
+    let cells = restarts(out);
+    let json = summary(out);
+    let mut summary_csv = csv::Reader::from_path(out.join("summary.csv")).expect("summary.csv");
+    let header = summary_csv.headers().expect("header").clone();
+    let mut forced = 0;
+    for rec in summary_csv.records() {
+        let rec = rec.expect("csv record");
+        let dep = &rec[0];
+        let d = json["deployments"]
+            .as_array()
+            .expect("deployments")
+            .iter()
+            .find(|d| d["name"] == dep)
+            .expect("the deployment in summary.json");
+        for col in RESTART_COLUMNS {
+            let i = header.iter().position(|h| h == col).expect(col);
+            let total: u64 = rec[i].parse().expect("a count");
+            let sum: u64 = rows
+                .iter()
+                .filter(|r| r["deployment"] == dep)
+                .map(|r| r[col].parse::<u64>().expect("a count"))
+                .sum();
+            assert_eq!(sum, total, "{}: {dep} {col}", out.display());
+            assert_eq!(
+                d[col],
+                total,
+                "{}: {dep} {col} in summary.json",
+                out.display()
+            );
+        }
+        forced += d["forced_restarts"].as_u64().expect("a count");
+    }
+    for r in &rows {
+        for (kind, col) in [
+            ("forced", "forced_restarts"),
+            ("auto", "auto_restarts"),
+            ("user", "user_restarts"),
+        ] {
+            let sum: u64 = cells
+                .iter()
+                .filter(|c| c.0 == r["deployment"] && c.1 == r["segment"] && c.2 == kind)
+                .map(|c| c.3)
+                .sum();
+            assert_eq!(
+                sum.to_string(),
+                r[col],
+                "{}: {} {} {kind}",
+                out.display(),
+                r["deployment"],
+                r["segment"]
+            );
+        }
+    }
+    forced
+}
+
+#[test]
+fn in_shipped_scenarios_the_segments_restarts_add_up_to_their_deployments() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut forced = 0;
+    // Rings with deadlines, expedites (forced restarts), overlapping deployments of one update,
+    // and an inventory whose segments share names.
+    for name in [
+        "autopatch-rings",
+        "expedite-vs-regular",
+        "pilot-then-waves",
+        "inventory-fleet",
+    ] {
+        let out = dir.path().join(name);
+        rollsim()
+            .arg("run")
+            .arg(root.join(format!("{name}.toml")))
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .assert()
+            .success();
+        forced += assert_restarts_add_up(&out);
+    }
+    assert!(forced > 0, "the scenarios force some restarts");
+}
+
+#[test]
+fn of_two_segments_only_the_one_whose_restarts_are_forced_shows_forced_restarts() {
+    // london: deadline 0, so every restart is forced at once; paris: no deadline, so restarts
+    // are automatic (outside active hours) or the users'.
+    let text = format!(
+        r##"
+[simulation]
+start = "2026-01-12T00:00:00Z"
+horizon = "P10D"
+seed = 3
+sample_interval = "PT1H"
+
+{INSTANT_CLIENT}
+{FORCE_AT_ONCE}
+
+[policies.relaxed]
+quality_deadline = "none"
+
+[[segments]]
+name = "london"
+devices = 120
+availability = {{ profile = "office" }}
+
+[[segments]]
+name = "paris"
+devices = 80
+policy = "relaxed"
+availability = {{ profile = "office" }}
+
+[[deployments]]
+name = "q"
+content = {{ "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateReference", releaseDateTime = "2026-01-12" }}
+"##
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let forced = assert_restarts_add_up(&out);
+    let rows = segments(&out);
+    let names: Vec<&str> = rows.iter().map(|r| r["segment"].as_str()).collect();
+    assert_eq!(names, ["london", "paris"]);
+    let (london, paris) = (&rows[0], &rows[1]);
+    assert!(forced > 0);
+    assert_eq!(london["forced_restarts"], forced.to_string());
+    assert_eq!(paris["forced_restarts"], "0");
+    let paris_restarts: u64 = ["auto_restarts", "user_restarts"]
+        .iter()
+        .map(|c| paris[*c].parse::<u64>().expect("a count"))
+        .sum();
+    assert!(paris_restarts > 0, "{paris:?}");
+    // restarts.csv cuts the heatmap the same way: every forced cell is london's.
+    let cells = restarts(&out);
+    assert!(cells.iter().any(|c| c.1 == "paris"));
+    for c in cells.iter().filter(|c| c.2 == "forced") {
+        assert_eq!(c.1, "london", "{c:?}");
+    }
+    // And the report's per-segment table shows them.
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.contains("<th>forced restarts</th>"), "{html}");
+}
+
+#[test]
+fn a_segment_that_restarted_and_then_left_the_audience_keeps_its_row_for_its_restarts() {
+    // Both rings take the update within their first scan (22 h) with a forced restart; at P5D
+    // `later` leaves the audience. Its restarts stay in the deployment's totals, so its row stays
+    // too, with no device, or the segments would not add up.
+    let text = two_rings().replace(
+        r#"audience = { members = ["now", "later"] }"#,
+        r#"audience = { members = ["now", "later"] }
+
+[[actions]]
+at = "P5D"
+deployment = "q"
+do = "update_audience"
+remove_members = ["later"]"#,
+    );
+    let case = Case::new(&text);
+    let out = case.run("out", &[]);
+    let forced = assert_restarts_add_up(&out);
+    assert_eq!(forced, 500);
+    let rows = segments(&out);
+    let names: Vec<&str> = rows.iter().map(|r| r["segment"].as_str()).collect();
+    assert_eq!(names, ["now", "later"]);
+    let later = &rows[1];
+    assert_eq!(later["devices_targeted"], "0");
+    assert_eq!(later["share_compliant"], "0");
+    assert_eq!(later["forced_restarts"], "200");
 }
