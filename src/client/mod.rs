@@ -22,11 +22,14 @@
 //!   maintenance when it is next on). Idle and AC power are not modelled, so maintenance never
 //!   fails and the documented two-day fallback ("install immediately") never comes into play.
 //!   An expedite, or the user's own choice of an optional update, installs at once.
-//! - **Restart before the effective deadline**: automatic restart outside active hours while the
-//!   device is online (unless the policy turns auto-restart off), or the user's shutdown at the end
-//!   of an online session completes the pending restart with probability
-//!   `shutdown_completes_restart` (**assumption**: laptops often sleep instead), or — if configured —
-//!   a user-initiated restart after a drawn delay when the device is online then.
+//! - **Restart before the effective deadline**: automatic restart at the first online moment
+//!   outside active hours, only of a device not in use (§3): an *unattended* one (the
+//!   availability profile's `attended`, an **assumption** per profile: see
+//!   [`crate::fleet::availability`]), and unless the policy turns auto-restart off; or the user's
+//!   shutdown at the end of an online session completes the pending restart with probability
+//!   `shutdown_completes_restart` (**assumption**: laptops often sleep instead); or — if
+//!   configured — a user-initiated restart after a drawn delay when the device is online then.
+//!   An attended device, in use whenever online, restarts only in the last two ways (or forced).
 //! - **After the effective deadline**: a forced restart as soon as the device is online, even inside
 //!   active hours.
 //! - **Expedited** offers (§2) ignore deferral and deadline policy: the grace after install is
@@ -871,6 +874,10 @@ impl<'a> Client<'a> {
         let user_at = self
             .user_restart
             .map(|d| t.saturating_add(d.sample(r.pipeline())));
+        // Windows restarts automatically only a device not in use, and an attended device is in
+        // use whenever it is online (offline it cannot restart): its restart waits for the
+        // user's shutdown or restart, or the deadline.
+        let auto_restart = policy.auto_restart && !avail.model.attended;
         let mut cursor = t;
         while cursor < deadline {
             let Some((s, e)) = avail.next_interval(cursor) else {
@@ -882,8 +889,7 @@ impl<'a> Client<'a> {
             let window_end = e.min(deadline);
             if let Some(u) = user_at.filter(|&u| u >= s && u < window_end) {
                 // The user's own restart comes first unless an automatic one is earlier.
-                let auto = policy
-                    .auto_restart
+                let auto = auto_restart
                     .then(|| first_outside_active(policy, &avail.clock, s, u))
                     .flatten();
                 st.restart = if auto.is_some() {
@@ -893,9 +899,8 @@ impl<'a> Client<'a> {
                 };
                 return Some(auto.unwrap_or(u));
             }
-            let auto = policy
-                .auto_restart
-                .then(|| first_outside_active(policy, &avail.clock, s, window_end));
+            let auto =
+                auto_restart.then(|| first_outside_active(policy, &avail.clock, s, window_end));
             if let Some(x) = auto.flatten() {
                 st.restart = RestartKind::Auto;
                 return Some(x);
@@ -1412,7 +1417,7 @@ mod tests {
     }
 
     #[test]
-    fn always_on_device_restarts_automatically_when_active_hours_end() {
+    fn an_unattended_always_on_device_restarts_at_the_active_hours_end() {
         let params = ClientParams {
             shutdown_completes_restart: 0.0,
             ..ClientParams::default()
@@ -1420,6 +1425,7 @@ mod tests {
         let c = Client::new(&params);
         let pol = Policy::default_named("p");
         let p = DayModel::new(Profile::AlwaysOn);
+        assert!(!p.attended);
         let mut st = state();
         st.first_seen = t32(9 * HOUR);
         let at = c.installed(
@@ -1464,6 +1470,73 @@ mod tests {
         // Deadline: Monday 09:00 + 7 d = next Monday 09:00, online then → forced.
         assert_eq!(at, Ok(Some(7 * DAY + 9 * HOUR)));
         assert_eq!(st.restart, RestartKind::Forced);
+    }
+
+    /// Monday 08:00–18:00 on weekdays, without jitter: online an hour past the default
+    /// active hours (08:00–17:00), as an office PC whose user stays late.
+    fn office_until_18() -> DayModel {
+        DayModel::new(Profile::Office {
+            start: 8 * HOUR,
+            end: 18 * HOUR,
+            jitter: 0,
+            absent_days: 0.0,
+            days: WEEKDAYS,
+        })
+    }
+
+    /// When and how the restart of a quality update found at 09:00 and installed at 10:00 on
+    /// Monday is planned, the user's shutdown completing it with probability `shutdown`.
+    fn restart_of_monday_install(
+        p: &DayModel,
+        shutdown: f64,
+    ) -> (Result<Option<Time>, Option<Time>>, RestartKind) {
+        let params = ClientParams {
+            shutdown_completes_restart: shutdown,
+            ..ClientParams::default()
+        };
+        let c = Client::new(&params);
+        let pol = Policy::default_named("p");
+        let mut st = state();
+        st.first_seen = t32(9 * HOUR);
+        let at = c.installed(
+            &mut st,
+            &mut rngs(1),
+            &avail(p),
+            &pol,
+            Category::Quality,
+            10 * HOUR,
+            0.0,
+        );
+        (at, st.restart)
+    }
+
+    #[test]
+    fn an_attended_office_device_pending_restart_is_not_restarted_automatically_at_17_but_at_its_shutdown_or_deadline()
+     {
+        let p = office_until_18();
+        assert!(p.attended);
+        // Online 17:00–18:00 outside active hours, but in use: the user's shutdown at 18:00.
+        assert_eq!(
+            restart_of_monday_install(&p, 1.0),
+            (Ok(Some(18 * HOUR)), RestartKind::User)
+        );
+        // No shutdown completes it: forced at the deadline, Monday 09:00 + 7 d, online then.
+        assert_eq!(
+            restart_of_monday_install(&p, 0.0),
+            (Ok(Some(7 * DAY + 9 * HOUR)), RestartKind::Forced)
+        );
+    }
+
+    #[test]
+    fn attended_false_on_an_office_profile_restores_the_automatic_restart_at_the_active_hours_end()
+    {
+        let p = office_until_18().with_attended(false);
+        for shutdown in [0.0, 1.0] {
+            assert_eq!(
+                restart_of_monday_install(&p, shutdown),
+                (Ok(Some(17 * HOUR)), RestartKind::Auto)
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,16 @@
 //!   one session of `session_length` at a uniform time in the window (mean gap 1/`online_days` days).
 //! - `never`: never online (a shelved device).
 //!
+//! A profile also says whether a device is **attended** (`attended`): whether someone is using
+//! it whenever it is online. Windows restarts a device automatically outside active hours only
+//! when it is not in use (`reference/client-timing.md` §3), so an attended device is never
+//! restarted automatically; its pending restart waits for the user's shutdown, the user's own
+//! restart or the deadline (the client's `plan_restart`). rollsim does not model use within a
+//! session, so this is all or nothing per segment, and the defaults are **assumptions**:
+//! attended for `office`, `laptop` and `dormant` (people's own machines, switched on to be
+//! used: a session is someone at it), unattended for `always_on` (a kiosk, a server, a PC left
+//! on, idle outside the hours someone uses it). `never` is never online, so it does not matter.
+//!
 //! A segment may also list dated **off periods** (`off`: holidays, a site closed between two
 //! dates): whole local days, from the local midnight that starts the first to the one that ends
 //! the last, on which a device of any profile is offline. An off day draws nothing, as a weekday
@@ -78,12 +88,24 @@ pub enum Profile {
     Never,
 }
 
+impl Profile {
+    /// Whether a device of this profile is attended unless its scenario says otherwise (see the
+    /// module docs: an assumption per profile).
+    pub fn attended_by_default(&self) -> bool {
+        !matches!(self, Profile::AlwaysOn | Profile::Never)
+    }
+}
+
 /// A profile with the distributions it draws from every device-day worked out once (per
 /// segment), rather than on every draw. Draws are the same either way.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DayModel {
     /// The profile.
     pub profile: Profile,
+    /// Someone is using the device whenever it is online, so Windows never restarts it
+    /// automatically (module docs). Kept here, beside the profile every availability question
+    /// already reads, so that planning a restart costs one field read.
+    pub attended: bool,
     /// Laptop: sessions a day (`None` when the rate is not positive: no sessions).
     sessions: Option<Poisson<f64>>,
     /// Laptop and dormant: session length (`None` for a zero mean: no sessions).
@@ -100,7 +122,7 @@ pub struct DayModel {
 }
 
 impl DayModel {
-    /// Prepares `profile`.
+    /// Prepares `profile`, attended as its profile is by default.
     pub fn new(profile: Profile) -> Self {
         let (sessions, length) = match profile {
             Profile::Laptop {
@@ -115,6 +137,7 @@ impl DayModel {
             _ => (None, None),
         };
         Self {
+            attended: profile.attended_by_default(),
             profile,
             sessions,
             length,
@@ -148,6 +171,12 @@ impl DayModel {
             }
         }
         self.off = merged.into_boxed_slice();
+        self
+    }
+
+    /// The same profile, attended or not (rather than its profile's default).
+    pub fn with_attended(mut self, attended: bool) -> Self {
+        self.attended = attended;
         self
     }
 

@@ -432,6 +432,7 @@ mod tests {
             utc_offset: 0,
             profile: crate::fleet::Profile::AlwaysOn,
             off: Vec::new(),
+            attended: false,
             attributes: attributes
                 .into_iter()
                 .map(|(k, c)| (k.to_string(), c))

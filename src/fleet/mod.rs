@@ -44,6 +44,9 @@ pub struct SegmentSpec {
     /// Dated off periods (holidays), as inclusive ranges of local day numbers (days since
     /// 1970-01-01 in the devices' local time): offline all those days, whatever the profile.
     pub off: Vec<(i64, i64)>,
+    /// Someone uses the devices whenever they are online, so they are never restarted
+    /// automatically (`availability` module docs).
+    pub attended: bool,
     /// Attribute name → how values are chosen, in a fixed (sorted) order.
     pub attributes: Vec<(String, AttrChoice)>,
 }
@@ -195,7 +198,9 @@ impl Fleet {
                 name: seg.name.clone(),
                 policy: seg.policy,
                 utc_offset: seg.utc_offset,
-                profile: DayModel::new(seg.profile.clone()).with_off(&seg.off),
+                profile: DayModel::new(seg.profile.clone())
+                    .with_off(&seg.off)
+                    .with_attended(seg.attended),
                 first,
                 len: seg.devices,
             });
@@ -260,6 +265,7 @@ mod tests {
             utc_offset: 0,
             profile: Profile::AlwaysOn,
             off: Vec::new(),
+            attended: false,
             attributes: attrs,
         }
     }

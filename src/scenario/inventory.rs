@@ -5,7 +5,8 @@
 //! ids), and optionally `segment` (a `[[segments]]` entry whose policy, UTC offset and availability
 //! are the row's defaults; its availability's dated `off` periods apply to its rows whatever their
 //! own `availability` column says), `utc_offset`, `availability` (a profile name with its default
-//! parameters), `policy`; every other column is an attribute (an empty cell: the device lacks it).
+//! parameters, `attended` among them), `policy`; every other column is an attribute (an empty
+//! cell: the device lacks it).
 //! Those five column names compare ignoring case, `_`, `-` and spaces; device names compare as
 //! `ids::device_key` says, so two rows differing only in case are one device twice.
 //! Rows with the same segment, offset, availability, policy and attributes become one synthetic
@@ -380,13 +381,19 @@ fn parse(
         // A template's off periods (holidays) are its rows' too, also of a row whose own
         // `availability` column names another profile: the rows of a template share its dates.
         let off = t.map_or_else(Vec::new, |t| t.off.clone());
-        let (avail_name, prof) = match get(col("availability")) {
+        // A row naming a profile takes its defaults, `attended` among them; a row without one
+        // takes its template's profile as the template set it.
+        let (avail_name, prof, attended) = match get(col("availability")) {
             None => (
                 "".to_string(),
                 t.map_or(Profile::AlwaysOn, |t| t.profile.clone()),
+                t.is_some_and(|t| t.attended),
             ),
             Some(a) => match profile(a) {
-                Some(p) => (a.to_string(), p),
+                Some(p) => {
+                    let attended = p.attended_by_default();
+                    (a.to_string(), p, attended)
+                }
                 None => {
                     fail(
                         line,
@@ -399,7 +406,7 @@ fn parse(
                         ),
                     );
                     bad = true;
-                    (String::new(), Profile::AlwaysOn)
+                    (String::new(), Profile::AlwaysOn, false)
                 }
             },
         };
@@ -462,6 +469,7 @@ fn parse(
                     utc_offset: offset,
                     profile: prof,
                     off,
+                    attended,
                     attributes: attrs
                         .iter()
                         .zip(&values)
@@ -587,8 +595,9 @@ fn repeated(text: &str, name_col: usize, dups: &[(u64, String, String)]) -> Vec<
 mod tests {
     use super::*;
 
-    /// `text` parsed against one template segment "office" (offset +01:00, office hours) and
-    /// the default policy: (segments, device keys, problems as "line:column: message").
+    /// `text` parsed against one template segment "office" (offset +01:00, office hours, not
+    /// attended) and the default policy: (segments, device keys, problems as
+    /// "line:column: message").
     fn read(text: &str) -> (Vec<SegmentSpec>, DeviceNames, Vec<String>) {
         let office = SegmentSpec {
             name: "office".into(),
@@ -597,6 +606,8 @@ mod tests {
             utc_offset: 3600,
             profile: profile("office").expect("a profile"),
             off: vec![(20_000, 20_006)],
+            // Not the office default, so that rows taking the template's are told apart.
+            attended: false,
             attributes: Vec::new(),
         };
         let mut problems = Vec::new();
@@ -656,6 +667,19 @@ mod tests {
         assert_eq!(off("pc-2"), [(20_000, 20_006)]);
         // A row of no template has none.
         assert_eq!(off("pc-3"), []);
+    }
+
+    #[test]
+    fn a_row_naming_a_profile_is_attended_as_that_profile_is_by_default_else_as_its_template() {
+        let (specs, names, problems) = read(
+            "name,segment,availability\nPC-1,office,\nPC-2,office,office\nPC-3,,always_on\nPC-4,,\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let attended = |n: &str| specs[names[n].0 as usize].attended;
+        assert!(!attended("pc-1"), "the template's");
+        assert!(attended("pc-2"), "the office default");
+        assert!(!attended("pc-3"), "the always_on default");
+        assert!(!attended("pc-4"), "no template, no profile: always_on");
     }
 
     #[test]

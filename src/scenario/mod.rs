@@ -240,6 +240,7 @@ struct RawAvailability {
     session_length: Option<String>,
     window: Option<RawHours>,
     online_days: Option<f64>,
+    attended: Option<bool>,
     /// Dated off periods (holidays), for every profile.
     off: Option<Vec<RawOff>>,
 }
@@ -793,29 +794,42 @@ fn off_periods(
     out
 }
 
-/// The profile at `path` and its dated off periods (see [`off_periods`]).
+/// The profile at `path`, its dated off periods (see [`off_periods`]) and whether its devices
+/// are attended (by default as the profile is).
 fn availability(
     c: &mut Checker,
     path: &str,
     a: Option<&RawAvailability>,
     utc_offset: i32,
     run: Option<(i64, i64)>,
-) -> (Profile, Vec<(i64, i64)>) {
+) -> (Profile, Vec<(i64, i64)>, bool) {
     let Some(a) = a else {
-        return (Profile::AlwaysOn, Vec::new());
+        let profile = Profile::AlwaysOn;
+        let attended = profile.attended_by_default();
+        return (profile, Vec::new(), attended);
     };
     let off = a.off.as_deref().map_or_else(Vec::new, |o| {
         off_periods(c, &format!("{path}.off"), o, utc_offset, run)
     });
-    (profile(c, path, a), off)
+    let profile = profile(c, path, a);
+    let attended = a.attended.unwrap_or_else(|| profile.attended_by_default());
+    (profile, off, attended)
 }
 
 fn profile(c: &mut Checker, path: &str, a: &RawAvailability) -> Profile {
     let allowed: &[&str] = match a.profile.as_str() {
-        "always_on" | "never" => &[],
-        "office" => &["start", "end", "jitter", "absent_days", "days"],
-        "laptop" => &["sessions_per_day", "session_length", "window", "days"],
-        "dormant" => &["online_days", "session_length", "window"],
+        // `never` is never online, so no one can be at it.
+        "never" => &[],
+        "always_on" => &["attended"],
+        "office" => &["start", "end", "jitter", "absent_days", "days", "attended"],
+        "laptop" => &[
+            "sessions_per_day",
+            "session_length",
+            "window",
+            "days",
+            "attended",
+        ],
+        "dormant" => &["online_days", "session_length", "window", "attended"],
         other => {
             c.fail(
                 format!("{path}.profile"),
@@ -838,6 +852,7 @@ fn profile(c: &mut Checker, path: &str, a: &RawAvailability) -> Profile {
         ("session_length", a.session_length.is_some()),
         ("window", a.window.is_some()),
         ("online_days", a.online_days.is_some()),
+        ("attended", a.attended.is_some()),
     ];
     for (name, present) in given {
         if present && !allowed.contains(&name) {
@@ -1565,7 +1580,7 @@ fn segments(
                     0
                 }),
             };
-            let (profile, off) = availability(
+            let (profile, off, attended) = availability(
                 c,
                 &format!("{path}.availability"),
                 s.availability.as_ref(),
@@ -1579,6 +1594,7 @@ fn segments(
                 utc_offset,
                 profile,
                 off,
+                attended,
                 attributes: attributes(c, &format!("{path}.attributes"), &s.attributes),
             }
         })
@@ -3379,6 +3395,55 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
             Ok(vec![(20_467, 20_467)])
         );
         assert_eq!(off(r#"{ profile = "laptop" }"#), Ok(vec![]));
+    }
+
+    #[test]
+    fn attended_defaults_by_profile_and_is_read_where_given() {
+        let attended = |availability: &str| {
+            parse(&with_availability(availability, "+00:00"))
+                .map(|sc| sc.segments[0].attended)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(attended(r#"{ profile = "office" }"#), Ok(true));
+        assert_eq!(attended(r#"{ profile = "laptop" }"#), Ok(true));
+        assert_eq!(attended(r#"{ profile = "dormant" }"#), Ok(true));
+        assert_eq!(attended(r#"{ profile = "always_on" }"#), Ok(false));
+        assert_eq!(
+            attended(r#"{ profile = "office", attended = false }"#),
+            Ok(false)
+        );
+        assert_eq!(
+            attended(r#"{ profile = "always_on", attended = true }"#),
+            Ok(true)
+        );
+        // No availability at all is an always_on device.
+        assert_eq!(
+            parse(MINIMAL).map(|sc| sc.segments[0].attended).ok(),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn attended_that_is_not_a_boolean_or_on_a_never_device_is_an_error_at_its_field() {
+        let ps = problems(&with_availability(
+            r#"{ profile = "office", attended = "no" }"#,
+            "+00:00",
+        ));
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert_eq!(ps[0].path, "segments[0].availability.attended");
+        assert!(ps[0].message.contains("expected a boolean"), "{ps:?}");
+        assert!(ps[0].line > 0 && ps[0].column > 0, "{ps:?}");
+        let ps = problems(&with_availability(
+            r#"{ profile = "never", attended = true }"#,
+            "+00:00",
+        ));
+        assert_eq!(ps[0].path, "segments[0].availability.attended");
+        assert!(
+            ps[0]
+                .message
+                .contains("does not apply to profile \"never\" (it takes no parameters)"),
+            "{ps:?}"
+        );
     }
 
     #[test]

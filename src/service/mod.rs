@@ -1652,6 +1652,7 @@ mod tests {
                 utc_offset: 0,
                 profile: Profile::AlwaysOn,
                 off: Vec::new(),
+                attended: false,
                 attributes: vec![],
             }],
             &RunKey::new(1, 0),

@@ -94,6 +94,43 @@ fn a_zero_deadline_and_zero_grace_force_the_restart_at_install_time() {
 }
 
 #[test]
+fn moving_active_hours_by_an_hour_does_not_change_when_attended_office_devices_restart() {
+    // Office PCs online 08:00–17:00 ± 1 h: unattended, Windows restarts them at 07:xx or 17:xx
+    // when the active hours are 08:00–17:00 and not at all when they are 07:00–18:00; attended
+    // (the office default), someone is at them whenever they are on, so the hours change nothing.
+    let run = |attended: bool, start: &str, end: &str| {
+        let avail = format!("availability = {{ profile = \"office\", attended = {attended} }}");
+        let hours = format!(
+            "[policies.default]\nactive_hours = {{ start = \"{start}\", end = \"{end}\" }}\n"
+        );
+        let case = Case::new(&scenario(1000, &avail, &hours));
+        let out = case.run("out", &[]);
+        let read = |f: &str| std::fs::read_to_string(out.join(f)).expect("an output file");
+        (
+            summary(&out)["deployments"][0].clone(),
+            read("timeseries.csv"),
+            read("restarts.csv"),
+        )
+    };
+    let (narrow, narrow_series, narrow_restarts) = run(true, "08:00", "17:00");
+    let (wide, wide_series, wide_restarts) = run(true, "07:00", "18:00");
+    for d in [&narrow, &wide] {
+        assert_eq!(d["auto_restarts"], 0, "{d}");
+        assert!(d["user_restarts"].as_u64().unwrap_or(0) > 900, "{d}");
+    }
+    assert_eq!(narrow_series, wide_series);
+    assert_eq!(narrow_restarts, wide_restarts);
+    // Unattended, the same PCs flip: restarted automatically under the narrow hours only.
+    let (narrow, ..) = run(false, "08:00", "17:00");
+    let (wide, ..) = run(false, "07:00", "18:00");
+    assert!(
+        narrow["auto_restarts"].as_u64().unwrap_or(0) > 500,
+        "{narrow}"
+    );
+    assert_eq!(wide["auto_restarts"], 0, "{wide}");
+}
+
+#[test]
 fn before_the_deadline_no_restart_happens_inside_active_hours() {
     // Online exactly 08:00–17:00 = active hours, users never complete restarts by shutdown:
     // the only way to restart is the forced one after the 7-day deadline.
