@@ -1168,9 +1168,11 @@ fn install_start(
 /// maintenance time if the device is online then, else when it is next online (Windows runs a
 /// missed maintenance at the next opportunity).
 fn maintenance_after(policy: &Policy, avail: &Availability<'_>, t: Time) -> Option<Time> {
-    let tod = avail.clock.time_of_day(t);
-    let wait = (policy.maintenance_time + DAY - tod) % DAY;
-    avail.next_online(t + wait)
+    // `24:00` is the next midnight, or now at midnight.
+    let at = avail
+        .clock
+        .next_time_of_day(t, policy.maintenance_time % DAY);
+    avail.next_online(at)
 }
 
 /// The first instant in [from, to) outside active hours, if any.
@@ -1182,12 +1184,10 @@ fn first_outside_active(policy: &Policy, clock: &LocalClock, from: Time, to: Tim
     if !policy.in_active_hours(tod) {
         return Some(from);
     }
-    let until_end = if policy.active_end > tod {
-        policy.active_end - tod
-    } else {
-        DAY - tod + policy.active_end
-    };
-    let x = from + until_end;
+    // Inside active hours the clock does not read their end (they end before it), so this is
+    // the end today, or tomorrow when they wrap past midnight; across a clock change, an hour
+    // sooner or later than the clock's face says.
+    let x = clock.next_time_of_day(from, policy.active_end);
     (x < to).then_some(x)
 }
 

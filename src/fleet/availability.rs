@@ -261,7 +261,7 @@ pub struct Availability<'a> {
     /// The profile shared by the device's segment.
     pub model: &'a DayModel,
     /// The device's local clock.
-    pub clock: LocalClock,
+    pub clock: LocalClock<'a>,
     /// Key of the device's day streams.
     pub key: DayKey,
     /// No interval starting at or after this time is ever reported (the horizon end).
@@ -388,8 +388,44 @@ impl Availability<'_> {
 
     /// Fills `buf` with the day's online intervals in simulated time (sorted, disjoint, may be
     /// negative before the start) and returns how many there are.
+    #[inline(always)]
     fn day_intervals(&self, key: u64, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
-        let midnight = self.clock.day_start(day);
+        match self.clock.zone() {
+            None => self.draw_day(key, day, self.clock.day_start(day), buf),
+            Some(_) => self.zoned_day(key, day, buf),
+        }
+    }
+
+    /// [`Availability::day_intervals`] of a clock whose offset changes during the run: the day
+    /// is drawn in local wall seconds (as on any day: the draws do not depend on the offset),
+    /// then each end is converted to simulated time through the offset of its moment. The
+    /// conversion never decreases, so the intervals stay sorted; one the clocks skip entirely
+    /// (a session within the spring-forward hour) is dropped.
+    #[inline(never)]
+    fn zoned_day(&self, key: u64, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
+        let n = self.draw_day(key, day, day * DAY as i64, buf);
+        let mut w = 0;
+        for i in 0..n {
+            let (s, e) = buf[i];
+            let (s, e) = (self.clock.at_wall(s), self.clock.at_wall(e));
+            if e > s {
+                buf[w] = (s, e);
+                w += 1;
+            }
+        }
+        w
+    }
+
+    /// The day's online intervals as seconds from `midnight` (the day's local midnight in
+    /// simulated time, or its local wall second for [`Availability::zoned_day`]).
+    #[inline(always)]
+    fn draw_day(
+        &self,
+        key: u64,
+        day: i64,
+        midnight: i64,
+        buf: &mut [(i64, i64); MAX_SESSIONS],
+    ) -> usize {
         let weekday_bit = 1u8 << LocalClock::weekday(day);
         let off_day = match self.model.profile {
             Profile::Office { days, .. } | Profile::Laptop { days, .. } => days & weekday_bit == 0,

@@ -21,10 +21,17 @@ use super::{Checker, MAX_ITEMS, suggest};
 use crate::client::{Policy, index16};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
-use crate::time::{HOUR, parse_utc_offset};
+use crate::time::{HOUR, parse_time_zone, parse_utc_offset};
 
 const PROFILES: [&str; 5] = ["always_on", "office", "laptop", "dormant", "never"];
-const RESERVED: [&str; 5] = ["name", "segment", "utc_offset", "availability", "policy"];
+const RESERVED: [&str; 6] = [
+    "name",
+    "segment",
+    "utc_offset",
+    "time_zone",
+    "availability",
+    "policy",
+];
 
 /// A column name as it is compared with [`RESERVED`]: exports spell headers `Segment`,
 /// `UTC_Offset`, `utc-offset` or `UTC Offset`, and an export's capitals must not silently turn
@@ -151,7 +158,8 @@ fn summary(devices: usize, groups: usize) -> String {
     )
 }
 
-type Key = (String, i32, String, String, Vec<String>);
+/// (segment, UTC offset, availability, policy, attribute values, time zone name).
+type Key = (String, i32, String, String, Vec<String>, String);
 
 /// Line numbers of the rows of a CSV text, from their byte offsets: the csv reader's own line
 /// counts a CRLF ending twice on some rows and so tells the line before. Rows are asked for in
@@ -234,7 +242,7 @@ fn parse(
     // Each reserved column by its key; a second column with the same key is refused, as
     // which of the two holds the device's value would be a guess.
     let keys: Vec<String> = header.iter().map(|h| column_key(h)).collect();
-    let mut reserved: [Option<usize>; 5] = [None; 5];
+    let mut reserved: [Option<usize>; RESERVED.len()] = [None; RESERVED.len()];
     let mut twice = false;
     for (i, k) in keys.iter().enumerate() {
         let Some(r) = RESERVED.iter().position(|x| column_key(x) == *k) else {
@@ -377,6 +385,38 @@ fn parse(
                 0
             }),
         };
+        // The row's own offset or zone wins over its template's (either of them).
+        let time_zone = match (get(col("time_zone")), get(col("utc_offset"))) {
+            (None, None) => t.and_then(|t| t.time_zone.clone()),
+            (None, Some(_)) => None,
+            (Some(z), Some(o)) => {
+                fail(
+                    line,
+                    col("time_zone").unwrap_or(0) + 1,
+                    "time_zone",
+                    format!(
+                        "give either utc_offset or time_zone, not both (a named time zone sets its own offsets), found \"{z}\" beside utc_offset \"{o}\""
+                    ),
+                );
+                bad = true;
+                None
+            }
+            (Some(z), None) => match parse_time_zone(z) {
+                Ok(tz) => Some(tz),
+                Err(e) => {
+                    fail(
+                        line,
+                        col("time_zone").unwrap_or(0) + 1,
+                        "time_zone",
+                        format!("{e}, found \"{z}\""),
+                    );
+                    bad = true;
+                    None
+                }
+            },
+        };
+        // A zone's offset is its clock's; the one of a template that named no zone is not it.
+        let offset = if time_zone.is_some() { 0 } else { offset };
         // A template's off periods (holidays) are its rows' too, also of a row whose own
         // `availability` column names another profile: the rows of a template share its dates.
         let off = t.map_or_else(Vec::new, |t| t.off.clone());
@@ -446,6 +486,9 @@ fn parse(
             avail_name,
             pol_name,
             values.clone(),
+            time_zone
+                .as_ref()
+                .map_or(String::new(), |z| z.iana_name().unwrap_or("").to_string()),
         );
         let g = *index.entry(key.clone()).or_insert_with(|| {
             if groups.len() == room.segments {
@@ -460,6 +503,7 @@ fn parse(
                     devices: 0,
                     policy,
                     utc_offset: offset,
+                    time_zone,
                     profile: prof,
                     off,
                     attributes: attrs
@@ -541,7 +585,7 @@ fn too_many_segments<'k>(
         )
     };
     format!(
-        "the inventory makes {made} segments, {limit} (this row makes the first past it): each distinct combination of its columns (segment, utc_offset, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped{widest}"
+        "the inventory makes {made} segments, {limit} (this row makes the first past it): each distinct combination of its columns (segment, utc_offset or time_zone, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped{widest}"
     )
 }
 
@@ -595,6 +639,7 @@ mod tests {
             devices: 0,
             policy: 0,
             utc_offset: 3600,
+            time_zone: None,
             profile: profile("office").expect("a profile"),
             off: vec![(20_000, 20_006)],
             attributes: Vec::new(),
@@ -731,7 +776,7 @@ mod tests {
         );
         assert_eq!(
             p.message,
-            "the inventory makes 65536 segments, more than the 65535 segments a scenario can hold (this row makes the first past it): each distinct combination of its columns (segment, utc_offset, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped (column \"serial\" alone has 65536 distinct values)"
+            "the inventory makes 65536 segments, more than the 65535 segments a scenario can hold (this row makes the first past it): each distinct combination of its columns (segment, utc_offset or time_zone, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped (column \"serial\" alone has 65536 distinct values)"
         );
         // Without the serial number the same rows are one segment.
         let one: String = text

@@ -34,8 +34,8 @@ use crate::service::{
     Action, Content, Denominator, DeploymentDef, GroupDef, IssueDef, SafetyParams, Signal,
 };
 use crate::time::{
-    DAY, HOUR, Secs, Time, parse_duration, parse_duration_signed, parse_instant, parse_time_of_day,
-    parse_utc_offset,
+    DAY, HOUR, LocalClock, Secs, Time, Zone, parse_duration, parse_duration_signed, parse_instant,
+    parse_time_of_day, parse_time_zone, parse_utc_offset,
 };
 use locate::Locator;
 
@@ -221,6 +221,7 @@ struct RawSegment {
     share: Option<f64>,
     policy: Option<String>,
     utc_offset: Option<String>,
+    time_zone: Option<String>,
     availability: Option<RawAvailability>,
     #[serde(default)]
     attributes: BTreeMap<String, RawAttr>,
@@ -738,13 +739,14 @@ fn off_date(c: &mut Checker, path: &str, text: &str) -> Option<i64> {
 
 /// The dated off periods at `path` (`segments[0].availability.off`) as inclusive ranges of local
 /// day numbers, in file order; a period outside the run `run` (its start and end, Unix seconds),
-/// seen from `utc_offset`, is a warning, as it has no effect. Overlapping periods are allowed
-/// and act as one (a device is simply off on every day that any of them names).
+/// seen from `clock` (the segment's local clock for that run), is a warning, as it has no
+/// effect. Overlapping periods are allowed and act as one (a device is simply off on every day
+/// that any of them names).
 fn off_periods(
     c: &mut Checker,
     path: &str,
     off: &[RawOff],
-    utc_offset: i32,
+    clock: LocalClock<'_>,
     run: Option<(i64, i64)>,
 ) -> Vec<(i64, i64)> {
     let mut out = Vec::with_capacity(off.len());
@@ -772,9 +774,8 @@ fn off_periods(
         if let Some((start, end)) = run {
             // The period's local days as Unix seconds: from the local midnight starting `from`
             // to the one ending `to`.
-            let day = DAY as i64;
-            let first = from * day - i64::from(utc_offset);
-            let last = (to + 1) * day - i64::from(utc_offset);
+            let first = start + clock.day_start(from);
+            let last = start + clock.day_start(to + 1);
             if last <= start || first >= end {
                 let dates = match &o.to {
                     Some(to) => format!("{} to {to}", o.from),
@@ -797,14 +798,14 @@ fn availability(
     c: &mut Checker,
     path: &str,
     a: Option<&RawAvailability>,
-    utc_offset: i32,
+    clock: LocalClock<'_>,
     run: Option<(i64, i64)>,
 ) -> (Profile, Vec<(i64, i64)>) {
     let Some(a) = a else {
         return (Profile::AlwaysOn, Vec::new());
     };
     let off = a.off.as_deref().map_or_else(Vec::new, |o| {
-        off_periods(c, &format!("{path}.off"), o, utc_offset, run)
+        off_periods(c, &format!("{path}.off"), o, clock, run)
     });
     (profile(c, path, a), off)
 }
@@ -1564,11 +1565,33 @@ fn segments(
                     0
                 }),
             };
+            let time_zone = s.time_zone.as_deref().and_then(|z| {
+                if let Some(o) = &s.utc_offset {
+                    c.fail(
+                        format!("{path}.time_zone"),
+                        format!(
+                            "give either utc_offset or time_zone, not both (a named time zone sets its own offsets), found \"{z}\" beside utc_offset = \"{o}\""
+                        ),
+                    );
+                    return None;
+                }
+                parse_time_zone(z)
+                    .map_err(|e| c.fail(format!("{path}.time_zone"), format!("{e}, found \"{z}\"")))
+                    .ok()
+            });
+            // The zone's changes within the run, to place the off periods' local days.
+            let start = run.map_or(0, |(start, _)| start);
+            let zone = time_zone.as_ref().zip(run).map(|(tz, (start, end))| {
+                Zone::new(tz, start, end.saturating_sub(start).max(0) as Secs)
+            });
+            let clock = zone
+                .as_ref()
+                .map_or(LocalClock::new(start, utc_offset), Zone::clock);
             let (profile, off) = availability(
                 c,
                 &format!("{path}.availability"),
                 s.availability.as_ref(),
-                utc_offset,
+                clock,
                 run,
             );
             SegmentSpec {
@@ -1576,6 +1599,7 @@ fn segments(
                 devices: counts[i].min(u64::from(u32::MAX)) as u32,
                 policy,
                 utc_offset,
+                time_zone,
                 profile,
                 off,
                 attributes: attributes(c, &format!("{path}.attributes"), &s.attributes),
