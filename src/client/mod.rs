@@ -1838,4 +1838,32 @@ mod tests {
         assert!(pol.in_active_hours(HOUR));
         assert!(!pol.in_active_hours(12 * HOUR));
     }
+
+    #[test]
+    fn an_automatic_restart_waits_for_the_end_of_local_active_hours_after_the_clocks_change() {
+        // Monday 2026-03-23; London's clocks go forward on Sunday 2026-03-29 (01:00 UTC).
+        let start = crate::time::parse_instant("2026-03-23")
+            .unwrap()
+            .as_second();
+        let tz = crate::time::parse_time_zone("Europe/London").unwrap();
+        let zone = crate::time::Zone::new(&tz, start, 30 * DAY);
+        let clock = zone.clock();
+        let pol = Policy::default_named("p");
+        assert_eq!((pol.active_start, pol.active_end), (8 * HOUR, 17 * HOUR));
+        // Monday 10:00 GMT: active hours end at 17:00 GMT.
+        let x = first_outside_active(&pol, &clock, 10 * HOUR, 30 * DAY);
+        assert_eq!(x, Some(17 * HOUR));
+        // A week later, 10:00 BST (09:00 UTC): they end at 17:00 BST, 16:00 UTC, not an hour
+        // into the evening (as +00:00 would have it) nor inside them (as 18:00 UTC would).
+        let from = 7 * DAY + 9 * HOUR;
+        let x = first_outside_active(&pol, &clock, from, 30 * DAY).unwrap();
+        assert_eq!(x, 7 * DAY + 16 * HOUR);
+        assert!(!pol.in_active_hours(clock.time_of_day(x)));
+        assert!(pol.in_active_hours(clock.time_of_day(x - 1)));
+        // Automatic Maintenance at 02:00 local: Tuesday 02:00 BST is 01:00 UTC.
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = Availability { clock, ..avail(&p) };
+        assert_eq!(maintenance_after(&pol, &a, from), Some(8 * DAY + HOUR));
+        assert_eq!(maintenance_after(&pol, &a, 10 * HOUR), Some(DAY + 2 * HOUR));
+    }
 }

@@ -692,6 +692,50 @@ mod tests {
     }
 
     #[test]
+    fn a_time_zone_column_gives_rows_a_named_zone_and_rows_alike_share_a_segment() {
+        for header in ["time_zone", "TimeZone", "Time Zone", "time-zone"] {
+            let (specs, names, problems) = read(&format!(
+                "name,segment,{header}\nPC-1,office,Europe/London\nPC-2,office,europe/london\nPC-3,office,America/New_York\nPC-4,office,\n"
+            ));
+            assert!(problems.is_empty(), "{header}: {problems:?}");
+            let zone = |n: &str| {
+                specs[names[n].0 as usize]
+                    .time_zone
+                    .as_ref()
+                    .and_then(|z| z.iana_name().map(str::to_string))
+            };
+            assert_eq!(zone("pc-1").as_deref(), Some("Europe/London"), "{header}");
+            assert_eq!(
+                names["pc-1"].0, names["pc-2"].0,
+                "{header}: one zone, one segment"
+            );
+            assert_eq!(zone("pc-3").as_deref(), Some("America/New_York"));
+            // Without one, the template's offset.
+            assert_eq!(zone("pc-4"), None);
+            assert_eq!(specs[names["pc-4"].0 as usize].utc_offset, 3600);
+            assert!(specs.iter().all(|s| s.attributes.is_empty()), "{header}");
+        }
+    }
+
+    #[test]
+    fn a_row_giving_both_an_offset_and_a_time_zone_or_an_unknown_zone_is_refused_at_its_cell() {
+        let (_, _, problems) = read(
+            "name,utc_offset,time_zone\nPC-1,+01:00,Europe/London\nPC-2,,Europe/Lodnon\nPC-3,+02:00,\n",
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("2:3: give either utc_offset or time_zone, not both"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("3:3: not a time zone")
+                && problems[1].contains("did you mean \"Europe/London\"")
+                && problems[1].ends_with("found \"Europe/Lodnon\""),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn rows_of_a_template_take_its_off_periods_even_with_a_profile_of_their_own() {
         let (specs, names, problems) =
             read("name,segment,availability\nPC-1,office,\nPC-2,office,laptop\nPC-3,,office\n");

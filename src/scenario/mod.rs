@@ -3457,6 +3457,65 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         assert_eq!(warnings(r#"{ from = "2026-01-24" }"#, "+00:00").len(), 1);
     }
 
+    /// MINIMAL with `lines` on its segment.
+    fn with_segment_lines(lines: &str) -> String {
+        MINIMAL.replace("devices = 10\n", &format!("devices = 10\n{lines}\n"))
+    }
+
+    #[test]
+    fn a_segment_may_name_its_time_zone_instead_of_an_offset() {
+        let sc = parse(&with_segment_lines("time_zone = \"europe/london\"")).expect("loads");
+        let tz = sc.segments[0].time_zone.as_ref().expect("a zone");
+        assert_eq!(tz.iana_name(), Some("Europe/London"));
+        assert_eq!(sc.segments[0].utc_offset, 0);
+        let plain = parse(MINIMAL).expect("loads");
+        assert!(plain.segments[0].time_zone.is_none());
+    }
+
+    #[test]
+    fn a_segment_giving_both_an_offset_and_a_time_zone_is_refused_at_the_time_zone() {
+        let ps = problems(&with_segment_lines(
+            "utc_offset = \"+01:00\"\ntime_zone = \"Europe/London\"",
+        ));
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert_eq!(ps[0].path, "segments[0].time_zone");
+        assert!(
+            ps[0]
+                .message
+                .contains("either utc_offset or time_zone, not both")
+                && ps[0]
+                    .message
+                    .contains("found \"Europe/London\" beside utc_offset = \"+01:00\""),
+            "{ps:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_refused_with_the_closest_name() {
+        let ps = problems(&with_segment_lines("time_zone = \"America/New_Yrok\""));
+        assert_eq!(ps[0].path, "segments[0].time_zone");
+        assert!(
+            ps[0].message.contains("did you mean \"America/New_York\"")
+                && ps[0].message.ends_with("found \"America/New_Yrok\""),
+            "{ps:?}"
+        );
+        let ps = problems(&with_segment_lines("utc_offset = \"Europe/London\""));
+        assert_eq!(ps[0].path, "segments[0].utc_offset");
+        assert!(ps[0].message.contains("goes in time_zone"), "{ps:?}");
+    }
+
+    #[test]
+    fn an_off_period_of_a_time_zone_is_judged_by_its_local_days() {
+        // The run is 2026-01-13T18:00Z to 2026-01-23T18:00Z; local 2026-01-24 in Sydney (+11:00
+        // in January) starts at 2026-01-23T13:00Z, inside it.
+        let text = with_segment_lines(
+            "time_zone = \"Australia/Sydney\"\navailability = { profile = \"office\", off = [{ from = \"2026-01-24\" }] }",
+        );
+        assert!(parse(&text).expect("loads").warnings.is_empty());
+        let text = text.replace("Australia/Sydney", "Europe/London");
+        assert_eq!(parse(&text).expect("loads").warnings.len(), 1);
+    }
+
     #[test]
     fn availability_days_take_weekday_names_full_names_and_ranges_in_any_case_and_nothing_else() {
         let days = |list: &str| {
