@@ -2,16 +2,17 @@
 //! exports it from a management tool.
 //!
 //! Columns: `name` (required: the device id, used by audience entries and Graph `azureADDevice`
-//! ids), and optionally `segment` (a `[[segments]]` entry whose policy, UTC offset and availability
-//! are the row's defaults; its availability's dated `off` periods apply to its rows whatever their
-//! own `availability` column says), `utc_offset`, `availability` (a profile name with its default
-//! parameters), `policy`; every other column is an attribute (an empty cell: the device lacks it).
-//! Those five column names compare ignoring case, `_`, `-` and spaces; device names compare as
+//! ids), and optionally `segment` (a `[[segments]]` entry whose policy, UTC offset or time zone
+//! and availability are the row's defaults; its availability's dated `off` periods apply to its
+//! rows whatever their own `availability` column says), `utc_offset` or `time_zone` (an IANA
+//! name; not both in a row), `availability` (a profile name with its default parameters),
+//! `policy`; every other column is an attribute (an empty cell: the device lacks it).
+//! Those six column names compare ignoring case, `_`, `-` and spaces; device names compare as
 //! `ids::device_key` says, so two rows differing only in case are one device twice.
-//! Rows with the same segment, offset, availability, policy and attributes become one synthetic
-//! segment named after their `segment` (or `inventory`), so fleet generation is unchanged and a
-//! device is still a few bytes. Bad rows are reported with their line, all at once, each with
-//! every problem it has.
+//! Rows with the same segment, offset or zone, availability, policy and attributes become one
+//! synthetic segment named after their `segment` (or `inventory`), so fleet generation is
+//! unchanged and a device is still a few bytes. Bad rows are reported with their line, all at
+//! once, each with every problem it has.
 
 use std::collections::HashMap;
 use std::path::Path;
