@@ -25,7 +25,7 @@ use crate::service::{
     DeviceSet, EventNumbers, IssueStats, Outbox, RuleFiring, RuleMiss, ScanAnswer, Service,
     ServiceEvent,
 };
-use crate::time::{HOUR, LocalClock, Time};
+use crate::time::{HOUR, LocalClock, Time, Zone};
 
 /// A deployment log entry (for `events.csv`; state changes also go to `summary.json`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,7 +189,8 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crat
     let fleet = Fleet::generate(&sc.segments, &key);
     let generate_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let mut world = World::new(sc, &fleet, key);
+    let zones = zones(sc);
+    let mut world = World::new(sc, &fleet, &zones, key);
     let start_audiences = world.service.start_audiences();
     world.run();
     if world.engine.exhausted() {
@@ -230,6 +231,19 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crat
     })
 }
 
+/// The offset changes within the run of each segment's named time zone (`None`: a fixed
+/// offset), which the segments' clocks borrow.
+fn zones(sc: &Scenario) -> Vec<Option<Zone>> {
+    sc.segments
+        .iter()
+        .map(|s| {
+            s.time_zone
+                .as_ref()
+                .map(|tz| Zone::new(tz, sc.start_unix, sc.horizon))
+        })
+        .collect()
+}
+
 struct World<'a> {
     sc: &'a Scenario,
     fleet: &'a Fleet,
@@ -238,7 +252,7 @@ struct World<'a> {
     devices: Vec<DeviceState>,
     service: Service<'a>,
     client: Client<'a>,
-    clocks: Vec<LocalClock>,
+    clocks: Vec<LocalClock<'a>>,
     rec: Recorder,
     changes: Vec<StateChange>,
     before: Vec<Option<State>>,
@@ -283,7 +297,7 @@ fn decode(v: u8) -> Option<State> {
 }
 
 impl<'a> World<'a> {
-    fn new(sc: &'a Scenario, fleet: &'a Fleet, key: RunKey) -> Self {
+    fn new(sc: &'a Scenario, fleet: &'a Fleet, zones: &'a [Option<Zone>], key: RunKey) -> Self {
         let n = fleet.len();
         let devices = filled(n, |i| DeviceState {
             segment: fleet.segment_index(i as u32),
@@ -308,7 +322,11 @@ impl<'a> World<'a> {
         let clocks = fleet
             .segments
             .iter()
-            .map(|s| LocalClock::new(sc.start_unix, s.utc_offset))
+            .zip(zones)
+            .map(|(s, z)| match z {
+                Some(z) => z.clock(),
+                None => LocalClock::new(sc.start_unix, s.utc_offset),
+            })
             .collect();
         Self {
             sc,

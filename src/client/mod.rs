@@ -1173,9 +1173,11 @@ fn install_start(
 /// maintenance time if the device is online then, else when it is next online (Windows runs a
 /// missed maintenance at the next opportunity).
 fn maintenance_after(policy: &Policy, avail: &Availability<'_>, t: Time) -> Option<Time> {
-    let tod = avail.clock.time_of_day(t);
-    let wait = (policy.maintenance_time + DAY - tod) % DAY;
-    avail.next_online(t + wait)
+    // `24:00` is the next midnight, or now at midnight.
+    let at = avail
+        .clock
+        .next_time_of_day(t, policy.maintenance_time % DAY);
+    avail.next_online(at)
 }
 
 /// The first instant in [from, to) outside active hours, if any.
@@ -1187,12 +1189,10 @@ fn first_outside_active(policy: &Policy, clock: &LocalClock, from: Time, to: Tim
     if !policy.in_active_hours(tod) {
         return Some(from);
     }
-    let until_end = if policy.active_end > tod {
-        policy.active_end - tod
-    } else {
-        DAY - tod + policy.active_end
-    };
-    let x = from + until_end;
+    // Inside active hours the clock does not read their end (they end before it), so this is
+    // the end today, or tomorrow when they wrap past midnight; across a clock change, an hour
+    // sooner or later than the clock's face says.
+    let x = clock.next_time_of_day(from, policy.active_end);
     (x < to).then_some(x)
 }
 
@@ -1910,5 +1910,33 @@ mod tests {
         assert!(pol.in_active_hours(23 * HOUR));
         assert!(pol.in_active_hours(HOUR));
         assert!(!pol.in_active_hours(12 * HOUR));
+    }
+
+    #[test]
+    fn an_automatic_restart_waits_for_the_end_of_local_active_hours_after_the_clocks_change() {
+        // Monday 2026-03-23; London's clocks go forward on Sunday 2026-03-29 (01:00 UTC).
+        let start = crate::time::parse_instant("2026-03-23")
+            .unwrap()
+            .as_second();
+        let tz = crate::time::parse_time_zone("Europe/London").unwrap();
+        let zone = crate::time::Zone::new(&tz, start, 30 * DAY);
+        let clock = zone.clock();
+        let pol = Policy::default_named("p");
+        assert_eq!((pol.active_start, pol.active_end), (8 * HOUR, 17 * HOUR));
+        // Monday 10:00 GMT: active hours end at 17:00 GMT.
+        let x = first_outside_active(&pol, &clock, 10 * HOUR, 30 * DAY);
+        assert_eq!(x, Some(17 * HOUR));
+        // A week later, 10:00 BST (09:00 UTC): they end at 17:00 BST, 16:00 UTC, not an hour
+        // into the evening (as +00:00 would have it) nor inside them (as 18:00 UTC would).
+        let from = 7 * DAY + 9 * HOUR;
+        let x = first_outside_active(&pol, &clock, from, 30 * DAY).unwrap();
+        assert_eq!(x, 7 * DAY + 16 * HOUR);
+        assert!(!pol.in_active_hours(clock.time_of_day(x)));
+        assert!(pol.in_active_hours(clock.time_of_day(x - 1)));
+        // Automatic Maintenance at 02:00 local: Tuesday 02:00 BST is 01:00 UTC.
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = Availability { clock, ..avail(&p) };
+        assert_eq!(maintenance_after(&pol, &a, from), Some(8 * DAY + HOUR));
+        assert_eq!(maintenance_after(&pol, &a, 10 * HOUR), Some(DAY + 2 * HOUR));
     }
 }

@@ -290,7 +290,7 @@ pub struct Availability<'a> {
     /// The profile shared by the device's segment.
     pub model: &'a DayModel,
     /// The device's local clock.
-    pub clock: LocalClock,
+    pub clock: LocalClock<'a>,
     /// Key of the device's day streams.
     pub key: DayKey,
     /// No interval starting at or after this time is ever reported (the horizon end).
@@ -417,8 +417,44 @@ impl Availability<'_> {
 
     /// Fills `buf` with the day's online intervals in simulated time (sorted, disjoint, may be
     /// negative before the start) and returns how many there are.
+    #[inline(always)]
     fn day_intervals(&self, key: u64, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
-        let midnight = self.clock.day_start(day);
+        match self.clock.zone() {
+            None => self.draw_day(key, day, self.clock.day_start(day), buf),
+            Some(_) => self.zoned_day(key, day, buf),
+        }
+    }
+
+    /// [`Availability::day_intervals`] of a clock whose offset changes during the run: the day
+    /// is drawn in local wall seconds (as on any day: the draws do not depend on the offset),
+    /// then each end is converted to simulated time through the offset of its moment. The
+    /// conversion never decreases, so the intervals stay sorted; one the clocks skip entirely
+    /// (a session within the spring-forward hour) is dropped.
+    #[inline(never)]
+    fn zoned_day(&self, key: u64, day: i64, buf: &mut [(i64, i64); MAX_SESSIONS]) -> usize {
+        let n = self.draw_day(key, day, day * DAY as i64, buf);
+        let mut w = 0;
+        for i in 0..n {
+            let (s, e) = buf[i];
+            let (s, e) = (self.clock.at_wall(s), self.clock.at_wall(e));
+            if e > s {
+                buf[w] = (s, e);
+                w += 1;
+            }
+        }
+        w
+    }
+
+    /// The day's online intervals as seconds from `midnight` (the day's local midnight in
+    /// simulated time, or its local wall second for [`Availability::zoned_day`]).
+    #[inline(always)]
+    fn draw_day(
+        &self,
+        key: u64,
+        day: i64,
+        midnight: i64,
+        buf: &mut [(i64, i64); MAX_SESSIONS],
+    ) -> usize {
         let weekday_bit = 1u8 << LocalClock::weekday(day);
         let off_day = match self.model.profile {
             Profile::Office { days, .. } | Profile::Laptop { days, .. } => days & weekday_bit == 0,
@@ -900,5 +936,88 @@ mod tests {
         let a = avail(&p);
         let b = avail(&p);
         assert_eq!(a.next_interval(3 * DAY), b.next_interval(3 * DAY));
+    }
+
+    #[test]
+    fn a_london_office_device_keeps_its_local_hours_across_the_last_sunday_of_march() {
+        // Monday 2026-03-23; London's clocks go forward on Sunday 2026-03-29, 01:00 UTC.
+        let start = crate::time::parse_instant("2026-03-23")
+            .unwrap()
+            .as_second();
+        let tz = crate::time::parse_time_zone("Europe/London").unwrap();
+        let zone = crate::time::Zone::new(&tz, start, 30 * DAY);
+        let p = DayModel::new(office());
+        let a = Availability {
+            clock: zone.clock(),
+            ..avail(&p)
+        };
+        // Friday 27 March: 08:00 to 17:00 GMT, which is UTC.
+        assert_eq!(
+            a.next_interval(4 * DAY),
+            Some((4 * DAY + 8 * HOUR, 4 * DAY + 17 * HOUR))
+        );
+        // Monday 30 March: 08:00 to 17:00 BST, an hour earlier in UTC.
+        let monday = a.next_interval(4 * DAY + 18 * HOUR);
+        assert_eq!(monday, Some((7 * DAY + 7 * HOUR, 7 * DAY + 16 * HOUR)));
+        let (s, e) = monday.unwrap();
+        assert_eq!(
+            (a.clock.time_of_day(s), a.clock.time_of_day(e)),
+            (8 * HOUR, 17 * HOUR)
+        );
+        assert_eq!(LocalClock::weekday(a.clock.day(s)), 0);
+        // A device kept at +00:00 comes online an hour late all week.
+        let fixed = avail(&p);
+        assert_eq!(
+            fixed.next_interval(4 * DAY + 18 * HOUR),
+            Some((7 * DAY + 8 * HOUR, 7 * DAY + 17 * HOUR))
+        );
+    }
+
+    #[test]
+    fn an_always_on_device_off_on_the_change_day_is_off_for_its_23_hours() {
+        let start = crate::time::parse_instant("2026-03-23")
+            .unwrap()
+            .as_second();
+        let tz = crate::time::parse_time_zone("Europe/London").unwrap();
+        let zone = crate::time::Zone::new(&tz, start, 30 * DAY);
+        let sunday = start / DAY as i64 + 6;
+        let p = DayModel::new(Profile::AlwaysOn).with_off(&[(sunday, sunday)]);
+        let a = Availability {
+            clock: zone.clock(),
+            ..avail(&p)
+        };
+        // Off from Sunday 00:00 GMT to Monday 00:00 BST (Sunday 23:00 UTC).
+        assert_eq!(a.next_interval(DAY), Some((DAY, 6 * DAY)));
+        assert_eq!(a.next_online(6 * DAY), Some(7 * DAY - HOUR));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sessions_of_a_zone_s_clock_stay_sorted_and_disjoint_across_its_changes(
+            profile in 0usize..3,
+            key in 0u64..1_000,
+            zone_index in 0usize..3,
+            queries in proptest::collection::vec(0u64..40 * DAY, 1..40),
+        ) {
+            // Runs from 2026-03-01 over the March and April changes of three zones, with
+            // sessions all day long (the laptop's window starts at midnight): some fall in the
+            // skipped hour.
+            let names = ["Europe/London", "America/New_York", "Australia/Sydney"];
+            let start = crate::time::parse_instant("2026-03-01").unwrap().as_second();
+            let tz = crate::time::parse_time_zone(names[zone_index]).unwrap();
+            let zone = crate::time::Zone::new(&tz, start, 40 * DAY);
+            let models = profiles();
+            let model = &models[profile];
+            let make = || Availability { model, clock: zone.clock(), key: key.into(), until: 40 * DAY, memo: Default::default() };
+            let kept = make();
+            let mut t = 0;
+            while let Some((s, e)) = kept.next_interval(t) {
+                proptest::prop_assert!(s >= t && e > s, "{}..{} after {}", s, e, t);
+                t = e;
+            }
+            for &q in &queries {
+                proptest::prop_assert_eq!(kept.next_interval(q), make().next_interval(q), "at {}", q);
+            }
+        }
     }
 }

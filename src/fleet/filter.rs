@@ -430,6 +430,7 @@ mod tests {
             devices: 10,
             policy: 0,
             utc_offset: 0,
+            time_zone: None,
             profile: crate::fleet::Profile::AlwaysOn,
             off: Vec::new(),
             attended: false,

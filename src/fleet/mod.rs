@@ -1,7 +1,7 @@
 //! The fleet: devices generated from segments, with interned attributes.
 //!
 //! A segment says how many devices it has, their attributes (manufacturer, model, driver set,
-//! software tags, OS build or any key=value), UTC offset, availability profile (with its dated off
+//! software tags, OS build or any key=value), UTC offset or time zone, availability profile (with its dated off
 //! periods, if any) and client policy.
 //! A device stores only the id of its attribute *combination* (4 bytes, however many attributes
 //! the fleet has: DESIGN.md §2 "Compact devices"); its segment is implied by its id, since each
@@ -37,8 +37,11 @@ pub struct SegmentSpec {
     pub devices: u32,
     /// Index of the client policy.
     pub policy: u16,
-    /// Seconds east of UTC.
+    /// Seconds east of UTC (0, and unused, when `time_zone` names a zone).
     pub utc_offset: i32,
+    /// The devices' named time zone (`time_zone = "Europe/London"`), whose offset changes (daylight
+    /// saving) their clocks follow; `None` for a fixed `utc_offset`.
+    pub time_zone: Option<jiff::tz::TimeZone>,
     /// When devices are online.
     pub profile: Profile,
     /// Dated off periods (holidays), as inclusive ranges of local day numbers (days since
@@ -263,6 +266,7 @@ mod tests {
             devices: n,
             policy: 0,
             utc_offset: 0,
+            time_zone: None,
             profile: Profile::AlwaysOn,
             off: Vec::new(),
             attended: false,

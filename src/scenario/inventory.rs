@@ -2,17 +2,17 @@
 //! exports it from a management tool.
 //!
 //! Columns: `name` (required: the device id, used by audience entries and Graph `azureADDevice`
-//! ids), and optionally `segment` (a `[[segments]]` entry whose policy, UTC offset and availability
-//! are the row's defaults; its availability's dated `off` periods apply to its rows whatever their
-//! own `availability` column says), `utc_offset`, `availability` (a profile name with its default
-//! parameters, `attended` among them), `policy`; every other column is an attribute (an empty
-//! cell: the device lacks it).
-//! Those five column names compare ignoring case, `_`, `-` and spaces; device names compare as
+//! ids), and optionally `segment` (a `[[segments]]` entry whose policy, UTC offset or time zone
+//! and availability are the row's defaults; its availability's dated `off` periods apply to its
+//! rows whatever their own `availability` column says), `utc_offset` or `time_zone` (an IANA
+//! name; not both in a row), `availability` (a profile name with its default parameters,
+//! `attended` among them), `policy`; every other column is an attribute (an empty cell: the device lacks it).
+//! Those six column names compare ignoring case, `_`, `-` and spaces; device names compare as
 //! `ids::device_key` says, so two rows differing only in case are one device twice.
-//! Rows with the same segment, offset, availability, policy and attributes become one synthetic
-//! segment named after their `segment` (or `inventory`), so fleet generation is unchanged and a
-//! device is still a few bytes. Bad rows are reported with their line, all at once, each with
-//! every problem it has.
+//! Rows with the same segment, offset or zone, availability, policy and attributes become one
+//! synthetic segment named after their `segment` (or `inventory`), so fleet generation is
+//! unchanged and a device is still a few bytes. Bad rows are reported with their line, all at
+//! once, each with every problem it has.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,10 +22,17 @@ use super::{Checker, MAX_ITEMS, suggest};
 use crate::client::{Policy, index16};
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::{AttrChoice, Profile, SegmentSpec};
-use crate::time::{HOUR, parse_utc_offset};
+use crate::time::{HOUR, parse_time_zone, parse_utc_offset};
 
 const PROFILES: [&str; 5] = ["always_on", "office", "laptop", "dormant", "never"];
-const RESERVED: [&str; 5] = ["name", "segment", "utc_offset", "availability", "policy"];
+const RESERVED: [&str; 6] = [
+    "name",
+    "segment",
+    "utc_offset",
+    "time_zone",
+    "availability",
+    "policy",
+];
 
 /// A column name as it is compared with [`RESERVED`]: exports spell headers `Segment`,
 /// `UTC_Offset`, `utc-offset` or `UTC Offset`, and an export's capitals must not silently turn
@@ -152,7 +159,8 @@ fn summary(devices: usize, groups: usize) -> String {
     )
 }
 
-type Key = (String, i32, String, String, Vec<String>);
+/// (segment, UTC offset, availability, policy, attribute values, time zone name).
+type Key = (String, i32, String, String, Vec<String>, String);
 
 /// Line numbers of the rows of a CSV text, from their byte offsets: the csv reader's own line
 /// counts a CRLF ending twice on some rows and so tells the line before. Rows are asked for in
@@ -235,7 +243,7 @@ fn parse(
     // Each reserved column by its key; a second column with the same key is refused, as
     // which of the two holds the device's value would be a guess.
     let keys: Vec<String> = header.iter().map(|h| column_key(h)).collect();
-    let mut reserved: [Option<usize>; 5] = [None; 5];
+    let mut reserved: [Option<usize>; RESERVED.len()] = [None; RESERVED.len()];
     let mut twice = false;
     for (i, k) in keys.iter().enumerate() {
         let Some(r) = RESERVED.iter().position(|x| column_key(x) == *k) else {
@@ -378,6 +386,38 @@ fn parse(
                 0
             }),
         };
+        // The row's own offset or zone wins over its template's (either of them).
+        let time_zone = match (get(col("time_zone")), get(col("utc_offset"))) {
+            (None, None) => t.and_then(|t| t.time_zone.clone()),
+            (None, Some(_)) => None,
+            (Some(z), Some(o)) => {
+                fail(
+                    line,
+                    col("time_zone").unwrap_or(0) + 1,
+                    "time_zone",
+                    format!(
+                        "give either utc_offset or time_zone, not both (a named time zone sets its own offsets), found \"{z}\" beside utc_offset \"{o}\""
+                    ),
+                );
+                bad = true;
+                None
+            }
+            (Some(z), None) => match parse_time_zone(z) {
+                Ok(tz) => Some(tz),
+                Err(e) => {
+                    fail(
+                        line,
+                        col("time_zone").unwrap_or(0) + 1,
+                        "time_zone",
+                        format!("{e}, found \"{z}\""),
+                    );
+                    bad = true;
+                    None
+                }
+            },
+        };
+        // A zone's offset is its clock's; the one of a template that named no zone is not it.
+        let offset = if time_zone.is_some() { 0 } else { offset };
         // A template's off periods (holidays) are its rows' too, also of a row whose own
         // `availability` column names another profile: the rows of a template share its dates.
         let off = t.map_or_else(Vec::new, |t| t.off.clone());
@@ -453,6 +493,9 @@ fn parse(
             avail_name,
             pol_name,
             values.clone(),
+            time_zone
+                .as_ref()
+                .map_or(String::new(), |z| z.iana_name().unwrap_or("").to_string()),
         );
         let g = *index.entry(key.clone()).or_insert_with(|| {
             if groups.len() == room.segments {
@@ -467,6 +510,7 @@ fn parse(
                     devices: 0,
                     policy,
                     utc_offset: offset,
+                    time_zone,
                     profile: prof,
                     off,
                     attended,
@@ -549,7 +593,7 @@ fn too_many_segments<'k>(
         )
     };
     format!(
-        "the inventory makes {made} segments, {limit} (this row makes the first past it): each distinct combination of its columns (segment, utc_offset, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped{widest}"
+        "the inventory makes {made} segments, {limit} (this row makes the first past it): each distinct combination of its columns (segment, utc_offset or time_zone, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped{widest}"
     )
 }
 
@@ -604,6 +648,7 @@ mod tests {
             devices: 0,
             policy: 0,
             utc_offset: 3600,
+            time_zone: None,
             profile: profile("office").expect("a profile"),
             off: vec![(20_000, 20_006)],
             // Not the office default, so that rows taking the template's are told apart.
@@ -655,6 +700,50 @@ mod tests {
             assert_eq!(specs[0].utc_offset, 7200, "{header}");
             assert!(specs[0].attributes.is_empty(), "{header}");
         }
+    }
+
+    #[test]
+    fn a_time_zone_column_gives_rows_a_named_zone_and_rows_alike_share_a_segment() {
+        for header in ["time_zone", "TimeZone", "Time Zone", "time-zone"] {
+            let (specs, names, problems) = read(&format!(
+                "name,segment,{header}\nPC-1,office,Europe/London\nPC-2,office,europe/london\nPC-3,office,America/New_York\nPC-4,office,\n"
+            ));
+            assert!(problems.is_empty(), "{header}: {problems:?}");
+            let zone = |n: &str| {
+                specs[names[n].0 as usize]
+                    .time_zone
+                    .as_ref()
+                    .and_then(|z| z.iana_name().map(str::to_string))
+            };
+            assert_eq!(zone("pc-1").as_deref(), Some("Europe/London"), "{header}");
+            assert_eq!(
+                names["pc-1"].0, names["pc-2"].0,
+                "{header}: one zone, one segment"
+            );
+            assert_eq!(zone("pc-3").as_deref(), Some("America/New_York"));
+            // Without one, the template's offset.
+            assert_eq!(zone("pc-4"), None);
+            assert_eq!(specs[names["pc-4"].0 as usize].utc_offset, 3600);
+            assert!(specs.iter().all(|s| s.attributes.is_empty()), "{header}");
+        }
+    }
+
+    #[test]
+    fn a_row_giving_both_an_offset_and_a_time_zone_or_an_unknown_zone_is_refused_at_its_cell() {
+        let (_, _, problems) = read(
+            "name,utc_offset,time_zone\nPC-1,+01:00,Europe/London\nPC-2,,Europe/Lodnon\nPC-3,+02:00,\n",
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("2:3: give either utc_offset or time_zone, not both"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("3:3: not a time zone")
+                && problems[1].contains("did you mean \"Europe/London\"")
+                && problems[1].ends_with("found \"Europe/Lodnon\""),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -755,7 +844,7 @@ mod tests {
         );
         assert_eq!(
             p.message,
-            "the inventory makes 65536 segments, more than the 65535 segments a scenario can hold (this row makes the first past it): each distinct combination of its columns (segment, utc_offset, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped (column \"serial\" alone has 65536 distinct values)"
+            "the inventory makes 65536 segments, more than the 65535 segments a scenario can hold (this row makes the first past it): each distinct combination of its columns (segment, utc_offset or time_zone, availability, policy and every attribute) makes a segment, so a column unique per device, such as a serial number, should be dropped (column \"serial\" alone has 65536 distinct values)"
         );
         // Without the serial number the same rows are one segment.
         let one: String = text

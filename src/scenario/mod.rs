@@ -35,8 +35,8 @@ use crate::service::{
     Signal,
 };
 use crate::time::{
-    DAY, HOUR, Secs, Time, parse_duration, parse_duration_signed, parse_instant, parse_time_of_day,
-    parse_utc_offset,
+    DAY, HOUR, LocalClock, Secs, Time, Zone, parse_duration, parse_duration_signed, parse_instant,
+    parse_time_of_day, parse_time_zone, parse_utc_offset,
 };
 use locate::Locator;
 
@@ -222,6 +222,7 @@ struct RawSegment {
     share: Option<f64>,
     policy: Option<String>,
     utc_offset: Option<String>,
+    time_zone: Option<String>,
     availability: Option<RawAvailability>,
     #[serde(default)]
     attributes: BTreeMap<String, RawAttr>,
@@ -740,13 +741,14 @@ fn off_date(c: &mut Checker, path: &str, text: &str) -> Option<i64> {
 
 /// The dated off periods at `path` (`segments[0].availability.off`) as inclusive ranges of local
 /// day numbers, in file order; a period outside the run `run` (its start and end, Unix seconds),
-/// seen from `utc_offset`, is a warning, as it has no effect. Overlapping periods are allowed
-/// and act as one (a device is simply off on every day that any of them names).
+/// seen from `clock` (the segment's local clock for that run), is a warning, as it has no
+/// effect. Overlapping periods are allowed and act as one (a device is simply off on every day
+/// that any of them names).
 fn off_periods(
     c: &mut Checker,
     path: &str,
     off: &[RawOff],
-    utc_offset: i32,
+    clock: LocalClock<'_>,
     run: Option<(i64, i64)>,
 ) -> Vec<(i64, i64)> {
     let mut out = Vec::with_capacity(off.len());
@@ -774,9 +776,8 @@ fn off_periods(
         if let Some((start, end)) = run {
             // The period's local days as Unix seconds: from the local midnight starting `from`
             // to the one ending `to`.
-            let day = DAY as i64;
-            let first = from * day - i64::from(utc_offset);
-            let last = (to + 1) * day - i64::from(utc_offset);
+            let first = start + clock.day_start(from);
+            let last = start + clock.day_start(to + 1);
             if last <= start || first >= end {
                 let dates = match &o.to {
                     Some(to) => format!("{} to {to}", o.from),
@@ -800,7 +801,7 @@ fn availability(
     c: &mut Checker,
     path: &str,
     a: Option<&RawAvailability>,
-    utc_offset: i32,
+    clock: LocalClock<'_>,
     run: Option<(i64, i64)>,
 ) -> (Profile, Vec<(i64, i64)>, bool) {
     let Some(a) = a else {
@@ -809,7 +810,7 @@ fn availability(
         return (profile, Vec::new(), attended);
     };
     let off = a.off.as_deref().map_or_else(Vec::new, |o| {
-        off_periods(c, &format!("{path}.off"), o, utc_offset, run)
+        off_periods(c, &format!("{path}.off"), o, clock, run)
     });
     let profile = profile(c, path, a);
     let attended = a.attended.unwrap_or_else(|| profile.attended_by_default());
@@ -1580,11 +1581,33 @@ fn segments(
                     0
                 }),
             };
+            let time_zone = s.time_zone.as_deref().and_then(|z| {
+                if let Some(o) = &s.utc_offset {
+                    c.fail(
+                        format!("{path}.time_zone"),
+                        format!(
+                            "give either utc_offset or time_zone, not both (a named time zone sets its own offsets), found \"{z}\" beside utc_offset = \"{o}\""
+                        ),
+                    );
+                    return None;
+                }
+                parse_time_zone(z)
+                    .map_err(|e| c.fail(format!("{path}.time_zone"), format!("{e}, found \"{z}\"")))
+                    .ok()
+            });
+            // The zone's changes within the run, to place the off periods' local days.
+            let start = run.map_or(0, |(start, _)| start);
+            let zone = time_zone.as_ref().zip(run).map(|(tz, (start, end))| {
+                Zone::new(tz, start, end.saturating_sub(start).max(0) as Secs)
+            });
+            let clock = zone
+                .as_ref()
+                .map_or(LocalClock::new(start, utc_offset), Zone::clock);
             let (profile, off, attended) = availability(
                 c,
                 &format!("{path}.availability"),
                 s.availability.as_ref(),
-                utc_offset,
+                clock,
                 run,
             );
             SegmentSpec {
@@ -1592,6 +1615,7 @@ fn segments(
                 devices: counts[i].min(u64::from(u32::MAX)) as u32,
                 policy,
                 utc_offset,
+                time_zone,
                 profile,
                 off,
                 attended,
@@ -3531,6 +3555,65 @@ content = { "@odata.type" = "#microsoft.graph.windowsUpdates.qualityUpdateRefere
         // starts after the run.
         assert!(warnings(r#"{ from = "2026-01-24" }"#, "+10:00").is_empty());
         assert_eq!(warnings(r#"{ from = "2026-01-24" }"#, "+00:00").len(), 1);
+    }
+
+    /// MINIMAL with `lines` on its segment.
+    fn with_segment_lines(lines: &str) -> String {
+        MINIMAL.replace("devices = 10\n", &format!("devices = 10\n{lines}\n"))
+    }
+
+    #[test]
+    fn a_segment_may_name_its_time_zone_instead_of_an_offset() {
+        let sc = parse(&with_segment_lines("time_zone = \"europe/london\"")).expect("loads");
+        let tz = sc.segments[0].time_zone.as_ref().expect("a zone");
+        assert_eq!(tz.iana_name(), Some("Europe/London"));
+        assert_eq!(sc.segments[0].utc_offset, 0);
+        let plain = parse(MINIMAL).expect("loads");
+        assert!(plain.segments[0].time_zone.is_none());
+    }
+
+    #[test]
+    fn a_segment_giving_both_an_offset_and_a_time_zone_is_refused_at_the_time_zone() {
+        let ps = problems(&with_segment_lines(
+            "utc_offset = \"+01:00\"\ntime_zone = \"Europe/London\"",
+        ));
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert_eq!(ps[0].path, "segments[0].time_zone");
+        assert!(
+            ps[0]
+                .message
+                .contains("either utc_offset or time_zone, not both")
+                && ps[0]
+                    .message
+                    .contains("found \"Europe/London\" beside utc_offset = \"+01:00\""),
+            "{ps:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_refused_with_the_closest_name() {
+        let ps = problems(&with_segment_lines("time_zone = \"America/New_Yrok\""));
+        assert_eq!(ps[0].path, "segments[0].time_zone");
+        assert!(
+            ps[0].message.contains("did you mean \"America/New_York\"")
+                && ps[0].message.ends_with("found \"America/New_Yrok\""),
+            "{ps:?}"
+        );
+        let ps = problems(&with_segment_lines("utc_offset = \"Europe/London\""));
+        assert_eq!(ps[0].path, "segments[0].utc_offset");
+        assert!(ps[0].message.contains("goes in time_zone"), "{ps:?}");
+    }
+
+    #[test]
+    fn an_off_period_of_a_time_zone_is_judged_by_its_local_days() {
+        // The run is 2026-01-13T18:00Z to 2026-01-23T18:00Z; local 2026-01-24 in Sydney (+11:00
+        // in January) starts at 2026-01-23T13:00Z, inside it.
+        let text = with_segment_lines(
+            "time_zone = \"Australia/Sydney\"\navailability = { profile = \"office\", off = [{ from = \"2026-01-24\" }] }",
+        );
+        assert!(parse(&text).expect("loads").warnings.is_empty());
+        let text = text.replace("Australia/Sydney", "Europe/London");
+        assert_eq!(parse(&text).expect("loads").warnings.len(), 1);
     }
 
     #[test]

