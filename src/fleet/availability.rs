@@ -502,10 +502,10 @@ impl Availability<'_> {
                 window_end,
                 ..
             } => {
-                let n = self
-                    .model
-                    .sessions
-                    .map_or(0, |p| (p.sample(&mut rng) as usize).min(MAX_SESSIONS));
+                let n = match self.model.sessions {
+                    Some(p) => (p.sample(&mut rng) as usize).min(MAX_SESSIONS),
+                    None => 0,
+                };
                 sessions(
                     &mut rng,
                     n,

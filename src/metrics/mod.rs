@@ -671,6 +671,7 @@ impl Recorder {
 
     /// Records a restart of a device of segment `seg` that was restart-pending for deployment
     /// `dep`, at local `weekday` and `hour`.
+    #[inline]
     pub fn restart(&mut self, dep: usize, seg: u16, r: Restart, weekday: u8, hour: u8) {
         let c = &mut self.counters[dep];
         match r.kind {
