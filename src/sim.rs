@@ -135,6 +135,22 @@ pub fn memory_estimate(sc: &Scenario) -> u64 {
         + (8 << 20)
 }
 
+/// Memory the outputs of one run of `sc` need while they are written, in bytes: `timeseries.csv`
+/// is built in memory (about 52 bytes a row and the deployment's name) and read back for the
+/// charts (8 bytes a row), which a short `sample_interval` makes gigabytes of (a week sampled
+/// every second, one deployment: 7.3 million rows, about 0.4 GB).
+pub fn output_estimate(sc: &Scenario) -> u64 {
+    let rows =
+        crate::scenario::timeseries_rows(sc.horizon, sc.sample_interval, sc.deployments.len());
+    let name = sc
+        .deployments
+        .iter()
+        .map(|d| d.name.len() as u64)
+        .sum::<u64>()
+        / (sc.deployments.len() as u64).max(1);
+    rows.saturating_mul(60 + name)
+}
+
 /// Whether a policy of `sc` counts its quality deadline from the offer, so that the service
 /// must keep when it offered each device.
 fn offer_clock(sc: &Scenario) -> bool {
@@ -153,7 +169,10 @@ pub fn check_memory(sc: &Scenario, runs: u64) -> Result<(), crate::Error> {
     }) else {
         return Ok(());
     };
-    let need = memory_estimate(sc).saturating_mul(runs.max(1));
+    // Only replication 0 writes its time series, whatever the runs at once.
+    let need = memory_estimate(sc)
+        .saturating_mul(runs.max(1))
+        .saturating_add(output_estimate(sc));
     if need <= avail {
         return Ok(());
     }
@@ -163,12 +182,28 @@ pub fn check_memory(sc: &Scenario, runs: u64) -> Result<(), crate::Error> {
         problems: vec![crate::error::Problem {
             line: 0,
             column: 0,
-            path: "fleet.devices".into(),
+            // The time series' rows, when they are most of it, are what to change.
+            path: match output_estimate(sc) > need / 2 {
+                true => "simulation.sample_interval",
+                false => "fleet.devices",
+            }
+            .into(),
             message: format!(
-                "{} devices × {runs} parallel run(s) need about {:.1} GB, but only {:.1} GB of memory is available; use fewer devices or fewer --jobs",
+                "{} devices × {runs} parallel run(s) need about {:.1} GB{}, but only {:.1} GB of memory is available; use fewer devices or fewer --jobs{}",
                 sc.devices(),
                 gb(need),
-                gb(avail)
+                match output_estimate(sc) >= 1 << 30 {
+                    true => format!(
+                        " ({:.1} GB of it for timeseries.csv's rows)",
+                        gb(output_estimate(sc))
+                    ),
+                    false => String::new(),
+                },
+                gb(avail),
+                match output_estimate(sc) >= 1 << 30 {
+                    true => ", or a longer [simulation] sample_interval",
+                    false => "",
+                },
             ),
         }],
     }))

@@ -624,7 +624,7 @@ impl Inputs {
                 .and_then(crate::report::html::sweep_name);
         }
         if let Some(b) = find(files, "timeseries.csv") {
-            inputs.series = parse_timeseries(&Table::parse("timeseries.csv", b)?)?;
+            inputs.series = parse_timeseries(b)?;
         }
         if let Some(b) = find(files, "events.csv") {
             let t = Table::parse("events.csv", b)?;
@@ -817,19 +817,60 @@ fn x_axis(d: &Inputs, days: Days) -> XAxis {
     }
 }
 
-fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
+///
+/// Read a record at a time rather than as a [`Table`]: a file of a short `sample_interval` has
+/// millions of rows, and a table keeps each cell as a string of its own (about 430 bytes a row,
+/// gigabytes for a week sampled every second), where the series keep 8 bytes a row.
+fn parse_timeseries(bytes: &[u8]) -> Result<Vec<Series>, Error> {
+    const FILE: &str = "timeseries.csv";
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| bad(FILE, 1, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|x| x == name)
+            .ok_or_else(|| bad(FILE, 1, format!("missing column `{name}`")))
+    };
     let (h, d, s, sh) = (
-        t.col("hours")?,
-        t.col("deployment")?,
-        t.col("state")?,
-        t.col("share")?,
+        col("hours")?,
+        col("deployment")?,
+        col("state")?,
+        col("share")?,
     );
+    // As [`Table::req`] reads a cell, with its messages.
+    let req = |rec: &csv::StringRecord, c: usize, line: usize| -> Result<f64, Error> {
+        let v = rec.get(c).map_or("", str::trim);
+        if v.is_empty() {
+            return Err(bad(FILE, line, format!("column `{}` is empty", header[c])));
+        }
+        v.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                bad(
+                    FILE,
+                    line,
+                    format!("column `{}`: `{v}` is not a number", header[c]),
+                )
+            })
+    };
     let mut out: Vec<Series> = Vec::new();
-    for (i, row) in t.rows.iter().enumerate() {
+    let mut row = csv::StringRecord::new();
+    for i in 0.. {
         let line = i + 2;
-        let hours = t.req(row, h, line)?;
-        let share = t.req(row, sh, line)?;
-        let name = t.text(row, d);
+        match r.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(bad(FILE, line, e.to_string())),
+        }
+        let hours = req(&row, h, line)?;
+        let share = req(&row, sh, line)?;
+        let name = unguard(row.get(d).unwrap_or(""));
         let k = match out.iter().position(|x| x.name == name) {
             Some(k) => k,
             None => {
@@ -850,7 +891,7 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
                 // rollsim writes a deployment's rows in time order; out of order (a file
                 // edited or put together by hand) the curves would zig-zag.
                 return Err(bad(
-                    &t.file,
+                    FILE,
                     line,
                     format!(
                         "column `hours`: {hours} comes after {last} for deployment `{name}`; a deployment's rows must be in time order (sort the file by deployment, then hours)"
@@ -861,7 +902,7 @@ fn parse_timeseries(t: &Table) -> Result<Vec<Series>, Error> {
             _ => ser.hours.push(hours),
         }
         let idx = ser.hours.len() - 1;
-        let state = t.text(row, s);
+        let state = unguard(row.get(s).unwrap_or(""));
         let si = match ser.states.iter().position(|x| x == state) {
             Some(si) => si,
             None => {
@@ -3147,8 +3188,7 @@ mod tests {
 
     #[test]
     fn a_timeseries_is_grouped_by_deployment_and_state() {
-        let t = Table::parse("timeseries.csv", TS.as_bytes()).unwrap();
-        let s = parse_timeseries(&t).unwrap();
+        let s = parse_timeseries(TS.as_bytes()).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].hours, vec![0.0, 1.0]);
         assert_eq!(s[0].share("compliant").unwrap(), &[0.0, 0.5]);
@@ -3157,8 +3197,7 @@ mod tests {
     #[test]
     fn a_timeseries_whose_rows_go_back_in_time_is_refused_at_the_row_not_drawn_as_a_zig_zag() {
         let ts = format!("{TS}0.5,t,a,compliant,2,0.200000\n");
-        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
-        let Err(e) = parse_timeseries(&t) else {
+        let Err(e) = parse_timeseries(ts.as_bytes()) else {
             panic!("rows back in time were accepted");
         };
         let e = e.to_string();
@@ -3166,19 +3205,16 @@ mod tests {
         assert!(e.contains("0.5 comes after 1 for deployment `a`"), "{e}");
         // Another deployment's rows may start again from 0.
         let ts = format!("{TS}0,t,b,compliant,0,0.000000\n");
-        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
-        assert_eq!(parse_timeseries(&t).unwrap().len(), 2);
+        assert_eq!(parse_timeseries(ts.as_bytes()).unwrap().len(), 2);
     }
 
     #[test]
     fn a_state_unknown_today_gets_its_own_layer() {
         let ts = format!("{TS}2,t,a,held,1,0.100000\n");
-        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
-        let s = parse_timeseries(&t).unwrap();
+        let s = parse_timeseries(ts.as_bytes()).unwrap();
         assert_eq!(s[0].share("held").unwrap(), &[0.0, 0.0, 0.1]);
         let ts = format!("{TS}2,t,a,quarantined,1,0.100000\n");
-        let t = Table::parse("timeseries.csv", ts.as_bytes()).unwrap();
-        let s = parse_timeseries(&t).unwrap();
+        let s = parse_timeseries(ts.as_bytes()).unwrap();
         assert_eq!(stack_order(&s[0]).len(), 3);
     }
 
@@ -3500,8 +3536,7 @@ a,wed,10,user,50,
 
     #[test]
     fn a_readiness_test_is_charted_by_its_ready_devices_and_named_so() {
-        let t = Table::parse("timeseries.csv", TS_READY.as_bytes()).unwrap();
-        let s = parse_timeseries(&t).unwrap();
+        let s = parse_timeseries(TS_READY.as_bytes()).unwrap();
         assert_eq!(
             (s[0].readiness, s[0].goal.as_slice()),
             (false, &[0.0, 0.5][..])
@@ -3589,8 +3624,7 @@ base,1,t,r,ready,0.8,0.85,0.9,0.92,0.95,0.9
 
     #[test]
     fn ready_is_stacked_at_the_bottom_with_a_colour_of_its_own() {
-        let t = Table::parse("timeseries.csv", TS_READY.as_bytes()).unwrap();
-        let s = parse_timeseries(&t).unwrap();
+        let s = parse_timeseries(TS_READY.as_bytes()).unwrap();
         let order: Vec<&str> = stack_order(&s[1])
             .iter()
             .map(|&(k, _)| s[1].states[k].as_str())

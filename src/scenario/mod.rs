@@ -1630,7 +1630,7 @@ const TIMESERIES_ROWS: u64 = 10_000_000;
 
 /// Rows of `timeseries.csv`: a row per sample (from 0 to the horizon, the last at the horizon),
 /// deployment and state.
-fn timeseries_rows(horizon: Time, sample: Secs, deployments: usize) -> u64 {
+pub(crate) fn timeseries_rows(horizon: Time, sample: Secs, deployments: usize) -> u64 {
     (horizon.div_ceil(sample.max(1)) + 1)
         .saturating_mul(deployments as u64)
         .saturating_mul(crate::metrics::N_STATES as u64)

@@ -587,6 +587,31 @@ fn asking_for_more_memory_than_the_machine_has_is_bad_input() {
 }
 
 #[test]
+fn a_time_series_too_large_for_memory_is_bad_input_at_its_sample_interval() {
+    let text = scenario(10, r#"availability = { profile = "always_on" }"#, "");
+    let case = Case::new(&text);
+    // Ten years sampled every second: 3.8 billion rows of timeseries.csv, hundreds of GB built
+    // in memory before the file is written; refused before the run, not killed halfway.
+    let a = rollsim()
+        .arg("run")
+        .arg(&case.scenario)
+        .args([
+            "--set",
+            "simulation.horizon=P3650D",
+            "--set",
+            "simulation.sample_interval=PT1S",
+            "--out",
+        ])
+        .arg(case.out("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("simulation.sample_interval"), "{err}");
+    assert!(err.contains("of it for timeseries.csv's rows"), "{err}");
+    assert!(!case.out("x").exists());
+}
+
+#[test]
 fn variants_that_set_different_paths_share_one_header_with_empty_cells_where_unset() {
     let (case, path) = sweep_case(
         "base = \"case.toml\"\nreplications = 2\n\
