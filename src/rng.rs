@@ -11,11 +11,22 @@
 
 pub use rand_pcg::Pcg32 as StreamRng;
 
+/// Shuffles `v` in place (Fisher–Yates) with draws from `rng`: written out rather than taken
+/// from `rand`, so that the order stays the same whatever the crate's version does.
+pub fn shuffle<T>(v: &mut [T], rng: &mut StreamRng) {
+    use rand::RngExt;
+    for i in (1..v.len()).rev() {
+        let j = rng.random_range(0..=i);
+        v.swap(i, j);
+    }
+}
+
 /// What a stream is used for; part of its key so purposes never share draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum Stream {
-    /// A device's fixed attributes drawn at fleet generation (attribute values, laptop session rate).
+    /// Fleet generation: which devices of a segment get each value of an attribute, keyed by
+    /// the segment's and the attribute's names.
     Fleet = 1,
     /// A device's scan schedule (first phase and per-scan jitter).
     Scan = 2,

@@ -57,9 +57,7 @@
 //! themselves (their own pilot round), behind those already queued. The cost is `O(N log n)` for
 //! `N` devices and `n` combinations (a heap of combinations), with `O(N + n)` memory.
 
-use rand::RngExt;
-
-use crate::rng::StreamRng;
+use crate::rng::{StreamRng, shuffle};
 use crate::time::{Secs, Time};
 
 /// A gradual rollout, as the schedule describes it.
@@ -161,13 +159,6 @@ impl Ordering {
     /// Name used in outputs.
     pub fn as_str(self) -> &'static str {
         Ordering::NAMES[self as usize]
-    }
-}
-
-fn shuffle(v: &mut [u32], rng: &mut StreamRng) {
-    for i in (1..v.len()).rev() {
-        let j = rng.random_range(0..=i);
-        v.swap(i, j);
     }
 }
 
@@ -392,6 +383,7 @@ mod tests {
     use super::*;
     use crate::rng::{RunKey, Stream};
     use crate::time::DAY;
+    use rand::RngExt;
 
     #[test]
     fn rate_driven_waves_have_the_requested_size_until_the_rest() {

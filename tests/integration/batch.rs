@@ -1218,12 +1218,13 @@ fn replications_that_never_reach_95_say_in_how_many_runs_not_that_it_was_not_hel
 
 #[test]
 fn a_batch_tells_an_audience_its_draws_leave_empty_once_per_deployment_with_in_how_many_runs() {
-    // A pilot of the devices drawn with a rare model: in some fleets there are none. A share
-    // of 1 % of 20 devices draws none in every fleet.
+    // A pilot of the devices with a rare model and a rare driver: each is on exactly 2 of the
+    // 20 devices, dealt out independently, so in some fleets no device has both. A share of
+    // 1 % of 20 devices draws none in every fleet.
     let base = DETERMINISTIC.replace(
         "devices = 200",
-        "devices = 20\nattributes = { model = { values = [\"A\", \"B\"], weights = [0.9, 0.1] } }",
-    ) + "audience = { members = [\"rare\"] }\n\n[groups]\nrare = { filter = 'model = \"B\"' }\ntiny = { share = 0.01 }\n\n[[deployments]]\nname = \"y\"\ncontent = { \"@odata.type\" = \"#microsoft.graph.windowsUpdates.qualityUpdateReference\", releaseDateTime = \"2026-01-12T00:00:00Z\" }\naudience = { members = [\"tiny\"] }\n";
+        "devices = 20\nattributes = { model = { values = [\"A\", \"B\"], weights = [0.9, 0.1] }, driver = { values = [\"W\", \"X\"], weights = [0.9, 0.1] } }",
+    ) + "audience = { members = [\"rare\"] }\n\n[groups]\nrare = { filter = 'model = \"B\" and driver = \"X\"' }\ntiny = { share = 0.01 }\n\n[[deployments]]\nname = \"y\"\ncontent = { \"@odata.type\" = \"#microsoft.graph.windowsUpdates.qualityUpdateReference\", releaseDateTime = \"2026-01-12T00:00:00Z\" }\naudience = { members = [\"tiny\"] }\n";
     let case = Case::new(&base);
     let path = case.dir.path().join("sweep.toml");
     std::fs::write(
