@@ -1696,7 +1696,7 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             _ => String::new(),
         };
         t.push_str(&format!(
-            "    restarts: {} forced, {} automatic, {} by users; {} in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days{exploit}\n",
+            "    restarts: {} forced, {} automatic, {} by users; {} forced or automatic in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days{exploit}\n",
             d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks, d.exposure_device_days
         ));
         if d.held > 0 || d.issue_hits > 0 {
