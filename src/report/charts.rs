@@ -28,10 +28,13 @@
 //! - `bands.{png,svg}` (from a batch's `bands.csv`): per variant and deployment, the median share
 //!   in the goal state over days, with shaded p25–p75 and p5–p95 bands across replications,
 //!   overlaid. Identical bands are drawn once (`band_groups`): a deployment the sweep does not
-//!   touch as "pilot (the same in every variant)", variants that coincide as `1 = 2 · broad`.
+//!   touch as "pilot (the same in every variant)", variants that coincide as `1 = 2 · broad`
+//!   (a legend label wraps between names, never cutting one). Medians are drawn over all the
+//!   bands, those a few pixels apart in turns (`median_turns`); fills lighten past three series.
 //! - `time-to-95.{png,svg}` (from a batch's `variants.csv`): one row per variant and deployment, a
 //!   dot at the median days to 95 % compliant and a whisker from p5 to p95 (an open-ended whisker
-//!   when some runs did not hold 95 % at the end).
+//!   when some runs did not hold 95 % at the end, up to the horizon); a median run short of 95 %
+//!   is named with its share at the end (`share_compliant_p50`, when the file has it).
 //! - `pareto.{png,svg}` (from `variants.csv`): median days to 95 % (x) against median devices hit
 //!   by issues (y), one labelled point per variant, a colour and marker per deployment; variants
 //!   on their deployment's Pareto front (`pareto_blast = true`) are filled and joined. Points on
@@ -51,8 +54,8 @@
 //! once (see `variant_labels`). Style: the Okabe–Ito colour-blind-safe palette (yellow
 //! darkened), repeated with dash patterns past 8 series, labelled axes with units, legends in a
 //! panel to the right of the plot (never over the curves; its keys, such as the band key, always
-//! shown, series left out first with "… N more"), text at ≥ 14 px for a 1200 × 700 chart,
-//! titles and labels shortened with `…` to their room, and charts smaller than `MIN_LAYOUT`
+//! shown, series left out first with "… N more"; its labels wrap over lines), text at ≥ 14 px
+//! for a 1200 × 700 chart, titles and other labels shortened with `…` to their room, and charts smaller than `MIN_LAYOUT`
 //! drawn at that size and scaled down (a thumbnail).
 //! Text uses DejaVu Sans, embedded in the binary (`assets/fonts/`, Bitstream Vera licence), so no
 //! system font is needed; it has no CJK glyphs, which PNGs show as boxes (SVGs use the viewer's
@@ -1341,6 +1344,57 @@ impl Style {
         }
         lines
     }
+    /// A legend label broken into lines at most `max_px` wide, never inside a name: at its
+    /// " = " (names of identical series, each next one starting a line with "= "), then at
+    /// spaces; only a word longer than a line loses its middle. Past `max_lines`, the last line
+    /// counts the names left out ("= 4 more"), again never cutting one.
+    fn wrap_label(
+        &self,
+        font: &TextStyle,
+        text: &str,
+        max_px: f64,
+        max_lines: usize,
+    ) -> Vec<String> {
+        // Each line with the first and last of the names on it.
+        let mut lines: Vec<(String, usize, usize)> = Vec::new();
+        let names: Vec<&str> = text.split(" = ").collect();
+        for (i, name) in names.iter().enumerate() {
+            let part = if i == 0 {
+                name.to_string()
+            } else {
+                format!("= {name}")
+            };
+            match lines.last_mut() {
+                Some(l) if i > 0 && self.measure(font, &format!("{} {part}", l.0)) <= max_px => {
+                    l.0.push(' ');
+                    l.0.push_str(&part);
+                    l.2 = i;
+                }
+                _ => lines.extend(
+                    self.wrap(font, &part, max_px)
+                        .into_iter()
+                        .map(|l| (l, i, i)),
+                ),
+            }
+        }
+        if lines.len() > max_lines.max(1) {
+            let max_lines = max_lines.max(1);
+            let rest = lines.split_off(max_lines - 1);
+            if names.len() == 1 {
+                let last = format!("{}…", rest[0].0);
+                lines.push((self.fit(font, &last, max_px, elide_end), 0, 0));
+            } else {
+                // Names that go on past the lines kept are left out whole.
+                // A name wrapped over lines starts a line of its own.
+                let first_left_out = rest[0].1;
+                while lines.last().is_some_and(|l| l.2 == first_left_out) {
+                    lines.pop();
+                }
+                lines.push((format!("= {} more", names.len() - first_left_out), 0, 0));
+            }
+        }
+        lines.into_iter().map(|l| l.0).collect()
+    }
 }
 
 type Area<DB> = DrawingArea<DB, Shift>;
@@ -1490,7 +1544,7 @@ type Entry = (String, RGBColor, Swatch);
 
 /// Splits off a legend panel on the right sized for `header` (a line or more of text above the
 /// entries) and `entries`, draws it, returns the plot area. Labels too long for the panel
-/// (at most 35 % of the width) lose their middle.
+/// (at most 35 % of the width) wrap over lines ([`Style::wrap_label`]).
 fn with_legend<DB: DrawingBackend>(
     area: &Area<DB>,
     st: &Style,
@@ -1500,22 +1554,43 @@ fn with_legend<DB: DrawingBackend>(
     legend_panel(area, st, header, entries, &[])
 }
 
-/// How many of `entries` rows fit in `room` pixels with `keys` more rows always shown, and the
-/// row height: rows close up (down to `min_row`) before entries are left out, and a row
-/// "… N more" takes the place of the last one shown when some are.
-fn legend_rows(entries: usize, keys: usize, room: i32, row: i32, min_row: i32) -> (usize, i32) {
-    let n = (entries + keys) as i32;
-    if n == 0 || n * row <= room {
-        return (entries, row);
+/// How many entries fit in `room` pixels, and the row height: `entries` and `keys` are each
+/// entry's height in rows (1.0 for a label of one line, more for a label wrapped over several:
+/// [`legend_height`]), `keys` always shown. Rows close up (down to `min_row`) before entries are
+/// left out, and a row "… N more" takes the place of the last one shown when some are.
+fn legend_rows(entries: &[f64], keys: &[f64], room: i32, row: i32, min_row: i32) -> (usize, i32) {
+    let total: f64 = entries.iter().chain(keys).sum();
+    let fits = |rows: f64, row: i32| rows * row as f64 <= room as f64 + 1e-9;
+    if total == 0.0 || fits(total, row) {
+        return (entries.len(), row);
     }
-    let row = (room / n).max(min_row).min(row);
-    if n * row <= room {
-        return (entries, row);
+    let row = ((room as f64 / total) as i32).max(min_row).min(row);
+    if fits(total, row) {
+        return (entries.len(), row);
     }
-    let fit = (room / row).max(0) as usize;
     // One row for "… N more", the keys' rows, the rest for entries.
-    (fit.saturating_sub(keys + 1).min(entries), row)
+    let mut used = 1.0 + keys.iter().sum::<f64>();
+    let mut shown = 0;
+    for e in entries {
+        if !fits(used + e, row) {
+            break;
+        }
+        used += e;
+        shown += 1;
+    }
+    (shown, row)
 }
+
+/// The height in rows of a legend entry of `lines` lines: the lines after the first are closer
+/// than rows.
+fn legend_height(lines: usize) -> f64 {
+    1.0 + LEGEND_LINE * lines.saturating_sub(1) as f64
+}
+
+/// The spacing of the lines of a wrapped legend label, in rows.
+const LEGEND_LINE: f64 = 0.75;
+/// The most lines a legend label wraps over; names past them are counted ("= 4 more").
+const LEGEND_MAX_LINES: usize = 5;
 
 /// [`with_legend`] with `keys` (the target line, the band key…) after the entries, always shown:
 /// when not every entry fits, entries are left out ("… N more"), never keys.
@@ -1558,9 +1633,25 @@ fn legend_panel<DB: DrawingBackend>(
             y += row;
         }
     }
+    // Labels too long for the panel wrap over lines (never cutting a name in a list of
+    // identical series' names), the text starting where swatches do when there is no swatch.
+    let text_at = |sw: &Swatch| {
+        if matches!(sw, Swatch::None) {
+            x0
+        } else {
+            text_x
+        }
+    };
+    let wrapped = |(label, _, sw): &Entry| {
+        let room = max_px + (text_x - text_at(sw)) as f64;
+        st.wrap_label(&font, label, room, LEGEND_MAX_LINES)
+    };
+    let entry_lines: Vec<Vec<String>> = entries.iter().map(wrapped).collect();
+    let key_lines: Vec<Vec<String>> = keys.iter().map(wrapped).collect();
+    let heights = |l: &[Vec<String>]| l.iter().map(|l| legend_height(l.len())).collect::<Vec<_>>();
     let (shown, row) = legend_rows(
-        entries.len(),
-        keys.len(),
+        &heights(&entry_lines),
+        &heights(&key_lines),
         bottom - y,
         row,
         st.px(24.0).max(1),
@@ -1572,9 +1663,16 @@ fn legend_panel<DB: DrawingBackend>(
             Swatch::None,
         )
     });
-    let rows = entries[..shown].iter().chain(more.iter()).chain(keys);
-    for (label, c, sw) in rows {
-        if y + row > bottom {
+    let more_lines = more.iter().map(|(l, _, _)| vec![l.clone()]);
+    let rows = entries[..shown]
+        .iter()
+        .zip(entry_lines)
+        .chain(more.iter().zip(more_lines))
+        .chain(keys.iter().zip(key_lines));
+    let line_h = (row as f64 * LEGEND_LINE).round() as i32;
+    for ((_, c, sw), lines) in rows {
+        let height = row + line_h * lines.len().saturating_sub(1) as i32;
+        if y + height > bottom {
             break;
         }
         let (sx, sy) = (x0, y + row / 2);
@@ -1644,19 +1742,16 @@ fn legend_panel<DB: DrawingBackend>(
                 }
             }
         }
-        let tx = if matches!(sw, Swatch::None) {
-            x0
-        } else {
-            text_x
-        };
-        legend
-            .draw(&Text::new(
-                st.fit(&font, label, max_px + (text_x - tx) as f64, elide_middle),
-                (tx, sy),
-                font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(err)?;
-        y += row;
+        for (k, line) in lines.into_iter().enumerate() {
+            legend
+                .draw(&Text::new(
+                    line,
+                    (text_at(sw), sy + line_h * k as i32),
+                    font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+                ))
+                .map_err(err)?;
+        }
+        y += height;
     }
     Ok(plot)
 }
@@ -2527,6 +2622,148 @@ fn band_group_label(group: &[usize], bands: &[Band], full: &[String], short: &[S
     goal_name(&label, bands[first].readiness)
 }
 
+/// The opacity of the p5–p95 and p25–p75 fills when `n` bands are drawn: lighter past three,
+/// so that overlaid fills do not add up to a block hiding the plot (down to a quarter of a
+/// band's own at twelve bands).
+fn band_alpha(n: usize) -> (f64, f64) {
+    let k = (3.0 / n.max(1) as f64).clamp(0.25, 1.0);
+    (0.12 * k, 0.25 * k)
+}
+
+/// The height of a polyline (`pts`, x never decreasing) at `x`: after a step at `x`, its top;
+/// `None` outside it.
+fn y_at(pts: &[(f64, f64)], x: f64) -> Option<f64> {
+    let (first, last) = (pts.first()?, pts.last()?);
+    if x < first.0 || x > last.0 {
+        return None;
+    }
+    let k = pts.partition_point(|p| p.0 <= x);
+    if k >= pts.len() {
+        return Some(last.1);
+    }
+    let (p, q) = (pts[k - 1], pts[k]);
+    Some(p.1 + (q.1 - p.1) * (x - p.0) / (q.0 - p.0))
+}
+
+/// Where each of `lines` (pixel polylines, x never decreasing) is drawn, per `cell` pixels of
+/// x: lines that run within `near` pixels of each other through a cell take turns, one cell
+/// each in line order, so that a line coinciding with others shows as alternating dashes of
+/// their colours instead of being hidden by the last one drawn; a line apart from the others
+/// is drawn in every cell it crosses. Also whether any cell was shared.
+fn median_turns(lines: &[Vec<(f64, f64)>], cell: f64, near: f64) -> (Vec<Vec<bool>>, bool) {
+    let end = lines
+        .iter()
+        .flat_map(|l| l.last())
+        .fold(0.0f64, |a, p| a.max(p.0));
+    let cells = (end / cell).floor() as usize + 1;
+    let mut own = vec![vec![false; cells]; lines.len()];
+    let mut shared = false;
+    const SAMPLES: usize = 4;
+    for k in 0..cells {
+        let ys: Vec<Vec<Option<f64>>> = lines
+            .iter()
+            .map(|l| {
+                (0..=SAMPLES)
+                    .map(|s| y_at(l, (k as f64 + s as f64 / SAMPLES as f64) * cell))
+                    .collect()
+            })
+            .collect();
+        let close = |i: usize, j: usize| {
+            ys[i].iter().zip(&ys[j]).all(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() <= near,
+                (None, None) => true,
+                _ => false,
+            })
+        };
+        let present: Vec<usize> = (0..lines.len())
+            .filter(|&i| ys[i].iter().any(Option::is_some))
+            .collect();
+        // Groups of lines close to each other (a chain of close pairs), by their first line.
+        let mut group: Vec<usize> = (0..lines.len()).collect();
+        for (a, &i) in present.iter().enumerate() {
+            for &j in &present[a + 1..] {
+                if group[j] != group[i] && close(i, j) {
+                    let (from, to) = (group[j].max(group[i]), group[j].min(group[i]));
+                    for g in group.iter_mut().filter(|g| **g == from) {
+                        *g = to;
+                    }
+                }
+            }
+        }
+        for &i in &present {
+            if group[i] != i {
+                continue;
+            }
+            let members: Vec<usize> = present.iter().copied().filter(|&j| group[j] == i).collect();
+            shared |= members.len() > 1;
+            own[members[k % members.len()]][k] = true;
+        }
+    }
+    (own, shared)
+}
+
+/// The part of a polyline (x never decreasing) with `x0 <= x < x1`, cut where it crosses them;
+/// a step (vertical segment) at x belongs to the cell holding x.
+fn clip_x(pts: &[(f64, f64)], x0: f64, x1: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    let mut push = |p: (f64, f64)| {
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    };
+    let at =
+        |p: (f64, f64), q: (f64, f64), x: f64| (x, p.1 + (q.1 - p.1) * (x - p.0) / (q.0 - p.0));
+    for w in pts.windows(2) {
+        let (p, q) = (w[0], w[1]);
+        if p.0 == q.0 {
+            if p.0 >= x0 && p.0 < x1 {
+                push(p);
+                push(q);
+            }
+            continue;
+        }
+        if q.0 <= x0 || p.0 >= x1 {
+            continue;
+        }
+        push(if p.0 < x0 { at(p, q, x0) } else { p });
+        push(if q.0 > x1 { at(p, q, x1) } else { q });
+    }
+    if let [p] = pts
+        && p.0 >= x0
+        && p.0 < x1
+    {
+        push(*p);
+    }
+    out
+}
+
+/// The stretches of a line to draw: runs of the cells it owns ([`median_turns`]), each cut
+/// from `line`; the last cell reaches the end.
+fn owned_stretches(line: &[(f64, f64)], own: &[bool], cell: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < own.len() {
+        if !own[k] {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < own.len() && own[k] {
+            k += 1;
+        }
+        let x1 = if k == own.len() {
+            f64::INFINITY
+        } else {
+            k as f64 * cell
+        };
+        let piece = clip_x(line, start as f64 * cell, x1);
+        if piece.len() > 1 {
+            out.push(piece);
+        }
+    }
+    out
+}
+
 fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
     let goal = Goal::of(d.bands.iter().map(|b| b.readiness));
     let area = titled(
@@ -2558,44 +2795,140 @@ fn bands<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<
         ("line: median".into(), MUTED, Swatch::Line(None)),
         ("bands: p25–p75, p5–p95".into(), MUTED, Swatch::Band(None)),
     ];
-    let plot = legend_panel(&area, st, key.as_deref(), &entries, &keys)?;
+    // Medians that run together take turns in short dashes: the chart is drawn once to find
+    // them (where the pixels are), then with its legend saying so.
     let x = x_axis_of(st, d);
+    let (_, _, shared) = bands_plot(
+        &area,
+        d,
+        st,
+        &entries,
+        &keys,
+        key.as_deref(),
+        &x,
+        goal,
+        true,
+    )?;
+    let mut keys = keys;
+    if shared {
+        keys[1].0 = "line: median (coinciding ones alternate)".into();
+    }
+    bands_plot(
+        &area,
+        d,
+        st,
+        &entries,
+        &keys,
+        key.as_deref(),
+        &x,
+        goal,
+        false,
+    )?;
+    Ok(())
+}
+
+/// The median line of each group of bands up to `xmax` days, in pixels from `base`.
+fn median_pixels<DB: DrawingBackend>(
+    c: &Cart<'_, DB>,
+    d: &Inputs,
+    groups: &[Vec<usize>],
+    xmax: f64,
+    base: (i32, i32),
+) -> Vec<Vec<(f64, f64)>> {
+    groups
+        .iter()
+        .map(|g| {
+            let b = &d.bands[g[0]];
+            let pts = b
+                .hours
+                .iter()
+                .zip(&b.q[2])
+                .map(|(h, y)| (h / 24.0, y * 100.0));
+            clip(pts.collect(), xmax)
+                .into_iter()
+                .map(|p| {
+                    let (px, py) = c.backend_coord(&p);
+                    ((px - base.0) as f64, (py - base.1) as f64)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The legend and plot of the bands chart: the fills, the target line, then the medians over
+/// them all, turn by turn where they coincide ([`median_turns`]). With `dry`, only the layout
+/// is worked out, in a throwaway area. Returns the plot area's size, and whether medians
+/// coincide anywhere.
+#[allow(clippy::too_many_arguments)]
+fn bands_plot<DB: DrawingBackend>(
+    area: &Area<DB>,
+    d: &Inputs,
+    st: &Style,
+    entries: &[Entry],
+    keys: &[Entry],
+    header: Option<&str>,
+    x: &XAxis,
+    goal: Goal,
+    dry: bool,
+) -> Result<(u32, u32, bool), String> {
     let xmax = x.end;
-    let mut c = days_percent_chart(&plot, st, &x, &goal.y_desc())?;
+    let groups = band_groups(&d.bands);
+    let cell = st.px(12.0).max(2) as f64;
+    let near = st.px(3.0).max(1) as f64;
+    if dry {
+        // The same layout on a blank canvas: the legend's rows do not change the plot's width.
+        let (w, h) = area.dim_in_pixel();
+        let mut blank = String::new();
+        let shared = {
+            let root = SVGBackend::with_string(&mut blank, (w, h)).into_drawing_area();
+            let plot = legend_panel(&root, st, header, entries, keys)?;
+            let c = days_percent_chart(&plot, st, x, &goal.y_desc())?;
+            let inner = c.plotting_area().strip_coord_spec();
+            let lines = median_pixels(&c, d, &groups, xmax, inner.get_base_pixel());
+            let (w, h) = inner.dim_in_pixel();
+            (w, h, median_turns(&lines, cell, near).1)
+        };
+        return Ok(shared);
+    }
+    let plot = legend_panel(area, st, header, entries, keys)?;
+    let mut c = days_percent_chart(&plot, st, x, &goal.y_desc())?;
     let percent = |v: &[f64]| v.iter().map(|y| y * 100.0).collect::<Vec<f64>>();
+    let (outer, inner_alpha) = band_alpha(groups.len());
     for (i, g) in groups.iter().enumerate() {
         let b = &d.bands[g[0]];
         let col = series_colour(i);
         let q: Vec<Vec<f64>> = b.q.iter().map(|v| percent(v)).collect();
         c.draw_series(std::iter::once(Polygon::new(
             band_polygon(&b.hours, &q[4], &q[0], xmax),
-            col.mix(0.12).filled(),
+            col.mix(outer).filled(),
         )))
         .map_err(err)?;
         c.draw_series(std::iter::once(Polygon::new(
             band_polygon(&b.hours, &q[3], &q[1], xmax),
-            col.mix(0.25).filled(),
+            col.mix(inner_alpha).filled(),
         )))
         .map_err(err)?;
     }
     target_line(&mut c, st, xmax)?;
-    for (i, g) in groups.iter().enumerate() {
-        let b = &d.bands[g[0]];
-        chart_line(
-            &mut c,
-            clip(
-                b.hours
-                    .iter()
-                    .zip(&b.q[2])
-                    .map(|(h, y)| (h / 24.0, y * 100.0))
-                    .collect(),
-                xmax,
-            ),
-            ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
-            series_dash(i).map(|p| st.dash(p)),
-        )?;
+    let inner = c.plotting_area().strip_coord_spec();
+    let lines = median_pixels(&c, d, &groups, xmax, inner.get_base_pixel());
+    let (own, shared) = median_turns(&lines, cell, near);
+    for (i, (line, own)) in lines.iter().zip(&own).enumerate() {
+        for piece in owned_stretches(line, own, cell) {
+            let pts: Vec<(i32, i32)> = piece
+                .iter()
+                .map(|p| (p.0.round() as i32, p.1.round() as i32))
+                .collect();
+            pixel_line(
+                &inner,
+                pts,
+                ShapeStyle::from(&series_colour(i)).stroke_width(st.stroke(3.0)),
+                series_dash(i).map(|p| st.dash(p)),
+            )?;
+        }
     }
-    Ok(())
+    let (w, h) = inner.dim_in_pixel();
+    Ok((w, h, shared))
 }
 
 fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Result<(), String> {
@@ -2608,8 +2941,15 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .flat_map(|v| v.h95.iter().flatten())
         .fold(0.0f64, |a, &b| a.max(b / 24.0));
     let open_ended = d.variants.iter().any(|v| v.h95[2].is_none());
+    // A batch's folder has no summary.json: its bands end at the horizon.
+    let horizon = d.horizon_hours.or_else(|| {
+        d.bands
+            .iter()
+            .filter_map(|b| b.hours.last().copied())
+            .reduce(f64::max)
+    });
     let xmax = if open_ended {
-        d.horizon_hours
+        horizon
             .map_or(data_max * 1.15, |h| h / 24.0)
             .max(data_max * 1.05)
     } else {
@@ -2714,11 +3054,31 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
                 .map_err(err)?;
             }
             None => {
+                // How far the median run got (`share_compliant_p50`; not in files of older
+                // versions), so that a sweep where no median run gets there still compares.
+                let text = match v.share_end_p50 {
+                    Some(share) => format!(
+                        "median run: 95 % not by the end ({} at the end)",
+                        percent_below(share)
+                    ),
+                    None => "median run: 95 % not by the end".to_string(),
+                };
                 let (px, py) = c.backend_coord(&(0.0, y));
+                let small = st.small_font();
+                let (tx, ty) = (px - bx + st.px(8.0), py - by);
+                // Under the row's whisker (and its cap) when it would run into it.
+                let whisker = lo.map(|lo| c.backend_coord(&(lo, y - cap)));
+                let wide = tx as f64 + st.measure(&small, &text);
+                let pos = match whisker {
+                    Some((wx, wy)) if wide + st.px(6.0) as f64 > (wx - bx) as f64 => {
+                        ((tx, wy - by + st.px(5.0)), VPos::Top)
+                    }
+                    _ => ((tx, ty), VPos::Center),
+                };
                 plot.draw(&Text::new(
-                    "median run: 95 % not by the end",
-                    (px - bx + st.px(8.0), py - by),
-                    st.small_font().pos(Pos::new(HPos::Left, VPos::Center)),
+                    text,
+                    pos.0,
+                    small.pos(Pos::new(HPos::Left, pos.1)),
                 ))
                 .map_err(err)?;
             }
@@ -2732,6 +3092,12 @@ fn time_to_95<DB: DrawingBackend>(root: &Area<DB>, d: &Inputs, st: &Style) -> Re
         .map_err(err)?;
     }
     Ok(())
+}
+
+/// A share (0–1) as a percentage with one decimal, rounded down, so that a share short of a
+/// target never reads as the target: 0.9499 is "94.9 %".
+fn percent_below(share: f64) -> String {
+    format!("{:.1} %", (share * 1000.0 + 1e-9).floor() / 10.0)
 }
 
 /// Where the labels of points go (`points`: pixel centre, marker radius and the label's width
@@ -3920,6 +4286,61 @@ careful,d,5,,,,5,false,0,false,0.5
     }
 
     #[test]
+    fn a_median_run_short_of_95_percent_shows_how_far_it_got_and_old_files_render_as_before() {
+        let f = vec![("variants.csv", PAUSED.as_bytes().to_vec())];
+        let texts = labels_of(&svg_of(&f, "time-to-95.svg", &ChartOptions::default()));
+        for share in ["60.0", "90.0", "50.0"] {
+            let row = format!("median run: 95 % not by the end ({share} % at the end)");
+            assert!(texts.contains(&row), "{row}: {texts:?}");
+        }
+        // A file of an older version, without the share: the row says what it said before.
+        let old = PAUSED
+            .replace(",share_compliant_p50", "")
+            .replace(",0.6\n", "\n")
+            .replace(",0.9\n", "\n")
+            .replace(",0.5\n", "\n");
+        let f = vec![("variants.csv", old.into_bytes())];
+        let texts = labels_of(&svg_of(&f, "time-to-95.svg", &ChartOptions::default()));
+        let rows = texts
+            .iter()
+            .filter(|t| *t == "median run: 95 % not by the end")
+            .count();
+        assert_eq!(rows, 3, "{texts:?}");
+        // A share just short of the target never reads as the target.
+        assert_eq!(percent_below(0.9499), "94.9 %");
+        assert_eq!(percent_below(0.926), "92.6 %");
+        assert_eq!(percent_below(1.0), "100.0 %");
+    }
+
+    #[test]
+    fn an_open_whisker_of_a_batch_runs_to_the_end_of_its_bands() {
+        // p95 not at 95 % by the end; the bands (so the runs) end at day 10.
+        let variants = "variant,deployment,runs,hours_to_95_p5,hours_to_95_p50,hours_to_95_p95,issue_hits_p50,pareto_blast
+a,d,5,24,48,
+";
+        let bands = "variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean
+a,0,t,d,compliant,0,0,0,0,0,0
+a,240,t,d,compliant,0.9,0.95,0.96,0.97,0.99,0.96
+";
+        let f = vec![
+            ("variants.csv", variants.as_bytes().to_vec()),
+            ("bands.csv", bands.as_bytes().to_vec()),
+        ];
+        let texts = labels_of(&svg_of(&f, "time-to-95.svg", &ChartOptions::default()));
+        assert!(
+            texts.iter().any(|t| t == "10"),
+            "the axis reaches day 10: {texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t == "p95 not by the end →"),
+            "{texts:?}"
+        );
+        // Without bands, the axis ends a little after the last day known.
+        let texts = labels_of(&svg_of(&f[..1], "time-to-95.svg", &ChartOptions::default()));
+        assert!(!texts.iter().any(|t| t == "10"), "{texts:?}");
+    }
+
+    #[test]
     fn a_long_list_of_variants_left_out_of_a_pareto_chart_wraps_instead_of_being_cut() {
         let note = |n: usize| -> Vec<String> {
             let mut csv = FORCED.to_string();
@@ -4269,9 +4690,12 @@ base,1,t,b,compliant,0.5,0.5,0.5,0.5,0.5,0.5
             let count = |l: &str| labels.iter().filter(|x| *x == l).count();
             assert_eq!(count("pilot (the same in every variant)"), 1, "{labels:?}");
             assert_eq!(count("1 = 2 · broad"), 1, "{labels:?}");
-            for key in ["95 % target", "line: median", "bands: p25–p75, p5–p95"] {
+            for key in ["95 % target", "bands: p25–p75, p5–p95"] {
                 assert_eq!(count(key), 1, "{key}: {labels:?}");
             }
+            // Its broad medians a pixel or so apart take turns, and the key says so.
+            let median = labels.iter().filter(|l| l.starts_with("line: median"));
+            assert_eq!(median.count(), 1, "{labels:?}");
             assert!(
                 labels
                     .iter()
@@ -4283,15 +4707,196 @@ base,1,t,b,compliant,0.5,0.5,0.5,0.5,0.5,0.5
 
     #[test]
     fn legend_rows_close_up_before_entries_are_left_out_and_keys_always_stay() {
+        let keys = [1.0; 3];
         // Everything fits at full height.
-        assert_eq!(legend_rows(10, 3, 600, 30, 24), (10, 30));
+        assert_eq!(legend_rows(&[1.0; 10], &keys, 600, 30, 24), (10, 30));
         // 25 rows in 600 px: closer rows, nothing left out.
-        assert_eq!(legend_rows(22, 3, 600, 30, 24), (22, 24));
+        assert_eq!(legend_rows(&[1.0; 22], &keys, 600, 30, 24), (22, 24));
         // 40 rows: at the closest, 25 rows fit: 3 keys, "… N more", 21 entries.
-        assert_eq!(legend_rows(37, 3, 600, 30, 24), (21, 24));
+        assert_eq!(legend_rows(&[1.0; 37], &keys, 600, 30, 24), (21, 24));
         // No room at all: no entries.
-        assert_eq!(legend_rows(5, 3, 30, 30, 24), (0, 24));
-        assert_eq!(legend_rows(0, 0, 0, 30, 24), (0, 30));
+        assert_eq!(legend_rows(&[1.0; 5], &keys, 30, 30, 24), (0, 24));
+        assert_eq!(legend_rows(&[], &[], 0, 30, 24), (0, 30));
+        // An entry wrapped over two lines takes 1.75 rows: 20 + 1.75 + 3 rows fit in 750 px.
+        let mut wrapped = vec![1.0; 20];
+        wrapped.insert(0, legend_height(2));
+        assert_eq!(legend_rows(&wrapped, &keys, 750, 30, 24), (21, 30));
+        // In 600 px, rows close up to 24 px: all 24.75 rows fit.
+        assert_eq!(legend_rows(&wrapped, &keys, 600, 30, 24), (21, 24));
+        // In 500 px, 20.8 rows: the keys, "… N more", the wrapped entry and 15 more.
+        assert_eq!(legend_rows(&wrapped, &keys, 500, 30, 24), (16, 24));
+    }
+
+    #[test]
+    fn a_legend_label_of_identical_series_wraps_between_names_and_counts_those_past_its_lines() {
+        let st = Style::new(&ChartOptions::default(), None);
+        let font = st.small_font();
+        let label = "diverse-offered = random-offered = no-rule · pilot-24h2";
+        let room = st.measure(&font, "diverse-offered = random-offered");
+        assert_eq!(
+            st.wrap_label(&font, label, room, 5),
+            ["diverse-offered = random-offered", "= no-rule · pilot-24h2"]
+        );
+        // Too narrow for two names on a line: one a line, a name's own spaces last.
+        let room = st.measure(&font, "= random-offered");
+        assert_eq!(
+            st.wrap_label(&font, label, room, 5),
+            [
+                "diverse-offered",
+                "= random-offered",
+                "= no-rule ·",
+                "pilot-24h2"
+            ]
+        );
+        // Past the last line, the names left out are counted, whole.
+        assert_eq!(
+            st.wrap_label(&font, label, room, 3),
+            ["diverse-offered", "= random-offered", "= 1 more"]
+        );
+        let many: Vec<String> = (1..=9).map(|k| format!("variant-{k}")).collect();
+        let lines = st.wrap_label(&font, &many.join(" = "), room, 4);
+        assert_eq!(
+            lines,
+            ["variant-1", "= variant-2", "= variant-3", "= 6 more"]
+        );
+        // A label that fits stays one line.
+        assert_eq!(st.wrap_label(&font, "a = b", 1000.0, 5), ["a = b"]);
+    }
+
+    #[test]
+    fn the_bands_legend_never_cuts_the_name_of_a_variant_in_a_merged_entry() {
+        // Three variants with long names whose pilot bands are the same (the fourth differs,
+        // so they are not "the same in every variant"), and their broad bands apart.
+        let names = [
+            "diverse-offered-and-a-long-name",
+            "random-offered-and-a-long-name",
+            "no-rule-and-a-long-name",
+            "diverse-installed",
+        ];
+        let mut csv = String::from("variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean\n");
+        for (k, v) in names.iter().enumerate() {
+            let pilot = if k == 3 { 0.8 } else { 0.9 };
+            let broad = 0.5 + k as f64 / 10.0;
+            for h in [0, 24, 48] {
+                let f = if h == 0 { 0.0 } else { 1.0 };
+                for (dep, y) in [("pilot", pilot * f), ("broad", broad * f)] {
+                    csv.push_str(&format!(
+                        "{v},{h},t,{dep},compliant,{y},{y},{y},{y},{y},{y}\n"
+                    ));
+                }
+            }
+        }
+        let f = vec![("bands.csv", csv.into_bytes())];
+        for opts in [small(), ChartOptions::default()] {
+            let labels = labels_of(&svg_of(&f, "bands.svg", &opts));
+            let legend = labels.join(" ");
+            assert!(!legend.contains('…'), "{labels:?}");
+            for v in &names[..3] {
+                assert!(legend.contains(v), "{v}: {labels:?}");
+            }
+            assert!(
+                labels.iter().filter(|l| l.starts_with("= ")).count() >= 1,
+                "the merged entry wraps: {labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn band_fills_lighten_past_three_bands() {
+        assert_eq!(band_alpha(1), (0.12, 0.25));
+        assert_eq!(band_alpha(3), (0.12, 0.25));
+        assert_eq!(band_alpha(6), (0.06, 0.125));
+        assert_eq!(band_alpha(12), (0.03, 0.0625));
+        assert_eq!(band_alpha(300), (0.03, 0.0625));
+    }
+
+    #[test]
+    fn medians_that_coincide_take_turns_and_a_median_apart_is_drawn_whole() {
+        let flat = |y: f64| vec![(0.0, y), (100.0, y)];
+        // 0 and 1 are a pixel apart, 2 is far away; 10 cells of 10 px.
+        let lines = [flat(50.0), flat(51.0), flat(10.0)];
+        let (own, shared) = median_turns(&lines, 10.0, 3.0);
+        assert!(shared);
+        assert!(own[2].iter().all(|&o| o), "{own:?}");
+        for k in 0..own[0].len() {
+            assert!(
+                own[0][k] != own[1][k],
+                "cell {k}: one of them, in turn: {own:?}"
+            );
+        }
+        assert!(own[0][0] && own[1][1] && own[0][2]);
+        // Lines that meet only for a while share those cells alone.
+        let rise = vec![(0.0, 50.0), (50.0, 50.0), (50.0, 90.0), (100.0, 90.0)];
+        let (own, _) = median_turns(&[flat(50.0), rise], 10.0, 3.0);
+        // (the step at x = 50 is in the cell from 40 to 50, whose right edge sees its top).
+        assert!(
+            own[0][4..].iter().all(|&o| o) && own[1][4..].iter().all(|&o| o),
+            "{own:?}"
+        );
+        assert!(
+            own[0][..4].iter().zip(&own[1][..4]).all(|(a, b)| a != b),
+            "{own:?}"
+        );
+        // Apart everywhere: nothing shared.
+        let (own, shared) = median_turns(&[flat(10.0), flat(90.0)], 10.0, 3.0);
+        assert!(!shared && own.iter().flatten().all(|&o| o));
+    }
+
+    #[test]
+    fn a_line_is_cut_to_a_stretch_of_x_with_its_steps_in_the_cell_that_holds_them() {
+        let step = [(0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (20.0, 5.0)];
+        assert_eq!(clip_x(&step, 0.0, 10.0), [(0.0, 0.0), (10.0, 0.0)]);
+        assert_eq!(
+            clip_x(&step, 10.0, 15.0),
+            [(10.0, 0.0), (10.0, 5.0), (15.0, 5.0)]
+        );
+        let slope = [(0.0, 0.0), (10.0, 10.0)];
+        assert_eq!(clip_x(&slope, 2.0, 4.0), [(2.0, 2.0), (4.0, 4.0)]);
+        assert_eq!(
+            owned_stretches(&slope, &[true, false, true], 4.0),
+            [vec![(0.0, 0.0), (4.0, 4.0)], vec![(8.0, 8.0), (10.0, 10.0)]]
+        );
+    }
+
+    #[test]
+    fn the_bands_legend_says_when_medians_that_coincide_alternate() {
+        // Two variants a pixel apart (not identical, so not merged).
+        let mut csv = String::from("variant,hours,time,deployment,state,p5,p25,p50,p75,p95,mean\n");
+        for (v, y) in [("a", 0.5), ("b", 0.501)] {
+            for h in [0, 24, 48] {
+                let y = if h == 0 { 0.0 } else { y };
+                csv.push_str(&format!("{v},{h},t,d,compliant,{y},{y},{y},{y},{y},{y}\n"));
+            }
+        }
+        let f = vec![("bands.csv", csv.into_bytes())];
+        let svg = svg_of(&f, "bands.svg", &ChartOptions::default());
+        let labels = labels_of(&svg);
+        assert!(
+            labels
+                .iter()
+                .any(|l| l.starts_with("line: median (coinciding")),
+            "{labels:?}"
+        );
+        // Both colours are drawn as lines, neither hidden under the other.
+        let hex = |c: RGBColor| format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        let text = std::str::from_utf8(&svg).expect("UTF-8");
+        for i in 0..2 {
+            let lines = text
+                .lines()
+                .filter(|l| l.contains("<polyline") && l.contains(&hex(series_colour(i))))
+                .count();
+            assert!(lines > 3, "series {i} drawn in turns: {lines}");
+        }
+        // Apart: the key says only what the line is.
+        let apart = String::from_utf8(f[0].1.clone())
+            .unwrap()
+            .replace("0.501", "0.9");
+        let labels = labels_of(&svg_of(
+            &[("bands.csv", apart.into_bytes())],
+            "bands.svg",
+            &small(),
+        ));
+        assert!(labels.iter().any(|l| l == "line: median"), "{labels:?}");
     }
 
     #[test]
