@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match cli::run() {
         Ok(code) => code,
         Err(e) => {
-            cli::print_error(&e);
+            rollsim::commands::print_error(&e);
             ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
         }
     }

@@ -5,7 +5,7 @@
 //! [`write_dir_atomic`] writes an output folder: into a temporary sibling folder, renamed into
 //! place, so an interrupted run leaves either the previous complete output or none, never a
 //! half-written one. (A batch's run records and shard manifests are written the same way, file
-//! by file, in `batch::record` and the command line.)
+//! by file, in `batch::record` and `commands`.)
 
 pub mod charts;
 pub mod html;
