@@ -2136,29 +2136,11 @@ impl Scenario {
         (copy, versioned)
     }
 
-    /// Rescales the fleet to `total` devices, keeping each segment's share (largest remainder).
+    /// Rescales the fleet to `total` devices, keeping each segment's share (largest remainder,
+    /// [`crate::fleet::largest_remainder`]); a fleet of no devices has no shares and stays empty.
     pub fn scale_devices(&mut self, total: u64) {
-        let old = self.devices().max(1) as f64;
-        let exact: Vec<f64> = self
-            .segments
-            .iter()
-            .map(|s| f64::from(s.devices) / old * total as f64)
-            .collect();
-        let mut counts: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
-        let mut order: Vec<usize> = (0..exact.len()).collect();
-        order.sort_by(|&a, &b| {
-            (exact[b] - exact[b].floor())
-                .total_cmp(&(exact[a] - exact[a].floor()))
-                .then(a.cmp(&b))
-        });
-        let mut missing = total.saturating_sub(counts.iter().sum());
-        for i in order {
-            if missing == 0 {
-                break;
-            }
-            counts[i] += 1;
-            missing -= 1;
-        }
+        let weights: Vec<f64> = self.segments.iter().map(|s| f64::from(s.devices)).collect();
+        let counts = crate::fleet::largest_remainder(&weights, total);
         for (s, n) in self.segments.iter_mut().zip(counts) {
             s.devices = n.min(u64::from(u32::MAX)) as u32;
         }
