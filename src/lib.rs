@@ -32,6 +32,7 @@ pub mod error;
 pub mod fleet;
 pub mod mem;
 pub mod metrics;
+pub mod per_device;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -19,6 +19,7 @@ use crate::engine::{Engine, Fired};
 use crate::fleet::{Availability, DayKey, Fleet};
 use crate::mem::{filled, prefetch};
 use crate::metrics::{N_STATES, Recorder, State, segment_rows};
+use crate::per_device::{DeviceTable, PerDevice};
 use crate::rng::{RunKey, Stream};
 use crate::scenario::Scenario;
 use crate::service::{
@@ -89,6 +90,8 @@ pub struct RunResult {
     pub held_at_end: Vec<HeldAtEnd>,
     /// Per deployment: the devices the likely-issue model's holds kept from it during the run.
     pub likely_held: Vec<LikelyHeld>,
+    /// Each device's outcome per deployment, when asked for (`run --per-device`).
+    pub per_device: Option<Box<DeviceTable>>,
 }
 
 /// A deployment's devices that a likely-issue safeguard hold put in the `held` state at some
@@ -213,6 +216,17 @@ pub fn check_memory(sc: &Scenario, runs: u64) -> Result<(), crate::Error> {
 /// scenario with more entries of a kind than [`crate::scenario::MAX_ITEMS`], which a loaded one
 /// never has.
 pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crate::Error> {
+    run_with(sc, seed, replication, false)
+}
+
+/// [`run`], keeping each device's outcome per deployment ([`RunResult::per_device`]) when
+/// `per_device`: 9 bytes more a device and deployment, and the fleet kept past the run.
+pub fn run_with(
+    sc: &Scenario,
+    seed: u64,
+    replication: u64,
+    per_device: bool,
+) -> Result<RunResult, crate::Error> {
     if let Some(what) = sc.too_many() {
         return Err(crate::Error::Run(format!(
             "the scenario has {what}, more than the {} a run can number",
@@ -226,6 +240,9 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crat
     let t1 = Instant::now();
     let zones = zones(sc);
     let mut world = World::new(sc, &fleet, &zones, key);
+    if per_device {
+        world.per_device = Some(PerDevice::new(fleet.len(), sc.deployments.len()));
+    }
     let start_audiences = world.service.start_audiences();
     world.run();
     if world.engine.exhausted() {
@@ -244,7 +261,15 @@ pub fn run(sc: &Scenario, seed: u64, replication: u64) -> Result<RunResult, crat
         simulate_secs: t1.elapsed().as_secs_f64(),
     };
     let held_at_end = world.held_at_end();
+    let per_device = world.per_device.take().map(|record| {
+        Box::new(DeviceTable {
+            record,
+            states: std::mem::take(&mut world.states),
+            fleet: fleet.clone(),
+        })
+    });
     Ok(RunResult {
+        per_device,
         held_at_end,
         likely_held: world.likely_held.clone(),
         seed,
@@ -301,6 +326,9 @@ struct World<'a> {
     /// counted once).
     likely_held: Vec<LikelyHeld>,
     likely_seen: Vec<DeviceSet>,
+    /// Each device's outcome per deployment (`--per-device`); `None` in a default run, which
+    /// pays a branch on it where it records a change or a restart.
+    per_device: Option<PerDevice>,
 }
 
 const NO_STATE: u8 = u8::MAX;
@@ -404,6 +432,7 @@ impl<'a> World<'a> {
             likely_seen: (0..sc.deployments.len())
                 .map(|_| DeviceSet::with_len(n))
                 .collect(),
+            per_device: None,
         }
     }
 
@@ -424,6 +453,9 @@ impl<'a> World<'a> {
                 }
                 if s == Some(State::Held) {
                     self.entered_held(dep, dev, 0);
+                }
+                if let Some(pd) = &mut self.per_device {
+                    pd.observe(dev, dep, 0, None, s);
                 }
                 self.store(dep, dev, s);
             }
@@ -488,6 +520,9 @@ impl<'a> World<'a> {
             self.rec.touched(dep, (x.dev, seg), t, before, after);
             if after == Some(State::Held) && before != Some(State::Held) {
                 self.entered_held(dep, x.dev, t);
+            }
+            if let Some(pd) = &mut self.per_device {
+                pd.observe(x.dev, dep, t, before, after);
             }
             self.store(dep, x.dev, after);
             if x.offered_now {
@@ -678,6 +713,9 @@ impl<'a> World<'a> {
             self.rec.transition(dep, seg, t, self.before[dep], after);
             if after == Some(State::Held) && self.before[dep] != Some(State::Held) {
                 self.entered_held(dep, dev, t);
+            }
+            if let Some(pd) = &mut self.per_device {
+                pd.observe(dev, dep, t, self.before[dep], after);
             }
             self.store(dep, dev, after);
         }
@@ -957,6 +995,9 @@ impl<'a> World<'a> {
                 && self.service.deps[dep].offered.contains(dev)
             {
                 self.rec.restart(dep, seg, restart, weekday, hour);
+                if let Some(pd) = &mut self.per_device {
+                    pd.restart(dev, dep, at, restart);
+                }
             }
         }
     }

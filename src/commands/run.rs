@@ -37,6 +37,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Print nothing but errors.
     pub quiet: bool,
+    /// Also write devices.csv: each device's outcome per deployment (of the replication whose
+    /// outputs are written), at 9 bytes more a device and deployment while it runs.
+    pub per_device: bool,
 }
 
 /// Runs `opts.scenario` and writes its output folder; [`Exit::Missed`] when an `[[expect]]` is
@@ -70,7 +73,7 @@ pub fn run(opts: &RunOptions) -> Result<Exit, Error> {
     guard_inputs(&out, &[path.to_path_buf()], "the scenario file")?;
     guard_out(&out, opts.force)?;
     let seed = opts.seed.unwrap_or(sc.seed);
-    let result = sim::run(&sc, seed, opts.replication.unwrap_or(0))?;
+    let result = sim::run_with(&sc, seed, opts.replication.unwrap_or(0), opts.per_device)?;
     if !quiet {
         // Known only now that the fleet is drawn; this run's, told once (other replications'
         // are counted once they are done, in `replicate`).
@@ -86,6 +89,9 @@ pub fn run(opts: &RunOptions) -> Result<Exit, Error> {
     }
     let t = std::time::Instant::now();
     let mut files: Vec<(&str, Vec<u8>)> = report::run_files(&sc, &result)?;
+    if let Some(table) = &result.per_device {
+        files.push(("devices.csv", crate::per_device::devices_csv(&sc, table)?));
+    }
     files.push(("scenario.toml", scenario_as_run(opts, &sc, &text)));
     // The Graph bodies and inventory it read, under the paths it names them by, so that the
     // folder shows and reruns what produced it (`rollsim run DIR/scenario.toml`).

@@ -79,8 +79,14 @@ fn profile(name: &str) -> Option<Profile> {
 /// → (segment index, index within the segment).
 pub type DeviceNames = HashMap<String, (u16, u32)>;
 
+/// Per segment, its devices' names as the inventory writes them, by index within the segment
+/// (empty for a segment no inventory row made): `devices.csv` names a device as the admin's
+/// inventory does, so that it joins on the name as exported, whatever case the keys are in.
+pub type WrittenNames = Vec<Vec<String>>;
+
 /// Reads the inventory and appends its synthetic segments to `segments` (templates first).
-/// Problems go to the inventory file's own error in `c.file_errors`.
+/// Problems go to the inventory file's own error in `c.file_errors`. Returns the devices' keys
+/// and, per segment (`segments` as they end up), the names as written.
 pub(super) fn load(
     c: &mut Checker,
     field: &str,
@@ -88,7 +94,7 @@ pub(super) fn load(
     rel: &str,
     segments: &mut Vec<SegmentSpec>,
     policies: &[Policy],
-) -> DeviceNames {
+) -> (DeviceNames, WrittenNames) {
     let path = base.join(rel);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -98,7 +104,7 @@ pub(super) fn load(
                 field,
                 format!("cannot read inventory \"{}\": {e}", path.display()),
             );
-            return DeviceNames::new();
+            return Default::default();
         }
     };
     if !c.inputs.iter().any(|(p, _)| p == rel) {
@@ -109,22 +115,25 @@ pub(super) fn load(
         segments: MAX_ITEMS.saturating_sub(segments.len()),
         declared: segments.len(),
     };
-    let (specs, names) = parse(&text, segments, policies, room, &mut problems);
+    let (specs, names, written) = parse(&text, segments, policies, room, &mut problems);
     if !problems.is_empty() {
         c.inventory_failed = true;
         c.file_errors.push(InputError {
             file: path.display().to_string(),
             problems,
         });
-        return DeviceNames::new();
+        return Default::default();
     }
     let first = segments.len();
     segments.extend(specs);
+    let mut by_segment: WrittenNames = vec![Vec::new(); first];
+    by_segment.extend(written);
     // `parse` made at most `room.segments` of them, so every index is below `MAX_ITEMS`.
-    names
+    let names = names
         .into_iter()
         .map(|(n, (s, i))| (n, (index16(first + s), i)))
-        .collect()
+        .collect();
+    (names, by_segment)
 }
 
 /// Checks an inventory on its own (`rollsim validate devices.csv`); segment and policy columns
@@ -139,7 +148,7 @@ pub fn validate_file(path: &Path) -> Result<String, Error> {
         segments: MAX_ITEMS,
         declared: 0,
     };
-    let (specs, names) = parse(&text, &[], &[], room, &mut problems);
+    let (specs, names, _) = parse(&text, &[], &[], room, &mut problems);
     if !problems.is_empty() {
         return Err(Error::Input(InputError {
             file: path.display().to_string(),
@@ -158,6 +167,14 @@ fn summary(devices: usize, groups: usize) -> String {
         s(groups)
     )
 }
+
+/// What [`parse`] reads: the synthetic segments, each device's key → (segment, index within
+/// it), and each segment's names as written ([`WrittenNames`]).
+type Parsed = (
+    Vec<SegmentSpec>,
+    HashMap<String, (usize, u32)>,
+    WrittenNames,
+);
 
 /// (segment, UTC offset, availability, policy, attribute values, time zone name).
 type Key = (String, i32, String, String, Vec<String>, String);
@@ -218,7 +235,7 @@ fn parse(
     policies: &[Policy],
     room: Room,
     problems: &mut Vec<Problem>,
-) -> (Vec<SegmentSpec>, HashMap<String, (usize, u32)>) {
+) -> Parsed {
     let standalone = templates.is_empty() && policies.is_empty();
     let mut rd = csv::ReaderBuilder::new()
         .flexible(false)
@@ -237,7 +254,7 @@ fn parse(
         Err(e) => {
             fail(1, 1, "", format!("cannot read the header row: {e}"));
             problems.append(&mut found);
-            return (Vec::new(), HashMap::new());
+            return Default::default();
         }
     };
     // Each reserved column by its key; a second column with the same key is refused, as
@@ -271,7 +288,7 @@ fn parse(
     }
     if twice {
         problems.append(&mut found);
-        return (Vec::new(), HashMap::new());
+        return Default::default();
     }
     let col = |n: &str| {
         RESERVED
@@ -290,7 +307,7 @@ fn parse(
             ),
         );
         problems.append(&mut found);
-        return (Vec::new(), HashMap::new());
+        return Default::default();
     };
     let attrs: Vec<(usize, &str)> = header
         .iter()
@@ -301,6 +318,7 @@ fn parse(
     let seg_names: Vec<&str> = templates.iter().map(|s| s.name.as_str()).collect();
     let pol_names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
     let mut groups: Vec<(Key, SegmentSpec)> = Vec::new();
+    let mut written: WrittenNames = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
     // Combinations past the room: how many, and the line of the first. They are only counted
     // (no segment is made for them), so that an inventory of a million serial numbers is
@@ -529,6 +547,10 @@ fn parse(
         };
         names.insert(dkey.into_owned(), (g, spec.devices));
         spec.devices += 1;
+        if written.len() <= g {
+            written.resize_with(g + 1, Vec::new);
+        }
+        written[g].push(name.unwrap_or_default().to_string());
     }
     for (line, message) in repeated(text, name_col, &dups) {
         fail(line, name_col + 1, "name", message);
@@ -559,7 +581,8 @@ fn parse(
         // Attribute order must be the same sorted order the fleet generator expects.
         s.attributes.sort_by(|a, b| a.0.cmp(&b.0));
     }
-    (specs, names)
+    written.resize_with(specs.len(), Vec::new);
+    (specs, names, written)
 }
 
 /// Why an inventory that makes `made` segments, more than `room` allows, is refused, naming the
@@ -660,7 +683,7 @@ mod tests {
             segments: MAX_ITEMS - 1,
             declared: 1,
         };
-        let (specs, names) = parse(
+        let (specs, names, _) = parse(
             text,
             &[office],
             &[Policy::default_named("default")],
@@ -852,7 +875,7 @@ mod tests {
             .map(|l| l.rsplit_once(',').map_or(l, |(a, _)| a).to_string() + "\n")
             .collect();
         let mut problems = Vec::new();
-        let (specs, names) = parse(&one, &[], &[], room, &mut problems);
+        let (specs, names, _) = parse(&one, &[], &[], room, &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!((specs.len(), names.len()), (1, MAX_ITEMS + 1));
     }

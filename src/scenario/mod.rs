@@ -90,6 +90,9 @@ pub struct Scenario {
     /// the changed body; a file read in two versions (changed for one deployment, not for
     /// another) is listed once per version.
     pub inputs: Vec<(String, Vec<u8>)>,
+    /// Per segment, the names its inventory rows give its devices (empty for a segment of the
+    /// scenario's own): only `devices.csv` reads them, and a batch's variants share them.
+    pub device_names: std::sync::Arc<inventory::WrittenNames>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2025,10 +2028,13 @@ impl Scenario {
             )
         });
         let mut segments = segments(c, raw, &policies, run);
-        let inventory = match raw.fleet.as_ref().and_then(|f| f.inventory.as_deref()) {
-            Some(rel) => inventory::load(c, "fleet.inventory", base, rel, &mut segments, &policies),
-            None => Default::default(),
-        };
+        let (inventory, device_names) =
+            match raw.fleet.as_ref().and_then(|f| f.inventory.as_deref()) {
+                Some(rel) => {
+                    inventory::load(c, "fleet.inventory", base, rel, &mut segments, &policies)
+                }
+                None => Default::default(),
+            };
         warn_unused_policies(c, raw, &policies, &segments);
         if segments.is_empty() {
             c.fail_reference(
@@ -2108,7 +2114,24 @@ impl Scenario {
             expect,
             warnings: Vec::new(),
             inputs: Vec::new(),
+            device_names: std::sync::Arc::new(device_names),
         }
+    }
+
+    /// The name of device `index` of segment `segment` (0-based): its inventory name as written,
+    /// else `"<segment>-<n>"` (n from 1), as audience entries name it. A device `--devices`
+    /// added to an inventory's segment has no row: it takes the generated name.
+    pub fn device_name(&self, segment: u16, index: u32) -> std::borrow::Cow<'_, str> {
+        let seg = usize::from(segment);
+        if let Some(n) = self
+            .device_names
+            .get(seg)
+            .and_then(|names| names.get(index as usize))
+        {
+            return std::borrow::Cow::Borrowed(n);
+        }
+        let name = self.segments.get(seg).map_or("", |s| s.name.as_str());
+        std::borrow::Cow::Owned(format!("{name}-{}", u64::from(index) + 1))
     }
 
     /// The files it read that a copy of it can sit beside (see [`Scenario::inputs`]), as (path,

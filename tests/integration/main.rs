@@ -14,6 +14,7 @@ mod exposure;
 mod golden;
 mod off_periods;
 mod outputs;
+mod per_device;
 mod properties;
 mod safety;
 mod segments;
