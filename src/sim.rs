@@ -632,7 +632,7 @@ impl<'a> World<'a> {
             });
         }
         if st.failed != NONE && self.service.satisfies(st.failed, content) {
-            return Some(if st.rolled_back {
+            return Some(if st.rolled_back() {
                 State::RolledBack
             } else {
                 State::Failed
@@ -690,7 +690,7 @@ impl<'a> World<'a> {
             if self.cached(dep, dev) == Some(State::Downloading) {
                 self.rec.transition(
                     dep,
-                    seg,
+                    (dev, seg),
                     at,
                     Some(State::Downloading),
                     Some(State::Installing),
@@ -710,7 +710,8 @@ impl<'a> World<'a> {
         let seg = self.devices[dev as usize].segment;
         for dep in 0..self.before.len() {
             let after = self.state_for(dep, dev);
-            self.rec.transition(dep, seg, t, self.before[dep], after);
+            self.rec
+                .transition(dep, (dev, seg), t, self.before[dep], after);
             if after == Some(State::Held) && self.before[dep] != Some(State::Held) {
                 self.entered_held(dep, dev, t);
             }

@@ -59,6 +59,9 @@ pub const NONE: u16 = u16::MAX;
 pub fn index16(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(NONE)
 }
+/// The flag bit of [`DeviceState::rollbacks`]: `failed` rolled back (its other bits count).
+pub const ROLLED_BACK: u8 = 1 << 7;
+
 /// A `u32` time meaning "never / not set".
 pub const UNSET: u32 = u32::MAX;
 
@@ -91,7 +94,19 @@ pub struct CategoryParams {
     /// after 30 days (§5: a quality update removed after a boot failure is blocked for 30 days,
     /// KB4492307).
     pub retry_after_rollback: Option<Secs>,
+    /// How many times a device retries the same content after rolling it back, or `None`:
+    /// without limit. Once the retries are spent, the rollback after the last one leaves the
+    /// device rolled back for the rest of the run, as `retry_after_rollback = "never"` does.
+    /// Nothing is published about a limit (`client-timing.md` §5 says only "Failed (may
+    /// auto-retry)"), so the default keeps retrying, an **assumption**. At most
+    /// [`MAX_RETRIES_AFTER_ROLLBACK`]: the count lives in 7 bits of [`DeviceState::rollbacks`].
+    pub max_retries_after_rollback: Option<u8>,
 }
+
+/// The largest finite [`CategoryParams::max_retries_after_rollback`]: a device counts its
+/// rollbacks of one content in 7 bits ([`DeviceState::rollbacks`]), and must be able to count
+/// one past the limit.
+pub const MAX_RETRIES_AFTER_ROLLBACK: u8 = 100;
 
 /// Client behaviour shared by all devices of a scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,6 +151,7 @@ impl Default for ClientParams {
                 },
                 rollback: 0.0,
                 retry_after_rollback: Some(30 * DAY),
+                max_retries_after_rollback: None,
             },
             feature: CategoryParams {
                 download: Dist::LogNormal {
@@ -152,6 +168,7 @@ impl Default for ClientParams {
                 },
                 rollback: 0.005,
                 retry_after_rollback: Some(0),
+                max_retries_after_rollback: None,
             },
             install_failure: 0.0,
             shutdown_completes_restart: 0.5,
@@ -411,8 +428,13 @@ pub struct DeviceState {
     pub work_forced_after: u32,
     /// Content whose last install attempt failed or rolled back, or [`NONE`].
     pub failed: u16,
-    /// Whether `failed` rolled back after its restart (rather than failing to install).
-    pub rolled_back: bool,
+    /// Bit 7 ([`ROLLED_BACK`]): whether `failed` rolled back after its restart (rather than
+    /// failing to install), read by [`DeviceState::rolled_back`]. Bits 0–6: how many times in
+    /// a row the device has rolled back its content (`work`, or `failed` while it has no
+    /// work), saturating at 127, for [`CategoryParams::max_retries_after_rollback`]. One byte
+    /// for both: the record has none to spare. Other work resets the count, as it forgets the
+    /// retry instant.
+    pub rollbacks: u8,
     /// Installed quality content, or [`NONE`] for the baseline build.
     pub quality: u16,
     /// Installed feature content, or [`NONE`] for the baseline build.
@@ -538,6 +560,16 @@ impl DeviceState {
         (self.pending_since != UNSET).then_some(u64::from(self.pending_since))
     }
 
+    /// Whether `failed` rolled back after its restart (rather than failing to install).
+    pub fn rolled_back(&self) -> bool {
+        self.rollbacks & ROLLED_BACK != 0
+    }
+
+    /// How many times in a row the device has rolled back its content ([`DeviceState::rollbacks`]).
+    pub fn rollback_count(&self) -> u8 {
+        self.rollbacks & !ROLLED_BACK
+    }
+
     /// A device on its baseline build with nothing to do.
     pub fn new(scan_rng: &StreamRng, rng: &StreamRng) -> Self {
         Self {
@@ -547,7 +579,7 @@ impl DeviceState {
             work_deployment: NONE,
             work_forced_after: UNSET,
             failed: NONE,
-            rolled_back: false,
+            rollbacks: 0,
             quality: NONE,
             feature: NONE,
             first_seen: UNSET,
@@ -704,6 +736,13 @@ impl<'a> Client<'a> {
         if st.work != offer.content {
             st.first_seen = t32(offer.deadline_from.min(t));
         }
+        // The count is of one content: a retry of it keeps counting, other work starts over.
+        let counted = if st.work != NONE { st.work } else { st.failed };
+        st.rollbacks = if counted == offer.content {
+            st.rollback_count()
+        } else {
+            0
+        };
         st.work = offer.content;
         st.work_deployment = offer.deployment;
         st.work_forced_after = match (offer.expedited, offer.forced_reboot_after) {
@@ -712,7 +751,6 @@ impl<'a> Client<'a> {
             (false, _) => UNSET,
         };
         st.failed = NONE;
-        st.rolled_back = false;
         st.hotpatch = offer.hotpatch;
         st.phase = Phase::Downloading;
         st.pending_since = UNSET;
@@ -812,7 +850,7 @@ impl<'a> Client<'a> {
         let p = (self.params.install_failure + extra_failure).clamp(0.0, 1.0);
         if p > 0.0 && r.pipeline().random_bool(p) {
             st.failed = st.work;
-            st.rolled_back = false;
+            st.rollbacks = st.rollback_count();
             st.phase = Phase::Waiting;
             st.last_scan = t32(t);
             return Err(self.next_scan_at_or_after(st, r, avail, t + 1));
@@ -1089,7 +1127,8 @@ impl<'a> Client<'a> {
 
     /// The restart completed at `t`: the device runs the new build (or, with probability
     /// `rollback`, reverts to the old one, and may take the content again from
-    /// [`DeviceState::retry_at`]). Returns whether it rolled back.
+    /// [`DeviceState::retry_at`] unless its retries are spent,
+    /// [`CategoryParams::max_retries_after_rollback`]). Returns whether it rolled back.
     pub fn restart_done(
         &self,
         st: &mut DeviceState,
@@ -1104,9 +1143,10 @@ impl<'a> Client<'a> {
                 Category::Quality => st.quality = st.work,
                 Category::Feature => st.feature = st.work,
             }
+            st.rollbacks = 0;
         } else {
             st.failed = st.work;
-            st.rolled_back = true;
+            st.rollbacks = ROLLED_BACK | (st.rollback_count() + 1).min(!ROLLED_BACK);
         }
         st.work = NONE;
         st.work_deployment = NONE;
@@ -1116,10 +1156,16 @@ impl<'a> Client<'a> {
         st.optional_at = UNSET;
         st.hotpatch = false;
         st.phase = Phase::Idle;
-        if rolled_back {
+        let params = self.params.times(category);
+        // The first rollback is no retry: after its n-th the device has retried n − 1 times.
+        if rolled_back
+            && params
+                .max_retries_after_rollback
+                .is_none_or(|max| st.rollback_count() <= max)
+        {
             // Not at the scan the device makes as it comes back up (the same instant): the
             // earliest retry is its next scan.
-            if let Some(d) = self.params.times(category).retry_after_rollback {
+            if let Some(d) = params.retry_after_rollback {
                 st.pending_since = t32(t.saturating_add(d.max(1)));
             }
         }
@@ -1287,7 +1333,7 @@ mod tests {
             let mut r = rngs(3);
             c.begin(&mut st, &mut r, &a, quality_offer(HOUR), HOUR);
             assert!(c.restart_done(&mut st, &mut r, cat, 1.0, t));
-            assert!(st.rolled_back && st.failed == 0 && st.work == NONE);
+            assert!(st.rolled_back() && st.failed == 0 && st.work == NONE);
             st
         };
         // Defaults: feature updates at the next scan (not the one of the rollback's own
@@ -1316,7 +1362,83 @@ mod tests {
         assert_eq!(st.retry_at(), None);
         let mut st = rolled_back(&ClientParams::default(), Category::Feature);
         c.begin(&mut st, &mut r, &a, quality_offer(t + DAY), t + DAY);
-        assert!(!st.rolled_back && st.failed == NONE);
+        assert!(!st.rolled_back() && st.failed == NONE);
+    }
+
+    #[test]
+    fn a_device_whose_content_always_rolls_back_retries_exactly_max_retries_after_rollback_times() {
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        // Rollbacks until the device no longer has a retry instant (capped, for unlimited).
+        let rollbacks_until_given_up = |max: Option<u8>| {
+            let mut params = ClientParams::default();
+            params.feature.max_retries_after_rollback = max;
+            let c = Client::new(&params);
+            let mut st = state();
+            let mut r = rngs(5);
+            let mut t = HOUR;
+            let mut n = 0;
+            while n < 300 {
+                c.begin(&mut st, &mut r, &a, quality_offer(t), t);
+                assert!(c.restart_done(&mut st, &mut r, Category::Feature, 1.0, t + HOUR));
+                n += 1;
+                assert!(st.rolled_back() && st.failed == 0);
+                let Some(at) = st.retry_at() else { break };
+                t = at + HOUR;
+            }
+            n
+        };
+        // The first install and then N retries, each rolled back.
+        assert_eq!(rollbacks_until_given_up(Some(0)), 1);
+        assert_eq!(rollbacks_until_given_up(Some(3)), 4);
+        assert_eq!(
+            rollbacks_until_given_up(Some(MAX_RETRIES_AFTER_ROLLBACK)),
+            usize::from(MAX_RETRIES_AFTER_ROLLBACK) + 1
+        );
+        // Unlimited: the count saturates and the device keeps retrying.
+        assert_eq!(rollbacks_until_given_up(None), 300);
+    }
+
+    #[test]
+    fn the_rollback_count_survives_a_failed_install_of_the_same_content_and_not_other_work() {
+        let params = ClientParams {
+            install_failure: 1.0,
+            ..ClientParams::default()
+        };
+        let c = Client::new(&params);
+        let p = DayModel::new(Profile::AlwaysOn);
+        let a = avail(&p);
+        let mut st = state();
+        let mut r = rngs(7);
+        c.begin(&mut st, &mut r, &a, quality_offer(HOUR), HOUR);
+        assert!(c.restart_done(&mut st, &mut r, Category::Quality, 1.0, 2 * HOUR));
+        assert_eq!(st.rollback_count(), 1);
+        // The retry fails to install: no longer rolled back, still one rollback of content 0.
+        c.begin(&mut st, &mut r, &a, quality_offer(DAY), DAY);
+        let policy = Policy::default_named("p");
+        assert!(
+            c.installed(
+                &mut st,
+                &mut r,
+                &a,
+                &policy,
+                Category::Quality,
+                2 * DAY,
+                0.0
+            )
+            .is_err()
+        );
+        assert!(!st.rolled_back() && st.failed == 0 && st.rollback_count() == 1);
+        c.begin(&mut st, &mut r, &a, quality_offer(3 * DAY), 3 * DAY);
+        assert!(c.restart_done(&mut st, &mut r, Category::Quality, 1.0, 4 * DAY));
+        assert_eq!(st.rollback_count(), 2);
+        // Other content starts the count over.
+        let other = Offer {
+            content: 1,
+            ..quality_offer(5 * DAY)
+        };
+        c.begin(&mut st, &mut r, &a, other, 5 * DAY);
+        assert_eq!(st.rollback_count(), 0);
     }
 
     #[test]

@@ -140,6 +140,9 @@ pub struct DeploymentCounters {
     pub install_failures: u64,
     /// Rollbacks after restart: devices entering [`State::RolledBack`].
     pub rollbacks: u64,
+    /// Distinct devices counted in `rollbacks`: a device that retries and rolls back again
+    /// adds to `rollbacks` each time, here once ([`Recorder::first_rollback`]).
+    pub devices_rolled_back: u64,
     /// Times a device was put on hold by a safeguard: devices entering [`State::Held`]. In all
     /// three, a device rejoining the audience in the state it left in is no new event
     /// ([`Recorder::touched`]).
@@ -412,6 +415,10 @@ pub struct Recorder {
     rows: usize,
     /// Per deployment and segment row (`dep × rows + row`).
     pub segments: Vec<SegmentCounters>,
+    /// Per deployment, a bit per device counted in
+    /// [`DeploymentCounters::devices_rolled_back`], words added as higher device ids roll back:
+    /// nothing for a deployment without rollbacks, at most a bit a device for one with them.
+    rolled_back: Vec<Vec<u64>>,
 }
 
 impl Recorder {
@@ -442,6 +449,7 @@ impl Recorder {
             row_of_segment,
             rows,
             segments: vec![SegmentCounters::default(); deployments * rows],
+            rolled_back: vec![Vec::new(); deployments],
         }
     }
 
@@ -502,12 +510,12 @@ impl Recorder {
     pub fn transition(
         &mut self,
         dep: usize,
-        seg: u16,
+        dev: (u32, u16),
         t: Time,
         from: Option<State>,
         to: Option<State>,
     ) {
-        self.record(dep, seg, t, from, to, true);
+        self.record(dep, dev, t, from, to, true);
     }
 
     /// [`Recorder::transition`] for device `dev`, touched by a service event that may have made it
@@ -528,19 +536,19 @@ impl Recorder {
                 self.left.insert(key, s);
             }
             (None, Some(s)) if self.left.remove(&key) == Some(s) => {
-                self.record(dep, seg, t, from, to, false);
+                self.record(dep, (dev, seg), t, from, to, false);
                 return;
             }
             _ => {}
         }
-        self.record(dep, seg, t, from, to, true);
+        self.record(dep, (dev, seg), t, from, to, true);
     }
 
     #[inline]
     fn record(
         &mut self,
         dep: usize,
-        seg: u16,
+        (dev, seg): (u32, u16),
         t: Time,
         from: Option<State>,
         to: Option<State>,
@@ -558,6 +566,9 @@ impl Recorder {
             self.deltas[base + s as usize] += 1;
             if event {
                 self.counters[dep].entered(s, 1);
+                if s == State::RolledBack {
+                    self.first_rollback(dep, dev);
+                }
             }
         }
         // Most transitions (downloading → installing …) leave both counts alone, and then no
@@ -567,6 +578,22 @@ impl Recorder {
             return;
         }
         self.count(dep, seg, t, from, to);
+    }
+
+    /// Counts `dev` in deployment `dep`'s [`DeploymentCounters::devices_rolled_back`] unless it
+    /// rolled back before. Rollbacks are rare next to other transitions: out of line.
+    #[cold]
+    #[inline(never)]
+    fn first_rollback(&mut self, dep: usize, dev: u32) {
+        let words = &mut self.rolled_back[dep];
+        let (i, bit) = (dev as usize / 64, 1u64 << (dev % 64));
+        if words.len() <= i {
+            words.resize(i + 1, 0);
+        }
+        if words[i] & bit == 0 {
+            words[i] |= bit;
+            self.counters[dep].devices_rolled_back += 1;
+        }
     }
 
     /// Moves deployment `dep`'s targeted and compliant counts, and those of segment `seg` in it,
@@ -637,6 +664,11 @@ impl Recorder {
                     c.expose(n as i64, 0, self.horizon);
                 }
                 c.entered(s, n);
+                // One device each, as one transition each would count them. No device starts
+                // rolled back (it has installed nothing yet), so none is lost for want of its id.
+                if s == State::RolledBack {
+                    c.devices_rolled_back += n;
+                }
             }
             if per_state.iter().any(|&n| n > 0) {
                 self.unjudged[dep].get_or_insert(0);
@@ -771,7 +803,7 @@ mod tests {
             let mut counts = [[0u64; N_STATES]; 2];
             for (i, &s) in states[..take].iter().enumerate() {
                 let seg = (i % 3) as u16;
-                one_by_one.transition(1, seg, 0, None, Some(s));
+                one_by_one.transition(1, (i as u32, seg), 0, None, Some(s));
                 counts[usize::from(rows[usize::from(seg)])][s as usize] += 1;
             }
             bulk.initial(1, &counts);
@@ -790,9 +822,15 @@ mod tests {
         for dev in [failed, rolled, held] {
             r.touched(0, (dev, 0), 0, None, Some(State::Offered));
         }
-        r.transition(0, 0, 5, Some(State::Offered), Some(State::Failed));
-        r.transition(0, 0, 5, Some(State::Offered), Some(State::RolledBack));
-        r.transition(0, 0, 5, Some(State::Offered), Some(State::Held));
+        r.transition(0, (failed, 0), 5, Some(State::Offered), Some(State::Failed));
+        r.transition(
+            0,
+            (rolled, 0),
+            5,
+            Some(State::Offered),
+            Some(State::RolledBack),
+        );
+        r.transition(0, (held, 0), 5, Some(State::Offered), Some(State::Held));
         let once = r.counters[0].clone();
         assert_eq!(
             (once.install_failures, once.rollbacks, once.held),
@@ -831,14 +869,58 @@ mod tests {
         r.touched(0, (9, 0), 60, None, Some(State::Held));
         assert_eq!(r.counters[0].install_failures, 2);
         assert_eq!(r.counters[0].held, 2);
+        assert_eq!(r.counters[0].devices_rolled_back, 1);
+    }
+
+    #[test]
+    fn devices_rolled_back_counts_each_device_once_however_often_it_rolls_back() {
+        let mut r = Recorder::new(2, vec![0], 10, 1000);
+        // Device 3 rolls back three times (retrying in between), device 70 once (a second
+        // word of the set), for deployment 0 only; device 3 also once for deployment 1.
+        for k in 0..3 {
+            let t = 100 * k;
+            r.transition(0, (3, 0), t, Some(State::Offered), Some(State::Installing));
+            r.transition(
+                0,
+                (3, 0),
+                t + 1,
+                Some(State::Installing),
+                Some(State::RolledBack),
+            );
+            r.transition(
+                0,
+                (3, 0),
+                t + 2,
+                Some(State::RolledBack),
+                Some(State::Offered),
+            );
+        }
+        r.transition(0, (70, 0), 5, Some(State::Offered), Some(State::RolledBack));
+        r.transition(1, (3, 0), 5, Some(State::Offered), Some(State::RolledBack));
+        let c = &r.counters;
+        assert_eq!((c[0].rollbacks, c[0].devices_rolled_back), (4, 2));
+        assert_eq!((c[1].rollbacks, c[1].devices_rolled_back), (1, 1));
+        assert!(c.iter().all(|c| c.devices_rolled_back <= c.rollbacks));
     }
 
     #[test]
     fn a_transition_is_seen_from_the_first_sample_at_or_after_it() {
         let mut r = Recorder::new(1, vec![0], 10, 30);
-        r.transition(0, 0, 0, None, Some(State::Offered));
-        r.transition(0, 0, 10, Some(State::Offered), Some(State::Downloading));
-        r.transition(0, 0, 11, Some(State::Downloading), Some(State::Compliant));
+        r.transition(0, (0, 0), 0, None, Some(State::Offered));
+        r.transition(
+            0,
+            (0, 0),
+            10,
+            Some(State::Offered),
+            Some(State::Downloading),
+        );
+        r.transition(
+            0,
+            (0, 0),
+            11,
+            Some(State::Downloading),
+            Some(State::Compliant),
+        );
         let s = r.series(0);
         assert_eq!(s.len(), 4);
         assert_eq!(s[0][State::Offered as usize], 1);
@@ -853,10 +935,10 @@ mod tests {
     fn thresholds_follow_the_targeted_count() {
         let mut r = Recorder::new(1, vec![0], 10, 100);
         for _ in 0..4 {
-            r.transition(0, 0, 0, None, Some(State::Offered));
+            r.transition(0, (0, 0), 0, None, Some(State::Offered));
         }
-        r.transition(0, 0, 5, Some(State::Offered), Some(State::Compliant));
-        r.transition(0, 0, 7, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, (0, 0), 5, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, (0, 0), 7, Some(State::Offered), Some(State::Compliant));
         // Judged at 5 (1 of 4) when the counts move again at 7.
         assert_eq!(r.counters[0].reached[0], None);
         r.finish();
@@ -873,15 +955,21 @@ mod tests {
         for dev in 0..4 {
             r.touched(0, (dev, 0), 0, None, Some(State::Offered));
         }
-        r.transition(0, 0, 1, Some(State::Offered), Some(State::Compliant));
-        r.transition(0, 0, 1, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, (0, 0), 1, Some(State::Offered), Some(State::Compliant));
+        r.transition(0, (0, 0), 1, Some(State::Offered), Some(State::Compliant));
         r.touched(0, (4, 0), 10, None, Some(State::NotOffered));
         r.touched(0, (3, 0), 10, Some(State::Offered), None);
         r.finish();
         assert_eq!(r.counters[0].reached[0], Some(1));
         // A dip that lasts beyond its instant still counts: the time runs from the next crossing.
         r.touched(0, (5, 0), 20, None, Some(State::NotOffered));
-        r.transition(0, 0, 30, Some(State::NotOffered), Some(State::Compliant));
+        r.transition(
+            0,
+            (0, 0),
+            30,
+            Some(State::NotOffered),
+            Some(State::Compliant),
+        );
         r.finish();
         assert_eq!(r.counters[0].reached[0], Some(30));
     }
@@ -909,7 +997,13 @@ mod tests {
             r.touched(0, (k, 1), 0, None, Some(State::Offered));
         }
         let compliant = |r: &mut Recorder, seg, at| {
-            r.transition(0, seg, at, Some(State::Offered), Some(State::Compliant));
+            r.transition(
+                0,
+                (0, seg),
+                at,
+                Some(State::Offered),
+                Some(State::Compliant),
+            );
         };
         for k in 1..=10 {
             compliant(&mut r, a(k), u64::from(k) * HOUR);
@@ -1016,14 +1110,14 @@ mod tests {
         for h in [10, 20, 30] {
             r.transition(
                 0,
-                0,
+                (0, 0),
                 h * HOUR,
                 Some(State::Offered),
                 Some(State::Downloading),
             );
             r.transition(
                 0,
-                0,
+                (0, 0),
                 h * HOUR,
                 Some(State::Downloading),
                 Some(State::Compliant),
@@ -1047,7 +1141,7 @@ mod tests {
         r.touched(0, (2, 0), 50 * HOUR, None, Some(State::Offered));
         r.transition(
             0,
-            0,
+            (0, 0),
             60 * HOUR,
             Some(State::Offered),
             Some(State::Compliant),
@@ -1058,7 +1152,7 @@ mod tests {
         r.touched(0, (3, 0), 80 * HOUR, None, Some(State::Compliant));
         r.transition(
             0,
-            0,
+            (0, 0),
             90 * HOUR,
             Some(State::Compliant),
             Some(State::RolledBack),
@@ -1082,14 +1176,14 @@ mod tests {
             // 10 h after the release; never: the 50 h from the release to the horizon.
             r.transition(
                 dep,
-                0,
+                (0, 0),
                 20 * HOUR,
                 Some(State::NotOffered),
                 Some(State::Compliant),
             );
             r.transition(
                 dep,
-                0,
+                (0, 0),
                 60 * HOUR,
                 Some(State::NotOffered),
                 Some(State::Compliant),
@@ -1116,7 +1210,7 @@ mod tests {
             r.count_exposure_from(0, 5);
             for &i in order {
                 let (t, from, to) = steps[i];
-                r.transition(0, 0, t, from, to);
+                r.transition(0, (0, 0), t, from, to);
             }
             r.counters[0].exposure_secs
         };
@@ -1211,7 +1305,7 @@ mod tests {
         bulk.exploit_at(300);
         let mut counts = [[0u64; N_STATES]; 1];
         for &s in &states {
-            one_by_one.transition(0, 0, 0, None, Some(s));
+            one_by_one.transition(0, (0, 0), 0, None, Some(s));
             counts[0][s as usize] += 1;
         }
         bulk.initial(0, &counts);

@@ -402,7 +402,8 @@ const SUMMARY_GROUPS: [(&str, &[(&str, &str)]); 4] = [
         "Failures and safety",
         &[
             ("install_failures", "Failed installs"),
-            ("rollbacks", "Rollbacks"),
+            ("rollbacks", "Rollbacks (events)"),
+            ("devices_rolled_back", "Devices that rolled back"),
             ("issue_hits", "Devices hit by hidden issues"),
             ("held", "Times a device was put on a safeguard hold"),
             ("ineligible", "Devices found ineligible"),

@@ -354,6 +354,11 @@ pub struct DeploymentSummary {
     pub install_failures: u64,
     /// Rollbacks after restart (devices of the audience entering `rolled_back`).
     pub rollbacks: u64,
+    /// Distinct devices of the audience that rolled back at least once (counted in
+    /// `rollbacks`): a device that retries and rolls back again is one device here, several
+    /// rollbacks above. Last in `summary.csv` and `runs.csv`, so that readers by position
+    /// find the older columns where they were.
+    pub devices_rolled_back: u64,
     /// Distinct devices hit by the hidden issues of this deployment's content (failed install,
     /// rollback, incident or ineligible).
     pub issue_hits: u64,
@@ -427,6 +432,7 @@ impl DeploymentSummary {
             Some(self.exposure_device_days),
             self.share_compliant_at_exploit,
             self.exposure_after_exploit_device_days,
+            n(self.devices_rolled_back),
         ];
         METRICS.iter().copied().zip(values).collect()
     }
@@ -480,7 +486,7 @@ pub fn not_held_of_text(cell: &str) -> Option<u32> {
 }
 
 /// Names of [`DeploymentSummary::metrics`].
-pub const METRICS: [&str; 23] = [
+pub const METRICS: [&str; 24] = [
     "devices_targeted",
     "devices_offered",
     "devices_compliant",
@@ -504,6 +510,7 @@ pub const METRICS: [&str; 23] = [
     "exposure_device_days",
     "share_compliant_at_exploit",
     "exposure_after_exploit_device_days",
+    "devices_rolled_back",
 ];
 
 /// One monitoring rule firing in `summary.json`.
@@ -1208,6 +1215,7 @@ pub fn summary(sc: &Scenario, r: &RunResult) -> Summary {
                 restarts_in_active_hours: c.restarts_in_active_hours,
                 install_failures: c.install_failures,
                 rollbacks: c.rollbacks,
+                devices_rolled_back: c.devices_rolled_back,
                 issue_hits: r.issue_hits.get(d).copied().unwrap_or(0),
                 held: c.held,
                 held_at_end: r
@@ -1374,6 +1382,7 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
             "exposure_device_days",
             "share_compliant_at_exploit",
             "exposure_after_exploit_device_days",
+            "devices_rolled_back",
         ])?;
         for d in &s.deployments {
             w.write_record([
@@ -1402,6 +1411,7 @@ pub fn summary_csv(s: &Summary) -> Result<Vec<u8>, Error> {
                 d.exposure_device_days.to_string(),
                 opt(d.share_compliant_at_exploit),
                 opt(d.exposure_after_exploit_device_days),
+                d.devices_rolled_back.to_string(),
             ])?;
         }
         Ok(())
@@ -1695,8 +1705,15 @@ pub fn terminal_summary(s: &Summary, out: &Path) -> String {
             ),
             _ => String::new(),
         };
+        // Rollbacks are events: a device that retries rolls back again and again, so the count
+        // alone reads as that many devices.
+        let rolled_back = match d.devices_rolled_back {
+            0 => String::new(),
+            1 => " (1 device)".to_string(),
+            n => format!(" ({n} devices)"),
+        };
         t.push_str(&format!(
-            "    restarts: {} forced, {} automatic, {} by users; {} forced or automatic in active hours; {} failed installs, {} rollbacks; exposure {:.1} device-days{exploit}\n",
+            "    restarts: {} forced, {} automatic, {} by users; {} forced or automatic in active hours; {} failed installs, {} rollbacks{rolled_back}; exposure {:.1} device-days{exploit}\n",
             d.forced_restarts, d.auto_restarts, d.user_restarts, d.restarts_in_active_hours, d.install_failures, d.rollbacks, d.exposure_device_days
         ));
         if d.held > 0 || d.issue_hits > 0 {

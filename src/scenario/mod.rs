@@ -25,7 +25,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::client::{
-    Category, CategoryParams, ClientParams, DeadlineClock, Dist, PAUSE_MAX, Policy, index16,
+    Category, CategoryParams, ClientParams, DeadlineClock, Dist, MAX_RETRIES_AFTER_ROLLBACK,
+    PAUSE_MAX, Policy, index16,
 };
 use crate::error::{Error, InputError, Problem};
 use crate::fleet::availability::{ALL_DAYS, DayMask, WEEKDAYS};
@@ -168,6 +169,7 @@ struct RawCategory {
     restart_time: Option<RawDist>,
     rollback: Option<f64>,
     retry_after_rollback: Option<String>,
+    max_retries_after_rollback: Option<toml::Value>,
 }
 
 /// A duration distribution: a plain duration (fixed) or a table.
@@ -1194,6 +1196,38 @@ fn active_hours_span(c: &mut Checker, path: &str, p: &RawPolicy, hours: Option<(
     }
 }
 
+/// `max_retries_after_rollback`: a count from 0 to [`MAX_RETRIES_AFTER_ROLLBACK`], or
+/// `"unlimited"` (`None`); `default` when absent or wrong (the mistake is reported).
+fn max_retries(
+    c: &mut Checker,
+    path: &str,
+    raw: Option<&toml::Value>,
+    default: Option<u8>,
+) -> Option<u8> {
+    let max = MAX_RETRIES_AFTER_ROLLBACK;
+    let found = match raw {
+        None => return default,
+        Some(toml::Value::String(s)) if s == "unlimited" => return None,
+        Some(toml::Value::Integer(n)) => match u8::try_from(*n) {
+            Ok(n) if n <= max => return Some(n),
+            _ => format!("{n}"),
+        },
+        // A count in quotes is still a count, but say so rather than guess.
+        Some(toml::Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
+            format!("\"{s}\" (a string: write the number without quotes)")
+        }
+        Some(toml::Value::String(s)) => format!("\"{s}\""),
+        Some(other) => other.to_string(),
+    };
+    c.fail(
+        path,
+        format!(
+            "expected a number of retries from 0 to {max} (0: a rolled-back device never retries) or \"unlimited\", found {found}"
+        ),
+    );
+    default
+}
+
 fn client(c: &mut Checker, raw: Option<&RawClient>) -> ClientParams {
     let d = ClientParams::default();
     let Some(r) = raw else { return d };
@@ -1235,6 +1269,12 @@ fn client(c: &mut Checker, raw: Option<&RawClient>) -> ClientParams {
                     }
                 }
             },
+            max_retries_after_rollback: max_retries(
+                c,
+                &format!("{p}.max_retries_after_rollback"),
+                r.max_retries_after_rollback.as_ref(),
+                d.max_retries_after_rollback,
+            ),
         }
     };
     let scan_interval = c.positive(
@@ -2489,6 +2529,7 @@ fn improve_serde_message(m: &str) -> String {
             "restart_time",
             "rollback",
             "retry_after_rollback",
+            "max_retries_after_rollback",
         ]
         .contains(&field)
             && names.contains(&"quality")

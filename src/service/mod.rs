@@ -1369,7 +1369,7 @@ impl<'a> Service<'a> {
             // (`retry_after_rollback`: Windows Update retries, client-timing.md §5); until then
             // it is as if deferred, so a device with nothing else to do sleeps until then
             // rather than scanning for nothing. Devices that never rolled back pay one test.
-            if st.rolled_back && st.failed == d.content {
+            if st.rolled_back() && st.failed == d.content {
                 match st.retry_at() {
                     Some(at) if at <= t => {}
                     Some(at) => {
@@ -1762,7 +1762,7 @@ mod tests {
         run_all(&mut s, 0);
         let mut rolled = st();
         rolled.failed = 0;
-        rolled.rolled_back = true;
+        rolled.rollbacks = crate::client::ROLLED_BACK | 1;
         rolled.pending_since = 40;
         // Blocked until 40: as if deferred, so the device sleeps until then.
         assert_eq!(s.scan(0, &rolled, &pol, 20), ScanAnswer::NotBefore(40));

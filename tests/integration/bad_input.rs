@@ -82,6 +82,40 @@ fn a_retry_after_rollback_that_is_neither_a_duration_nor_never_is_rejected_with_
 }
 
 #[test]
+fn a_max_retries_after_rollback_that_is_neither_a_count_nor_unlimited_is_rejected_where_it_is() {
+    for (value, words) in [
+        (
+            "\"never\"",
+            &["\"unlimited\"", "from 0 to 100", "\"never\""][..],
+        ),
+        ("-1", &["from 0 to 100", "found -1"]),
+        ("101", &["from 0 to 100", "found 101"]),
+        ("2.5", &["found 2.5"]),
+        ("\"3\"", &["without quotes"]),
+    ] {
+        let text = scenario(
+            10,
+            "",
+            &format!("[client.feature]\nmax_retries_after_rollback = {value}\n"),
+        );
+        rejects(
+            &text,
+            "client.feature.max_retries_after_rollback",
+            line_of(&text, "max_retries_after_rollback"),
+            words,
+        );
+    }
+    // In [client] itself: told that it is set per category.
+    let text = scenario(10, "", "[client]\nmax_retries_after_rollback = 3\n");
+    rejects(
+        &text,
+        "client.max_retries_after_rollback",
+        line_of(&text, "max_retries_after_rollback"),
+        &["is set per category"],
+    );
+}
+
+#[test]
 fn segment_shares_that_do_not_add_up_are_rejected_with_the_sum() {
     let text = scenario(10, "", "").replace("devices = 10", "share = 0.7").replace(
         "[[deployments]]",

@@ -34,6 +34,7 @@ fn a_run_writes_the_documented_files_columns_and_keys() {
         "forced_restarts",
         "restarts_in_active_hours",
         "rollbacks",
+        "devices_rolled_back",
         "issue_hits",
         "held",
         "state_changes",
@@ -900,10 +901,11 @@ settings = { expedite = { isExpedited = true } }
         let next_key = tail.split('"').nth(1).expect("a key after state_changes");
         assert_eq!(next_key, "expedited", "{text}");
     }
-    // summary.csv's columns are as they were: no column added or moved.
+    // summary.csv's columns are as they were, none moved; `devices_rolled_back` (added later)
+    // after them.
     let csv = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
     assert!(
-        csv.starts_with("deployment,devices_targeted,devices_offered,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99,forced_restarts,auto_restarts,user_restarts,restarts_in_active_hours,install_failures,rollbacks,issue_hits,held,ineligible,rule_fired_hours,issue_hits_at_rule,paused_by_monitoring_hours,exposure_device_days,share_compliant_at_exploit,exposure_after_exploit_device_days\n"),
+        csv.starts_with("deployment,devices_targeted,devices_offered,devices_compliant,share_compliant,hours_to_50,hours_to_90,hours_to_95,hours_to_99,forced_restarts,auto_restarts,user_restarts,restarts_in_active_hours,install_failures,rollbacks,issue_hits,held,ineligible,rule_fired_hours,issue_hits_at_rule,paused_by_monitoring_hours,exposure_device_days,share_compliant_at_exploit,exposure_after_exploit_device_days,devices_rolled_back\n"),
         "{csv}"
     );
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");

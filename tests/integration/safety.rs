@@ -1413,3 +1413,97 @@ rollback = 0.5
     );
     assert!(s["deployments"][0].get("likely_issue_holds").is_none());
 }
+
+/// 80 healthy devices and 20 that a never-known issue rolls back at every install, all offered
+/// at the start, retrying at each daily scan; `max_retries` goes into `[client.feature]`. The
+/// summary, the terminal's output and `summary.csv`.
+fn always_rolling_back(max_retries: Option<&str>) -> (Value, String, String) {
+    let segments = segment("good", 80, r#"driver = "ok""#) + &segment("bad", 20, r#"driver = "x""#);
+    let rest = format!(
+        r#"
+[safety]
+likely_issues = {{ recall = 0.0 }}
+
+[[deployments]]
+name = "f"
+{FEATURE}
+
+[[issues]]
+name = "bad driver"
+content = "f"
+when = 'driver = "x"'
+rollback = 1.0
+"#
+    );
+    let mut text = base(5, &segments, &rest);
+    if let Some(m) = max_retries {
+        // Into `base`'s `[client.feature]` table (a second table of the same name is not TOML).
+        text = text.replacen(
+            "rollback = 0.0\n",
+            &format!("rollback = 0.0\nmax_retries_after_rollback = {m}\n"),
+            1,
+        );
+    }
+    let case = Case::new(&text);
+    let run = case.run_command("out").assert().success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    let out = case.out("out");
+    let csv = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
+    (summary(&out), stdout, csv)
+}
+
+#[test]
+fn a_device_whose_update_always_rolls_back_retries_exactly_max_retries_after_rollback_times() {
+    for (n, expected) in [(0, 20), (3, 80)] {
+        let (s, stdout, _) = always_rolling_back(Some(&n.to_string()));
+        let d = &s["deployments"][0];
+        // The first install and N retries each roll back; then the device stays rolled back
+        // for the rest of the 20 days, far longer than N daily scans.
+        assert_eq!(d["rollbacks"], expected, "max {n}: {d}");
+        assert_eq!(d["devices_rolled_back"], 20, "max {n}: {d}");
+        assert_eq!(d["devices_compliant"], 80, "max {n}: {d}");
+        assert_eq!(s["issues"][0]["rolled_back"], expected, "max {n}");
+        assert!(
+            stdout.contains(&format!(
+                "0 failed installs, {expected} rollbacks (20 devices);"
+            )),
+            "max {n}: {stdout}"
+        );
+    }
+    // "unlimited" is the default: a retry at every daily scan of the 20 days.
+    let (limited, _, _) = always_rolling_back(Some("\"unlimited\""));
+    let (default, _, _) = always_rolling_back(None);
+    assert_eq!(limited["deployments"], default["deployments"]);
+    let rollbacks = default["deployments"][0]["rollbacks"]
+        .as_u64()
+        .expect("rollbacks");
+    assert!(rollbacks >= 20 * 19, "{rollbacks}");
+}
+
+#[test]
+fn devices_rolled_back_is_at_most_the_rollbacks_and_counts_each_affected_device_once() {
+    let (s, stdout, csv) = always_rolling_back(None);
+    let d = &s["deployments"][0];
+    let rollbacks = d["rollbacks"].as_u64().expect("rollbacks");
+    let devices = d["devices_rolled_back"]
+        .as_u64()
+        .expect("devices_rolled_back");
+    // The 20 devices of the issue, each many times; the healthy 80 never (no background rate).
+    assert_eq!(devices, 20, "{d}");
+    assert!(devices <= rollbacks && rollbacks > 20, "{d}");
+    assert_eq!(d["issue_hits"], 20, "{d}");
+    assert!(
+        stdout.contains(&format!("{rollbacks} rollbacks (20 devices);")),
+        "{stdout}"
+    );
+    // summary.csv: the last column, after the older ones.
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header = r.headers().expect("header").clone();
+    assert_eq!(
+        header.iter().next_back(),
+        Some("devices_rolled_back"),
+        "{csv}"
+    );
+    let row = r.records().next().expect("a row").expect("record");
+    assert_eq!(row.iter().next_back(), Some("20"), "{csv}");
+}
