@@ -68,7 +68,14 @@ pub fn run(opts: &RunOptions) -> Result<Exit, Error> {
     }
     // Replications run `--jobs` at a time, each with its own fleet.
     let reps = opts.replications.unwrap_or(1);
-    sim::check_memory(&sc, concurrent_runs(opts.jobs, reps))?;
+    let per_device = match opts.per_device {
+        true => sc
+            .devices()
+            .saturating_mul(sc.deployments.len() as u64)
+            .saturating_mul(110),
+        false => 0,
+    };
+    sim::check_memory_with(&sc, concurrent_runs(opts.jobs, reps), per_device)?;
     let out = opts.out.clone().unwrap_or_else(|| default_out(path));
     guard_inputs(&out, &[path.to_path_buf()], "the scenario file")?;
     guard_out(&out, opts.force)?;
