@@ -1097,6 +1097,18 @@ mod tests {
     use std::path::Path;
 
     #[test]
+    fn memory_asked_for_the_outputs_of_a_run_counts_in_the_memory_check() {
+        let text = "[simulation]\nstart = \"2026-01-13T18:00:00Z\"\nhorizon = \"P1D\"\n[[segments]]\nname = \"all\"\ndevices = 10\n[[deployments]]\nname = \"q\"\ncontent = { \"@odata.type\" = \"#microsoft.graph.windowsUpdates.qualityUpdateReference\", releaseDateTime = \"2026-01-13T00:00:00Z\" }\n";
+        let sc = Scenario::parse(text, "t.toml", "t", Path::new(".")).unwrap();
+        assert!(check_memory_with(&sc, 1, 0).is_ok(), "ten devices fit");
+        // Where the memory available is known (Linux), an exabyte more for outputs does not.
+        if std::path::Path::new("/proc/meminfo").exists() {
+            let e = check_memory_with(&sc, 1, 1 << 60).unwrap_err().to_string();
+            assert!(e.contains("of memory is available"), "{e}");
+        }
+    }
+
+    #[test]
     fn a_scenario_built_in_code_with_more_groups_than_a_run_can_number_is_an_error_not_a_wrap() {
         let text = r##"
 [simulation]
